@@ -1,0 +1,141 @@
+/* dag.c — the expression DAG: one constructor, hash-consed.
+ *
+ * Every node is made by dag_make(), which first looks for an identical node
+ * (same op, operands, constant): identical subexpressions are one node, and
+ * that is the common-subexpression elimination.  Ids are given in creation
+ * order, so operands always have smaller ids than their users: the ids are
+ * a topological order, and every ordering dcc prints uses ids, never
+ * pointers or hashes.  dag_op() applies the simplification rules first. */
+#include "dcc.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool commutative(Op op) { return op == OP_ADD || op == OP_MUL; }
+
+static uint32_t node_hash(const Node *n) {
+  uint64_t bits;
+  memcpy(&bits, &n->val, sizeof bits);
+  uint32_t h = 2166136261u ^ n->op;
+  for (int i = 0; i < n->nops; i++)
+    h = (h ^ (uint32_t)n->a[i]) * 16777619u;
+  h = (h ^ (uint32_t)n->index) * 16777619u;
+  h = (h ^ (uint32_t)bits) * 16777619u;
+  h = (h ^ (uint32_t)(bits >> 32)) * 16777619u;
+  return h;
+}
+
+static bool node_eq(const Node *x, const Node *y) {
+  if (x->op != y->op || x->nops != y->nops || x->index != y->index)
+    return false;
+  if (memcmp(&x->val, &y->val, sizeof x->val))
+    return false;
+  for (int i = 0; i < x->nops; i++)
+    if (x->a[i] != y->a[i])
+      return false;
+  return true;
+}
+
+static void table_insert(Dag *d, int id) {
+  uint32_t mask = (uint32_t)d->tcap - 1;
+  uint32_t i = node_hash(&d->nodes[id]) & mask;
+  while (d->table[i] >= 0)
+    i = (i + 1) & mask;
+  d->table[i] = id;
+}
+
+static void table_grow(Dag *d) {
+  free(d->table);
+  d->tcap = d->tcap ? 2 * d->tcap : 1024;
+  d->table = xmalloc((size_t)d->tcap * sizeof *d->table);
+  memset(d->table, 0xff, (size_t)d->tcap * sizeof *d->table);
+  for (int i = 0; i < d->n; i++)
+    table_insert(d, i);
+}
+
+Dag *dag_new(bool optimise) {
+  Dag *d = xcalloc(1, sizeof *d);
+  d->hashcons = optimise;
+  d->simplify = optimise;
+  d->loc = -1;
+  d->hashcons = true; /* constants and leaves are always shared */
+  dag_const(d, 0);    /* node 0: the answer after an error */
+  dag_const(d, 1);
+  d->hashcons = optimise;
+  return d;
+}
+
+/* The one constructor below the rules: canonical operand order for
+ * commutative ops (a constant first in *, last in +, else by id), then
+ * hash-consing.  Returns the id of the node. */
+int dag_make(Dag *d, Op op, const int *ops, double val, int index) {
+  Node n = {0};
+  n.op = (uint8_t)op;
+  n.nops = (uint8_t)op_info[op].arity;
+  n.index = index;
+  n.val = val == 0 ? 0.0 : val; /* one zero: -0.0 is 0 for finite reals */
+  n.loc = d->loc;
+  for (int i = 0; i < n.nops; i++)
+    n.a[i] = ops[i];
+  if (commutative(op) && d->hashcons) {
+    Node *x = &d->nodes[n.a[0]], *y = &d->nodes[n.a[1]];
+    bool swap;
+    if ((x->op == OP_CONST) != (y->op == OP_CONST))
+      swap = op == OP_MUL ? y->op == OP_CONST : x->op == OP_CONST;
+    else
+      swap = n.a[1] < n.a[0];
+    if (swap) {
+      int t = n.a[0];
+      n.a[0] = n.a[1];
+      n.a[1] = t;
+    }
+  }
+  bool share = d->hashcons || op == OP_INPUT || op == OP_PARAM;
+  if (share && d->tcap) {
+    uint32_t mask = (uint32_t)d->tcap - 1;
+    for (uint32_t i = node_hash(&n) & mask; d->table[i] >= 0; i = (i + 1) & mask)
+      if (node_eq(&d->nodes[d->table[i]], &n))
+        return d->table[i];
+  }
+  if (d->n >= DCC_MAX_NODES) {
+    if (!d->overflow)
+      diag_at(DIAG_ERROR, d->loc, 0, "the model is too large: more than %d expression nodes", DCC_MAX_NODES);
+    d->overflow = true;
+    return 0;
+  }
+  if (d->n == d->cap) {
+    d->cap = d->cap ? 2 * d->cap : 1024;
+    d->nodes = xrealloc(d->nodes, (size_t)d->cap * sizeof *d->nodes);
+  }
+  int id = d->n++;
+  d->nodes[id] = n;
+  if (share) {
+    if (2 * d->n > d->tcap)
+      table_grow(d);
+    else
+      table_insert(d, id);
+  }
+  return id;
+}
+
+int dag_const(Dag *d, double v) { return dag_make(d, OP_CONST, NULL, v, 0); }
+
+int dag_leaf(Dag *d, Op op, int index) { return dag_make(d, op, NULL, 0, index); }
+
+int dag_op(Dag *d, Op op, int a, int b, int c, int e) {
+  int ops[4] = {a, b, c, e};
+  if (d->simplify) {
+    int r = simplify(d, op, ops);
+    if (r >= 0)
+      return r;
+  }
+  return dag_make(d, op, ops, 0, 0);
+}
+
+int dag_un(Dag *d, Op op, int a) { return dag_op(d, op, a, 0, 0, 0); }
+int dag_bin(Dag *d, Op op, int a, int b) { return dag_op(d, op, a, b, 0, 0); }
+
+bool dag_is_const(Dag *d, int id, double v) {
+  return d->nodes[id].op == OP_CONST && d->nodes[id].val == v;
+}

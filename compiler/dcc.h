@@ -1,0 +1,435 @@
+/* dcc.h — the one internal header of dcc, the derivative compiler.
+ *
+ * A section per file, in pipeline order:
+ *   util.c     arena, growable arrays, string maps, source files, diagnostics
+ *   lex.c      bytes -> tokens
+ *   parse.c    tokens -> AST (every node keeps its token)
+ *   check.c    names resolved, shapes known, errors and warnings reported
+ *   dag.c      the hash-consed expression DAG (constructors simplify)
+ *   simplify.c the rewrite rules the constructors apply
+ *   build.c    AST -> DAG values (tensors unrolled to scalars here, only here)
+ *   diff.c     symbolic reverse mode (and -O0's naive forward mode)
+ *   lower.c    stable builtins expanded into C-expressible primitives
+ *   eval.c     dcc's own evaluator (--check)
+ *   sched.c    per emitted function: live nodes, order, temporaries
+ *   emit_c.c   the C source and header
+ *   emit_text.c  --emit expr, --emit dot, --stats
+ *   main.c     the command line and the pipeline
+ */
+#ifndef DCC_H
+#define DCC_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ops.h"
+
+#define DCC_VERSION "0.1.0"
+
+/* Limits on input (documented in README.md, "Limits").  Each is checked
+ * where it could be exceeded and reported as a diagnostic. */
+#define DCC_MAX_FILE_BYTES  (64u << 20) /* 64 MiB of source */
+#define DCC_MAX_LINE_BYTES  (1u << 20)  /* 1 MiB on one line */
+#define DCC_MAX_NAME_LEN    255         /* characters in an identifier */
+#define DCC_MAX_NESTING     2000        /* parentheses, calls, unary signs, ^ */
+#define DCC_MAX_DIM         (1 << 20)   /* one dimension of a tensor */
+#define DCC_MAX_SCALARS     (1 << 22)   /* scalars in one tensor */
+#define DCC_MAX_NODES       (1 << 24)   /* DAG nodes in one model */
+#define DCC_MAX_ERRORS      20          /* then dcc stops */
+#define DCC_O0_MAX_TREE     2000000     /* -O0: nodes in one expanded tree */
+#define DCC_O0_MAX_DEPTH    4000        /* -O0: depth of one expanded tree */
+
+/* ---- util.c ---------------------------------------------------------- */
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xprintf(const char *fmt, ...);
+
+/* A growable array of T: struct { T *v; int n, cap; }. */
+#define VEC(T) struct { T *v; int n, cap; }
+#define vec_push(vec, x)                                                   \
+  do {                                                                     \
+    if ((vec)->n == (vec)->cap) {                                          \
+      (vec)->cap = (vec)->cap ? 2 * (vec)->cap : 8;                        \
+      (vec)->v = xrealloc((vec)->v, (size_t)(vec)->cap * sizeof *(vec)->v); \
+    }                                                                      \
+    (vec)->v[(vec)->n++] = (x);                                            \
+  } while (0)
+
+/* A growable string. */
+typedef struct {
+  char *s;
+  size_t len, cap;
+} Buf;
+void buf_putc(Buf *b, char c);
+void buf_puts(Buf *b, const char *s);
+void buf_printf(Buf *b, const char *fmt, ...);
+
+/* A map from strings to pointers (open addressing, insertion-ordered
+ * iteration is not offered: nothing may depend on hash order). */
+typedef struct {
+  const char **keys;
+  void **vals;
+  int n, cap;
+} StrMap;
+void *strmap_get(StrMap *m, const char *key);
+void strmap_put(StrMap *m, const char *key, void *val);
+
+/* Levenshtein distance, for "did you mean". */
+int edit_distance(const char *a, const char *b);
+
+/* One source file: its path as the user gave it and its bytes. */
+typedef struct {
+  const char *path;  /* "<stdin>" for standard input */
+  const char *text;  /* NUL-terminated copy; may hold NULs the lexer reports */
+  size_t len;
+  size_t bom;        /* 3 if the file starts with a byte-order mark */
+  int *line_starts;  /* byte offset of each line's first byte */
+  int nlines;
+} Source;
+
+typedef enum { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE } DiagKind;
+
+/* Diagnostics go to stderr as "path:line:col: kind: message", the source
+ * line and a caret under the spot.  off is a byte offset into the source,
+ * len the length of the token to underline (0 for a caret alone). */
+typedef struct {
+  Source *src;
+  bool werror, no_warnings;
+  int errors, warnings;
+  bool stopped;           /* too many errors: stop reporting */
+} Diags;
+extern Diags diags;
+
+void source_index_lines(Source *src);
+void source_line_col(const Source *src, int off, int *line, int *col);
+void diag_at(DiagKind kind, int off, int len, const char *fmt, ...);
+void vdiag_at(DiagKind kind, int off, int len, const char *fmt, va_list ap);
+bool diag_warn_enabled(void);
+
+/* ---- lex.c ----------------------------------------------------------- */
+
+typedef enum {
+  TK_EOF,     // end of input
+  TK_NEWLINE, // end of a statement
+  TK_NAME,    // identifier
+  TK_NUM,     // number literal
+  TK_PLUS,    // +
+  TK_MINUS,   // -
+  TK_STAR,    // *
+  TK_SLASH,   // /
+  TK_CARET,   // ^
+  TK_AT,      // @
+  TK_LPAREN,  // (
+  TK_RPAREN,  // )
+  TK_LBRACK,  // [
+  TK_RBRACK,  // ]
+  TK_COMMA,   // ,
+  TK_ASSIGN,  // =
+  TK_INPUT,   // keyword input
+  TK_PARAM,   // keyword param
+  TK_OUTPUT,  // keyword output
+  TK_LOSS,    // keyword loss
+} TokKind;
+
+typedef struct {
+  TokKind kind;
+  int off, len;   /* bytes in the source */
+  double num;     /* TK_NUM: its value */
+  bool is_int;    /* TK_NUM: digits only, fits in an int */
+  int ival;       /* TK_NUM with is_int */
+  char *name;     /* TK_NAME: the identifier */
+} Token;
+
+typedef VEC(Token) Tokens;
+const char *tok_kind_str(TokKind k);
+Tokens lex(Source *src);
+
+/* ---- parse.c --------------------------------------------------------- */
+
+typedef enum {
+  EX_NUM,   // number literal
+  EX_NAME,  // a name
+  EX_INDEX, // name[i] or name[i][j]
+  EX_CALL,  // f(args)
+  EX_BIN,   // a op b, op one of + - * / ^ @
+  EX_NEG,   // -a
+  EX_POS,   // +a
+} ExprKind;
+
+/* A shape: rank 0 (scalar), 1 ([n]) or 2 ([m][n]); rank -1 after an error. */
+typedef struct {
+  int rank;
+  int dim[2];
+} Shape;
+int shape_size(Shape s);
+bool shape_eq(Shape a, Shape b);
+const char *shape_str(Shape s);
+
+struct Sym;
+
+typedef struct Expr Expr;
+struct Expr {
+  ExprKind kind;
+  int tok;          /* the token that names it: operator, name, literal */
+  char op;          /* EX_BIN: '+', '-', '*', '/', '^' or '@' */
+  Expr *a, *b;      /* operands */
+  Expr **args;      /* EX_CALL */
+  int *arg_tok;     /* EX_CALL: the first token of each argument */
+  int nargs;
+  int nidx, idx[2]; /* EX_INDEX */
+  int idx_tok[2];
+  /* set by check.c */
+  Shape shape;
+  struct Sym *sym;  /* EX_NAME, EX_INDEX */
+  int fn;           /* EX_CALL: index into the builtin table */
+};
+
+typedef enum {
+  INIT_DEFAULT, // none given: glorot for matrices, zeros otherwise
+  INIT_CONST,   // = NUMBER
+  INIT_ZEROS,   // = zeros
+  INIT_GLOROT,  // = glorot, fans from the matrix shape
+  INIT_GLOROT_FANS, // = glorot(fan_in, fan_out)
+  INIT_UNIFORM, // = uniform(a, b)
+  INIT_NORMAL,  // = normal(mean, std)
+} InitKind;
+
+typedef struct {
+  InitKind kind;
+  double a, b;
+  int tok;
+} Init;
+
+typedef struct {
+  int tok;      /* the name */
+  char *name;
+  Shape shape;
+  Init init;
+} Decl;
+
+typedef enum {
+  ST_INPUT,  // input a, b[3]
+  ST_PARAM,  // param w = zeros
+  ST_ASSIGN, // name = expr
+  ST_OUTPUT, // output name = expr
+  ST_LOSS,   // loss = expr
+} StmtKind;
+
+typedef struct {
+  StmtKind kind;
+  int tok;            /* first token */
+  Decl *decls;        /* ST_INPUT, ST_PARAM */
+  int ndecls;
+  int name_tok;       /* ST_ASSIGN, ST_OUTPUT, ST_LOSS */
+  char *name;
+  Expr *e;
+  bool broken;        /* a parse error: e is missing */
+} Stmt;
+
+typedef struct {
+  Source *src;
+  Token *toks;
+  int ntoks;
+  VEC(Stmt) stmts;
+} Program;
+
+Program *parse(Source *src, Tokens toks);
+
+/* ---- check.c --------------------------------------------------------- */
+
+typedef enum { SYM_INPUT, SYM_PARAM, SYM_VALUE, SYM_OUTPUT } SymKind;
+
+typedef struct Sym {
+  char *name;
+  SymKind kind;
+  Shape shape;
+  int tok;           /* where it is defined */
+  int line;          /* its source line */
+  int offset;        /* inputs, params, outputs: first scalar in its vector */
+  Init init;         /* params */
+  bool used;         /* referenced by some expression */
+  bool broken;       /* its definition had an error */
+  int *ids;          /* build.c: the DAG node of each scalar, row-major */
+} Sym;
+
+/* The builtin functions (check.c owns the table, build.c the meaning). */
+typedef enum {
+  FN_EXP, FN_LOG, FN_LOG1P, FN_EXPM1, FN_SQRT, FN_ABS, FN_TANH, FN_SIGMOID,
+  FN_RELU, FN_SOFTPLUS, FN_SIN, FN_COS, FN_ERF, FN_GELU,
+  FN_LEAKY_RELU, FN_POW, FN_MAX, FN_MIN,
+  FN_SUM, FN_MEAN, FN_DOT, FN_TRANSPOSE, FN_SOFTMAX, FN_LOG_SOFTMAX,
+  FN_LOGSUMEXP,
+  FN_MSE, FN_BCE, FN_BCE_LOGITS, FN_CROSS_ENTROPY, FN_L2,
+  FN_DIFF,
+  FN_COUNT
+} Builtin;
+extern const char *const builtin_names[FN_COUNT];
+int builtin_lookup(const char *name);
+
+typedef VEC(Sym *) SymList;
+
+typedef struct {
+  Program *prog;
+  SymList syms;        /* in definition order */
+  StrMap by_name;
+  SymList inputs, params, outputs;
+  int n_in, n_params, n_out;
+  Stmt *loss;          /* NULL without a loss */
+} Model;
+
+Model *check(Program *prog);
+Sym *model_lookup(Model *m, const char *name);
+
+/* ---- dag.c ----------------------------------------------------------- */
+
+typedef struct {
+  uint8_t op;
+  uint8_t nops;
+  int32_t a[4];  /* operand ids, all smaller than this node's id */
+  int32_t index; /* INPUT, PARAM: the scalar's index in in[] / p[] */
+  double val;    /* CONST */
+  int loc;       /* byte offset of the source that first made it, -1 if none */
+} Node;
+
+typedef struct {
+  Node *nodes;
+  int n, cap;
+  int32_t *table;   /* hash table of node ids, -1 empty */
+  int tcap;
+  bool hashcons;    /* false for -O0: every constructor call makes a node */
+  bool simplify;    /* false for -O0 */
+  int loc;          /* the source spot new nodes and errors are blamed on */
+  bool overflow;    /* DCC_MAX_NODES reached (reported once) */
+} Dag;
+
+Dag *dag_new(bool optimise);
+int dag_const(Dag *d, double v);
+int dag_leaf(Dag *d, Op op, int index);
+int dag_op(Dag *d, Op op, int a, int b, int c, int e);
+/* the constructor below the rules: canonical operand order, hash-consing */
+int dag_make(Dag *d, Op op, const int *ops, double val, int index);
+int dag_un(Dag *d, Op op, int a);
+int dag_bin(Dag *d, Op op, int a, int b);
+bool dag_is_const(Dag *d, int id, double v);
+#define NODE(d, id) (&(d)->nodes[(id)])
+
+/* ---- simplify.c ------------------------------------------------------ */
+
+/* The rewrite rules for op applied to ops: a node id if a rule fires, -1 if
+ * none does (dag_op then makes the node as it is). */
+int simplify(Dag *d, Op op, const int *ops);
+/* exact constant folding, also used by eval.c */
+double fold(Op op, const double *v);
+
+/* ---- build.c --------------------------------------------------------- */
+
+typedef struct {
+  Shape shape;
+  int *ids;  /* shape_size(shape) node ids, row-major */
+} Value;
+
+typedef struct {
+  Model *m;
+  Dag *dag;
+  int loss;                /* node id, -1 without a loss */
+  int *out_ids;            /* n_out */
+  int *param_leaf;         /* n_params: the PARAM node of each scalar */
+  int *input_leaf;         /* n_in */
+  /* names of nodes, for readable output: the Sym and element of the first
+   * named value (or output) that is this node */
+  Sym **node_sym;          /* indexed by node id, grown with the DAG */
+  int *node_elem;
+  int names_cap;
+} Built;
+
+Built *build(Model *m, Dag *d);
+void built_name_nodes(Built *b);
+
+/* ---- diff.c ---------------------------------------------------------- */
+
+/* Reverse mode: the adjoints of every node reachable from root, seeded with
+ * 1 at root.  Returns an array indexed by node id (size d->n at the call),
+ * -1 where a node has no adjoint (does not influence root). */
+int *diff_reverse(Dag *d, int root);
+/* -O0: the seeds' forward-mode derivative of root with respect to leaf,
+ * no simplification, no sharing. */
+int diff_forward(Dag *d, int root, int leaf);
+
+/* ---- lower.c --------------------------------------------------------- */
+
+/* Lower every node of the DAG so that every op has a C spelling (sigmoid
+ * and softplus become exp/log1p forms that share one exp); returns the map
+ * from each old id to its lowered node. */
+int *lower(Dag *d);
+
+/* ---- eval.c ---------------------------------------------------------- */
+
+/* Evaluate nodes 0..upto in id order into vals (size upto+1). */
+void eval_dag(Dag *d, int upto, const double *in, const double *p, double *vals);
+/* --check: worst relative error of the symbolic gradient against central
+ * finite differences; prints a report; returns true if within tolerance. */
+bool check_gradients(Built *b, int *grads, FILE *out);
+
+/* ---- sched.c --------------------------------------------------------- */
+
+typedef struct {
+  int node;        /* the value */
+  const char *dst; /* C lvalue it goes to ("grad[3]"), NULL for a return */
+} Root;
+
+typedef struct {
+  int *order;      /* nodes that get a statement, in id order */
+  int norder;
+  char **name;     /* indexed by node id: the C name of a temporary or
+                      local, NULL if inlined (filled in by the emitter) */
+  bool *live;      /* indexed by node id */
+  bool uses_in, uses_p;
+  int ntemps;
+} Schedule;
+
+Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0);
+void schedule_free(Schedule *s);
+
+/* ---- emit_c.c -------------------------------------------------------- */
+
+typedef struct {
+  const char *prefix;      /* "net" */
+  const char *src_name;    /* the input path as given, for the banner */
+  const char *header_name; /* what the source #includes, NULL: self-contained */
+  bool is_float;
+  bool o0;
+  Built *b;                /* lowered; the unsimplified DAG with -O0 */
+  int *grads;              /* per param scalar: its gradient node in b */
+  int *wrt_grads;          /* per input scalar, -1 if not asked */
+  bool *wrt;               /* per input Sym index: --wrt named it */
+} EmitOpts;
+
+void emit_header(Buf *out, EmitOpts *o);
+void emit_source(Buf *out, EmitOpts *o);
+/* mangled C name for a user name, unique against our own names */
+const char *c_local_name(const char *user);
+void emit_real_const(Buf *out, double v, bool is_float);
+
+/* ---- emit_text.c ----------------------------------------------------- */
+
+void emit_expr(Buf *out, Built *b, int *grads, int *wrt_grads);
+void emit_dot(Buf *out, Built *b, int *grads, int *wrt_grads);
+
+typedef struct {
+  uint64_t nodes;
+  uint64_t ops[OP_COUNT];
+} OpCounts;
+void count_tree(Dag *d, const int *roots, int n, OpCounts *c);
+void count_dag(Dag *d, const int *roots, int n, OpCounts *c);
+void print_stats(FILE *f, const char *what, OpCounts *before, OpCounts *after);
+/* -O0 size checks: depth and size of the expanded tree of one root */
+void tree_measure(Dag *d, int root, uint64_t *size, int *depth);
+
+#endif

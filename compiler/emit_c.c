@@ -1,0 +1,603 @@
+/* emit_c.c — the C source and header.
+ *
+ * Requires: a lowered DAG (every live op has a C spelling), the roots of
+ * each function (loss, gradients, outputs).  Guarantees: C99 that compiles
+ * alone with -std=c99 -Wall -Wextra -Werror -pedantic, needs only <math.h>
+ * and <stdint.h>, allocates nothing, keeps no state; byte-identical for the
+ * same input and options (every order below is an id or declaration order).
+ * The emitter knows nothing of parsing: it reads the Model's layout and the
+ * DAG. */
+#include "dcc.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  EmitOpts *o;
+  Buf *out;
+  const char *P;  /* prefix of every symbol: "net" */
+  char *PU;       /* the prefix upper-cased, for macros: "NET" */
+  char *R;        /* the real type: "net_real" */
+} Emitter;
+
+/* ---- names ------------------------------------------------------------ */
+
+/* Identifiers a local variable of the emitted code must not take: C's
+ * keywords, what <math.h> and <stdint.h> declare or may define, and the
+ * emitted functions' own parameter names. */
+static const char *const reserved_words[] = {
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
+    "extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return",
+    "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
+    "volatile", "while", "bool", "true", "false", "asm", "typeof", "fortran", "NAN", "INFINITY", "EOF",
+    "NULL", "errno", "signgam", "in", "p", "grad", "out", "seed", "s", "i", "j", "k",
+    /* math.h functions (their f and l forms are matched below) */
+    "acos", "asin", "atan", "atan2", "cos", "sin", "tan", "acosh", "asinh", "atanh", "cosh", "sinh",
+    "tanh", "exp", "exp2", "expm1", "frexp", "ilogb", "ldexp", "log", "log10", "log1p", "log2", "logb",
+    "modf", "scalbn", "scalbln", "cbrt", "fabs", "hypot", "pow", "sqrt", "erf", "erfc", "lgamma",
+    "tgamma", "ceil", "floor", "nearbyint", "rint", "lrint", "llrint", "round", "lround", "llround",
+    "trunc", "fmod", "remainder", "remquo", "copysign", "nan", "nextafter", "nexttoward", "fdim",
+    "fmax", "fmin", "fma", "gamma", "j0", "j1", "jn", "y0", "y1", "yn", "drem", "finite", "scalb",
+    "significand", "exp10", "pow10", "sincos", "fpclassify", "isfinite", "isinf", "isnan", "isnormal",
+    "signbit", "isgreater", "isgreaterequal", "isless", "islessequal", "islessgreater", "isunordered",
+    "math_errhandling",
+};
+
+static bool reserved(const char *name, const char *prefix) {
+  size_t len = strlen(name);
+  if (name[0] == '_')
+    return true; /* reserved for the implementation */
+  if (len > 2 && !strcmp(name + len - 2, "_t"))
+    return true; /* uint32_t and friends */
+  if (!strncmp(name, "grad", 4))
+    return true; /* grad, grad_W: parameters of gradient functions */
+  if (name[0] == 't' && len > 1 && strspn(name + 1, "0123456789") == len - 1)
+    return true; /* our temporaries */
+  bool upper = true, underscore = false;
+  for (const char *c = name; *c; c++) {
+    if (islower((unsigned char)*c))
+      upper = false;
+    if (*c == '_')
+      underscore = true;
+  }
+  if (upper && underscore)
+    return true; /* macros: HUGE_VAL, M_PI, INT8_MAX, FP_NAN, and ours */
+  size_t plen = strlen(prefix);
+  if (!strncmp(name, prefix, plen) && name[plen] == '_')
+    return true; /* our own symbols */
+  for (size_t i = 0; i < sizeof reserved_words / sizeof *reserved_words; i++) {
+    const char *w = reserved_words[i];
+    size_t wl = strlen(w);
+    if (!strcmp(name, w))
+      return true;
+    if (!strncmp(name, w, wl) && (name[wl] == 'f' || name[wl] == 'l') && name[wl + 1] == 0)
+      return true;
+  }
+  return false;
+}
+
+/* A C name for a local named after `base`, unique in the function. */
+static char *local_name(StrMap *used, const char *base, const char *prefix) {
+  char *name = xstrdup(base);
+  while (reserved(name, prefix) || strmap_get(used, name)) {
+    char *longer = xprintf("%s_", name);
+    free(name);
+    name = longer;
+  }
+  strmap_put(used, name, name);
+  return name;
+}
+
+/* ---- constants and expressions ----------------------------------------- */
+
+/* The shortest decimal that reads back as the same value (of the real
+ * type), spelt as a floating constant: 4.0, 0.5, 1e-07, 2.5f. */
+void emit_real_const(Buf *out, double v, bool is_float) {
+  char buf[64];
+  if (is_float && fabs(v) > 3.4028234663852886e38) {
+    buf_puts(out, v < 0 ? "-HUGE_VALF" : "HUGE_VALF");
+    return;
+  }
+  for (int prec = 1; prec <= 17; prec++) {
+    snprintf(buf, sizeof buf, "%.*g", prec, v);
+    double back = strtod(buf, NULL);
+    if (is_float ? (float)back == (float)v : back == v)
+      break;
+  }
+  buf_puts(out, buf);
+  if (!strpbrk(buf, ".eE"))
+    buf_puts(out, ".0");
+  if (is_float)
+    buf_putc(out, 'f');
+}
+
+static int prec_of(Emitter *E, Schedule *s, int id) {
+  Node *nd = &E->o->b->dag->nodes[id];
+  if (s->name[id])
+    return 4;
+  switch ((Op)nd->op) {
+  case OP_ADD: case OP_SUB: return 1;
+  case OP_MUL: case OP_DIV: return 2;
+  case OP_NEG: return 3;
+  case OP_CONST: return nd->val < 0 ? 3 : 4;
+  default: return 4;
+  }
+}
+
+static void render(Emitter *E, Schedule *s, int id, Buf *b, bool top);
+
+static void operand(Emitter *E, Schedule *s, int id, int min_prec, Buf *b) {
+  if (prec_of(E, s, id) < min_prec) {
+    buf_putc(b, '(');
+    render(E, s, id, b, true);
+    buf_putc(b, ')');
+  } else {
+    render(E, s, id, b, false);
+  }
+}
+
+/* The C expression of node id: its name if it has one, else its operation
+ * on its operands' expressions, with the parentheses C needs to keep the
+ * DAG's association (a + (b + c) stays so: floating point is not
+ * associative). */
+static void render(Emitter *E, Schedule *s, int id, Buf *b, bool top) {
+  Node *nd = &E->o->b->dag->nodes[id];
+  bool is_float = E->o->is_float;
+  if (s->name[id]) {
+    buf_puts(b, s->name[id]);
+    return;
+  }
+  switch (op_info[nd->op].kind) {
+  case KIND_LEAF:
+    if (nd->op == OP_CONST) {
+      if (nd->val < 0 && !top) {
+        buf_putc(b, '(');
+        emit_real_const(b, nd->val, is_float);
+        buf_putc(b, ')');
+      } else {
+        emit_real_const(b, nd->val, is_float);
+      }
+    } else {
+      buf_printf(b, "%s[%d]", nd->op == OP_INPUT ? "in" : "p", nd->index);
+    }
+    return;
+  case KIND_INFIX: {
+    int p = nd->op == OP_ADD || nd->op == OP_SUB ? 1 : 2;
+    operand(E, s, nd->a[0], p, b);
+    buf_printf(b, " %s ", op_info[nd->op].print);
+    operand(E, s, nd->a[1], p + 1, b);
+    return;
+  }
+  case KIND_PREFIX:
+    buf_putc(b, '-');
+    operand(E, s, nd->a[0], 4, b);
+    return;
+  case KIND_CALL:
+    buf_printf(b, "%s%s(", op_info[nd->op].cfn, is_float ? "f" : "");
+    for (int i = 0; i < nd->nops; i++) {
+      if (i)
+        buf_puts(b, ", ");
+      render(E, s, nd->a[i], b, true);
+    }
+    buf_putc(b, ')');
+    return;
+  case KIND_SELECT:
+    buf_putc(b, '(');
+    render(E, s, nd->a[0], b, true);
+    buf_puts(b, nd->op == OP_IFGT ? " > " : " >= ");
+    render(E, s, nd->a[1], b, true);
+    buf_puts(b, " ? ");
+    render(E, s, nd->a[2], b, true);
+    buf_puts(b, " : ");
+    render(E, s, nd->a[3], b, true);
+    buf_putc(b, ')');
+    return;
+  case KIND_WRAP:
+    render(E, s, nd->a[0], b, top);
+    return;
+  }
+}
+
+/* ---- functions ----------------------------------------------------------- */
+
+static const char *elem_suffix(Shape sh, int k, char *buf, size_t n, bool brackets) {
+  if (sh.rank == 0)
+    buf[0] = 0;
+  else if (sh.rank == 1)
+    snprintf(buf, n, brackets ? "[%d]" : "_%d", k);
+  else
+    snprintf(buf, n, brackets ? "[%d][%d]" : "_%d_%d", k / sh.dim[1], k % sh.dim[1]);
+  return buf;
+}
+
+/* The body of one function: locals for the scalar inputs and params it
+ * reads, one `const` statement per temporary in id order, then the roots:
+ * assignments, and a return for the root with no destination. */
+static void emit_body(Emitter *E, Root *roots, int nroots, const char *outparam) {
+  Built *b = E->o->b;
+  Model *m = b->m;
+  Dag *d = b->dag;
+  Buf *out = E->out;
+  Schedule *s = schedule_make(b, roots, nroots, E->o->o0);
+  StrMap used = {0};
+  char sfx[48];
+
+  if (!s->uses_in)
+    buf_puts(out, "    (void)in;\n");
+  if (!s->uses_p)
+    buf_puts(out, "    (void)p;\n");
+  if (outparam && nroots == 0)
+    buf_printf(out, "    (void)%s;\n", outparam);
+  /* Scalar inputs and params get a local named after them. */
+  VEC(Sym *) leaves = {0};
+  for (int i = 0; i < m->inputs.n; i++)
+    vec_push(&leaves, m->inputs.v[i]);
+  for (int i = 0; i < m->params.n; i++)
+    vec_push(&leaves, m->params.v[i]);
+  for (int i = 0; i < leaves.n; i++) {
+    Sym *sym = leaves.v[i];
+    int id = sym->kind == SYM_INPUT ? b->input_leaf[sym->offset] : b->param_leaf[sym->offset];
+    if (sym->shape.rank != 0 || !s->live[id])
+      continue;
+    s->name[id] = local_name(&used, sym->name, E->P);
+    buf_printf(out, "    const %s %s = %s[%d];\n", E->R, s->name[id], sym->kind == SYM_INPUT ? "in" : "p",
+               sym->offset);
+  }
+  free(leaves.v);
+  /* Temporaries. */
+  int t = 0;
+  for (int i = 0; i < s->norder; i++) {
+    int id = s->order[i];
+    Sym *sym = id < b->names_cap ? b->node_sym[id] : NULL;
+    if (sym) {
+      char *base = xprintf("%s%s", sym->name, elem_suffix(sym->shape, b->node_elem[id], sfx, sizeof sfx, false));
+      s->name[id] = local_name(&used, base, E->P);
+      free(base);
+    } else {
+      char base[32];
+      snprintf(base, sizeof base, "t%d", ++t);
+      s->name[id] = xstrdup(base);
+      strmap_put(&used, s->name[id], s->name[id]);
+    }
+    buf_printf(out, "    const %s %s = ", E->R, s->name[id]);
+    char *name = s->name[id];
+    s->name[id] = NULL; /* render the definition, not the name */
+    Buf expr = {0};
+    render(E, s, id, &expr, true);
+    s->name[id] = name;
+    buf_puts(out, expr.s);
+    buf_putc(out, ';');
+    if (sym)
+      buf_printf(out, " /* line %d */", sym->line);
+    buf_putc(out, '\n');
+    free(expr.s);
+  }
+  /* Roots. */
+  for (int r = 0; r < nroots; r++) {
+    Buf expr = {0};
+    render(E, s, roots[r].node, &expr, true);
+    if (roots[r].dst)
+      buf_printf(out, "    %s = %s;\n", roots[r].dst, expr.s);
+    else
+      buf_printf(out, "    return %s;\n", expr.s);
+    free(expr.s);
+  }
+  (void)d;
+  free(used.keys);
+  free(used.vals);
+  for (int id = 0; id < d->n; id++)
+    free(s->name[id]);
+  schedule_free(s);
+}
+
+static int count_temps(Emitter *E, Root *roots, int nroots) {
+  Schedule *s = schedule_make(E->o->b, roots, nroots, E->o->o0);
+  int n = s->ntemps;
+  schedule_free(s);
+  return n;
+}
+
+static void emit_function(Emitter *E, const char *comment, const char *ret, const char *name, const char *extra,
+                          Root *roots, int nroots, const char *outparam) {
+  int temps = count_temps(E, roots, nroots);
+  buf_printf(E->out, "\n/* %s\n   (%d temporar%s on the stack) */\n", comment, temps, temps == 1 ? "y" : "ies");
+  buf_printf(E->out, "%s %s_%s(const %s *in, const %s *p%s)\n{\n", ret, E->P, name, E->R, E->R, extra);
+  emit_body(E, roots, nroots, outparam);
+  buf_puts(E->out, "}\n");
+}
+
+/* ---- declarations (the header, or the top of a self-contained source) ---- */
+
+static void banner(Emitter *E, const char *what) {
+  Buf b = {0};
+  for (const char *c = E->o->src_name; *c; c++) {
+    unsigned char ch = (unsigned char)*c;
+    if (ch < 0x20 || ch >= 0x7f || (ch == '*' && c[1] == '/'))
+      buf_putc(&b, '?');
+    else
+      buf_putc(&b, (char)ch);
+  }
+  buf_printf(E->out,
+             "/* %s generated by dcc %s from %s.\n"
+             "   Do not edit: it is generated; change %s and run dcc again. */\n",
+             what, DCC_VERSION, b.s, b.s);
+  free(b.s);
+}
+
+static void macro(Emitter *E, const char *name, int value) {
+  int pad = 28 - (int)strlen(name);
+  buf_printf(E->out, "#define %s%*s %d\n", name, pad > 0 ? pad : 0, "", value);
+}
+
+static void emit_decls(Emitter *E) {
+  EmitOpts *o = E->o;
+  Model *m = o->b->m;
+  Buf *out = E->out;
+  char name[600];
+  buf_printf(out, "\ntypedef %s %s;\n\n", o->is_float ? "float" : "double", E->R);
+  snprintf(name, sizeof name, "%s_N_IN", E->PU);
+  macro(E, name, m->n_in);
+  snprintf(name, sizeof name, "%s_N_PARAMS", E->PU);
+  macro(E, name, m->n_params);
+  snprintf(name, sizeof name, "%s_N_OUT", E->PU);
+  macro(E, name, m->n_out);
+  for (int i = 0; i < m->inputs.n; i++) {
+    snprintf(name, sizeof name, "%s_IN_%s", E->PU, m->inputs.v[i]->name);
+    macro(E, name, m->inputs.v[i]->offset);
+  }
+  for (int i = 0; i < m->params.n; i++) {
+    snprintf(name, sizeof name, "%s_PARAM_%s", E->PU, m->params.v[i]->name);
+    macro(E, name, m->params.v[i]->offset);
+  }
+  for (int i = 0; i < m->outputs.n; i++) {
+    snprintf(name, sizeof name, "%s_OUT_%s", E->PU, m->outputs.v[i]->name);
+    macro(E, name, m->outputs.v[i]->offset);
+  }
+  const char *P = E->P, *R = E->R;
+  if (o->b->loss >= 0) {
+    buf_printf(out, "\n/* The loss for one sample: in[%s_N_IN] the sample, p[%s_N_PARAMS] the params. */\n", E->PU, E->PU);
+    buf_printf(out, "%s %s_loss(const %s *in, const %s *p);\n", R, P, R, R);
+    buf_printf(out, "/* The loss, and its gradient with respect to every param in grad[%s_N_PARAMS], in one pass. */\n", E->PU);
+    buf_printf(out, "%s %s_loss_grad(const %s *in, const %s *p, %s *grad);\n", R, P, R, R, R);
+    for (int pass = 0; pass < 2; pass++) {
+      SymList *list = pass ? &m->inputs : &m->params;
+      for (int i = 0; i < list->n; i++) {
+        Sym *sym = list->v[i];
+        if (pass && !o->wrt[i])
+          continue;
+        if (sym->shape.rank == 0) {
+          buf_printf(out, "/* d loss / d %s */\n", sym->name);
+          buf_printf(out, "%s %s_grad_%s(const %s *in, const %s *p);\n", R, P, sym->name, R, R);
+        } else {
+          buf_printf(out, "/* d loss / d %s, %d values, row-major */\n", sym->name, shape_size(sym->shape));
+          buf_printf(out, "void %s_grad_%s(const %s *in, const %s *p, %s *grad_%s);\n", P, sym->name, R, R, R,
+                     sym->name);
+        }
+      }
+    }
+  }
+  buf_printf(out, "\n/* The outputs, in declaration order, row-major, in out[%s_N_OUT]. */\n", E->PU);
+  buf_printf(out, "void %s_outputs(const %s *in, const %s *p, %s *out);\n", P, R, R, R);
+  buf_printf(out, "/* Initial params as the initialisers say; the same seed gives the same values. */\n");
+  buf_printf(out, "void %s_init(%s *p, uint32_t seed);\n", P, R);
+  if (m->n_params)
+    buf_printf(out, "/* The name of each param scalar: \"w\", \"v[3]\", \"W[0][1]\". */\n"
+                    "extern const char *const %s_param_names[%s_N_PARAMS];\n", P, E->PU);
+}
+
+static Emitter emitter(EmitOpts *o, Buf *out) {
+  Emitter E = {o, out, o->prefix, xstrdup(o->prefix), xprintf("%s_real", o->prefix)};
+  for (char *c = E.PU; *c; c++)
+    *c = (char)toupper((unsigned char)*c);
+  return E;
+}
+
+void emit_header(Buf *out, EmitOpts *o) {
+  Emitter E = emitter(o, out);
+  banner(&E, "Header");
+  buf_printf(out, "#ifndef DCC_%s_H\n#define DCC_%s_H\n\n#include <stdint.h>\n\n", E.PU, E.PU);
+  buf_puts(out, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n");
+  emit_decls(&E);
+  buf_puts(out, "\n#ifdef __cplusplus\n}\n#endif\n\n");
+  buf_printf(out, "#endif /* DCC_%s_H */\n", E.PU);
+  free(E.PU);
+  free(E.R);
+}
+
+/* ---- _init ------------------------------------------------------------- */
+
+static void emit_init(Emitter *E) {
+  Model *m = E->o->b->m;
+  Buf *out = E->out;
+  bool any_uniform = false, any_normal = false, any_loop = false;
+  for (int i = 0; i < m->params.n; i++) {
+    Sym *s = m->params.v[i];
+    InitKind k = s->init.kind;
+    if (k == INIT_DEFAULT)
+      k = s->shape.rank == 2 ? INIT_GLOROT : INIT_ZEROS;
+    any_uniform |= k == INIT_GLOROT || k == INIT_GLOROT_FANS || k == INIT_UNIFORM;
+    any_normal |= k == INIT_NORMAL;
+    any_loop |= s->shape.rank > 0;
+  }
+  const char *P = E->P, *R = E->R, *f = E->o->is_float ? "f" : "";
+  if (any_uniform || any_normal) {
+    buf_printf(out,
+               "\n/* The generator behind %s_init: a Weyl sequence through a 32-bit\n"
+               "   mixer, so every platform draws the same numbers. */\n"
+               "static uint32_t %s_rng_next(uint32_t *s)\n{\n"
+               "    uint32_t z = (*s += 0x9E3779B9u);\n"
+               "    z = (z ^ (z >> 16)) * 0x85EBCA6Bu;\n"
+               "    z = (z ^ (z >> 13)) * 0xC2B2AE35u;\n"
+               "    return z ^ (z >> 16);\n}\n",
+               P, P);
+    buf_printf(out,
+               "\n/* Uniform in [0, 1), 24 random bits: exact in float and double. */\n"
+               "static %s %s_rng_unit(uint32_t *s)\n{\n"
+               "    return (%s)(%s_rng_next(s) >> 8) * (%s)(1.0 / 16777216.0);\n}\n",
+               R, P, R, P, R);
+  }
+  if (any_uniform)
+    buf_printf(out,
+               "\n/* Uniform in [lo, hi). */\n"
+               "static %s %s_rng_uniform(uint32_t *s, %s lo, %s hi)\n{\n"
+               "    return lo + (hi - lo) * %s_rng_unit(s);\n}\n",
+               R, P, R, R, P);
+  if (any_normal)
+    buf_printf(out,
+               "\n/* Normal(mean, std), by Box and Muller's transform (one draw per call). */\n"
+               "static %s %s_rng_normal(uint32_t *s, %s mean, %s std)\n{\n"
+               "    %s u1 = (%s)1 - %s_rng_unit(s); /* in (0, 1]: log(u1) is finite */\n"
+               "    %s u2 = %s_rng_unit(s);\n"
+               "    return mean + std * sqrt%s((%s)-2 * log%s(u1)) * cos%s((%s)6.283185307179586 * u2);\n}\n",
+               R, P, R, R, R, R, P, R, P, f, R, f, f, R);
+  buf_printf(out, "\nvoid %s_init(%s *p, uint32_t seed)\n{\n", P, R);
+  if (any_uniform || any_normal)
+    buf_puts(out, "    uint32_t s = seed;\n");
+  else
+    buf_puts(out, "    (void)seed;\n");
+  if (any_loop)
+    buf_puts(out, "    int i;\n");
+  if (!m->n_params)
+    buf_puts(out, "    (void)p;\n");
+  for (int i = 0; i < m->params.n; i++) {
+    Sym *s = m->params.v[i];
+    Init in = s->init;
+    if (in.kind == INIT_DEFAULT)
+      in.kind = s->shape.rank == 2 ? INIT_GLOROT : INIT_ZEROS;
+    int n = shape_size(s->shape);
+    Buf val = {0};
+    switch (in.kind) {
+    case INIT_CONST:
+      emit_real_const(&val, in.a, E->o->is_float);
+      break;
+    case INIT_ZEROS:
+    case INIT_DEFAULT:
+      emit_real_const(&val, 0, E->o->is_float);
+      break;
+    case INIT_GLOROT:
+    case INIT_GLOROT_FANS:
+    case INIT_UNIFORM: {
+      double lo = in.a, hi = in.b;
+      if (in.kind != INIT_UNIFORM) {
+        double fan_in = in.kind == INIT_GLOROT ? s->shape.dim[1] : in.a;
+        double fan_out = in.kind == INIT_GLOROT ? s->shape.dim[0] : in.b;
+        hi = sqrt(6.0 / (fan_in + fan_out));
+        lo = -hi;
+      }
+      buf_printf(&val, "%s_rng_uniform(&s, ", P);
+      emit_real_const(&val, lo, E->o->is_float);
+      buf_puts(&val, ", ");
+      emit_real_const(&val, hi, E->o->is_float);
+      buf_putc(&val, ')');
+      break;
+    }
+    case INIT_NORMAL:
+      buf_printf(&val, "%s_rng_normal(&s, ", P);
+      emit_real_const(&val, in.a, E->o->is_float);
+      buf_puts(&val, ", ");
+      emit_real_const(&val, in.b, E->o->is_float);
+      buf_putc(&val, ')');
+      break;
+    }
+    const char *kind = in.kind == INIT_CONST ? "constant" : in.kind == INIT_ZEROS ? "zeros"
+                     : in.kind == INIT_NORMAL ? "normal" : in.kind == INIT_UNIFORM ? "uniform" : "glorot";
+    buf_printf(out, "    /* %s: %s */\n", s->name, kind);
+    if (n == 1)
+      buf_printf(out, "    p[%d] = %s;\n", s->offset, val.s);
+    else
+      buf_printf(out, "    for (i = 0; i < %d; i++)\n        p[%d + i] = %s;\n", n, s->offset, val.s);
+    free(val.s);
+  }
+  buf_puts(out, "}\n");
+}
+
+/* ---- the source ---------------------------------------------------------- */
+
+void emit_source(Buf *out, EmitOpts *o) {
+  Emitter E = emitter(o, out);
+  Built *b = o->b;
+  Model *m = b->m;
+  const char *P = E.P, *R = E.R;
+  char sfx[48];
+  banner(&E, "Source");
+  if (o->header_name) {
+    buf_printf(out, "#include \"%s\"\n\n#include <math.h>\n#include <stdint.h>\n", o->header_name);
+  } else {
+    buf_puts(out, "#include <math.h>\n#include <stdint.h>\n");
+    emit_decls(&E);
+  }
+  if (m->n_params) {
+    buf_printf(out, "\nconst char *const %s_param_names[%s_N_PARAMS] = {\n", P, E.PU);
+    for (int i = 0; i < m->params.n; i++) {
+      Sym *s = m->params.v[i];
+      for (int k = 0; k < shape_size(s->shape); k++)
+        buf_printf(out, "    \"%s%s\",\n", s->name, elem_suffix(s->shape, k, sfx, sizeof sfx, true));
+    }
+    buf_puts(out, "};\n");
+  }
+  VEC(Root) roots = {0};
+  if (b->loss >= 0) {
+    Root loss = {b->loss, NULL};
+    emit_function(&E, "The loss for one sample.", R, "loss", "", &loss, 1, NULL);
+    char **dst = xcalloc((size_t)m->n_params + 1, sizeof *dst);
+    for (int j = 0; j < m->n_params; j++) {
+      dst[j] = xprintf("grad[%d]", j);
+      vec_push(&roots, ((Root){o->grads[j], dst[j]}));
+    }
+    vec_push(&roots, loss);
+    char *extra = xprintf(", %s *grad", R);
+    emit_function(&E, "The loss, and its gradient with respect to every param, in one pass.", R, "loss_grad",
+                  extra, roots.v, roots.n, m->n_params ? NULL : "grad");
+    free(extra);
+    for (int j = 0; j < m->n_params; j++)
+      free(dst[j]);
+    free(dst);
+    for (int pass = 0; pass < 2; pass++) {
+      SymList *list = pass ? &m->inputs : &m->params;
+      for (int i = 0; i < list->n; i++) {
+        Sym *s = list->v[i];
+        if (pass && !o->wrt[i])
+          continue;
+        int *g = pass ? o->wrt_grads : o->grads;
+        char *comment = xprintf("d loss / d %s%s", s->name, s->shape.rank ? ", row-major" : ".");
+        char *fname = xprintf("grad_%s", s->name);
+        if (s->shape.rank == 0) {
+          Root r = {g[s->offset], NULL};
+          emit_function(&E, comment, R, fname, "", &r, 1, NULL);
+        } else {
+          int n = shape_size(s->shape);
+          Root *rs = xmalloc((size_t)n * sizeof *rs);
+          for (int k = 0; k < n; k++)
+            rs[k] = (Root){g[s->offset + k], xprintf("grad_%s[%d]", s->name, k)};
+          char *extra2 = xprintf(", %s *grad_%s", R, s->name);
+          emit_function(&E, comment, "void", fname, extra2, rs, n, NULL);
+          for (int k = 0; k < n; k++)
+            free((char *)rs[k].dst);
+          free(rs);
+          free(extra2);
+        }
+        free(comment);
+        free(fname);
+      }
+    }
+  }
+  roots.n = 0;
+  char **odst = xcalloc((size_t)m->n_out + 1, sizeof *odst);
+  for (int k = 0; k < m->n_out; k++) {
+    odst[k] = xprintf("out[%d]", k);
+    vec_push(&roots, ((Root){b->out_ids[k], odst[k]}));
+  }
+  char *extra = xprintf(", %s *out", R);
+  emit_function(&E, "The outputs, in declaration order, row-major.", "void", "outputs", extra, roots.v, roots.n,
+                "out");
+  free(extra);
+  for (int k = 0; k < m->n_out; k++)
+    free(odst[k]);
+  free(odst);
+  free(roots.v);
+  emit_init(&E);
+  free(E.PU);
+  free(E.R);
+}

@@ -1,0 +1,369 @@
+/* emit_text.c — what dcc prints for people: --emit expr (the loss and its
+ * derivatives as infix text in the language's own syntax), --emit dot (the
+ * DAG for Graphviz) and --stats (operation counts). */
+#include "dcc.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- leaves' names ------------------------------------------------------ */
+
+/* "x1", "v[3]", "W[0][1]": the source name of an input or param scalar. */
+static char *leaf_name(Model *m, Node *nd) {
+  SymList *list = nd->op == OP_INPUT ? &m->inputs : &m->params;
+  for (int i = 0; i < list->n; i++) {
+    Sym *s = list->v[i];
+    int k = nd->index - s->offset;
+    if (k < 0 || k >= shape_size(s->shape))
+      continue;
+    if (s->shape.rank == 0)
+      return xstrdup(s->name);
+    if (s->shape.rank == 1)
+      return xprintf("%s[%d]", s->name, k);
+    return xprintf("%s[%d][%d]", s->name, k / s->shape.dim[1], k % s->shape.dim[1]);
+  }
+  return xprintf("?%d", nd->index);
+}
+
+static char *value_name(Sym *s, int k) {
+  if (s->shape.rank == 0)
+    return xstrdup(s->name);
+  if (s->shape.rank == 1)
+    return xprintf("%s[%d]", s->name, k);
+  return xprintf("%s[%d][%d]", s->name, k / s->shape.dim[1], k % s->shape.dim[1]);
+}
+
+static void text_const(Buf *b, double v) {
+  char buf[64];
+  for (int prec = 1; prec <= 17; prec++) {
+    snprintf(buf, sizeof buf, "%.*g", prec, v);
+    if (strtod(buf, NULL) == v)
+      break;
+  }
+  buf_puts(b, buf);
+}
+
+/* ---- --emit expr -------------------------------------------------------- */
+
+typedef struct {
+  Built *b;
+  char **name; /* per node: its let-name, or NULL to print inline */
+} Text;
+
+/* Precedence in the language: + - (1), * / (2), unary - (3), ^ (4),
+ * calls and names (5). */
+static int text_prec(Text *T, int id) {
+  Node *nd = &T->b->dag->nodes[id];
+  if (T->name[id])
+    return 5;
+  switch ((Op)nd->op) {
+  case OP_ADD: case OP_SUB: return 1;
+  case OP_MUL: case OP_DIV: return 2;
+  case OP_NEG: return 3;
+  case OP_POW: return 4;
+  case OP_CONST: return nd->val < 0 ? 3 : 5;
+  default: return 5;
+  }
+}
+
+static void text_expr(Text *T, int id, Buf *b);
+
+static void text_operand(Text *T, int id, int min_prec, Buf *b) {
+  bool paren = text_prec(T, id) < min_prec;
+  if (paren)
+    buf_putc(b, '(');
+  text_expr(T, id, b);
+  if (paren)
+    buf_putc(b, ')');
+}
+
+static void text_expr(Text *T, int id, Buf *b) {
+  Node *nd = &T->b->dag->nodes[id];
+  if (T->name[id]) {
+    buf_puts(b, T->name[id]);
+    return;
+  }
+  switch ((Op)nd->op) {
+  case OP_CONST:
+    text_const(b, nd->val);
+    return;
+  case OP_INPUT:
+  case OP_PARAM: {
+    char *n = leaf_name(T->b->m, nd);
+    buf_puts(b, n);
+    free(n);
+    return;
+  }
+  case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: {
+    int p = text_prec(T, id);
+    text_operand(T, nd->a[0], p, b);
+    buf_printf(b, " %s ", op_info[nd->op].print);
+    text_operand(T, nd->a[1], p + 1, b);
+    return;
+  }
+  case OP_POW: /* right-associative; the exponent may be signed */
+    text_operand(T, nd->a[0], 5, b);
+    buf_puts(b, "^");
+    text_operand(T, nd->a[1], 3, b);
+    return;
+  case OP_NEG:
+    buf_putc(b, '-');
+    text_operand(T, nd->a[0], 4, b);
+    return;
+  default:
+    buf_printf(b, "%s(", op_info[nd->op].print);
+    for (int i = 0; i < nd->nops; i++) {
+      if (i)
+        buf_puts(b, ", ");
+      text_expr(T, nd->a[i], b);
+    }
+    buf_putc(b, ')');
+    return;
+  }
+}
+
+typedef struct {
+  int node;
+  char *label;
+} Line;
+typedef VEC(Line) Lines;
+
+/* The roots every textual form shows: the loss, its derivatives, the
+ * outputs. */
+static void text_roots(Built *b, int *grads, int *wrt_grads, Lines *out) {
+  Model *m = b->m;
+  if (b->loss >= 0) {
+    vec_push(out, ((Line){b->loss, xstrdup("loss")}));
+    for (int i = 0; i < m->params.n; i++) {
+      Sym *s = m->params.v[i];
+      for (int k = 0; k < shape_size(s->shape); k++) {
+        char *n = value_name(s, k);
+        vec_push(out, ((Line){grads[s->offset + k], xprintf("dloss/d%s", n)}));
+        free(n);
+      }
+    }
+    for (int i = 0; wrt_grads && i < m->inputs.n; i++) {
+      Sym *s = m->inputs.v[i];
+      for (int k = 0; k < shape_size(s->shape); k++) {
+        if (wrt_grads[s->offset + k] < 0)
+          continue;
+        char *n = value_name(s, k);
+        vec_push(out, ((Line){wrt_grads[s->offset + k], xprintf("dloss/d%s", n)}));
+        free(n);
+      }
+    }
+  }
+  for (int i = 0; i < m->outputs.n; i++) {
+    Sym *s = m->outputs.v[i];
+    for (int k = 0; k < shape_size(s->shape); k++)
+      vec_push(out, ((Line){b->out_ids[s->offset + k], value_name(s, k)}));
+  }
+}
+
+void emit_expr(Buf *out, Built *b, int *grads, int *wrt_grads) {
+  Dag *d = b->dag;
+  Lines roots = {0};
+  text_roots(b, grads, wrt_grads, &roots);
+  int n = d->n;
+  int *uses = xcalloc((size_t)n, sizeof *uses);
+  int *depth = xcalloc((size_t)n, sizeof *depth);
+  bool *live = xcalloc((size_t)n, sizeof *live);
+  Text T = {b, xcalloc((size_t)n, sizeof(char *))};
+  for (int r = 0; r < roots.n; r++)
+    live[roots.v[r].node] = true;
+  for (int id = n - 1; id >= 0; id--)
+    if (live[id])
+      for (int i = 0; i < d->nodes[id].nops; i++) {
+        live[d->nodes[id].a[i]] = true;
+        uses[d->nodes[id].a[i]]++;
+      }
+  /* A node shared by several users, or named in the source, or too deep to
+   * print inline, is printed once as "name = ..." before its first use. */
+  int t = 0;
+  for (int id = 0; id < n; id++) {
+    Node *nd = &d->nodes[id];
+    if (!live[id] || op_info[nd->op].kind == KIND_LEAF)
+      continue;
+    int dep = 0;
+    for (int i = 0; i < nd->nops; i++)
+      if (depth[nd->a[i]] > dep)
+        dep = depth[nd->a[i]];
+    dep++;
+    Sym *sym = id < b->names_cap ? b->node_sym[id] : NULL;
+    if (!sym && uses[id] < 2 && dep <= 12) {
+      depth[id] = dep;
+      continue;
+    }
+    Buf line = {0};
+    text_expr(&T, id, &line);
+    if (sym) {
+      T.name[id] = value_name(sym, b->node_elem[id]);
+    } else {
+      do
+        T.name[id] = xprintf("t%d", ++t);
+      while (model_lookup(b->m, T.name[id]) && (free(T.name[id]), 1));
+    }
+    buf_printf(out, "%s = %s\n", T.name[id], line.s);
+    free(line.s);
+  }
+  for (int r = 0; r < roots.n; r++) {
+    Buf line = {0};
+    int id = roots.v[r].node;
+    if (T.name[id] && !strcmp(T.name[id], roots.v[r].label)) {
+      free(roots.v[r].label);
+      continue; /* an output already printed as its own definition */
+    }
+    text_expr(&T, id, &line);
+    buf_printf(out, "%s = %s\n", roots.v[r].label, line.s);
+    free(line.s);
+    free(roots.v[r].label);
+  }
+  for (int id = 0; id < n; id++)
+    free(T.name[id]);
+  free(T.name);
+  free(roots.v);
+  free(uses);
+  free(depth);
+  free(live);
+}
+
+/* ---- --emit dot -------------------------------------------------------- */
+
+void emit_dot(Buf *out, Built *b, int *grads, int *wrt_grads) {
+  Dag *d = b->dag;
+  Lines roots = {0};
+  text_roots(b, grads, wrt_grads, &roots);
+  bool *live = xcalloc((size_t)d->n, sizeof *live);
+  for (int r = 0; r < roots.n; r++)
+    live[roots.v[r].node] = true;
+  for (int id = d->n - 1; id >= 0; id--)
+    if (live[id])
+      for (int i = 0; i < d->nodes[id].nops; i++)
+        live[d->nodes[id].a[i]] = true;
+  buf_puts(out, "digraph dcc {\n  rankdir=BT;\n  node [shape=box, fontname=\"monospace\"];\n");
+  for (int id = 0; id < d->n; id++) {
+    if (!live[id])
+      continue;
+    Node *nd = &d->nodes[id];
+    Buf label = {0};
+    if (nd->op == OP_CONST)
+      text_const(&label, nd->val);
+    else if (nd->op == OP_INPUT || nd->op == OP_PARAM) {
+      char *n = leaf_name(b->m, nd);
+      buf_puts(&label, n);
+      free(n);
+    } else {
+      buf_puts(&label, op_info[nd->op].print);
+      if (id < b->names_cap && b->node_sym[id]) {
+        char *n = value_name(b->node_sym[id], b->node_elem[id]);
+        buf_printf(&label, "\\n%s", n);
+        free(n);
+      }
+    }
+    buf_printf(out, "  n%d [label=\"%s\"%s];\n", id, label.s,
+               op_info[nd->op].kind == KIND_LEAF ? ", shape=ellipse" : "");
+    free(label.s);
+    for (int i = 0; i < nd->nops; i++)
+      buf_printf(out, "  n%d -> n%d;\n", nd->a[i], id);
+  }
+  for (int r = 0; r < roots.n; r++) {
+    buf_printf(out, "  r%d [label=\"%s\", shape=plaintext];\n  n%d -> r%d;\n", r, roots.v[r].label,
+               roots.v[r].node, r);
+    free(roots.v[r].label);
+  }
+  buf_puts(out, "}\n");
+  free(roots.v);
+  free(live);
+}
+
+/* ---- --stats and -O0's tree limits ---------------------------------------- */
+
+static uint64_t sat_add(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
+
+/* Counts of the expanded trees of roots: a node reached along k paths
+ * counts k times (what naive, unshared evaluation computes). */
+void count_tree(Dag *d, const int *roots, int n, OpCounts *c) {
+  memset(c, 0, sizeof *c);
+  int top = -1;
+  for (int r = 0; r < n; r++)
+    if (roots[r] > top)
+      top = roots[r];
+  uint64_t *mult = xcalloc((size_t)top + 2, sizeof *mult);
+  for (int r = 0; r < n; r++)
+    mult[roots[r]] = sat_add(mult[roots[r]], 1);
+  for (int id = top; id >= 0; id--) {
+    if (!mult[id])
+      continue;
+    Node *nd = &d->nodes[id];
+    c->nodes = sat_add(c->nodes, mult[id]);
+    c->ops[nd->op] = sat_add(c->ops[nd->op], mult[id]);
+    for (int i = 0; i < nd->nops; i++)
+      mult[nd->a[i]] = sat_add(mult[nd->a[i]], mult[id]);
+  }
+  free(mult);
+}
+
+/* Counts of the distinct nodes roots reach (what the emitted code computes). */
+void count_dag(Dag *d, const int *roots, int n, OpCounts *c) {
+  memset(c, 0, sizeof *c);
+  int top = -1;
+  for (int r = 0; r < n; r++)
+    if (roots[r] > top)
+      top = roots[r];
+  bool *live = xcalloc((size_t)top + 2, sizeof *live);
+  for (int r = 0; r < n; r++)
+    live[roots[r]] = true;
+  for (int id = top; id >= 0; id--) {
+    if (!live[id])
+      continue;
+    Node *nd = &d->nodes[id];
+    c->nodes++;
+    c->ops[nd->op]++;
+    for (int i = 0; i < nd->nops; i++)
+      live[nd->a[i]] = true;
+  }
+  free(live);
+}
+
+void tree_measure(Dag *d, int root, uint64_t *size, int *depth) {
+  OpCounts c;
+  count_tree(d, &root, 1, &c);
+  *size = c.nodes;
+  int *dep = xcalloc((size_t)root + 1, sizeof *dep);
+  for (int id = 0; id <= root; id++) {
+    Node *nd = &d->nodes[id];
+    int m = 0;
+    for (int i = 0; i < nd->nops; i++)
+      if (dep[nd->a[i]] > m)
+        m = dep[nd->a[i]];
+    dep[id] = m + 1;
+  }
+  *depth = dep[root];
+  free(dep);
+}
+
+void print_stats(FILE *f, const char *what, OpCounts *before, OpCounts *after) {
+  fprintf(f, "dcc: operation counts for %s\n", what);
+  fprintf(f, "  %-12s %14s %10s\n", "", "before", "after");
+  fprintf(f, "  %-12s %14llu %10llu\n", "nodes", (unsigned long long)before->nodes,
+          (unsigned long long)after->nodes);
+  struct {
+    const char *name;
+    Op a, b;
+  } rows[] = {
+      {"add/sub", OP_ADD, OP_SUB}, {"mul", OP_MUL, OP_MUL}, {"div", OP_DIV, OP_DIV},
+      {"neg", OP_NEG, OP_NEG},     {"select", OP_IFGT, OP_IFGE},
+  };
+  for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+    uint64_t x = sat_add(before->ops[rows[i].a], rows[i].a == rows[i].b ? 0 : before->ops[rows[i].b]);
+    uint64_t y = sat_add(after->ops[rows[i].a], rows[i].a == rows[i].b ? 0 : after->ops[rows[i].b]);
+    fprintf(f, "  %-12s %14llu %10llu\n", rows[i].name, (unsigned long long)x, (unsigned long long)y);
+  }
+  for (int op = 0; op < OP_COUNT; op++) {
+    if (op_info[op].kind != KIND_CALL || (!before->ops[op] && !after->ops[op]))
+      continue;
+    fprintf(f, "  %-12s %14llu %10llu\n", op_info[op].print, (unsigned long long)before->ops[op],
+            (unsigned long long)after->ops[op]);
+  }
+}

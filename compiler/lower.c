@@ -1,0 +1,53 @@
+/* lower.c — stable builtins into C-expressible primitives.
+ *
+ * Requires: a DAG after differentiation.  Guarantees: no SIGMOID, SOFTPLUS
+ * or NOGRAD among the nodes that the returned map leads to.  Both sigmoid(x)
+ * and softplus(x) are written with E = exp(-|x|), which never overflows, and
+ * since E depends on |x| only, sigmoid(x), sigmoid(-x) and softplus(+-x)
+ * all share one exp call (the loss of a logistic output and its gradient
+ * call exp once):
+ *   sigmoid(x)  = x >= 0 ? 1/(1+E) : E/(1+E)
+ *   softplus(x) = max(x, 0) + log1p(E) */
+#include "dcc.h"
+
+#include <stdlib.h>
+
+int *lower(Dag *d) {
+  int n = d->n;
+  int *map = xmalloc((size_t)n * sizeof *map);
+  int saved_loc = d->loc;
+  for (int id = 0; id < n; id++) {
+    Node nd = d->nodes[id];
+    int ops[4] = {0, 0, 0, 0};
+    bool changed = false;
+    for (int i = 0; i < nd.nops; i++) {
+      ops[i] = map[nd.a[i]];
+      changed |= ops[i] != nd.a[i];
+    }
+    d->loc = nd.loc;
+    int x = ops[0];
+    switch ((Op)nd.op) {
+    case OP_SIGMOID: {
+      int E = dag_un(d, OP_EXP, dag_un(d, OP_NEG, dag_un(d, OP_ABS, x)));
+      int q = dag_bin(d, OP_DIV, dag_const(d, 1), dag_bin(d, OP_ADD, dag_const(d, 1), E));
+      map[id] = dag_op(d, OP_IFGE, x, dag_const(d, 0), q, dag_bin(d, OP_MUL, E, q));
+      break;
+    }
+    case OP_SOFTPLUS: {
+      int E = dag_un(d, OP_EXP, dag_un(d, OP_NEG, dag_un(d, OP_ABS, x)));
+      /* dag_make, not dag_op: the rules would turn log1p(exp(u)) back into softplus(u) */
+      int log1p_E = dag_make(d, OP_LOG1P, &E, 0, 0);
+      map[id] = dag_bin(d, OP_ADD, dag_op(d, OP_IFGT, x, dag_const(d, 0), x, dag_const(d, 0)), log1p_E);
+      break;
+    }
+    case OP_NOGRAD:
+      map[id] = x;
+      break;
+    default:
+      map[id] = changed ? dag_make(d, (Op)nd.op, ops, nd.val, nd.index) : id;
+      break;
+    }
+  }
+  d->loc = saved_loc;
+  return map;
+}

@@ -1,0 +1,535 @@
+/* main.c — the command line, and the pipeline:
+ *
+ *   read -> lex -> parse -> check -> build (DAG) -> diff -> lower -> emit
+ *
+ * Exit status: 0 success, 1 errors in the input, 2 usage or I/O errors.
+ * Output files are written whole or not at all: each goes to a temporary
+ * file beside it, renamed over it only when everything succeeded. */
+#include "dcc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef enum { EMIT_C, EMIT_H, EMIT_EXPR, EMIT_DOT } EmitKind;
+
+typedef struct {
+  const char *input;     /* path, "-" for standard input */
+  const char *output;    /* -o, NULL for standard output */
+  const char *header;    /* --header */
+  bool no_header;
+  const char *prefix;
+  bool is_float;
+  const char *wrt;       /* --wrt a,b */
+  bool o0;
+  EmitKind emit;
+  bool stats, check;
+} Options;
+
+static const char usage_text[] =
+    "usage: dcc [options] FILE.expr      (FILE '-' reads standard input)\n"
+    "\n"
+    "Compile a loss written in the .expr language into C that computes it and\n"
+    "its gradient with respect to every param.\n"
+    "\n"
+    "options:\n"
+    "  -o FILE            write to FILE (default: standard output); for C, the\n"
+    "                     header goes beside it (FILE.c -> FILE.h); -o - writes\n"
+    "                     the source to standard output and no header\n"
+    "  --header FILE      write the header to FILE\n"
+    "  --no-header        no header: the source declares what it needs itself\n"
+    "  --prefix NAME      prefix of every emitted symbol (default: the input's\n"
+    "                     base name made into a C identifier)\n"
+    "  --real double|float  the real type of the emitted code (default double)\n"
+    "  --wrt a,b,...      also emit a gradient function for each named input\n"
+    "  -O0                no simplification, no common subexpressions: the\n"
+    "                     naive derivative, one tree per gradient\n"
+    "  --emit c|h|expr|dot  what to write: C source (default), the header only,\n"
+    "                     the loss and derivatives as text, the DAG as DOT\n"
+    "  --stats            print operation counts before and after optimisation\n"
+    "                     to standard error\n"
+    "  --check            check the gradient against finite differences with\n"
+    "                     dcc's own evaluator (no C compiler); exit 1 if off\n"
+    "  -Werror            make warnings errors\n"
+    "  -w                 silence warnings\n"
+    "  --help             print this help\n"
+    "  --version          print the version\n";
+
+static _Noreturn void usage_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("dcc: error: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputs("\nusage: dcc [options] FILE.expr (dcc --help lists the options)\n", stderr);
+  exit(2);
+}
+
+static bool is_identifier(const char *s) {
+  if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+    return false;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_'))
+      return false;
+  return true;
+}
+
+/* An option's value: "--opt VALUE" or "--opt=VALUE". */
+static const char *option_value(int argc, char **argv, int *i, const char *name) {
+  size_t n = strlen(name);
+  if (argv[*i][n] == '=')
+    return argv[*i] + n + 1;
+  if (*i + 1 >= argc)
+    usage_error("option '%s' needs a value", name);
+  return argv[++*i];
+}
+
+static bool option_is(const char *arg, const char *name) {
+  size_t n = strlen(name);
+  return !strncmp(arg, name, n) && (arg[n] == 0 || (arg[n] == '=' && name[1] == '-'));
+}
+
+static Options parse_options(int argc, char **argv) {
+  Options o = {0};
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      fputs(usage_text, stdout);
+      exit(0);
+    } else if (!strcmp(a, "--version")) {
+      printf("dcc %s\n", DCC_VERSION);
+      exit(0);
+    } else if (option_is(a, "-o")) {
+      o.output = option_value(argc, argv, &i, "-o");
+    } else if (option_is(a, "--header")) {
+      o.header = option_value(argc, argv, &i, "--header");
+    } else if (!strcmp(a, "--no-header")) {
+      o.no_header = true;
+    } else if (option_is(a, "--prefix")) {
+      o.prefix = option_value(argc, argv, &i, "--prefix");
+      if (!is_identifier(o.prefix))
+        usage_error("--prefix '%s' is not a C identifier", o.prefix);
+    } else if (option_is(a, "--real")) {
+      const char *v = option_value(argc, argv, &i, "--real");
+      if (strcmp(v, "double") && strcmp(v, "float"))
+        usage_error("--real takes 'double' or 'float', not '%s'", v);
+      o.is_float = !strcmp(v, "float");
+    } else if (option_is(a, "--wrt")) {
+      o.wrt = option_value(argc, argv, &i, "--wrt");
+    } else if (!strcmp(a, "-O0")) {
+      o.o0 = true;
+    } else if (option_is(a, "--emit")) {
+      const char *v = option_value(argc, argv, &i, "--emit");
+      if (!strcmp(v, "c"))
+        o.emit = EMIT_C;
+      else if (!strcmp(v, "h"))
+        o.emit = EMIT_H;
+      else if (!strcmp(v, "expr"))
+        o.emit = EMIT_EXPR;
+      else if (!strcmp(v, "dot"))
+        o.emit = EMIT_DOT;
+      else
+        usage_error("--emit takes c, h, expr or dot, not '%s'", v);
+    } else if (!strcmp(a, "--stats")) {
+      o.stats = true;
+    } else if (!strcmp(a, "--check")) {
+      o.check = true;
+    } else if (!strcmp(a, "-Werror")) {
+      diags.werror = true;
+    } else if (!strcmp(a, "-w")) {
+      diags.no_warnings = true;
+    } else if (a[0] == '-' && a[1] != 0) {
+      usage_error("unknown option '%s'", a);
+    } else if (o.input) {
+      usage_error("more than one input file ('%s' and '%s')", o.input, a);
+    } else {
+      o.input = a;
+    }
+  }
+  if (!o.input)
+    usage_error("no input file");
+  return o;
+}
+
+/* ---- reading and writing files ------------------------------------------ */
+
+static Source *read_source(const char *path) {
+  Source *src = xcalloc(1, sizeof *src);
+  bool is_stdin = !strcmp(path, "-");
+  src->path = is_stdin ? "<stdin>" : path;
+  FILE *f = is_stdin ? stdin : fopen(path, "rb");
+  if (!f) {
+    fprintf(stderr, "dcc: error: cannot open '%s': %s\n", path, strerror(errno));
+    exit(2);
+  }
+  Buf b = {0};
+  char chunk[65536];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+    if (b.len + n > DCC_MAX_FILE_BYTES) {
+      fprintf(stderr, "%s: error: the file is too large (the limit is %u bytes)\n", src->path,
+              (unsigned)DCC_MAX_FILE_BYTES);
+      exit(1);
+    }
+    if (b.len + n + 1 > b.cap) {
+      while (b.len + n + 1 > b.cap)
+        b.cap = b.cap ? 2 * b.cap : 65536;
+      b.s = xrealloc(b.s, b.cap);
+    }
+    memcpy(b.s + b.len, chunk, n);
+    b.len += n;
+  }
+  if (ferror(f)) {
+    fprintf(stderr, "dcc: error: cannot read '%s': %s\n", path, strerror(errno));
+    exit(2);
+  }
+  if (!is_stdin)
+    fclose(f);
+  if (!b.s)
+    b.s = xcalloc(1, 1);
+  b.s[b.len] = 0;
+  src->text = b.s;
+  src->len = b.len;
+  if (b.len >= 3 && !memcmp(b.s, "\xEF\xBB\xBF", 3))
+    src->bom = 3;
+  source_index_lines(src);
+  return src;
+}
+
+typedef struct {
+  const char *path;
+  char *tmp;
+} Staged;
+
+/* Write data to a new temporary file beside path. */
+static Staged stage(const char *path, const Buf *data) {
+  Staged s = {path, xprintf("%s.dcc-XXXXXX", path)};
+  int fd = mkstemp(s.tmp);
+  if (fd < 0) {
+    fprintf(stderr, "dcc: error: cannot write '%s': %s\n", path, strerror(errno));
+    exit(2);
+  }
+  mode_t mask = umask(0);
+  umask(mask);
+  fchmod(fd, 0666 & ~mask);
+  size_t off = 0;
+  while (off < data->len) {
+    ssize_t w = write(fd, data->s + off, data->len - off);
+    if (w <= 0) {
+      fprintf(stderr, "dcc: error: cannot write '%s': %s\n", path, strerror(errno));
+      close(fd);
+      unlink(s.tmp);
+      exit(2);
+    }
+    off += (size_t)w;
+  }
+  if (close(fd)) {
+    fprintf(stderr, "dcc: error: cannot write '%s': %s\n", path, strerror(errno));
+    unlink(s.tmp);
+    exit(2);
+  }
+  return s;
+}
+
+static void commit(Staged *files, int n) {
+  for (int i = 0; i < n; i++)
+    if (rename(files[i].tmp, files[i].path)) {
+      fprintf(stderr, "dcc: error: cannot write '%s': %s\n", files[i].path, strerror(errno));
+      for (int j = i; j < n; j++)
+        unlink(files[j].tmp);
+      exit(2);
+    }
+}
+
+static void write_stdout(const Buf *b) {
+  if (b->len && fwrite(b->s, 1, b->len, stdout) != b->len) {
+    fprintf(stderr, "dcc: error: cannot write to standard output\n");
+    exit(2);
+  }
+  if (fflush(stdout)) {
+    fprintf(stderr, "dcc: error: cannot write to standard output\n");
+    exit(2);
+  }
+}
+
+static const char *base_name(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash ? slash + 1 : path;
+}
+
+/* net.expr -> net; 2-layer.expr -> m2_layer; standard input -> model */
+static char *default_prefix(const char *input) {
+  if (!strcmp(input, "-"))
+    return xstrdup("model");
+  char *name = xstrdup(base_name(input));
+  char *dot = strrchr(name, '.');
+  if (dot && dot != name)
+    *dot = 0;
+  for (char *c = name; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
+      *c = '_';
+  char *p;
+  if (!*name)
+    p = xstrdup("model");
+  else if ((*name >= '0' && *name <= '9') || *name == '_')
+    p = xprintf("m%s", name);
+  else
+    p = xstrdup(name);
+  free(name);
+  return p;
+}
+
+/* The header beside a C output: x.c -> x.h, anything else -> anything.h */
+static char *header_beside(const char *out) {
+  size_t n = strlen(out);
+  if (n > 2 && !strcmp(out + n - 2, ".c")) {
+    char *h = xstrdup(out);
+    h[n - 1] = 'h';
+    return h;
+  }
+  return xprintf("%s.h", out);
+}
+
+/* ---- the pipeline's middle ----------------------------------------------- */
+
+/* The gradient of the loss with respect to every param scalar (and the
+ * inputs --wrt names): one reverse sweep. */
+static void gradients(Built *b, int *grads, int *wrt_grads, const bool *wrt) {
+  Model *m = b->m;
+  Dag *d = b->dag;
+  if (b->loss < 0)
+    return;
+  int *adj = diff_reverse(d, b->loss);
+  for (int j = 0; j < m->n_params; j++) {
+    int g = adj[b->param_leaf[j]];
+    grads[j] = g >= 0 ? g : dag_const(d, 0);
+  }
+  for (int i = 0; i < m->inputs.n; i++) {
+    Sym *s = m->inputs.v[i];
+    for (int k = 0; k < shape_size(s->shape); k++) {
+      int g = wrt[i] ? adj[b->input_leaf[s->offset + k]] : -1;
+      wrt_grads[s->offset + k] = wrt[i] ? (g >= 0 ? g : dag_const(d, 0)) : -1;
+    }
+  }
+  free(adj);
+}
+
+/* -O0: the seeds' way, one forward-mode derivative tree per param. */
+static void naive_gradients(Built *b, int *grads, int *wrt_grads, const bool *wrt) {
+  Model *m = b->m;
+  if (b->loss < 0)
+    return;
+  for (int j = 0; j < m->n_params; j++)
+    grads[j] = diff_forward(b->dag, b->loss, b->param_leaf[j]);
+  for (int i = 0; i < m->inputs.n; i++) {
+    Sym *s = m->inputs.v[i];
+    for (int k = 0; k < shape_size(s->shape); k++)
+      wrt_grads[s->offset + k] = wrt[i] ? diff_forward(b->dag, b->loss, b->input_leaf[s->offset + k]) : -1;
+  }
+}
+
+/* Warn about each param the loss does not depend on (after simplification:
+ * 0 * w does not count). */
+static void warn_independent_params(Built *b) {
+  Model *m = b->m;
+  if (b->loss < 0)
+    return;
+  Dag *d = b->dag;
+  bool *live = xcalloc((size_t)d->n, sizeof *live);
+  live[b->loss] = true;
+  for (int id = b->loss; id >= 0; id--)
+    if (live[id] && d->nodes[id].op != OP_NOGRAD)
+      for (int i = 0; i < d->nodes[id].nops; i++)
+        live[d->nodes[id].a[i]] = true;
+  for (int i = 0; i < m->params.n; i++) {
+    Sym *s = m->params.v[i];
+    if (!s->used)
+      continue; /* already warned: unused */
+    bool any = false;
+    for (int k = 0; k < shape_size(s->shape); k++)
+      any |= live[b->param_leaf[s->offset + k]];
+    if (!any) {
+      Token *t = &m->prog->toks[s->tok];
+      diag_at(DIAG_WARNING, t->off, t->len, "the loss does not depend on param '%s'", s->name);
+    }
+  }
+  free(live);
+}
+
+/* Lower b's DAG and carry every root and name over to the lowered nodes. */
+static void lower_built(Built *b, int *grads, int *wrt_grads) {
+  Model *m = b->m;
+  int n_before = b->dag->n;
+  int *map = lower(b->dag);
+  if (b->loss >= 0)
+    b->loss = map[b->loss];
+  for (int k = 0; k < m->n_out; k++)
+    b->out_ids[k] = map[b->out_ids[k]];
+  for (int j = 0; grads && b->loss >= 0 && j < m->n_params; j++)
+    grads[j] = map[grads[j]];
+  for (int j = 0; wrt_grads && b->loss >= 0 && j < m->n_in; j++)
+    if (wrt_grads[j] >= 0)
+      wrt_grads[j] = map[wrt_grads[j]];
+  Sym **old_sym = b->node_sym;
+  int *old_elem = b->node_elem;
+  int old_cap = b->names_cap;
+  b->names_cap = b->dag->n;
+  b->node_sym = xcalloc((size_t)b->names_cap, sizeof *b->node_sym);
+  b->node_elem = xcalloc((size_t)b->names_cap, sizeof *b->node_elem);
+  for (int id = 0; id < old_cap && id < n_before; id++) {
+    int to = map[id];
+    if (!old_sym[id] || b->node_sym[to] || op_info[b->dag->nodes[to].op].kind == KIND_LEAF)
+      continue;
+    b->node_sym[to] = old_sym[id];
+    b->node_elem[to] = old_elem[id];
+  }
+  free(old_sym);
+  free(old_elem);
+  free(map);
+}
+
+int main(int argc, char **argv) {
+  Options o = parse_options(argc, argv);
+  Source *src = read_source(o.input);
+  diags.src = src;
+
+  /* front end */
+  Tokens toks = lex(src);
+  Program *prog = parse(src, toks);
+  Model *m = check(prog);
+  if (diags.errors)
+    return 1;
+
+  /* --wrt names inputs */
+  bool *wrt = xcalloc((size_t)m->inputs.n + 1, sizeof *wrt);
+  if (o.wrt) {
+    char *list = xstrdup(o.wrt);
+    for (char *name = strtok(list, ","); name; name = strtok(NULL, ",")) {
+      Sym *s = model_lookup(m, name);
+      if (!s || s->kind != SYM_INPUT)
+        usage_error("--wrt: '%s' is not an input of %s", name, src->path);
+      for (int i = 0; i < m->inputs.n; i++)
+        if (m->inputs.v[i] == s)
+          wrt[i] = true;
+    }
+    free(list);
+  }
+
+  /* middle: DAG, derivatives, checks */
+  Dag *dag = dag_new(true);
+  Built *b = build(m, dag);
+  if (diags.errors)
+    return 1;
+  int *grads = xcalloc((size_t)m->n_params + 1, sizeof *grads);
+  int *wrt_grads = xcalloc((size_t)m->n_in + 1, sizeof *wrt_grads);
+  gradients(b, grads, wrt_grads, wrt);
+  warn_independent_params(b);
+  if (diags.errors)
+    return 1;
+  if (o.check) {
+    bool ok = check_gradients(b, grads, stdout);
+    fflush(stdout);
+    return ok ? 0 : 1;
+  }
+
+  Buf text = {0};
+  if (o.emit == EMIT_EXPR)
+    emit_expr(&text, b, grads, wrt_grads);
+  lower_built(b, grads, wrt_grads);
+  if (o.emit == EMIT_DOT)
+    emit_dot(&text, b, grads, wrt_grads);
+
+  /* -O0 and --stats need the naive derivative: its own, unsimplified DAG */
+  Built *raw = NULL;
+  int *raw_grads = NULL, *raw_wrt = NULL;
+  if (o.o0 || o.stats) {
+    raw = build(m, dag_new(false));
+    raw_grads = xcalloc((size_t)m->n_params + 1, sizeof *raw_grads);
+    raw_wrt = xcalloc((size_t)m->n_in + 1, sizeof *raw_wrt);
+    naive_gradients(raw, raw_grads, raw_wrt, wrt);
+  }
+  if (o.stats && b->loss >= 0) {
+    VEC(int) before = {0}, after = {0};
+    vec_push(&before, raw->loss);
+    vec_push(&after, b->loss);
+    for (int j = 0; j < m->n_params; j++) {
+      vec_push(&before, raw_grads[j]);
+      vec_push(&after, grads[j]);
+    }
+    OpCounts cb, ca;
+    count_tree(raw->dag, before.v, before.n, &cb);
+    count_dag(b->dag, after.v, after.n, &ca);
+    char *what = xprintf("%s_loss_grad (the loss and %d gradient components)", o.prefix ? o.prefix : "", m->n_params);
+    if (!o.prefix) {
+      char *p = default_prefix(o.input);
+      free(what);
+      what = xprintf("%s_loss_grad (the loss and %d gradient components)", p, m->n_params);
+      free(p);
+    }
+    print_stats(stderr, what, &cb, &ca);
+    free(what);
+    free(before.v);
+    free(after.v);
+  }
+  if (o.o0) {
+    /* one expanded tree per root: refuse the ones too big to print */
+    VEC(int) roots = {0};
+    if (raw->loss >= 0)
+      vec_push(&roots, raw->loss);
+    for (int j = 0; raw->loss >= 0 && j < m->n_params; j++)
+      vec_push(&roots, raw_grads[j]);
+    for (int k = 0; k < m->n_out; k++)
+      vec_push(&roots, raw->out_ids[k]);
+    for (int r = 0; r < roots.n; r++) {
+      uint64_t size;
+      int depth;
+      tree_measure(raw->dag, roots.v[r], &size, &depth);
+      if (size > DCC_O0_MAX_TREE || depth > DCC_O0_MAX_DEPTH) {
+        fprintf(stderr,
+                "%s: error: -O0: an expanded expression tree has %llu nodes and depth %d; the limits are %d "
+                "and %d (compile without -O0)\n",
+                src->path, (unsigned long long)size, depth, DCC_O0_MAX_TREE, DCC_O0_MAX_DEPTH);
+        return 1;
+      }
+    }
+    free(roots.v);
+    lower_built(raw, raw_grads, raw_wrt);
+  }
+
+  /* back end */
+  char *prefix = o.prefix ? xstrdup(o.prefix) : default_prefix(o.input);
+  bool to_file = o.output && strcmp(o.output, "-");
+  char *header_path = NULL;
+  if (o.emit == EMIT_C && !o.no_header)
+    header_path = o.header ? xstrdup(o.header) : to_file ? header_beside(o.output) : NULL;
+  EmitOpts eo = {prefix, src->path, header_path ? base_name(header_path) : NULL, o.is_float, o.o0,
+                 o.o0 ? raw : b,     o.o0 ? raw_grads : grads,  o.o0 ? raw_wrt : wrt_grads, wrt};
+  Buf header = {0};
+  if (o.emit == EMIT_C) {
+    emit_source(&text, &eo);
+    if (header_path)
+      emit_header(&header, &eo);
+  } else if (o.emit == EMIT_H) {
+    emit_header(&text, &eo);
+  }
+  if (diags.errors)
+    return 1;
+  if (to_file) {
+    Staged files[2];
+    int n = 0;
+    if (header_path)
+      files[n++] = stage(header_path, &header);
+    files[n++] = stage(o.output, &text);
+    commit(files, n);
+  } else {
+    if (header_path) {
+      Staged h = stage(header_path, &header);
+      commit(&h, 1);
+    }
+    write_stdout(&text);
+  }
+  return 0;
+}
