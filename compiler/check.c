@@ -274,10 +274,8 @@ static Shape check_call(Checker *c, Expr *e) {
   Shape args[64];
   Shape *a = e->nargs <= 64 ? args : xcalloc((size_t)e->nargs, sizeof *a);
   bool bad = false;
-  for (int i = 0; i < e->nargs; i++)
-    if ((a[i] = check_expr(c, e->args[i])).rank < 0)
-      bad = true;
   if (fn < 0) {
+    /* report the function before its arguments: errors in source order */
     if (model_lookup(c->m, t->name))
       error_tok(c, e->tok, "'%s' is not a function", t->name);
     else {
@@ -287,8 +285,13 @@ static Shape check_call(Checker *c, Expr *e) {
       else
         error_tok(c, e->tok, "unknown function '%s'", t->name);
     }
+    for (int i = 0; i < e->nargs; i++)
+      check_expr(c, e->args[i]);
     return BAD;
   }
+  for (int i = 0; i < e->nargs; i++)
+    if ((a[i] = check_expr(c, e->args[i])).rank < 0)
+      bad = true;
   e->fn = fn;
   int arity = builtin_arity(fn);
   if ((arity > 0 && e->nargs != arity) || (arity < 0 && e->nargs < -arity)) {
@@ -531,8 +534,9 @@ Model *check(Program *prog) {
     c.cur_stmt = i;
     check_stmt(&c, &prog->stmts.v[i]);
   }
-  /* Warnings: what nothing uses. */
-  for (int i = 0; i < m->syms.n; i++) {
+  /* Warnings: what nothing uses (not after errors: a broken statement's
+   * uses are unknown). */
+  for (int i = 0; i < m->syms.n && !diags.errors; i++) {
     Sym *s = m->syms.v[i];
     if (s->used || s->broken)
       continue;

@@ -81,6 +81,10 @@ typedef struct {
 void *strmap_get(StrMap *m, const char *key);
 void strmap_put(StrMap *m, const char *key, void *val);
 
+/* Decode one UTF-8 sequence at s (n bytes available): its length, 0 if
+ * it is not valid UTF-8. */
+int utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+
 /* Levenshtein distance, for "did you mean". */
 int edit_distance(const char *a, const char *b);
 
@@ -136,6 +140,7 @@ typedef enum {
   TK_PARAM,   // keyword param
   TK_OUTPUT,  // keyword output
   TK_LOSS,    // keyword loss
+  TK_ERROR,   // a character the lexer reported; the parser stays quiet about it
 } TokKind;
 
 typedef struct {

@@ -24,6 +24,7 @@ const char *tok_kind_str(TokKind k) {
       [TK_COMMA] = "','",       [TK_ASSIGN] = "'='",
       [TK_INPUT] = "'input'",   [TK_PARAM] = "'param'",
       [TK_OUTPUT] = "'output'", [TK_LOSS] = "'loss'",
+      [TK_ERROR] = "an invalid character",
   };
   return s[k];
 }
@@ -36,36 +37,6 @@ static bool is_ident(int c) { return is_ident_start(c) || is_digit(c); }
 static bool continues_line(TokKind k) {
   return k == TK_PLUS || k == TK_MINUS || k == TK_STAR || k == TK_SLASH || k == TK_CARET ||
          k == TK_AT || k == TK_COMMA;
-}
-
-/* Decode one UTF-8 sequence at s (n bytes available); returns its length,
- * 0 if it is not valid UTF-8. */
-static int utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
-  int len;
-  uint32_t c = s[0], min;
-  if (c < 0x80) {
-    *cp = c;
-    return 1;
-  } else if ((c & 0xE0) == 0xC0) {
-    len = 2, c &= 0x1F, min = 0x80;
-  } else if ((c & 0xF0) == 0xE0) {
-    len = 3, c &= 0x0F, min = 0x800;
-  } else if ((c & 0xF8) == 0xF0) {
-    len = 4, c &= 0x07, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if ((size_t)len > n)
-    return 0;
-  for (int i = 1; i < len; i++) {
-    if ((s[i] & 0xC0) != 0x80)
-      return 0;
-    c = (c << 6) | (s[i] & 0x3F);
-  }
-  if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-    return 0;
-  *cp = c;
-  return len;
 }
 
 Tokens lex(Source *src) {
@@ -220,6 +191,8 @@ Tokens lex(Source *src) {
       } else {
         diag_at(DIAG_ERROR, tok.off, 1, "unexpected character '%c'", c);
       }
+      tok.kind = TK_ERROR;
+      vec_push(&toks, tok);
       continue;
     }
     }

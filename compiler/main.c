@@ -201,12 +201,19 @@ static Source *read_source(const char *path) {
 
 typedef struct {
   const char *path;
-  char *tmp;
+  char *tmp;        /* NULL: written in place (not a regular file) */
+  const Buf *data;
 } Staged;
 
-/* Write data to a new temporary file beside path. */
+/* Write data to a new temporary file beside path, to be renamed over it.
+ * A path that exists and is not a regular file (/dev/null, a pipe) cannot
+ * be replaced: it is written directly, at commit. */
 static Staged stage(const char *path, const Buf *data) {
-  Staged s = {path, xprintf("%s.dcc-XXXXXX", path)};
+  Staged s = {path, NULL, data};
+  struct stat st;
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+    return s;
+  s.tmp = xprintf("%s.dcc-XXXXXX", path);
   int fd = mkstemp(s.tmp);
   if (fd < 0) {
     fprintf(stderr, "dcc: error: cannot write '%s': %s\n", path, strerror(errno));
@@ -235,13 +242,24 @@ static Staged stage(const char *path, const Buf *data) {
 }
 
 static void commit(Staged *files, int n) {
-  for (int i = 0; i < n; i++)
-    if (rename(files[i].tmp, files[i].path)) {
+  for (int i = 0; i < n; i++) {
+    if (!files[i].tmp) {
+      FILE *f = fopen(files[i].path, "wb");
+      bool ok = f && fwrite(files[i].data->s, 1, files[i].data->len, f) == files[i].data->len;
+      if (f && fclose(f))
+        ok = false;
+      if (!ok) {
+        fprintf(stderr, "dcc: error: cannot write '%s': %s\n", files[i].path, strerror(errno));
+        exit(2);
+      }
+    } else if (rename(files[i].tmp, files[i].path)) {
       fprintf(stderr, "dcc: error: cannot write '%s': %s\n", files[i].path, strerror(errno));
       for (int j = i; j < n; j++)
-        unlink(files[j].tmp);
+        if (files[j].tmp)
+          unlink(files[j].tmp);
       exit(2);
     }
+  }
 }
 
 static void write_stdout(const Buf *b) {

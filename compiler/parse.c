@@ -32,10 +32,19 @@ static Token *next(Parser *p) {
 
 /* Report a syntax error at token t and abandon the statement. */
 static _Noreturn void syntax_error(Parser *p, Token *t, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vdiag_at(DIAG_ERROR, t->off, t->len, fmt, ap);
-  va_end(ap);
+  /* The lexer already reported the statement's bad character: one error,
+   * not a cascade. */
+  bool lexed_badly = t->kind == TK_ERROR;
+  for (int i = p->pos; i >= 0 && !lexed_badly && p->tok[i].kind != TK_NEWLINE; i--)
+    lexed_badly = p->tok[i].kind == TK_ERROR;
+  for (int i = p->pos; !lexed_badly && p->tok[i].kind != TK_NEWLINE && p->tok[i].kind != TK_EOF; i++)
+    lexed_badly = p->tok[i].kind == TK_ERROR;
+  if (!lexed_badly) {
+    va_list ap;
+    va_start(ap, fmt);
+    vdiag_at(DIAG_ERROR, t->off, t->len, fmt, ap);
+    va_end(ap);
+  }
   longjmp(p->bail, 1);
 }
 

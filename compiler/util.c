@@ -165,6 +165,36 @@ int edit_distance(const char *a, const char *b) {
   return row[lb];
 }
 
+/* Decode one UTF-8 sequence at s (n bytes available); returns its length,
+ * 0 if it is not valid UTF-8. */
+int utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
+  int len;
+  uint32_t c = s[0], min;
+  if (c < 0x80) {
+    *cp = c;
+    return 1;
+  } else if ((c & 0xE0) == 0xC0) {
+    len = 2, c &= 0x1F, min = 0x80;
+  } else if ((c & 0xF0) == 0xE0) {
+    len = 3, c &= 0x0F, min = 0x800;
+  } else if ((c & 0xF8) == 0xF0) {
+    len = 4, c &= 0x07, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if ((size_t)len > n)
+    return 0;
+  for (int i = 1; i < len; i++) {
+    if ((s[i] & 0xC0) != 0x80)
+      return 0;
+    c = (c << 6) | (s[i] & 0x3F);
+  }
+  if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+    return 0;
+  *cp = c;
+  return len;
+}
+
 /* ---- source positions ------------------------------------------------ */
 
 void source_index_lines(Source *src) {
@@ -222,7 +252,17 @@ static void print_context(const Source *src, int off, int len) {
     buf_puts(&b, "...");
   for (int i = from; i < to; i++) {
     unsigned char ch = (unsigned char)src->text[i];
-    buf_putc(&b, ch == '\t' ? '\t' : (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch);
+    uint32_t cp;
+    int n = ch >= 0x80 ? utf8_decode((const unsigned char *)src->text + i, (size_t)(to - i), &cp) : 1;
+    if (n == 0) {
+      buf_putc(&b, '?'); /* not UTF-8: one column, like the lexer counts it */
+    } else if (n > 1) {
+      for (int k = 0; k < n; k++)
+        buf_putc(&b, src->text[i + k]);
+      i += n - 1;
+    } else {
+      buf_putc(&b, ch == '\t' ? '\t' : (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch);
+    }
   }
   if (to < end)
     buf_puts(&b, "...");

@@ -1,0 +1,324 @@
+#!/usr/bin/env python3
+"""fdcheck: check dcc's gradients numerically, through the generated C.
+
+    fdcheck.py [--dcc DCC] FILE.expr [--wrt a,b] [--tol-double X] [--tol-float Y]
+
+For --real double and --real float, dcc compiles FILE.expr with --prefix m to
+m.c + m.h in a temporary folder; then, with clang and with gcc, the generated
+source is compiled on its own as C99 with -Wall -Wextra -Werror -pedantic,
+linked with fdcheck_main.c (the driver) and a glue file written from m.h
+(which calls every per-variable m_grad_NAME function), and run.  The driver
+checks, at deterministic pseudo-random points, m_loss_grad against m_loss,
+every gradient component against central finite differences of m_loss, every
+per-param m_grad_NAME against m_loss_grad, and every --wrt input's gradient
+against finite differences (see fdcheck_main.c for the whole list).
+
+Error measure: |g - fd| / max(1, |g|, |fd|).  Default tolerances:
+  double: 1e-6, h = 1e-4 * max(1, |x|).  The finite difference (with one
+          Richardson step) is good to about 1e-11 here, so 1e-6 leaves room
+          for ill-conditioned points yet catches any wrong rule.
+  float:  5e-3, h = 1e-2 * max(1, |x|).  The float model's rounding noise
+          (about 1e-7 relative) divided by h dominates the difference:
+          about 1e-5 |loss|; 5e-3 leaves room for losses up to ~100.
+  Comparisons of the generated code with itself (m_loss_grad's loss against
+  m_loss, m_grad_NAME against m_loss_grad): 1e-12 in double, 1e-5 in float.
+
+Directives in FILE.expr (comment lines):
+  # FDCHECK: range LO HI         draw every input and param from [LO, HI]
+                                 (default [-1, 1])
+  # FDCHECK: range NAME LO HI    the range of one input or param
+  # FDCHECK: points N            number of points (default 8)
+Points where the loss or a finite difference is not finite are skipped; at
+least half must be usable.
+
+Exit status 0 if everything checks, 1 on a failure, 2 on a usage error.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+STRICT = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic']
+
+DEFAULTS = {
+    # real: (tol_grad, tol_same, h)
+    'double': (1e-6, 1e-12, 1e-4),
+    'float': (5e-3, 1e-5, 1e-2),
+}
+
+
+class Failure(Exception):
+    pass
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('file')
+    ap.add_argument('--dcc', default=os.environ.get('DCC') or
+                    os.path.join(REPO, 'build', 'san', 'dcc'))
+    ap.add_argument('--wrt', default='', help='inputs to check m_grad_<input> of')
+    ap.add_argument('--tol-double', type=float, default=DEFAULTS['double'][0])
+    ap.add_argument('--tol-float', type=float, default=DEFAULTS['float'][0])
+    ap.add_argument('--h-double', type=float, default=DEFAULTS['double'][2])
+    ap.add_argument('--h-float', type=float, default=DEFAULTS['float'][2])
+    ap.add_argument('--points', type=int, default=None)
+    ap.add_argument('--real', default='double,float', help='comma list')
+    ap.add_argument('--cc', default='clang,gcc', help='comma list of compilers')
+    ap.add_argument('--dcc-arg', action='append', default=[],
+                    help='extra dcc argument (repeat; --dcc-arg=-O0)')
+    ap.add_argument('--no-sanitize', action='store_true',
+                    help='do not build the clang driver with ASan+UBSan')
+    ap.add_argument('--keep', metavar='DIR', help='work in DIR and keep it')
+    return ap.parse_args(argv)
+
+
+def read_directives(path):
+    """The `# FDCHECK:` lines of the .expr file."""
+    ranges = {}   # name or None -> (lo, hi)
+    points = None
+    with open(path, encoding='utf-8', errors='replace') as f:
+        for lineno, line in enumerate(f, 1):
+            m = re.match(r'\s*#\s*FDCHECK:\s*(.*)$', line)
+            if not m:
+                continue
+            words = m.group(1).split()
+            where = '%s:%d' % (path, lineno)
+            try:
+                if words[:1] == ['range'] and len(words) == 3:
+                    ranges[None] = (float(words[1]), float(words[2]))
+                elif words[:1] == ['range'] and len(words) == 4:
+                    ranges[words[1]] = (float(words[2]), float(words[3]))
+                elif words[:1] == ['points'] and len(words) == 2:
+                    points = int(words[1])
+                else:
+                    raise ValueError
+            except ValueError:
+                sys.exit('fdcheck: %s: bad directive: %s' % (where, m.group(1)))
+    return ranges, points
+
+
+def strip_comments(text):
+    text = re.sub(r'/\*.*?\*/', ' ', text, flags=re.S)
+    return re.sub(r'//[^\n]*', ' ', text)
+
+
+def parse_header(text):
+    """Sizes, offsets and gradient prototypes from the generated m.h."""
+    text = strip_comments(text)
+
+    def count(name):
+        m = re.search(r'#\s*define\s+M_%s\s+\(?\s*(\d+)\s*\)?' % name, text)
+        if not m:
+            raise Failure('m.h has no #define M_%s' % name)
+        return int(m.group(1))
+
+    def offsets(kind):
+        found = re.findall(r'#\s*define\s+M_%s_(\w+)\s+\(?\s*(\d+)\s*\)?' % kind, text)
+        return [(name, int(off)) for name, off in found]
+
+    hdr = {
+        'n_in': count('N_IN'), 'n_params': count('N_PARAMS'), 'n_out': count('N_OUT'),
+        'inputs': offsets('IN'), 'params': offsets('PARAM'), 'grads': {},
+    }
+    for ret, name, args in re.findall(
+            r'\b(m_real|void)\s+m_grad_(\w+)\s*\(([^()]*)\)\s*;', text):
+        nargs = len(args.split(','))
+        if (ret, nargs) == ('m_real', 2):
+            hdr['grads'][name] = 'scalar'
+        elif (ret, nargs) == ('void', 3):
+            hdr['grads'][name] = 'tensor'
+        else:
+            raise Failure('m.h: unexpected prototype for m_grad_%s: %s m_grad_%s(%s)'
+                          % (name, ret, name, args))
+    for fn in ('m_loss', 'm_loss_grad', 'm_outputs', 'm_init'):
+        if not re.search(r'\b%s\s*\(' % fn, text):
+            raise Failure('m.h declares no %s' % fn)
+    return hdr
+
+
+def sized(entries, total, what):
+    """[(name, offset)] -> [(name, offset, size)], checking the layout."""
+    entries = sorted(entries, key=lambda e: e[1])
+    out = []
+    for i, (name, off) in enumerate(entries):
+        end = entries[i + 1][1] if i + 1 < len(entries) else total
+        if (i == 0 and off != 0) or end <= off:
+            raise Failure('m.h: the %s offsets do not tile 0..%d: %s'
+                          % (what, total, entries))
+        out.append((name, off, end - off))
+    if not entries and total:
+        raise Failure('m.h: %d %s scalars but no offset macros' % (total, what))
+    return out
+
+
+def c_double(x):
+    return repr(float(x))
+
+
+def write_glue(path, hdr, wrt, ranges):
+    params = sized(hdr['params'], hdr['n_params'], 'param')
+    inputs = sized(hdr['inputs'], hdr['n_in'], 'input')
+    input_by_name = {n: (o, s) for n, o, s in inputs}
+    grads = dict(hdr['grads'])
+    lines = ['/* generated by fdcheck.py from m.h */']
+
+    def wrapper(name, size):
+        kind = grads.pop(name, None)
+        if kind is None:
+            raise Failure('m.h declares no m_grad_%s' % name)
+        fn = 'fd_grad_%s' % name
+        if kind == 'scalar':
+            if size != 1:
+                raise Failure('m_grad_%s returns one value for %d scalars' % (name, size))
+            body = 'out[0] = m_grad_%s(in, p);' % name
+        else:
+            body = 'm_grad_%s(in, p, out);' % name
+        lines.append('static void %s(const real *in, const real *p, real *out) { %s }'
+                     % (fn, body))
+        return '{ "%s", M_%s_%s, %d, %s }' % (
+            name, 'PARAM' if name in dict(hdr['params']) else 'IN', name, size, fn)
+
+    param_rows = [wrapper(n, s) for n, o, s in params]
+    wrt_rows = []
+    for name in wrt:
+        if name not in input_by_name:
+            raise Failure('--wrt %s: m.h has no M_IN_%s' % (name, name))
+        wrt_rows.append(wrapper(name, input_by_name[name][1]))
+    if grads:
+        raise Failure('m.h declares m_grad_ functions for no param or --wrt input: %s'
+                      % ', '.join(sorted(grads)))
+
+    known = {n for n, _, _ in params} | {n for n, _, _ in inputs}
+    for name in ranges:
+        if name is not None and name not in known:
+            raise Failure('FDCHECK range names %s, not an input or param' % name)
+    default = ranges.get(None, (-1.0, 1.0))
+
+    def bounds(vars_, total):
+        lo, hi = [default[0]] * total, [default[1]] * total
+        for name, off, size in vars_:
+            r = ranges.get(name, default)
+            for k in range(off, off + size):
+                lo[k], hi[k] = r
+        return lo + [0.0], hi + [0.0]
+
+    in_lo, in_hi = bounds(inputs, hdr['n_in'])
+    p_lo, p_hi = bounds(params, hdr['n_params'])
+    null = '{ 0, 0, 0, 0 }'
+    lines.append('#define FD_NPARAMS %d' % len(param_rows))
+    lines.append('static const struct fd_var fd_params[] = { %s };'
+                 % ', '.join(param_rows + [null]))
+    lines.append('#define FD_NWRT %d' % len(wrt_rows))
+    lines.append('static const struct fd_var fd_wrt[] = { %s };'
+                 % ', '.join(wrt_rows + [null]))
+    for cname, vals in (('fd_in_lo', in_lo), ('fd_in_hi', in_hi),
+                        ('fd_p_lo', p_lo), ('fd_p_hi', p_hi)):
+        lines.append('static const double %s[] = { %s };'
+                     % (cname, ', '.join(c_double(v) for v in vals)))
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    return len(params), len(inputs)
+
+
+def run(cmd, what, timeout=120, **kw):
+    try:
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=timeout, **kw)
+    except FileNotFoundError:
+        raise Failure('%s: %s not found' % (what, cmd[0]))
+    except subprocess.TimeoutExpired:
+        raise Failure('%s timed out after %ds: %s' % (what, timeout, ' '.join(cmd)))
+    out = r.stdout.decode('utf-8', 'replace')
+    if r.returncode != 0:
+        status = r.returncode if r.returncode >= 0 else 'signal %d' % -r.returncode
+        raise Failure('%s failed (%s): %s\n%s' % (what, status, ' '.join(cmd), out))
+    return out
+
+
+def check(args):
+    ranges, points = read_directives(args.file)
+    points = args.points or points or 8
+    wrt = [w for w in args.wrt.split(',') if w]
+    tols = {'double': args.tol_double, 'float': args.tol_float}
+    hs = {'double': args.h_double, 'float': args.h_float}
+    reals = [r for r in args.real.split(',') if r]
+    ccs = [c for c in args.cc.split(',') if c]
+    for r in reals:
+        if r not in DEFAULTS:
+            sys.exit('fdcheck: --real %s: not double or float' % r)
+
+    if args.keep:
+        work = os.path.abspath(args.keep)
+        os.makedirs(work, exist_ok=True)
+    else:
+        work = tempfile.mkdtemp(prefix='fdcheck.')
+    failed = []
+    summary = []
+    try:
+        for real in reals:
+            d = os.path.join(work, real)
+            os.makedirs(d, exist_ok=True)
+            cmd = [args.dcc, '--prefix', 'm', '--real', real]
+            if wrt:
+                cmd += ['--wrt', ','.join(wrt)]
+            cmd += args.dcc_arg + [os.path.abspath(args.file), '-o', os.path.join(d, 'm.c')]
+            try:
+                run(cmd, 'dcc (%s)' % real)
+                with open(os.path.join(d, 'm.h')) as f:
+                    hdr = parse_header(f.read())
+                if hdr['n_params'] == 0 and not wrt:
+                    raise Failure('the model has no params and no --wrt inputs: nothing to check')
+                write_glue(os.path.join(d, 'fdglue.inc'), hdr, wrt, ranges)
+            except Failure as e:
+                failed.append('[%s] %s' % (real, e))
+                continue
+            for cc in ccs:
+                label = '%s/%s' % (real, cc)
+                exe = os.path.join(d, 'driver-' + cc)
+                flags = STRICT + ['-O2', '-g']
+                if cc.endswith('clang') and not args.no_sanitize:
+                    flags += ['-fsanitize=address,undefined', '-fno-sanitize-recover=all']
+                try:
+                    run([cc] + flags + ['-I', d, os.path.join(d, 'm.c'),
+                                        os.path.join(HERE, 'fdcheck_main.c'),
+                                        '-o', exe, '-lm'], 'compiling with %s' % cc)
+                    tol_same = DEFAULTS[real][1]
+                    out = run([exe, label, str(points), repr(tols[real]), repr(tol_same),
+                               repr(hs[real])], 'the check [%s]' % label)
+                except Failure as e:
+                    failed.append('[%s] %s' % (label, e))
+                    continue
+                m = re.search(r'points=(\S+) worst_grad=(\S+)', out)
+                summary.append('%s %s pts, worst %s' % (label, m.group(1), m.group(2))
+                               if m else label)
+                sys.stdout.write(out)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    for f in failed:
+        print('fdcheck: FAIL %s' % f.rstrip())
+    if failed:
+        print('fdcheck: FAILED %s (%d failed of %d builds)'
+              % (args.file, len(failed), len(reals) * len(ccs)))
+        return 1
+    print('fdcheck: OK (%s: %s; tol double %g float %g)'
+          % (os.path.basename(args.file), '; '.join(summary),
+             args.tol_double, args.tol_float))
+    return 0
+
+
+def main():
+    args = parse_args(sys.argv[1:])
+    if not os.path.exists(args.file):
+        sys.exit('fdcheck: %s: no such file' % args.file)
+    sys.exit(check(args))
+
+
+if __name__ == '__main__':
+    main()

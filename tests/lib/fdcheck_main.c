@@ -1,0 +1,353 @@
+/* fdcheck_main.c: the driver of tests/lib/fdcheck.py, the numeric gradient
+ * checker.  It is compiled together with a model that dcc generated with
+ * `--prefix m` (m.c, m.h) and with fdglue.inc, which fdcheck.py writes from
+ * m.h: the table of per-variable gradient functions and the sampling ranges.
+ *
+ * At deterministic pseudo-random points it checks
+ *   (a) m_loss_grad returns the loss m_loss returns,
+ *   (b) every component of m_loss_grad's gradient against a central finite
+ *       difference of m_loss (with one Richardson step, error O(h^4)),
+ *   (c) every per-param m_grad_NAME against its slice of m_loss_grad,
+ *   (d) every --wrt input's m_grad_NAME against finite differences,
+ * and, once: m_param_names spells "name", "name[i]" or "name[i][j]" in
+ * row-major order; no function writes past its output or changes its
+ * arguments; a second call of m_loss_grad gives the same bits; m_init is
+ * deterministic and finite; m_outputs runs.
+ *
+ * Usage: fdcheck_driver LABEL POINTS TOL_GRAD TOL_SAME H
+ *   TOL_GRAD  bound on |g - fd| / max(1, |g|, |fd|) for (b) and (d)
+ *   TOL_SAME  the same bound for (a) and (c), which compare two results of
+ *             the generated code with each other
+ *   H         relative finite-difference step: h = H * max(1, |x|)
+ * Prints one line per failure (the first 25) and a summary line; exits 1 on
+ * any failure.  C99. */
+#include "m.h" /* first: the generated header must stand on its own */
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef m_real real;
+
+/* One variable (a param, or an input named in --wrt) with its gradient
+ * function, which fdglue.inc wraps to always write `size` values. */
+struct fd_var {
+    const char *name; /* as in the M_PARAM_/M_IN_ macro */
+    int offset;       /* into p[] or in[] */
+    int size;         /* its number of scalars */
+    void (*grad)(const real *in, const real *p, real *out);
+};
+
+#include "fdglue.inc"
+/* fdglue.inc defines:
+ *   fd_params[FD_NPARAMS + 1], fd_wrt[FD_NWRT + 1]: struct fd_var
+ *   fd_in_lo[], fd_in_hi[] (M_N_IN + 1), fd_p_lo[], fd_p_hi[] (M_N_PARAMS + 1):
+ *   the range each scalar is drawn from */
+
+#define GUARD 4                /* sentinel slots after every output buffer */
+#define SENTINEL ((real)-7.25) /* a value a gradient is unlikely to take */
+#define MAXREPORT 25
+
+static const char *label;
+static int failures;
+static double tol_grad, tol_same, hrel;
+static double worst_grad, worst_same;
+
+/* A failure line; only the first MAXREPORT are printed. */
+static void fail(const char *fmt, ...) {
+    va_list ap;
+    failures++;
+    if (failures > MAXREPORT)
+        return;
+    printf("fdcheck: FAIL [%s] ", label);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+}
+
+/* splitmix64: a small, portable, deterministic generator. */
+static uint64_t rng_state = 0x9E3779B97F4A7C15u;
+static double uniform01(void) {
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15u);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    z ^= z >> 31;
+    return (double)(z >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static double relerr(double a, double b) {
+    double d = fabs(a - b), m = 1.0;
+    if (fabs(a) > m)
+        m = fabs(a);
+    if (fabs(b) > m)
+        m = fabs(b);
+    if (a == b)
+        return 0.0;
+    if (isnan(a) || isnan(b) || isinf(d))
+        return INFINITY;
+    return d / m;
+}
+
+/* Name of scalar k of variable v, for messages: a param's from
+ * m_param_names, an input's as "x{flat index}". */
+static const char *scalar_name(const struct fd_var *v, int k, int is_param) {
+    static char buf[160];
+#if M_N_PARAMS > 0
+    if (is_param && m_param_names[v->offset + k] != NULL)
+        return m_param_names[v->offset + k];
+#else
+    (void)is_param;
+#endif
+    if (v->size == 1)
+        snprintf(buf, sizeof buf, "%s", v->name);
+    else
+        snprintf(buf, sizeof buf, "%s{flat %d}", v->name, k);
+    return buf;
+}
+
+/* The loss with x[k] set to val (x is in[] or p[]); x[k] is restored. */
+static double loss_at(real *in, real *p, real *x, int k, real val) {
+    real saved = x[k];
+    double l;
+    x[k] = val;
+    l = (double)m_loss(in, p);
+    x[k] = saved;
+    return l;
+}
+
+/* d loss / d x[k] by central differences with one Richardson step:
+ * D(h) = (f(x+h) - f(x-h)) / (actual step), fd = (4 D(h) - D(2h)) / 3.
+ * The steps are the differences of the rounded arguments, so rounding x+h
+ * to `real` costs nothing.  Returns 0 and sets *ok = 0 if any evaluation is
+ * not finite. */
+static double fdiff(real *in, real *p, real *x, int k, int *ok) {
+    double x0 = (double)x[k];
+    double h = hrel * (fabs(x0) > 1.0 ? fabs(x0) : 1.0);
+    real a1 = (real)(x0 + h), b1 = (real)(x0 - h);
+    real a2 = (real)(x0 + 2 * h), b2 = (real)(x0 - 2 * h);
+    double fa1 = loss_at(in, p, x, k, a1), fb1 = loss_at(in, p, x, k, b1);
+    double fa2 = loss_at(in, p, x, k, a2), fb2 = loss_at(in, p, x, k, b2);
+    double d1, d2;
+    if (!isfinite(fa1) || !isfinite(fb1) || !isfinite(fa2) || !isfinite(fb2)) {
+        *ok = 0;
+        return 0.0;
+    }
+    d1 = (fa1 - fb1) / ((double)a1 - (double)b1);
+    d2 = (fa2 - fb2) / ((double)a2 - (double)b2);
+    return (4.0 * d1 - d2) / 3.0;
+}
+
+static void fill_sentinel(real *buf, int n) {
+    int i;
+    for (i = 0; i < n; i++)
+        buf[i] = SENTINEL;
+}
+
+/* Fails unless the GUARD slots after buf[n] still hold the sentinel. */
+static void check_guard(const real *buf, int n, const char *what) {
+    int i;
+    for (i = n; i < n + GUARD; i++)
+        if (buf[i] != SENTINEL) {
+            fail("%s wrote past its %d values (slot %d)", what, n, i);
+            return;
+        }
+}
+
+/* m_param_names: "name" for a scalar, "name[i]" or "name[i][j]" in
+ * row-major order for a tensor. */
+static void check_names(void) {
+#if M_N_PARAMS > 0
+    int v;
+    for (v = 0; v < FD_NPARAMS; v++) {
+        const struct fd_var *var = &fd_params[v];
+        size_t n = strlen(var->name);
+        int k, dims = -1, cols = -1, pi = 0, pj = -1;
+        for (k = 0; k < var->size; k++) {
+            const char *s = m_param_names[var->offset + k], *r;
+            long idx[2];
+            int nd = 0;
+            char *end;
+            if (s == NULL || strncmp(s, var->name, n) != 0) {
+                fail("m_param_names[%d] is \"%s\", expected %s or %s[...]",
+                     var->offset + k, s ? s : "(null)", var->name, var->name);
+                break;
+            }
+            r = s + n;
+            while (*r == '[' && nd < 2) {
+                idx[nd] = strtol(r + 1, &end, 10);
+                if (end == r + 1 || *end != ']')
+                    break;
+                nd++;
+                r = end + 1;
+            }
+            if (*r != '\0' || (dims >= 0 && nd != dims) || (nd == 0 && var->size != 1)) {
+                fail("m_param_names[%d] is \"%s\": not %s, %s[i] or %s[i][j] (param of %d scalars)",
+                     var->offset + k, s, var->name, var->name, var->name, var->size);
+                break;
+            }
+            dims = nd;
+            if (nd == 1 && idx[0] != k) {
+                fail("m_param_names[%d] is \"%s\", expected %s[%d]", var->offset + k, s, var->name, k);
+                break;
+            }
+            if (nd == 2) {
+                int i = (int)idx[0], j = (int)idx[1];
+                int next_in_row = (i == pi && j == pj + 1 && (cols < 0 || j < cols));
+                int next_row = (i == pi + 1 && j == 0 && (cols < 0 || pj + 1 == cols));
+                if (k == 0 ? (i != 0 || j != 0) : !(next_in_row || next_row)) {
+                    fail("m_param_names[%d] is \"%s\": not row-major after %s[%d][%d]",
+                         var->offset + k, s, var->name, pi, pj);
+                    break;
+                }
+                if (next_row && k > 0)
+                    cols = pj + 1;
+                pi = i;
+                pj = j;
+                if (k == var->size - 1 && ((cols >= 0 && pj + 1 != cols) || (pi + 1) * (pj + 1) != var->size))
+                    fail("m_param_names: %s ends at [%d][%d], not a full matrix of %d scalars",
+                         var->name, pi, pj, var->size);
+            }
+        }
+    }
+#endif
+}
+
+/* m_init: finite, within no buffer overrun, the same for the same seed. */
+static void check_init(void) {
+    real a[M_N_PARAMS + GUARD], b[M_N_PARAMS + GUARD];
+    int i;
+    fill_sentinel(a, M_N_PARAMS + GUARD);
+    fill_sentinel(b, M_N_PARAMS + GUARD);
+    m_init(a, 42u);
+    m_init(b, 42u);
+    check_guard(a, M_N_PARAMS, "m_init");
+    for (i = 0; i < M_N_PARAMS; i++) {
+        if (!isfinite((double)a[i]))
+            fail("m_init(p, 42) gives p[%d] = %g", i, (double)a[i]);
+        if (memcmp(&a[i], &b[i], sizeof a[i]) != 0)
+            fail("m_init(p, 42) is not deterministic at p[%d]", i);
+    }
+}
+
+/* Checks (a)-(d) at one point; returns 0 if the point is not usable. */
+static int check_point(int pt, real *in, real *p) {
+    real grad[M_N_PARAMS + GUARD], grad2[M_N_PARAMS + GUARD];
+    real buf[M_N_PARAMS + M_N_IN + GUARD], out[M_N_OUT + GUARD];
+    real in0[M_N_IN + 1], p0[M_N_PARAMS + 1];
+    double fds[M_N_PARAMS + 1];
+    double l, l2, l3, e;
+    int k, v, ok = 1;
+
+    memcpy(in0, in, sizeof in0);
+    memcpy(p0, p, sizeof p0);
+    l = (double)m_loss(in, p);
+    if (!isfinite(l))
+        return 0;
+    for (k = 0; k < M_N_PARAMS; k++)
+        fds[k] = fdiff(in, p, p, k, &ok);
+    if (!ok)
+        return 0;
+
+    fill_sentinel(grad, M_N_PARAMS + GUARD);
+    l2 = (double)m_loss_grad(in, p, grad);
+    check_guard(grad, M_N_PARAMS, "m_loss_grad");
+    fill_sentinel(grad2, M_N_PARAMS + GUARD);
+    l3 = (double)m_loss_grad(in, p, grad2);
+    if (!(l3 == l2 || (isnan(l3) && isnan(l2))) || memcmp(grad, grad2, sizeof grad) != 0)
+        fail("point %d: a second call of m_loss_grad gives other values", pt);
+    e = relerr(l, l2);
+    if (e > worst_same)
+        worst_same = e;
+    if (e > tol_same)
+        fail("point %d: m_loss_grad returns %.17g, m_loss %.17g (relerr %.2e > %.1e)", pt, l2, l, e, tol_same);
+
+    for (v = 0; v < FD_NPARAMS; v++) {
+        const struct fd_var *var = &fd_params[v];
+        for (k = 0; k < var->size; k++) {
+            double g = (double)grad[var->offset + k], fd = fds[var->offset + k];
+            e = relerr(g, fd);
+            if (e > worst_grad)
+                worst_grad = e;
+            if (e > tol_grad)
+                fail("point %d: d loss/d %s: m_loss_grad %.17g, finite difference %.17g (relerr %.2e > %.1e)",
+                     pt, scalar_name(var, k, 1), g, fd, e, tol_grad);
+        }
+        /* (c) the per-param function against m_loss_grad's slice */
+        fill_sentinel(buf, var->size + GUARD);
+        var->grad(in, p, buf);
+        check_guard(buf, var->size, "a per-param m_grad_ function");
+        for (k = 0; k < var->size; k++) {
+            double g = (double)grad[var->offset + k], g1 = (double)buf[k];
+            e = relerr(g, g1);
+            if (e > worst_same)
+                worst_same = e;
+            if (e > tol_same)
+                fail("point %d: m_grad_%s gives %.17g for %s, m_loss_grad %.17g (relerr %.2e > %.1e)",
+                     pt, var->name, g1, scalar_name(var, k, 1), g, e, tol_same);
+        }
+    }
+
+    /* (d) gradients with respect to inputs named in --wrt */
+    for (v = 0; v < FD_NWRT; v++) {
+        const struct fd_var *var = &fd_wrt[v];
+        fill_sentinel(buf, var->size + GUARD);
+        var->grad(in, p, buf);
+        check_guard(buf, var->size, "an input's m_grad_ function");
+        for (k = 0; k < var->size; k++) {
+            double g = (double)buf[k], fd = fdiff(in, p, in, var->offset + k, &ok);
+            if (!ok)
+                return 0;
+            e = relerr(g, fd);
+            if (e > worst_grad)
+                worst_grad = e;
+            if (e > tol_grad)
+                fail("point %d: d loss/d %s (input): m_grad_%s %.17g, finite difference %.17g (relerr %.2e > %.1e)",
+                     pt, scalar_name(var, k, 0), var->name, g, fd, e, tol_grad);
+        }
+    }
+
+    fill_sentinel(out, M_N_OUT + GUARD);
+    m_outputs(in, p, out);
+    check_guard(out, M_N_OUT, "m_outputs");
+    if (memcmp(in0, in, sizeof in0) != 0 || memcmp(p0, p, sizeof p0) != 0)
+        fail("point %d: the inputs or params changed during the checks", pt);
+    return 1;
+}
+
+int main(int argc, char **argv) {
+    real in[M_N_IN + 1], p[M_N_PARAMS + 1];
+    int points, pt, used = 0, i;
+
+    if (argc != 6) {
+        fprintf(stderr, "usage: %s LABEL POINTS TOL_GRAD TOL_SAME H\n", argv[0]);
+        return 2;
+    }
+    label = argv[1];
+    points = atoi(argv[2]);
+    tol_grad = atof(argv[3]);
+    tol_same = atof(argv[4]);
+    hrel = atof(argv[5]);
+
+    check_names();
+    check_init();
+    memset(in, 0, sizeof in);
+    memset(p, 0, sizeof p);
+    for (pt = 0; pt < points; pt++) {
+        for (i = 0; i < M_N_IN; i++)
+            in[i] = (real)(fd_in_lo[i] + (fd_in_hi[i] - fd_in_lo[i]) * uniform01());
+        for (i = 0; i < M_N_PARAMS; i++)
+            p[i] = (real)(fd_p_lo[i] + (fd_p_hi[i] - fd_p_lo[i]) * uniform01());
+        used += check_point(pt, in, p);
+    }
+    if (2 * used < points)
+        fail("only %d of %d points have a finite loss and finite differences", used, points);
+    if (failures > MAXREPORT)
+        printf("fdcheck: FAIL [%s] ... and %d more failures\n", label, failures - MAXREPORT);
+    printf("fdcheck-driver: %s %s points=%d/%d worst_grad=%.2e worst_same=%.2e params=%d inputs=%d\n",
+           label, failures ? "FAIL" : "ok", used, points, worst_grad, worst_same, M_N_PARAMS, M_N_IN);
+    return failures ? 1 : 0;
+}
