@@ -335,17 +335,63 @@ static void gradients(Built *b, int *grads, int *wrt_grads, const bool *wrt) {
   free(adj);
 }
 
-/* -O0: the seeds' way, one forward-mode derivative tree per param. */
-static void naive_gradients(Built *b, int *grads, int *wrt_grads, const bool *wrt) {
+/* -O0: the seeds' way, one forward-mode derivative tree per param (and per
+ * input --wrt names).  Each tree is measured as it is made, and one too big
+ * to print is an error. */
+static bool naive_gradients(Built *b, int *grads, int *wrt_grads, const bool *wrt) {
   Model *m = b->m;
+  for (int i = 0; i < m->inputs.n; i++)
+    for (int k = 0; k < shape_size(m->inputs.v[i]->shape); k++)
+      wrt_grads[m->inputs.v[i]->offset + k] = -1;
   if (b->loss < 0)
-    return;
-  for (int j = 0; j < m->n_params; j++)
-    grads[j] = diff_forward(b->dag, b->loss, b->param_leaf[j]);
-  for (int i = 0; i < m->inputs.n; i++) {
-    Sym *s = m->inputs.v[i];
-    for (int k = 0; k < shape_size(s->shape); k++)
-      wrt_grads[s->offset + k] = wrt[i] ? diff_forward(b->dag, b->loss, b->input_leaf[s->offset + k]) : -1;
+    return true;
+  for (int j = 0; j < m->n_params + m->n_in; j++) {
+    bool is_param = j < m->n_params;
+    int leaf = is_param ? b->param_leaf[j] : b->input_leaf[j - m->n_params];
+    if (!is_param) {
+      bool asked = false;
+      for (int i = 0; i < m->inputs.n; i++) {
+        Sym *s = m->inputs.v[i];
+        asked |= wrt[i] && j - m->n_params >= s->offset && j - m->n_params < s->offset + shape_size(s->shape);
+      }
+      if (!asked)
+        continue;
+    }
+    int g = diff_forward(b->dag, b->loss, leaf);
+    uint64_t size;
+    int depth;
+    tree_measure(b->dag, g, &size, &depth);
+    if (size > DCC_O0_MAX_TREE || depth > DCC_O0_MAX_DEPTH) {
+      fprintf(stderr,
+              "%s: error: -O0: the derivative tree of the loss has %llu nodes and depth %d; the limits are %d "
+              "and %d (compile without -O0)\n",
+              diags.src->path, (unsigned long long)size, depth, DCC_O0_MAX_TREE, DCC_O0_MAX_DEPTH);
+      return false;
+    }
+    if (is_param)
+      grads[j] = g;
+    else
+      wrt_grads[j - m->n_params] = g;
+  }
+  return true;
+}
+
+/* --stats' "before": the expanded trees of the naive computation, the loss
+ * and one forward-mode derivative per param, counted one param at a time
+ * (each derivative is dropped from the DAG once counted). */
+static void naive_counts(Built *raw, OpCounts *c) {
+  Model *m = raw->m;
+  Dag *d = raw->dag;
+  count_tree(d, &raw->loss, 1, c);
+  for (int j = 0; j < m->n_params; j++) {
+    int mark = d->n;
+    int g = diff_forward(d, raw->loss, raw->param_leaf[j]);
+    OpCounts one;
+    count_tree(d, &g, 1, &one);
+    c->nodes = c->nodes + one.nodes < c->nodes ? UINT64_MAX : c->nodes + one.nodes;
+    for (int op = 0; op < OP_COUNT; op++)
+      c->ops[op] = c->ops[op] + one.ops[op] < c->ops[op] ? UINT64_MAX : c->ops[op] + one.ops[op];
+    d->n = mark; /* nothing since mark is in the hash table: -O0 shares only leaves */
   }
 }
 
@@ -460,62 +506,50 @@ int main(int argc, char **argv) {
   if (o.emit == EMIT_DOT)
     emit_dot(&text, b, grads, wrt_grads);
 
-  /* -O0 and --stats need the naive derivative: its own, unsimplified DAG */
+  /* -O0 and --stats need the naive derivative, on its own unsimplified DAG */
+  if (o.stats && b->loss >= 0) {
+    Built *naive = build(m, dag_new(false));
+    VEC(int) after = {0};
+    vec_push(&after, b->loss);
+    for (int j = 0; j < m->n_params; j++)
+      vec_push(&after, grads[j]);
+    OpCounts cb, ca;
+    naive_counts(naive, &cb);
+    count_dag(b->dag, after.v, after.n, &ca);
+    char *p = o.prefix ? xstrdup(o.prefix) : default_prefix(o.input);
+    char *what = xprintf("%s_loss_grad (the loss and %d gradient components)", p, m->n_params);
+    print_stats(stderr, what, &cb, &ca);
+    free(what);
+    free(p);
+    free(after.v);
+  }
   Built *raw = NULL;
   int *raw_grads = NULL, *raw_wrt = NULL;
-  if (o.o0 || o.stats) {
+  if (o.o0) {
     raw = build(m, dag_new(false));
     raw_grads = xcalloc((size_t)m->n_params + 1, sizeof *raw_grads);
     raw_wrt = xcalloc((size_t)m->n_in + 1, sizeof *raw_wrt);
-    naive_gradients(raw, raw_grads, raw_wrt, wrt);
-  }
-  if (o.stats && b->loss >= 0) {
-    VEC(int) before = {0}, after = {0};
-    vec_push(&before, raw->loss);
-    vec_push(&after, b->loss);
-    for (int j = 0; j < m->n_params; j++) {
-      vec_push(&before, raw_grads[j]);
-      vec_push(&after, grads[j]);
-    }
-    OpCounts cb, ca;
-    count_tree(raw->dag, before.v, before.n, &cb);
-    count_dag(b->dag, after.v, after.n, &ca);
-    char *what = xprintf("%s_loss_grad (the loss and %d gradient components)", o.prefix ? o.prefix : "", m->n_params);
-    if (!o.prefix) {
-      char *p = default_prefix(o.input);
-      free(what);
-      what = xprintf("%s_loss_grad (the loss and %d gradient components)", p, m->n_params);
-      free(p);
-    }
-    print_stats(stderr, what, &cb, &ca);
-    free(what);
-    free(before.v);
-    free(after.v);
-  }
-  if (o.o0) {
-    /* one expanded tree per root: refuse the ones too big to print */
-    VEC(int) roots = {0};
-    if (raw->loss >= 0)
-      vec_push(&roots, raw->loss);
-    for (int j = 0; raw->loss >= 0 && j < m->n_params; j++)
-      vec_push(&roots, raw_grads[j]);
-    for (int k = 0; k < m->n_out; k++)
-      vec_push(&roots, raw->out_ids[k]);
-    for (int r = 0; r < roots.n; r++) {
+    if (!naive_gradients(raw, raw_grads, raw_wrt, wrt))
+      return 1;
+    for (int r = -1; r < m->n_out; r++) {
+      int root = r < 0 ? raw->loss : raw->out_ids[r];
       uint64_t size;
       int depth;
-      tree_measure(raw->dag, roots.v[r], &size, &depth);
+      if (root < 0)
+        continue;
+      tree_measure(raw->dag, root, &size, &depth);
       if (size > DCC_O0_MAX_TREE || depth > DCC_O0_MAX_DEPTH) {
         fprintf(stderr,
-                "%s: error: -O0: an expanded expression tree has %llu nodes and depth %d; the limits are %d "
-                "and %d (compile without -O0)\n",
+                "%s: error: -O0: an expression tree has %llu nodes and depth %d; the limits are %d and %d "
+                "(compile without -O0)\n",
                 src->path, (unsigned long long)size, depth, DCC_O0_MAX_TREE, DCC_O0_MAX_DEPTH);
         return 1;
       }
     }
-    free(roots.v);
     lower_built(raw, raw_grads, raw_wrt);
   }
+  if (diags.errors)
+    return 1;
 
   /* back end */
   char *prefix = o.prefix ? xstrdup(o.prefix) : default_prefix(o.input);

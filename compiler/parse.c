@@ -117,14 +117,12 @@ static Expr *primary(Parser *p) {
     Expr *e = new_expr(p, EX_CALL, t);
     VEC(Expr *) args = {0};
     VEC(int) starts = {0};
-    enter(p);
-    if (!at(p, TK_RPAREN)) {
+    if (!at(p, TK_RPAREN)) { /* each argument's expr() counts the call's level */
       do {
         vec_push(&starts, p->pos);
         vec_push(&args, expr(p));
       } while (at(p, TK_COMMA) && next(p));
     }
-    p->depth--;
     Token *rp = expect(p, TK_RPAREN, "')' or ','");
     e->args = args.v;
     e->arg_tok = starts.v;
