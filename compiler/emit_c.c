@@ -78,13 +78,16 @@ static bool reserved(const char *name, const char *prefix) {
   return false;
 }
 
-/* A C name for a local named after `base`, unique in the function. */
-static char *local_name(StrMap *used, const char *base, const char *prefix) {
-  char *name = xstrdup(base);
-  while (reserved(name, prefix) || strmap_get(used, name)) {
-    char *longer = xprintf("%s_", name);
+/* A C name for a local named after `user`, unique in the function: the
+ * name itself if it is free, else `name_`, else `v2_name_`, `v3_name_`, ...
+ * (a lowercase letter first and an underscore last escape every reserved
+ * pattern above, so the search ends). */
+static char *local_name(StrMap *used, const char *user, const char *prefix) {
+  char *name = user[0] == '_' ? xprintf("v%s", user) : xstrdup(user);
+  for (int k = 1; reserved(name, prefix) || strmap_get(used, name); k++) {
+    char *next = k == 1 ? xprintf("%s_", name) : xprintf("v%d_%s_", k, user);
     free(name);
-    name = longer;
+    name = next;
   }
   strmap_put(used, name, name);
   return name;
