@@ -115,7 +115,8 @@ static Value matmul(Builder *B, Value a, Value b) {
   Value r = value_new(b.shape.rank == 1 ? (Shape){1, {m, 1}} : (Shape){2, {m, n}});
   for (int i = 0; i < m; i++)
     for (int j = 0; j < n; j++)
-      r.ids[i * n + j] = dot_ids(B->d, a.ids + i * k, 1, b.ids + j, n, k);
+      /* past the node limit (reported once), stop: m n k can be huge */
+      r.ids[i * n + j] = B->d->overflow ? 0 : dot_ids(B->d, a.ids + i * k, 1, b.ids + j, n, k);
   return r;
 }
 

@@ -41,6 +41,7 @@ static double rng_uniform(uint32_t *s, double lo, double hi) {
 #define CHECK_TRIES 200
 #define CHECK_MAX_PARAMS 256   /* components checked per point, at most */
 #define CHECK_TOLERANCE 1e-5
+#define CHECK_MAX_EVALS 5e7   /* node evaluations per point, about */
 
 bool check_gradients(Built *b, int *grads, FILE *out) {
   Model *m = b->m;
@@ -57,7 +58,13 @@ bool check_gradients(Built *b, int *grads, FILE *out) {
   double *in = xcalloc((size_t)m->n_in + 1, sizeof *in);
   double *p = xcalloc((size_t)m->n_params + 1, sizeof *p);
   uint32_t seed = 12345;
-  int stride = m->n_params > CHECK_MAX_PARAMS ? (m->n_params + CHECK_MAX_PARAMS - 1) / CHECK_MAX_PARAMS : 1;
+  /* At most CHECK_MAX_PARAMS components per point, and at most about
+   * CHECK_MAX_EVALS node evaluations per point: --check must end soon on
+   * any model. */
+  int per_point = CHECK_MAX_PARAMS;
+  if ((double)per_point * 2 * (upto + 1) > CHECK_MAX_EVALS)
+    per_point = (int)(CHECK_MAX_EVALS / (2.0 * (upto + 1))) + 1;
+  int stride = m->n_params > per_point ? (m->n_params + per_point - 1) / per_point : 1;
   double worst = 0;
   int worst_param = -1, points = 0, checked = 0;
   for (int attempt = 0; attempt < CHECK_TRIES && points < CHECK_POINTS; attempt++) {
