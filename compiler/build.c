@@ -366,6 +366,18 @@ void built_name_nodes(Built *b) {
   }
 }
 
+/* Whether check() left statement st whole, so that building it is safe.
+ * After errors elsewhere, build() still runs on the statements that are
+ * whole, to report the errors only simplification finds. */
+static bool buildable(Model *m, Stmt *st, const char *name, int tok) {
+  if (st->broken)
+    return false;
+  if (st->kind == ST_LOSS)
+    return st == m->loss;
+  Sym *s = model_lookup(m, name);
+  return s && s->tok == tok && !s->broken;
+}
+
 Built *build(Model *m, Dag *d) {
   Built *b = xcalloc(1, sizeof *b);
   b->m = m;
@@ -377,11 +389,15 @@ Built *build(Model *m, Dag *d) {
   Builder B = {b, d, m, m->prog};
   for (int i = 0; i < m->prog->stmts.n; i++) {
     Stmt *st = &m->prog->stmts.v[i];
+    if (st->kind != ST_INPUT && st->kind != ST_PARAM && !buildable(m, st, st->name, st->name_tok))
+      continue;
     switch (st->kind) {
     case ST_INPUT:
     case ST_PARAM:
       for (int j = 0; j < st->ndecls; j++) {
         Sym *s = model_lookup(m, st->decls[j].name);
+        if (!s || s->tok != st->decls[j].tok || s->broken)
+          continue;
         int n = shape_size(s->shape);
         s->ids = xmalloc((size_t)n * sizeof(int));
         for (int k = 0; k < n; k++) {

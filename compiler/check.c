@@ -460,13 +460,17 @@ static void check_stmt(Checker *c, Stmt *s) {
   case ST_PARAM:
     for (int i = 0; i < s->ndecls; i++) {
       Decl *d = &s->decls[i];
-      if (shape_size(d->shape) > DCC_MAX_SCALARS || (d->shape.rank == 2 && (long long)d->shape.dim[0] * d->shape.dim[1] > DCC_MAX_SCALARS)) {
+      bool too_large = d->shape.rank == 2 && (long long)d->shape.dim[0] * d->shape.dim[1] > DCC_MAX_SCALARS;
+      if (too_large)
         error_tok(c, d->tok, "'%s' is too large (the limit is %d scalars)", d->name, DCC_MAX_SCALARS);
-        continue;
-      }
       Sym *sym = define(c, d->tok, s->kind == ST_INPUT ? SYM_INPUT : SYM_PARAM, d->shape);
       if (!sym)
         continue;
+      if (too_large || s->broken) {
+        /* known by name, so later uses raise no "unknown name", but never built */
+        sym->broken = true;
+        continue;
+      }
       if (s->kind == ST_INPUT) {
         sym->offset = add_offset(c, &m->n_in, d->shape, d->tok);
         vec_push(&m->inputs, sym);

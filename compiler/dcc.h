@@ -34,7 +34,7 @@
 #define DCC_MAX_FILE_BYTES  (64u << 20) /* 64 MiB of source */
 #define DCC_MAX_LINE_BYTES  (1u << 20)  /* 1 MiB on one line */
 #define DCC_MAX_NAME_LEN    255         /* characters in an identifier */
-#define DCC_MAX_NESTING     2000        /* parentheses, calls, unary signs, ^ */
+#define DCC_MAX_NESTING     4000        /* parentheses, calls, unary signs, ^ (each counts one) */
 #define DCC_MAX_DIM         (1 << 20)   /* one dimension of a tensor */
 #define DCC_MAX_SCALARS     (1 << 22)   /* scalars in one tensor */
 #define DCC_MAX_NODES       (1 << 24)   /* DAG nodes in one model */
@@ -84,6 +84,9 @@ void strmap_put(StrMap *m, const char *key, void *val);
 /* Decode one UTF-8 sequence at s (n bytes available): its length, 0 if
  * it is not valid UTF-8. */
 int utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+/* The bytes of the character at s: a UTF-8 sequence, or 1 for a byte that
+ * does not start one (which counts as a character of its own). */
+int char_len(const char *s, size_t n);
 
 /* Levenshtein distance, for "did you mean". */
 int edit_distance(const char *a, const char *b);

@@ -231,7 +231,7 @@ static void emit_body(Emitter *E, Root *roots, int nroots, const char *outparam)
     buf_puts(out, "    (void)in;\n");
   if (!s->uses_p)
     buf_puts(out, "    (void)p;\n");
-  if (outparam && nroots == 0)
+  if (outparam) /* the caller knows the function writes nothing there */
     buf_printf(out, "    (void)%s;\n", outparam);
   /* Scalar inputs and params get a local named after them. */
   VEC(Sym *) leaves = {0};
@@ -594,7 +594,7 @@ void emit_source(Buf *out, EmitOpts *o) {
   }
   char *extra = xprintf(", %s *out", R);
   emit_function(&E, "The outputs, in declaration order, row-major.", "void", "outputs", extra, roots.v, roots.n,
-                "out");
+                m->n_out ? NULL : "out");
   free(extra);
   for (int k = 0; k < m->n_out; k++)
     free(odst[k]);

@@ -57,6 +57,7 @@ Tokens lex(Source *src) {
       diag_at(DIAG_ERROR, (int)(line_start + DCC_MAX_LINE_BYTES), 0,
               "line too long (%zu bytes; the limit is %u)", end - line_start,
               (unsigned)DCC_MAX_LINE_BYTES);
+      vec_push(&toks, ((Token){.kind = TK_ERROR, .off = (int)(line_start + DCC_MAX_LINE_BYTES)}));
       line_reported = true;
       i = end;
     }
@@ -96,6 +97,8 @@ Tokens lex(Source *src) {
       if (j - i > DCC_MAX_NAME_LEN) {
         diag_at(DIAG_ERROR, (int)i, 1, "name too long (%zu characters; the limit is %d)", j - i,
                 DCC_MAX_NAME_LEN);
+        tok.kind = TK_ERROR;
+        vec_push(&toks, tok);
         i = j;
         continue;
       }
@@ -134,11 +137,13 @@ Tokens lex(Source *src) {
       tok.len = (int)(j - i);
       if (!ok) {
         diag_at(DIAG_ERROR, (int)i, tok.len, "malformed number: an exponent needs digits");
+        tok.kind = TK_ERROR;
       } else if (j < n && (is_ident_start(t[j]) || t[j] == '.')) {
         size_t k = j;
         while (k < n && (is_ident(t[k]) || t[k] == '.'))
           k++;
         diag_at(DIAG_ERROR, (int)j, (int)(k - j), "invalid suffix '%.*s' on number", (int)(k - j), t + j);
+        tok.kind = TK_ERROR;
         j = k;
       } else {
         /* strtod in the C locale: dcc never calls setlocale. */
@@ -147,7 +152,7 @@ Tokens lex(Source *src) {
         tok.num = strtod(num, NULL);
         if (errno == ERANGE && (tok.num == HUGE_VAL || tok.num == -HUGE_VAL)) {
           diag_at(DIAG_ERROR, (int)i, tok.len, "number '%s' is too large for a double", num);
-          tok.num = 0;
+          tok.kind = TK_ERROR; /* the statement is dropped: no cascade */
         }
         if (!frac && j - i <= 9) {
           tok.is_int = true;

@@ -241,18 +241,26 @@ static Staged stage(const char *path, const Buf *data) {
   return s;
 }
 
+/* Files written in place go first: if one fails, no file has changed yet
+ * (the temporaries are removed). */
 static void commit(Staged *files, int n) {
   for (int i = 0; i < n; i++) {
-    if (!files[i].tmp) {
-      FILE *f = fopen(files[i].path, "wb");
-      bool ok = f && fwrite(files[i].data->s, 1, files[i].data->len, f) == files[i].data->len;
-      if (f && fclose(f))
-        ok = false;
-      if (!ok) {
-        fprintf(stderr, "dcc: error: cannot write '%s': %s\n", files[i].path, strerror(errno));
-        exit(2);
-      }
-    } else if (rename(files[i].tmp, files[i].path)) {
+    if (files[i].tmp)
+      continue;
+    FILE *f = fopen(files[i].path, "wb");
+    bool ok = f && fwrite(files[i].data->s, 1, files[i].data->len, f) == files[i].data->len;
+    if (f && fclose(f))
+      ok = false;
+    if (!ok) {
+      fprintf(stderr, "dcc: error: cannot write '%s': %s\n", files[i].path, strerror(errno));
+      for (int j = 0; j < n; j++)
+        if (files[j].tmp)
+          unlink(files[j].tmp);
+      exit(2);
+    }
+  }
+  for (int i = 0; i < n; i++) {
+    if (files[i].tmp && rename(files[i].tmp, files[i].path)) {
       fprintf(stderr, "dcc: error: cannot write '%s': %s\n", files[i].path, strerror(errno));
       for (int j = i; j < n; j++)
         if (files[j].tmp)
@@ -464,8 +472,12 @@ int main(int argc, char **argv) {
   Tokens toks = lex(src);
   Program *prog = parse(src, toks);
   Model *m = check(prog);
-  if (diags.errors)
+  if (diags.errors) {
+    /* what is whole still gets built: simplification finds errors too */
+    if (!diags.stopped)
+      build(m, dag_new(true));
     return 1;
+  }
 
   /* --wrt names inputs */
   bool *wrt = xcalloc((size_t)m->inputs.n + 1, sizeof *wrt);

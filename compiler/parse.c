@@ -274,16 +274,20 @@ static void decls(Parser *p, Stmt *s) {
   VEC(Decl) ds = {0};
   do {
     Token *name = expect(p, TK_NAME, "a name to declare");
-    Decl d = {tok_index(p, name), name->name, dims(p), {INIT_DEFAULT, 0, 0, -1}};
+    /* Kept as soon as it has a name, so that a broken initialiser does not
+     * make every later use an "unknown name". */
+    Decl d = {tok_index(p, name), name->name, {0, {1, 1}}, {INIT_DEFAULT, 0, 0, -1}};
+    vec_push(&ds, d);
+    s->decls = ds.v;
+    s->ndecls = ds.n;
+    Decl *last = &ds.v[ds.n - 1];
+    last->shape = dims(p);
     if (at(p, TK_ASSIGN)) {
       Token *eq = next(p);
       if (s->kind == ST_INPUT)
         syntax_error(p, eq, "an input cannot have an initialiser");
-      d.init = init(p);
+      last->init = init(p);
     }
-    vec_push(&ds, d);
-    s->decls = ds.v;
-    s->ndecls = ds.n;
   } while (at(p, TK_COMMA) && next(p));
 }
 

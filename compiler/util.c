@@ -195,6 +195,14 @@ int utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
   return len;
 }
 
+int char_len(const char *s, size_t n) {
+  uint32_t cp;
+  if (n == 0 || (unsigned char)s[0] < 0x80)
+    return 1;
+  int len = utf8_decode((const unsigned char *)s, n, &cp);
+  return len ? len : 1;
+}
+
 /* ---- source positions ------------------------------------------------ */
 
 void source_index_lines(Source *src) {
@@ -219,9 +227,8 @@ void source_line_col(const Source *src, int off, int *line, int *col) {
       hi = mid - 1;
   }
   int c = 1;
-  for (int i = src->line_starts[lo]; i < off && (size_t)i < src->len; i++)
-    if (((unsigned char)src->text[i] & 0xC0) != 0x80)
-      c++;
+  for (int i = src->line_starts[lo]; i < off && (size_t)i < src->len; c++)
+    i += char_len(src->text + i, src->len - (size_t)i);
   *line = lo + 1;
   *col = c;
 }
@@ -269,12 +276,8 @@ static void print_context(const Source *src, int off, int len) {
   buf_putc(&b, '\n');
   if (from > start)
     buf_puts(&b, "   ");
-  for (int i = from; i < off; i++) {
-    unsigned char ch = (unsigned char)src->text[i];
-    if ((ch & 0xC0) == 0x80)
-      continue;
-    buf_putc(&b, ch == '\t' ? '\t' : ' ');
-  }
+  for (int i = from; i < off; i += char_len(src->text + i, src->len - (size_t)i))
+    buf_putc(&b, src->text[i] == '\t' ? '\t' : ' ');
   buf_putc(&b, '^');
   for (int i = 1; i < len && off + i < to; i++)
     buf_putc(&b, '~');
