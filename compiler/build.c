@@ -263,9 +263,16 @@ static Value build_call(Builder *B, Expr *e) {
     }
     return scalar(mean_ids(d, terms, n));
   }
-  case FN_CROSS_ENTROPY: { /* -sum(t * log_softmax(z)) */
-    Value ls = log_softmax(d, a[0]);
-    return scalar(dag_un(d, OP_NEG, dot_ids(d, a[1].ids, 1, ls.ids, 1, n)));
+  case FN_CROSS_ENTROPY: { /* -sum(t * log_softmax(z)); a matrix row by row, a scalar as [1] */
+    int rows = a[0].shape.rank == 2 ? a[0].shape.dim[0] : 1, len = n / rows;
+    int total = -1;
+    for (int r = 0; r < rows; r++) {
+      Value row = {{1, {len, 1}}, a[0].ids + r * len};
+      Value ls = log_softmax(d, row);
+      int term = dot_ids(d, a[1].ids + r * len, 1, ls.ids, 1, len);
+      total = total < 0 ? term : dag_bin(d, OP_ADD, total, term);
+    }
+    return scalar(dag_un(d, OP_NEG, total));
   }
   case FN_L2: { /* sum(w^2) */
     Value sq = map2(B, '*', a[0], a[0]);

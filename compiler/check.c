@@ -341,9 +341,9 @@ static Shape check_call(Checker *c, Expr *e) {
       return BAD;
     }
     return SCALAR;
-  case FN_CROSS_ENTROPY:
-    if (a[0].rank != 1 || !shape_eq(a[0], a[1])) {
-      error_tok(c, e->tok, "cross_entropy() needs logits and a target of one vector shape, not %s and %s",
+  case FN_CROSS_ENTROPY: /* a matrix is a batch: one distribution per row */
+    if (!shape_eq(a[0], a[1])) {
+      error_tok(c, e->tok, "cross_entropy() needs logits and a target of one shape, not %s and %s",
                 shape_str(a[0]), shape_str(a[1]));
       return BAD;
     }
