@@ -203,7 +203,8 @@ static Value build_call(Builder *B, Expr *e) {
   int n = shape_size(a[0].shape);
   switch ((Builtin)e->fn) {
   case FN_LEAKY_RELU:
-    if (NODE(d, a[1].ids[0])->op != OP_CONST) {
+    /* checked on the simplified DAG only: unfolded, -0.1 is not a constant node */
+    if (d->simplify && NODE(d, a[1].ids[0])->op != OP_CONST) {
       Token *t = &B->prog->toks[e->arg_tok[1]];
       diag_at(DIAG_ERROR, t->off, t->len, "the slope of leaky_relu must be a constant");
     }

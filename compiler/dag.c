@@ -139,3 +139,23 @@ int dag_bin(Dag *d, Op op, int a, int b) { return dag_op(d, op, a, b, 0, 0); }
 bool dag_is_const(Dag *d, int id, double v) {
   return d->nodes[id].op == OP_CONST && d->nodes[id].val == v;
 }
+
+void dag_reach(Dag *d, const int *roots, int n, bool *live, int *uses) {
+  int top = -1;
+  for (int r = 0; r < n; r++) {
+    live[roots[r]] = true;
+    if (uses)
+      uses[roots[r]]++;
+    if (roots[r] > top)
+      top = roots[r];
+  }
+  for (int id = top; id >= 0; id--) {
+    if (!live[id])
+      continue;
+    for (int i = 0; i < d->nodes[id].nops; i++) {
+      live[d->nodes[id].a[i]] = true;
+      if (uses)
+        uses[d->nodes[id].a[i]]++;
+    }
+  }
+}

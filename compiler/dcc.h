@@ -88,6 +88,9 @@ int utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
  * does not start one (which counts as a character of its own). */
 int char_len(const char *s, size_t n);
 
+/* The shortest decimal that reads back as v (as a float if as_float). */
+void format_shortest(char *buf, size_t size, double v, bool as_float);
+
 /* Levenshtein distance, for "did you mean". */
 int edit_distance(const char *a, const char *b);
 
@@ -326,6 +329,10 @@ int dag_make(Dag *d, Op op, const int *ops, double val, int index);
 int dag_un(Dag *d, Op op, int a);
 int dag_bin(Dag *d, Op op, int a, int b);
 bool dag_is_const(Dag *d, int id, double v);
+/* Mark the nodes roots reach in live[] (d->n entries, zeroed by the caller)
+ * and, if uses is not NULL, count each node's references: by live users
+ * and by roots. */
+void dag_reach(Dag *d, const int *roots, int n, bool *live, int *uses);
 #define NODE(d, id) (&(d)->nodes[(id)])
 
 /* ---- simplify.c ------------------------------------------------------ */

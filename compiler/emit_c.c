@@ -103,12 +103,7 @@ void emit_real_const(Buf *out, double v, bool is_float) {
     buf_puts(out, v < 0 ? "-HUGE_VALF" : "HUGE_VALF");
     return;
   }
-  for (int prec = 1; prec <= 17; prec++) {
-    snprintf(buf, sizeof buf, "%.*g", prec, v);
-    double back = strtod(buf, NULL);
-    if (is_float ? (float)back == (float)v : back == v)
-      break;
-  }
+  format_shortest(buf, sizeof buf, v, is_float);
   buf_puts(out, buf);
   if (!strpbrk(buf, ".eE"))
     buf_puts(out, ".0");

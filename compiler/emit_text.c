@@ -36,11 +36,7 @@ static char *value_name(Sym *s, int k) {
 
 static void text_const(Buf *b, double v) {
   char buf[64];
-  for (int prec = 1; prec <= 17; prec++) {
-    snprintf(buf, sizeof buf, "%.*g", prec, v);
-    if (strtod(buf, NULL) == v)
-      break;
-  }
+  format_shortest(buf, sizeof buf, v, false);
   buf_puts(b, buf);
 }
 
@@ -170,14 +166,13 @@ void emit_expr(Buf *out, Built *b, int *grads, int *wrt_grads) {
   int *depth = xcalloc((size_t)n, sizeof *depth);
   bool *live = xcalloc((size_t)n, sizeof *live);
   Text T = {b, xcalloc((size_t)n, sizeof(char *))};
-  for (int r = 0; r < roots.n; r++)
-    live[roots.v[r].node] = true;
-  for (int id = n - 1; id >= 0; id--)
-    if (live[id])
-      for (int i = 0; i < d->nodes[id].nops; i++) {
-        live[d->nodes[id].a[i]] = true;
-        uses[d->nodes[id].a[i]]++;
-      }
+  for (int r = 0; r < roots.n; r++) {
+    int id = roots.v[r].node;
+    dag_reach(d, &id, 1, live, NULL);
+  }
+  for (int id = 0; id < n; id++) /* uses by live users only: roots are printed anyway */
+    for (int i = 0; live[id] && i < d->nodes[id].nops; i++)
+      uses[d->nodes[id].a[i]]++;
   /* A node shared by several users, or named in the source, or too deep to
    * print inline, is printed once as "name = ..." before its first use. */
   int t = 0;
@@ -235,12 +230,10 @@ void emit_dot(Buf *out, Built *b, int *grads, int *wrt_grads) {
   Lines roots = {0};
   text_roots(b, grads, wrt_grads, &roots);
   bool *live = xcalloc((size_t)d->n, sizeof *live);
-  for (int r = 0; r < roots.n; r++)
-    live[roots.v[r].node] = true;
-  for (int id = d->n - 1; id >= 0; id--)
-    if (live[id])
-      for (int i = 0; i < d->nodes[id].nops; i++)
-        live[d->nodes[id].a[i]] = true;
+  for (int r = 0; r < roots.n; r++) {
+    int id = roots.v[r].node;
+    dag_reach(d, &id, 1, live, NULL);
+  }
   buf_puts(out, "digraph dcc {\n  rankdir=BT;\n  node [shape=box, fontname=\"monospace\"];\n");
   for (int id = 0; id < d->n; id++) {
     if (!live[id])
@@ -307,21 +300,13 @@ void count_tree(Dag *d, const int *roots, int n, OpCounts *c) {
 /* Counts of the distinct nodes roots reach (what the emitted code computes). */
 void count_dag(Dag *d, const int *roots, int n, OpCounts *c) {
   memset(c, 0, sizeof *c);
-  int top = -1;
-  for (int r = 0; r < n; r++)
-    if (roots[r] > top)
-      top = roots[r];
-  bool *live = xcalloc((size_t)top + 2, sizeof *live);
-  for (int r = 0; r < n; r++)
-    live[roots[r]] = true;
-  for (int id = top; id >= 0; id--) {
+  bool *live = xcalloc((size_t)d->n, sizeof *live);
+  dag_reach(d, roots, n, live, NULL);
+  for (int id = 0; id < d->n; id++) {
     if (!live[id])
       continue;
-    Node *nd = &d->nodes[id];
     c->nodes++;
-    c->ops[nd->op]++;
-    for (int i = 0; i < nd->nops; i++)
-      live[nd->a[i]] = true;
+    c->ops[d->nodes[id].op]++;
   }
   free(live);
 }

@@ -24,31 +24,18 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
   s->name = xcalloc((size_t)n, sizeof *s->name);
   int *uses = xcalloc((size_t)n, sizeof *uses);
   int *depth = xcalloc((size_t)n, sizeof *depth);
-  int top = -1;
-  for (int r = 0; r < nroots; r++) {
-    s->live[roots[r].node] = true;
-    uses[roots[r].node]++;
-    if (roots[r].node > top)
-      top = roots[r].node;
-  }
-  for (int id = top; id >= 0; id--) {
-    if (!s->live[id])
-      continue;
-    Node *nd = &d->nodes[id];
-    for (int i = 0; i < nd->nops; i++) {
-      s->live[nd->a[i]] = true;
-      uses[nd->a[i]]++;
-    }
-    if (nd->op == OP_INPUT)
-      s->uses_in = true;
-    if (nd->op == OP_PARAM)
-      s->uses_p = true;
-  }
+  int *ids = xmalloc((size_t)nroots * sizeof *ids + 1);
+  for (int r = 0; r < nroots; r++)
+    ids[r] = roots[r].node;
+  dag_reach(d, ids, nroots, s->live, uses);
+  free(ids);
   VEC(int) order = {0};
-  for (int id = 0; id <= top; id++) {
+  for (int id = 0; id < n; id++) {
     if (!s->live[id])
       continue;
     Node *nd = &d->nodes[id];
+    s->uses_in |= nd->op == OP_INPUT;
+    s->uses_p |= nd->op == OP_PARAM;
     OpKind k = op_info[nd->op].kind;
     if (k == KIND_LEAF) {
       depth[id] = 0;

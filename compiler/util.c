@@ -141,6 +141,15 @@ void strmap_put(StrMap *m, const char *key, void *val) {
   m->vals[i] = val;
 }
 
+void format_shortest(char *buf, size_t size, double v, bool as_float) {
+  for (int prec = 1; prec <= 17; prec++) {
+    snprintf(buf, size, "%.*g", prec, v);
+    double back = strtod(buf, NULL);
+    if (as_float ? (float)back == (float)v : back == v)
+      return;
+  }
+}
+
 int edit_distance(const char *a, const char *b) {
   size_t la = strlen(a), lb = strlen(b);
   if (la > 64 || lb > 64)
