@@ -141,13 +141,24 @@ int diff_forward(Dag *d, int root, int leaf) {
     if (reach[id])
       for (int i = 0; i < d->nodes[id].nops; i++)
         reach[d->nodes[id].a[i]] = true;
+  /* dep: depends on leaf.  A subexpression that does not gets the
+   * derivative 0 outright: the chain rule through it could only make a
+   * NaN (0 / (2 sqrt(0))) that the formula does not contain. */
+  bool *dep = xcalloc((size_t)n, sizeof *dep);
   for (int id = 0; id <= root; id++) {
     if (!reach[id])
       continue;
     Node nd = d->nodes[id];
+    dep[id] = id == leaf;
+    for (int i = 0; i < nd.nops; i++)
+      dep[id] |= dep[nd.a[i]];
     int a = nd.a[0], b = nd.a[1];
     int da = nd.nops > 0 ? dv[a] : -1, db = nd.nops > 1 ? dv[b] : -1;
     int r;
+    if (!dep[id]) {
+      dv[id] = C(0);
+      continue;
+    }
     switch ((Op)nd.op) {
     case OP_CONST: r = C(0); break;
     case OP_INPUT: case OP_PARAM: r = C(id == leaf ? 1 : 0); break;
@@ -156,8 +167,10 @@ int diff_forward(Dag *d, int root, int leaf) {
     case OP_MUL: r = ADD(MUL(da, b), MUL(a, db)); break;
     case OP_DIV: r = DIV(SUB(MUL(da, b), MUL(db, a)), MUL(b, b)); break;
     case OP_NEG: r = NEG(da); break;
-    case OP_POW:
-      r = ADD(MUL(MUL(b, dag_bin(d, OP_POW, a, SUB(b, C(1)))), da), MUL(MUL(id, dag_un(d, OP_LOG, a)), db));
+    case OP_POW: /* d(a^c) = c a^(c-1) da for an exponent free of the variable */
+      r = MUL(MUL(b, dag_bin(d, OP_POW, a, SUB(b, C(1)))), da);
+      if (dep[b])
+        r = ADD(r, MUL(MUL(id, dag_un(d, OP_LOG, a)), db));
       break;
     case OP_EXP: r = MUL(id, da); break;
     case OP_LOG: r = DIV(da, a); break;
@@ -179,6 +192,7 @@ int diff_forward(Dag *d, int root, int leaf) {
   }
   int r = dv[root];
   free(dv);
+  free(dep);
   free(reach);
   return r;
 }

@@ -32,7 +32,7 @@ static const char *const reserved_words[] = {
     "extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return",
     "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
     "volatile", "while", "bool", "true", "false", "asm", "typeof", "fortran", "NAN", "INFINITY", "EOF",
-    "NULL", "errno", "signgam", "in", "p", "grad", "out", "seed", "s", "i", "j", "k",
+    "NULL", "errno", "signgam", "in", "p", "grad", "out", "i", "j", "k",
     /* math.h functions (their f and l forms are matched below) */
     "acos", "asin", "atan", "atan2", "cos", "sin", "tan", "acosh", "asinh", "atanh", "cosh", "sinh",
     "tanh", "exp", "exp2", "expm1", "frexp", "ilogb", "ldexp", "log", "log10", "log1p", "log2", "logb",

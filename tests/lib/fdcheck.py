@@ -2,14 +2,18 @@
 """fdcheck: check dcc's gradients numerically, through the generated C.
 
     fdcheck.py [--dcc DCC] FILE.expr [--wrt a,b] [--tol-double X] [--tol-float Y]
+               [--points N] [--real double,float] [--cc clang,gcc]
+               [--dcc-arg=-O0] [--keep DIR]
 
 For --real double and --real float, dcc compiles FILE.expr with --prefix m to
 m.c + m.h in a temporary folder; then, with clang and with gcc, the generated
-source is compiled on its own as C99 with -Wall -Wextra -Werror -pedantic,
+source is compiled on its own as C99 with -Wall -Wextra -Werror -pedantic
+(and -Wdouble-promotion for float: no float silently computed in double),
 linked with fdcheck_main.c (the driver) and a glue file written from m.h
-(which calls every per-variable m_grad_NAME function), and run.  The driver
-checks, at deterministic pseudo-random points, m_loss_grad against m_loss,
-every gradient component against central finite differences of m_loss, every
+(which calls every per-variable m_grad_NAME function), and run: the clang
+build under ASan+UBSan at -O0, the gcc build at -O2.  The driver checks, at
+deterministic pseudo-random points, m_loss_grad against m_loss, every
+gradient component against central finite differences of m_loss, every
 per-param m_grad_NAME against m_loss_grad, and every --wrt input's gradient
 against finite differences (see fdcheck_main.c for the whole list).
 
@@ -37,7 +41,9 @@ Exit status 0 if everything checks, 1 on a failure, 2 on a usage error.
 import argparse
 import os
 import re
+import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -74,6 +80,8 @@ def parse_args(argv):
                     help='extra dcc argument (repeat; --dcc-arg=-O0)')
     ap.add_argument('--no-sanitize', action='store_true',
                     help='do not build the clang driver with ASan+UBSan')
+    ap.add_argument('--max-c-bytes', type=int, default=8 << 20,
+                    help='fail if the generated C is larger (default 8 MiB)')
     ap.add_argument('--keep', metavar='DIR', help='work in DIR and keep it')
     return ap.parse_args(argv)
 
@@ -226,17 +234,33 @@ def write_glue(path, hdr, wrt, ranges):
     return len(params), len(inputs)
 
 
-def run(cmd, what, timeout=120, **kw):
+def run(cmd, what, timeout=120, max_memory=None):
+    """Runs cmd in its own process group (a timeout kills the whole group,
+    compilers' cc1 included); max_memory bounds its address space.  Returns
+    its output; raises Failure if it fails."""
+    def child_setup():
+        os.setsid()
+        if max_memory:
+            resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
     try:
-        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=timeout, **kw)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                preexec_fn=child_setup)
     except FileNotFoundError:
         raise Failure('%s: %s not found' % (what, cmd[0]))
-    except subprocess.TimeoutExpired:
-        raise Failure('%s timed out after %ds: %s' % (what, timeout, ' '.join(cmd)))
-    out = r.stdout.decode('utf-8', 'replace')
-    if r.returncode != 0:
-        status = r.returncode if r.returncode >= 0 else 'signal %d' % -r.returncode
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except BaseException as e:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        proc.communicate()
+        if isinstance(e, subprocess.TimeoutExpired):
+            raise Failure('%s timed out after %ds: %s' % (what, timeout, ' '.join(cmd)))
+        raise
+    out = out.decode('utf-8', 'replace')
+    if proc.returncode != 0:
+        status = proc.returncode if proc.returncode >= 0 else 'signal %d' % -proc.returncode
         raise Failure('%s failed (%s): %s\n%s' % (what, status, ' '.join(cmd), out))
     return out
 
@@ -275,19 +299,34 @@ def check(args):
                 if hdr['n_params'] == 0 and not wrt:
                     raise Failure('the model has no params and no --wrt inputs: nothing to check')
                 write_glue(os.path.join(d, 'fdglue.inc'), hdr, wrt, ranges)
+                size = os.path.getsize(os.path.join(d, 'm.c'))
+                if size > args.max_c_bytes:
+                    raise Failure('dcc wrote %d bytes of C, more than --max-c-bytes %d: '
+                                  'too big to compile in a test' % (size, args.max_c_bytes))
             except Failure as e:
                 failed.append('[%s] %s' % (real, e))
                 continue
             for cc in ccs:
                 label = '%s/%s' % (real, cc)
                 exe = os.path.join(d, 'driver-' + cc)
-                flags = STRICT + ['-O2', '-g']
+                # clang builds with ASan+UBSan at -O0 (an out-of-bounds
+                # access in the generated code stops the check; at -O2 the
+                # sanitizers take minutes on large straight-line functions),
+                # gcc at -O2 (its optimiser's warnings are errors too).
                 if cc.endswith('clang') and not args.no_sanitize:
-                    flags += ['-fsanitize=address,undefined', '-fno-sanitize-recover=all']
+                    flags = STRICT + ['-O0', '-g', '-fsanitize=address,undefined',
+                                      '-fno-sanitize-recover=all']
+                else:
+                    flags = STRICT + ['-O2', '-g']
+                # --real float promises tanhf, expf, ... and f-suffixed
+                # constants: no float is silently computed in double.
+                if real == 'float':
+                    flags.append('-Wdouble-promotion')
                 try:
                     run([cc] + flags + ['-I', d, os.path.join(d, 'm.c'),
                                         os.path.join(HERE, 'fdcheck_main.c'),
-                                        '-o', exe, '-lm'], 'compiling with %s' % cc)
+                                        '-o', exe, '-lm'], 'compiling with %s' % cc,
+                        max_memory=4 << 30)
                     tol_same = DEFAULTS[real][1]
                     out = run([exe, label, str(points), repr(tols[real]), repr(tol_same),
                                repr(hs[real])], 'the check [%s]' % label)
@@ -304,8 +343,8 @@ def check(args):
     for f in failed:
         print('fdcheck: FAIL %s' % f.rstrip())
     if failed:
-        print('fdcheck: FAILED %s (%d failed of %d builds)'
-              % (args.file, len(failed), len(reals) * len(ccs)))
+        print('fdcheck: FAILED %s (%d failure%s above)'
+              % (args.file, len(failed), 's' if len(failed) > 1 else ''))
         return 1
     print('fdcheck: OK (%s: %s; tol double %g float %g)'
           % (os.path.basename(args.file), '; '.join(summary),

@@ -88,7 +88,7 @@ static double relerr(double a, double b) {
     if (a == b)
         return 0.0;
     if (isnan(a) || isnan(b) || isinf(d))
-        return INFINITY;
+        return HUGE_VAL;
     return d / m;
 }
 
