@@ -1,0 +1,17 @@
+# Helper of every-test-compiles.test: DCC TESTS_DIR OUT_DIR
+dcc=$1 tests=$2 out=$3
+n=0 failed=0
+for f in $(find "$tests" -name '*.expr' | sort); do
+  "$dcc" -w "$f" -o "$out/m.c" --prefix m 2>/dev/null || continue # an error test
+  n=$((n + 1))
+  for real in double float; do
+    "$dcc" -w "$f" --real "$real" --no-header -o "$out/m.c" --prefix m
+    for cc in clang gcc; do
+      if ! $cc -std=c99 -Wall -Wextra -Werror -pedantic -c "$out/m.c" -o "$out/m.o"; then
+        echo "FAILED: $f ($real, $cc)"
+        failed=$((failed + 1))
+      fi
+    done
+  done
+done
+echo "every-test-compiles: $n models, $failed failed"
