@@ -28,17 +28,33 @@ build/san/dcc: $(SRCS) $(HDRS) tests/lib/asan_options.c | build
 build:
 	@mkdir -p build
 
-test: build/dcc build/san/dcc
+test: build/dcc build/san/dcc examples
 	@tests/run-tests.sh
 
+# The examples: examples/NAME/ holds NAME's models (*.expr), its driver (*.c)
+# and its data; build/examples/NAME/NAME is the program, linked with the C
+# that dcc makes of each model and with the runtime.  Compressed data
+# (*.gz) is unpacked beside the program.
+EXAMPLES     := $(notdir $(patsubst %/,%,$(wildcard examples/*/)))
+RUNTIME_SRCS := $(wildcard runtime/*.c)
+RUNTIME_HDRS := $(wildcard runtime/*.h)
+EXAMPLE_CFLAGS = -std=c99 -O2 -Wall -Wextra -Werror -pedantic
+
+define example_rule
+build/examples/$(1)/$(1): build/dcc $(wildcard examples/$(1)/*) $(RUNTIME_SRCS) $(RUNTIME_HDRS)
+	@mkdir -p build/examples/$(1)
+	@for f in examples/$(1)/*.expr; do build/dcc $$$$f -o build/examples/$(1)/$$$$(basename $$$$f .expr).c || exit 1; done
+	@for f in $$(wildcard examples/$(1)/*.gz); do gzip -dc $$$$f > build/examples/$(1)/$$$$(basename $$$$f .gz) || exit 1; done
+	$(CC) $(EXAMPLE_CFLAGS) -Iruntime -Ibuild/examples/$(1) -o $$@ $$(wildcard examples/$(1)/*.c) \
+	  $$(patsubst examples/$(1)/%.expr,build/examples/$(1)/%.c,$$(wildcard examples/$(1)/*.expr)) $(RUNTIME_SRCS) -lm
+endef
+$(foreach e,$(EXAMPLES),$(eval $(call example_rule,$(e))))
+
+examples: $(foreach e,$(EXAMPLES),build/examples/$(e)/$(e))
+
 # The main job end to end: compile an example with dcc, train it, print.
-demo: build/dcc
-	@mkdir -p build/examples/five_points
-	build/dcc examples/five_points/five_points.expr -o build/examples/five_points/five_points.c
-	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -pedantic -Ibuild/examples/five_points \
-	  -o build/examples/five_points/train examples/five_points/train.c \
-	  build/examples/five_points/five_points.c -lm
-	build/examples/five_points/train
+demo: build/examples/five_points/five_points
+	build/examples/five_points/five_points
 
 # generated/ holds dcc's output for every example (golden files); make test
 # fails when it is stale, make golden refreshes it.
@@ -51,4 +67,4 @@ bench: build/dcc
 clean:
 	rm -rf build
 
-.PHONY: all test demo golden bench clean
+.PHONY: all test examples demo golden bench clean

@@ -81,6 +81,12 @@ config.substitutions.append(('%fdcheck', '%s %s --dcc %s' % (
     python, os.path.join(tests_dir, 'lib', 'fdcheck.py'), dcc)))
 config.substitutions.append(('%python', python))
 config.substitutions.append(('%lib', os.path.join(tests_dir, 'lib')))
+# The repository root, the runtime's sources and the built examples
+# (make test builds every example before lit runs).
+repo_dir = os.path.dirname(tests_dir)
+config.substitutions.append(('%repo', repo_dir))
+config.substitutions.append(('%runtime', os.path.join(repo_dir, 'runtime')))
+config.substitutions.append(('%examples', os.path.join(repo_dir, 'build', 'examples')))
 config.substitutions.append(('%gcc', gcc))
 config.substitutions.append(('%cc', clang))
 # Bare tool names, as whole words only (not inside paths or options).

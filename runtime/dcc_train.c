@@ -1,0 +1,134 @@
+/* dcc_train.c — stochastic gradient descent for dcc's models.
+ * No malloc and no stdio: see dcc_train.h. */
+#include "dcc_train.h"
+
+#include <math.h>
+#include <stddef.h>
+
+dcc_sgd_options dcc_sgd_defaults(int epochs, dcc_real rate) {
+  dcc_sgd_options o;
+  o.epochs = epochs;
+  o.batch_size = 1;
+  o.rate = rate;
+  o.schedule_until = NULL;
+  o.schedule_rate = NULL;
+  o.schedule_len = 0;
+  o.momentum = 0;
+  o.weight_decay = 0;
+  o.tolerance = 0;
+  o.shuffle = 0;
+  o.seed = 0;
+  o.on_epoch = NULL;
+  o.on_sample = NULL;
+  o.ctx = NULL;
+  return o;
+}
+
+dcc_real dcc_rate_at(const dcc_sgd_options *o, int epoch) {
+  if (!o->schedule_len)
+    return o->rate;
+  for (int i = 0; i < o->schedule_len; i++)
+    if (epoch < o->schedule_until[i])
+      return o->schedule_rate[i];
+  return o->schedule_rate[o->schedule_len - 1];
+}
+
+/* The generator of the emitted _init: a Weyl sequence through a 32-bit
+ * mixer. */
+uint32_t dcc_rng_next(uint32_t *state) {
+  uint32_t z = (*state += 0x9E3779B9u);
+  z = (z ^ (z >> 16)) * 0x85EBCA6Bu;
+  z = (z ^ (z >> 13)) * 0xC2B2AE35u;
+  return z ^ (z >> 16);
+}
+
+double dcc_rng_uniform(uint32_t *state) { return (dcc_rng_next(state) >> 8) * (1.0 / 16777216.0); }
+
+double dcc_rng_normal(uint32_t *state) {
+  double u1 = 1 - dcc_rng_uniform(state), u2 = dcc_rng_uniform(state);
+  return sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+/* One update with the gradient in g (already averaged over its batch). */
+static void step(const dcc_model *m, dcc_real *p, dcc_real *g, const dcc_sgd_options *o, dcc_workspace *w,
+                 dcc_real rate) {
+  for (int j = 0; j < m->n_params; j++) {
+    dcc_real gj = g[j] + o->weight_decay * p[j];
+    if (o->momentum != 0) {
+      w->velocity[j] = o->momentum * w->velocity[j] - rate * gj;
+      p[j] += w->velocity[j];
+    } else {
+      p[j] -= rate * gj;
+    }
+  }
+}
+
+dcc_real dcc_mean_loss(const dcc_model *m, const dcc_real *p, const dcc_real *data, int n_samples,
+                       dcc_real *grad) {
+  dcc_real sum = 0;
+  for (int i = 0; i < n_samples; i++)
+    sum += m->loss_grad(data + (size_t)i * (size_t)m->n_in, p, grad);
+  return n_samples ? sum / (dcc_real)n_samples : 0;
+}
+
+int dcc_sgd(const dcc_model *m, dcc_real *p, const dcc_real *data, int n_samples,
+            const dcc_sgd_options *o, dcc_workspace *w) {
+  int batch = o->batch_size <= 0 || o->batch_size > n_samples ? n_samples : o->batch_size;
+  int full_batch = batch == n_samples;
+  dcc_real previous = 0;
+  if (o->momentum != 0)
+    for (int j = 0; j < m->n_params; j++)
+      w->velocity[j] = 0;
+  if (o->shuffle)
+    for (int i = 0; i < n_samples; i++)
+      w->order[i] = i;
+  uint32_t rng = o->seed;
+  int epoch;
+  for (epoch = 0; epoch < o->epochs && n_samples > 0; epoch++) {
+    dcc_real rate = dcc_rate_at(o, epoch);
+    if (o->shuffle) /* Fisher and Yates */
+      for (int i = n_samples - 1; i > 0; i--) {
+        int k = (int)(dcc_rng_next(&rng) % (uint32_t)(i + 1));
+        int t = w->order[i];
+        w->order[i] = w->order[k];
+        w->order[k] = t;
+      }
+    dcc_real sum = 0;
+    int stop = 0;
+    for (int start = 0; start < n_samples && !stop; start += batch) {
+      int end = start + batch < n_samples ? start + batch : n_samples;
+      for (int j = 0; j < m->n_params; j++)
+        w->acc[j] = 0;
+      for (int i = start; i < end; i++) {
+        int s = o->shuffle ? w->order[i] : i;
+        dcc_real loss = m->loss_grad(data + (size_t)s * (size_t)m->n_in, p, w->grad);
+        if (o->on_sample)
+          o->on_sample(o->ctx, epoch, s, loss);
+        sum += loss;
+        for (int j = 0; j < m->n_params; j++)
+          w->acc[j] += w->grad[j];
+      }
+      for (int j = 0; j < m->n_params; j++)
+        w->acc[j] /= (dcc_real)(end - start);
+      /* Full batch: the loss at this point is known before the update, so
+       * the stopping test comes first (lab 3's optimiser). */
+      if (full_batch && o->tolerance > 0 && epoch > 0 && previous - sum / (dcc_real)n_samples < o->tolerance)
+        stop = 1;
+      else
+        step(m, p, w->acc, o, w, rate);
+    }
+    dcc_epoch_report r;
+    r.epoch = epoch;
+    r.loss_sum = sum;
+    r.loss_mean = sum / (dcc_real)n_samples;
+    r.rate = rate;
+    if (o->on_epoch)
+      o->on_epoch(o->ctx, &r);
+    if (stop)
+      return epoch + 1;
+    if (!full_batch && o->tolerance > 0 && epoch > 0 && previous - r.loss_mean < o->tolerance)
+      return epoch + 1;
+    previous = r.loss_mean;
+  }
+  return epoch;
+}

@@ -1,0 +1,110 @@
+/* dcc_train.h — train any model that dcc emitted, with stochastic gradient
+ * descent.  Portable C99: no malloc (the caller provides every buffer), no
+ * stdio (progress goes through callbacks), so it links into firmware.
+ *
+ * The real type is DCC_TRAIN_REAL (default double); compile this file and
+ * the model with the same type: -DDCC_TRAIN_REAL=float for a model made
+ * with dcc --real float.  A mismatch is a compile error in DCC_MODEL.
+ *
+ * One line of glue turns a generated model into a dcc_model:
+ *
+ *     dcc_model m = DCC_MODEL(net, NET);   // net_loss_grad, NET_N_IN, ...
+ */
+#ifndef DCC_TRAIN_H
+#define DCC_TRAIN_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef DCC_TRAIN_REAL
+#define DCC_TRAIN_REAL double
+#endif
+typedef DCC_TRAIN_REAL dcc_real;
+
+/* What the runtime needs of a generated model. */
+typedef struct {
+  dcc_real (*loss_grad)(const dcc_real *in, const dcc_real *p, dcc_real *grad);
+  int n_in;      /* scalars per sample: the model's inputs, labels included */
+  int n_params;
+  void (*init)(dcc_real *p, uint32_t seed);
+} dcc_model;
+
+#define DCC_MODEL(prefix, PREFIX) \
+  { prefix##_loss_grad, PREFIX##_N_IN, PREFIX##_N_PARAMS, prefix##_init }
+
+/* What one epoch did, for the on_epoch callback. */
+typedef struct {
+  int epoch;          /* 0-based */
+  dcc_real loss_sum;  /* sum of the per-sample losses seen in the epoch */
+  dcc_real loss_mean; /* loss_sum / number of samples */
+  dcc_real rate;      /* the learning rate the epoch used */
+} dcc_epoch_report;
+
+typedef struct {
+  int epochs;            /* at most this many epochs (full batch: steps) */
+  int batch_size;        /* 1: an update per sample; k: mini-batches of k,
+                            gradients averaged; 0 or >= n: full batch */
+  dcc_real rate;         /* the learning rate, unless a schedule is given */
+  /* A piecewise-constant schedule: schedule_rate[i] while epoch <
+   * schedule_until[i]; the last rate holds after the last boundary.
+   * (Lab 5: until {100}, rate {2.5, 0.5}, len 2.) */
+  const int *schedule_until;
+  const dcc_real *schedule_rate;
+  int schedule_len;
+  dcc_real momentum;     /* 0: plain SGD; else v = momentum v - rate g, p += v */
+  dcc_real weight_decay; /* L2: the gradient gets weight_decay * p added */
+  dcc_real tolerance;    /* > 0: stop when an epoch's mean loss improves on
+                            the previous one by less than this (lab 3) */
+  int shuffle;           /* visit the samples in a new random order each epoch */
+  uint32_t seed;         /* of the shuffling */
+  void (*on_epoch)(void *ctx, const dcc_epoch_report *r);
+  void (*on_sample)(void *ctx, int epoch, int sample, dcc_real loss);
+  void *ctx;
+} dcc_sgd_options;
+
+/* The caller's buffers: grad, acc and velocity hold n_params reals each
+ * (velocity only with momentum), order n_samples ints (only with shuffle). */
+typedef struct {
+  dcc_real *grad;
+  dcc_real *acc;
+  dcc_real *velocity;
+  int *order;
+} dcc_workspace;
+
+/* Options with every field at its neutral value: plain SGD, per-sample,
+ * no schedule, momentum, decay, stopping or shuffling. */
+dcc_sgd_options dcc_sgd_defaults(int epochs, dcc_real rate);
+
+/* Train p (n_params reals, already initialised) on n_samples samples, each
+ * n_in reals in data (row-major).  Returns the number of epochs run.
+ *
+ * Full batch (lab 3): the epoch's loss is measured at the epoch's starting
+ * params, and with a tolerance the run stops before the update when the
+ * loss improved by less than it, so p ends at the last point whose loss
+ * was measured.  Per sample and mini-batch (lab 5): each sample's loss is
+ * measured before the update it contributes to; the test comes at the end
+ * of the epoch. */
+int dcc_sgd(const dcc_model *m, dcc_real *p, const dcc_real *data, int n_samples,
+            const dcc_sgd_options *o, dcc_workspace *w);
+
+/* The mean loss over n_samples samples at p (grad: n_params scratch reals). */
+dcc_real dcc_mean_loss(const dcc_model *m, const dcc_real *p, const dcc_real *data, int n_samples,
+                       dcc_real *grad);
+
+/* The learning rate of an epoch under o's schedule. */
+dcc_real dcc_rate_at(const dcc_sgd_options *o, int epoch);
+
+/* A small seeded generator (the one the emitted _init uses): for shuffling
+ * and for making data sets. */
+uint32_t dcc_rng_next(uint32_t *state);
+double dcc_rng_uniform(uint32_t *state);   /* in [0, 1) */
+double dcc_rng_normal(uint32_t *state);    /* mean 0, std 1 */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
