@@ -33,7 +33,8 @@ test: build/dcc build/san/dcc examples
 
 # The examples: examples/NAME/ holds NAME's models (*.expr), its driver (*.c)
 # and its data; build/examples/NAME/NAME is the program, linked with the C
-# that dcc makes of each model and with the runtime.  Compressed data
+# that dcc makes of each model and with the runtime.  MODEL.dccflags beside
+# MODEL.expr holds extra dcc options for it (--wrt x, --real float).  Compressed data
 # (*.gz) is unpacked beside the program.
 EXAMPLES     := $(notdir $(patsubst %/,%,$(wildcard examples/*/)))
 RUNTIME_SRCS := $(wildcard runtime/*.c)
@@ -43,7 +44,8 @@ EXAMPLE_CFLAGS = -std=c99 -O2 -Wall -Wextra -Werror -pedantic
 define example_rule
 build/examples/$(1)/$(1): build/dcc $(wildcard examples/$(1)/*) $(RUNTIME_SRCS) $(RUNTIME_HDRS)
 	@mkdir -p build/examples/$(1)
-	@for f in examples/$(1)/*.expr; do build/dcc $$$$f -o build/examples/$(1)/$$$$(basename $$$$f .expr).c || exit 1; done
+	@for f in examples/$(1)/*.expr; do \
+	  build/dcc $$$$f $$$$(cat $$$${f%.expr}.dccflags 2>/dev/null) -o build/examples/$(1)/$$$$(basename $$$$f .expr).c || exit 1; done
 	@for f in $$(wildcard examples/$(1)/*.gz); do gzip -dc $$$$f > build/examples/$(1)/$$$$(basename $$$$f .gz) || exit 1; done
 	$(CC) $(EXAMPLE_CFLAGS) -Iruntime -Ibuild/examples/$(1) -o $$@ $$(wildcard examples/$(1)/*.c) \
 	  $$(patsubst examples/$(1)/%.expr,build/examples/$(1)/%.c,$$(wildcard examples/$(1)/*.expr)) $(RUNTIME_SRCS) -lm

@@ -14,7 +14,8 @@ generate() { # into folder $1
   for ex in examples/*/*.expr; do
     name=$(basename "$ex" .expr)
     mkdir -p "$out/$(basename "$(dirname "$ex")")"
-    "$dcc" "$ex" -o "$out/$(basename "$(dirname "$ex")")/$name.c"
+    # shellcheck disable=SC2046  # the flags file holds several words
+    "$dcc" "$ex" $(cat "${ex%.expr}.dccflags" 2>/dev/null) -o "$out/$(basename "$(dirname "$ex")")/$name.c"
   done
 }
 
