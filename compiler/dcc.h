@@ -423,7 +423,7 @@ typedef struct {
   Built *b;                /* lowered; the unsimplified DAG with -O0 */
   int *grads;              /* per param scalar: its gradient node in b */
   int *wrt_grads;          /* per input scalar, -1 if not asked */
-  bool *wrt;               /* per input Sym index: --wrt named it */
+  const bool *wrt;         /* per input Sym index: --wrt named it */
 } EmitOpts;
 
 void emit_header(Buf *out, EmitOpts *o);

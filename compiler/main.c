@@ -321,11 +321,26 @@ static char *header_beside(const char *out) {
 
 /* ---- the pipeline's middle ----------------------------------------------- */
 
+/* A built DAG and the roots of the gradient: per param scalar, and per
+ * input scalar (-1 where --wrt did not name it). */
+typedef struct {
+  Built *b;
+  int *grads;
+  int *wrt_grads;
+} Derived;
+
+static Derived derived_new(Built *b) {
+  Derived r = {b, xcalloc((size_t)b->m->n_params + 1, sizeof(int)), xcalloc((size_t)b->m->n_in + 1, sizeof(int))};
+  return r;
+}
+
 /* The gradient of the loss with respect to every param scalar (and the
  * inputs --wrt names): one reverse sweep. */
 static void gradients(Built *b, int *grads, int *wrt_grads, const bool *wrt) {
   Model *m = b->m;
   Dag *d = b->dag;
+  for (int j = 0; j < m->n_in; j++)
+    wrt_grads[j] = -1;
   if (b->loss < 0)
     return;
   int *adj = diff_reverse(d, b->loss);
@@ -463,137 +478,138 @@ static void lower_built(Built *b, int *grads, int *wrt_grads) {
   free(map);
 }
 
+/* --wrt a,b: which inputs get a gradient function (a name that is not an
+ * input is a usage error). */
+static bool *resolve_wrt(Model *m, const char *list, const char *path) {
+  bool *wrt = xcalloc((size_t)m->inputs.n + 1, sizeof *wrt);
+  if (!list)
+    return wrt;
+  char *names = xstrdup(list);
+  for (char *name = strtok(names, ","); name; name = strtok(NULL, ",")) {
+    Sym *s = model_lookup(m, name);
+    if (!s || s->kind != SYM_INPUT)
+      usage_error("--wrt: '%s' is not an input of %s", name, path);
+    for (int i = 0; i < m->inputs.n; i++)
+      if (m->inputs.v[i] == s)
+        wrt[i] = true;
+  }
+  free(names);
+  return wrt;
+}
+
+/* --stats: the naive computation's counts against _loss_grad's. */
+static void print_operation_counts(Model *m, Derived *opt, const char *prefix) {
+  if (opt->b->loss < 0)
+    return;
+  Built *naive = build(m, dag_new(false));
+  VEC(int) after = {0};
+  vec_push(&after, opt->b->loss);
+  for (int j = 0; j < m->n_params; j++)
+    vec_push(&after, opt->grads[j]);
+  OpCounts cb, ca;
+  naive_counts(naive, &cb);
+  count_dag(opt->b->dag, after.v, after.n, &ca);
+  char *what = xprintf("%s_loss_grad (the loss and %d gradient components)", prefix, m->n_params);
+  print_stats(stderr, what, &cb, &ca);
+  free(what);
+  free(after.v);
+}
+
+/* -O0: the model on an unsimplified DAG, one naive tree per gradient;
+ * false (after a diagnostic) if a tree is too big to print. */
+static bool naive_derivative(Model *m, const bool *wrt, Derived *out) {
+  *out = derived_new(build(m, dag_new(false)));
+  Built *raw = out->b;
+  if (!naive_gradients(raw, out->grads, out->wrt_grads, wrt))
+    return false;
+  for (int r = -1; r < m->n_out; r++) {
+    int root = r < 0 ? raw->loss : raw->out_ids[r];
+    uint64_t size;
+    int depth;
+    if (root < 0)
+      continue;
+    tree_measure(raw->dag, root, &size, &depth);
+    if (size > DCC_O0_MAX_TREE || depth > DCC_O0_MAX_DEPTH) {
+      fprintf(stderr,
+              "%s: error: -O0: an expression tree has %llu nodes and depth %d; the limits are %d and %d "
+              "(compile without -O0)\n",
+              diags.src->path, (unsigned long long)size, depth, DCC_O0_MAX_TREE, DCC_O0_MAX_DEPTH);
+      return false;
+    }
+  }
+  lower_built(raw, out->grads, out->wrt_grads);
+  return true;
+}
+
+/* The back end's last step: emit C or a header (text already holds --emit
+ * expr or dot) and write every output file whole, or none. */
+static void write_outputs(const Options *o, Derived *d, const bool *wrt, Buf *text) {
+  char *prefix = o->prefix ? xstrdup(o->prefix) : default_prefix(o->input);
+  bool to_file = o->output && strcmp(o->output, "-");
+  char *header_path = NULL;
+  if (o->emit == EMIT_C && !o->no_header)
+    header_path = o->header ? xstrdup(o->header) : to_file ? header_beside(o->output) : NULL;
+  EmitOpts eo = {prefix, diags.src->path, header_path ? base_name(header_path) : NULL, o->is_float, o->o0,
+                 d->b, d->grads, d->wrt_grads, wrt};
+  Buf header = {0};
+  if (o->emit == EMIT_C) {
+    emit_source(text, &eo);
+    if (header_path)
+      emit_header(&header, &eo);
+  } else if (o->emit == EMIT_H) {
+    emit_header(text, &eo);
+  }
+  Staged files[2];
+  int n = 0;
+  if (header_path)
+    files[n++] = stage(header_path, &header);
+  if (to_file)
+    files[n++] = stage(o->output, text);
+  commit(files, n);
+  if (!to_file)
+    write_stdout(text);
+}
+
 int main(int argc, char **argv) {
   Options o = parse_options(argc, argv);
   Source *src = read_source(o.input);
   diags.src = src;
 
-  /* front end */
-  Tokens toks = lex(src);
-  Program *prog = parse(src, toks);
-  Model *m = check(prog);
+  /* front end: text to a checked model */
+  Model *m = check(parse(src, lex(src)));
   if (diags.errors) {
-    /* what is whole still gets built: simplification finds errors too */
     if (!diags.stopped)
-      build(m, dag_new(true));
+      build(m, dag_new(true)); /* simplification finds errors too */
     return 1;
   }
+  bool *wrt = resolve_wrt(m, o.wrt, src->path);
 
-  /* --wrt names inputs */
-  bool *wrt = xcalloc((size_t)m->inputs.n + 1, sizeof *wrt);
-  if (o.wrt) {
-    char *list = xstrdup(o.wrt);
-    for (char *name = strtok(list, ","); name; name = strtok(NULL, ",")) {
-      Sym *s = model_lookup(m, name);
-      if (!s || s->kind != SYM_INPUT)
-        usage_error("--wrt: '%s' is not an input of %s", name, src->path);
-      for (int i = 0; i < m->inputs.n; i++)
-        if (m->inputs.v[i] == s)
-          wrt[i] = true;
-    }
-    free(list);
-  }
-
-  /* middle: DAG, derivatives, checks */
-  Dag *dag = dag_new(true);
-  Built *b = build(m, dag);
+  /* middle: the hash-consed DAG, its gradient by reverse mode */
+  Derived opt = derived_new(build(m, dag_new(true)));
   if (diags.errors)
     return 1;
-  int *grads = xcalloc((size_t)m->n_params + 1, sizeof *grads);
-  int *wrt_grads = xcalloc((size_t)m->n_in + 1, sizeof *wrt_grads);
-  gradients(b, grads, wrt_grads, wrt);
-  warn_independent_params(b);
+  gradients(opt.b, opt.grads, opt.wrt_grads, wrt);
+  warn_independent_params(opt.b);
   if (diags.errors)
     return 1;
-  if (o.check) {
-    bool ok = check_gradients(b, grads, stdout);
-    fflush(stdout);
-    return ok ? 0 : 1;
-  }
-
+  if (o.check)
+    return check_gradients(opt.b, opt.grads, stdout) ? 0 : 1;
   Buf text = {0};
   if (o.emit == EMIT_EXPR)
-    emit_expr(&text, b, grads, wrt_grads);
-  lower_built(b, grads, wrt_grads);
+    emit_expr(&text, opt.b, opt.grads, opt.wrt_grads);
+  lower_built(opt.b, opt.grads, opt.wrt_grads);
   if (o.emit == EMIT_DOT)
-    emit_dot(&text, b, grads, wrt_grads);
-
-  /* -O0 and --stats need the naive derivative, on its own unsimplified DAG */
-  if (o.stats && b->loss >= 0) {
-    Built *naive = build(m, dag_new(false));
-    VEC(int) after = {0};
-    vec_push(&after, b->loss);
-    for (int j = 0; j < m->n_params; j++)
-      vec_push(&after, grads[j]);
-    OpCounts cb, ca;
-    naive_counts(naive, &cb);
-    count_dag(b->dag, after.v, after.n, &ca);
-    char *p = o.prefix ? xstrdup(o.prefix) : default_prefix(o.input);
-    char *what = xprintf("%s_loss_grad (the loss and %d gradient components)", p, m->n_params);
-    print_stats(stderr, what, &cb, &ca);
-    free(what);
-    free(p);
-    free(after.v);
+    emit_dot(&text, opt.b, opt.grads, opt.wrt_grads);
+  if (o.stats) {
+    char *prefix = o.prefix ? xstrdup(o.prefix) : default_prefix(o.input);
+    print_operation_counts(m, &opt, prefix);
+    free(prefix);
   }
-  Built *raw = NULL;
-  int *raw_grads = NULL, *raw_wrt = NULL;
-  if (o.o0) {
-    raw = build(m, dag_new(false));
-    raw_grads = xcalloc((size_t)m->n_params + 1, sizeof *raw_grads);
-    raw_wrt = xcalloc((size_t)m->n_in + 1, sizeof *raw_wrt);
-    if (!naive_gradients(raw, raw_grads, raw_wrt, wrt))
-      return 1;
-    for (int r = -1; r < m->n_out; r++) {
-      int root = r < 0 ? raw->loss : raw->out_ids[r];
-      uint64_t size;
-      int depth;
-      if (root < 0)
-        continue;
-      tree_measure(raw->dag, root, &size, &depth);
-      if (size > DCC_O0_MAX_TREE || depth > DCC_O0_MAX_DEPTH) {
-        fprintf(stderr,
-                "%s: error: -O0: an expression tree has %llu nodes and depth %d; the limits are %d and %d "
-                "(compile without -O0)\n",
-                src->path, (unsigned long long)size, depth, DCC_O0_MAX_TREE, DCC_O0_MAX_DEPTH);
-        return 1;
-      }
-    }
-    lower_built(raw, raw_grads, raw_wrt);
-  }
-  if (diags.errors)
+  Derived naive;
+  if (o.o0 && !naive_derivative(m, wrt, &naive))
     return 1;
 
   /* back end */
-  char *prefix = o.prefix ? xstrdup(o.prefix) : default_prefix(o.input);
-  bool to_file = o.output && strcmp(o.output, "-");
-  char *header_path = NULL;
-  if (o.emit == EMIT_C && !o.no_header)
-    header_path = o.header ? xstrdup(o.header) : to_file ? header_beside(o.output) : NULL;
-  EmitOpts eo = {prefix, src->path, header_path ? base_name(header_path) : NULL, o.is_float, o.o0,
-                 o.o0 ? raw : b,     o.o0 ? raw_grads : grads,  o.o0 ? raw_wrt : wrt_grads, wrt};
-  Buf header = {0};
-  if (o.emit == EMIT_C) {
-    emit_source(&text, &eo);
-    if (header_path)
-      emit_header(&header, &eo);
-  } else if (o.emit == EMIT_H) {
-    emit_header(&text, &eo);
-  }
-  if (diags.errors)
-    return 1;
-  if (to_file) {
-    Staged files[2];
-    int n = 0;
-    if (header_path)
-      files[n++] = stage(header_path, &header);
-    files[n++] = stage(o.output, &text);
-    commit(files, n);
-  } else {
-    if (header_path) {
-      Staged h = stage(header_path, &header);
-      commit(&h, 1);
-    }
-    write_stdout(&text);
-  }
+  write_outputs(&o, o.o0 ? &naive : &opt, wrt, &text);
   return 0;
 }
