@@ -28,7 +28,20 @@ build/san/dcc: $(SRCS) $(HDRS) tests/lib/asan_options.c | build
 build:
 	@mkdir -p build
 
-test: build/dcc build/san/dcc examples
+# libFuzzer on the whole pipeline (tests/fuzz/fuzz_dcc.c), with ASan and UBSan.
+FUZZ_SECONDS ?= 60
+build/fuzz/fuzz_dcc: $(SRCS) $(HDRS) tests/fuzz/fuzz_dcc.c tests/lib/asan_options.c | build
+	@mkdir -p build/fuzz
+	clang $(WARN) $(DEFS) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	  -o $@ $(filter-out compiler/main.c,$(SRCS)) tests/fuzz/fuzz_dcc.c tests/lib/asan_options.c -lm
+
+fuzz: build/fuzz/fuzz_dcc
+	@mkdir -p build/fuzz/corpus
+	build/fuzz/fuzz_dcc -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -close_fd_mask=2 build/fuzz/corpus \
+	  tests/compiler/simplify tests/numeric examples/five_points > build/fuzz/log 2>&1; \
+	  status=$$?; tail -3 build/fuzz/log; exit $$status
+
+test: build/dcc build/san/dcc build/fuzz/fuzz_dcc examples
 	@tests/run-tests.sh
 
 # The examples: examples/NAME/ holds NAME's models (*.expr), its driver (*.c)
@@ -69,4 +82,4 @@ bench: build/dcc
 clean:
 	rm -rf build
 
-.PHONY: all test examples demo golden bench clean
+.PHONY: all test examples demo golden bench fuzz clean
