@@ -69,7 +69,7 @@ examples: $(foreach e,$(EXAMPLES),build/examples/$(e)/$(e))
 
 # The main job end to end: compile an example with dcc, train it, print.
 demo: build/examples/five_points/five_points
-	build/examples/five_points/five_points
+	build/examples/five_points/five_points build/examples/five_points
 
 # generated/ holds dcc's output for every example (golden files); make test
 # fails when it is stale, make golden refreshes it.

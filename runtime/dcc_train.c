@@ -27,7 +27,8 @@ dcc_sgd_options dcc_sgd_defaults(int epochs, dcc_real rate) {
 dcc_real dcc_rate_at(const dcc_sgd_options *o, int epoch) {
   if (!o->schedule_len)
     return o->rate;
-  for (int i = 0; i < o->schedule_len; i++)
+  /* schedule_len rates, schedule_len - 1 boundaries */
+  for (int i = 0; i < o->schedule_len - 1; i++)
     if (epoch < o->schedule_until[i])
       return o->schedule_rate[i];
   return o->schedule_rate[o->schedule_len - 1];

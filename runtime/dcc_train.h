@@ -48,8 +48,9 @@ typedef struct {
   int batch_size;        /* 1: an update per sample; k: mini-batches of k,
                             gradients averaged; 0 or >= n: full batch */
   dcc_real rate;         /* the learning rate, unless a schedule is given */
-  /* A piecewise-constant schedule: schedule_rate[i] while epoch <
-   * schedule_until[i]; the last rate holds after the last boundary.
+  /* A piecewise-constant schedule of schedule_len rates and
+   * schedule_len - 1 boundaries: schedule_rate[i] while epoch <
+   * schedule_until[i], the last rate after the last boundary.
    * (Lab 5: until {100}, rate {2.5, 0.5}, len 2.) */
   const int *schedule_until;
   const dcc_real *schedule_rate;
