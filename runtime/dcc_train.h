@@ -6,6 +6,10 @@
  * the model with the same type: -DDCC_TRAIN_REAL=float for a model made
  * with dcc --real float.  A mismatch is a compile error in DCC_MODEL.
  *
+ * With a single sample, per-sample and full batch are the same thing, and
+ * dcc_sgd treats the run as full batch (the stopping test comes before the
+ * update).
+ *
  * One line of glue turns a generated model into a dcc_model:
  *
  *     dcc_model m = DCC_MODEL(net, NET);   // net_loss_grad, NET_N_IN, ...
@@ -32,8 +36,13 @@ typedef struct {
   void (*init)(dcc_real *p, uint32_t seed);
 } dcc_model;
 
-#define DCC_MODEL(prefix, PREFIX) \
-  { prefix##_loss_grad, PREFIX##_N_IN, PREFIX##_N_PARAMS, prefix##_init }
+/* The n_in field also checks, at compile time, that the model's real type
+ * is the runtime's: an array of size -1 is an error in every compiler,
+ * where a mismatched function pointer is only a warning. */
+#define DCC_MODEL(prefix, PREFIX)                                                     \
+  { prefix##_loss_grad,                                                               \
+    PREFIX##_N_IN + 0 * (int)sizeof(char[sizeof(prefix##_real) == sizeof(dcc_real) ? 1 : -1]), \
+    PREFIX##_N_PARAMS, prefix##_init }
 
 /* What one epoch did, for the on_epoch callback. */
 typedef struct {
