@@ -358,6 +358,19 @@ static void gradients(Built *b, int *grads, int *wrt_grads, const bool *wrt) {
   free(adj);
 }
 
+/* -O0 prints every root as one expanded tree: false, after a diagnostic,
+ * for a tree past the size or depth limit. */
+static bool o0_tree_fits(Dag *d, int root, const char *what) {
+  uint64_t size;
+  int depth;
+  tree_measure(d, root, &size, &depth);
+  if (size <= DCC_O0_MAX_TREE && depth <= DCC_O0_MAX_DEPTH)
+    return true;
+  fprintf(stderr, "%s: error: -O0: %s has %llu nodes and depth %d; the limits are %d and %d (compile without -O0)\n",
+          diags.src->path, what, (unsigned long long)size, depth, DCC_O0_MAX_TREE, DCC_O0_MAX_DEPTH);
+  return false;
+}
+
 /* -O0: the seeds' way, one forward-mode derivative tree per param (and per
  * input --wrt names).  Each tree is measured as it is made, and one too big
  * to print is an error. */
@@ -381,16 +394,8 @@ static bool naive_gradients(Built *b, int *grads, int *wrt_grads, const bool *wr
         continue;
     }
     int g = diff_forward(b->dag, b->loss, leaf);
-    uint64_t size;
-    int depth;
-    tree_measure(b->dag, g, &size, &depth);
-    if (size > DCC_O0_MAX_TREE || depth > DCC_O0_MAX_DEPTH) {
-      fprintf(stderr,
-              "%s: error: -O0: the derivative tree of the loss has %llu nodes and depth %d; the limits are %d "
-              "and %d (compile without -O0)\n",
-              diags.src->path, (unsigned long long)size, depth, DCC_O0_MAX_TREE, DCC_O0_MAX_DEPTH);
+    if (!o0_tree_fits(b->dag, g, "the derivative tree of the loss"))
       return false;
-    }
     if (is_param)
       grads[j] = g;
     else
@@ -524,18 +529,8 @@ static bool naive_derivative(Model *m, const bool *wrt, Derived *out) {
     return false;
   for (int r = -1; r < m->n_out; r++) {
     int root = r < 0 ? raw->loss : raw->out_ids[r];
-    uint64_t size;
-    int depth;
-    if (root < 0)
-      continue;
-    tree_measure(raw->dag, root, &size, &depth);
-    if (size > DCC_O0_MAX_TREE || depth > DCC_O0_MAX_DEPTH) {
-      fprintf(stderr,
-              "%s: error: -O0: an expression tree has %llu nodes and depth %d; the limits are %d and %d "
-              "(compile without -O0)\n",
-              diags.src->path, (unsigned long long)size, depth, DCC_O0_MAX_TREE, DCC_O0_MAX_DEPTH);
+    if (root >= 0 && !o0_tree_fits(raw->dag, root, "an expression tree"))
       return false;
-    }
   }
   lower_built(raw, out->grads, out->wrt_grads);
   return true;
