@@ -232,6 +232,11 @@ static Shape check_binary(Checker *c, Expr *e, Shape a, Shape b) {
               a.dim[1], b.dim[0]);
     return BAD;
   }
+  if (b.rank == 2 && (long long)a.dim[0] * b.dim[1] > DCC_MAX_SCALARS) {
+    error_tok(c, e->tok, "the product %s @ %s is too large (the limit is %d scalars)", shape_str(a), shape_str(b),
+              DCC_MAX_SCALARS);
+    return BAD;
+  }
   return b.rank == 1 ? (Shape){1, {a.dim[0], 1}} : (Shape){2, {a.dim[0], b.dim[1]}};
 }
 
