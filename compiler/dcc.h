@@ -121,7 +121,6 @@ void source_index_lines(Source *src);
 void source_line_col(const Source *src, int off, int *line, int *col);
 void diag_at(DiagKind kind, int off, int len, const char *fmt, ...);
 void vdiag_at(DiagKind kind, int off, int len, const char *fmt, va_list ap);
-bool diag_warn_enabled(void);
 
 /* ---- lex.c ----------------------------------------------------------- */
 
@@ -428,8 +427,6 @@ typedef struct {
 
 void emit_header(Buf *out, EmitOpts *o);
 void emit_source(Buf *out, EmitOpts *o);
-/* mangled C name for a user name, unique against our own names */
-const char *c_local_name(const char *user);
 void emit_real_const(Buf *out, double v, bool is_float);
 
 /* ---- emit_text.c ----------------------------------------------------- */

@@ -213,12 +213,11 @@ static const char *elem_suffix(Shape sh, int k, char *buf, size_t n, bool bracke
 /* The body of one function: locals for the scalar inputs and params it
  * reads, one `const` statement per temporary in id order, then the roots:
  * assignments, and a return for the root with no destination. */
-static void emit_body(Emitter *E, Root *roots, int nroots, const char *outparam) {
+static int emit_body(Emitter *E, Buf *out, Schedule *s, Root *roots, int nroots, const char *outparam) {
   Built *b = E->o->b;
   Model *m = b->m;
   Dag *d = b->dag;
-  Buf *out = E->out;
-  Schedule *s = schedule_make(b, roots, nroots, E->o->o0);
+  int locals = s->ntemps;
   StrMap used = {0};
   char sfx[48];
 
@@ -242,6 +241,7 @@ static void emit_body(Emitter *E, Root *roots, int nroots, const char *outparam)
     s->name[id] = local_name(&used, sym->name, E->P);
     buf_printf(out, "    const %s %s = %s[%d];\n", E->R, s->name[id], sym->kind == SYM_INPUT ? "in" : "p",
                sym->offset);
+    locals++;
   }
   free(leaves.v);
   /* Temporaries. */
@@ -287,23 +287,23 @@ static void emit_body(Emitter *E, Root *roots, int nroots, const char *outparam)
   free(used.vals);
   for (int id = 0; id < d->n; id++)
     free(s->name[id]);
-  schedule_free(s);
-}
-
-static int count_temps(Emitter *E, Root *roots, int nroots) {
-  Schedule *s = schedule_make(E->o->b, roots, nroots, E->o->o0);
-  int n = s->ntemps;
-  schedule_free(s);
-  return n;
+  return locals;
 }
 
 static void emit_function(Emitter *E, const char *comment, const char *ret, const char *name, const char *extra,
                           Root *roots, int nroots, const char *outparam) {
-  int temps = count_temps(E, roots, nroots);
-  buf_printf(E->out, "\n/* %s\n   (%d temporar%s on the stack) */\n", comment, temps, temps == 1 ? "y" : "ies");
+  /* The comment counts the function's locals, which bound its stack use:
+   * the body is written first. */
+  Schedule *s = schedule_make(E->o->b, roots, nroots, E->o->o0);
+  Buf body = {0};
+  int locals = emit_body(E, &body, s, roots, nroots, outparam);
+  buf_printf(E->out, "\n/* %s\n   (%d local%s of type %s on the stack) */\n", comment, locals, locals == 1 ? "" : "s",
+             E->R);
   buf_printf(E->out, "%s %s_%s(const %s *in, const %s *p%s)\n{\n", ret, E->P, name, E->R, E->R, extra);
-  emit_body(E, roots, nroots, outparam);
+  buf_puts(E->out, body.s ? body.s : "");
   buf_puts(E->out, "}\n");
+  free(body.s);
+  schedule_free(s);
 }
 
 /* ---- declarations (the header, or the top of a self-contained source) ---- */

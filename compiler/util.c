@@ -242,8 +242,6 @@ void source_line_col(const Source *src, int off, int *line, int *col) {
   *col = c;
 }
 
-bool diag_warn_enabled(void) { return !diags.no_warnings; }
-
 /* Print the source line holding off (clipped around the spot when it is
  * very long), then a caret line. */
 static void print_context(const Source *src, int off, int len) {

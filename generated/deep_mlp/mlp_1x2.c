@@ -18,7 +18,7 @@ const char *const mlp_1x2_param_names[MLP_1X2_N_PARAMS] = {
 };
 
 /* The loss for one sample.
-   (8 temporaries on the stack) */
+   (8 locals of type mlp_1x2_real on the stack) */
 mlp_1x2_real mlp_1x2_loss(const mlp_1x2_real *in, const mlp_1x2_real *p)
 {
     const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */
@@ -33,7 +33,7 @@ mlp_1x2_real mlp_1x2_loss(const mlp_1x2_real *in, const mlp_1x2_real *p)
 }
 
 /* The loss, and its gradient with respect to every param, in one pass.
-   (13 temporaries on the stack) */
+   (13 locals of type mlp_1x2_real on the stack) */
 mlp_1x2_real mlp_1x2_loss_grad(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real *grad)
 {
     const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */
@@ -62,7 +62,7 @@ mlp_1x2_real mlp_1x2_loss_grad(const mlp_1x2_real *in, const mlp_1x2_real *p, ml
 }
 
 /* d loss / d W1, row-major
-   (12 temporaries on the stack) */
+   (12 locals of type mlp_1x2_real on the stack) */
 void mlp_1x2_grad_W1(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real *grad_W1)
 {
     const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */
@@ -84,7 +84,7 @@ void mlp_1x2_grad_W1(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real
 }
 
 /* d loss / d b1, row-major
-   (10 temporaries on the stack) */
+   (10 locals of type mlp_1x2_real on the stack) */
 void mlp_1x2_grad_b1(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real *grad_b1)
 {
     const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */
@@ -102,7 +102,7 @@ void mlp_1x2_grad_b1(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real
 }
 
 /* d loss / d W2, row-major
-   (10 temporaries on the stack) */
+   (10 locals of type mlp_1x2_real on the stack) */
 void mlp_1x2_grad_W2(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real *grad_W2)
 {
     const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */
@@ -120,7 +120,7 @@ void mlp_1x2_grad_W2(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real
 }
 
 /* d loss / d b2, row-major
-   (9 temporaries on the stack) */
+   (9 locals of type mlp_1x2_real on the stack) */
 void mlp_1x2_grad_b2(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real *grad_b2)
 {
     const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */
@@ -136,7 +136,7 @@ void mlp_1x2_grad_b2(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real
 }
 
 /* The outputs, in declaration order, row-major.
-   (7 temporaries on the stack) */
+   (7 locals of type mlp_1x2_real on the stack) */
 void mlp_1x2_outputs(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real *out)
 {
     const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */

@@ -46,7 +46,7 @@ const char *const mlp_2x4_param_names[MLP_2X4_N_PARAMS] = {
 };
 
 /* The loss for one sample.
-   (18 temporaries on the stack) */
+   (18 locals of type mlp_2x4_real on the stack) */
 mlp_2x4_real mlp_2x4_loss(const mlp_2x4_real *in, const mlp_2x4_real *p)
 {
     const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
@@ -71,7 +71,7 @@ mlp_2x4_real mlp_2x4_loss(const mlp_2x4_real *in, const mlp_2x4_real *p)
 }
 
 /* The loss, and its gradient with respect to every param, in one pass.
-   (29 temporaries on the stack) */
+   (29 locals of type mlp_2x4_real on the stack) */
 mlp_2x4_real mlp_2x4_loss_grad(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real *grad)
 {
     const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
@@ -144,7 +144,7 @@ mlp_2x4_real mlp_2x4_loss_grad(const mlp_2x4_real *in, const mlp_2x4_real *p, ml
 }
 
 /* d loss / d W1, row-major
-   (28 temporaries on the stack) */
+   (28 locals of type mlp_2x4_real on the stack) */
 void mlp_2x4_grad_W1(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real *grad_W1)
 {
     const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
@@ -186,7 +186,7 @@ void mlp_2x4_grad_W1(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real
 }
 
 /* d loss / d b1, row-major
-   (28 temporaries on the stack) */
+   (28 locals of type mlp_2x4_real on the stack) */
 void mlp_2x4_grad_b1(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real *grad_b1)
 {
     const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
@@ -224,7 +224,7 @@ void mlp_2x4_grad_b1(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real
 }
 
 /* d loss / d W2, row-major
-   (24 temporaries on the stack) */
+   (24 locals of type mlp_2x4_real on the stack) */
 void mlp_2x4_grad_W2(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real *grad_W2)
 {
     const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
@@ -270,7 +270,7 @@ void mlp_2x4_grad_W2(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real
 }
 
 /* d loss / d b2, row-major
-   (20 temporaries on the stack) */
+   (20 locals of type mlp_2x4_real on the stack) */
 void mlp_2x4_grad_b2(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real *grad_b2)
 {
     const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
@@ -300,7 +300,7 @@ void mlp_2x4_grad_b2(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real
 }
 
 /* d loss / d W3, row-major
-   (20 temporaries on the stack) */
+   (20 locals of type mlp_2x4_real on the stack) */
 void mlp_2x4_grad_W3(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real *grad_W3)
 {
     const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
@@ -330,7 +330,7 @@ void mlp_2x4_grad_W3(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real
 }
 
 /* d loss / d b3, row-major
-   (19 temporaries on the stack) */
+   (19 locals of type mlp_2x4_real on the stack) */
 void mlp_2x4_grad_b3(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real *grad_b3)
 {
     const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
@@ -356,7 +356,7 @@ void mlp_2x4_grad_b3(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real
 }
 
 /* The outputs, in declaration order, row-major.
-   (17 temporaries on the stack) */
+   (17 locals of type mlp_2x4_real on the stack) */
 void mlp_2x4_outputs(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real *out)
 {
     const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */

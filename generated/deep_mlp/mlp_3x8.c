@@ -186,7 +186,7 @@ const char *const mlp_3x8_param_names[MLP_3X8_N_PARAMS] = {
 };
 
 /* The loss for one sample.
-   (63 temporaries on the stack) */
+   (63 locals of type mlp_3x8_real on the stack) */
 mlp_3x8_real mlp_3x8_loss(const mlp_3x8_real *in, const mlp_3x8_real *p)
 {
     const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
@@ -256,7 +256,7 @@ mlp_3x8_real mlp_3x8_loss(const mlp_3x8_real *in, const mlp_3x8_real *p)
 }
 
 /* The loss, and its gradient with respect to every param, in one pass.
-   (106 temporaries on the stack) */
+   (106 locals of type mlp_3x8_real on the stack) */
 mlp_3x8_real mlp_3x8_loss_grad(const mlp_3x8_real *in, const mlp_3x8_real *p, mlp_3x8_real *grad)
 {
     const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
@@ -546,7 +546,7 @@ mlp_3x8_real mlp_3x8_loss_grad(const mlp_3x8_real *in, const mlp_3x8_real *p, ml
 }
 
 /* d loss / d W1, row-major
-   (105 temporaries on the stack) */
+   (105 locals of type mlp_3x8_real on the stack) */
 void mlp_3x8_grad_W1(const mlp_3x8_real *in, const mlp_3x8_real *p, mlp_3x8_real *grad_W1)
 {
     const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
@@ -673,7 +673,7 @@ void mlp_3x8_grad_W1(const mlp_3x8_real *in, const mlp_3x8_real *p, mlp_3x8_real
 }
 
 /* d loss / d b1, row-major
-   (105 temporaries on the stack) */
+   (105 locals of type mlp_3x8_real on the stack) */
 void mlp_3x8_grad_b1(const mlp_3x8_real *in, const mlp_3x8_real *p, mlp_3x8_real *grad_b1)
 {
     const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
@@ -792,7 +792,7 @@ void mlp_3x8_grad_b1(const mlp_3x8_real *in, const mlp_3x8_real *p, mlp_3x8_real
 }
 
 /* d loss / d W2, row-major
-   (89 temporaries on the stack) */
+   (89 locals of type mlp_3x8_real on the stack) */
 void mlp_3x8_grad_W2(const mlp_3x8_real *in, const mlp_3x8_real *p, mlp_3x8_real *grad_W2)
 {
     const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
@@ -951,7 +951,7 @@ void mlp_3x8_grad_W2(const mlp_3x8_real *in, const mlp_3x8_real *p, mlp_3x8_real
 }
 
 /* d loss / d b2, row-major
-   (89 temporaries on the stack) */
+   (89 locals of type mlp_3x8_real on the stack) */
 void mlp_3x8_grad_b2(const mlp_3x8_real *in, const mlp_3x8_real *p, mlp_3x8_real *grad_b2)
 {
     const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
@@ -1054,7 +1054,7 @@ void mlp_3x8_grad_b2(const mlp_3x8_real *in, const mlp_3x8_real *p, mlp_3x8_real
 }
 
 /* d loss / d W3, row-major
-   (73 temporaries on the stack) */
+   (73 locals of type mlp_3x8_real on the stack) */
 void mlp_3x8_grad_W3(const mlp_3x8_real *in, const mlp_3x8_real *p, mlp_3x8_real *grad_W3)
 {
     const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
@@ -1197,7 +1197,7 @@ void mlp_3x8_grad_W3(const mlp_3x8_real *in, const mlp_3x8_real *p, mlp_3x8_real
 }
 
 /* d loss / d b3, row-major
-   (65 temporaries on the stack) */
+   (65 locals of type mlp_3x8_real on the stack) */
 void mlp_3x8_grad_b3(const mlp_3x8_real *in, const mlp_3x8_real *p, mlp_3x8_real *grad_b3)
 {
     const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
@@ -1276,7 +1276,7 @@ void mlp_3x8_grad_b3(const mlp_3x8_real *in, const mlp_3x8_real *p, mlp_3x8_real
 }
 
 /* d loss / d W4, row-major
-   (65 temporaries on the stack) */
+   (65 locals of type mlp_3x8_real on the stack) */
 void mlp_3x8_grad_W4(const mlp_3x8_real *in, const mlp_3x8_real *p, mlp_3x8_real *grad_W4)
 {
     const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
@@ -1355,7 +1355,7 @@ void mlp_3x8_grad_W4(const mlp_3x8_real *in, const mlp_3x8_real *p, mlp_3x8_real
 }
 
 /* d loss / d b4, row-major
-   (64 temporaries on the stack) */
+   (64 locals of type mlp_3x8_real on the stack) */
 void mlp_3x8_grad_b4(const mlp_3x8_real *in, const mlp_3x8_real *p, mlp_3x8_real *grad_b4)
 {
     const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
@@ -1426,7 +1426,7 @@ void mlp_3x8_grad_b4(const mlp_3x8_real *in, const mlp_3x8_real *p, mlp_3x8_real
 }
 
 /* The outputs, in declaration order, row-major.
-   (62 temporaries on the stack) */
+   (62 locals of type mlp_3x8_real on the stack) */
 void mlp_3x8_outputs(const mlp_3x8_real *in, const mlp_3x8_real *p, mlp_3x8_real *out)
 {
     const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */

@@ -150,7 +150,7 @@ const char *const mlp_5x5_param_names[MLP_5X5_N_PARAMS] = {
 };
 
 /* The loss for one sample.
-   (52 temporaries on the stack) */
+   (52 locals of type mlp_5x5_real on the stack) */
 mlp_5x5_real mlp_5x5_loss(const mlp_5x5_real *in, const mlp_5x5_real *p)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
@@ -209,7 +209,7 @@ mlp_5x5_real mlp_5x5_loss(const mlp_5x5_real *in, const mlp_5x5_real *p)
 }
 
 /* The loss, and its gradient with respect to every param, in one pass.
-   (100 temporaries on the stack) */
+   (100 locals of type mlp_5x5_real on the stack) */
 mlp_5x5_real mlp_5x5_loss_grad(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
@@ -457,7 +457,7 @@ mlp_5x5_real mlp_5x5_loss_grad(const mlp_5x5_real *in, const mlp_5x5_real *p, ml
 }
 
 /* d loss / d W1, row-major
-   (99 temporaries on the stack) */
+   (99 locals of type mlp_5x5_real on the stack) */
 void mlp_5x5_grad_W1(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_W1)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
@@ -572,7 +572,7 @@ void mlp_5x5_grad_W1(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 }
 
 /* d loss / d b1, row-major
-   (94 temporaries on the stack) */
+   (94 locals of type mlp_5x5_real on the stack) */
 void mlp_5x5_grad_b1(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_b1)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
@@ -677,7 +677,7 @@ void mlp_5x5_grad_b1(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 }
 
 /* d loss / d W2, row-major
-   (89 temporaries on the stack) */
+   (89 locals of type mlp_5x5_real on the stack) */
 void mlp_5x5_grad_W2(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_W2)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
@@ -797,7 +797,7 @@ void mlp_5x5_grad_W2(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 }
 
 /* d loss / d b2, row-major
-   (84 temporaries on the stack) */
+   (84 locals of type mlp_5x5_real on the stack) */
 void mlp_5x5_grad_b2(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_b2)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
@@ -892,7 +892,7 @@ void mlp_5x5_grad_b2(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 }
 
 /* d loss / d W3, row-major
-   (79 temporaries on the stack) */
+   (79 locals of type mlp_5x5_real on the stack) */
 void mlp_5x5_grad_W3(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_W3)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
@@ -1002,7 +1002,7 @@ void mlp_5x5_grad_W3(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 }
 
 /* d loss / d b3, row-major
-   (74 temporaries on the stack) */
+   (74 locals of type mlp_5x5_real on the stack) */
 void mlp_5x5_grad_b3(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_b3)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
@@ -1087,7 +1087,7 @@ void mlp_5x5_grad_b3(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 }
 
 /* d loss / d W4, row-major
-   (69 temporaries on the stack) */
+   (69 locals of type mlp_5x5_real on the stack) */
 void mlp_5x5_grad_W4(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_W4)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
@@ -1187,7 +1187,7 @@ void mlp_5x5_grad_W4(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 }
 
 /* d loss / d b4, row-major
-   (64 temporaries on the stack) */
+   (64 locals of type mlp_5x5_real on the stack) */
 void mlp_5x5_grad_b4(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_b4)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
@@ -1262,7 +1262,7 @@ void mlp_5x5_grad_b4(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 }
 
 /* d loss / d W5, row-major
-   (59 temporaries on the stack) */
+   (59 locals of type mlp_5x5_real on the stack) */
 void mlp_5x5_grad_W5(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_W5)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
@@ -1352,7 +1352,7 @@ void mlp_5x5_grad_W5(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 }
 
 /* d loss / d b5, row-major
-   (54 temporaries on the stack) */
+   (54 locals of type mlp_5x5_real on the stack) */
 void mlp_5x5_grad_b5(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_b5)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
@@ -1417,7 +1417,7 @@ void mlp_5x5_grad_b5(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 }
 
 /* d loss / d W6, row-major
-   (54 temporaries on the stack) */
+   (54 locals of type mlp_5x5_real on the stack) */
 void mlp_5x5_grad_W6(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_W6)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
@@ -1482,7 +1482,7 @@ void mlp_5x5_grad_W6(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 }
 
 /* d loss / d b6, row-major
-   (53 temporaries on the stack) */
+   (53 locals of type mlp_5x5_real on the stack) */
 void mlp_5x5_grad_b6(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_b6)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
@@ -1542,7 +1542,7 @@ void mlp_5x5_grad_b6(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 }
 
 /* The outputs, in declaration order, row-major.
-   (51 temporaries on the stack) */
+   (51 locals of type mlp_5x5_real on the stack) */
 void mlp_5x5_outputs(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *out)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */

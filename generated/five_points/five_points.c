@@ -18,7 +18,7 @@ const char *const five_points_param_names[FIVE_POINTS_N_PARAMS] = {
 };
 
 /* The loss for one sample.
-   (8 temporaries on the stack) */
+   (20 locals of type five_points_real on the stack) */
 five_points_real five_points_loss(const five_points_real *in, const five_points_real *p)
 {
     const five_points_real x1 = in[0];
@@ -45,7 +45,7 @@ five_points_real five_points_loss(const five_points_real *in, const five_points_
 }
 
 /* The loss, and its gradient with respect to every param, in one pass.
-   (13 temporaries on the stack) */
+   (25 locals of type five_points_real on the stack) */
 five_points_real five_points_loss_grad(const five_points_real *in, const five_points_real *p, five_points_real *grad)
 {
     const five_points_real x1 = in[0];
@@ -86,7 +86,7 @@ five_points_real five_points_loss_grad(const five_points_real *in, const five_po
 }
 
 /* d loss / d b1.
-   (7 temporaries on the stack) */
+   (19 locals of type five_points_real on the stack) */
 five_points_real five_points_grad_b1(const five_points_real *in, const five_points_real *p)
 {
     const five_points_real x1 = in[0];
@@ -112,7 +112,7 @@ five_points_real five_points_grad_b1(const five_points_real *in, const five_poin
 }
 
 /* d loss / d b2.
-   (7 temporaries on the stack) */
+   (19 locals of type five_points_real on the stack) */
 five_points_real five_points_grad_b2(const five_points_real *in, const five_points_real *p)
 {
     const five_points_real x1 = in[0];
@@ -138,7 +138,7 @@ five_points_real five_points_grad_b2(const five_points_real *in, const five_poin
 }
 
 /* d loss / d c.
-   (7 temporaries on the stack) */
+   (19 locals of type five_points_real on the stack) */
 five_points_real five_points_grad_c(const five_points_real *in, const five_points_real *p)
 {
     const five_points_real x1 = in[0];
@@ -164,7 +164,7 @@ five_points_real five_points_grad_c(const five_points_real *in, const five_point
 }
 
 /* d loss / d w11.
-   (8 temporaries on the stack) */
+   (20 locals of type five_points_real on the stack) */
 five_points_real five_points_grad_w11(const five_points_real *in, const five_points_real *p)
 {
     const five_points_real x1 = in[0];
@@ -191,7 +191,7 @@ five_points_real five_points_grad_w11(const five_points_real *in, const five_poi
 }
 
 /* d loss / d w21.
-   (8 temporaries on the stack) */
+   (20 locals of type five_points_real on the stack) */
 five_points_real five_points_grad_w21(const five_points_real *in, const five_points_real *p)
 {
     const five_points_real x1 = in[0];
@@ -218,7 +218,7 @@ five_points_real five_points_grad_w21(const five_points_real *in, const five_poi
 }
 
 /* d loss / d w12.
-   (8 temporaries on the stack) */
+   (20 locals of type five_points_real on the stack) */
 five_points_real five_points_grad_w12(const five_points_real *in, const five_points_real *p)
 {
     const five_points_real x1 = in[0];
@@ -245,7 +245,7 @@ five_points_real five_points_grad_w12(const five_points_real *in, const five_poi
 }
 
 /* d loss / d w22.
-   (8 temporaries on the stack) */
+   (20 locals of type five_points_real on the stack) */
 five_points_real five_points_grad_w22(const five_points_real *in, const five_points_real *p)
 {
     const five_points_real x1 = in[0];
@@ -272,7 +272,7 @@ five_points_real five_points_grad_w22(const five_points_real *in, const five_poi
 }
 
 /* d loss / d u1.
-   (7 temporaries on the stack) */
+   (19 locals of type five_points_real on the stack) */
 five_points_real five_points_grad_u1(const five_points_real *in, const five_points_real *p)
 {
     const five_points_real x1 = in[0];
@@ -298,7 +298,7 @@ five_points_real five_points_grad_u1(const five_points_real *in, const five_poin
 }
 
 /* d loss / d u2.
-   (7 temporaries on the stack) */
+   (19 locals of type five_points_real on the stack) */
 five_points_real five_points_grad_u2(const five_points_real *in, const five_points_real *p)
 {
     const five_points_real x1 = in[0];
@@ -324,7 +324,7 @@ five_points_real five_points_grad_u2(const five_points_real *in, const five_poin
 }
 
 /* The outputs, in declaration order, row-major.
-   (5 temporaries on the stack) */
+   (16 locals of type five_points_real on the stack) */
 void five_points_outputs(const five_points_real *in, const five_points_real *p, five_points_real *out)
 {
     const five_points_real x1 = in[0];

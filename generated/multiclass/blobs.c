@@ -60,7 +60,7 @@ const char *const blobs_param_names[BLOBS_N_PARAMS] = {
 };
 
 /* The loss for one sample.
-   (24 temporaries on the stack) */
+   (24 locals of type blobs_real on the stack) */
 blobs_real blobs_loss(const blobs_real *in, const blobs_real *p)
 {
     const blobs_real h_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 9 */
@@ -91,7 +91,7 @@ blobs_real blobs_loss(const blobs_real *in, const blobs_real *p)
 }
 
 /* The loss, and its gradient with respect to every param, in one pass.
-   (37 temporaries on the stack) */
+   (37 locals of type blobs_real on the stack) */
 blobs_real blobs_loss_grad(const blobs_real *in, const blobs_real *p, blobs_real *grad)
 {
     const blobs_real h_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 9 */
@@ -186,7 +186,7 @@ blobs_real blobs_loss_grad(const blobs_real *in, const blobs_real *p, blobs_real
 }
 
 /* d loss / d W1, row-major
-   (31 temporaries on the stack) */
+   (31 locals of type blobs_real on the stack) */
 void blobs_grad_W1(const blobs_real *in, const blobs_real *p, blobs_real *grad_W1)
 {
     const blobs_real h_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 9 */
@@ -239,7 +239,7 @@ void blobs_grad_W1(const blobs_real *in, const blobs_real *p, blobs_real *grad_W
 }
 
 /* d loss / d b1, row-major
-   (23 temporaries on the stack) */
+   (23 locals of type blobs_real on the stack) */
 void blobs_grad_b1(const blobs_real *in, const blobs_real *p, blobs_real *grad_b1)
 {
     const blobs_real h_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 9 */
@@ -276,7 +276,7 @@ void blobs_grad_b1(const blobs_real *in, const blobs_real *p, blobs_real *grad_b
 }
 
 /* d loss / d W2, row-major
-   (23 temporaries on the stack) */
+   (23 locals of type blobs_real on the stack) */
 void blobs_grad_W2(const blobs_real *in, const blobs_real *p, blobs_real *grad_W2)
 {
     const blobs_real h_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 9 */
@@ -329,7 +329,7 @@ void blobs_grad_W2(const blobs_real *in, const blobs_real *p, blobs_real *grad_W
 }
 
 /* d loss / d b2, row-major
-   (20 temporaries on the stack) */
+   (20 locals of type blobs_real on the stack) */
 void blobs_grad_b2(const blobs_real *in, const blobs_real *p, blobs_real *grad_b2)
 {
     const blobs_real h_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 9 */
@@ -358,7 +358,7 @@ void blobs_grad_b2(const blobs_real *in, const blobs_real *p, blobs_real *grad_b
 }
 
 /* The outputs, in declaration order, row-major.
-   (23 temporaries on the stack) */
+   (23 locals of type blobs_real on the stack) */
 void blobs_outputs(const blobs_real *in, const blobs_real *p, blobs_real *out)
 {
     const blobs_real h_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 9 */

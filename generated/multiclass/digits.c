@@ -2419,7 +2419,7 @@ const char *const digits_param_names[DIGITS_N_PARAMS] = {
 };
 
 /* The loss for one sample.
-   (658 temporaries on the stack) */
+   (658 locals of type digits_real on the stack) */
 digits_real digits_loss(const digits_real *in, const digits_real *p)
 {
     const digits_real t1 = in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3] + in[4] * p[4];
@@ -3084,7 +3084,7 @@ digits_real digits_loss(const digits_real *in, const digits_real *p)
 }
 
 /* The loss, and its gradient with respect to every param, in one pass.
-   (767 temporaries on the stack) */
+   (767 locals of type digits_real on the stack) */
 digits_real digits_loss_grad(const digits_real *in, const digits_real *p, digits_real *grad)
 {
     const digits_real t1 = in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3] + in[4] * p[4];
@@ -6268,7 +6268,7 @@ digits_real digits_loss_grad(const digits_real *in, const digits_real *p, digits
 }
 
 /* d loss / d W1, row-major
-   (752 temporaries on the stack) */
+   (752 locals of type digits_real on the stack) */
 void digits_grad_W1(const digits_real *in, const digits_real *p, digits_real *grad_W1)
 {
     const digits_real t1 = in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3] + in[4] * p[4];
@@ -9074,7 +9074,7 @@ void digits_grad_W1(const digits_real *in, const digits_real *p, digits_real *gr
 }
 
 /* d loss / d b1, row-major
-   (720 temporaries on the stack) */
+   (720 locals of type digits_real on the stack) */
 void digits_grad_b1(const digits_real *in, const digits_real *p, digits_real *grad_b1)
 {
     const digits_real t1 = in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3] + in[4] * p[4];
@@ -9832,7 +9832,7 @@ void digits_grad_b1(const digits_real *in, const digits_real *p, digits_real *gr
 }
 
 /* d loss / d W2, row-major
-   (656 temporaries on the stack) */
+   (656 locals of type digits_real on the stack) */
 void digits_grad_W2(const digits_real *in, const digits_real *p, digits_real *grad_W2)
 {
     const digits_real t1 = in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3] + in[4] * p[4];
@@ -10814,7 +10814,7 @@ void digits_grad_W2(const digits_real *in, const digits_real *p, digits_real *gr
 }
 
 /* d loss / d b2, row-major
-   (646 temporaries on the stack) */
+   (646 locals of type digits_real on the stack) */
 void digits_grad_b2(const digits_real *in, const digits_real *p, digits_real *grad_b2)
 {
     const digits_real t1 = in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3] + in[4] * p[4];
@@ -11476,7 +11476,7 @@ void digits_grad_b2(const digits_real *in, const digits_real *p, digits_real *gr
 }
 
 /* The outputs, in declaration order, row-major.
-   (655 temporaries on the stack) */
+   (655 locals of type digits_real on the stack) */
 void digits_outputs(const digits_real *in, const digits_real *p, digits_real *out)
 {
     const digits_real t1 = in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3] + in[4] * p[4];

@@ -76,7 +76,7 @@ const char *const iris_param_names[IRIS_N_PARAMS] = {
 };
 
 /* The loss for one sample.
-   (32 temporaries on the stack) */
+   (32 locals of type iris_real on the stack) */
 iris_real iris_loss(const iris_real *in, const iris_real *p)
 {
     const iris_real t1 = p[32] + (in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3]);
@@ -115,7 +115,7 @@ iris_real iris_loss(const iris_real *in, const iris_real *p)
 }
 
 /* The loss, and its gradient with respect to every param, in one pass.
-   (45 temporaries on the stack) */
+   (45 locals of type iris_real on the stack) */
 iris_real iris_loss_grad(const iris_real *in, const iris_real *p, iris_real *grad)
 {
     const iris_real t1 = p[32] + (in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3]);
@@ -234,7 +234,7 @@ iris_real iris_loss_grad(const iris_real *in, const iris_real *p, iris_real *gra
 }
 
 /* d loss / d W1, row-major
-   (39 temporaries on the stack) */
+   (39 locals of type iris_real on the stack) */
 void iris_grad_W1(const iris_real *in, const iris_real *p, iris_real *grad_W1)
 {
     const iris_real t1 = p[32] + (in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3]);
@@ -311,7 +311,7 @@ void iris_grad_W1(const iris_real *in, const iris_real *p, iris_real *grad_W1)
 }
 
 /* d loss / d b1, row-major
-   (31 temporaries on the stack) */
+   (31 locals of type iris_real on the stack) */
 void iris_grad_b1(const iris_real *in, const iris_real *p, iris_real *grad_b1)
 {
     const iris_real t1 = p[32] + (in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3]);
@@ -356,7 +356,7 @@ void iris_grad_b1(const iris_real *in, const iris_real *p, iris_real *grad_b1)
 }
 
 /* d loss / d W2, row-major
-   (31 temporaries on the stack) */
+   (31 locals of type iris_real on the stack) */
 void iris_grad_W2(const iris_real *in, const iris_real *p, iris_real *grad_W2)
 {
     const iris_real t1 = p[32] + (in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3]);
@@ -417,7 +417,7 @@ void iris_grad_W2(const iris_real *in, const iris_real *p, iris_real *grad_W2)
 }
 
 /* d loss / d b2, row-major
-   (28 temporaries on the stack) */
+   (28 locals of type iris_real on the stack) */
 void iris_grad_b2(const iris_real *in, const iris_real *p, iris_real *grad_b2)
 {
     const iris_real t1 = p[32] + (in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3]);
@@ -454,7 +454,7 @@ void iris_grad_b2(const iris_real *in, const iris_real *p, iris_real *grad_b2)
 }
 
 /* The outputs, in declaration order, row-major.
-   (31 temporaries on the stack) */
+   (31 locals of type iris_real on the stack) */
 void iris_outputs(const iris_real *in, const iris_real *p, iris_real *out)
 {
     const iris_real t1 = p[32] + (in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3]);

@@ -11,7 +11,7 @@ const char *const quadratic_param_names[QUADRATIC_N_PARAMS] = {
 };
 
 /* The loss for one sample.
-   (1 temporary on the stack) */
+   (3 locals of type quadratic_real on the stack) */
 quadratic_real quadratic_loss(const quadratic_real *in, const quadratic_real *p)
 {
     (void)in;
@@ -22,7 +22,7 @@ quadratic_real quadratic_loss(const quadratic_real *in, const quadratic_real *p)
 }
 
 /* The loss, and its gradient with respect to every param, in one pass.
-   (1 temporary on the stack) */
+   (3 locals of type quadratic_real on the stack) */
 quadratic_real quadratic_loss_grad(const quadratic_real *in, const quadratic_real *p, quadratic_real *grad)
 {
     (void)in;
@@ -35,7 +35,7 @@ quadratic_real quadratic_loss_grad(const quadratic_real *in, const quadratic_rea
 }
 
 /* d loss / d x1.
-   (0 temporaries on the stack) */
+   (2 locals of type quadratic_real on the stack) */
 quadratic_real quadratic_grad_x1(const quadratic_real *in, const quadratic_real *p)
 {
     (void)in;
@@ -45,7 +45,7 @@ quadratic_real quadratic_grad_x1(const quadratic_real *in, const quadratic_real 
 }
 
 /* d loss / d x2.
-   (0 temporaries on the stack) */
+   (2 locals of type quadratic_real on the stack) */
 quadratic_real quadratic_grad_x2(const quadratic_real *in, const quadratic_real *p)
 {
     (void)in;
@@ -55,7 +55,7 @@ quadratic_real quadratic_grad_x2(const quadratic_real *in, const quadratic_real 
 }
 
 /* The outputs, in declaration order, row-major.
-   (0 temporaries on the stack) */
+   (0 locals of type quadratic_real on the stack) */
 void quadratic_outputs(const quadratic_real *in, const quadratic_real *p, quadratic_real *out)
 {
     (void)in;

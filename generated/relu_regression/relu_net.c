@@ -91,7 +91,7 @@ const char *const relu_net_param_names[RELU_NET_N_PARAMS] = {
 };
 
 /* The loss for one sample.
-   (58 temporaries on the stack) */
+   (58 locals of type relu_net_real on the stack) */
 relu_net_real relu_net_loss(const relu_net_real *in, const relu_net_real *p)
 {
     const relu_net_real z1_0 = p[32] + (in[0] * p[0] + in[1] * p[1]); /* line 11 */
@@ -156,7 +156,7 @@ relu_net_real relu_net_loss(const relu_net_real *in, const relu_net_real *p)
 }
 
 /* The loss, and its gradient with respect to every param, in one pass.
-   (74 temporaries on the stack) */
+   (74 locals of type relu_net_real on the stack) */
 relu_net_real relu_net_loss_grad(const relu_net_real *in, const relu_net_real *p, relu_net_real *grad)
 {
     const relu_net_real z1_0 = p[32] + (in[0] * p[0] + in[1] * p[1]); /* line 11 */
@@ -319,7 +319,7 @@ relu_net_real relu_net_loss_grad(const relu_net_real *in, const relu_net_real *p
 }
 
 /* d loss / d W1, row-major
-   (74 temporaries on the stack) */
+   (74 locals of type relu_net_real on the stack) */
 void relu_net_grad_W1(const relu_net_real *in, const relu_net_real *p, relu_net_real *grad_W1)
 {
     const relu_net_real z1_0 = p[32] + (in[0] * p[0] + in[1] * p[1]); /* line 11 */
@@ -431,7 +431,7 @@ void relu_net_grad_W1(const relu_net_real *in, const relu_net_real *p, relu_net_
 }
 
 /* d loss / d b1, row-major
-   (74 temporaries on the stack) */
+   (74 locals of type relu_net_real on the stack) */
 void relu_net_grad_b1(const relu_net_real *in, const relu_net_real *p, relu_net_real *grad_b1)
 {
     const relu_net_real z1_0 = p[32] + (in[0] * p[0] + in[1] * p[1]); /* line 11 */
@@ -527,7 +527,7 @@ void relu_net_grad_b1(const relu_net_real *in, const relu_net_real *p, relu_net_
 }
 
 /* d loss / d W2, row-major
-   (58 temporaries on the stack) */
+   (58 locals of type relu_net_real on the stack) */
 void relu_net_grad_W2(const relu_net_real *in, const relu_net_real *p, relu_net_real *grad_W2)
 {
     const relu_net_real z1_0 = p[32] + (in[0] * p[0] + in[1] * p[1]); /* line 11 */
@@ -623,7 +623,7 @@ void relu_net_grad_W2(const relu_net_real *in, const relu_net_real *p, relu_net_
 }
 
 /* d loss / d b2, row-major
-   (56 temporaries on the stack) */
+   (56 locals of type relu_net_real on the stack) */
 void relu_net_grad_b2(const relu_net_real *in, const relu_net_real *p, relu_net_real *grad_b2)
 {
     const relu_net_real z1_0 = p[32] + (in[0] * p[0] + in[1] * p[1]); /* line 11 */
@@ -687,7 +687,7 @@ void relu_net_grad_b2(const relu_net_real *in, const relu_net_real *p, relu_net_
 }
 
 /* The outputs, in declaration order, row-major.
-   (56 temporaries on the stack) */
+   (56 locals of type relu_net_real on the stack) */
 void relu_net_outputs(const relu_net_real *in, const relu_net_real *p, relu_net_real *out)
 {
     const relu_net_real z1_0 = p[32] + (in[0] * p[0] + in[1] * p[1]); /* line 11 */

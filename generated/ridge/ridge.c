@@ -15,7 +15,7 @@ const char *const ridge_param_names[RIDGE_N_PARAMS] = {
 };
 
 /* The loss for one sample.
-   (4 temporaries on the stack) */
+   (7 locals of type ridge_real on the stack) */
 ridge_real ridge_loss(const ridge_real *in, const ridge_real *p)
 {
     const ridge_real y = in[5];
@@ -29,7 +29,7 @@ ridge_real ridge_loss(const ridge_real *in, const ridge_real *p)
 }
 
 /* The loss, and its gradient with respect to every param, in one pass.
-   (5 temporaries on the stack) */
+   (8 locals of type ridge_real on the stack) */
 ridge_real ridge_loss_grad(const ridge_real *in, const ridge_real *p, ridge_real *grad)
 {
     const ridge_real y = in[5];
@@ -50,7 +50,7 @@ ridge_real ridge_loss_grad(const ridge_real *in, const ridge_real *p, ridge_real
 }
 
 /* d loss / d w, row-major
-   (3 temporaries on the stack) */
+   (6 locals of type ridge_real on the stack) */
 void ridge_grad_w(const ridge_real *in, const ridge_real *p, ridge_real *grad_w)
 {
     const ridge_real y = in[5];
@@ -67,7 +67,7 @@ void ridge_grad_w(const ridge_real *in, const ridge_real *p, ridge_real *grad_w)
 }
 
 /* d loss / d b.
-   (2 temporaries on the stack) */
+   (4 locals of type ridge_real on the stack) */
 ridge_real ridge_grad_b(const ridge_real *in, const ridge_real *p)
 {
     const ridge_real y = in[5];
@@ -78,7 +78,7 @@ ridge_real ridge_grad_b(const ridge_real *in, const ridge_real *p)
 }
 
 /* The outputs, in declaration order, row-major.
-   (2 temporaries on the stack) */
+   (3 locals of type ridge_real on the stack) */
 void ridge_outputs(const ridge_real *in, const ridge_real *p, ridge_real *out)
 {
     const ridge_real b = p[5];
