@@ -56,13 +56,12 @@ static void table_grow(Dag *d) {
 
 Dag *dag_new(bool optimise) {
   Dag *d = xcalloc(1, sizeof *d);
-  d->hashcons = optimise;
-  d->simplify = optimise;
   d->loc = -1;
-  d->hashcons = true; /* constants and leaves are always shared */
+  d->hashcons = true; /* so that the table exists even for -O0 (leaves use it) */
   dag_const(d, 0);    /* node 0: the answer after an error */
   dag_const(d, 1);
   d->hashcons = optimise;
+  d->simplify = optimise;
   return d;
 }
 

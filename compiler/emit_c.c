@@ -282,7 +282,6 @@ static int emit_body(Emitter *E, Buf *out, Schedule *s, Root *roots, int nroots,
       buf_printf(out, "    return %s;\n", expr.s);
     free(expr.s);
   }
-  (void)d;
   free(used.keys);
   free(used.vals);
   for (int id = 0; id < d->n; id++)

@@ -195,9 +195,8 @@ void emit_expr(Buf *out, Built *b, int *grads, int *wrt_grads) {
     if (sym) {
       T.name[id] = value_name(sym, b->node_elem[id]);
     } else {
-      do
-        T.name[id] = xprintf("t%d", ++t);
-      while (model_lookup(b->m, T.name[id]) && (free(T.name[id]), 1));
+      for (T.name[id] = xprintf("t%d", ++t); model_lookup(b->m, T.name[id]); T.name[id] = xprintf("t%d", ++t))
+        free(T.name[id]); /* a user's own name: skip it */
     }
     buf_printf(out, "%s = %s\n", T.name[id], line.s);
     free(line.s);

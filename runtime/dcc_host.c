@@ -1058,3 +1058,15 @@ int dcc_svg_decision_boundary(const char *path, const dcc_svg_boundary *b) {
   }
   return svg_close(f, path);
 }
+
+/* ---- command lines ---- */
+
+int dcc_arg_integer(const char *s, long long lo, long long hi, long long *out) {
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (end == s || *end || errno == ERANGE || v < lo || v > hi)
+    return -1;
+  *out = v;
+  return 0;
+}

@@ -145,6 +145,12 @@ typedef struct {
  * resolution^2 times, row by row from the bottom left. */
 int dcc_svg_decision_boundary(const char *path, const dcc_svg_boundary *b);
 
+/* ---- command lines ---- */
+
+/* A whole decimal number in [lo, hi] from a command-line argument: 0 with
+ * *out set, or -1 (and *out untouched) if s is not one. */
+int dcc_arg_integer(const char *s, long long lo, long long hi, long long *out);
+
 #ifdef __cplusplus
 }
 #endif

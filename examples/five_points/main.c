@@ -249,10 +249,9 @@ static void usage(void) {
   exit(2);
 }
 
-static long number(const char *s, long lo, long hi) {
-  char *end;
-  long v = strtol(s, &end, 10);
-  if (*end || end == s || v < lo || v > hi)
+static long long number(const char *s, long long lo, long long hi) {
+  long long v;
+  if (dcc_arg_integer(s, lo, hi, &v))
     usage();
   return v;
 }
@@ -264,9 +263,9 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--seed") && i + 1 < argc)
-      seed = (uint32_t)number(argv[++i], 0, 4294967295L);
+      seed = (uint32_t)number(argv[++i], 0, 4294967295LL);
     else if (!strcmp(a, "--restart-seed") && i + 1 < argc)
-      restart_seed = (uint32_t)number(argv[++i], 0, 4294967295L);
+      restart_seed = (uint32_t)number(argv[++i], 0, 4294967295LL);
     else if (!strcmp(a, "--epochs") && i + 1 < argc)
       epochs = (int)number(argv[++i], 1, MAX_EPOCHS);
     else if (!strcmp(a, "--every") && i + 1 < argc)

@@ -160,18 +160,17 @@ int main(int argc, char **argv) {
   int epochs = 200, quiet = 0;
   const char *svg_dir = NULL;
   for (int i = 1; i < argc; i++) {
-    char *end;
+    long long v;
     if (!strcmp(argv[i], "--quiet")) {
       quiet = 1;
     } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
-      seed = strtoul(argv[++i], &end, 10);
-      if (*end || !*argv[i])
+      if (dcc_arg_integer(argv[++i], 0, 4294967295LL, &v))
         return usage();
+      seed = (uint32_t)v;
     } else if (!strcmp(argv[i], "--epochs") && i + 1 < argc) {
-      long e = strtol(argv[++i], &end, 10);
-      if (*end || e <= 0 || e > MAX_EPOCHS)
+      if (dcc_arg_integer(argv[++i], 1, MAX_EPOCHS, &v))
         return usage();
-      epochs = (int)e;
+      epochs = (int)v;
     } else if (!strcmp(argv[i], "--svg") && i + 1 < argc) {
       svg_dir = argv[++i];
     } else {

@@ -426,18 +426,17 @@ int main(int argc, char **argv) {
   int want[3] = {0, 0, 0}, any = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    char *end;
+    long long v;
     if (!strcmp(a, "--quiet")) {
       s.quiet = 1;
     } else if (!strcmp(a, "--seed") && i + 1 < argc) {
-      s.seed = strtoul(argv[++i], &end, 10);
-      if (*end || !*argv[i])
+      if (dcc_arg_integer(argv[++i], 0, 4294967295LL, &v))
         return usage();
+      s.seed = (uint32_t)v;
     } else if (!strcmp(a, "--epochs") && i + 1 < argc) {
-      long e = strtol(argv[++i], &end, 10);
-      if (*end || e <= 0 || e > 1000000)
+      if (dcc_arg_integer(argv[++i], 1, 1000000, &v))
         return usage();
-      s.epochs = (int)e;
+      s.epochs = (int)v;
     } else if (!strcmp(a, "--data") && i + 1 < argc) {
       s.data_dir = argv[++i];
     } else if (!strcmp(a, "--svg") && i + 1 < argc) {
