@@ -37,7 +37,7 @@ const char *shape_str(Shape s) {
   return b;
 }
 
-static const Shape SCALAR = {0, {1, 1}};
+
 static const Shape BAD = {-1, {1, 1}};
 
 /* ---- builtins -------------------------------------------------------- */

@@ -21,6 +21,9 @@ static uint32_t node_hash(const Node *n) {
   for (int i = 0; i < n->nops; i++)
     h = (h ^ (uint32_t)n->a[i]) * 16777619u;
   h = (h ^ (uint32_t)n->index) * 16777619u;
+  h = (h ^ (uint32_t)n->shape.rank) * 16777619u;
+  h = (h ^ (uint32_t)n->shape.dim[0]) * 16777619u;
+  h = (h ^ (uint32_t)n->shape.dim[1]) * 16777619u;
   h = (h ^ (uint32_t)bits) * 16777619u;
   h = (h ^ (uint32_t)(bits >> 32)) * 16777619u;
   return h;
@@ -29,7 +32,7 @@ static uint32_t node_hash(const Node *n) {
 static bool node_eq(const Node *x, const Node *y) {
   if (x->op != y->op || x->nops != y->nops || x->index != y->index)
     return false;
-  if (memcmp(&x->val, &y->val, sizeof x->val))
+  if (memcmp(&x->val, &y->val, sizeof x->val) || !shape_eq(x->shape, y->shape))
     return false;
   for (int i = 0; i < x->nops; i++)
     if (x->a[i] != y->a[i])
@@ -68,8 +71,9 @@ Dag *dag_new(bool optimise) {
 /* The one constructor below the rules: canonical operand order for
  * commutative ops (a constant first in *, last in +, else by id), then
  * hash-consing.  Returns the id of the node. */
-int dag_make(Dag *d, Op op, const int *ops, double val, int index) {
+int dag_make(Dag *d, Op op, const int *ops, double val, int index, Shape shape) {
   Node n = {0};
+  n.shape = shape.rank ? shape : SCALAR;
   n.op = (uint8_t)op;
   n.nops = (uint8_t)op_info[op].arity;
   n.index = index;
@@ -118,22 +122,91 @@ int dag_make(Dag *d, Op op, const int *ops, double val, int index) {
   return id;
 }
 
-int dag_const(Dag *d, double v) { return dag_make(d, OP_CONST, NULL, v, 0); }
+const Shape SCALAR = {0, {1, 1}};
 
-int dag_leaf(Dag *d, Op op, int index) { return dag_make(d, op, NULL, 0, index); }
+int dag_const(Dag *d, double v) { return dag_make(d, OP_CONST, NULL, v, 0, SCALAR); }
+
+int dag_leaf(Dag *d, Op op, int index) { return dag_make(d, op, NULL, 0, index, SCALAR); }
+
+int dag_tensor_leaf(Dag *d, Op op, int index, Shape shape) { return dag_make(d, op, NULL, 0, index, shape); }
+
+bool is_tensor(Dag *d, int id) { return d->nodes[id].shape.rank > 0; }
+
+static bool elementwise(Op op) {
+  OpKind k = op_info[op].kind;
+  return k != KIND_LEAF && k != KIND_TENSOR;
+}
+
+Shape infer_shape(Dag *d, Op op, const int *ops, int index) {
+  (void)index;
+  Shape a = op_info[op].arity ? d->nodes[ops[0]].shape : SCALAR;
+  switch (op) {
+  case OP_MATMUL: {
+    Shape b = d->nodes[ops[1]].shape;
+    return b.rank == 1 ? (Shape){1, {a.dim[0], 1}} : (Shape){2, {a.dim[0], b.dim[1]}};
+  }
+  case OP_OUTER:
+    return (Shape){2, {a.dim[0], d->nodes[ops[1]].shape.dim[0]}};
+  case OP_TRANSPOSE:
+    return (Shape){2, {a.dim[1], a.dim[0]}};
+  case OP_ROW:
+    return (Shape){1, {a.dim[1], 1}};
+  case OP_SUM: case OP_MAXR: case OP_INDEX:
+    return SCALAR;
+  default:
+    if (!elementwise(op))
+      return SCALAR;
+    for (int i = 0; i < op_info[op].arity; i++)
+      if (d->nodes[ops[i]].shape.rank)
+        return d->nodes[ops[i]].shape;
+    return SCALAR;
+  }
+}
+
+int dag_node(Dag *d, Op op, const int *in_ops, int index, Shape shape) {
+  int ops[4] = {0, 0, 0, 0};
+  for (int i = 0; i < op_info[op].arity; i++)
+    ops[i] = in_ops[i];
+  /* fill(x) as an operand of an elementwise op is x broadcast: the rules
+   * below then see the scalar (1 * t -> t for a filled 1) */
+  if (elementwise(op) && d->simplify)
+    for (int i = 0; i < op_info[op].arity; i++)
+      if (d->nodes[ops[i]].op == OP_FILL)
+        ops[i] = d->nodes[ops[i]].a[0];
+  int r = d->simplify ? simplify(d, op, ops, index, shape) : -1;
+  if (r < 0)
+    r = dag_make(d, op, ops, 0, index, shape);
+  if (shape.rank && !d->nodes[r].shape.rank && !d->overflow)
+    r = dag_fill(d, r, shape); /* a rule's scalar where a tensor was asked for */
+  return r;
+}
 
 int dag_op(Dag *d, Op op, int a, int b, int c, int e) {
   int ops[4] = {a, b, c, e};
-  if (d->simplify) {
-    int r = simplify(d, op, ops);
-    if (r >= 0)
-      return r;
-  }
-  return dag_make(d, op, ops, 0, 0);
+  return dag_node(d, op, ops, 0, infer_shape(d, op, ops, 0));
 }
 
 int dag_un(Dag *d, Op op, int a) { return dag_op(d, op, a, 0, 0, 0); }
 int dag_bin(Dag *d, Op op, int a, int b) { return dag_op(d, op, a, b, 0, 0); }
+
+int dag_fill(Dag *d, int scalar, Shape shape) {
+  int ops[1] = {scalar};
+  if (!shape.rank)
+    return scalar;
+  return dag_node(d, OP_FILL, ops, 0, shape);
+}
+
+int dag_index(Dag *d, int tensor, int k) {
+  int ops[1] = {tensor};
+  if (!d->nodes[tensor].shape.rank)
+    return tensor;
+  return dag_node(d, OP_INDEX, ops, k, SCALAR);
+}
+
+int dag_row(Dag *d, int matrix, int r) {
+  int ops[1] = {matrix};
+  return dag_node(d, OP_ROW, ops, r, infer_shape(d, OP_ROW, ops, r));
+}
 
 bool dag_is_const(Dag *d, int id, double v) {
   return d->nodes[id].op == OP_CONST && d->nodes[id].val == v;

@@ -7,7 +7,8 @@
  *   check.c    names resolved, shapes known, errors and warnings reported
  *   dag.c      the hash-consed expression DAG (constructors simplify)
  *   simplify.c the rewrite rules the constructors apply
- *   build.c    AST -> DAG values (tensors unrolled to scalars here, only here)
+ *   build.c    AST -> the tensor-level DAG
+ *   unroll.c   small models' tensors into scalars (the one place that decides)
  *   diff.c     symbolic reverse mode (and -O0's naive forward mode)
  *   lower.c    stable builtins expanded into C-expressible primitives
  *   eval.c     dcc's own evaluator (--check)
@@ -41,6 +42,14 @@
 #define DCC_MAX_ERRORS      20          /* then dcc stops */
 #define DCC_O0_MAX_TREE     2000000     /* -O0: nodes in one expanded tree */
 #define DCC_O0_MAX_DEPTH    4000        /* -O0: depth of one expanded tree */
+
+/* A model whose largest tensor has at most this many scalars is unrolled
+ * to straight-line scalar code; a larger one keeps tensor nodes and gets
+ * loops (--unroll-limit overrides; README.md, "Loops", gives the
+ * measurement behind it). */
+#define DCC_UNROLL_LIMIT    256
+#define DCC_STR_(x) #x
+#define DCC_STR(x) DCC_STR_(x)
 
 /* ---- util.c ---------------------------------------------------------- */
 
@@ -266,7 +275,8 @@ typedef struct Sym {
   Init init;         /* params */
   bool used;         /* referenced by some expression */
   bool broken;       /* its definition had an error */
-  int *ids;          /* build.c: the DAG node of each scalar, row-major */
+  int node;          /* build.c: its DAG node, a scalar or a whole tensor */
+  int *ids;          /* unroll.c: the DAG node of each scalar, row-major */
 } Sym;
 
 /* The builtin functions (check.c owns the table, build.c the meaning). */
@@ -303,8 +313,10 @@ typedef struct {
   uint8_t op;
   uint8_t nops;
   int32_t a[4];  /* operand ids, all smaller than this node's id */
-  int32_t index; /* INPUT, PARAM: the scalar's index in in[] / p[] */
+  int32_t index; /* INPUT, PARAM: the first scalar's index in in[] / p[];
+                    INDEX, ROW, SCATTER, SCATROW: the element or row */
   double val;    /* CONST */
+  Shape shape;   /* a scalar, or the tensor the node is */
   int loc;       /* byte offset of the source that first made it, -1 if none */
 } Node;
 
@@ -319,15 +331,30 @@ typedef struct {
   bool overflow;    /* DCC_MAX_NODES reached (reported once) */
 } Dag;
 
+extern const Shape SCALAR;
+
 Dag *dag_new(bool optimise);
 int dag_const(Dag *d, double v);
 int dag_leaf(Dag *d, Op op, int index);
+/* An input or param tensor whose first scalar is in[index] / p[index]. */
+int dag_tensor_leaf(Dag *d, Op op, int index, Shape shape);
 int dag_op(Dag *d, Op op, int a, int b, int c, int e);
+/* Any node: the rules, then dag_make; shape is the node's (dag_op infers
+ * it from the operands; FILL, SCATTER and SCATROW are given theirs).  A
+ * rule that gives a scalar where a tensor was asked for is broadcast. */
+int dag_node(Dag *d, Op op, const int *ops, int index, Shape shape);
 /* the constructor below the rules: canonical operand order, hash-consing */
-int dag_make(Dag *d, Op op, const int *ops, double val, int index);
+int dag_make(Dag *d, Op op, const int *ops, double val, int index, Shape shape);
 int dag_un(Dag *d, Op op, int a);
 int dag_bin(Dag *d, Op op, int a, int b);
+int dag_fill(Dag *d, int scalar, Shape shape);
+int dag_index(Dag *d, int tensor, int k);
+int dag_row(Dag *d, int matrix, int r);
+/* The shape op gives to its operands (FILL, SCATTER, SCATROW: not
+ * defined by them). */
+Shape infer_shape(Dag *d, Op op, const int *ops, int index);
 bool dag_is_const(Dag *d, int id, double v);
+bool is_tensor(Dag *d, int id);
 /* Mark the nodes roots reach in live[] (d->n entries, zeroed by the caller)
  * and, if uses is not NULL, count each node's references: by live users
  * and by roots. */
@@ -338,26 +365,27 @@ void dag_reach(Dag *d, const int *roots, int n, bool *live, int *uses);
 
 /* The rewrite rules for op applied to ops: a node id if a rule fires, -1 if
  * none does (dag_op then makes the node as it is). */
-int simplify(Dag *d, Op op, const int *ops);
+int simplify(Dag *d, Op op, const int *ops, int index, Shape shape);
 /* exact constant folding, also used by eval.c */
 double fold(Op op, const double *v);
 
 /* ---- build.c --------------------------------------------------------- */
 
-typedef struct {
-  Shape shape;
-  int *ids;  /* shape_size(shape) node ids, row-major */
-} Value;
-
+/* A model on the DAG.  The per-scalar tables (out_ids, param_leaf,
+ * input_leaf, and the gradients main.c keeps beside them) are indexed by
+ * a scalar's offset in its vector.  With loops, a tensor is one node, kept
+ * at its first scalar's offset (the other entries unused); after unroll()
+ * every scalar has its own node. */
 typedef struct {
   Model *m;
   Dag *dag;
+  bool loops;              /* tensors stay whole: emitted as loops */
   int loss;                /* node id, -1 without a loss */
   int *out_ids;            /* n_out */
   int *param_leaf;         /* n_params: the PARAM node of each scalar */
   int *input_leaf;         /* n_in */
   /* names of nodes, for readable output: the Sym and element of the first
-   * named value (or output) that is this node */
+   * named value (or output) that is this node (element -1: all of it) */
   Sym **node_sym;          /* indexed by node id, grown with the DAG */
   int *node_elem;
   int names_cap;
@@ -365,6 +393,17 @@ typedef struct {
 
 Built *build(Model *m, Dag *d);
 void built_name_nodes(Built *b);
+
+/* ---- unroll.c -------------------------------------------------------- */
+
+/* The scalars in the largest tensor a model's DAG holds (1 if none): what
+ * decides between unrolled code and loops. */
+int largest_tensor(Built *b);
+/* Unroll every tensor node reachable from the model's roots into scalar
+ * nodes: afterwards every Sym has sym->ids and every per-scalar table of
+ * b has a node per scalar.  Scalar nodes whose operands do not change keep
+ * their ids. */
+void unroll(Built *b);
 
 /* ---- diff.c ---------------------------------------------------------- */
 
@@ -385,8 +424,6 @@ int *lower(Dag *d);
 
 /* ---- eval.c ---------------------------------------------------------- */
 
-/* Evaluate nodes 0..upto in id order into vals (size upto+1). */
-void eval_dag(Dag *d, int upto, const double *in, const double *p, double *vals);
 /* --check: worst relative error of the symbolic gradient against central
  * finite differences; prints a report; returns true if within tolerance. */
 bool check_gradients(Built *b, int *grads, FILE *out);
@@ -395,7 +432,8 @@ bool check_gradients(Built *b, int *grads, FILE *out);
 
 typedef struct {
   int node;        /* the value */
-  const char *dst; /* C lvalue it goes to ("grad[3]"), NULL for a return */
+  const char *dst; /* where it goes: a C lvalue for a scalar ("grad[3]"),
+                      a pointer for a tensor ("grad + 8"); NULL: return it */
 } Root;
 
 typedef struct {
@@ -406,6 +444,10 @@ typedef struct {
   bool *live;      /* indexed by node id */
   bool uses_in, uses_p;
   int ntemps;
+  /* loops: where each tensor that gets a statement is stored */
+  int *ws_off;     /* indexed by node id: offset in the workspace, or -1 */
+  int *root_of;    /* indexed by node id: the root whose dst stores it, or -1 */
+  int ws_size;     /* reals of workspace the function needs */
 } Schedule;
 
 Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0);

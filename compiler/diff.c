@@ -20,10 +20,27 @@
 
 #define TWO_OVER_SQRT_PI 1.12837916709551257390
 
+static bool is_zero(Dag *d, int id) {
+  Node *nd = &d->nodes[id];
+  return dag_is_const(d, id, 0) || (nd->op == OP_FILL && dag_is_const(d, nd->a[0], 0));
+}
+
+/* adj[target] += contribution.  A scalar operand broadcast against a
+ * tensor receives the sum of the contributions of all elements. */
 static void accumulate(Dag *d, int *adj, int target, int contribution) {
-  if (d->nodes[target].op == OP_CONST || dag_is_const(d, contribution, 0))
+  if (d->nodes[target].op == OP_CONST || is_zero(d, contribution))
     return;
+  Shape ts = d->nodes[target].shape, cs = d->nodes[contribution].shape;
+  if (!ts.rank && cs.rank)
+    contribution = dag_un(d, OP_SUM, contribution);
+  else if (ts.rank && !cs.rank)
+    contribution = dag_fill(d, contribution, ts);
   adj[target] = adj[target] < 0 ? contribution : dag_bin(d, OP_ADD, adj[target], contribution);
+}
+
+static int shaped(Dag *d, Op op, int a, int index, Shape shape) {
+  int ops[1] = {a};
+  return dag_node(d, op, ops, index, shape);
 }
 
 int *diff_reverse(Dag *d, int root) {
@@ -34,7 +51,7 @@ int *diff_reverse(Dag *d, int root) {
     adj[i] = -1;
   reach[root] = true;
   for (int id = root; id >= 0; id--) {
-    if (!reach[id] || d->nodes[id].op == OP_NOGRAD)
+    if (!reach[id] || d->nodes[id].op == OP_NOGRAD || d->nodes[id].op == OP_MAXR)
       continue;
     for (int i = 0; i < d->nodes[id].nops; i++)
       reach[d->nodes[id].a[i]] = true;
@@ -54,7 +71,40 @@ int *diff_reverse(Dag *d, int root) {
 #define NEG(x) dag_un(d, OP_NEG, x)
 #define C(v) dag_const(d, v)
     switch ((Op)nd.op) {
-    case OP_CONST: case OP_INPUT: case OP_PARAM: case OP_NOGRAD:
+    case OP_CONST: case OP_INPUT: case OP_PARAM: case OP_NOGRAD: case OP_MAXR:
+      break;
+    /* The tensor ops, the seeds' vectorised backprop (lab 4). */
+    case OP_MATMUL: /* C = A B: dA = dC B^T (dC b^T for a vector b), dB = A^T dC */
+      if (d->nodes[b].shape.rank == 1)
+        accumulate(d, adj, a, dag_bin(d, OP_OUTER, g, b));
+      else
+        accumulate(d, adj, a, dag_bin(d, OP_MATMUL, g, dag_un(d, OP_TRANSPOSE, b)));
+      accumulate(d, adj, b, dag_bin(d, OP_MATMUL, dag_un(d, OP_TRANSPOSE, a), g));
+      break;
+    case OP_OUTER: /* O = u v^T: du = dO v, dv = dO^T u */
+      accumulate(d, adj, a, dag_bin(d, OP_MATMUL, g, b));
+      accumulate(d, adj, b, dag_bin(d, OP_MATMUL, dag_un(d, OP_TRANSPOSE, g), a));
+      break;
+    case OP_TRANSPOSE: /* d(M^T) = (dM)^T */
+      accumulate(d, adj, a, dag_un(d, OP_TRANSPOSE, g));
+      break;
+    case OP_SUM: /* d sum(t) = ds in every element */
+      accumulate(d, adj, a, dag_fill(d, g, d->nodes[a].shape));
+      break;
+    case OP_FILL: /* a scalar broadcast: ds = sum(dT) */
+      accumulate(d, adj, a, dag_un(d, OP_SUM, g));
+      break;
+    case OP_INDEX: /* dt = ds at element k, 0 elsewhere */
+      accumulate(d, adj, a, shaped(d, OP_SCATTER, g, nd.index, d->nodes[a].shape));
+      break;
+    case OP_ROW: /* dM = dv in row r, 0 elsewhere */
+      accumulate(d, adj, a, shaped(d, OP_SCATROW, g, nd.index, d->nodes[a].shape));
+      break;
+    case OP_SCATTER: /* ds = dT[k] */
+      accumulate(d, adj, a, dag_index(d, g, nd.index));
+      break;
+    case OP_SCATROW: /* dv = row r of dT */
+      accumulate(d, adj, a, dag_row(d, g, nd.index));
       break;
     case OP_ADD: /* d(a + b) = da + db */
       accumulate(d, adj, a, g);

@@ -32,7 +32,7 @@ static const char *const reserved_words[] = {
     "extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return",
     "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
     "volatile", "while", "bool", "true", "false", "asm", "typeof", "fortran", "NAN", "INFINITY", "EOF",
-    "NULL", "errno", "signgam", "in", "p", "grad", "out", "i", "j", "k",
+    "NULL", "errno", "signgam", "in", "p", "grad", "out", "i", "j", "k", "ws", "acc",
     /* math.h functions (their f and l forms are matched below) */
     "acos", "asin", "atan", "atan2", "cos", "sin", "tan", "acosh", "asinh", "atanh", "cosh", "sinh",
     "tanh", "exp", "exp2", "expm1", "frexp", "ilogb", "ldexp", "log", "log10", "log1p", "log2", "logb",
@@ -111,6 +111,29 @@ void emit_real_const(Buf *out, double v, bool is_float) {
     buf_putc(out, 'f');
 }
 
+/* ---- element indices ------------------------------------------------- */
+
+/* An index expression: base + ix, folded when ix is a number. */
+static char *ix_add(long base, const char *ix) {
+  char *end;
+  long v = strtol(ix, &end, 10);
+  if (*ix && !*end)
+    return xprintf("%ld", base + v);
+  return base ? xprintf("%ld + %s", base, ix) : xstrdup(ix);
+}
+
+/* Element (row, col) of a matrix with ncols columns, as a flat index. */
+static char *ix_2d(const char *row, long ncols, const char *col) {
+  char *end;
+  long r = strtol(row, &end, 10);
+  if (*row && !*end)
+    return ix_add(r * ncols, col);
+  char *rc = xprintf("%s * %ld", row, ncols);
+  char *c = strcmp(col, "0") ? xprintf("%s + %s", rc, col) : xstrdup(rc);
+  free(rc);
+  return c;
+}
+
 static int prec_of(Emitter *E, Schedule *s, int id) {
   Node *nd = &E->o->b->dag->nodes[id];
   if (s->name[id])
@@ -120,31 +143,49 @@ static int prec_of(Emitter *E, Schedule *s, int id) {
   case OP_MUL: case OP_DIV: return 2;
   case OP_NEG: return 3;
   case OP_CONST: return nd->val < 0 ? 3 : 4;
+  case OP_FILL: return prec_of(E, s, nd->a[0]);
   default: return 4;
   }
 }
 
-static void render(Emitter *E, Schedule *s, int id, Buf *b, bool top);
+static void render(Emitter *E, Schedule *s, int id, Buf *b, bool top, const char *ix);
 
-static void operand(Emitter *E, Schedule *s, int id, int min_prec, Buf *b) {
+static void operand(Emitter *E, Schedule *s, int id, int min_prec, Buf *b, const char *ix) {
   if (prec_of(E, s, id) < min_prec) {
     buf_putc(b, '(');
-    render(E, s, id, b, true);
+    render(E, s, id, b, true, ix);
     buf_putc(b, ')');
   } else {
-    render(E, s, id, b, false);
+    render(E, s, id, b, false, ix);
   }
 }
 
-/* The C expression of node id: its name if it has one, else its operation
- * on its operands' expressions, with the parentheses C needs to keep the
- * DAG's association (a + (b + c) stays so: floating point is not
- * associative). */
-static void render(Emitter *E, Schedule *s, int id, Buf *b, bool top) {
+/* Element (row, col) of a matrix node: a transpose reads its operand the
+ * other way round, without being stored. */
+static void render_2d(Emitter *E, Schedule *s, int id, const char *row, const char *col, Buf *b) {
+  Node *nd = &E->o->b->dag->nodes[id];
+  if (!s->name[id] && nd->op == OP_TRANSPOSE) {
+    render_2d(E, s, nd->a[0], col, row, b);
+    return;
+  }
+  char *ix = ix_2d(row, nd->shape.dim[1], col);
+  render(E, s, id, b, false, ix);
+  free(ix);
+}
+
+/* The C expression of node id (of element ix for a tensor): its name if
+ * it has one, else its operation on its operands' expressions, with the
+ * parentheses C needs to keep the DAG's association (a + (b + c) stays
+ * so: floating point is not associative). */
+static void render(Emitter *E, Schedule *s, int id, Buf *b, bool top, const char *ix) {
   Node *nd = &E->o->b->dag->nodes[id];
   bool is_float = E->o->is_float;
+  if (!nd->shape.rank)
+    ix = NULL;
   if (s->name[id]) {
     buf_puts(b, s->name[id]);
+    if (ix)
+      buf_printf(b, "[%s]", ix);
     return;
   }
   switch (op_info[nd->op].kind) {
@@ -157,44 +198,74 @@ static void render(Emitter *E, Schedule *s, int id, Buf *b, bool top) {
       } else {
         emit_real_const(b, nd->val, is_float);
       }
+    } else if (ix) {
+      char *at = ix_add(nd->index, ix);
+      buf_printf(b, "%s[%s]", nd->op == OP_INPUT ? "in" : "p", at);
+      free(at);
     } else {
       buf_printf(b, "%s[%d]", nd->op == OP_INPUT ? "in" : "p", nd->index);
     }
     return;
   case KIND_INFIX: {
     int p = nd->op == OP_ADD || nd->op == OP_SUB ? 1 : 2;
-    operand(E, s, nd->a[0], p, b);
+    operand(E, s, nd->a[0], p, b, ix);
     buf_printf(b, " %s ", op_info[nd->op].print);
-    operand(E, s, nd->a[1], p + 1, b);
+    operand(E, s, nd->a[1], p + 1, b, ix);
     return;
   }
   case KIND_PREFIX:
     buf_putc(b, '-');
-    operand(E, s, nd->a[0], 4, b);
+    operand(E, s, nd->a[0], 4, b, ix);
     return;
   case KIND_CALL:
     buf_printf(b, "%s%s(", op_info[nd->op].cfn, is_float ? "f" : "");
     for (int i = 0; i < nd->nops; i++) {
       if (i)
         buf_puts(b, ", ");
-      render(E, s, nd->a[i], b, true);
+      render(E, s, nd->a[i], b, true, ix);
     }
     buf_putc(b, ')');
     return;
   case KIND_SELECT:
     buf_putc(b, '(');
-    render(E, s, nd->a[0], b, true);
+    render(E, s, nd->a[0], b, true, ix);
     buf_puts(b, nd->op == OP_IFGT ? " > " : " >= ");
-    render(E, s, nd->a[1], b, true);
+    render(E, s, nd->a[1], b, true, ix);
     buf_puts(b, " ? ");
-    render(E, s, nd->a[2], b, true);
+    render(E, s, nd->a[2], b, true, ix);
     buf_puts(b, " : ");
-    render(E, s, nd->a[3], b, true);
+    render(E, s, nd->a[3], b, true, ix);
     buf_putc(b, ')');
     return;
   case KIND_WRAP:
-    render(E, s, nd->a[0], b, top);
+    render(E, s, nd->a[0], b, top, ix);
     return;
+  case KIND_TENSOR: {
+    Shape as = E->o->b->dag->nodes[nd->a[0]].shape;
+    char *at = NULL;
+    switch ((Op)nd->op) {
+    case OP_FILL:
+      render(E, s, nd->a[0], b, top, NULL);
+      return;
+    case OP_INDEX: /* element k of a tensor */
+      at = xprintf("%d", nd->index);
+      render(E, s, nd->a[0], b, top, at);
+      break;
+    case OP_ROW:
+      at = ix_add((long)nd->index * as.dim[1], ix);
+      render(E, s, nd->a[0], b, top, at);
+      break;
+    case OP_TRANSPOSE: /* element ix of M^T, M [m][n]: M[ix % m][ix / m] */
+      at = xprintf("(%s) %% %d * %d + (%s) / %d", ix, as.dim[0], as.dim[1], ix, as.dim[0]);
+      render(E, s, nd->a[0], b, top, at);
+      break;
+    default: /* stored by the schedule: never rendered inline */
+      buf_puts(b, "?");
+      break;
+    }
+    free(at);
+    return;
+  }
   }
 }
 
@@ -210,9 +281,109 @@ static const char *elem_suffix(Shape sh, int k, char *buf, size_t n, bool bracke
   return buf;
 }
 
+/* ---- loops ------------------------------------------------------------- */
+
+/* The statement of a stored tensor, or of a reduction to a scalar: one
+ * loop (nest) over fixed bounds.  A reduction adds left to right, as the
+ * unrolled code does, so the two agree to the last bit. */
+static void emit_loop(Emitter *E, Buf *out, Schedule *s, int id) {
+  Dag *d = E->o->b->dag;
+  Node nd = d->nodes[id];
+  const char *N = s->name[id], *R = E->R;
+  int n = shape_size(nd.shape);
+  Shape as = d->nodes[nd.a[0]].shape;
+  Buf x = {0}, y = {0};
+  switch ((Op)nd.op) {
+  case OP_MATMUL: { /* N[i][j] = sum over k of A[i][k] B[k][j] */
+    int m = as.dim[0], K = as.dim[1];
+    bool vec = nd.shape.rank == 1;
+    int cols = vec ? 1 : nd.shape.dim[1];
+    render_2d(E, s, nd.a[0], "i", "0", &x);
+    buf_puts(&x, " * ");
+    if (vec)
+      render(E, s, nd.a[1], &x, false, "0");
+    else
+      render_2d(E, s, nd.a[1], "0", "j", &x);
+    render_2d(E, s, nd.a[0], "i", "k", &y);
+    buf_puts(&y, " * ");
+    if (vec)
+      render(E, s, nd.a[1], &y, false, "k");
+    else
+      render_2d(E, s, nd.a[1], "k", "j", &y);
+    const char *in = vec ? "" : "    ";
+    buf_printf(out, "    for (int i = 0; i < %d; i++) {\n", m);
+    if (!vec)
+      buf_printf(out, "        for (int j = 0; j < %d; j++) {\n", cols);
+    buf_printf(out, "%s        %s acc = %s;\n", in, R, x.s);
+    buf_printf(out, "%s        for (int k = 1; k < %d; k++)\n", in, K);
+    buf_printf(out, "%s            acc += %s;\n", in, y.s);
+    if (vec)
+      buf_printf(out, "        %s[i] = acc;\n", N);
+    else
+      buf_printf(out, "            %s[i * %d + j] = acc;\n", N, cols);
+    if (!vec)
+      buf_puts(out, "        }\n");
+    buf_puts(out, "    }\n");
+    break;
+  }
+  case OP_OUTER: { /* N[i][j] = u[i] v[j] */
+    render(E, s, nd.a[0], &x, true, "i");
+    render(E, s, nd.a[1], &y, false, "j");
+    buf_printf(out, "    for (int i = 0; i < %d; i++) {\n", as.dim[0]);
+    buf_printf(out, "        const %s acc = %s;\n", R, x.s);
+    buf_printf(out, "        for (int j = 0; j < %d; j++)\n", nd.shape.dim[1]);
+    buf_printf(out, "            %s[i * %d + j] = acc * %s;\n", N, nd.shape.dim[1], y.s);
+    buf_puts(out, "    }\n");
+    break;
+  }
+  case OP_SCATTER:
+  case OP_SCATROW: {
+    buf_printf(out, "    for (int i = 0; i < %d; i++)\n        %s[i] = ", n, N);
+    emit_real_const(out, 0, E->o->is_float);
+    buf_puts(out, ";\n");
+    if (nd.op == OP_SCATTER) {
+      render(E, s, nd.a[0], &x, true, NULL);
+      buf_printf(out, "    %s[%d] = %s;\n", N, nd.index, x.s);
+    } else {
+      int cols = nd.shape.dim[1];
+      render(E, s, nd.a[0], &x, true, "j");
+      buf_printf(out, "    for (int j = 0; j < %d; j++)\n        %s[%d + j] = %s;\n", cols, N, nd.index * cols, x.s);
+    }
+    break;
+  }
+  case OP_SUM:
+  case OP_MAXR: {
+    int len = shape_size(as);
+    render(E, s, nd.a[0], &x, true, "0");
+    render(E, s, nd.a[0], &y, true, "i");
+    buf_printf(out, "    %s %s = %s;\n", R, N, x.s);
+    buf_printf(out, "    for (int i = 1; i < %d; i++)", len);
+    if (nd.op == OP_SUM)
+      buf_printf(out, "\n        %s += %s;\n", N, y.s);
+    else
+      buf_printf(out, " {\n        const %s acc = %s;\n        %s = %s >= acc ? %s : acc;\n    }\n", R, y.s, N, N, N);
+    break;
+  }
+  default: { /* elementwise, with the single-use operands fused in */
+    char *name = s->name[id];
+    s->name[id] = NULL; /* render the definition, not the name */
+    render(E, s, id, &x, true, "i");
+    s->name[id] = name;
+    buf_printf(out, "    for (int i = 0; i < %d; i++)\n        %s[i] = %s;\n", n, N, x.s);
+    break;
+  }
+  }
+  free(x.s);
+  free(y.s);
+}
+
+/* ---- function bodies --------------------------------------------------- */
+
 /* The body of one function: locals for the scalar inputs and params it
- * reads, one `const` statement per temporary in id order, then the roots:
- * assignments, and a return for the root with no destination. */
+ * reads, one `const` statement per scalar temporary and one loop per
+ * stored tensor, in id order, then the roots: assignments (a copy loop for
+ * a tensor stored elsewhere), and a return for the root with no
+ * destination. */
 static int emit_body(Emitter *E, Buf *out, Schedule *s, Root *roots, int nroots, const char *outparam) {
   Built *b = E->o->b;
   Model *m = b->m;
@@ -227,6 +398,8 @@ static int emit_body(Emitter *E, Buf *out, Schedule *s, Root *roots, int nroots,
     buf_puts(out, "    (void)p;\n");
   if (outparam) /* the caller knows the function writes nothing there */
     buf_printf(out, "    (void)%s;\n", outparam);
+  if (b->loops && !s->ws_size)
+    buf_puts(out, "    (void)ws;\n");
   /* Scalar inputs and params get a local named after them. */
   VEC(Sym *) leaves = {0};
   for (int i = 0; i < m->inputs.n; i++)
@@ -244,13 +417,16 @@ static int emit_body(Emitter *E, Buf *out, Schedule *s, Root *roots, int nroots,
     locals++;
   }
   free(leaves.v);
-  /* Temporaries. */
+  /* Temporaries and loops. */
   int t = 0;
   for (int i = 0; i < s->norder; i++) {
     int id = s->order[i];
+    Node *nd = &d->nodes[id];
     Sym *sym = id < b->names_cap ? b->node_sym[id] : NULL;
     if (sym) {
-      char *base = xprintf("%s%s", sym->name, elem_suffix(sym->shape, b->node_elem[id], sfx, sizeof sfx, false));
+      int elem = b->node_elem[id];
+      char *base = elem < 0 ? xstrdup(sym->name)
+                            : xprintf("%s%s", sym->name, elem_suffix(sym->shape, elem, sfx, sizeof sfx, false));
       s->name[id] = local_name(&used, base, E->P);
       free(base);
     } else {
@@ -259,27 +435,51 @@ static int emit_body(Emitter *E, Buf *out, Schedule *s, Root *roots, int nroots,
       s->name[id] = xstrdup(base);
       strmap_put(&used, s->name[id], s->name[id]);
     }
+    char line[48] = "";
+    if (sym)
+      snprintf(line, sizeof line, " /* line %d */", sym->line);
+    if (nd->shape.rank) {
+      int r = s->root_of[id];
+      if (r >= 0)
+        buf_printf(out, "    %s *const %s = %s;%s\n", E->R, s->name[id], roots[r].dst, line);
+      else
+        buf_printf(out, "    %s *const %s = ws + %d;%s\n", E->R, s->name[id], s->ws_off[id], line);
+      emit_loop(E, out, s, id);
+      continue;
+    }
+    if (nd->op == OP_SUM || nd->op == OP_MAXR) {
+      if (sym)
+        buf_printf(out, "   %s\n", line);
+      emit_loop(E, out, s, id);
+      continue;
+    }
     buf_printf(out, "    const %s %s = ", E->R, s->name[id]);
     char *name = s->name[id];
     s->name[id] = NULL; /* render the definition, not the name */
     Buf expr = {0};
-    render(E, s, id, &expr, true);
+    render(E, s, id, &expr, true, NULL);
     s->name[id] = name;
     buf_puts(out, expr.s);
-    buf_putc(out, ';');
-    if (sym)
-      buf_printf(out, " /* line %d */", sym->line);
-    buf_putc(out, '\n');
+    buf_printf(out, ";%s\n", line);
     free(expr.s);
   }
   /* Roots. */
   for (int r = 0; r < nroots; r++) {
+    int id = roots[r].node;
     Buf expr = {0};
-    render(E, s, roots[r].node, &expr, true);
-    if (roots[r].dst)
-      buf_printf(out, "    %s = %s;\n", roots[r].dst, expr.s);
-    else
-      buf_printf(out, "    return %s;\n", expr.s);
+    if (d->nodes[id].shape.rank) {
+      if (s->root_of[id] != r) {
+        render(E, s, id, &expr, true, "i");
+        buf_printf(out, "    for (int i = 0; i < %d; i++)\n        (%s)[i] = %s;\n", shape_size(d->nodes[id].shape),
+                   roots[r].dst, expr.s);
+      }
+    } else {
+      render(E, s, id, &expr, true, NULL);
+      if (roots[r].dst)
+        buf_printf(out, "    %s = %s;\n", roots[r].dst, expr.s);
+      else
+        buf_printf(out, "    return %s;\n", expr.s);
+    }
     free(expr.s);
   }
   free(used.keys);
@@ -289,18 +489,157 @@ static int emit_body(Emitter *E, Buf *out, Schedule *s, Root *roots, int nroots,
   return locals;
 }
 
-static void emit_function(Emitter *E, const char *comment, const char *ret, const char *name, const char *extra,
-                          Root *roots, int nroots, const char *outparam) {
+/* One emitted function: what it computes and how it is declared. */
+typedef struct {
+  char *comment;
+  const char *ret;      /* "void" or the real type */
+  char *name;           /* after the prefix: "loss_grad" */
+  char *extra;          /* parameters after (in, p): ", net_real *grad" */
+  char *extra_args;     /* the same, as arguments: ", grad" */
+  Root *roots;
+  int nroots;
+  const char *outparam; /* an output parameter it does not write, or NULL */
+} Function;
+
+typedef VEC(Function) Functions;
+
+static void add_function(Functions *fs, const char *comment, const char *ret, const char *name, const char *extra,
+                         const char *extra_args, Root *roots, int nroots, const char *outparam) {
+  Function f = {xstrdup(comment), ret, xstrdup(name), xstrdup(extra), xstrdup(extra_args), roots, nroots, outparam};
+  vec_push(fs, f);
+}
+
+/* Every function of the model, in the order of the source: _loss,
+ * _loss_grad, the _grad_ functions (params, then --wrt inputs), _outputs. */
+static Functions functions(Emitter *E) {
+  EmitOpts *o = E->o;
+  Built *b = o->b;
+  Model *m = b->m;
+  const char *R = E->R;
+  Functions fs = {0};
+  char *extra;
+  if (b->loss >= 0) {
+    Root *loss = xmalloc(sizeof *loss);
+    *loss = (Root){b->loss, NULL};
+    add_function(&fs, "The loss for one sample.", R, "loss", "", "", loss, 1, NULL);
+    VEC(Root) all = {0};
+    for (int i = 0; i < m->params.n; i++) {
+      Sym *sym = m->params.v[i];
+      if (b->loops && sym->shape.rank)
+        vec_push(&all, ((Root){o->grads[sym->offset], xprintf("grad + %d", sym->offset)}));
+      else
+        for (int k = 0; k < shape_size(sym->shape); k++)
+          vec_push(&all, ((Root){o->grads[sym->offset + k], xprintf("grad[%d]", sym->offset + k)}));
+    }
+    vec_push(&all, ((Root){b->loss, NULL}));
+    extra = xprintf(", %s *grad", R);
+    add_function(&fs, "The loss, and its gradient with respect to every param, in one pass.", R, "loss_grad",
+                 extra, ", grad", all.v, all.n, m->n_params ? NULL : "grad");
+    free(extra);
+    for (int pass = 0; pass < 2; pass++) {
+      SymList *list = pass ? &m->inputs : &m->params;
+      for (int i = 0; i < list->n; i++) {
+        Sym *sym = list->v[i];
+        if (pass && !o->wrt[i])
+          continue;
+        int *g = pass ? o->wrt_grads : o->grads;
+        char *comment = xprintf("d loss / d %s%s", sym->name, sym->shape.rank ? ", row-major" : ".");
+        char *fname = xprintf("grad_%s", sym->name);
+        if (sym->shape.rank == 0) {
+          Root *r = xmalloc(sizeof *r);
+          *r = (Root){g[sym->offset], NULL};
+          add_function(&fs, comment, R, fname, "", "", r, 1, NULL);
+        } else {
+          int n = b->loops ? 1 : shape_size(sym->shape);
+          Root *rs = xmalloc((size_t)n * sizeof *rs);
+          for (int k = 0; k < n; k++)
+            rs[k] = (Root){g[sym->offset + k], b->loops ? xprintf("grad_%s", sym->name)
+                                                         : xprintf("grad_%s[%d]", sym->name, k)};
+          extra = xprintf(", %s *grad_%s", R, sym->name);
+          char *args = xprintf(", grad_%s", sym->name);
+          add_function(&fs, comment, "void", fname, extra, args, rs, n, NULL);
+          free(extra);
+          free(args);
+        }
+        free(comment);
+        free(fname);
+      }
+    }
+  }
+  VEC(Root) outs = {0};
+  for (int i = 0; i < m->outputs.n; i++) {
+    Sym *sym = m->outputs.v[i];
+    if (b->loops && sym->shape.rank)
+      vec_push(&outs, ((Root){b->out_ids[sym->offset], xprintf("out + %d", sym->offset)}));
+    else
+      for (int k = 0; k < shape_size(sym->shape); k++)
+        vec_push(&outs, ((Root){b->out_ids[sym->offset + k], xprintf("out[%d]", sym->offset + k)}));
+  }
+  extra = xprintf(", %s *out", R);
+  add_function(&fs, "The outputs, in declaration order, row-major.", "void", "outputs", extra, ", out", outs.v,
+               outs.n, m->n_out ? NULL : "out");
+  free(extra);
+  return fs;
+}
+
+static void functions_free(Functions *fs) {
+  for (int i = 0; i < fs->n; i++) {
+    Function *f = &fs->v[i];
+    for (int r = 0; r < f->nroots; r++)
+      free((char *)f->roots[r].dst);
+    free(f->roots);
+    free(f->comment);
+    free(f->name);
+    free(f->extra);
+    free(f->extra_args);
+  }
+  free(fs->v);
+}
+
+/* The workspace the largest function needs, in reals (0 without loops). */
+static int workspace_size(Emitter *E, Functions *fs) {
+  int most = 0;
+  if (!E->o->b->loops)
+    return 0;
+  for (int i = 0; i < fs->n; i++) {
+    Schedule *s = schedule_make(E->o->b, fs->v[i].roots, fs->v[i].nroots, E->o->o0);
+    if (s->ws_size > most)
+      most = s->ws_size;
+    schedule_free(s);
+  }
+  return most;
+}
+
+static void emit_function(Emitter *E, Function *f) {
   /* The comment counts the function's locals, which bound its stack use:
    * the body is written first. */
-  Schedule *s = schedule_make(E->o->b, roots, nroots, E->o->o0);
+  Schedule *s = schedule_make(E->o->b, f->roots, f->nroots, E->o->o0);
   Buf body = {0};
-  int locals = emit_body(E, &body, s, roots, nroots, outparam);
-  buf_printf(E->out, "\n/* %s\n   (%d local%s of type %s on the stack) */\n", comment, locals, locals == 1 ? "" : "s",
-             E->R);
-  buf_printf(E->out, "%s %s_%s(const %s *in, const %s *p%s)\n{\n", ret, E->P, name, E->R, E->R, extra);
+  int locals = emit_body(E, &body, s, f->roots, f->nroots, f->outparam);
+  const char *P = E->P, *R = E->R;
+  if (!E->o->b->loops) {
+    buf_printf(E->out, "\n/* %s\n   (%d local%s of type %s on the stack) */\n", f->comment, locals,
+               locals == 1 ? "" : "s", R);
+    buf_printf(E->out, "%s %s_%s(const %s *in, const %s *p%s)\n{\n", f->ret, P, f->name, R, R, f->extra);
+  } else {
+    buf_printf(E->out, "\n/* %s\n   (%d local%s of type %s on the stack; ws: %d of them) */\n", f->comment, locals,
+               locals == 1 ? "" : "s", R, s->ws_size);
+    buf_printf(E->out, "%s %s_%s_ws(const %s *in, const %s *p%s, %s *ws)\n{\n", f->ret, P, f->name, R, R, f->extra,
+               R);
+  }
   buf_puts(E->out, body.s ? body.s : "");
   buf_puts(E->out, "}\n");
+  if (E->o->b->loops) {
+    /* the plain function: its workspace on the stack */
+    buf_printf(E->out, "\n%s %s_%s(const %s *in, const %s *p%s)\n{\n", f->ret, P, f->name, R, R, f->extra);
+    if (s->ws_size)
+      buf_printf(E->out, "    %s ws[%d];\n", R, s->ws_size);
+    char *ws = s->ws_size ? xstrdup("ws") : xprintf("(%s *)0", R); /* none needed: a null pointer */
+    buf_printf(E->out, "    %s%s_%s_ws(in, p%s, %s);\n", strcmp(f->ret, "void") ? "return " : "", P, f->name,
+               f->extra_args, ws);
+    free(ws);
+    buf_puts(E->out, "}\n");
+  }
   free(body.s);
   schedule_free(s);
 }
@@ -352,6 +691,12 @@ static void emit_decls(Emitter *E) {
     snprintf(name, sizeof name, "%s_OUT_%s", E->PU, m->outputs.v[i]->name);
     macro(E, name, m->outputs.v[i]->offset);
   }
+  if (o->b->loops) {
+    Functions fs = functions(E);
+    snprintf(name, sizeof name, "%s_WORKSPACE_SIZE", E->PU);
+    macro(E, name, workspace_size(E, &fs)); /* reals in ws[] of the _ws functions */
+    functions_free(&fs);
+  }
   const char *P = E->P, *R = E->R;
   if (o->b->loss >= 0) {
     buf_printf(out, "\n/* The loss for one sample: in[%s_N_IN] the sample, p[%s_N_PARAMS] the params. */\n", E->PU, E->PU);
@@ -382,6 +727,15 @@ static void emit_decls(Emitter *E) {
   if (m->n_params)
     buf_printf(out, "/* The name of each param scalar: \"w\", \"v[3]\", \"W[0][1]\". */\n"
                     "extern const char *const %s_param_names[%s_N_PARAMS];\n", P, E->PU);
+  if (o->b->loops) {
+    Functions fs = functions(E);
+    buf_printf(out, "\n/* The same functions with the workspace their loops need supplied by the\n"
+                    "   caller: ws[%s_WORKSPACE_SIZE] (the ones above keep it on the stack). */\n", E->PU);
+    for (int i = 0; i < fs.n; i++)
+      buf_printf(out, "%s %s_%s_ws(const %s *in, const %s *p%s, %s *ws);\n", fs.v[i].ret, P, fs.v[i].name, R, R,
+                 fs.v[i].extra, R);
+    functions_free(&fs);
+  }
 }
 
 static Emitter emitter(EmitOpts *o, Buf *out) {
@@ -512,12 +866,113 @@ static void emit_init(Emitter *E) {
 
 /* ---- the source ---------------------------------------------------------- */
 
+/* ---- _param_names ------------------------------------------------------- */
+
+/* With loops, a tensor's element names are spelt by the preprocessor, so
+ * that the source stays small however wide the layers: P_NAMES_C2(f, x,
+ * "1") expands to f(x, "100"), ..., f(x, "199"), and a range 0..n-1 is a
+ * few such blocks.  The R family enumerates rows, the C family columns (a
+ * macro cannot expand inside itself, so rows and columns need their own). */
+#define NAME_LEVELS 6 /* 10^6 numbers: DCC_MAX_DIM has 7 digits */
+
+static void emit_name_macros(Emitter *E) {
+  buf_puts(E->out, "\n/* Element names by the preprocessor: ..._C<L>(f, x, d) is f(x, d followed by\n"
+                   "   every L-digit string), the R macros the same for rows. */\n");
+  for (int fam = 0; fam < 2; fam++)
+    for (int level = 1; level <= NAME_LEVELS; level++) {
+      char fc = "RC"[fam];
+      buf_printf(E->out, "#define %s_NAMES_%c%d(f, x, d)", E->PU, fc, level);
+      for (int dgt = 0; dgt < 10; dgt++) {
+        if (level == 1)
+          buf_printf(E->out, "%s f(x, d \"%d\")", dgt ? "," : "", dgt);
+        else
+          buf_printf(E->out, "%s %s_NAMES_%c%d(f, x, d \"%d\")", dgt ? "," : "", E->PU, fc, level - 1, dgt);
+      }
+      buf_putc(E->out, '\n');
+    }
+  buf_printf(E->out, "#define %s_NAMES_EL(x, j) x j \"]\"\n", E->PU);
+}
+
+/* The numbers 0..n-1 as blocks of the family fam: f applied to x and each
+ * number, with no leading zeros. */
+static void emit_name_range(Emitter *E, char fam, const char *f, const char *x, long n) {
+  bool first = true;
+  long len_lo = 0;
+  for (int len = 1; len_lo < n; len++) {
+    long len_hi = len_lo ? len_lo * 10 : 10; /* numbers of len digits: [len_lo, len_hi) */
+    long hi = n < len_hi ? n : len_hi;
+    for (long v = len_lo; v < hi;) {
+      long block = 1;
+      int level = 0;
+      while (level + 1 <= NAME_LEVELS && v % (block * 10) == 0 && v + block * 10 <= hi &&
+             (level + 1 < len || v == 0))
+        block *= 10, level++;
+      buf_puts(E->out, first ? "" : ", ");
+      first = false;
+      if (level == 0)
+        buf_printf(E->out, "%s(%s, \"%ld\")", f, x, v);
+      else if (v == 0)
+        buf_printf(E->out, "%s_NAMES_%c%d(%s, %s, \"\")", E->PU, fam, level, f, x);
+      else
+        buf_printf(E->out, "%s_NAMES_%c%d(%s, %s, \"%ld\")", E->PU, fam, level, f, x, v / block);
+      v += block;
+    }
+    len_lo = len_hi;
+  }
+}
+
+static void emit_param_names(Emitter *E) {
+  Model *m = E->o->b->m;
+  Buf *out = E->out;
+  char sfx[48];
+  bool macros = false;
+  for (int i = 0; i < m->params.n; i++)
+    macros |= E->o->b->loops && m->params.v[i]->shape.rank;
+  if (macros) {
+    emit_name_macros(E);
+    for (int i = 0; i < m->params.n; i++) {
+      Sym *s = m->params.v[i];
+      if (s->shape.rank != 2)
+        continue;
+      buf_printf(out, "#define %s_NAMES_ROW_%s(x, i) ", E->PU, s->name);
+      char *ctx = xprintf("x i \"][\"");
+      char *el = xprintf("%s_NAMES_EL", E->PU);
+      emit_name_range(E, 'C', el, ctx, s->shape.dim[1]);
+      buf_putc(out, '\n');
+      free(ctx);
+      free(el);
+    }
+  }
+  buf_printf(out, "\nconst char *const %s_param_names[%s_N_PARAMS] = {\n", E->P, E->PU);
+  for (int i = 0; i < m->params.n; i++) {
+    Sym *s = m->params.v[i];
+    if (macros && s->shape.rank) {
+      char *ctx = xprintf("\"%s[\"", s->name);
+      buf_puts(out, "    ");
+      if (s->shape.rank == 1) {
+        char *el = xprintf("%s_NAMES_EL", E->PU);
+        emit_name_range(E, 'C', el, ctx, s->shape.dim[0]);
+        free(el);
+      } else {
+        char *row = xprintf("%s_NAMES_ROW_%s", E->PU, s->name);
+        emit_name_range(E, 'R', row, ctx, s->shape.dim[0]);
+        free(row);
+      }
+      buf_puts(out, ",\n");
+      free(ctx);
+      continue;
+    }
+    for (int k = 0; k < shape_size(s->shape); k++)
+      buf_printf(out, "    \"%s%s\",\n", s->name, elem_suffix(s->shape, k, sfx, sizeof sfx, true));
+  }
+  buf_puts(out, "};\n");
+}
+
+/* ---- the source ---------------------------------------------------------- */
+
 void emit_source(Buf *out, EmitOpts *o) {
   Emitter E = emitter(o, out);
-  Built *b = o->b;
-  Model *m = b->m;
-  const char *P = E.P, *R = E.R;
-  char sfx[48];
+  Model *m = o->b->m;
   banner(&E, "Source");
   if (o->header_name) {
     buf_printf(out, "#include \"%s\"\n\n#include <math.h>\n#include <stdint.h>\n", o->header_name);
@@ -525,75 +980,12 @@ void emit_source(Buf *out, EmitOpts *o) {
     buf_puts(out, "#include <math.h>\n#include <stdint.h>\n");
     emit_decls(&E);
   }
-  if (m->n_params) {
-    buf_printf(out, "\nconst char *const %s_param_names[%s_N_PARAMS] = {\n", P, E.PU);
-    for (int i = 0; i < m->params.n; i++) {
-      Sym *s = m->params.v[i];
-      for (int k = 0; k < shape_size(s->shape); k++)
-        buf_printf(out, "    \"%s%s\",\n", s->name, elem_suffix(s->shape, k, sfx, sizeof sfx, true));
-    }
-    buf_puts(out, "};\n");
-  }
-  VEC(Root) roots = {0};
-  if (b->loss >= 0) {
-    Root loss = {b->loss, NULL};
-    emit_function(&E, "The loss for one sample.", R, "loss", "", &loss, 1, NULL);
-    char **dst = xcalloc((size_t)m->n_params + 1, sizeof *dst);
-    for (int j = 0; j < m->n_params; j++) {
-      dst[j] = xprintf("grad[%d]", j);
-      vec_push(&roots, ((Root){o->grads[j], dst[j]}));
-    }
-    vec_push(&roots, loss);
-    char *extra = xprintf(", %s *grad", R);
-    emit_function(&E, "The loss, and its gradient with respect to every param, in one pass.", R, "loss_grad",
-                  extra, roots.v, roots.n, m->n_params ? NULL : "grad");
-    free(extra);
-    for (int j = 0; j < m->n_params; j++)
-      free(dst[j]);
-    free(dst);
-    for (int pass = 0; pass < 2; pass++) {
-      SymList *list = pass ? &m->inputs : &m->params;
-      for (int i = 0; i < list->n; i++) {
-        Sym *s = list->v[i];
-        if (pass && !o->wrt[i])
-          continue;
-        int *g = pass ? o->wrt_grads : o->grads;
-        char *comment = xprintf("d loss / d %s%s", s->name, s->shape.rank ? ", row-major" : ".");
-        char *fname = xprintf("grad_%s", s->name);
-        if (s->shape.rank == 0) {
-          Root r = {g[s->offset], NULL};
-          emit_function(&E, comment, R, fname, "", &r, 1, NULL);
-        } else {
-          int n = shape_size(s->shape);
-          Root *rs = xmalloc((size_t)n * sizeof *rs);
-          for (int k = 0; k < n; k++)
-            rs[k] = (Root){g[s->offset + k], xprintf("grad_%s[%d]", s->name, k)};
-          char *extra2 = xprintf(", %s *grad_%s", R, s->name);
-          emit_function(&E, comment, "void", fname, extra2, rs, n, NULL);
-          for (int k = 0; k < n; k++)
-            free((char *)rs[k].dst);
-          free(rs);
-          free(extra2);
-        }
-        free(comment);
-        free(fname);
-      }
-    }
-  }
-  roots.n = 0;
-  char **odst = xcalloc((size_t)m->n_out + 1, sizeof *odst);
-  for (int k = 0; k < m->n_out; k++) {
-    odst[k] = xprintf("out[%d]", k);
-    vec_push(&roots, ((Root){b->out_ids[k], odst[k]}));
-  }
-  char *extra = xprintf(", %s *out", R);
-  emit_function(&E, "The outputs, in declaration order, row-major.", "void", "outputs", extra, roots.v, roots.n,
-                m->n_out ? NULL : "out");
-  free(extra);
-  for (int k = 0; k < m->n_out; k++)
-    free(odst[k]);
-  free(odst);
-  free(roots.v);
+  if (m->n_params)
+    emit_param_names(&E);
+  Functions fs = functions(&E);
+  for (int i = 0; i < fs.n; i++)
+    emit_function(&E, &fs.v[i]);
+  functions_free(&fs);
   emit_init(&E);
   free(E.PU);
   free(E.R);

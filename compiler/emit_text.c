@@ -17,7 +17,7 @@ static char *leaf_name(Model *m, Node *nd) {
     int k = nd->index - s->offset;
     if (k < 0 || k >= shape_size(s->shape))
       continue;
-    if (s->shape.rank == 0)
+    if (s->shape.rank == 0 || nd->shape.rank) /* a scalar, or the tensor whole */
       return xstrdup(s->name);
     if (s->shape.rank == 1)
       return xprintf("%s[%d]", s->name, k);
@@ -27,7 +27,7 @@ static char *leaf_name(Model *m, Node *nd) {
 }
 
 static char *value_name(Sym *s, int k) {
-  if (s->shape.rank == 0)
+  if (s->shape.rank == 0 || k < 0)
     return xstrdup(s->name);
   if (s->shape.rank == 1)
     return xprintf("%s[%d]", s->name, k);
@@ -55,7 +55,7 @@ static int text_prec(Text *T, int id) {
     return 5;
   switch ((Op)nd->op) {
   case OP_ADD: case OP_SUB: return 1;
-  case OP_MUL: case OP_DIV: return 2;
+  case OP_MUL: case OP_DIV: case OP_MATMUL: return 2;
   case OP_NEG: return 3;
   case OP_POW: return 4;
   case OP_CONST: return nd->val < 0 ? 3 : 5;
@@ -91,10 +91,26 @@ static void text_expr(Text *T, int id, Buf *b) {
     free(n);
     return;
   }
-  case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: {
+  case OP_INDEX: case OP_ROW: { /* t[i][j], M[r] */
+    Shape as = T->b->dag->nodes[nd->a[0]].shape;
+    text_operand(T, nd->a[0], 5, b);
+    if (nd->op == OP_INDEX && as.rank == 2)
+      buf_printf(b, "[%d][%d]", nd->index / as.dim[1], nd->index % as.dim[1]);
+    else
+      buf_printf(b, "[%d]", nd->index);
+    return;
+  }
+  case OP_FILL: case OP_SCATTER: case OP_SCATROW: /* fill(s, [2][3]), scatter(s, 4, [8]) */
+    buf_printf(b, "%s(", op_info[nd->op].print);
+    text_expr(T, nd->a[0], b);
+    if (nd->op != OP_FILL)
+      buf_printf(b, ", %d", nd->index);
+    buf_printf(b, ", %s)", shape_str(nd->shape));
+    return;
+  case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MATMUL: {
     int p = text_prec(T, id);
     text_operand(T, nd->a[0], p, b);
-    buf_printf(b, " %s ", op_info[nd->op].print);
+    buf_printf(b, " %s ", nd->op == OP_MATMUL ? "@" : op_info[nd->op].print);
     text_operand(T, nd->a[1], p + 1, b);
     return;
   }
@@ -133,18 +149,18 @@ static void text_roots(Built *b, int *grads, int *wrt_grads, Lines *out) {
     vec_push(out, ((Line){b->loss, xstrdup("loss")}));
     for (int i = 0; i < m->params.n; i++) {
       Sym *s = m->params.v[i];
-      for (int k = 0; k < shape_size(s->shape); k++) {
-        char *n = value_name(s, k);
+      for (int k = 0; k < (b->loops ? 1 : shape_size(s->shape)); k++) {
+        char *n = value_name(s, b->loops ? -1 : k);
         vec_push(out, ((Line){grads[s->offset + k], xprintf("dloss/d%s", n)}));
         free(n);
       }
     }
     for (int i = 0; wrt_grads && i < m->inputs.n; i++) {
       Sym *s = m->inputs.v[i];
-      for (int k = 0; k < shape_size(s->shape); k++) {
+      for (int k = 0; k < (b->loops ? 1 : shape_size(s->shape)); k++) {
         if (wrt_grads[s->offset + k] < 0)
           continue;
-        char *n = value_name(s, k);
+        char *n = value_name(s, b->loops ? -1 : k);
         vec_push(out, ((Line){wrt_grads[s->offset + k], xprintf("dloss/d%s", n)}));
         free(n);
       }
@@ -152,8 +168,8 @@ static void text_roots(Built *b, int *grads, int *wrt_grads, Lines *out) {
   }
   for (int i = 0; i < m->outputs.n; i++) {
     Sym *s = m->outputs.v[i];
-    for (int k = 0; k < shape_size(s->shape); k++)
-      vec_push(out, ((Line){b->out_ids[s->offset + k], value_name(s, k)}));
+    for (int k = 0; k < (b->loops ? 1 : shape_size(s->shape)); k++)
+      vec_push(out, ((Line){b->out_ids[s->offset + k], value_name(s, b->loops ? -1 : k)}));
   }
 }
 
@@ -253,6 +269,8 @@ void emit_dot(Buf *out, Built *b, int *grads, int *wrt_grads) {
         free(n);
       }
     }
+    if (nd->shape.rank) /* a tensor node: its shape under it */
+      buf_printf(&label, "\\n%s", shape_str(nd->shape));
     buf_printf(out, "  n%d [label=\"%s\"%s];\n", id, label.s,
                op_info[nd->op].kind == KIND_LEAF ? ", shape=ellipse" : "");
     free(label.s);
@@ -273,6 +291,39 @@ void emit_dot(Buf *out, Built *b, int *grads, int *wrt_grads) {
 
 static uint64_t sat_add(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
 
+static uint64_t sat_mul(uint64_t a, uint64_t b) { return b && a > UINT64_MAX / b ? UINT64_MAX : a * b; }
+
+/* Count node id, mult times, as the scalar operations it performs: an
+ * elementwise op once per element, a matrix product its multiplies and
+ * adds, a sum its adds, a max its selects; views (fill, index, row,
+ * transpose, scatter) none. */
+static void count_node(Dag *d, int id, uint64_t mult, OpCounts *c) {
+  Node *nd = &d->nodes[id];
+  uint64_t n = (uint64_t)shape_size(nd->shape), len = (uint64_t)shape_size(d->nodes[nd->a[0]].shape);
+  c->nodes = sat_add(c->nodes, mult);
+  switch ((Op)nd->op) {
+  case OP_MATMUL: {
+    uint64_t k = (uint64_t)d->nodes[nd->a[0]].shape.dim[1];
+    c->ops[OP_MUL] = sat_add(c->ops[OP_MUL], sat_mul(mult, n * k));
+    c->ops[OP_ADD] = sat_add(c->ops[OP_ADD], sat_mul(mult, n * (k - 1)));
+    break;
+  }
+  case OP_OUTER:
+    c->ops[OP_MUL] = sat_add(c->ops[OP_MUL], sat_mul(mult, n));
+    break;
+  case OP_SUM:
+    c->ops[OP_ADD] = sat_add(c->ops[OP_ADD], sat_mul(mult, len - 1));
+    break;
+  case OP_MAXR:
+    c->ops[OP_IFGE] = sat_add(c->ops[OP_IFGE], sat_mul(mult, len - 1));
+    break;
+  default:
+    if (op_info[nd->op].kind != KIND_TENSOR)
+      c->ops[nd->op] = sat_add(c->ops[nd->op], sat_mul(mult, n));
+    break;
+  }
+}
+
 /* Counts of the expanded trees of roots: a node reached along k paths
  * counts k times (what naive, unshared evaluation computes). */
 void count_tree(Dag *d, const int *roots, int n, OpCounts *c) {
@@ -288,8 +339,7 @@ void count_tree(Dag *d, const int *roots, int n, OpCounts *c) {
     if (!mult[id])
       continue;
     Node *nd = &d->nodes[id];
-    c->nodes = sat_add(c->nodes, mult[id]);
-    c->ops[nd->op] = sat_add(c->ops[nd->op], mult[id]);
+    count_node(d, id, mult[id], c);
     for (int i = 0; i < nd->nops; i++)
       mult[nd->a[i]] = sat_add(mult[nd->a[i]], mult[id]);
   }
@@ -302,10 +352,8 @@ void count_dag(Dag *d, const int *roots, int n, OpCounts *c) {
   bool *live = xcalloc((size_t)d->n, sizeof *live);
   dag_reach(d, roots, n, live, NULL);
   for (int id = 0; id < d->n; id++) {
-    if (!live[id])
-      continue;
-    c->nodes++;
-    c->ops[d->nodes[id].op]++;
+    if (live[id])
+      count_node(d, id, 1, c);
   }
   free(live);
 }

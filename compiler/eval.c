@@ -8,18 +8,105 @@
 #include <math.h>
 #include <stdlib.h>
 
-void eval_dag(Dag *d, int upto, const double *in, const double *p, double *vals) {
-  for (int id = 0; id <= upto; id++) {
+/* Where each node's value lives in the evaluator's array, and how much
+ * work evaluating it is (scalar operations, about). */
+typedef struct {
+  long *off;     /* per node, -1 if not evaluated */
+  long total;    /* reals */
+  double work;
+} Layout;
+
+static Layout layout(Dag *d, const bool *live) {
+  Layout L = {xmalloc((size_t)d->n * sizeof(long) + 1), 0, 0};
+  for (int id = 0; id < d->n; id++) {
+    L.off[id] = -1;
+    if (!live[id])
+      continue;
     Node *nd = &d->nodes[id];
-    double v[4];
+    L.off[id] = L.total;
+    L.total += shape_size(nd->shape);
+    double w = shape_size(nd->shape);
+    if (nd->op == OP_MATMUL)
+      w *= d->nodes[nd->a[0]].shape.dim[1];
+    else if (nd->op == OP_SUM || nd->op == OP_MAXR)
+      w = shape_size(d->nodes[nd->a[0]].shape);
+    L.work += w;
+  }
+  return L;
+}
+
+/* Evaluate the nodes marked live, in id order, into vals at L's offsets.
+ * Sums go left to right from element 0, as the emitted loops do. */
+static void eval_nodes(Dag *d, const bool *live, const Layout *L, const double *in, const double *p, double *vals) {
+  for (int id = 0; id < d->n; id++) {
+    if (!live[id])
+      continue;
+    Node *nd = &d->nodes[id];
+    double *r = vals + L->off[id];
+    const double *x = nd->nops ? vals + L->off[nd->a[0]] : NULL;
+    Shape xs = nd->nops ? d->nodes[nd->a[0]].shape : SCALAR;
+    int n = shape_size(nd->shape);
     switch ((Op)nd->op) {
-    case OP_CONST: vals[id] = nd->val; break;
-    case OP_INPUT: vals[id] = in[nd->index]; break;
-    case OP_PARAM: vals[id] = p[nd->index]; break;
-    default:
-      for (int i = 0; i < nd->nops; i++)
-        v[i] = vals[nd->a[i]];
-      vals[id] = fold((Op)nd->op, v);
+    case OP_CONST: r[0] = nd->val; break;
+    case OP_INPUT: case OP_PARAM:
+      for (int k = 0; k < n; k++)
+        r[k] = (nd->op == OP_INPUT ? in : p)[nd->index + k];
+      break;
+    case OP_MATMUL: {
+      const double *y = vals + L->off[nd->a[1]];
+      int K = xs.dim[1], cols = nd->shape.rank == 2 ? nd->shape.dim[1] : 1;
+      for (int i = 0; i < xs.dim[0]; i++)
+        for (int j = 0; j < cols; j++) {
+          double acc = x[i * K] * y[j];
+          for (int k = 1; k < K; k++)
+            acc += x[i * K + k] * y[k * cols + j];
+          r[i * cols + j] = acc;
+        }
+      break;
+    }
+    case OP_OUTER: {
+      const double *y = vals + L->off[nd->a[1]];
+      int cols = nd->shape.dim[1];
+      for (int k = 0; k < n; k++)
+        r[k] = x[k / cols] * y[k % cols];
+      break;
+    }
+    case OP_TRANSPOSE: { /* r is [rows][cols], x [cols][rows] */
+      int rows = nd->shape.dim[0], cols = nd->shape.dim[1];
+      for (int k = 0; k < n; k++)
+        r[k] = x[(k % cols) * rows + k / cols];
+      break;
+    }
+    case OP_SUM: case OP_MAXR: {
+      double acc = x[0];
+      for (int k = 1; k < shape_size(xs); k++)
+        acc = nd->op == OP_SUM ? acc + x[k] : acc >= x[k] ? acc : x[k];
+      r[0] = acc;
+      break;
+    }
+    case OP_FILL:
+      for (int k = 0; k < n; k++)
+        r[k] = x[0];
+      break;
+    case OP_INDEX: r[0] = x[nd->index]; break;
+    case OP_ROW:
+      for (int k = 0; k < n; k++)
+        r[k] = x[nd->index * n + k];
+      break;
+    case OP_SCATTER: case OP_SCATROW: {
+      int cols = nd->op == OP_SCATTER ? 1 : nd->shape.dim[1];
+      for (int k = 0; k < n; k++)
+        r[k] = k / cols == nd->index ? x[k % cols] : 0;
+      break;
+    }
+    default: /* elementwise, a scalar operand broadcast */
+      for (int k = 0; k < n; k++) {
+        double v[4];
+        for (int i = 0; i < nd->nops; i++)
+          v[i] = vals[L->off[nd->a[i]] + (d->nodes[nd->a[i]].shape.rank ? k : 0)];
+        r[k] = fold((Op)nd->op, v);
+      }
+      break;
     }
   }
 }
@@ -43,6 +130,23 @@ static double rng_uniform(uint32_t *s, double lo, double hi) {
 #define CHECK_TOLERANCE 1e-5
 #define CHECK_MAX_EVALS 5e7   /* node evaluations per point, about */
 
+/* The gradient of param scalar j: where its value is (a node and an
+ * element of it). */
+static void grad_at(Built *b, int *grads, int j, int *node, int *elem) {
+  *node = grads[j];
+  *elem = 0;
+  if (!b->loops)
+    return;
+  Model *m = b->m;
+  for (int i = 0; i < m->params.n; i++) {
+    Sym *s = m->params.v[i];
+    if (j >= s->offset && j < s->offset + shape_size(s->shape)) {
+      *node = grads[s->offset];
+      *elem = b->dag->nodes[*node].shape.rank ? j - s->offset : 0;
+    }
+  }
+}
+
 bool check_gradients(Built *b, int *grads, FILE *out) {
   Model *m = b->m;
   Dag *d = b->dag;
@@ -50,23 +154,34 @@ bool check_gradients(Built *b, int *grads, FILE *out) {
     fprintf(out, "dcc: --check: there is no loss to check\n");
     return true;
   }
-  int upto = b->loss;
+  bool *live = xcalloc((size_t)d->n, sizeof *live), *live_loss = xcalloc((size_t)d->n, sizeof *live_loss);
+  int *roots = xmalloc((size_t)(m->n_params + 1) * sizeof *roots);
+  int nroots = 0;
+  roots[nroots++] = b->loss;
   for (int j = 0; j < m->n_params; j++)
-    if (grads[j] > upto)
-      upto = grads[j];
-  double *vals = xmalloc((size_t)(upto + 1) * sizeof *vals);
+    if (grads[j] >= 0)
+      roots[nroots++] = grads[j];
+  dag_reach(d, roots, nroots, live, NULL);
+  dag_reach(d, &b->loss, 1, live_loss, NULL);
+  free(roots);
+  Layout L = layout(d, live);
+  double *vals = xmalloc((size_t)L.total * sizeof *vals + 1);
   double *in = xcalloc((size_t)m->n_in + 1, sizeof *in);
   double *p = xcalloc((size_t)m->n_params + 1, sizeof *p);
+  Layout LL = layout(d, live_loss);
+  for (int id = 0; id < d->n; id++) /* the loss alone, in the same array */
+    LL.off[id] = L.off[id];
   uint32_t seed = 12345;
   /* At most CHECK_MAX_PARAMS components per point, and at most about
-   * CHECK_MAX_EVALS node evaluations per point: --check must end soon on
+   * CHECK_MAX_EVALS scalar operations per point: --check must end soon on
    * any model. */
   int per_point = CHECK_MAX_PARAMS;
-  if ((double)per_point * 2 * (upto + 1) > CHECK_MAX_EVALS)
-    per_point = (int)(CHECK_MAX_EVALS / (2.0 * (upto + 1))) + 1;
+  if ((double)per_point * 2 * (LL.work + 1) > CHECK_MAX_EVALS)
+    per_point = (int)(CHECK_MAX_EVALS / (2.0 * (LL.work + 1))) + 1;
   int stride = m->n_params > per_point ? (m->n_params + per_point - 1) / per_point : 1;
   double worst = 0;
   int worst_param = -1, points = 0, checked = 0;
+  double *g = xmalloc((size_t)m->n_params * sizeof *g + 1);
   for (int attempt = 0; attempt < CHECK_TRIES && points < CHECK_POINTS; attempt++) {
     /* Half the points in [-1, 1], half in (0, 2] for logs and roots. */
     double lo = attempt % 2 ? 0.05 : -1, hi = attempt % 2 ? 2 : 1;
@@ -74,26 +189,27 @@ bool check_gradients(Built *b, int *grads, FILE *out) {
       in[i] = rng_uniform(&seed, lo, hi);
     for (int j = 0; j < m->n_params; j++)
       p[j] = rng_uniform(&seed, lo, hi);
-    eval_dag(d, upto, in, p, vals);
-    bool finite = isfinite(vals[b->loss]);
-    for (int j = 0; j < m->n_params && finite; j++)
-      finite = isfinite(vals[grads[j]]);
+    eval_nodes(d, live, &L, in, p, vals);
+    bool finite = isfinite(vals[L.off[b->loss]]);
+    for (int j = 0; j < m->n_params && finite; j++) {
+      int node, elem;
+      grad_at(b, grads, j, &node, &elem);
+      g[j] = vals[L.off[node] + elem];
+      finite = isfinite(g[j]);
+    }
     if (!finite)
       continue;
-    double *g = xmalloc((size_t)m->n_params * sizeof *g + 1);
-    for (int j = 0; j < m->n_params; j++)
-      g[j] = vals[grads[j]];
     bool usable = true;
     double point_worst = 0;
     int point_param = -1;
     for (int j = attempt % stride; j < m->n_params && usable; j += stride) {
       double x = p[j], h = 1e-6 * fmax(1, fabs(x));
       p[j] = x + h;
-      eval_dag(d, b->loss, in, p, vals);
-      double fp = vals[b->loss];
+      eval_nodes(d, live_loss, &LL, in, p, vals);
+      double fp = vals[L.off[b->loss]];
       p[j] = x - h;
-      eval_dag(d, b->loss, in, p, vals);
-      double fm = vals[b->loss];
+      eval_nodes(d, live_loss, &LL, in, p, vals);
+      double fm = vals[L.off[b->loss]];
       p[j] = x;
       if (!isfinite(fp) || !isfinite(fm)) {
         usable = false;
@@ -106,7 +222,6 @@ bool check_gradients(Built *b, int *grads, FILE *out) {
         point_param = j;
       }
     }
-    free(g);
     if (!usable)
       continue;
     points++;
@@ -116,9 +231,14 @@ bool check_gradients(Built *b, int *grads, FILE *out) {
       worst_param = point_param;
     }
   }
+  free(g);
   free(vals);
   free(in);
   free(p);
+  free(live);
+  free(live_loss);
+  free(L.off);
+  free(LL.off);
   if (points == 0) {
     fprintf(out, "dcc: --check: found no point where the loss and its gradient are finite\n");
     return false;

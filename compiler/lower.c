@@ -36,7 +36,7 @@ int *lower(Dag *d) {
     case OP_SOFTPLUS: {
       int E = dag_un(d, OP_EXP, dag_un(d, OP_NEG, dag_un(d, OP_ABS, x)));
       /* dag_make, not dag_op: the rules would turn log1p(exp(u)) back into softplus(u) */
-      int log1p_E = dag_make(d, OP_LOG1P, &E, 0, 0);
+      int log1p_E = dag_make(d, OP_LOG1P, &E, 0, 0, nd.shape);
       map[id] = dag_bin(d, OP_ADD, dag_op(d, OP_IFGT, x, dag_const(d, 0), x, dag_const(d, 0)), log1p_E);
       break;
     }
@@ -44,7 +44,7 @@ int *lower(Dag *d) {
       map[id] = x;
       break;
     default:
-      map[id] = changed ? dag_make(d, (Op)nd.op, ops, nd.val, nd.index) : id;
+      map[id] = changed ? dag_make(d, (Op)nd.op, ops, nd.val, nd.index, nd.shape) : id;
       break;
     }
   }

@@ -25,6 +25,7 @@ typedef struct {
   bool is_float;
   const char *wrt;       /* --wrt a,b */
   bool o0;
+  long unroll_limit;     /* --unroll-limit */
   EmitKind emit;
   bool stats, check;
 } Options;
@@ -47,6 +48,8 @@ static const char usage_text[] =
     "  --wrt a,b,...      also emit a gradient function for each named input\n"
     "  -O0                no simplification, no common subexpressions: the\n"
     "                     naive derivative, one tree per gradient\n"
+    "  --unroll-limit N   unroll a model to scalar code when its largest tensor\n"
+    "                     has at most N scalars, else emit loops (default "DCC_STR(DCC_UNROLL_LIMIT)")\n"
     "  --emit c|h|expr|dot  what to write: C source (default), the header only,\n"
     "                     the loss and derivatives as text, the DAG as DOT\n"
     "  --stats            print operation counts before and after optimisation\n"
@@ -94,6 +97,7 @@ static bool option_is(const char *arg, const char *name) {
 
 static Options parse_options(int argc, char **argv) {
   Options o = {0};
+  o.unroll_limit = DCC_UNROLL_LIMIT;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -121,6 +125,13 @@ static Options parse_options(int argc, char **argv) {
       o.wrt = option_value(argc, argv, &i, "--wrt");
     } else if (!strcmp(a, "-O0")) {
       o.o0 = true;
+    } else if (option_is(a, "--unroll-limit")) {
+      const char *v = option_value(argc, argv, &i, "--unroll-limit");
+      char *end;
+      errno = 0;
+      o.unroll_limit = strtol(v, &end, 10);
+      if (end == v || *end || errno || o.unroll_limit < 0)
+        usage_error("--unroll-limit takes a number of scalars, not '%s'", v);
     } else if (option_is(a, "--emit")) {
       const char *v = option_value(argc, argv, &i, "--emit");
       if (!strcmp(v, "c"))
@@ -335,24 +346,30 @@ static Derived derived_new(Built *b) {
 }
 
 /* The gradient of the loss with respect to every param scalar (and the
- * inputs --wrt names): one reverse sweep. */
+ * inputs --wrt names): one reverse sweep.  With loops, the gradient of a
+ * tensor is one node, at its first scalar's offset (the others -1). */
 static void gradients(Built *b, int *grads, int *wrt_grads, const bool *wrt) {
   Model *m = b->m;
   Dag *d = b->dag;
   for (int j = 0; j < m->n_in; j++)
     wrt_grads[j] = -1;
+  for (int j = 0; j < m->n_params; j++)
+    grads[j] = -1;
   if (b->loss < 0)
     return;
   int *adj = diff_reverse(d, b->loss);
-  for (int j = 0; j < m->n_params; j++) {
-    int g = adj[b->param_leaf[j]];
-    grads[j] = g >= 0 ? g : dag_const(d, 0);
-  }
-  for (int i = 0; i < m->inputs.n; i++) {
-    Sym *s = m->inputs.v[i];
-    for (int k = 0; k < shape_size(s->shape); k++) {
-      int g = wrt[i] ? adj[b->input_leaf[s->offset + k]] : -1;
-      wrt_grads[s->offset + k] = wrt[i] ? (g >= 0 ? g : dag_const(d, 0)) : -1;
+  for (int pass = 0; pass < 2; pass++) {
+    SymList *list = pass ? &m->inputs : &m->params;
+    for (int i = 0; i < list->n; i++) {
+      Sym *s = list->v[i];
+      if (pass && !wrt[i])
+        continue;
+      int *table = pass ? wrt_grads : grads, *leaf = pass ? b->input_leaf : b->param_leaf;
+      int n = b->loops ? 1 : shape_size(s->shape);
+      for (int k = 0; k < n; k++) {
+        int g = adj[leaf[s->offset + k]];
+        table[s->offset + k] = g >= 0 ? g : dag_fill(d, dag_const(d, 0), d->nodes[leaf[s->offset + k]].shape);
+      }
     }
   }
   free(adj);
@@ -441,7 +458,7 @@ static void warn_independent_params(Built *b) {
     if (!s->used)
       continue; /* already warned: unused */
     bool any = false;
-    for (int k = 0; k < shape_size(s->shape); k++)
+    for (int k = 0; k < (b->loops ? 1 : shape_size(s->shape)); k++)
       any |= live[b->param_leaf[s->offset + k]];
     if (!any) {
       Token *t = &m->prog->toks[s->tok];
@@ -458,10 +475,14 @@ static void lower_built(Built *b, int *grads, int *wrt_grads) {
   int *map = lower(b->dag);
   if (b->loss >= 0)
     b->loss = map[b->loss];
-  for (int k = 0; k < m->n_out; k++)
-    b->out_ids[k] = map[b->out_ids[k]];
+  for (int i = 0; i < m->outputs.n; i++) {
+    Sym *s = m->outputs.v[i];
+    for (int k = 0; k < (b->loops ? 1 : shape_size(s->shape)); k++)
+      b->out_ids[s->offset + k] = map[b->out_ids[s->offset + k]];
+  }
   for (int j = 0; grads && b->loss >= 0 && j < m->n_params; j++)
-    grads[j] = map[grads[j]];
+    if (grads[j] >= 0)
+      grads[j] = map[grads[j]];
   for (int j = 0; wrt_grads && b->loss >= 0 && j < m->n_in; j++)
     if (wrt_grads[j] >= 0)
       wrt_grads[j] = map[wrt_grads[j]];
@@ -502,7 +523,13 @@ static bool *resolve_wrt(Model *m, const char *list, const char *path) {
   return wrt;
 }
 
-/* --stats: the naive computation's counts against _loss_grad's. */
+/* --stats: the naive computation's counts against _loss_grad's.  Naive is
+ * the seeds' way for unrolled models: one expanded forward-mode tree per
+ * param scalar.  For a model with loops (whose params are too many for
+ * that) it is reverse mode on whole tensors without simplification or
+ * shared subexpressions, counted as expanded trees.  Counts are scalar
+ * operations: a tensor op counts once per element (a matrix product its
+ * multiplies and adds). */
 static void print_operation_counts(Model *m, Derived *opt, const char *prefix) {
   if (opt->b->loss < 0)
     return;
@@ -510,9 +537,26 @@ static void print_operation_counts(Model *m, Derived *opt, const char *prefix) {
   VEC(int) after = {0};
   vec_push(&after, opt->b->loss);
   for (int j = 0; j < m->n_params; j++)
-    vec_push(&after, opt->grads[j]);
+    if (opt->grads[j] >= 0)
+      vec_push(&after, opt->grads[j]);
   OpCounts cb, ca;
-  naive_counts(naive, &cb);
+  if (opt->b->loops) {
+    naive->loops = true;
+    Derived raw = derived_new(naive);
+    bool *none = xcalloc((size_t)m->inputs.n + 1, sizeof *none);
+    gradients(naive, raw.grads, raw.wrt_grads, none);
+    VEC(int) before = {0};
+    vec_push(&before, naive->loss);
+    for (int j = 0; j < m->n_params; j++)
+      if (raw.grads[j] >= 0)
+        vec_push(&before, raw.grads[j]);
+    count_tree(naive->dag, before.v, before.n, &cb);
+    free(before.v);
+    free(none);
+  } else {
+    unroll(naive);
+    naive_counts(naive, &cb);
+  }
   count_dag(opt->b->dag, after.v, after.n, &ca);
   char *what = xprintf("%s_loss_grad (the loss and %d gradient components)", prefix, m->n_params);
   print_stats(stderr, what, &cb, &ca);
@@ -525,6 +569,7 @@ static void print_operation_counts(Model *m, Derived *opt, const char *prefix) {
 static bool naive_derivative(Model *m, const bool *wrt, Derived *out) {
   *out = derived_new(build(m, dag_new(false)));
   Built *raw = out->b;
+  unroll(raw); /* -O0 is the seeds' scalar code */
   if (!naive_gradients(raw, out->grads, out->wrt_grads, wrt))
     return false;
   for (int r = -1; r < m->n_out; r++) {
@@ -583,6 +628,10 @@ int main(int argc, char **argv) {
   Derived opt = derived_new(build(m, dag_new(true)));
   if (diags.errors)
     return 1;
+  if (largest_tensor(opt.b) <= o.unroll_limit)
+    unroll(opt.b);
+  else
+    opt.b->loops = true;
   gradients(opt.b, opt.grads, opt.wrt_grads, wrt);
   warn_independent_params(opt.b);
   if (diags.errors)

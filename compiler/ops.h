@@ -8,7 +8,13 @@
  * of diff.c, its simplification rules are in simplify.c.
  *
  * Kinds: LEAF (no operands), INFIX (a op b), PREFIX (op a), CALL (f(a, ...)),
- * SELECT (a > b ? x : y and a >= b ? x : y), WRAP (emitted as its operand).
+ * SELECT (a > b ? x : y and a >= b ? x : y), WRAP (emitted as its operand),
+ * TENSOR (an operation on whole tensors, emitted as a loop or a view).
+ *
+ * Every op of the kinds INFIX to WRAP is elementwise: on tensor operands it
+ * applies to each element, a scalar operand broadcast.  The TENSOR ops keep
+ * a tensor whole so that it can become a loop; an index or a shape they
+ * need is n->index and n->shape.
  */
 #ifndef DCC_OPS_H
 #define DCC_OPS_H
@@ -37,7 +43,17 @@
   X(SOFTPLUS, 1, "softplus", "",      CALL)   /* lowered before emission */ \
   X(IFGT,     4, "if_gt",    "",      SELECT) /* a > b ? x : y */           \
   X(IFGE,     4, "if_ge",    "",      SELECT) /* a >= b ? x : y */          \
-  X(NOGRAD,   1, "nograd",   "",      WRAP)   /* a, with derivative 0 */
+  X(NOGRAD,   1, "nograd",   "",      WRAP)   /* a, with derivative 0 */   \
+  X(MATMUL,   2, "matmul",   "",      TENSOR) /* a @ b: [m][k] @ [k] or [k][n] */ \
+  X(OUTER,    2, "outer",    "",      TENSOR) /* a[m] b[n]^T: [m][n] */     \
+  X(TRANSPOSE,1, "transpose","",      TENSOR) /* [m][n] -> [n][m] */        \
+  X(SUM,      1, "sum",      "",      TENSOR) /* the scalar sum of a tensor */ \
+  X(MAXR,     1, "max",      "",      TENSOR) /* the largest element (no derivative) */ \
+  X(FILL,     1, "fill",     "",      TENSOR) /* scalar a in every element of n->shape */ \
+  X(INDEX,    1, "index",    "",      TENSOR) /* element n->index of a, row-major */ \
+  X(ROW,      1, "row",      "",      TENSOR) /* row n->index of the matrix a */ \
+  X(SCATTER,  1, "scatter",  "",      TENSOR) /* n->shape, zero but a at n->index */ \
+  X(SCATROW,  1, "scatrow",  "",      TENSOR) /* n->shape, zero but row n->index = a */
 
 typedef enum {
 #define X(name, arity, print, cfn, kind) OP_##name,
@@ -46,7 +62,7 @@ typedef enum {
   OP_COUNT
 } Op;
 
-typedef enum { KIND_LEAF, KIND_INFIX, KIND_PREFIX, KIND_CALL, KIND_SELECT, KIND_WRAP } OpKind;
+typedef enum { KIND_LEAF, KIND_INFIX, KIND_PREFIX, KIND_CALL, KIND_SELECT, KIND_WRAP, KIND_TENSOR } OpKind;
 
 typedef struct {
   const char *name;  /* enum name, for debugging */

@@ -15,6 +15,50 @@
 #include <string.h>
 
 #define INLINE_DEPTH 4
+#define FUSE_DEPTH 6     /* loops: elementwise ops fused into one loop body */
+
+static bool elementwise(Op op) {
+  OpKind k = op_info[op].kind;
+  return k != KIND_LEAF && k != KIND_TENSOR;
+}
+
+/* A tensor node that is only a way of reading another: rendered inside
+ * its users' loops, never stored. */
+static bool is_view(Dag *d, int id) {
+  Op op = (Op)d->nodes[id].op;
+  return op == OP_INPUT || op == OP_PARAM || op == OP_FILL || op == OP_ROW || op == OP_TRANSPOSE;
+}
+
+/* Place the stored tensors of a function in its workspace: each one from
+ * its statement to its last reader, first fit, so that tensors whose lives
+ * do not overlap share storage. */
+static void place(Dag *d, Schedule *s, const bool *stmt, const int *last_use) {
+  VEC(int) alive = {0};
+  for (int i = 0; i < s->norder; i++) {
+    int id = s->order[i];
+    if (!d->nodes[id].shape.rank || s->root_of[id] >= 0)
+      continue;
+    int size = shape_size(d->nodes[id].shape);
+    /* the lowest offset that fits between the tensors still alive */
+    int off = 0;
+    for (bool moved = true; moved;) {
+      moved = false;
+      for (int j = 0; j < alive.n; j++) {
+        int o = alive.v[j], lo = s->ws_off[o], hi = lo + shape_size(d->nodes[o].shape);
+        if (last_use[o] >= id && off < hi && lo < off + size) {
+          off = hi;
+          moved = true;
+        }
+      }
+    }
+    s->ws_off[id] = off;
+    if (off + size > s->ws_size)
+      s->ws_size = off + size;
+    vec_push(&alive, id);
+  }
+  (void)stmt;
+  free(alive.v);
+}
 
 Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
   Dag *d = b->dag;
@@ -22,14 +66,42 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
   Schedule *s = xcalloc(1, sizeof *s);
   s->live = xcalloc((size_t)n, sizeof *s->live);
   s->name = xcalloc((size_t)n, sizeof *s->name);
+  s->ws_off = xmalloc((size_t)n * sizeof *s->ws_off);
+  s->root_of = xmalloc((size_t)n * sizeof *s->root_of);
   int *uses = xcalloc((size_t)n, sizeof *uses);
   int *depth = xcalloc((size_t)n, sizeof *depth);
+  bool *in_loop = xcalloc((size_t)n, sizeof *in_loop);  /* read inside a loop body */
+  bool *fusable = xmalloc((size_t)n * sizeof *fusable); /* every reader takes it element by element */
   int *ids = xmalloc((size_t)nroots * sizeof *ids + 1);
-  for (int r = 0; r < nroots; r++)
+  for (int id = 0; id < n; id++) {
+    s->ws_off[id] = -1;
+    s->root_of[id] = -1;
+    fusable[id] = true;
+  }
+  for (int r = 0; r < nroots; r++) {
     ids[r] = roots[r].node;
+    if (roots[r].dst && d->nodes[roots[r].node].shape.rank) {
+      fusable[roots[r].node] = false;
+      if (s->root_of[roots[r].node] < 0 && !is_view(d, roots[r].node))
+        s->root_of[roots[r].node] = r;
+    }
+  }
   dag_reach(d, ids, nroots, s->live, uses);
   free(ids);
+  for (int id = 0; id < n; id++) {
+    if (!s->live[id])
+      continue;
+    Node *nd = &d->nodes[id];
+    bool loop = nd->shape.rank || nd->op == OP_SUM || nd->op == OP_MAXR;
+    for (int i = 0; i < nd->nops; i++) {
+      int a = nd->a[i];
+      in_loop[a] |= loop && nd->op != OP_INDEX;
+      if (!(elementwise((Op)nd->op) && nd->shape.rank) && nd->op != OP_SUM && nd->op != OP_MAXR)
+        fusable[a] = false;
+    }
+  }
   VEC(int) order = {0};
+  bool *stmt = xcalloc((size_t)n, sizeof *stmt);
   for (int id = 0; id < n; id++) {
     if (!s->live[id])
       continue;
@@ -37,7 +109,7 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
     s->uses_in |= nd->op == OP_INPUT;
     s->uses_p |= nd->op == OP_PARAM;
     OpKind k = op_info[nd->op].kind;
-    if (k == KIND_LEAF) {
+    if (k == KIND_LEAF || (nd->shape.rank && is_view(d, id))) {
       depth[id] = 0;
       continue;
     }
@@ -49,17 +121,46 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
         dep = depth[nd->a[i]];
     dep++;
     bool named = id < b->names_cap && b->node_sym[id];
-    bool temp = named || uses[id] > 1 || k == KIND_CALL || k == KIND_SELECT || dep > INLINE_DEPTH;
+    bool temp;
+    if (nd->shape.rank) /* a tensor: stored, or fused into its one reader's loop */
+      temp = !elementwise((Op)nd->op) || uses[id] > 1 || !fusable[id] || dep > FUSE_DEPTH;
+    else if (nd->op == OP_INDEX) /* an element of a stored tensor or a view */
+      temp = named || uses[id] > 1;
+    else
+      temp = named || uses[id] > 1 || k == KIND_CALL || k == KIND_SELECT || k == KIND_TENSOR ||
+             dep > INLINE_DEPTH || in_loop[id];
+    if (nd->op == OP_INDEX && !temp)
+      dep = 0;
     depth[id] = temp ? 0 : dep;
     if (temp) {
       vec_push(&order, id);
-      s->ntemps++;
+      stmt[id] = true;
+      s->ntemps += !nd->shape.rank;
     }
   }
   s->order = order.v;
   s->norder = order.n;
+  /* The last statement that reads each node, through the nodes rendered
+   * inside their readers; the roots' nodes live to the end. */
+  int *last_use = xcalloc((size_t)n, sizeof *last_use);
+  for (int r = 0; r < nroots; r++)
+    last_use[roots[r].node] = n;
+  for (int id = n - 1; id >= 0; id--) {
+    if (!s->live[id])
+      continue;
+    int at = stmt[id] ? id : last_use[id];
+    for (int i = 0; i < d->nodes[id].nops; i++)
+      if (last_use[d->nodes[id].a[i]] < at)
+        last_use[d->nodes[id].a[i]] = at;
+  }
+  if (b->loops)
+    place(d, s, stmt, last_use);
+  free(last_use);
+  free(stmt);
   free(uses);
   free(depth);
+  free(in_loop);
+  free(fusable);
   return s;
 }
 
@@ -69,5 +170,7 @@ void schedule_free(Schedule *s) {
   free(s->live);
   free(s->name);
   free(s->order);
+  free(s->ws_off);
+  free(s->root_of);
   free(s);
 }

@@ -63,10 +63,65 @@ static bool reciprocal_exact(double c) {
 
 static int cst(Dag *d, double v) { return dag_const(d, v); }
 
-int simplify(Dag *d, Op op, const int *a) {
+/* Rules for the tensor ops: what a tensor of zeros, a filled tensor or a
+ * one-element scatter makes of them. */
+static int simplify_tensor(Dag *d, Op op, const int *a, int index) {
+  int x = a[0];
+  Shape xs = N(x)->shape;
+  bool zero = (ISC(x) && CV(x) == 0) || (IS(x, FILL) && ISC(A0(x)) && CV(A0(x)) == 0);
+  switch (op) {
+  case OP_SUM:
+    if (!xs.rank) return x;                                   /* sum(s) -> s */
+    if (IS(x, FILL))                                          /* sum(fill(s)) -> n * s */
+      return dag_bin(d, OP_MUL, cst(d, shape_size(xs)), A0(x));
+    if (IS(x, SCATTER)) return A0(x);                         /* sum(scatter(s)) -> s */
+    if (IS(x, SCATROW)) return dag_un(d, OP_SUM, A0(x));      /* sum(scatrow(v)) -> sum(v) */
+    break;
+  case OP_MAXR:
+    if (IS(x, FILL)) return A0(x);                            /* max(fill(s)) -> s */
+    break;
+  case OP_INDEX:
+    if (IS(x, FILL)) return A0(x);                            /* fill(s)[k] -> s */
+    if (IS(x, SCATTER))                                       /* scatter(s, j)[k] -> k == j ? s : 0 */
+      return N(x)->index == index ? A0(x) : cst(d, 0);
+    if (IS(x, ROW))                                           /* row(M, r)[k] -> M[r n + k] */
+      return dag_index(d, A0(x), N(x)->index * xs.dim[0] + index);
+    if (IS(x, TRANSPOSE))                                     /* M^T[i][j] -> M[j][i] */
+      return dag_index(d, A0(x), index % xs.dim[1] * xs.dim[0] + index / xs.dim[1]);
+    break;
+  case OP_ROW:
+    if (IS(x, FILL)) return A0(x);                            /* row(fill(s)) -> s */
+    if (IS(x, SCATROW))                                       /* row(scatrow(v, j), r) -> r == j ? v : 0 */
+      return N(x)->index == index ? A0(x) : cst(d, 0);
+    break;
+  case OP_TRANSPOSE:
+    if (IS(x, TRANSPOSE)) return A0(x);                       /* (M^T)^T -> M */
+    if (IS(x, FILL)) return A0(x);                            /* fill(s)^T -> s */
+    break;
+  case OP_MATMUL:
+  case OP_OUTER: {
+    int y = a[1];
+    bool yzero = (ISC(y) && CV(y) == 0) || (IS(y, FILL) && ISC(A0(y)) && CV(A0(y)) == 0);
+    if (zero || yzero) return cst(d, 0);                      /* 0 @ B, A @ 0 -> 0 */
+    break;
+  }
+  case OP_SCATTER:
+  case OP_SCATROW:
+    if (zero) return cst(d, 0);                               /* scatter(0) -> 0 */
+    break;
+  default:
+    break;
+  }
+  return -1;
+}
+
+int simplify(Dag *d, Op op, const int *a, int index, Shape shape) {
   int ar = op_info[op].arity;
+  (void)shape;
   if (ar == 0)
     return -1;
+  if (op_info[op].kind == KIND_TENSOR)
+    return simplify_tensor(d, op, a, index);
 
   /* Errors found while simplifying: they are errors whatever else folds. */
   if (op == OP_DIV && ISC(a[1]) && CV(a[1]) == 0) {

@@ -95,10 +95,10 @@ classifier_real classifier_loss(const classifier_real *in, const classifier_real
     const classifier_real h_13 = tanh(p[45] + (in[0] * p[26] + in[1] * p[27])); /* line 11 */
     const classifier_real h_14 = tanh(p[46] + (in[0] * p[28] + in[1] * p[29])); /* line 11 */
     const classifier_real h_15 = tanh(p[47] + (in[0] * p[30] + in[1] * p[31])); /* line 11 */
-    const classifier_real t1 = p[48] * h_0 + p[49] * h_1 + p[50] * h_2 + p[51] * h_3 + p[52] * h_4;
-    const classifier_real t2 = t1 + p[53] * h_5 + p[54] * h_6 + p[55] * h_7 + p[56] * h_8;
-    const classifier_real t3 = t2 + p[57] * h_9 + p[58] * h_10 + p[59] * h_11 + p[60] * h_12;
-    const classifier_real logit = b2 + (t3 + p[61] * h_13 + p[62] * h_14 + p[63] * h_15); /* line 12 */
+    const classifier_real t1 = p[52] * h_4 + (p[51] * h_3 + (p[50] * h_2 + (p[48] * h_0 + p[49] * h_1)));
+    const classifier_real t2 = p[56] * h_8 + (p[55] * h_7 + (p[54] * h_6 + (p[53] * h_5 + t1)));
+    const classifier_real t3 = p[60] * h_12 + (p[59] * h_11 + (p[58] * h_10 + (p[57] * h_9 + t2)));
+    const classifier_real logit = b2 + (p[63] * h_15 + (p[62] * h_14 + (p[61] * h_13 + t3))); /* line 12 */
     const classifier_real t4 = -logit;
     const classifier_real t5 = fabs(logit);
     const classifier_real t6 = exp(-t5);
@@ -114,6 +114,7 @@ classifier_real classifier_loss_grad(const classifier_real *in, const classifier
 {
     const classifier_real y = in[2];
     const classifier_real b2 = p[64];
+    const classifier_real t1 = 1.0 - y;
     const classifier_real h_0 = tanh(p[32] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
     const classifier_real h_1 = tanh(p[33] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
     const classifier_real h_2 = tanh(p[34] + (in[0] * p[4] + in[1] * p[5])); /* line 11 */
@@ -130,22 +131,21 @@ classifier_real classifier_loss_grad(const classifier_real *in, const classifier
     const classifier_real h_13 = tanh(p[45] + (in[0] * p[26] + in[1] * p[27])); /* line 11 */
     const classifier_real h_14 = tanh(p[46] + (in[0] * p[28] + in[1] * p[29])); /* line 11 */
     const classifier_real h_15 = tanh(p[47] + (in[0] * p[30] + in[1] * p[31])); /* line 11 */
-    const classifier_real t1 = p[48] * h_0 + p[49] * h_1 + p[50] * h_2 + p[51] * h_3 + p[52] * h_4;
-    const classifier_real t2 = t1 + p[53] * h_5 + p[54] * h_6 + p[55] * h_7 + p[56] * h_8;
-    const classifier_real t3 = t2 + p[57] * h_9 + p[58] * h_10 + p[59] * h_11 + p[60] * h_12;
-    const classifier_real logit = b2 + (t3 + p[61] * h_13 + p[62] * h_14 + p[63] * h_15); /* line 12 */
-    const classifier_real t4 = -logit;
-    const classifier_real t5 = 1.0 - y;
+    const classifier_real t2 = p[52] * h_4 + (p[51] * h_3 + (p[50] * h_2 + (p[48] * h_0 + p[49] * h_1)));
+    const classifier_real t3 = p[56] * h_8 + (p[55] * h_7 + (p[54] * h_6 + (p[53] * h_5 + t2)));
+    const classifier_real t4 = p[60] * h_12 + (p[59] * h_11 + (p[58] * h_10 + (p[57] * h_9 + t3)));
+    const classifier_real logit = b2 + (p[63] * h_15 + (p[62] * h_14 + (p[61] * h_13 + t4))); /* line 12 */
+    const classifier_real t5 = -logit;
     const classifier_real t6 = fabs(logit);
     const classifier_real t7 = exp(-t6);
     const classifier_real t8 = 1.0 / (t7 + 1.0);
     const classifier_real t9 = t7 * t8;
     const classifier_real score = (logit >= 0.0 ? t8 : t9); /* line 13 */
     const classifier_real t10 = log1p(t7);
-    const classifier_real t11 = (t4 > 0.0 ? t4 : 0.0);
-    const classifier_real t12 = (t4 >= 0.0 ? t8 : t9);
+    const classifier_real t11 = (t5 > 0.0 ? t5 : 0.0);
+    const classifier_real t12 = (t5 >= 0.0 ? t8 : t9);
     const classifier_real t13 = (logit > 0.0 ? logit : 0.0);
-    const classifier_real t14 = t5 * score - y * t12;
+    const classifier_real t14 = t1 * score - y * t12;
     const classifier_real t15 = (1.0 - h_15 * h_15) * (p[63] * t14);
     const classifier_real t16 = (1.0 - h_14 * h_14) * (p[62] * t14);
     const classifier_real t17 = (1.0 - h_13 * h_13) * (p[61] * t14);
@@ -227,7 +227,7 @@ classifier_real classifier_loss_grad(const classifier_real *in, const classifier
     grad[62] = h_14 * t14;
     grad[63] = h_15 * t14;
     grad[64] = t14;
-    return y * (t10 + t11) + t5 * (t10 + t13);
+    return y * (t10 + t11) + t1 * (t10 + t13);
 }
 
 /* d loss / d W1, row-major
@@ -252,10 +252,10 @@ void classifier_grad_W1(const classifier_real *in, const classifier_real *p, cla
     const classifier_real h_13 = tanh(p[45] + (in[0] * p[26] + in[1] * p[27])); /* line 11 */
     const classifier_real h_14 = tanh(p[46] + (in[0] * p[28] + in[1] * p[29])); /* line 11 */
     const classifier_real h_15 = tanh(p[47] + (in[0] * p[30] + in[1] * p[31])); /* line 11 */
-    const classifier_real t1 = p[48] * h_0 + p[49] * h_1 + p[50] * h_2 + p[51] * h_3 + p[52] * h_4;
-    const classifier_real t2 = t1 + p[53] * h_5 + p[54] * h_6 + p[55] * h_7 + p[56] * h_8;
-    const classifier_real t3 = t2 + p[57] * h_9 + p[58] * h_10 + p[59] * h_11 + p[60] * h_12;
-    const classifier_real logit = b2 + (t3 + p[61] * h_13 + p[62] * h_14 + p[63] * h_15); /* line 12 */
+    const classifier_real t1 = p[52] * h_4 + (p[51] * h_3 + (p[50] * h_2 + (p[48] * h_0 + p[49] * h_1)));
+    const classifier_real t2 = p[56] * h_8 + (p[55] * h_7 + (p[54] * h_6 + (p[53] * h_5 + t1)));
+    const classifier_real t3 = p[60] * h_12 + (p[59] * h_11 + (p[58] * h_10 + (p[57] * h_9 + t2)));
+    const classifier_real logit = b2 + (p[63] * h_15 + (p[62] * h_14 + (p[61] * h_13 + t3))); /* line 12 */
     const classifier_real t4 = fabs(logit);
     const classifier_real t5 = exp(-t4);
     const classifier_real t6 = 1.0 / (t5 + 1.0);
@@ -335,10 +335,10 @@ void classifier_grad_b1(const classifier_real *in, const classifier_real *p, cla
     const classifier_real h_13 = tanh(p[45] + (in[0] * p[26] + in[1] * p[27])); /* line 11 */
     const classifier_real h_14 = tanh(p[46] + (in[0] * p[28] + in[1] * p[29])); /* line 11 */
     const classifier_real h_15 = tanh(p[47] + (in[0] * p[30] + in[1] * p[31])); /* line 11 */
-    const classifier_real t1 = p[48] * h_0 + p[49] * h_1 + p[50] * h_2 + p[51] * h_3 + p[52] * h_4;
-    const classifier_real t2 = t1 + p[53] * h_5 + p[54] * h_6 + p[55] * h_7 + p[56] * h_8;
-    const classifier_real t3 = t2 + p[57] * h_9 + p[58] * h_10 + p[59] * h_11 + p[60] * h_12;
-    const classifier_real logit = b2 + (t3 + p[61] * h_13 + p[62] * h_14 + p[63] * h_15); /* line 12 */
+    const classifier_real t1 = p[52] * h_4 + (p[51] * h_3 + (p[50] * h_2 + (p[48] * h_0 + p[49] * h_1)));
+    const classifier_real t2 = p[56] * h_8 + (p[55] * h_7 + (p[54] * h_6 + (p[53] * h_5 + t1)));
+    const classifier_real t3 = p[60] * h_12 + (p[59] * h_11 + (p[58] * h_10 + (p[57] * h_9 + t2)));
+    const classifier_real logit = b2 + (p[63] * h_15 + (p[62] * h_14 + (p[61] * h_13 + t3))); /* line 12 */
     const classifier_real t4 = fabs(logit);
     const classifier_real t5 = exp(-t4);
     const classifier_real t6 = 1.0 / (t5 + 1.0);
@@ -386,10 +386,10 @@ void classifier_grad_w2(const classifier_real *in, const classifier_real *p, cla
     const classifier_real h_13 = tanh(p[45] + (in[0] * p[26] + in[1] * p[27])); /* line 11 */
     const classifier_real h_14 = tanh(p[46] + (in[0] * p[28] + in[1] * p[29])); /* line 11 */
     const classifier_real h_15 = tanh(p[47] + (in[0] * p[30] + in[1] * p[31])); /* line 11 */
-    const classifier_real t1 = p[48] * h_0 + p[49] * h_1 + p[50] * h_2 + p[51] * h_3 + p[52] * h_4;
-    const classifier_real t2 = t1 + p[53] * h_5 + p[54] * h_6 + p[55] * h_7 + p[56] * h_8;
-    const classifier_real t3 = t2 + p[57] * h_9 + p[58] * h_10 + p[59] * h_11 + p[60] * h_12;
-    const classifier_real logit = b2 + (t3 + p[61] * h_13 + p[62] * h_14 + p[63] * h_15); /* line 12 */
+    const classifier_real t1 = p[52] * h_4 + (p[51] * h_3 + (p[50] * h_2 + (p[48] * h_0 + p[49] * h_1)));
+    const classifier_real t2 = p[56] * h_8 + (p[55] * h_7 + (p[54] * h_6 + (p[53] * h_5 + t1)));
+    const classifier_real t3 = p[60] * h_12 + (p[59] * h_11 + (p[58] * h_10 + (p[57] * h_9 + t2)));
+    const classifier_real logit = b2 + (p[63] * h_15 + (p[62] * h_14 + (p[61] * h_13 + t3))); /* line 12 */
     const classifier_real t4 = fabs(logit);
     const classifier_real t5 = exp(-t4);
     const classifier_real t6 = 1.0 / (t5 + 1.0);
@@ -437,10 +437,10 @@ classifier_real classifier_grad_b2(const classifier_real *in, const classifier_r
     const classifier_real h_13 = tanh(p[45] + (in[0] * p[26] + in[1] * p[27])); /* line 11 */
     const classifier_real h_14 = tanh(p[46] + (in[0] * p[28] + in[1] * p[29])); /* line 11 */
     const classifier_real h_15 = tanh(p[47] + (in[0] * p[30] + in[1] * p[31])); /* line 11 */
-    const classifier_real t1 = p[48] * h_0 + p[49] * h_1 + p[50] * h_2 + p[51] * h_3 + p[52] * h_4;
-    const classifier_real t2 = t1 + p[53] * h_5 + p[54] * h_6 + p[55] * h_7 + p[56] * h_8;
-    const classifier_real t3 = t2 + p[57] * h_9 + p[58] * h_10 + p[59] * h_11 + p[60] * h_12;
-    const classifier_real logit = b2 + (t3 + p[61] * h_13 + p[62] * h_14 + p[63] * h_15); /* line 12 */
+    const classifier_real t1 = p[52] * h_4 + (p[51] * h_3 + (p[50] * h_2 + (p[48] * h_0 + p[49] * h_1)));
+    const classifier_real t2 = p[56] * h_8 + (p[55] * h_7 + (p[54] * h_6 + (p[53] * h_5 + t1)));
+    const classifier_real t3 = p[60] * h_12 + (p[59] * h_11 + (p[58] * h_10 + (p[57] * h_9 + t2)));
+    const classifier_real logit = b2 + (p[63] * h_15 + (p[62] * h_14 + (p[61] * h_13 + t3))); /* line 12 */
     const classifier_real t4 = fabs(logit);
     const classifier_real t5 = exp(-t4);
     const classifier_real t6 = 1.0 / (t5 + 1.0);
@@ -472,10 +472,10 @@ void classifier_grad_x(const classifier_real *in, const classifier_real *p, clas
     const classifier_real h_13 = tanh(p[45] + (in[0] * p[26] + in[1] * p[27])); /* line 11 */
     const classifier_real h_14 = tanh(p[46] + (in[0] * p[28] + in[1] * p[29])); /* line 11 */
     const classifier_real h_15 = tanh(p[47] + (in[0] * p[30] + in[1] * p[31])); /* line 11 */
-    const classifier_real t1 = p[48] * h_0 + p[49] * h_1 + p[50] * h_2 + p[51] * h_3 + p[52] * h_4;
-    const classifier_real t2 = t1 + p[53] * h_5 + p[54] * h_6 + p[55] * h_7 + p[56] * h_8;
-    const classifier_real t3 = t2 + p[57] * h_9 + p[58] * h_10 + p[59] * h_11 + p[60] * h_12;
-    const classifier_real logit = b2 + (t3 + p[61] * h_13 + p[62] * h_14 + p[63] * h_15); /* line 12 */
+    const classifier_real t1 = p[52] * h_4 + (p[51] * h_3 + (p[50] * h_2 + (p[48] * h_0 + p[49] * h_1)));
+    const classifier_real t2 = p[56] * h_8 + (p[55] * h_7 + (p[54] * h_6 + (p[53] * h_5 + t1)));
+    const classifier_real t3 = p[60] * h_12 + (p[59] * h_11 + (p[58] * h_10 + (p[57] * h_9 + t2)));
+    const classifier_real logit = b2 + (p[63] * h_15 + (p[62] * h_14 + (p[61] * h_13 + t3))); /* line 12 */
     const classifier_real t4 = fabs(logit);
     const classifier_real t5 = exp(-t4);
     const classifier_real t6 = 1.0 / (t5 + 1.0);
@@ -530,10 +530,10 @@ void classifier_outputs(const classifier_real *in, const classifier_real *p, cla
     const classifier_real h_13 = tanh(p[45] + (in[0] * p[26] + in[1] * p[27])); /* line 11 */
     const classifier_real h_14 = tanh(p[46] + (in[0] * p[28] + in[1] * p[29])); /* line 11 */
     const classifier_real h_15 = tanh(p[47] + (in[0] * p[30] + in[1] * p[31])); /* line 11 */
-    const classifier_real t1 = p[48] * h_0 + p[49] * h_1 + p[50] * h_2 + p[51] * h_3 + p[52] * h_4;
-    const classifier_real t2 = t1 + p[53] * h_5 + p[54] * h_6 + p[55] * h_7 + p[56] * h_8;
-    const classifier_real t3 = t2 + p[57] * h_9 + p[58] * h_10 + p[59] * h_11 + p[60] * h_12;
-    const classifier_real logit = b2 + (t3 + p[61] * h_13 + p[62] * h_14 + p[63] * h_15); /* line 12 */
+    const classifier_real t1 = p[52] * h_4 + (p[51] * h_3 + (p[50] * h_2 + (p[48] * h_0 + p[49] * h_1)));
+    const classifier_real t2 = p[56] * h_8 + (p[55] * h_7 + (p[54] * h_6 + (p[53] * h_5 + t1)));
+    const classifier_real t3 = p[60] * h_12 + (p[59] * h_11 + (p[58] * h_10 + (p[57] * h_9 + t2)));
+    const classifier_real logit = b2 + (p[63] * h_15 + (p[62] * h_14 + (p[61] * h_13 + t3))); /* line 12 */
     const classifier_real t4 = fabs(logit);
     const classifier_real t5 = exp(-t4);
     const classifier_real t6 = 1.0 / (t5 + 1.0);

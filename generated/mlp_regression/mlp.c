@@ -56,9 +56,9 @@ mlp_real mlp_loss(const mlp_real *in, const mlp_real *p)
     const mlp_real h_7 = tanh(p[17] + x * p[7]); /* line 10 */
     const mlp_real h_8 = tanh(p[18] + x * p[8]); /* line 10 */
     const mlp_real h_9 = tanh(p[19] + x * p[9]); /* line 10 */
-    const mlp_real t1 = p[20] * h_0 + p[21] * h_1 + p[22] * h_2 + p[23] * h_3 + p[24] * h_4;
-    const mlp_real t2 = t1 + p[25] * h_5 + p[26] * h_6 + p[27] * h_7 + p[28] * h_8;
-    const mlp_real pred = b2 + (t2 + p[29] * h_9); /* line 11 */
+    const mlp_real t1 = p[24] * h_4 + (p[23] * h_3 + (p[22] * h_2 + (p[20] * h_0 + p[21] * h_1)));
+    const mlp_real t2 = p[28] * h_8 + (p[27] * h_7 + (p[26] * h_6 + (p[25] * h_5 + t1)));
+    const mlp_real pred = b2 + (p[29] * h_9 + t2); /* line 11 */
     const mlp_real t3 = pred - y;
     return t3 * t3;
 }
@@ -80,9 +80,9 @@ mlp_real mlp_loss_grad(const mlp_real *in, const mlp_real *p, mlp_real *grad)
     const mlp_real h_7 = tanh(p[17] + x * p[7]); /* line 10 */
     const mlp_real h_8 = tanh(p[18] + x * p[8]); /* line 10 */
     const mlp_real h_9 = tanh(p[19] + x * p[9]); /* line 10 */
-    const mlp_real t1 = p[20] * h_0 + p[21] * h_1 + p[22] * h_2 + p[23] * h_3 + p[24] * h_4;
-    const mlp_real t2 = t1 + p[25] * h_5 + p[26] * h_6 + p[27] * h_7 + p[28] * h_8;
-    const mlp_real pred = b2 + (t2 + p[29] * h_9); /* line 11 */
+    const mlp_real t1 = p[24] * h_4 + (p[23] * h_3 + (p[22] * h_2 + (p[20] * h_0 + p[21] * h_1)));
+    const mlp_real t2 = p[28] * h_8 + (p[27] * h_7 + (p[26] * h_6 + (p[25] * h_5 + t1)));
+    const mlp_real pred = b2 + (p[29] * h_9 + t2); /* line 11 */
     const mlp_real t3 = pred - y;
     const mlp_real t4 = 2.0 * t3;
     const mlp_real t5 = p[29] * t4 * (1.0 - h_9 * h_9);
@@ -146,9 +146,9 @@ void mlp_grad_w1(const mlp_real *in, const mlp_real *p, mlp_real *grad_w1)
     const mlp_real h_7 = tanh(p[17] + x * p[7]); /* line 10 */
     const mlp_real h_8 = tanh(p[18] + x * p[8]); /* line 10 */
     const mlp_real h_9 = tanh(p[19] + x * p[9]); /* line 10 */
-    const mlp_real t1 = p[20] * h_0 + p[21] * h_1 + p[22] * h_2 + p[23] * h_3 + p[24] * h_4;
-    const mlp_real t2 = t1 + p[25] * h_5 + p[26] * h_6 + p[27] * h_7 + p[28] * h_8;
-    const mlp_real pred = b2 + (t2 + p[29] * h_9); /* line 11 */
+    const mlp_real t1 = p[24] * h_4 + (p[23] * h_3 + (p[22] * h_2 + (p[20] * h_0 + p[21] * h_1)));
+    const mlp_real t2 = p[28] * h_8 + (p[27] * h_7 + (p[26] * h_6 + (p[25] * h_5 + t1)));
+    const mlp_real pred = b2 + (p[29] * h_9 + t2); /* line 11 */
     const mlp_real t3 = 2.0 * (pred - y);
     grad_w1[0] = x * (p[20] * t3 * (1.0 - h_0 * h_0));
     grad_w1[1] = x * (p[21] * t3 * (1.0 - h_1 * h_1));
@@ -179,9 +179,9 @@ void mlp_grad_b1(const mlp_real *in, const mlp_real *p, mlp_real *grad_b1)
     const mlp_real h_7 = tanh(p[17] + x * p[7]); /* line 10 */
     const mlp_real h_8 = tanh(p[18] + x * p[8]); /* line 10 */
     const mlp_real h_9 = tanh(p[19] + x * p[9]); /* line 10 */
-    const mlp_real t1 = p[20] * h_0 + p[21] * h_1 + p[22] * h_2 + p[23] * h_3 + p[24] * h_4;
-    const mlp_real t2 = t1 + p[25] * h_5 + p[26] * h_6 + p[27] * h_7 + p[28] * h_8;
-    const mlp_real pred = b2 + (t2 + p[29] * h_9); /* line 11 */
+    const mlp_real t1 = p[24] * h_4 + (p[23] * h_3 + (p[22] * h_2 + (p[20] * h_0 + p[21] * h_1)));
+    const mlp_real t2 = p[28] * h_8 + (p[27] * h_7 + (p[26] * h_6 + (p[25] * h_5 + t1)));
+    const mlp_real pred = b2 + (p[29] * h_9 + t2); /* line 11 */
     const mlp_real t3 = 2.0 * (pred - y);
     grad_b1[0] = p[20] * t3 * (1.0 - h_0 * h_0);
     grad_b1[1] = p[21] * t3 * (1.0 - h_1 * h_1);
@@ -212,9 +212,9 @@ void mlp_grad_w2(const mlp_real *in, const mlp_real *p, mlp_real *grad_w2)
     const mlp_real h_7 = tanh(p[17] + x * p[7]); /* line 10 */
     const mlp_real h_8 = tanh(p[18] + x * p[8]); /* line 10 */
     const mlp_real h_9 = tanh(p[19] + x * p[9]); /* line 10 */
-    const mlp_real t1 = p[20] * h_0 + p[21] * h_1 + p[22] * h_2 + p[23] * h_3 + p[24] * h_4;
-    const mlp_real t2 = t1 + p[25] * h_5 + p[26] * h_6 + p[27] * h_7 + p[28] * h_8;
-    const mlp_real pred = b2 + (t2 + p[29] * h_9); /* line 11 */
+    const mlp_real t1 = p[24] * h_4 + (p[23] * h_3 + (p[22] * h_2 + (p[20] * h_0 + p[21] * h_1)));
+    const mlp_real t2 = p[28] * h_8 + (p[27] * h_7 + (p[26] * h_6 + (p[25] * h_5 + t1)));
+    const mlp_real pred = b2 + (p[29] * h_9 + t2); /* line 11 */
     const mlp_real t3 = 2.0 * (pred - y);
     grad_w2[0] = h_0 * t3;
     grad_w2[1] = h_1 * t3;
@@ -245,9 +245,9 @@ mlp_real mlp_grad_b2(const mlp_real *in, const mlp_real *p)
     const mlp_real h_7 = tanh(p[17] + x * p[7]); /* line 10 */
     const mlp_real h_8 = tanh(p[18] + x * p[8]); /* line 10 */
     const mlp_real h_9 = tanh(p[19] + x * p[9]); /* line 10 */
-    const mlp_real t1 = p[20] * h_0 + p[21] * h_1 + p[22] * h_2 + p[23] * h_3 + p[24] * h_4;
-    const mlp_real t2 = t1 + p[25] * h_5 + p[26] * h_6 + p[27] * h_7 + p[28] * h_8;
-    const mlp_real pred = b2 + (t2 + p[29] * h_9); /* line 11 */
+    const mlp_real t1 = p[24] * h_4 + (p[23] * h_3 + (p[22] * h_2 + (p[20] * h_0 + p[21] * h_1)));
+    const mlp_real t2 = p[28] * h_8 + (p[27] * h_7 + (p[26] * h_6 + (p[25] * h_5 + t1)));
+    const mlp_real pred = b2 + (p[29] * h_9 + t2); /* line 11 */
     return 2.0 * (pred - y);
 }
 
@@ -267,9 +267,9 @@ void mlp_outputs(const mlp_real *in, const mlp_real *p, mlp_real *out)
     const mlp_real h_7 = tanh(p[17] + x * p[7]); /* line 10 */
     const mlp_real h_8 = tanh(p[18] + x * p[8]); /* line 10 */
     const mlp_real h_9 = tanh(p[19] + x * p[9]); /* line 10 */
-    const mlp_real t1 = p[20] * h_0 + p[21] * h_1 + p[22] * h_2 + p[23] * h_3 + p[24] * h_4;
-    const mlp_real t2 = t1 + p[25] * h_5 + p[26] * h_6 + p[27] * h_7 + p[28] * h_8;
-    const mlp_real pred = b2 + (t2 + p[29] * h_9); /* line 11 */
+    const mlp_real t1 = p[24] * h_4 + (p[23] * h_3 + (p[22] * h_2 + (p[20] * h_0 + p[21] * h_1)));
+    const mlp_real t2 = p[28] * h_8 + (p[27] * h_7 + (p[26] * h_6 + (p[25] * h_5 + t1)));
+    const mlp_real pred = b2 + (p[29] * h_9 + t2); /* line 11 */
     out[0] = pred;
 }
 

@@ -80,13 +80,13 @@ blobs_real blobs_loss(const blobs_real *in, const blobs_real *p)
     const blobs_real t4 = (z_0 >= z_1 ? z_0 : z_1);
     const blobs_real t5 = (t4 >= z_2 ? t4 : z_2);
     const blobs_real t6 = z_0 - t5;
-    const blobs_real t7 = exp(t6);
-    const blobs_real t8 = z_1 - t5;
-    const blobs_real t9 = exp(t8);
-    const blobs_real t10 = z_2 - t5;
-    const blobs_real t11 = exp(t10);
-    const blobs_real t12 = log(t11 + (t7 + t9));
-    const blobs_real t13 = -(in[2] * (t6 - t12) + in[3] * (t8 - t12) + in[4] * (t10 - t12));
+    const blobs_real t7 = z_1 - t5;
+    const blobs_real t8 = z_2 - t5;
+    const blobs_real t9 = exp(t6);
+    const blobs_real t10 = exp(t7);
+    const blobs_real t11 = exp(t8);
+    const blobs_real t12 = log(t11 + (t9 + t10));
+    const blobs_real t13 = -(in[4] * (t8 - t12) + (in[2] * (t6 - t12) + in[3] * (t7 - t12)));
     return t13;
 }
 
@@ -111,18 +111,18 @@ blobs_real blobs_loss_grad(const blobs_real *in, const blobs_real *p, blobs_real
     const blobs_real t4 = (z_0 >= z_1 ? z_0 : z_1);
     const blobs_real t5 = (t4 >= z_2 ? t4 : z_2);
     const blobs_real t6 = z_0 - t5;
-    const blobs_real t7 = exp(t6);
-    const blobs_real t8 = z_1 - t5;
-    const blobs_real t9 = exp(t8);
-    const blobs_real t10 = z_2 - t5;
-    const blobs_real t11 = exp(t10);
-    const blobs_real t12 = t11 + (t7 + t9);
+    const blobs_real t7 = z_1 - t5;
+    const blobs_real t8 = z_2 - t5;
+    const blobs_real t9 = exp(t6);
+    const blobs_real t10 = exp(t7);
+    const blobs_real t11 = exp(t8);
+    const blobs_real t12 = t11 + (t9 + t10);
     const blobs_real t13 = log(t12);
-    const blobs_real t14 = -(in[2] * (t6 - t13) + in[3] * (t8 - t13) + in[4] * (t10 - t13));
+    const blobs_real t14 = -(in[4] * (t8 - t13) + (in[2] * (t6 - t13) + in[3] * (t7 - t13)));
     const blobs_real t15 = (in[2] + (in[3] + in[4])) / t12;
     const blobs_real t16 = t11 * t15 - in[4];
-    const blobs_real t17 = t9 * t15 - in[3];
-    const blobs_real t18 = t7 * t15 - in[2];
+    const blobs_real t17 = t10 * t15 - in[3];
+    const blobs_real t18 = t9 * t15 - in[2];
     const blobs_real t19 = (1.0 - h_7 * h_7) * (p[47] * t16 + p[39] * t17 + p[31] * t18);
     const blobs_real t20 = (1.0 - h_6 * h_6) * (p[46] * t16 + p[38] * t17 + p[30] * t18);
     const blobs_real t21 = (1.0 - h_5 * h_5) * (p[45] * t16 + p[37] * t17 + p[29] * t18);

@@ -21,6 +21,7 @@ typedef double digits_real;
 #define DIGITS_PARAM_W2              2080
 #define DIGITS_PARAM_b2              2400
 #define DIGITS_OUT_prob              0
+#define DIGITS_WORKSPACE_SIZE        96
 
 /* The loss for one sample: in[DIGITS_N_IN] the sample, p[DIGITS_N_PARAMS] the params. */
 digits_real digits_loss(const digits_real *in, const digits_real *p);
@@ -41,6 +42,16 @@ void digits_outputs(const digits_real *in, const digits_real *p, digits_real *ou
 void digits_init(digits_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const digits_param_names[DIGITS_N_PARAMS];
+
+/* The same functions with the workspace their loops need supplied by the
+   caller: ws[DIGITS_WORKSPACE_SIZE] (the ones above keep it on the stack). */
+digits_real digits_loss_ws(const digits_real *in, const digits_real *p, digits_real *ws);
+digits_real digits_loss_grad_ws(const digits_real *in, const digits_real *p, digits_real *grad, digits_real *ws);
+void digits_grad_W1_ws(const digits_real *in, const digits_real *p, digits_real *grad_W1, digits_real *ws);
+void digits_grad_b1_ws(const digits_real *in, const digits_real *p, digits_real *grad_b1, digits_real *ws);
+void digits_grad_W2_ws(const digits_real *in, const digits_real *p, digits_real *grad_W2, digits_real *ws);
+void digits_grad_b2_ws(const digits_real *in, const digits_real *p, digits_real *grad_b2, digits_real *ws);
+void digits_outputs_ws(const digits_real *in, const digits_real *p, digits_real *out, digits_real *ws);
 
 #ifdef __cplusplus
 }

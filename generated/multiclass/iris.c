@@ -104,13 +104,13 @@ iris_real iris_loss(const iris_real *in, const iris_real *p)
     const iris_real t12 = (z_0 >= z_1 ? z_0 : z_1);
     const iris_real t13 = (t12 >= z_2 ? t12 : z_2);
     const iris_real t14 = z_0 - t13;
-    const iris_real t15 = exp(t14);
-    const iris_real t16 = z_1 - t13;
-    const iris_real t17 = exp(t16);
-    const iris_real t18 = z_2 - t13;
-    const iris_real t19 = exp(t18);
-    const iris_real t20 = log(t19 + (t15 + t17));
-    const iris_real t21 = -(in[4] * (t14 - t20) + in[5] * (t16 - t20) + in[6] * (t18 - t20));
+    const iris_real t15 = z_1 - t13;
+    const iris_real t16 = z_2 - t13;
+    const iris_real t17 = exp(t14);
+    const iris_real t18 = exp(t15);
+    const iris_real t19 = exp(t16);
+    const iris_real t20 = log(t19 + (t17 + t18));
+    const iris_real t21 = -(in[6] * (t16 - t20) + (in[4] * (t14 - t20) + in[5] * (t15 - t20)));
     return t21;
 }
 
@@ -143,18 +143,18 @@ iris_real iris_loss_grad(const iris_real *in, const iris_real *p, iris_real *gra
     const iris_real t12 = (z_0 >= z_1 ? z_0 : z_1);
     const iris_real t13 = (t12 >= z_2 ? t12 : z_2);
     const iris_real t14 = z_0 - t13;
-    const iris_real t15 = exp(t14);
-    const iris_real t16 = z_1 - t13;
-    const iris_real t17 = exp(t16);
-    const iris_real t18 = z_2 - t13;
-    const iris_real t19 = exp(t18);
-    const iris_real t20 = t19 + (t15 + t17);
+    const iris_real t15 = z_1 - t13;
+    const iris_real t16 = z_2 - t13;
+    const iris_real t17 = exp(t14);
+    const iris_real t18 = exp(t15);
+    const iris_real t19 = exp(t16);
+    const iris_real t20 = t19 + (t17 + t18);
     const iris_real t21 = log(t20);
-    const iris_real t22 = -(in[4] * (t14 - t21) + in[5] * (t16 - t21) + in[6] * (t18 - t21));
+    const iris_real t22 = -(in[6] * (t16 - t21) + (in[4] * (t14 - t21) + in[5] * (t15 - t21)));
     const iris_real t23 = (in[4] + (in[5] + in[6])) / t20;
     const iris_real t24 = t19 * t23 - in[6];
-    const iris_real t25 = t17 * t23 - in[5];
-    const iris_real t26 = t15 * t23 - in[4];
+    const iris_real t25 = t18 * t23 - in[5];
+    const iris_real t26 = t17 * t23 - in[4];
     const iris_real t27 = (1.0 - h_7 * h_7) * (p[63] * t24 + p[55] * t25 + p[47] * t26);
     const iris_real t28 = (1.0 - h_6 * h_6) * (p[62] * t24 + p[54] * t25 + p[46] * t26);
     const iris_real t29 = (1.0 - h_5 * h_5) * (p[61] * t24 + p[53] * t25 + p[45] * t26);

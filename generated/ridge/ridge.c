@@ -21,7 +21,7 @@ ridge_real ridge_loss(const ridge_real *in, const ridge_real *p)
     const ridge_real y = in[5];
     const ridge_real lam = in[6];
     const ridge_real b = p[5];
-    const ridge_real t1 = in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3] + in[4] * p[4];
+    const ridge_real t1 = in[4] * p[4] + (in[3] * p[3] + (in[2] * p[2] + (in[0] * p[0] + in[1] * p[1])));
     const ridge_real pred = b + t1; /* line 12 */
     const ridge_real t2 = pred - y;
     const ridge_real t3 = p[4] * p[4] + (p[3] * p[3] + (p[2] * p[2] + (p[0] * p[0] + p[1] * p[1])));
@@ -35,7 +35,7 @@ ridge_real ridge_loss_grad(const ridge_real *in, const ridge_real *p, ridge_real
     const ridge_real y = in[5];
     const ridge_real lam = in[6];
     const ridge_real b = p[5];
-    const ridge_real t1 = in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3] + in[4] * p[4];
+    const ridge_real t1 = in[4] * p[4] + (in[3] * p[3] + (in[2] * p[2] + (in[0] * p[0] + in[1] * p[1])));
     const ridge_real pred = b + t1; /* line 12 */
     const ridge_real t2 = pred - y;
     const ridge_real t3 = p[4] * p[4] + (p[3] * p[3] + (p[2] * p[2] + (p[0] * p[0] + p[1] * p[1])));
@@ -56,7 +56,7 @@ void ridge_grad_w(const ridge_real *in, const ridge_real *p, ridge_real *grad_w)
     const ridge_real y = in[5];
     const ridge_real lam = in[6];
     const ridge_real b = p[5];
-    const ridge_real t1 = in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3] + in[4] * p[4];
+    const ridge_real t1 = in[4] * p[4] + (in[3] * p[3] + (in[2] * p[2] + (in[0] * p[0] + in[1] * p[1])));
     const ridge_real pred = b + t1; /* line 12 */
     const ridge_real t2 = 2.0 * (pred - y);
     grad_w[0] = 2.0 * (lam * p[0]) + in[0] * t2;
@@ -72,7 +72,7 @@ ridge_real ridge_grad_b(const ridge_real *in, const ridge_real *p)
 {
     const ridge_real y = in[5];
     const ridge_real b = p[5];
-    const ridge_real t1 = in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3] + in[4] * p[4];
+    const ridge_real t1 = in[4] * p[4] + (in[3] * p[3] + (in[2] * p[2] + (in[0] * p[0] + in[1] * p[1])));
     const ridge_real pred = b + t1; /* line 12 */
     return 2.0 * (pred - y);
 }
@@ -82,7 +82,7 @@ ridge_real ridge_grad_b(const ridge_real *in, const ridge_real *p)
 void ridge_outputs(const ridge_real *in, const ridge_real *p, ridge_real *out)
 {
     const ridge_real b = p[5];
-    const ridge_real t1 = in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3] + in[4] * p[4];
+    const ridge_real t1 = in[4] * p[4] + (in[3] * p[3] + (in[2] * p[2] + (in[0] * p[0] + in[1] * p[1])));
     const ridge_real pred = b + t1; /* line 12 */
     out[0] = pred;
 }

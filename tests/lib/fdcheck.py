@@ -137,6 +137,8 @@ def parse_header(text):
     for ret, name, args in re.findall(
             r'\b(m_real|void)\s+m_grad_(\w+)\s*\(([^()]*)\)\s*;', text):
         nargs = len(args.split(','))
+        if name.endswith('_ws') and args.rstrip().endswith('*ws'):
+            continue  # the same function with a caller's workspace
         if (ret, nargs) == ('m_real', 2):
             hdr['grads'][name] = 'scalar'
         elif (ret, nargs) == ('void', 3):
