@@ -47,7 +47,12 @@
  * to straight-line scalar code; a larger one keeps tensor nodes and gets
  * loops (--unroll-limit overrides; README.md, "Loops", gives the
  * measurement behind it). */
-#define DCC_UNROLL_LIMIT    256
+#define DCC_UNROLL_LIMIT    64
+/* The workspace of an emitted function: past DCC_WS_STACK_BYTES on the
+ * stack, a warning (call the _ws variants); past DCC_MAX_WORKSPACE reals,
+ * an error. */
+#define DCC_WS_STACK_BYTES  16384
+#define DCC_MAX_WORKSPACE   (1L << 26)
 #define DCC_STR_(x) #x
 #define DCC_STR(x) DCC_STR_(x)
 
@@ -445,9 +450,9 @@ typedef struct {
   bool uses_in, uses_p;
   int ntemps;
   /* loops: where each tensor that gets a statement is stored */
-  int *ws_off;     /* indexed by node id: offset in the workspace, or -1 */
+  long *ws_off;    /* indexed by node id: offset in the workspace, or -1 */
   int *root_of;    /* indexed by node id: the root whose dst stores it, or -1 */
-  int ws_size;     /* reals of workspace the function needs */
+  long ws_size;    /* reals of workspace the function needs */
 } Schedule;
 
 Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0);
@@ -468,6 +473,9 @@ typedef struct {
 } EmitOpts;
 
 void emit_header(Buf *out, EmitOpts *o);
+/* The workspace the model's largest function needs, in reals (0 without
+ * loops). */
+long emit_workspace_size(EmitOpts *o);
 void emit_source(Buf *out, EmitOpts *o);
 void emit_real_const(Buf *out, double v, bool is_float);
 

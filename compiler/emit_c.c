@@ -6,7 +6,10 @@
  * and <stdint.h>, allocates nothing, keeps no state; byte-identical for the
  * same input and options (every order below is an id or declaration order).
  * The emitter knows nothing of parsing: it reads the Model's layout and the
- * DAG. */
+ * DAG.  With loops (Built.loops), a tensor node's statement is a loop nest
+ * over fixed bounds (emit_loop), every function gets a _ws variant that
+ * takes the workspace sched.c sized, and the plain function keeps it on
+ * the stack. */
 #include "dcc.h"
 
 #include <ctype.h>
@@ -443,7 +446,7 @@ static int emit_body(Emitter *E, Buf *out, Schedule *s, Root *roots, int nroots,
       if (r >= 0)
         buf_printf(out, "    %s *const %s = %s;%s\n", E->R, s->name[id], roots[r].dst, line);
       else
-        buf_printf(out, "    %s *const %s = ws + %d;%s\n", E->R, s->name[id], s->ws_off[id], line);
+        buf_printf(out, "    %s *const %s = ws + %ld;%s\n", E->R, s->name[id], s->ws_off[id], line);
       emit_loop(E, out, s, id);
       continue;
     }
@@ -597,8 +600,8 @@ static void functions_free(Functions *fs) {
 }
 
 /* The workspace the largest function needs, in reals (0 without loops). */
-static int workspace_size(Emitter *E, Functions *fs) {
-  int most = 0;
+static long workspace_size(Emitter *E, Functions *fs) {
+  long most = 0;
   if (!E->o->b->loops)
     return 0;
   for (int i = 0; i < fs->n; i++) {
@@ -622,7 +625,7 @@ static void emit_function(Emitter *E, Function *f) {
                locals == 1 ? "" : "s", R);
     buf_printf(E->out, "%s %s_%s(const %s *in, const %s *p%s)\n{\n", f->ret, P, f->name, R, R, f->extra);
   } else {
-    buf_printf(E->out, "\n/* %s\n   (%d local%s of type %s on the stack; ws: %d of them) */\n", f->comment, locals,
+    buf_printf(E->out, "\n/* %s\n   (%d local%s of type %s on the stack; ws: %ld of them) */\n", f->comment, locals,
                locals == 1 ? "" : "s", R, s->ws_size);
     buf_printf(E->out, "%s %s_%s_ws(const %s *in, const %s *p%s, %s *ws)\n{\n", f->ret, P, f->name, R, R, f->extra,
                R);
@@ -633,7 +636,7 @@ static void emit_function(Emitter *E, Function *f) {
     /* the plain function: its workspace on the stack */
     buf_printf(E->out, "\n%s %s_%s(const %s *in, const %s *p%s)\n{\n", f->ret, P, f->name, R, R, f->extra);
     if (s->ws_size)
-      buf_printf(E->out, "    %s ws[%d];\n", R, s->ws_size);
+      buf_printf(E->out, "    %s ws[%ld];\n", R, s->ws_size);
     char *ws = s->ws_size ? xstrdup("ws") : xprintf("(%s *)0", R); /* none needed: a null pointer */
     buf_printf(E->out, "    %s%s_%s_ws(in, p%s, %s);\n", strcmp(f->ret, "void") ? "return " : "", P, f->name,
                f->extra_args, ws);
@@ -694,7 +697,7 @@ static void emit_decls(Emitter *E) {
   if (o->b->loops) {
     Functions fs = functions(E);
     snprintf(name, sizeof name, "%s_WORKSPACE_SIZE", E->PU);
-    macro(E, name, workspace_size(E, &fs)); /* reals in ws[] of the _ws functions */
+    macro(E, name, (int)workspace_size(E, &fs)); /* reals in ws[] of the _ws functions */
     functions_free(&fs);
   }
   const char *P = E->P, *R = E->R;
@@ -865,6 +868,17 @@ static void emit_init(Emitter *E) {
 }
 
 /* ---- the source ---------------------------------------------------------- */
+
+long emit_workspace_size(EmitOpts *o) {
+  Buf none = {0};
+  Emitter E = emitter(o, &none);
+  Functions fs = functions(&E);
+  long n = workspace_size(&E, &fs);
+  functions_free(&fs);
+  free(E.PU);
+  free(E.R);
+  return n;
+}
 
 /* ---- _param_names ------------------------------------------------------- */
 

@@ -1,12 +1,14 @@
 /* main.c — the command line, and the pipeline:
  *
- *   read -> lex -> parse -> check -> build (DAG) -> diff -> lower -> emit
+ *   read -> lex -> parse -> check -> build (DAG) -> unroll (small models)
+ *        -> diff -> lower -> emit (loops for the others)
  *
  * Exit status: 0 success, 1 errors in the input, 2 usage or I/O errors.
  * Output files are written whole or not at all: each goes to a temporary
  * file beside it, renamed over it only when everything succeeded. */
 #include "dcc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -591,6 +593,26 @@ static void write_outputs(const Options *o, Derived *d, const bool *wrt, Buf *te
     header_path = o->header ? xstrdup(o->header) : to_file ? header_beside(o->output) : NULL;
   EmitOpts eo = {prefix, diags.src->path, header_path ? base_name(header_path) : NULL, o->is_float, o->o0,
                  d->b, d->grads, d->wrt_grads, wrt};
+  if (o->emit == EMIT_C || o->emit == EMIT_H) {
+    /* the loops' workspace: the plain functions keep it on the stack */
+    long ws = emit_workspace_size(&eo), bytes = ws * (o->is_float ? 4 : 8);
+    if (ws > DCC_MAX_WORKSPACE) {
+      diag_at(DIAG_ERROR, -1, 0, "the emitted code would need a workspace of more than %ld values; the limit is %ld",
+              ws, DCC_MAX_WORKSPACE);
+      exit(1);
+    }
+    char *upper = xstrdup(prefix);
+    for (char *c = upper; *c; c++)
+      *c = (char)toupper((unsigned char)*c);
+    if (bytes > DCC_WS_STACK_BYTES)
+      diag_at(DIAG_WARNING, -1, 0,
+              "the loops need a workspace of %ld bytes, more than the %d the plain functions should put on the "
+              "stack; call the _ws functions with a workspace of %s_WORKSPACE_SIZE values instead",
+              bytes, DCC_WS_STACK_BYTES, upper);
+    free(upper);
+    if (diags.errors)
+      exit(1);
+  }
   Buf header = {0};
   if (o->emit == EMIT_C) {
     emit_source(text, &eo);
@@ -628,7 +650,8 @@ int main(int argc, char **argv) {
   Derived opt = derived_new(build(m, dag_new(true)));
   if (diags.errors)
     return 1;
-  if (largest_tensor(opt.b) <= o.unroll_limit)
+  int largest = largest_tensor(opt.b);
+  if (largest == 1 || largest <= o.unroll_limit) /* no tensors, or small ones */
     unroll(opt.b);
   else
     opt.b->loops = true;

@@ -1,14 +1,22 @@
 /* sched.c — what one emitted function computes, in what order, in which
- * temporaries.
+ * temporaries, loops and workspace.
  *
  * Requires: a lowered DAG (every op has a C spelling) and the function's
  * roots.  Guarantees: live[] marks the nodes the roots reach; order[] lists,
- * in id order (operands before users), the nodes that get a `const`
- * temporary: those used more than once, the costly ones (calls, selects),
- * the named ones, and any whose inlined expression would grow deeper than
- * INLINE_DEPTH; every other node is inlined into its single user.  With
- * o0 (-O0) nothing but the scalar inputs and params gets a name: each root
- * is printed as its whole expanded tree. */
+ * in id order (operands before users), the nodes that get a statement.
+ * Scalars: a `const` temporary for those used more than once, the costly
+ * ones (calls, selects), the named ones, those read inside a loop, and any
+ * whose inlined expression would grow deeper than INLINE_DEPTH; every other
+ * node is inlined into its single user.  Tensors (with loops): a matrix
+ * product, an outer product or a scatter is stored, and so is an
+ * elementwise node read more than once or by anything but an elementwise
+ * op, a sum or a max; any other elementwise node is fused into its one
+ * reader's loop; leaves, fills, rows and transposes are ways of reading
+ * another tensor, never stored.  A stored tensor that is a root's value is
+ * stored at the root's destination (grad + offset), the others get
+ * ws_off[] in a workspace of ws_size reals, reused between tensors whose
+ * lives do not overlap.  With o0 (-O0) nothing but the scalar inputs and
+ * params gets a name: each root is printed as its whole expanded tree. */
 #include "dcc.h"
 
 #include <stdlib.h>
@@ -32,31 +40,35 @@ static bool is_view(Dag *d, int id) {
 /* Place the stored tensors of a function in its workspace: each one from
  * its statement to its last reader, first fit, so that tensors whose lives
  * do not overlap share storage. */
-static void place(Dag *d, Schedule *s, const bool *stmt, const int *last_use) {
+static void place(Dag *d, Schedule *s, const int *last_use) {
   VEC(int) alive = {0};
   for (int i = 0; i < s->norder; i++) {
     int id = s->order[i];
     if (!d->nodes[id].shape.rank || s->root_of[id] >= 0)
       continue;
-    int size = shape_size(d->nodes[id].shape);
+    long size = shape_size(d->nodes[id].shape);
     /* the lowest offset that fits between the tensors still alive */
-    int off = 0;
+    long off = 0;
     for (bool moved = true; moved;) {
       moved = false;
       for (int j = 0; j < alive.n; j++) {
-        int o = alive.v[j], lo = s->ws_off[o], hi = lo + shape_size(d->nodes[o].shape);
+        int o = alive.v[j];
+        long lo = s->ws_off[o], hi = lo + shape_size(d->nodes[o].shape);
         if (last_use[o] >= id && off < hi && lo < off + size) {
           off = hi;
           moved = true;
         }
       }
     }
+    if (off + size > DCC_MAX_WORKSPACE) { /* main.c reports it; stop placing */
+      s->ws_size = off + size;
+      break;
+    }
     s->ws_off[id] = off;
     if (off + size > s->ws_size)
       s->ws_size = off + size;
     vec_push(&alive, id);
   }
-  (void)stmt;
   free(alive.v);
 }
 
@@ -154,7 +166,7 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
         last_use[d->nodes[id].a[i]] = at;
   }
   if (b->loops)
-    place(d, s, stmt, last_use);
+    place(d, s, last_use);
   free(last_use);
   free(stmt);
   free(uses);
