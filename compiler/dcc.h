@@ -439,6 +439,8 @@ typedef struct {
   int node;        /* the value */
   const char *dst; /* where it goes: a C lvalue for a scalar ("grad[3]"),
                       a pointer for a tensor ("grad + 8"); NULL: return it */
+  const char *name; /* a tensor's: what to call it if nothing else names it
+                       ("d_W1"), or NULL */
 } Root;
 
 typedef struct {

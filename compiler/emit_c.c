@@ -426,7 +426,10 @@ static int emit_body(Emitter *E, Buf *out, Schedule *s, Root *roots, int nroots,
     int id = s->order[i];
     Node *nd = &d->nodes[id];
     Sym *sym = id < b->names_cap ? b->node_sym[id] : NULL;
-    if (sym) {
+    int r = s->root_of[id];
+    if (!sym && r >= 0 && roots[r].name) {
+      s->name[id] = local_name(&used, roots[r].name, E->P);
+    } else if (sym) {
       int elem = b->node_elem[id];
       char *base = elem < 0 ? xstrdup(sym->name)
                             : xprintf("%s%s", sym->name, elem_suffix(sym->shape, elem, sfx, sizeof sfx, false));
@@ -442,7 +445,6 @@ static int emit_body(Emitter *E, Buf *out, Schedule *s, Root *roots, int nroots,
     if (sym)
       snprintf(line, sizeof line, " /* line %d */", sym->line);
     if (nd->shape.rank) {
-      int r = s->root_of[id];
       if (r >= 0)
         buf_printf(out, "    %s *const %s = %s;%s\n", E->R, s->name[id], roots[r].dst, line);
       else
@@ -523,18 +525,19 @@ static Functions functions(Emitter *E) {
   char *extra;
   if (b->loss >= 0) {
     Root *loss = xmalloc(sizeof *loss);
-    *loss = (Root){b->loss, NULL};
+    *loss = (Root){b->loss, NULL, NULL};
     add_function(&fs, "The loss for one sample.", R, "loss", "", "", loss, 1, NULL);
     VEC(Root) all = {0};
     for (int i = 0; i < m->params.n; i++) {
       Sym *sym = m->params.v[i];
       if (b->loops && sym->shape.rank)
-        vec_push(&all, ((Root){o->grads[sym->offset], xprintf("grad + %d", sym->offset)}));
+        vec_push(&all,
+                 ((Root){o->grads[sym->offset], xprintf("grad + %d", sym->offset), xprintf("d_%s", sym->name)}));
       else
         for (int k = 0; k < shape_size(sym->shape); k++)
-          vec_push(&all, ((Root){o->grads[sym->offset + k], xprintf("grad[%d]", sym->offset + k)}));
+          vec_push(&all, ((Root){o->grads[sym->offset + k], xprintf("grad[%d]", sym->offset + k), NULL}));
     }
-    vec_push(&all, ((Root){b->loss, NULL}));
+    vec_push(&all, ((Root){b->loss, NULL, NULL}));
     extra = xprintf(", %s *grad", R);
     add_function(&fs, "The loss, and its gradient with respect to every param, in one pass.", R, "loss_grad",
                  extra, ", grad", all.v, all.n, m->n_params ? NULL : "grad");
@@ -550,14 +553,15 @@ static Functions functions(Emitter *E) {
         char *fname = xprintf("grad_%s", sym->name);
         if (sym->shape.rank == 0) {
           Root *r = xmalloc(sizeof *r);
-          *r = (Root){g[sym->offset], NULL};
+          *r = (Root){g[sym->offset], NULL, NULL};
           add_function(&fs, comment, R, fname, "", "", r, 1, NULL);
         } else {
           int n = b->loops ? 1 : shape_size(sym->shape);
           Root *rs = xmalloc((size_t)n * sizeof *rs);
           for (int k = 0; k < n; k++)
-            rs[k] = (Root){g[sym->offset + k], b->loops ? xprintf("grad_%s", sym->name)
-                                                         : xprintf("grad_%s[%d]", sym->name, k)};
+            rs[k] = (Root){g[sym->offset + k],
+                           b->loops ? xprintf("grad_%s", sym->name) : xprintf("grad_%s[%d]", sym->name, k),
+                           b->loops ? xprintf("d_%s", sym->name) : NULL};
           extra = xprintf(", %s *grad_%s", R, sym->name);
           char *args = xprintf(", grad_%s", sym->name);
           add_function(&fs, comment, "void", fname, extra, args, rs, n, NULL);
@@ -573,10 +577,10 @@ static Functions functions(Emitter *E) {
   for (int i = 0; i < m->outputs.n; i++) {
     Sym *sym = m->outputs.v[i];
     if (b->loops && sym->shape.rank)
-      vec_push(&outs, ((Root){b->out_ids[sym->offset], xprintf("out + %d", sym->offset)}));
+      vec_push(&outs, ((Root){b->out_ids[sym->offset], xprintf("out + %d", sym->offset), xstrdup(sym->name)}));
     else
       for (int k = 0; k < shape_size(sym->shape); k++)
-        vec_push(&outs, ((Root){b->out_ids[sym->offset + k], xprintf("out[%d]", sym->offset + k)}));
+        vec_push(&outs, ((Root){b->out_ids[sym->offset + k], xprintf("out[%d]", sym->offset + k), NULL}));
   }
   extra = xprintf(", %s *out", R);
   add_function(&fs, "The outputs, in declaration order, row-major.", "void", "outputs", extra, ", out", outs.v,
@@ -588,8 +592,10 @@ static Functions functions(Emitter *E) {
 static void functions_free(Functions *fs) {
   for (int i = 0; i < fs->n; i++) {
     Function *f = &fs->v[i];
-    for (int r = 0; r < f->nroots; r++)
+    for (int r = 0; r < f->nroots; r++) {
       free((char *)f->roots[r].dst);
+      free((char *)f->roots[r].name);
+    }
     free(f->roots);
     free(f->comment);
     free(f->name);

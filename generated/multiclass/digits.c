@@ -124,30 +124,30 @@ digits_real digits_loss_grad_ws(const digits_real *in, const digits_real *p, dig
     for (int i = 1; i < 10; i++)
         t9 += in[64 + i] * (t5[i] - t8);
     const digits_real t10 = t4 / t7;
-    digits_real *const t11 = grad + 2400;
+    digits_real *const d_b2 = grad + 2400;
     for (int i = 0; i < 10; i++)
-        t11[i] = t6[i] * t10 - in[64 + i];
-    digits_real *const t12 = grad + 2080;
+        d_b2[i] = t6[i] * t10 - in[64 + i];
+    digits_real *const d_W2 = grad + 2080;
     for (int i = 0; i < 10; i++) {
-        const digits_real acc = t11[i];
+        const digits_real acc = d_b2[i];
         for (int j = 0; j < 32; j++)
-            t12[i * 32 + j] = acc * h[j];
+            d_W2[i * 32 + j] = acc * h[j];
     }
-    digits_real *const t13 = ws + 0;
+    digits_real *const t11 = ws + 0;
     for (int i = 0; i < 32; i++) {
-        digits_real acc = p[2080 + i] * t11[0];
+        digits_real acc = p[2080 + i] * d_b2[0];
         for (int k = 1; k < 10; k++)
-            acc += p[2080 + k * 32 + i] * t11[k];
-        t13[i] = acc;
+            acc += p[2080 + k * 32 + i] * d_b2[k];
+        t11[i] = acc;
     }
-    digits_real *const t14 = grad + 2048;
+    digits_real *const d_b1 = grad + 2048;
     for (int i = 0; i < 32; i++)
-        t14[i] = (1.0 - h[i] * h[i]) * t13[i];
-    digits_real *const t15 = grad + 0;
+        d_b1[i] = (1.0 - h[i] * h[i]) * t11[i];
+    digits_real *const d_W1 = grad + 0;
     for (int i = 0; i < 32; i++) {
-        const digits_real acc = t14[i];
+        const digits_real acc = d_b1[i];
         for (int j = 0; j < 64; j++)
-            t15[i * 64 + j] = acc * in[j];
+            d_W1[i * 64 + j] = acc * in[j];
     }
     return -t9;
 }
@@ -210,11 +210,11 @@ void digits_grad_W1_ws(const digits_real *in, const digits_real *p, digits_real 
     digits_real *const t10 = ws + 0;
     for (int i = 0; i < 32; i++)
         t10[i] = (1.0 - h[i] * h[i]) * t9[i];
-    digits_real *const t11 = grad_W1;
+    digits_real *const d_W1 = grad_W1;
     for (int i = 0; i < 32; i++) {
         const digits_real acc = t10[i];
         for (int j = 0; j < 64; j++)
-            t11[i * 64 + j] = acc * in[j];
+            d_W1[i * 64 + j] = acc * in[j];
     }
 }
 
@@ -273,9 +273,9 @@ void digits_grad_b1_ws(const digits_real *in, const digits_real *p, digits_real 
             acc += p[2080 + k * 32 + i] * t8[k];
         t9[i] = acc;
     }
-    digits_real *const t10 = grad_b1;
+    digits_real *const d_b1 = grad_b1;
     for (int i = 0; i < 32; i++)
-        t10[i] = (1.0 - h[i] * h[i]) * t9[i];
+        d_b1[i] = (1.0 - h[i] * h[i]) * t9[i];
 }
 
 void digits_grad_b1(const digits_real *in, const digits_real *p, digits_real *grad_b1)
@@ -326,11 +326,11 @@ void digits_grad_W2_ws(const digits_real *in, const digits_real *p, digits_real 
     digits_real *const t8 = ws + 10;
     for (int i = 0; i < 10; i++)
         t8[i] = t5[i] * t7 - in[64 + i];
-    digits_real *const t9 = grad_W2;
+    digits_real *const d_W2 = grad_W2;
     for (int i = 0; i < 10; i++) {
         const digits_real acc = t8[i];
         for (int j = 0; j < 32; j++)
-            t9[i * 32 + j] = acc * h[j];
+            d_W2[i * 32 + j] = acc * h[j];
     }
 }
 
@@ -379,9 +379,9 @@ void digits_grad_b2_ws(const digits_real *in, const digits_real *p, digits_real 
     for (int i = 1; i < 10; i++)
         t6 += t5[i];
     const digits_real t7 = t4 / t6;
-    digits_real *const t8 = grad_b2;
+    digits_real *const d_b2 = grad_b2;
     for (int i = 0; i < 10; i++)
-        t8[i] = t5[i] * t7 - in[64 + i];
+        d_b2[i] = t5[i] * t7 - in[64 + i];
 }
 
 void digits_grad_b2(const digits_real *in, const digits_real *p, digits_real *grad_b2)
