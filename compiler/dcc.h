@@ -441,6 +441,8 @@ typedef struct {
                       a pointer for a tensor ("grad + 8"); NULL: return it */
   const char *name; /* a tensor's: what to call it if nothing else names it
                        ("d_W1"), or NULL */
+  const char *param; /* _sgd_step: the param this gradient updates in place,
+                        dst its slice of p: dst -= lr * value; else NULL */
 } Root;
 
 typedef struct {
@@ -455,6 +457,9 @@ typedef struct {
   long *ws_off;    /* indexed by node id: offset in the workspace, or -1 */
   int *root_of;    /* indexed by node id: the root whose dst stores it, or -1 */
   long ws_size;    /* reals of workspace the function needs */
+  /* _sgd_step: nodes whose loop is the in-place update of a param, emitted
+   * after every read of the params (indexed by node id) */
+  bool *deferred;
 } Schedule;
 
 Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0);

@@ -35,7 +35,7 @@ static const char *const reserved_words[] = {
     "extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return",
     "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
     "volatile", "while", "bool", "true", "false", "asm", "typeof", "fortran", "NAN", "INFINITY", "EOF",
-    "NULL", "errno", "signgam", "in", "p", "grad", "out", "i", "j", "k", "ws", "acc",
+    "NULL", "errno", "signgam", "in", "p", "grad", "out", "i", "j", "k", "ws", "acc", "lr",
     /* math.h functions (their f and l forms are matched below) */
     "acos", "asin", "atan", "atan2", "cos", "sin", "tan", "acosh", "asinh", "atanh", "cosh", "sinh",
     "tanh", "exp", "exp2", "expm1", "frexp", "ilogb", "ldexp", "log", "log10", "log1p", "log2", "logb",
@@ -288,8 +288,10 @@ static const char *elem_suffix(Shape sh, int k, char *buf, size_t n, bool bracke
 
 /* The statement of a stored tensor, or of a reduction to a scalar: one
  * loop (nest) over fixed bounds.  A reduction adds left to right, as the
- * unrolled code does, so the two agree to the last bit. */
-static void emit_loop(Emitter *E, Buf *out, Schedule *s, int id) {
+ * unrolled code does, so the two agree to the last bit.  With update
+ * (_sgd_step), N is a param and each value v is applied as N -= lr * v,
+ * rounded as _loss_grad's gradient and the update after it would be. */
+static void emit_loop(Emitter *E, Buf *out, Schedule *s, int id, bool update) {
   Dag *d = E->o->b->dag;
   Node nd = d->nodes[id];
   const char *N = s->name[id], *R = E->R;
@@ -320,10 +322,11 @@ static void emit_loop(Emitter *E, Buf *out, Schedule *s, int id) {
     buf_printf(out, "%s        %s acc = %s;\n", in, R, x.s);
     buf_printf(out, "%s        for (int k = 1; k < %d; k++)\n", in, K);
     buf_printf(out, "%s            acc += %s;\n", in, y.s);
+    const char *op = update ? "-= lr *" : "=";
     if (vec)
-      buf_printf(out, "        %s[i] = acc;\n", N);
+      buf_printf(out, "        %s[i] %s acc;\n", N, op);
     else
-      buf_printf(out, "            %s[i * %d + j] = acc;\n", N, cols);
+      buf_printf(out, "            %s[i * %d + j] %s acc;\n", N, cols, op);
     if (!vec)
       buf_puts(out, "        }\n");
     buf_puts(out, "    }\n");
@@ -335,22 +338,29 @@ static void emit_loop(Emitter *E, Buf *out, Schedule *s, int id) {
     buf_printf(out, "    for (int i = 0; i < %d; i++) {\n", as.dim[0]);
     buf_printf(out, "        const %s acc = %s;\n", R, x.s);
     buf_printf(out, "        for (int j = 0; j < %d; j++)\n", nd.shape.dim[1]);
-    buf_printf(out, "            %s[i * %d + j] = acc * %s;\n", N, nd.shape.dim[1], y.s);
+    if (update)
+      buf_printf(out, "            %s[i * %d + j] -= lr * (acc * %s);\n", N, nd.shape.dim[1], y.s);
+    else
+      buf_printf(out, "            %s[i * %d + j] = acc * %s;\n", N, nd.shape.dim[1], y.s);
     buf_puts(out, "    }\n");
     break;
   }
   case OP_SCATTER:
-  case OP_SCATROW: {
-    buf_printf(out, "    for (int i = 0; i < %d; i++)\n        %s[i] = ", n, N);
-    emit_real_const(out, 0, E->o->is_float);
-    buf_puts(out, ";\n");
+  case OP_SCATROW: { /* zeros but one element or row (an update touches only that) */
+    const char *op = update ? "-= lr *" : "=";
+    if (!update) {
+      buf_printf(out, "    for (int i = 0; i < %d; i++)\n        %s[i] = ", n, N);
+      emit_real_const(out, 0, E->o->is_float);
+      buf_puts(out, ";\n");
+    }
     if (nd.op == OP_SCATTER) {
-      render(E, s, nd.a[0], &x, true, NULL);
-      buf_printf(out, "    %s[%d] = %s;\n", N, nd.index, x.s);
+      render(E, s, nd.a[0], &x, !update, NULL);
+      buf_printf(out, "    %s[%d] %s %s;\n", N, nd.index, op, x.s);
     } else {
       int cols = nd.shape.dim[1];
-      render(E, s, nd.a[0], &x, true, "j");
-      buf_printf(out, "    for (int j = 0; j < %d; j++)\n        %s[%d + j] = %s;\n", cols, N, nd.index * cols, x.s);
+      render(E, s, nd.a[0], &x, !update, "j");
+      buf_printf(out, "    for (int j = 0; j < %d; j++)\n        %s[%d + j] %s %s;\n", cols, N, nd.index * cols, op,
+                 x.s);
     }
     break;
   }
@@ -449,13 +459,13 @@ static int emit_body(Emitter *E, Buf *out, Schedule *s, Root *roots, int nroots,
         buf_printf(out, "    %s *const %s = %s;%s\n", E->R, s->name[id], roots[r].dst, line);
       else
         buf_printf(out, "    %s *const %s = ws + %ld;%s\n", E->R, s->name[id], s->ws_off[id], line);
-      emit_loop(E, out, s, id);
+      emit_loop(E, out, s, id, false);
       continue;
     }
     if (nd->op == OP_SUM || nd->op == OP_MAXR) {
       if (sym)
         buf_printf(out, "   %s\n", line);
-      emit_loop(E, out, s, id);
+      emit_loop(E, out, s, id, false);
       continue;
     }
     buf_printf(out, "    const %s %s = ", E->R, s->name[id]);
@@ -468,25 +478,46 @@ static int emit_body(Emitter *E, Buf *out, Schedule *s, Root *roots, int nroots,
     buf_printf(out, ";%s\n", line);
     free(expr.s);
   }
-  /* Roots. */
+  /* Roots: the return comes last (_sgd_step's updates go before it). */
+  Buf ret = {0};
   for (int r = 0; r < nroots; r++) {
     int id = roots[r].node;
     Buf expr = {0};
-    if (d->nodes[id].shape.rank) {
+    if (roots[r].param && d->nodes[id].shape.rank) { /* _sgd_step: a tensor param, in place */
+      char *ptr = local_name(&used, roots[r].param, E->P);
+      buf_printf(out, "    %s *const %s = %s;\n", E->R, ptr, roots[r].dst);
+      if (s->deferred[id]) {
+        char *stored = s->name[id];
+        s->name[id] = ptr; /* the update loop writes the param */
+        emit_loop(E, out, s, id, true);
+        s->name[id] = stored;
+      } else {
+        render(E, s, id, &expr, false, "i");
+        buf_printf(out, "    for (int i = 0; i < %d; i++)\n        %s[i] -= lr * %s;\n", shape_size(d->nodes[id].shape),
+                   ptr, expr.s);
+      }
+      free(ptr);
+    } else if (d->nodes[id].shape.rank) {
       if (s->root_of[id] != r) {
         render(E, s, id, &expr, true, "i");
         buf_printf(out, "    for (int i = 0; i < %d; i++)\n        (%s)[i] = %s;\n", shape_size(d->nodes[id].shape),
                    roots[r].dst, expr.s);
       }
+    } else if (roots[r].param) { /* _sgd_step: a scalar, its gradient a temporary already */
+      render(E, s, id, &expr, false, NULL);
+      buf_printf(out, "    %s -= lr * %s;\n", roots[r].dst, expr.s);
     } else {
       render(E, s, id, &expr, true, NULL);
       if (roots[r].dst)
         buf_printf(out, "    %s = %s;\n", roots[r].dst, expr.s);
       else
-        buf_printf(out, "    return %s;\n", expr.s);
+        buf_printf(&ret, "    return %s;\n", expr.s);
     }
     free(expr.s);
   }
+  if (ret.s)
+    buf_puts(out, ret.s);
+  free(ret.s);
   free(used.keys);
   free(used.vals);
   for (int id = 0; id < d->n; id++)
@@ -494,13 +525,18 @@ static int emit_body(Emitter *E, Buf *out, Schedule *s, Root *roots, int nroots,
   return locals;
 }
 
+static Root root(int node, const char *dst, const char *name, const char *param) {
+  Root r = {node, dst, name, param};
+  return r;
+}
+
 /* One emitted function: what it computes and how it is declared. */
 typedef struct {
   char *comment;
   const char *ret;      /* "void" or the real type */
   char *name;           /* after the prefix: "loss_grad" */
-  char *extra;          /* parameters after (in, p): ", net_real *grad" */
-  char *extra_args;     /* the same, as arguments: ", grad" */
+  char *params;         /* its parameter list: "const net_real *in, const net_real *p, net_real *grad" */
+  char *args;           /* the same as arguments: "in, p, grad" */
   Root *roots;
   int nroots;
   const char *outparam; /* an output parameter it does not write, or NULL */
@@ -508,9 +544,12 @@ typedef struct {
 
 typedef VEC(Function) Functions;
 
-static void add_function(Functions *fs, const char *comment, const char *ret, const char *name, const char *extra,
-                         const char *extra_args, Root *roots, int nroots, const char *outparam) {
-  Function f = {xstrdup(comment), ret, xstrdup(name), xstrdup(extra), xstrdup(extra_args), roots, nroots, outparam};
+/* A function of (in, p) and the parameters in extra (", net_real *grad"),
+ * passed on as extra_args (", grad"). */
+static void add_function(Emitter *E, Functions *fs, const char *comment, const char *ret, const char *name,
+                         const char *extra, const char *extra_args, Root *roots, int nroots, const char *outparam) {
+  Function f = {xstrdup(comment), ret, xstrdup(name), xprintf("const %s *in, const %s *p%s", E->R, E->R, extra),
+                xprintf("in, p%s", extra_args), roots, nroots, outparam};
   vec_push(fs, f);
 }
 
@@ -525,21 +564,21 @@ static Functions functions(Emitter *E) {
   char *extra;
   if (b->loss >= 0) {
     Root *loss = xmalloc(sizeof *loss);
-    *loss = (Root){b->loss, NULL, NULL};
-    add_function(&fs, "The loss for one sample.", R, "loss", "", "", loss, 1, NULL);
+    *loss = root(b->loss, NULL, NULL, NULL);
+    add_function(E, &fs, "The loss for one sample.", R, "loss", "", "", loss, 1, NULL);
     VEC(Root) all = {0};
     for (int i = 0; i < m->params.n; i++) {
       Sym *sym = m->params.v[i];
       if (b->loops && sym->shape.rank)
         vec_push(&all,
-                 ((Root){o->grads[sym->offset], xprintf("grad + %d", sym->offset), xprintf("d_%s", sym->name)}));
+                 root(o->grads[sym->offset], xprintf("grad + %d", sym->offset), xprintf("d_%s", sym->name), NULL));
       else
         for (int k = 0; k < shape_size(sym->shape); k++)
-          vec_push(&all, ((Root){o->grads[sym->offset + k], xprintf("grad[%d]", sym->offset + k), NULL}));
+          vec_push(&all, root(o->grads[sym->offset + k], xprintf("grad[%d]", sym->offset + k), NULL, NULL));
     }
-    vec_push(&all, ((Root){b->loss, NULL, NULL}));
+    vec_push(&all, root(b->loss, NULL, NULL, NULL));
     extra = xprintf(", %s *grad", R);
-    add_function(&fs, "The loss, and its gradient with respect to every param, in one pass.", R, "loss_grad",
+    add_function(E, &fs, "The loss, and its gradient with respect to every param, in one pass.", R, "loss_grad",
                  extra, ", grad", all.v, all.n, m->n_params ? NULL : "grad");
     free(extra);
     for (int pass = 0; pass < 2; pass++) {
@@ -553,18 +592,18 @@ static Functions functions(Emitter *E) {
         char *fname = xprintf("grad_%s", sym->name);
         if (sym->shape.rank == 0) {
           Root *r = xmalloc(sizeof *r);
-          *r = (Root){g[sym->offset], NULL, NULL};
-          add_function(&fs, comment, R, fname, "", "", r, 1, NULL);
+          *r = root(g[sym->offset], NULL, NULL, NULL);
+          add_function(E, &fs, comment, R, fname, "", "", r, 1, NULL);
         } else {
           int n = b->loops ? 1 : shape_size(sym->shape);
           Root *rs = xmalloc((size_t)n * sizeof *rs);
           for (int k = 0; k < n; k++)
-            rs[k] = (Root){g[sym->offset + k],
-                           b->loops ? xprintf("grad_%s", sym->name) : xprintf("grad_%s[%d]", sym->name, k),
-                           b->loops ? xprintf("d_%s", sym->name) : NULL};
+            rs[k] = root(g[sym->offset + k],
+                         b->loops ? xprintf("grad_%s", sym->name) : xprintf("grad_%s[%d]", sym->name, k),
+                         b->loops ? xprintf("d_%s", sym->name) : NULL, NULL);
           extra = xprintf(", %s *grad_%s", R, sym->name);
           char *args = xprintf(", grad_%s", sym->name);
-          add_function(&fs, comment, "void", fname, extra, args, rs, n, NULL);
+          add_function(E, &fs, comment, "void", fname, extra, args, rs, n, NULL);
           free(extra);
           free(args);
         }
@@ -573,17 +612,37 @@ static Functions functions(Emitter *E) {
       }
     }
   }
+  if (b->loss >= 0 && m->n_params) {
+    /* _sgd_step: the loss first (a temporary before the updates), then
+     * every param's update in place */
+    VEC(Root) step = {0};
+    vec_push(&step, root(b->loss, NULL, NULL, NULL));
+    for (int i = 0; i < m->params.n; i++) {
+      Sym *sym = m->params.v[i];
+      if (b->loops && sym->shape.rank)
+        vec_push(&step, root(o->grads[sym->offset], xprintf("p + %d", sym->offset), xprintf("d_%s", sym->name),
+                             xstrdup(sym->name)));
+      else
+        for (int k = 0; k < shape_size(sym->shape); k++)
+          vec_push(&step, root(o->grads[sym->offset + k], xprintf("p[%d]", sym->offset + k), NULL, xstrdup(sym->name)));
+    }
+    Function f = {xstrdup("One step of gradient descent on one sample: p -= lr * d loss / d p, in place,\n"
+                          "   without a gradient array; the result is the loss before the step."),
+                  R, xstrdup("sgd_step"), xprintf("%s *p, const %s *in, %s lr", R, R, R), xstrdup("p, in, lr"),
+                  step.v, step.n, NULL};
+    vec_push(&fs, f);
+  }
   VEC(Root) outs = {0};
   for (int i = 0; i < m->outputs.n; i++) {
     Sym *sym = m->outputs.v[i];
     if (b->loops && sym->shape.rank)
-      vec_push(&outs, ((Root){b->out_ids[sym->offset], xprintf("out + %d", sym->offset), xstrdup(sym->name)}));
+      vec_push(&outs, root(b->out_ids[sym->offset], xprintf("out + %d", sym->offset), xstrdup(sym->name), NULL));
     else
       for (int k = 0; k < shape_size(sym->shape); k++)
-        vec_push(&outs, ((Root){b->out_ids[sym->offset + k], xprintf("out[%d]", sym->offset + k), NULL}));
+        vec_push(&outs, root(b->out_ids[sym->offset + k], xprintf("out[%d]", sym->offset + k), NULL, NULL));
   }
   extra = xprintf(", %s *out", R);
-  add_function(&fs, "The outputs, in declaration order, row-major.", "void", "outputs", extra, ", out", outs.v,
+  add_function(E, &fs, "The outputs, in declaration order, row-major.", "void", "outputs", extra, ", out", outs.v,
                outs.n, m->n_out ? NULL : "out");
   free(extra);
   return fs;
@@ -595,12 +654,13 @@ static void functions_free(Functions *fs) {
     for (int r = 0; r < f->nroots; r++) {
       free((char *)f->roots[r].dst);
       free((char *)f->roots[r].name);
+      free((char *)f->roots[r].param);
     }
     free(f->roots);
     free(f->comment);
     free(f->name);
-    free(f->extra);
-    free(f->extra_args);
+    free(f->params);
+    free(f->args);
   }
   free(fs->v);
 }
@@ -629,23 +689,21 @@ static void emit_function(Emitter *E, Function *f) {
   if (!E->o->b->loops) {
     buf_printf(E->out, "\n/* %s\n   (%d local%s of type %s on the stack) */\n", f->comment, locals,
                locals == 1 ? "" : "s", R);
-    buf_printf(E->out, "%s %s_%s(const %s *in, const %s *p%s)\n{\n", f->ret, P, f->name, R, R, f->extra);
+    buf_printf(E->out, "%s %s_%s(%s)\n{\n", f->ret, P, f->name, f->params);
   } else {
     buf_printf(E->out, "\n/* %s\n   (%d local%s of type %s on the stack; ws: %ld of them) */\n", f->comment, locals,
                locals == 1 ? "" : "s", R, s->ws_size);
-    buf_printf(E->out, "%s %s_%s_ws(const %s *in, const %s *p%s, %s *ws)\n{\n", f->ret, P, f->name, R, R, f->extra,
-               R);
+    buf_printf(E->out, "%s %s_%s_ws(%s, %s *ws)\n{\n", f->ret, P, f->name, f->params, R);
   }
   buf_puts(E->out, body.s ? body.s : "");
   buf_puts(E->out, "}\n");
   if (E->o->b->loops) {
     /* the plain function: its workspace on the stack */
-    buf_printf(E->out, "\n%s %s_%s(const %s *in, const %s *p%s)\n{\n", f->ret, P, f->name, R, R, f->extra);
+    buf_printf(E->out, "\n%s %s_%s(%s)\n{\n", f->ret, P, f->name, f->params);
     if (s->ws_size)
       buf_printf(E->out, "    %s ws[%ld];\n", R, s->ws_size);
     char *ws = s->ws_size ? xstrdup("ws") : xprintf("(%s *)0", R); /* none needed: a null pointer */
-    buf_printf(E->out, "    %s%s_%s_ws(in, p%s, %s);\n", strcmp(f->ret, "void") ? "return " : "", P, f->name,
-               f->extra_args, ws);
+    buf_printf(E->out, "    %s%s_%s_ws(%s, %s);\n", strcmp(f->ret, "void") ? "return " : "", P, f->name, f->args, ws);
     free(ws);
     buf_puts(E->out, "}\n");
   }
@@ -729,6 +787,10 @@ static void emit_decls(Emitter *E) {
       }
     }
   }
+  if (o->b->loss >= 0 && m->n_params)
+    buf_printf(out, "/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,\n"
+                    "   without a gradient array; the result is the loss before the step. */\n"
+                    "%s %s_sgd_step(%s *p, const %s *in, %s lr);\n", R, P, R, R, R);
   buf_printf(out, "\n/* The outputs, in declaration order, row-major, in out[%s_N_OUT]. */\n", E->PU);
   buf_printf(out, "void %s_outputs(const %s *in, const %s *p, %s *out);\n", P, R, R, R);
   buf_printf(out, "/* Initial params as the initialisers say; the same seed gives the same values. */\n");
@@ -741,8 +803,7 @@ static void emit_decls(Emitter *E) {
     buf_printf(out, "\n/* The same functions with the workspace their loops need supplied by the\n"
                     "   caller: ws[%s_WORKSPACE_SIZE] (the ones above keep it on the stack). */\n", E->PU);
     for (int i = 0; i < fs.n; i++)
-      buf_printf(out, "%s %s_%s_ws(const %s *in, const %s *p%s, %s *ws);\n", fs.v[i].ret, P, fs.v[i].name, R, R,
-                 fs.v[i].extra, R);
+      buf_printf(out, "%s %s_%s_ws(%s, %s *ws);\n", fs.v[i].ret, P, fs.v[i].name, fs.v[i].params, R);
     functions_free(&fs);
   }
 }

@@ -16,7 +16,15 @@
  * stored at the root's destination (grad + offset), the others get
  * ws_off[] in a workspace of ws_size reals, reused between tensors whose
  * lives do not overlap.  With o0 (-O0) nothing but the scalar inputs and
- * params gets a name: each root is printed as its whole expanded tree. */
+ * params gets a name: each root is printed as its whole expanded tree.
+ *
+ * _sgd_step (roots with a param to update): every read of the params must
+ * come before the first update.  So every statement keeps its place, the
+ * loss and the scalar gradients become temporaries, and the updates come
+ * last: a tensor gradient read by nothing else and whose own loop reads no
+ * param is deferred[] and becomes the update loop itself (no gradient is
+ * stored: dW = dh x^T goes straight into W); any other is stored in the
+ * workspace first. */
 #include "dcc.h"
 
 #include <stdlib.h>
@@ -35,6 +43,31 @@ static bool elementwise(Op op) {
 static bool is_view(Dag *d, int id) {
   Op op = (Op)d->nodes[id].op;
   return op == OP_INPUT || op == OP_PARAM || op == OP_FILL || op == OP_ROW || op == OP_TRANSPOSE;
+}
+
+/* Whether reading view id reads the params (p[]). */
+static bool view_of_param(Dag *d, int id) {
+  for (;;) {
+    Node *nd = &d->nodes[id];
+    if (nd->op == OP_PARAM)
+      return true;
+    if (!is_view(d, id) || nd->op == OP_INPUT || !nd->nops)
+      return false;
+    id = nd->a[0];
+  }
+}
+
+/* Whether leaf id is a scalar param or input of its own, which the emitter
+ * reads once into a local at the top of each function. */
+static bool has_local(Built *b, int id) {
+  Node *nd = &b->dag->nodes[id];
+  SymList *list = nd->op == OP_INPUT ? &b->m->inputs : &b->m->params;
+  if (nd->shape.rank || (nd->op != OP_INPUT && nd->op != OP_PARAM))
+    return false;
+  for (int i = 0; i < list->n; i++)
+    if (list->v[i]->offset == nd->index && list->v[i]->shape.rank == 0)
+      return true;
+  return false;
 }
 
 /* Place the stored tensors of a function in its workspace: each one from
@@ -84,6 +117,9 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
   int *depth = xcalloc((size_t)n, sizeof *depth);
   bool *in_loop = xcalloc((size_t)n, sizeof *in_loop);  /* read inside a loop body */
   bool *fusable = xmalloc((size_t)n * sizeof *fusable); /* every reader takes it element by element */
+  bool *update_root = xcalloc((size_t)n, sizeof *update_root); /* the value of a param update */
+  bool sgd = false;
+  s->deferred = xcalloc((size_t)n, sizeof *s->deferred);
   int *ids = xmalloc((size_t)nroots * sizeof *ids + 1);
   for (int id = 0; id < n; id++) {
     s->ws_off[id] = -1;
@@ -92,6 +128,10 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
   }
   for (int r = 0; r < nroots; r++) {
     ids[r] = roots[r].node;
+    if (roots[r].param) {
+      update_root[roots[r].node] = sgd = true;
+      continue; /* placed below */
+    }
     if (roots[r].dst && d->nodes[roots[r].node].shape.rank) {
       fusable[roots[r].node] = false;
       if (s->root_of[roots[r].node] < 0 && !is_view(d, roots[r].node))
@@ -112,6 +152,23 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
         fusable[a] = false;
     }
   }
+  /* _sgd_step: a gradient read by nothing else is deferred (its loop
+   * becomes the update) when that loop reads no param: its operands are
+   * stored, inputs, or views of them.  An elementwise gradient, whose loop
+   * would fuse operands in, is stored instead. */
+  if (sgd)
+    for (int r = 0; r < nroots; r++) {
+      int g = roots[r].node;
+      if (!roots[r].param || !d->nodes[g].shape.rank || uses[g] != 1 || is_view(d, g) ||
+          elementwise((Op)d->nodes[g].op))
+        continue;
+      /* an operand is read in g's loop when it is a leaf or a view of one:
+       * a stored operand was computed before the updates */
+      bool direct = false;
+      for (int i = 0; i < d->nodes[g].nops; i++)
+        direct |= view_of_param(d, d->nodes[g].a[i]);
+      s->deferred[g] = !direct;
+    }
   VEC(int) order = {0};
   bool *stmt = xcalloc((size_t)n, sizeof *stmt);
   for (int id = 0; id < n; id++) {
@@ -121,6 +178,12 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
     s->uses_in |= nd->op == OP_INPUT;
     s->uses_p |= nd->op == OP_PARAM;
     OpKind k = op_info[nd->op].kind;
+    if (sgd && update_root[id] && view_of_param(d, id) && (nd->shape.rank ? is_view(d, id) : k == KIND_LEAF) &&
+        !has_local(b, id)) {
+      vec_push(&order, id); /* a param's gradient that is another param: copied before the updates */
+      stmt[id] = true;
+      continue;
+    }
     if (k == KIND_LEAF || (nd->shape.rank && is_view(d, id))) {
       depth[id] = 0;
       continue;
@@ -134,13 +197,17 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
     dep++;
     bool named = id < b->names_cap && b->node_sym[id];
     bool temp;
-    if (nd->shape.rank) /* a tensor: stored, or fused into its one reader's loop */
-      temp = !elementwise((Op)nd->op) || uses[id] > 1 || !fusable[id] || dep > FUSE_DEPTH;
+    if (s->deferred[id]) /* the update loop of _sgd_step, at the end */
+      temp = false;
+    else if (nd->shape.rank) /* a tensor: stored, or fused into its one reader's loop */
+      temp = !elementwise((Op)nd->op) || uses[id] > 1 || !fusable[id] || dep > FUSE_DEPTH || update_root[id];
     else if (nd->op == OP_INDEX) /* an element of a stored tensor or a view */
       temp = named || uses[id] > 1;
     else
       temp = named || uses[id] > 1 || k == KIND_CALL || k == KIND_SELECT || k == KIND_TENSOR ||
              dep > INLINE_DEPTH || in_loop[id];
+    if (sgd && !nd->shape.rank && (update_root[id] || roots[0].node == id))
+      temp = true; /* the loss and the scalar gradients: before any update */
     if (nd->op == OP_INDEX && !temp)
       dep = 0;
     depth[id] = temp ? 0 : dep;
@@ -160,7 +227,7 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
   for (int id = n - 1; id >= 0; id--) {
     if (!s->live[id])
       continue;
-    int at = stmt[id] ? id : last_use[id];
+    int at = s->deferred[id] ? n : stmt[id] ? id : last_use[id];
     for (int i = 0; i < d->nodes[id].nops; i++)
       if (last_use[d->nodes[id].a[i]] < at)
         last_use[d->nodes[id].a[i]] = at;
@@ -173,6 +240,7 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
   free(depth);
   free(in_loop);
   free(fusable);
+  free(update_root);
   return s;
 }
 
@@ -184,5 +252,6 @@ void schedule_free(Schedule *s) {
   free(s->order);
   free(s->ws_off);
   free(s->root_of);
+  free(s->deferred);
   free(s);
 }

@@ -135,6 +135,43 @@ void mlp_1x2_grad_b2(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real
     grad_b2[0] = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t6);
 }
 
+/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
+   without a gradient array; the result is the loss before the step.
+   (20 locals of type mlp_1x2_real on the stack) */
+mlp_1x2_real mlp_1x2_sgd_step(mlp_1x2_real *p, const mlp_1x2_real *in, mlp_1x2_real lr)
+{
+    const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */
+    const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 10 */
+    const mlp_1x2_real t1 = p[8] + (p[6] * h1_0 + p[7] * h1_1);
+    const mlp_1x2_real t2 = fabs(t1);
+    const mlp_1x2_real t3 = exp(-t2);
+    const mlp_1x2_real t4 = 1.0 / (t3 + 1.0);
+    const mlp_1x2_real t5 = t3 * t4;
+    const mlp_1x2_real yhat_0 = (t1 >= 0.0 ? t4 : t5); /* line 12 */
+    const mlp_1x2_real t6 = yhat_0 - in[2];
+    const mlp_1x2_real t7 = t6 * t6;
+    const mlp_1x2_real t8 = (-t1 >= 0.0 ? t4 : t5);
+    const mlp_1x2_real t9 = 2.0 * t6 * (yhat_0 * t8);
+    const mlp_1x2_real t10 = h1_1 * t9;
+    const mlp_1x2_real t11 = h1_0 * t9;
+    const mlp_1x2_real t12 = (1.0 - h1_1 * h1_1) * (p[7] * t9);
+    const mlp_1x2_real t13 = (1.0 - h1_0 * h1_0) * (p[6] * t9);
+    const mlp_1x2_real t14 = in[1] * t12;
+    const mlp_1x2_real t15 = in[0] * t12;
+    const mlp_1x2_real t16 = in[1] * t13;
+    const mlp_1x2_real t17 = in[0] * t13;
+    p[0] -= lr * t17;
+    p[1] -= lr * t16;
+    p[2] -= lr * t15;
+    p[3] -= lr * t14;
+    p[4] -= lr * t13;
+    p[5] -= lr * t12;
+    p[6] -= lr * t11;
+    p[7] -= lr * t10;
+    p[8] -= lr * t9;
+    return t7;
+}
+
 /* The outputs, in declaration order, row-major.
    (7 locals of type mlp_1x2_real on the stack) */
 void mlp_1x2_outputs(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real *out)

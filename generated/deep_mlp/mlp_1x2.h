@@ -34,6 +34,9 @@ void mlp_1x2_grad_b1(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real
 void mlp_1x2_grad_W2(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real *grad_W2);
 /* d loss / d b2, 1 values, row-major */
 void mlp_1x2_grad_b2(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real *grad_b2);
+/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
+   without a gradient array; the result is the loss before the step. */
+mlp_1x2_real mlp_1x2_sgd_step(mlp_1x2_real *p, const mlp_1x2_real *in, mlp_1x2_real lr);
 
 /* The outputs, in declaration order, row-major, in out[MLP_1X2_N_OUT]. */
 void mlp_1x2_outputs(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real *out);

@@ -355,6 +355,109 @@ void mlp_2x4_grad_b3(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real
     grad_b3[0] = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t10);
 }
 
+/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
+   without a gradient array; the result is the loss before the step.
+   (58 locals of type mlp_2x4_real on the stack) */
+mlp_2x4_real mlp_2x4_sgd_step(mlp_2x4_real *p, const mlp_2x4_real *in, mlp_2x4_real lr)
+{
+    const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
+    const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
+    const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 11 */
+    const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 11 */
+    const mlp_2x4_real t1 = p[28] + (p[12] * h1_0 + p[13] * h1_1 + p[14] * h1_2 + p[15] * h1_3);
+    const mlp_2x4_real t2 = p[29] + (p[16] * h1_0 + p[17] * h1_1 + p[18] * h1_2 + p[19] * h1_3);
+    const mlp_2x4_real t3 = p[30] + (p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3);
+    const mlp_2x4_real t4 = p[31] + (p[24] * h1_0 + p[25] * h1_1 + p[26] * h1_2 + p[27] * h1_3);
+    const mlp_2x4_real h2_0 = tanh(t1); /* line 12 */
+    const mlp_2x4_real h2_1 = tanh(t2); /* line 12 */
+    const mlp_2x4_real h2_2 = tanh(t3); /* line 12 */
+    const mlp_2x4_real h2_3 = tanh(t4); /* line 12 */
+    const mlp_2x4_real t5 = p[36] + (p[32] * h2_0 + p[33] * h2_1 + p[34] * h2_2 + p[35] * h2_3);
+    const mlp_2x4_real t6 = fabs(t5);
+    const mlp_2x4_real t7 = exp(-t6);
+    const mlp_2x4_real t8 = 1.0 / (t7 + 1.0);
+    const mlp_2x4_real t9 = t7 * t8;
+    const mlp_2x4_real yhat_0 = (t5 >= 0.0 ? t8 : t9); /* line 14 */
+    const mlp_2x4_real t10 = yhat_0 - in[2];
+    const mlp_2x4_real t11 = t10 * t10;
+    const mlp_2x4_real t12 = (-t5 >= 0.0 ? t8 : t9);
+    const mlp_2x4_real t13 = 2.0 * t10 * (yhat_0 * t12);
+    const mlp_2x4_real t14 = h2_3 * t13;
+    const mlp_2x4_real t15 = h2_2 * t13;
+    const mlp_2x4_real t16 = h2_1 * t13;
+    const mlp_2x4_real t17 = h2_0 * t13;
+    const mlp_2x4_real t18 = (1.0 - h2_3 * h2_3) * (p[35] * t13);
+    const mlp_2x4_real t19 = (1.0 - h2_2 * h2_2) * (p[34] * t13);
+    const mlp_2x4_real t20 = (1.0 - h2_1 * h2_1) * (p[33] * t13);
+    const mlp_2x4_real t21 = (1.0 - h2_0 * h2_0) * (p[32] * t13);
+    const mlp_2x4_real t22 = h1_3 * t18;
+    const mlp_2x4_real t23 = h1_2 * t18;
+    const mlp_2x4_real t24 = h1_1 * t18;
+    const mlp_2x4_real t25 = h1_0 * t18;
+    const mlp_2x4_real t26 = h1_3 * t19;
+    const mlp_2x4_real t27 = h1_2 * t19;
+    const mlp_2x4_real t28 = h1_1 * t19;
+    const mlp_2x4_real t29 = h1_0 * t19;
+    const mlp_2x4_real t30 = h1_3 * t20;
+    const mlp_2x4_real t31 = h1_2 * t20;
+    const mlp_2x4_real t32 = h1_1 * t20;
+    const mlp_2x4_real t33 = h1_0 * t20;
+    const mlp_2x4_real t34 = h1_3 * t21;
+    const mlp_2x4_real t35 = h1_2 * t21;
+    const mlp_2x4_real t36 = h1_1 * t21;
+    const mlp_2x4_real t37 = h1_0 * t21;
+    const mlp_2x4_real t38 = (1.0 - h1_3 * h1_3) * (p[27] * t18 + p[23] * t19 + p[19] * t20 + p[15] * t21);
+    const mlp_2x4_real t39 = (1.0 - h1_2 * h1_2) * (p[26] * t18 + p[22] * t19 + p[18] * t20 + p[14] * t21);
+    const mlp_2x4_real t40 = (1.0 - h1_1 * h1_1) * (p[25] * t18 + p[21] * t19 + p[17] * t20 + p[13] * t21);
+    const mlp_2x4_real t41 = (1.0 - h1_0 * h1_0) * (p[24] * t18 + p[20] * t19 + p[16] * t20 + p[12] * t21);
+    const mlp_2x4_real t42 = in[1] * t38;
+    const mlp_2x4_real t43 = in[0] * t38;
+    const mlp_2x4_real t44 = in[1] * t39;
+    const mlp_2x4_real t45 = in[0] * t39;
+    const mlp_2x4_real t46 = in[1] * t40;
+    const mlp_2x4_real t47 = in[0] * t40;
+    const mlp_2x4_real t48 = in[1] * t41;
+    const mlp_2x4_real t49 = in[0] * t41;
+    p[0] -= lr * t49;
+    p[1] -= lr * t48;
+    p[2] -= lr * t47;
+    p[3] -= lr * t46;
+    p[4] -= lr * t45;
+    p[5] -= lr * t44;
+    p[6] -= lr * t43;
+    p[7] -= lr * t42;
+    p[8] -= lr * t41;
+    p[9] -= lr * t40;
+    p[10] -= lr * t39;
+    p[11] -= lr * t38;
+    p[12] -= lr * t37;
+    p[13] -= lr * t36;
+    p[14] -= lr * t35;
+    p[15] -= lr * t34;
+    p[16] -= lr * t33;
+    p[17] -= lr * t32;
+    p[18] -= lr * t31;
+    p[19] -= lr * t30;
+    p[20] -= lr * t29;
+    p[21] -= lr * t28;
+    p[22] -= lr * t27;
+    p[23] -= lr * t26;
+    p[24] -= lr * t25;
+    p[25] -= lr * t24;
+    p[26] -= lr * t23;
+    p[27] -= lr * t22;
+    p[28] -= lr * t21;
+    p[29] -= lr * t20;
+    p[30] -= lr * t19;
+    p[31] -= lr * t18;
+    p[32] -= lr * t17;
+    p[33] -= lr * t16;
+    p[34] -= lr * t15;
+    p[35] -= lr * t14;
+    p[36] -= lr * t13;
+    return t11;
+}
+
 /* The outputs, in declaration order, row-major.
    (17 locals of type mlp_2x4_real on the stack) */
 void mlp_2x4_outputs(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real *out)

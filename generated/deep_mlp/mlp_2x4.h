@@ -40,6 +40,9 @@ void mlp_2x4_grad_b2(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real
 void mlp_2x4_grad_W3(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real *grad_W3);
 /* d loss / d b3, 1 values, row-major */
 void mlp_2x4_grad_b3(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real *grad_b3);
+/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
+   without a gradient array; the result is the loss before the step. */
+mlp_2x4_real mlp_2x4_sgd_step(mlp_2x4_real *p, const mlp_2x4_real *in, mlp_2x4_real lr);
 
 /* The outputs, in declaration order, row-major, in out[MLP_2X4_N_OUT]. */
 void mlp_2x4_outputs(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real *out);

@@ -46,6 +46,9 @@ void mlp_3x8_grad_b3(const mlp_3x8_real *in, const mlp_3x8_real *p, mlp_3x8_real
 void mlp_3x8_grad_W4(const mlp_3x8_real *in, const mlp_3x8_real *p, mlp_3x8_real *grad_W4);
 /* d loss / d b4, 1 values, row-major */
 void mlp_3x8_grad_b4(const mlp_3x8_real *in, const mlp_3x8_real *p, mlp_3x8_real *grad_b4);
+/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
+   without a gradient array; the result is the loss before the step. */
+mlp_3x8_real mlp_3x8_sgd_step(mlp_3x8_real *p, const mlp_3x8_real *in, mlp_3x8_real lr);
 
 /* The outputs, in declaration order, row-major, in out[MLP_3X8_N_OUT]. */
 void mlp_3x8_outputs(const mlp_3x8_real *in, const mlp_3x8_real *p, mlp_3x8_real *out);

@@ -58,6 +58,9 @@ void mlp_5x5_grad_b5(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 void mlp_5x5_grad_W6(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_W6);
 /* d loss / d b6, 1 values, row-major */
 void mlp_5x5_grad_b6(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_b6);
+/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
+   without a gradient array; the result is the loss before the step. */
+mlp_5x5_real mlp_5x5_sgd_step(mlp_5x5_real *p, const mlp_5x5_real *in, mlp_5x5_real lr);
 
 /* The outputs, in declaration order, row-major, in out[MLP_5X5_N_OUT]. */
 void mlp_5x5_outputs(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *out);

@@ -323,6 +323,55 @@ five_points_real five_points_grad_u2(const five_points_real *in, const five_poin
     return z2 * (1.0 - y - t4);
 }
 
+/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
+   without a gradient array; the result is the loss before the step.
+   (32 locals of type five_points_real on the stack) */
+five_points_real five_points_sgd_step(five_points_real *p, const five_points_real *in, five_points_real lr)
+{
+    const five_points_real x1 = in[0];
+    const five_points_real x2 = in[1];
+    const five_points_real y = in[2];
+    const five_points_real b1 = p[0];
+    const five_points_real b2 = p[1];
+    const five_points_real c = p[2];
+    const five_points_real w11 = p[3];
+    const five_points_real w21 = p[4];
+    const five_points_real w12 = p[5];
+    const five_points_real w22 = p[6];
+    const five_points_real u1 = p[7];
+    const five_points_real u2 = p[8];
+    const five_points_real z1 = tanh(b1 + x1 * w11 + x2 * w21); /* line 9 */
+    const five_points_real z2 = tanh(b2 + x1 * w12 + x2 * w22); /* line 10 */
+    const five_points_real fin = c + u1 * z1 + u2 * z2; /* line 11 */
+    const five_points_real t1 = -fin;
+    const five_points_real t2 = fabs(fin);
+    const five_points_real t3 = exp(-t2);
+    const five_points_real t4 = log1p(t3);
+    const five_points_real t5 = (t1 > 0.0 ? t1 : 0.0);
+    const five_points_real t6 = fin - y * fin + (t4 + t5);
+    const five_points_real t7 = 1.0 / (t3 + 1.0);
+    const five_points_real t8 = (t1 >= 0.0 ? t7 : t3 * t7);
+    const five_points_real t9 = 1.0 - y - t8;
+    const five_points_real t10 = z2 * t9;
+    const five_points_real t11 = z1 * t9;
+    const five_points_real t12 = (1.0 - z2 * z2) * (u2 * t9);
+    const five_points_real t13 = x2 * t12;
+    const five_points_real t14 = x1 * t12;
+    const five_points_real t15 = (1.0 - z1 * z1) * (u1 * t9);
+    const five_points_real t16 = x2 * t15;
+    const five_points_real t17 = x1 * t15;
+    p[0] -= lr * t15;
+    p[1] -= lr * t12;
+    p[2] -= lr * t9;
+    p[3] -= lr * t17;
+    p[4] -= lr * t16;
+    p[5] -= lr * t14;
+    p[6] -= lr * t13;
+    p[7] -= lr * t11;
+    p[8] -= lr * t10;
+    return t6;
+}
+
 /* The outputs, in declaration order, row-major.
    (16 locals of type five_points_real on the stack) */
 void five_points_outputs(const five_points_real *in, const five_points_real *p, five_points_real *out)

@@ -50,6 +50,9 @@ five_points_real five_points_grad_w22(const five_points_real *in, const five_poi
 five_points_real five_points_grad_u1(const five_points_real *in, const five_points_real *p);
 /* d loss / d u2 */
 five_points_real five_points_grad_u2(const five_points_real *in, const five_points_real *p);
+/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
+   without a gradient array; the result is the loss before the step. */
+five_points_real five_points_sgd_step(five_points_real *p, const five_points_real *in, five_points_real lr);
 
 /* The outputs, in declaration order, row-major, in out[FIVE_POINTS_N_OUT]. */
 void five_points_outputs(const five_points_real *in, const five_points_real *p, five_points_real *out);

@@ -37,6 +37,9 @@ void classifier_grad_w2(const classifier_real *in, const classifier_real *p, cla
 classifier_real classifier_grad_b2(const classifier_real *in, const classifier_real *p);
 /* d loss / d x, 2 values, row-major */
 void classifier_grad_x(const classifier_real *in, const classifier_real *p, classifier_real *grad_x);
+/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
+   without a gradient array; the result is the loss before the step. */
+classifier_real classifier_sgd_step(classifier_real *p, const classifier_real *in, classifier_real lr);
 
 /* The outputs, in declaration order, row-major, in out[CLASSIFIER_N_OUT]. */
 void classifier_outputs(const classifier_real *in, const classifier_real *p, classifier_real *out);

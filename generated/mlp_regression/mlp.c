@@ -251,6 +251,94 @@ mlp_real mlp_grad_b2(const mlp_real *in, const mlp_real *p)
     return 2.0 * (pred - y);
 }
 
+/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
+   without a gradient array; the result is the loss before the step.
+   (49 locals of type mlp_real on the stack) */
+mlp_real mlp_sgd_step(mlp_real *p, const mlp_real *in, mlp_real lr)
+{
+    const mlp_real x = in[0];
+    const mlp_real y = in[1];
+    const mlp_real b2 = p[30];
+    const mlp_real h_0 = tanh(p[10] + x * p[0]); /* line 10 */
+    const mlp_real h_1 = tanh(p[11] + x * p[1]); /* line 10 */
+    const mlp_real h_2 = tanh(p[12] + x * p[2]); /* line 10 */
+    const mlp_real h_3 = tanh(p[13] + x * p[3]); /* line 10 */
+    const mlp_real h_4 = tanh(p[14] + x * p[4]); /* line 10 */
+    const mlp_real h_5 = tanh(p[15] + x * p[5]); /* line 10 */
+    const mlp_real h_6 = tanh(p[16] + x * p[6]); /* line 10 */
+    const mlp_real h_7 = tanh(p[17] + x * p[7]); /* line 10 */
+    const mlp_real h_8 = tanh(p[18] + x * p[8]); /* line 10 */
+    const mlp_real h_9 = tanh(p[19] + x * p[9]); /* line 10 */
+    const mlp_real t1 = p[24] * h_4 + (p[23] * h_3 + (p[22] * h_2 + (p[20] * h_0 + p[21] * h_1)));
+    const mlp_real t2 = p[28] * h_8 + (p[27] * h_7 + (p[26] * h_6 + (p[25] * h_5 + t1)));
+    const mlp_real pred = b2 + (p[29] * h_9 + t2); /* line 11 */
+    const mlp_real t3 = pred - y;
+    const mlp_real t4 = t3 * t3;
+    const mlp_real t5 = 2.0 * t3;
+    const mlp_real t6 = h_9 * t5;
+    const mlp_real t7 = h_8 * t5;
+    const mlp_real t8 = h_7 * t5;
+    const mlp_real t9 = h_6 * t5;
+    const mlp_real t10 = h_5 * t5;
+    const mlp_real t11 = h_4 * t5;
+    const mlp_real t12 = h_3 * t5;
+    const mlp_real t13 = h_2 * t5;
+    const mlp_real t14 = h_1 * t5;
+    const mlp_real t15 = h_0 * t5;
+    const mlp_real t16 = p[29] * t5 * (1.0 - h_9 * h_9);
+    const mlp_real t17 = p[28] * t5 * (1.0 - h_8 * h_8);
+    const mlp_real t18 = p[27] * t5 * (1.0 - h_7 * h_7);
+    const mlp_real t19 = p[26] * t5 * (1.0 - h_6 * h_6);
+    const mlp_real t20 = p[25] * t5 * (1.0 - h_5 * h_5);
+    const mlp_real t21 = p[24] * t5 * (1.0 - h_4 * h_4);
+    const mlp_real t22 = p[23] * t5 * (1.0 - h_3 * h_3);
+    const mlp_real t23 = p[22] * t5 * (1.0 - h_2 * h_2);
+    const mlp_real t24 = p[21] * t5 * (1.0 - h_1 * h_1);
+    const mlp_real t25 = p[20] * t5 * (1.0 - h_0 * h_0);
+    const mlp_real t26 = x * t16;
+    const mlp_real t27 = x * t17;
+    const mlp_real t28 = x * t18;
+    const mlp_real t29 = x * t19;
+    const mlp_real t30 = x * t20;
+    const mlp_real t31 = x * t21;
+    const mlp_real t32 = x * t22;
+    const mlp_real t33 = x * t23;
+    const mlp_real t34 = x * t24;
+    const mlp_real t35 = x * t25;
+    p[0] -= lr * t35;
+    p[1] -= lr * t34;
+    p[2] -= lr * t33;
+    p[3] -= lr * t32;
+    p[4] -= lr * t31;
+    p[5] -= lr * t30;
+    p[6] -= lr * t29;
+    p[7] -= lr * t28;
+    p[8] -= lr * t27;
+    p[9] -= lr * t26;
+    p[10] -= lr * t25;
+    p[11] -= lr * t24;
+    p[12] -= lr * t23;
+    p[13] -= lr * t22;
+    p[14] -= lr * t21;
+    p[15] -= lr * t20;
+    p[16] -= lr * t19;
+    p[17] -= lr * t18;
+    p[18] -= lr * t17;
+    p[19] -= lr * t16;
+    p[20] -= lr * t15;
+    p[21] -= lr * t14;
+    p[22] -= lr * t13;
+    p[23] -= lr * t12;
+    p[24] -= lr * t11;
+    p[25] -= lr * t10;
+    p[26] -= lr * t9;
+    p[27] -= lr * t8;
+    p[28] -= lr * t7;
+    p[29] -= lr * t6;
+    p[30] -= lr * t5;
+    return t4;
+}
+
 /* The outputs, in declaration order, row-major.
    (15 locals of type mlp_real on the stack) */
 void mlp_outputs(const mlp_real *in, const mlp_real *p, mlp_real *out)

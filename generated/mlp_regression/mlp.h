@@ -34,6 +34,9 @@ void mlp_grad_b1(const mlp_real *in, const mlp_real *p, mlp_real *grad_b1);
 void mlp_grad_w2(const mlp_real *in, const mlp_real *p, mlp_real *grad_w2);
 /* d loss / d b2 */
 mlp_real mlp_grad_b2(const mlp_real *in, const mlp_real *p);
+/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
+   without a gradient array; the result is the loss before the step. */
+mlp_real mlp_sgd_step(mlp_real *p, const mlp_real *in, mlp_real lr);
 
 /* The outputs, in declaration order, row-major, in out[MLP_N_OUT]. */
 void mlp_outputs(const mlp_real *in, const mlp_real *p, mlp_real *out);

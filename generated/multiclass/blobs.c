@@ -357,6 +357,142 @@ void blobs_grad_b2(const blobs_real *in, const blobs_real *p, blobs_real *grad_b
     grad_b2[2] = t8 * t9 - in[4];
 }
 
+/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
+   without a gradient array; the result is the loss before the step.
+   (77 locals of type blobs_real on the stack) */
+blobs_real blobs_sgd_step(blobs_real *p, const blobs_real *in, blobs_real lr)
+{
+    const blobs_real h_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 9 */
+    const blobs_real h_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 9 */
+    const blobs_real h_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 9 */
+    const blobs_real h_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 9 */
+    const blobs_real h_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 9 */
+    const blobs_real h_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 9 */
+    const blobs_real h_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 9 */
+    const blobs_real h_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 9 */
+    const blobs_real t1 = p[24] * h_0 + p[25] * h_1 + p[26] * h_2 + p[27] * h_3 + p[28] * h_4;
+    const blobs_real t2 = p[32] * h_0 + p[33] * h_1 + p[34] * h_2 + p[35] * h_3 + p[36] * h_4;
+    const blobs_real t3 = p[40] * h_0 + p[41] * h_1 + p[42] * h_2 + p[43] * h_3 + p[44] * h_4;
+    const blobs_real z_0 = p[48] + (t1 + p[29] * h_5 + p[30] * h_6 + p[31] * h_7); /* line 10 */
+    const blobs_real z_1 = p[49] + (t2 + p[37] * h_5 + p[38] * h_6 + p[39] * h_7); /* line 10 */
+    const blobs_real z_2 = p[50] + (t3 + p[45] * h_5 + p[46] * h_6 + p[47] * h_7); /* line 10 */
+    const blobs_real t4 = (z_0 >= z_1 ? z_0 : z_1);
+    const blobs_real t5 = (t4 >= z_2 ? t4 : z_2);
+    const blobs_real t6 = z_0 - t5;
+    const blobs_real t7 = z_1 - t5;
+    const blobs_real t8 = z_2 - t5;
+    const blobs_real t9 = exp(t6);
+    const blobs_real t10 = exp(t7);
+    const blobs_real t11 = exp(t8);
+    const blobs_real t12 = t11 + (t9 + t10);
+    const blobs_real t13 = log(t12);
+    const blobs_real t14 = -(in[4] * (t8 - t13) + (in[2] * (t6 - t13) + in[3] * (t7 - t13)));
+    const blobs_real t15 = (in[2] + (in[3] + in[4])) / t12;
+    const blobs_real t16 = t11 * t15 - in[4];
+    const blobs_real t17 = t10 * t15 - in[3];
+    const blobs_real t18 = t9 * t15 - in[2];
+    const blobs_real t19 = h_7 * t16;
+    const blobs_real t20 = h_6 * t16;
+    const blobs_real t21 = h_5 * t16;
+    const blobs_real t22 = h_4 * t16;
+    const blobs_real t23 = h_3 * t16;
+    const blobs_real t24 = h_2 * t16;
+    const blobs_real t25 = h_1 * t16;
+    const blobs_real t26 = h_0 * t16;
+    const blobs_real t27 = h_7 * t17;
+    const blobs_real t28 = h_6 * t17;
+    const blobs_real t29 = h_5 * t17;
+    const blobs_real t30 = h_4 * t17;
+    const blobs_real t31 = h_3 * t17;
+    const blobs_real t32 = h_2 * t17;
+    const blobs_real t33 = h_1 * t17;
+    const blobs_real t34 = h_0 * t17;
+    const blobs_real t35 = h_7 * t18;
+    const blobs_real t36 = h_6 * t18;
+    const blobs_real t37 = h_5 * t18;
+    const blobs_real t38 = h_4 * t18;
+    const blobs_real t39 = h_3 * t18;
+    const blobs_real t40 = h_2 * t18;
+    const blobs_real t41 = h_1 * t18;
+    const blobs_real t42 = h_0 * t18;
+    const blobs_real t43 = (1.0 - h_7 * h_7) * (p[47] * t16 + p[39] * t17 + p[31] * t18);
+    const blobs_real t44 = (1.0 - h_6 * h_6) * (p[46] * t16 + p[38] * t17 + p[30] * t18);
+    const blobs_real t45 = (1.0 - h_5 * h_5) * (p[45] * t16 + p[37] * t17 + p[29] * t18);
+    const blobs_real t46 = (1.0 - h_4 * h_4) * (p[44] * t16 + p[36] * t17 + p[28] * t18);
+    const blobs_real t47 = (1.0 - h_3 * h_3) * (p[43] * t16 + p[35] * t17 + p[27] * t18);
+    const blobs_real t48 = (1.0 - h_2 * h_2) * (p[42] * t16 + p[34] * t17 + p[26] * t18);
+    const blobs_real t49 = (1.0 - h_1 * h_1) * (p[41] * t16 + p[33] * t17 + p[25] * t18);
+    const blobs_real t50 = (1.0 - h_0 * h_0) * (p[40] * t16 + p[32] * t17 + p[24] * t18);
+    const blobs_real t51 = in[1] * t43;
+    const blobs_real t52 = in[0] * t43;
+    const blobs_real t53 = in[1] * t44;
+    const blobs_real t54 = in[0] * t44;
+    const blobs_real t55 = in[1] * t45;
+    const blobs_real t56 = in[0] * t45;
+    const blobs_real t57 = in[1] * t46;
+    const blobs_real t58 = in[0] * t46;
+    const blobs_real t59 = in[1] * t47;
+    const blobs_real t60 = in[0] * t47;
+    const blobs_real t61 = in[1] * t48;
+    const blobs_real t62 = in[0] * t48;
+    const blobs_real t63 = in[1] * t49;
+    const blobs_real t64 = in[0] * t49;
+    const blobs_real t65 = in[1] * t50;
+    const blobs_real t66 = in[0] * t50;
+    p[0] -= lr * t66;
+    p[1] -= lr * t65;
+    p[2] -= lr * t64;
+    p[3] -= lr * t63;
+    p[4] -= lr * t62;
+    p[5] -= lr * t61;
+    p[6] -= lr * t60;
+    p[7] -= lr * t59;
+    p[8] -= lr * t58;
+    p[9] -= lr * t57;
+    p[10] -= lr * t56;
+    p[11] -= lr * t55;
+    p[12] -= lr * t54;
+    p[13] -= lr * t53;
+    p[14] -= lr * t52;
+    p[15] -= lr * t51;
+    p[16] -= lr * t50;
+    p[17] -= lr * t49;
+    p[18] -= lr * t48;
+    p[19] -= lr * t47;
+    p[20] -= lr * t46;
+    p[21] -= lr * t45;
+    p[22] -= lr * t44;
+    p[23] -= lr * t43;
+    p[24] -= lr * t42;
+    p[25] -= lr * t41;
+    p[26] -= lr * t40;
+    p[27] -= lr * t39;
+    p[28] -= lr * t38;
+    p[29] -= lr * t37;
+    p[30] -= lr * t36;
+    p[31] -= lr * t35;
+    p[32] -= lr * t34;
+    p[33] -= lr * t33;
+    p[34] -= lr * t32;
+    p[35] -= lr * t31;
+    p[36] -= lr * t30;
+    p[37] -= lr * t29;
+    p[38] -= lr * t28;
+    p[39] -= lr * t27;
+    p[40] -= lr * t26;
+    p[41] -= lr * t25;
+    p[42] -= lr * t24;
+    p[43] -= lr * t23;
+    p[44] -= lr * t22;
+    p[45] -= lr * t21;
+    p[46] -= lr * t20;
+    p[47] -= lr * t19;
+    p[48] -= lr * t18;
+    p[49] -= lr * t17;
+    p[50] -= lr * t16;
+    return t14;
+}
+
 /* The outputs, in declaration order, row-major.
    (23 locals of type blobs_real on the stack) */
 void blobs_outputs(const blobs_real *in, const blobs_real *p, blobs_real *out)

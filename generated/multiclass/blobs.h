@@ -34,6 +34,9 @@ void blobs_grad_b1(const blobs_real *in, const blobs_real *p, blobs_real *grad_b
 void blobs_grad_W2(const blobs_real *in, const blobs_real *p, blobs_real *grad_W2);
 /* d loss / d b2, 3 values, row-major */
 void blobs_grad_b2(const blobs_real *in, const blobs_real *p, blobs_real *grad_b2);
+/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
+   without a gradient array; the result is the loss before the step. */
+blobs_real blobs_sgd_step(blobs_real *p, const blobs_real *in, blobs_real lr);
 
 /* The outputs, in declaration order, row-major, in out[BLOBS_N_OUT]. */
 void blobs_outputs(const blobs_real *in, const blobs_real *p, blobs_real *out);

@@ -390,6 +390,94 @@ void digits_grad_b2(const digits_real *in, const digits_real *p, digits_real *gr
     digits_grad_b2_ws(in, p, grad_b2, ws);
 }
 
+/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
+   without a gradient array; the result is the loss before the step.
+   (7 locals of type digits_real on the stack; ws: 128 of them) */
+digits_real digits_sgd_step_ws(digits_real *p, const digits_real *in, digits_real lr, digits_real *ws)
+{
+    digits_real *const t1 = ws + 0;
+    for (int i = 0; i < 32; i++) {
+        digits_real acc = p[i * 64] * in[0];
+        for (int k = 1; k < 64; k++)
+            acc += p[i * 64 + k] * in[k];
+        t1[i] = acc;
+    }
+    digits_real *const h = ws + 32; /* line 9 */
+    for (int i = 0; i < 32; i++)
+        h[i] = tanh(p[2048 + i] + t1[i]);
+    digits_real *const t2 = ws + 0;
+    for (int i = 0; i < 10; i++) {
+        digits_real acc = p[2080 + i * 32] * h[0];
+        for (int k = 1; k < 32; k++)
+            acc += p[2080 + i * 32 + k] * h[k];
+        t2[i] = acc;
+    }
+    digits_real *const z = ws + 10; /* line 10 */
+    for (int i = 0; i < 10; i++)
+        z[i] = p[2400 + i] + t2[i];
+    digits_real t3 = z[0];
+    for (int i = 1; i < 10; i++) {
+        const digits_real acc = z[i];
+        t3 = t3 >= acc ? t3 : acc;
+    }
+    digits_real t4 = in[64];
+    for (int i = 1; i < 10; i++)
+        t4 += in[64 + i];
+    digits_real *const t5 = ws + 0;
+    for (int i = 0; i < 10; i++)
+        t5[i] = z[i] - t3;
+    digits_real *const t6 = ws + 10;
+    for (int i = 0; i < 10; i++)
+        t6[i] = exp(t5[i]);
+    digits_real t7 = t6[0];
+    for (int i = 1; i < 10; i++)
+        t7 += t6[i];
+    const digits_real t8 = log(t7);
+    digits_real t9 = in[64] * (t5[0] - t8);
+    for (int i = 1; i < 10; i++)
+        t9 += in[64 + i] * (t5[i] - t8);
+    const digits_real t10 = -t9;
+    const digits_real t11 = t4 / t7;
+    digits_real *const t12 = ws + 0;
+    for (int i = 0; i < 10; i++)
+        t12[i] = t6[i] * t11 - in[64 + i];
+    digits_real *const t13 = ws + 64;
+    for (int i = 0; i < 32; i++) {
+        digits_real acc = p[2080 + i] * t12[0];
+        for (int k = 1; k < 10; k++)
+            acc += p[2080 + k * 32 + i] * t12[k];
+        t13[i] = acc;
+    }
+    digits_real *const t14 = ws + 96;
+    for (int i = 0; i < 32; i++)
+        t14[i] = (1.0 - h[i] * h[i]) * t13[i];
+    digits_real *const W1 = p + 0;
+    for (int i = 0; i < 32; i++) {
+        const digits_real acc = t14[i];
+        for (int j = 0; j < 64; j++)
+            W1[i * 64 + j] -= lr * (acc * in[j]);
+    }
+    digits_real *const b1 = p + 2048;
+    for (int i = 0; i < 32; i++)
+        b1[i] -= lr * t14[i];
+    digits_real *const W2 = p + 2080;
+    for (int i = 0; i < 10; i++) {
+        const digits_real acc = t12[i];
+        for (int j = 0; j < 32; j++)
+            W2[i * 32 + j] -= lr * (acc * h[j]);
+    }
+    digits_real *const b2 = p + 2400;
+    for (int i = 0; i < 10; i++)
+        b2[i] -= lr * t12[i];
+    return t10;
+}
+
+digits_real digits_sgd_step(digits_real *p, const digits_real *in, digits_real lr)
+{
+    digits_real ws[128];
+    return digits_sgd_step_ws(p, in, lr, ws);
+}
+
 /* The outputs, in declaration order, row-major.
    (2 locals of type digits_real on the stack; ws: 64 of them) */
 void digits_outputs_ws(const digits_real *in, const digits_real *p, digits_real *out, digits_real *ws)

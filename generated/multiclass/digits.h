@@ -21,7 +21,7 @@ typedef double digits_real;
 #define DIGITS_PARAM_W2              2080
 #define DIGITS_PARAM_b2              2400
 #define DIGITS_OUT_prob              0
-#define DIGITS_WORKSPACE_SIZE        96
+#define DIGITS_WORKSPACE_SIZE        128
 
 /* The loss for one sample: in[DIGITS_N_IN] the sample, p[DIGITS_N_PARAMS] the params. */
 digits_real digits_loss(const digits_real *in, const digits_real *p);
@@ -35,6 +35,9 @@ void digits_grad_b1(const digits_real *in, const digits_real *p, digits_real *gr
 void digits_grad_W2(const digits_real *in, const digits_real *p, digits_real *grad_W2);
 /* d loss / d b2, 10 values, row-major */
 void digits_grad_b2(const digits_real *in, const digits_real *p, digits_real *grad_b2);
+/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
+   without a gradient array; the result is the loss before the step. */
+digits_real digits_sgd_step(digits_real *p, const digits_real *in, digits_real lr);
 
 /* The outputs, in declaration order, row-major, in out[DIGITS_N_OUT]. */
 void digits_outputs(const digits_real *in, const digits_real *p, digits_real *out);
@@ -51,6 +54,7 @@ void digits_grad_W1_ws(const digits_real *in, const digits_real *p, digits_real 
 void digits_grad_b1_ws(const digits_real *in, const digits_real *p, digits_real *grad_b1, digits_real *ws);
 void digits_grad_W2_ws(const digits_real *in, const digits_real *p, digits_real *grad_W2, digits_real *ws);
 void digits_grad_b2_ws(const digits_real *in, const digits_real *p, digits_real *grad_b2, digits_real *ws);
+digits_real digits_sgd_step_ws(digits_real *p, const digits_real *in, digits_real lr, digits_real *ws);
 void digits_outputs_ws(const digits_real *in, const digits_real *p, digits_real *out, digits_real *ws);
 
 #ifdef __cplusplus

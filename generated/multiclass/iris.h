@@ -34,6 +34,9 @@ void iris_grad_b1(const iris_real *in, const iris_real *p, iris_real *grad_b1);
 void iris_grad_W2(const iris_real *in, const iris_real *p, iris_real *grad_W2);
 /* d loss / d b2, 3 values, row-major */
 void iris_grad_b2(const iris_real *in, const iris_real *p, iris_real *grad_b2);
+/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
+   without a gradient array; the result is the loss before the step. */
+iris_real iris_sgd_step(iris_real *p, const iris_real *in, iris_real lr);
 
 /* The outputs, in declaration order, row-major, in out[IRIS_N_OUT]. */
 void iris_outputs(const iris_real *in, const iris_real *p, iris_real *out);

@@ -54,6 +54,23 @@ quadratic_real quadratic_grad_x2(const quadratic_real *in, const quadratic_real 
     return x2 + (x2 - x1);
 }
 
+/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
+   without a gradient array; the result is the loss before the step.
+   (6 locals of type quadratic_real on the stack) */
+quadratic_real quadratic_sgd_step(quadratic_real *p, const quadratic_real *in, quadratic_real lr)
+{
+    (void)in;
+    const quadratic_real x1 = p[0];
+    const quadratic_real x2 = p[1];
+    const quadratic_real t1 = x1 - 6.0;
+    const quadratic_real t2 = t1 * t1 + x2 * x2 - x1 * x2;
+    const quadratic_real t3 = x2 + (x2 - x1);
+    const quadratic_real t4 = 2.0 * t1 - x2;
+    p[0] -= lr * t4;
+    p[1] -= lr * t3;
+    return t2;
+}
+
 /* The outputs, in declaration order, row-major.
    (0 locals of type quadratic_real on the stack) */
 void quadratic_outputs(const quadratic_real *in, const quadratic_real *p, quadratic_real *out)

@@ -25,6 +25,9 @@ quadratic_real quadratic_loss_grad(const quadratic_real *in, const quadratic_rea
 quadratic_real quadratic_grad_x1(const quadratic_real *in, const quadratic_real *p);
 /* d loss / d x2 */
 quadratic_real quadratic_grad_x2(const quadratic_real *in, const quadratic_real *p);
+/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
+   without a gradient array; the result is the loss before the step. */
+quadratic_real quadratic_sgd_step(quadratic_real *p, const quadratic_real *in, quadratic_real lr);
 
 /* The outputs, in declaration order, row-major, in out[QUADRATIC_N_OUT]. */
 void quadratic_outputs(const quadratic_real *in, const quadratic_real *p, quadratic_real *out);

@@ -34,6 +34,9 @@ void relu_net_grad_b1(const relu_net_real *in, const relu_net_real *p, relu_net_
 void relu_net_grad_W2(const relu_net_real *in, const relu_net_real *p, relu_net_real *grad_W2);
 /* d loss / d b2, 2 values, row-major */
 void relu_net_grad_b2(const relu_net_real *in, const relu_net_real *p, relu_net_real *grad_b2);
+/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
+   without a gradient array; the result is the loss before the step. */
+relu_net_real relu_net_sgd_step(relu_net_real *p, const relu_net_real *in, relu_net_real lr);
 
 /* The outputs, in declaration order, row-major, in out[RELU_NET_N_OUT]. */
 void relu_net_outputs(const relu_net_real *in, const relu_net_real *p, relu_net_real *out);

@@ -77,6 +77,34 @@ ridge_real ridge_grad_b(const ridge_real *in, const ridge_real *p)
     return 2.0 * (pred - y);
 }
 
+/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
+   without a gradient array; the result is the loss before the step.
+   (14 locals of type ridge_real on the stack) */
+ridge_real ridge_sgd_step(ridge_real *p, const ridge_real *in, ridge_real lr)
+{
+    const ridge_real y = in[5];
+    const ridge_real lam = in[6];
+    const ridge_real b = p[5];
+    const ridge_real t1 = in[4] * p[4] + (in[3] * p[3] + (in[2] * p[2] + (in[0] * p[0] + in[1] * p[1])));
+    const ridge_real pred = b + t1; /* line 12 */
+    const ridge_real t2 = pred - y;
+    const ridge_real t3 = p[4] * p[4] + (p[3] * p[3] + (p[2] * p[2] + (p[0] * p[0] + p[1] * p[1])));
+    const ridge_real t4 = t2 * t2 + lam * t3;
+    const ridge_real t5 = 2.0 * t2;
+    const ridge_real t6 = 2.0 * (lam * p[4]) + in[4] * t5;
+    const ridge_real t7 = 2.0 * (lam * p[3]) + in[3] * t5;
+    const ridge_real t8 = 2.0 * (lam * p[2]) + in[2] * t5;
+    const ridge_real t9 = 2.0 * (lam * p[1]) + in[1] * t5;
+    const ridge_real t10 = 2.0 * (lam * p[0]) + in[0] * t5;
+    p[0] -= lr * t10;
+    p[1] -= lr * t9;
+    p[2] -= lr * t8;
+    p[3] -= lr * t7;
+    p[4] -= lr * t6;
+    p[5] -= lr * t5;
+    return t4;
+}
+
 /* The outputs, in declaration order, row-major.
    (3 locals of type ridge_real on the stack) */
 void ridge_outputs(const ridge_real *in, const ridge_real *p, ridge_real *out)

@@ -29,6 +29,9 @@ ridge_real ridge_loss_grad(const ridge_real *in, const ridge_real *p, ridge_real
 void ridge_grad_w(const ridge_real *in, const ridge_real *p, ridge_real *grad_w);
 /* d loss / d b */
 ridge_real ridge_grad_b(const ridge_real *in, const ridge_real *p);
+/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
+   without a gradient array; the result is the loss before the step. */
+ridge_real ridge_sgd_step(ridge_real *p, const ridge_real *in, ridge_real lr);
 
 /* The outputs, in declaration order, row-major, in out[RIDGE_N_OUT]. */
 void ridge_outputs(const ridge_real *in, const ridge_real *p, ridge_real *out);
