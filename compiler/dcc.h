@@ -53,6 +53,13 @@
  * an error. */
 #define DCC_WS_STACK_BYTES  16384
 #define DCC_MAX_WORKSPACE   (1L << 26)
+/* The stack an emitted function takes beyond its values, per call level:
+ * saved registers (Cortex-M4F: r4-r11, lr and s16-s31, 100 bytes), the
+ * return address, alignment and an unoptimised build's own temporaries
+ * (clang -O0 needed 232 bytes more than the values of an unrolled
+ * function with 162 locals).  The header's PU_STACK_ macros add it;
+ * tests/compiler/cli/resources.test checks them with -fstack-usage. */
+#define DCC_FRAME_BYTES     256
 #define DCC_STR_(x) #x
 #define DCC_STR(x) DCC_STR_(x)
 
@@ -483,6 +490,9 @@ void emit_header(Buf *out, EmitOpts *o);
 /* The workspace the model's largest function needs, in reals (0 without
  * loops). */
 long emit_workspace_size(EmitOpts *o);
+/* The largest stack any emitted function takes by dcc's accounting (the
+ * header's PU_STACK_ macros), and (in *which, freed and replaced) its name. */
+long emit_max_stack(EmitOpts *o, char **which);
 void emit_source(Buf *out, EmitOpts *o);
 void emit_real_const(Buf *out, double v, bool is_float);
 

@@ -25,6 +25,8 @@ typedef struct {
   char *R;        /* the real type: "net_real" */
 } Emitter;
 
+static Emitter emitter(EmitOpts *o, Buf *out);
+
 /* ---- names ------------------------------------------------------------ */
 
 /* Identifiers a local variable of the emitted code must not take: C's
@@ -734,6 +736,111 @@ static void macro(Emitter *E, const char *name, int value) {
   buf_printf(E->out, "#define %s%*s %d\n", name, pad > 0 ? pad : 0, "", value);
 }
 
+static long occurrences(const char *text, const char *what) {
+  long n = 0;
+  for (const char *at = text ? strstr(text, what) : NULL; at; at = strstr(at + 1, what))
+    n++;
+  return n;
+}
+
+/* The stack bytes of function f by dcc's own accounting: its locals, the
+ * index and accumulator of every loop and the pointer of every stored
+ * tensor (an unoptimised build gives each its own slot), (for the plain
+ * function) its workspace, and DCC_FRAME_BYTES per call level for saved
+ * registers and the return address; not the stack of the libm functions
+ * it calls. */
+static long function_stack(Emitter *E, Function *f) {
+  Schedule *s = schedule_make(E->o->b, f->roots, f->nroots, E->o->o0);
+  Buf scratch = {0};
+  int locals = emit_body(E, &scratch, s, f->roots, f->nroots, f->outparam);
+  long reals = locals + occurrences(scratch.s, " acc = ") + s->ws_size;
+  long bytes = reals * (E->o->is_float ? 4 : 8) + occurrences(scratch.s, "for (int ") * 4 +
+               occurrences(scratch.s, " *const ") * 8 /* a stored tensor's pointer, 64-bit at most */ +
+               DCC_FRAME_BYTES * (E->o->b->loops ? 2 : 1); /* the plain function calls its _ws body */
+  free(scratch.s);
+  schedule_free(s);
+  return bytes;
+}
+
+long emit_max_stack(EmitOpts *o, char **which) {
+  Buf none = {0};
+  Emitter E = emitter(o, &none);
+  Functions fs = functions(&E);
+  long most = 0;
+  for (int i = 0; i < fs.n; i++) {
+    long bytes = function_stack(&E, &fs.v[i]);
+    if (bytes > most) {
+      most = bytes;
+      free(*which);
+      *which = xprintf("%s_%s", E.P, fs.v[i].name);
+    }
+  }
+  functions_free(&fs);
+  free(E.PU);
+  free(E.R);
+  return most;
+}
+
+/* The resource contract: each function's stack, and the scalar operations
+ * of _loss and _loss_grad by kind, as macros an embedded build can check
+ * with #if or _Static_assert. */
+static void emit_resources(Emitter *E) {
+  EmitOpts *o = E->o;
+  Built *b = o->b;
+  Model *m = b->m;
+  char name[600];
+  buf_printf(E->out, "\n/* Resources, by dcc's own accounting.  %s_STACK_f: the bytes of stack function\n"
+                     "   f takes (its locals, loop variables and, for the plain functions, the\n"
+                     "   workspace, and 256 bytes of frame per call; not libm's).\n"
+                     "   %s_OPS_LOSS_k, %s_OPS_LOSS_GRAD_k: the scalar operations of kind k that\n"
+                     "   _loss and _loss_grad perform per call (ADD counts + and -). */\n", E->PU, E->PU, E->PU);
+  Functions fs = functions(E);
+  long most = 0;
+  for (int i = 0; i < fs.n; i++) {
+    long bytes = function_stack(E, &fs.v[i]);
+    snprintf(name, sizeof name, "%s_STACK_%s", E->PU, fs.v[i].name);
+    macro(E, name, (int)bytes);
+    if (bytes > most)
+      most = bytes;
+  }
+  snprintf(name, sizeof name, "%s_STACK_MAX", E->PU);
+  macro(E, name, (int)most);
+  functions_free(&fs);
+  if (b->loss < 0)
+    return;
+  VEC(int) roots = {0};
+  vec_push(&roots, b->loss);
+  OpCounts loss, all;
+  count_dag(b->dag, roots.v, roots.n, &loss);
+  for (int j = 0; j < m->n_params; j++)
+    if (o->grads[j] >= 0)
+      vec_push(&roots, o->grads[j]);
+  count_dag(b->dag, roots.v, roots.n, &all);
+  free(roots.v);
+  for (int pass = 0; pass < 2; pass++) {
+    OpCounts *c = pass ? &all : &loss;
+    const char *fn = pass ? "LOSS_GRAD" : "LOSS";
+    struct { const char *kind; uint64_t n; } rows[] = {
+        {"ADD", c->ops[OP_ADD] + c->ops[OP_SUB]}, {"MUL", c->ops[OP_MUL]}, {"DIV", c->ops[OP_DIV]},
+        {"NEG", c->ops[OP_NEG]}, {"SELECT", c->ops[OP_IFGT] + c->ops[OP_IFGE]},
+    };
+    for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
+      snprintf(name, sizeof name, "%s_OPS_%s_%s", E->PU, fn, rows[r].kind);
+      macro(E, name, (int)rows[r].n);
+    }
+    for (int op = 0; op < OP_COUNT; op++) {
+      if (op_info[op].kind != KIND_CALL || !all.ops[op])
+        continue;
+      char kind[32];
+      snprintf(kind, sizeof kind, "%s", op_info[op].print);
+      for (char *k = kind; *k; k++)
+        *k = (char)toupper((unsigned char)*k);
+      snprintf(name, sizeof name, "%s_OPS_%s_%s", E->PU, fn, kind);
+      macro(E, name, (int)c->ops[op]);
+    }
+  }
+}
+
 static void emit_decls(Emitter *E) {
   EmitOpts *o = E->o;
   Model *m = o->b->m;
@@ -806,6 +913,7 @@ static void emit_decls(Emitter *E) {
       buf_printf(out, "%s %s_%s_ws(%s, %s *ws);\n", fs.v[i].ret, P, fs.v[i].name, fs.v[i].params, R);
     functions_free(&fs);
   }
+  emit_resources(E);
 }
 
 static Emitter emitter(EmitOpts *o, Buf *out) {

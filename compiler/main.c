@@ -28,6 +28,7 @@ typedef struct {
   const char *wrt;       /* --wrt a,b */
   bool o0;
   long unroll_limit;     /* --unroll-limit */
+  long max_stack;        /* --max-stack, bytes; -1: none */
   EmitKind emit;
   bool stats, check;
 } Options;
@@ -50,6 +51,8 @@ static const char usage_text[] =
     "  --wrt a,b,...      also emit a gradient function for each named input\n"
     "  -O0                no simplification, no common subexpressions: the\n"
     "                     naive derivative, one tree per gradient\n"
+    "  --max-stack BYTES  fail if an emitted function takes more stack than\n"
+    "                     BYTES (dcc's accounting: the header's _STACK_ macros)\n"
     "  --unroll-limit N   unroll a model to scalar code when its largest tensor\n"
     "                     has at most N scalars, else emit loops (default "DCC_STR(DCC_UNROLL_LIMIT)")\n"
     "  --emit c|h|expr|dot  what to write: C source (default), the header only,\n"
@@ -100,6 +103,7 @@ static bool option_is(const char *arg, const char *name) {
 static Options parse_options(int argc, char **argv) {
   Options o = {0};
   o.unroll_limit = DCC_UNROLL_LIMIT;
+  o.max_stack = -1;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -127,6 +131,13 @@ static Options parse_options(int argc, char **argv) {
       o.wrt = option_value(argc, argv, &i, "--wrt");
     } else if (!strcmp(a, "-O0")) {
       o.o0 = true;
+    } else if (option_is(a, "--max-stack")) {
+      const char *v = option_value(argc, argv, &i, "--max-stack");
+      char *end;
+      errno = 0;
+      o.max_stack = strtol(v, &end, 10);
+      if (end == v || *end || errno || o.max_stack < 0)
+        usage_error("--max-stack takes a number of bytes, not '%s'", v);
     } else if (option_is(a, "--unroll-limit")) {
       const char *v = option_value(argc, argv, &i, "--unroll-limit");
       char *end;
@@ -609,6 +620,16 @@ static void write_outputs(const Options *o, Derived *d, const bool *wrt, Buf *te
               "the loops need a workspace of %ld bytes, more than the %d the plain functions should put on the "
               "stack; call the _ws functions with a workspace of %s_WORKSPACE_SIZE values instead",
               bytes, DCC_WS_STACK_BYTES, upper);
+    if (o->max_stack >= 0) {
+      char *which = NULL;
+      long most = emit_max_stack(&eo, &which);
+      if (most > o->max_stack)
+        diag_at(DIAG_ERROR, -1, 0,
+                "%s takes %ld bytes of stack by dcc's accounting (the header's %s_STACK_ macros), more than "
+                "--max-stack %ld",
+                which, most, upper, o->max_stack);
+      free(which);
+    }
     free(upper);
     if (diags.errors)
       exit(1);

@@ -45,6 +45,37 @@ void mlp_1x2_init(mlp_1x2_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const mlp_1x2_param_names[MLP_1X2_N_PARAMS];
 
+/* Resources, by dcc's own accounting.  MLP_1X2_STACK_f: the bytes of stack function
+   f takes (its locals, loop variables and, for the plain functions, the
+   workspace, and 256 bytes of frame per call; not libm's).
+   MLP_1X2_OPS_LOSS_k, MLP_1X2_OPS_LOSS_GRAD_k: the scalar operations of kind k that
+   _loss and _loss_grad perform per call (ADD counts + and -). */
+#define MLP_1X2_STACK_loss           320
+#define MLP_1X2_STACK_loss_grad      360
+#define MLP_1X2_STACK_grad_W1        352
+#define MLP_1X2_STACK_grad_b1        336
+#define MLP_1X2_STACK_grad_W2        336
+#define MLP_1X2_STACK_grad_b2        328
+#define MLP_1X2_STACK_sgd_step       416
+#define MLP_1X2_STACK_outputs        312
+#define MLP_1X2_STACK_MAX            416
+#define MLP_1X2_OPS_LOSS_ADD         8
+#define MLP_1X2_OPS_LOSS_MUL         8
+#define MLP_1X2_OPS_LOSS_DIV         1
+#define MLP_1X2_OPS_LOSS_NEG         1
+#define MLP_1X2_OPS_LOSS_SELECT      1
+#define MLP_1X2_OPS_LOSS_EXP         1
+#define MLP_1X2_OPS_LOSS_ABS         1
+#define MLP_1X2_OPS_LOSS_TANH        2
+#define MLP_1X2_OPS_LOSS_GRAD_ADD    10
+#define MLP_1X2_OPS_LOSS_GRAD_MUL    23
+#define MLP_1X2_OPS_LOSS_GRAD_DIV    1
+#define MLP_1X2_OPS_LOSS_GRAD_NEG    2
+#define MLP_1X2_OPS_LOSS_GRAD_SELECT 2
+#define MLP_1X2_OPS_LOSS_GRAD_EXP    1
+#define MLP_1X2_OPS_LOSS_GRAD_ABS    1
+#define MLP_1X2_OPS_LOSS_GRAD_TANH   2
+
 #ifdef __cplusplus
 }
 #endif

@@ -51,6 +51,39 @@ void mlp_2x4_init(mlp_2x4_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const mlp_2x4_param_names[MLP_2X4_N_PARAMS];
 
+/* Resources, by dcc's own accounting.  MLP_2X4_STACK_f: the bytes of stack function
+   f takes (its locals, loop variables and, for the plain functions, the
+   workspace, and 256 bytes of frame per call; not libm's).
+   MLP_2X4_OPS_LOSS_k, MLP_2X4_OPS_LOSS_GRAD_k: the scalar operations of kind k that
+   _loss and _loss_grad perform per call (ADD counts + and -). */
+#define MLP_2X4_STACK_loss           400
+#define MLP_2X4_STACK_loss_grad      488
+#define MLP_2X4_STACK_grad_W1        480
+#define MLP_2X4_STACK_grad_b1        480
+#define MLP_2X4_STACK_grad_W2        448
+#define MLP_2X4_STACK_grad_b2        416
+#define MLP_2X4_STACK_grad_W3        416
+#define MLP_2X4_STACK_grad_b3        408
+#define MLP_2X4_STACK_sgd_step       720
+#define MLP_2X4_STACK_outputs        392
+#define MLP_2X4_STACK_MAX            720
+#define MLP_2X4_OPS_LOSS_ADD         30
+#define MLP_2X4_OPS_LOSS_MUL         30
+#define MLP_2X4_OPS_LOSS_DIV         1
+#define MLP_2X4_OPS_LOSS_NEG         1
+#define MLP_2X4_OPS_LOSS_SELECT      1
+#define MLP_2X4_OPS_LOSS_EXP         1
+#define MLP_2X4_OPS_LOSS_ABS         1
+#define MLP_2X4_OPS_LOSS_TANH        8
+#define MLP_2X4_OPS_LOSS_GRAD_ADD    50
+#define MLP_2X4_OPS_LOSS_GRAD_MUL    97
+#define MLP_2X4_OPS_LOSS_GRAD_DIV    1
+#define MLP_2X4_OPS_LOSS_GRAD_NEG    2
+#define MLP_2X4_OPS_LOSS_GRAD_SELECT 2
+#define MLP_2X4_OPS_LOSS_GRAD_EXP    1
+#define MLP_2X4_OPS_LOSS_GRAD_ABS    1
+#define MLP_2X4_OPS_LOSS_GRAD_TANH   8
+
 #ifdef __cplusplus
 }
 #endif

@@ -69,6 +69,45 @@ void mlp_5x5_init(mlp_5x5_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const mlp_5x5_param_names[MLP_5X5_N_PARAMS];
 
+/* Resources, by dcc's own accounting.  MLP_5X5_STACK_f: the bytes of stack function
+   f takes (its locals, loop variables and, for the plain functions, the
+   workspace, and 256 bytes of frame per call; not libm's).
+   MLP_5X5_OPS_LOSS_k, MLP_5X5_OPS_LOSS_GRAD_k: the scalar operations of kind k that
+   _loss and _loss_grad perform per call (ADD counts + and -). */
+#define MLP_5X5_STACK_loss           672
+#define MLP_5X5_STACK_loss_grad      1056
+#define MLP_5X5_STACK_grad_W1        1048
+#define MLP_5X5_STACK_grad_b1        1008
+#define MLP_5X5_STACK_grad_W2        968
+#define MLP_5X5_STACK_grad_b2        928
+#define MLP_5X5_STACK_grad_W3        888
+#define MLP_5X5_STACK_grad_b3        848
+#define MLP_5X5_STACK_grad_W4        808
+#define MLP_5X5_STACK_grad_b4        768
+#define MLP_5X5_STACK_grad_W5        728
+#define MLP_5X5_STACK_grad_b5        688
+#define MLP_5X5_STACK_grad_W6        688
+#define MLP_5X5_STACK_grad_b6        680
+#define MLP_5X5_STACK_sgd_step       1984
+#define MLP_5X5_STACK_outputs        664
+#define MLP_5X5_STACK_MAX            1984
+#define MLP_5X5_OPS_LOSS_ADD         117
+#define MLP_5X5_OPS_LOSS_MUL         117
+#define MLP_5X5_OPS_LOSS_DIV         1
+#define MLP_5X5_OPS_LOSS_NEG         1
+#define MLP_5X5_OPS_LOSS_SELECT      1
+#define MLP_5X5_OPS_LOSS_EXP         1
+#define MLP_5X5_OPS_LOSS_ABS         1
+#define MLP_5X5_OPS_LOSS_TANH        25
+#define MLP_5X5_OPS_LOSS_GRAD_ADD    222
+#define MLP_5X5_OPS_LOSS_GRAD_MUL    390
+#define MLP_5X5_OPS_LOSS_GRAD_DIV    1
+#define MLP_5X5_OPS_LOSS_GRAD_NEG    2
+#define MLP_5X5_OPS_LOSS_GRAD_SELECT 2
+#define MLP_5X5_OPS_LOSS_GRAD_EXP    1
+#define MLP_5X5_OPS_LOSS_GRAD_ABS    1
+#define MLP_5X5_OPS_LOSS_GRAD_TANH   25
+
 #ifdef __cplusplus
 }
 #endif

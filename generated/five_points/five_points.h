@@ -61,6 +61,44 @@ void five_points_init(five_points_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const five_points_param_names[FIVE_POINTS_N_PARAMS];
 
+/* Resources, by dcc's own accounting.  FIVE_POINTS_STACK_f: the bytes of stack function
+   f takes (its locals, loop variables and, for the plain functions, the
+   workspace, and 256 bytes of frame per call; not libm's).
+   FIVE_POINTS_OPS_LOSS_k, FIVE_POINTS_OPS_LOSS_GRAD_k: the scalar operations of kind k that
+   _loss and _loss_grad perform per call (ADD counts + and -). */
+#define FIVE_POINTS_STACK_loss       416
+#define FIVE_POINTS_STACK_loss_grad  456
+#define FIVE_POINTS_STACK_grad_b1    408
+#define FIVE_POINTS_STACK_grad_b2    408
+#define FIVE_POINTS_STACK_grad_c     408
+#define FIVE_POINTS_STACK_grad_w11   416
+#define FIVE_POINTS_STACK_grad_w21   416
+#define FIVE_POINTS_STACK_grad_w12   416
+#define FIVE_POINTS_STACK_grad_w22   416
+#define FIVE_POINTS_STACK_grad_u1    408
+#define FIVE_POINTS_STACK_grad_u2    408
+#define FIVE_POINTS_STACK_sgd_step   512
+#define FIVE_POINTS_STACK_outputs    384
+#define FIVE_POINTS_STACK_MAX        512
+#define FIVE_POINTS_OPS_LOSS_ADD     9
+#define FIVE_POINTS_OPS_LOSS_MUL     7
+#define FIVE_POINTS_OPS_LOSS_DIV     0
+#define FIVE_POINTS_OPS_LOSS_NEG     2
+#define FIVE_POINTS_OPS_LOSS_SELECT  1
+#define FIVE_POINTS_OPS_LOSS_EXP     1
+#define FIVE_POINTS_OPS_LOSS_LOG1P   1
+#define FIVE_POINTS_OPS_LOSS_ABS     1
+#define FIVE_POINTS_OPS_LOSS_TANH    2
+#define FIVE_POINTS_OPS_LOSS_GRAD_ADD 14
+#define FIVE_POINTS_OPS_LOSS_GRAD_MUL 20
+#define FIVE_POINTS_OPS_LOSS_GRAD_DIV 1
+#define FIVE_POINTS_OPS_LOSS_GRAD_NEG 2
+#define FIVE_POINTS_OPS_LOSS_GRAD_SELECT 2
+#define FIVE_POINTS_OPS_LOSS_GRAD_EXP 1
+#define FIVE_POINTS_OPS_LOSS_GRAD_LOG1P 1
+#define FIVE_POINTS_OPS_LOSS_GRAD_ABS 1
+#define FIVE_POINTS_OPS_LOSS_GRAD_TANH 2
+
 #ifdef __cplusplus
 }
 #endif

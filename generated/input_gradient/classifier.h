@@ -48,6 +48,40 @@ void classifier_init(classifier_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const classifier_param_names[CLASSIFIER_N_PARAMS];
 
+/* Resources, by dcc's own accounting.  CLASSIFIER_STACK_f: the bytes of stack function
+   f takes (its locals, loop variables and, for the plain functions, the
+   workspace, and 256 bytes of frame per call; not libm's).
+   CLASSIFIER_OPS_LOSS_k, CLASSIFIER_OPS_LOSS_GRAD_k: the scalar operations of kind k that
+   _loss and _loss_grad perform per call (ADD counts + and -). */
+#define CLASSIFIER_STACK_loss        480
+#define CLASSIFIER_STACK_loss_grad   656
+#define CLASSIFIER_STACK_grad_W1     616
+#define CLASSIFIER_STACK_grad_b1     488
+#define CLASSIFIER_STACK_grad_w2     488
+#define CLASSIFIER_STACK_grad_b2     480
+#define CLASSIFIER_STACK_grad_x      664
+#define CLASSIFIER_STACK_sgd_step    1048
+#define CLASSIFIER_STACK_outputs     456
+#define CLASSIFIER_STACK_MAX         1048
+#define CLASSIFIER_OPS_LOSS_ADD      52
+#define CLASSIFIER_OPS_LOSS_MUL      50
+#define CLASSIFIER_OPS_LOSS_DIV      0
+#define CLASSIFIER_OPS_LOSS_NEG      2
+#define CLASSIFIER_OPS_LOSS_SELECT   2
+#define CLASSIFIER_OPS_LOSS_EXP      1
+#define CLASSIFIER_OPS_LOSS_LOG1P    1
+#define CLASSIFIER_OPS_LOSS_ABS      1
+#define CLASSIFIER_OPS_LOSS_TANH     16
+#define CLASSIFIER_OPS_LOSS_GRAD_ADD 70
+#define CLASSIFIER_OPS_LOSS_GRAD_MUL 149
+#define CLASSIFIER_OPS_LOSS_GRAD_DIV 1
+#define CLASSIFIER_OPS_LOSS_GRAD_NEG 2
+#define CLASSIFIER_OPS_LOSS_GRAD_SELECT 4
+#define CLASSIFIER_OPS_LOSS_GRAD_EXP 1
+#define CLASSIFIER_OPS_LOSS_GRAD_LOG1P 1
+#define CLASSIFIER_OPS_LOSS_GRAD_ABS 1
+#define CLASSIFIER_OPS_LOSS_GRAD_TANH 16
+
 #ifdef __cplusplus
 }
 #endif

@@ -45,6 +45,33 @@ void mlp_init(mlp_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const mlp_param_names[MLP_N_PARAMS];
 
+/* Resources, by dcc's own accounting.  MLP_STACK_f: the bytes of stack function
+   f takes (its locals, loop variables and, for the plain functions, the
+   workspace, and 256 bytes of frame per call; not libm's).
+   MLP_OPS_LOSS_k, MLP_OPS_LOSS_GRAD_k: the scalar operations of kind k that
+   _loss and _loss_grad perform per call (ADD counts + and -). */
+#define MLP_STACK_loss               392
+#define MLP_STACK_loss_grad          480
+#define MLP_STACK_grad_w1            392
+#define MLP_STACK_grad_b1            392
+#define MLP_STACK_grad_w2            392
+#define MLP_STACK_grad_b2            384
+#define MLP_STACK_sgd_step           648
+#define MLP_STACK_outputs            376
+#define MLP_STACK_MAX                648
+#define MLP_OPS_LOSS_ADD             21
+#define MLP_OPS_LOSS_MUL             21
+#define MLP_OPS_LOSS_DIV             0
+#define MLP_OPS_LOSS_NEG             0
+#define MLP_OPS_LOSS_SELECT          0
+#define MLP_OPS_LOSS_TANH            10
+#define MLP_OPS_LOSS_GRAD_ADD        31
+#define MLP_OPS_LOSS_GRAD_MUL        72
+#define MLP_OPS_LOSS_GRAD_DIV        0
+#define MLP_OPS_LOSS_GRAD_NEG        0
+#define MLP_OPS_LOSS_GRAD_SELECT     0
+#define MLP_OPS_LOSS_GRAD_TANH       10
+
 #ifdef __cplusplus
 }
 #endif

@@ -45,6 +45,37 @@ void blobs_init(blobs_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const blobs_param_names[BLOBS_N_PARAMS];
 
+/* Resources, by dcc's own accounting.  BLOBS_STACK_f: the bytes of stack function
+   f takes (its locals, loop variables and, for the plain functions, the
+   workspace, and 256 bytes of frame per call; not libm's).
+   BLOBS_OPS_LOSS_k, BLOBS_OPS_LOSS_GRAD_k: the scalar operations of kind k that
+   _loss and _loss_grad perform per call (ADD counts + and -). */
+#define BLOBS_STACK_loss             448
+#define BLOBS_STACK_loss_grad        552
+#define BLOBS_STACK_grad_W1          504
+#define BLOBS_STACK_grad_b1          440
+#define BLOBS_STACK_grad_W2          440
+#define BLOBS_STACK_grad_b2          416
+#define BLOBS_STACK_sgd_step         872
+#define BLOBS_STACK_outputs          440
+#define BLOBS_STACK_MAX              872
+#define BLOBS_OPS_LOSS_ADD           50
+#define BLOBS_OPS_LOSS_MUL           43
+#define BLOBS_OPS_LOSS_DIV           0
+#define BLOBS_OPS_LOSS_NEG           1
+#define BLOBS_OPS_LOSS_SELECT        2
+#define BLOBS_OPS_LOSS_EXP           3
+#define BLOBS_OPS_LOSS_LOG           1
+#define BLOBS_OPS_LOSS_TANH          8
+#define BLOBS_OPS_LOSS_GRAD_ADD      79
+#define BLOBS_OPS_LOSS_GRAD_MUL      126
+#define BLOBS_OPS_LOSS_GRAD_DIV      1
+#define BLOBS_OPS_LOSS_GRAD_NEG      1
+#define BLOBS_OPS_LOSS_GRAD_SELECT   2
+#define BLOBS_OPS_LOSS_GRAD_EXP      3
+#define BLOBS_OPS_LOSS_GRAD_LOG      1
+#define BLOBS_OPS_LOSS_GRAD_TANH     8
+
 #ifdef __cplusplus
 }
 #endif

@@ -57,6 +57,37 @@ void digits_grad_b2_ws(const digits_real *in, const digits_real *p, digits_real 
 digits_real digits_sgd_step_ws(digits_real *p, const digits_real *in, digits_real lr, digits_real *ws);
 void digits_outputs_ws(const digits_real *in, const digits_real *p, digits_real *out, digits_real *ws);
 
+/* Resources, by dcc's own accounting.  DIGITS_STACK_f: the bytes of stack function
+   f takes (its locals, loop variables and, for the plain functions, the
+   workspace, and 256 bytes of frame per call; not libm's).
+   DIGITS_OPS_LOSS_k, DIGITS_OPS_LOSS_GRAD_k: the scalar operations of kind k that
+   _loss and _loss_grad perform per call (ADD counts + and -). */
+#define DIGITS_STACK_loss            1160
+#define DIGITS_STACK_loss_grad       1288
+#define DIGITS_STACK_grad_W1         1488
+#define DIGITS_STACK_grad_b1         1464
+#define DIGITS_STACK_grad_W2         1196
+#define DIGITS_STACK_grad_b2         1172
+#define DIGITS_STACK_sgd_step        1832
+#define DIGITS_STACK_outputs         1152
+#define DIGITS_STACK_MAX             1832
+#define DIGITS_OPS_LOSS_ADD          2406
+#define DIGITS_OPS_LOSS_MUL          2378
+#define DIGITS_OPS_LOSS_DIV          0
+#define DIGITS_OPS_LOSS_NEG          1
+#define DIGITS_OPS_LOSS_SELECT       9
+#define DIGITS_OPS_LOSS_EXP          10
+#define DIGITS_OPS_LOSS_LOG          1
+#define DIGITS_OPS_LOSS_TANH         32
+#define DIGITS_OPS_LOSS_GRAD_ADD     2745
+#define DIGITS_OPS_LOSS_GRAD_MUL     5140
+#define DIGITS_OPS_LOSS_GRAD_DIV     1
+#define DIGITS_OPS_LOSS_GRAD_NEG     1
+#define DIGITS_OPS_LOSS_GRAD_SELECT  9
+#define DIGITS_OPS_LOSS_GRAD_EXP     10
+#define DIGITS_OPS_LOSS_GRAD_LOG     1
+#define DIGITS_OPS_LOSS_GRAD_TANH    32
+
 #ifdef __cplusplus
 }
 #endif

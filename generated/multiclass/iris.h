@@ -45,6 +45,37 @@ void iris_init(iris_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const iris_param_names[IRIS_N_PARAMS];
 
+/* Resources, by dcc's own accounting.  IRIS_STACK_f: the bytes of stack function
+   f takes (its locals, loop variables and, for the plain functions, the
+   workspace, and 256 bytes of frame per call; not libm's).
+   IRIS_OPS_LOSS_k, IRIS_OPS_LOSS_GRAD_k: the scalar operations of kind k that
+   _loss and _loss_grad perform per call (ADD counts + and -). */
+#define IRIS_STACK_loss              512
+#define IRIS_STACK_loss_grad         616
+#define IRIS_STACK_grad_W1           568
+#define IRIS_STACK_grad_b1           504
+#define IRIS_STACK_grad_W2           504
+#define IRIS_STACK_grad_b2           480
+#define IRIS_STACK_sgd_step          1064
+#define IRIS_STACK_outputs           504
+#define IRIS_STACK_MAX               1064
+#define IRIS_OPS_LOSS_ADD            66
+#define IRIS_OPS_LOSS_MUL            59
+#define IRIS_OPS_LOSS_DIV            0
+#define IRIS_OPS_LOSS_NEG            1
+#define IRIS_OPS_LOSS_SELECT         2
+#define IRIS_OPS_LOSS_EXP            3
+#define IRIS_OPS_LOSS_LOG            1
+#define IRIS_OPS_LOSS_TANH           8
+#define IRIS_OPS_LOSS_GRAD_ADD       95
+#define IRIS_OPS_LOSS_GRAD_MUL       158
+#define IRIS_OPS_LOSS_GRAD_DIV       1
+#define IRIS_OPS_LOSS_GRAD_NEG       1
+#define IRIS_OPS_LOSS_GRAD_SELECT    2
+#define IRIS_OPS_LOSS_GRAD_EXP       3
+#define IRIS_OPS_LOSS_GRAD_LOG       1
+#define IRIS_OPS_LOSS_GRAD_TANH      8
+
 #ifdef __cplusplus
 }
 #endif

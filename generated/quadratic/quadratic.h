@@ -36,6 +36,29 @@ void quadratic_init(quadratic_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const quadratic_param_names[QUADRATIC_N_PARAMS];
 
+/* Resources, by dcc's own accounting.  QUADRATIC_STACK_f: the bytes of stack function
+   f takes (its locals, loop variables and, for the plain functions, the
+   workspace, and 256 bytes of frame per call; not libm's).
+   QUADRATIC_OPS_LOSS_k, QUADRATIC_OPS_LOSS_GRAD_k: the scalar operations of kind k that
+   _loss and _loss_grad perform per call (ADD counts + and -). */
+#define QUADRATIC_STACK_loss         280
+#define QUADRATIC_STACK_loss_grad    280
+#define QUADRATIC_STACK_grad_x1      272
+#define QUADRATIC_STACK_grad_x2      272
+#define QUADRATIC_STACK_sgd_step     304
+#define QUADRATIC_STACK_outputs      256
+#define QUADRATIC_STACK_MAX          304
+#define QUADRATIC_OPS_LOSS_ADD       3
+#define QUADRATIC_OPS_LOSS_MUL       3
+#define QUADRATIC_OPS_LOSS_DIV       0
+#define QUADRATIC_OPS_LOSS_NEG       0
+#define QUADRATIC_OPS_LOSS_SELECT    0
+#define QUADRATIC_OPS_LOSS_GRAD_ADD  6
+#define QUADRATIC_OPS_LOSS_GRAD_MUL  4
+#define QUADRATIC_OPS_LOSS_GRAD_DIV  0
+#define QUADRATIC_OPS_LOSS_GRAD_NEG  0
+#define QUADRATIC_OPS_LOSS_GRAD_SELECT 0
+
 #ifdef __cplusplus
 }
 #endif

@@ -45,6 +45,31 @@ void relu_net_init(relu_net_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const relu_net_param_names[RELU_NET_N_PARAMS];
 
+/* Resources, by dcc's own accounting.  RELU_NET_STACK_f: the bytes of stack function
+   f takes (its locals, loop variables and, for the plain functions, the
+   workspace, and 256 bytes of frame per call; not libm's).
+   RELU_NET_OPS_LOSS_k, RELU_NET_OPS_LOSS_GRAD_k: the scalar operations of kind k that
+   _loss and _loss_grad perform per call (ADD counts + and -). */
+#define RELU_NET_STACK_loss          720
+#define RELU_NET_STACK_loss_grad     848
+#define RELU_NET_STACK_grad_W1       848
+#define RELU_NET_STACK_grad_b1       848
+#define RELU_NET_STACK_grad_W2       720
+#define RELU_NET_STACK_grad_b2       704
+#define RELU_NET_STACK_sgd_step      1368
+#define RELU_NET_STACK_outputs       704
+#define RELU_NET_STACK_MAX           1368
+#define RELU_NET_OPS_LOSS_ADD        67
+#define RELU_NET_OPS_LOSS_MUL        83
+#define RELU_NET_OPS_LOSS_DIV        0
+#define RELU_NET_OPS_LOSS_NEG        0
+#define RELU_NET_OPS_LOSS_SELECT     16
+#define RELU_NET_OPS_LOSS_GRAD_ADD   83
+#define RELU_NET_OPS_LOSS_GRAD_MUL   195
+#define RELU_NET_OPS_LOSS_GRAD_DIV   0
+#define RELU_NET_OPS_LOSS_GRAD_NEG   0
+#define RELU_NET_OPS_LOSS_GRAD_SELECT 32
+
 #ifdef __cplusplus
 }
 #endif

@@ -40,6 +40,29 @@ void ridge_init(ridge_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const ridge_param_names[RIDGE_N_PARAMS];
 
+/* Resources, by dcc's own accounting.  RIDGE_STACK_f: the bytes of stack function
+   f takes (its locals, loop variables and, for the plain functions, the
+   workspace, and 256 bytes of frame per call; not libm's).
+   RIDGE_OPS_LOSS_k, RIDGE_OPS_LOSS_GRAD_k: the scalar operations of kind k that
+   _loss and _loss_grad perform per call (ADD counts + and -). */
+#define RIDGE_STACK_loss             312
+#define RIDGE_STACK_loss_grad        320
+#define RIDGE_STACK_grad_w           304
+#define RIDGE_STACK_grad_b           288
+#define RIDGE_STACK_sgd_step         368
+#define RIDGE_STACK_outputs          280
+#define RIDGE_STACK_MAX              368
+#define RIDGE_OPS_LOSS_ADD           11
+#define RIDGE_OPS_LOSS_MUL           12
+#define RIDGE_OPS_LOSS_DIV           0
+#define RIDGE_OPS_LOSS_NEG           0
+#define RIDGE_OPS_LOSS_SELECT        0
+#define RIDGE_OPS_LOSS_GRAD_ADD      16
+#define RIDGE_OPS_LOSS_GRAD_MUL      28
+#define RIDGE_OPS_LOSS_GRAD_DIV      0
+#define RIDGE_OPS_LOSS_GRAD_NEG      0
+#define RIDGE_OPS_LOSS_GRAD_SELECT   0
+
 #ifdef __cplusplus
 }
 #endif
