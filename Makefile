@@ -53,7 +53,7 @@ test: build/dcc build/san/dcc build/fuzz/fuzz_dcc examples
 # that dcc makes of each model and with the runtime.  MODEL.dccflags beside
 # MODEL.expr holds extra dcc options for it (--wrt x, --real float).  Compressed data
 # (*.gz) is unpacked beside the program.
-EXAMPLES     := $(notdir $(patsubst %/,%,$(wildcard examples/*/)))
+EXAMPLES     := $(filter-out firmware,$(notdir $(patsubst %/,%,$(wildcard examples/*/))))
 RUNTIME_SRCS := $(wildcard runtime/*.c)
 RUNTIME_HDRS := $(wildcard runtime/*.h)
 EXAMPLE_CFLAGS = -std=c99 -O2 -Wall -Wextra -Werror -pedantic
@@ -71,6 +71,63 @@ $(foreach e,$(EXAMPLES),$(eval $(call example_rule,$(e))))
 
 examples: $(foreach e,$(EXAMPLES),build/examples/$(e)/$(e))
 
+# Firmware (examples/firmware/): the five-point trainer and a digits
+# classifier for a Cortex-M4F (float code, newlib, semihosting), each also
+# built for the host from the same sources.  Needs Debian's
+# gcc-arm-none-eabi and libnewlib-arm-none-eabi (make installs nothing);
+# firmware-test runs them under qemu-system-arm and compares with the host.
+FW          = build/firmware
+FW_CC       = arm-none-eabi-gcc
+FW_ARCH     = -mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard -mthumb
+FW_WARN     = -std=c99 -Wall -Wextra -Werror -Wdouble-promotion -Wfloat-conversion
+FW_CFLAGS   = $(FW_ARCH) -Os $(FW_WARN) -DDCC_TRAIN_REAL=float -ffunction-sections -fdata-sections \
+              -fstack-usage -Iruntime -I$(FW) -Iexamples/firmware
+FW_LDFLAGS  = $(FW_ARCH) --specs=rdimon.specs -T examples/firmware/mps2.ld -Wl,--gc-sections
+FW_HOST     = $(CC) -O2 $(FW_WARN) -pedantic -DDCC_TRAIN_REAL=float -Iruntime -I$(FW) -Iexamples/firmware
+FW_DIGITS   = 1000 300 # training and held-out images compiled into flash
+
+$(FW)/five_points.c: build/dcc examples/five_points/five_points.expr
+	@mkdir -p $(FW)
+	build/dcc examples/five_points/five_points.expr --real float -o $@
+$(FW)/digits.c: build/dcc examples/multiclass/digits.expr
+	@mkdir -p $(FW)
+	build/dcc examples/multiclass/digits.expr --real float -o $@
+$(FW)/digits_data.c: examples/firmware/digits_data.sh examples/multiclass/digits.csv.gz
+	@mkdir -p $(FW)
+	examples/firmware/digits_data.sh examples/multiclass/digits.csv.gz $(FW_DIGITS) $(FW)
+$(FW)/%.o: $(FW)/%.c
+	$(FW_CC) $(FW_CFLAGS) -c $< -o $@
+$(FW)/dcc_train.o: runtime/dcc_train.c $(RUNTIME_HDRS)
+	@mkdir -p $(FW)
+	$(FW_CC) $(FW_CFLAGS) -c $< -o $@
+$(FW)/%_fw.o: examples/firmware/%_fw.c examples/firmware/fw_stack.h $(FW)/five_points.c $(FW)/digits.c \
+              $(FW)/digits_data.c $(RUNTIME_HDRS)
+	$(FW_CC) $(FW_CFLAGS) -c $< -o $@
+$(FW)/startup.o: examples/firmware/startup.c
+	@mkdir -p $(FW)
+	$(FW_CC) $(FW_CFLAGS) -c $< -o $@
+$(FW)/five_points.elf: $(FW)/startup.o $(FW)/five_points_fw.o $(FW)/five_points.o $(FW)/dcc_train.o \
+                       examples/firmware/mps2.ld
+	$(FW_CC) $(FW_LDFLAGS) -Wl,-Map=$(FW)/five_points.map -o $@ $(filter %.o,$^) -lm
+$(FW)/digits.elf: $(FW)/startup.o $(FW)/digits_fw.o $(FW)/digits.o $(FW)/digits_data.o examples/firmware/mps2.ld
+	$(FW_CC) $(FW_LDFLAGS) -Wl,-Map=$(FW)/digits.map -o $@ $(filter %.o,$^) -lm
+$(FW)/five_points_host: examples/firmware/five_points_fw.c $(FW)/five_points.c runtime/dcc_train.c $(RUNTIME_HDRS)
+	$(FW_HOST) -o $@ examples/firmware/five_points_fw.c $(FW)/five_points.c runtime/dcc_train.c -lm
+$(FW)/digits_host: examples/firmware/digits_fw.c $(FW)/digits.c $(FW)/digits_data.c
+	$(FW_HOST) -o $@ examples/firmware/digits_fw.c $(FW)/digits.c $(FW)/digits_data.c -lm
+
+firmware: $(FW)/five_points.elf $(FW)/digits.elf $(FW)/five_points_host $(FW)/digits_host
+
+# Runs both programs under qemu and on the host and compares what they
+# print; says so and succeeds when the Arm tools are not installed.
+firmware-test:
+	@examples/firmware/firmware-test.sh
+
+# Flash and RAM of each firmware program (arm-none-eabi-size, the link
+# maps, the stack measured on the board).
+size: firmware
+	@examples/firmware/size.sh
+
 # The main job end to end: compile an example with dcc, train it, print.
 demo: build/examples/five_points/five_points
 	build/examples/five_points/five_points build/examples/five_points
@@ -86,4 +143,4 @@ bench: build/dcc
 clean:
 	rm -rf build
 
-.PHONY: all test examples demo golden bench fuzz clean
+.PHONY: all test examples demo golden bench fuzz clean firmware firmware-test size

@@ -79,6 +79,8 @@ config.substitutions.append(('%strictcc', '%s %s' % (clang, strict)))
 config.substitutions.append(('%strictgcc', '%s %s' % (gcc, strict)))
 config.substitutions.append(('%fdcheck', '%s %s --dcc %s' % (
     python, os.path.join(tests_dir, 'lib', 'fdcheck.py'), dcc)))
+config.substitutions.append(('%loopcheck', '%s %s --dcc %s' % (
+    python, os.path.join(tests_dir, 'lib', 'loopcheck.py'), dcc)))
 config.substitutions.append(('%python', python))
 config.substitutions.append(('%lib', os.path.join(tests_dir, 'lib')))
 # The repository root, the runtime's sources and the built examples
@@ -113,3 +115,18 @@ for var in ('HOME',):
 for name in ('valgrind', 'arm-none-eabi-gcc', 'qemu-system-arm'):
     if shutil.which(name):
         config.available_features.add(name)
+
+# The firmware test (tests/firmware/) needs Debian's gcc-arm-none-eabi,
+# libnewlib-arm-none-eabi and qemu-system-arm; without them it is
+# UNSUPPORTED, and run-tests.sh says so.
+def _newlib():
+    arm = shutil.which('arm-none-eabi-gcc')
+    if not arm:
+        return False
+    import subprocess
+    specs = subprocess.run([arm, '-print-file-name=rdimon.specs'], capture_output=True, text=True).stdout.strip()
+    return os.path.isfile(specs)
+
+
+if _newlib() and shutil.which('qemu-system-arm'):
+    config.available_features.add('firmware')

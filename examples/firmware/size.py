@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""make size: what each firmware program costs on the Cortex-M4F.
+
+For each program: flash (.text + .data) and RAM (.data + .bss, and the
+stack measured on the board by painting it) of the whole ELF, from
+arm-none-eabi-size; then the share of dcc's generated code and the runtime
+(from the link map: the input sections of their objects that the linker
+kept) and what training needs in RAM, against the budgets of issue 5:
+  - five-point trainer: generated code + runtime under 4 KB of flash, under
+    1 KB of RAM (the params, gradient and accumulator, and the stack of an
+    epoch of dcc_sgd);
+  - digits 64-32-10: a training step's RAM (the params, the sample, the
+    stack of digits_sgd_step) under 2x the weights' bytes.
+The stack figures come from build/firmware/test/*.arm.txt (make
+firmware-test writes them) when they are there.
+"""
+import os
+import re
+import subprocess
+import sys
+
+FW = 'build/firmware'
+
+
+def size(elf):
+    out = subprocess.run(['arm-none-eabi-size', '-A', elf], capture_output=True, text=True, check=True).stdout
+    sec = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) >= 2 and f[1].isdigit():
+            sec[f[0]] = int(f[1])
+    text = sec.get('.text', 0) + sec.get('.ARM.exidx', 0)
+    return text, sec.get('.data', 0), sec.get('.bss', 0)
+
+
+def kept(mapfile, objects):
+    """Bytes of flash and RAM the linker kept from the given objects."""
+    flash = ram = 0
+    pending = None
+    in_memory_map = False
+    for line in open(mapfile):
+        if line.startswith('Linker script and memory map'):
+            in_memory_map = True
+            continue
+        if not in_memory_map:
+            continue
+        m = re.match(r'^ (\.\S+)\s*$', line)
+        if m:
+            pending = m.group(1)
+            continue
+        m = re.match(r'^ (\.\S+)?\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S+\.o)\s*$', line)
+        if m:
+            name = m.group(1) or pending
+            pending = None
+            if os.path.basename(m.group(4)) not in objects or not name:
+                continue
+            n = int(m.group(3), 16)
+            if name.startswith(('.text', '.rodata')):
+                flash += n
+            elif name.startswith('.data'):
+                flash += n
+                ram += n
+            elif name.startswith('.bss') or name.startswith('COMMON'):
+                ram += n
+        else:
+            pending = None
+    return flash, ram
+
+
+def symbol_bytes(elf, names):
+    out = subprocess.run(['arm-none-eabi-nm', '-S', elf], capture_output=True, text=True, check=True).stdout
+    total = 0
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) == 4 and f[3] in names:
+            total += int(f[1], 16)
+    return total
+
+
+def measured_stack(name):
+    path = os.path.join(FW, 'test', name + '.arm.txt')
+    if not os.path.exists(path):
+        return None
+    for line in open(path):
+        m = re.match(r'stack: .*: (\d+) bytes', line)
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def main():
+    rows = []
+    for prog in ('five_points', 'digits'):
+        text, data, bss = size(os.path.join(FW, prog + '.elf'))
+        stack = measured_stack(prog)
+        rows.append((prog, text + data, data + bss, stack))
+    print('| program | flash (.text + .data) | RAM (.data + .bss) | stack of training (measured) |')
+    print('| --- | ---: | ---: | ---: |')
+    for prog, flash, ram, stack in rows:
+        print('| %s.elf | %d | %d | %s |' % (prog, flash, ram, '%d' % stack if stack is not None else 'run make firmware-test'))
+    print()
+    ok = True
+    # five-point: generated code + runtime
+    flash, ram = kept(os.path.join(FW, 'five_points.map'), {'five_points.o', 'dcc_train.o'})
+    buffers = symbol_bytes(os.path.join(FW, 'five_points.elf'), {'p', 'grad', 'acc'})
+    stack = measured_stack('five_points') or 0
+    total_ram = ram + buffers + stack
+    print('five-point trainer, generated code + runtime: %d bytes of flash (budget 4096), '
+          '%d bytes of RAM: %d static, %d of params, gradient and accumulator, %d of stack (budget 1024)'
+          % (flash, total_ram, ram, buffers, stack))
+    ok &= flash < 4096 and total_ram < 1024
+    # digits: a training step
+    weights = symbol_bytes(os.path.join(FW, 'digits.elf'), {'p'})
+    step_stack = measured_stack('digits') or 0
+    sample = 74 * 4  # the step's in[]: 64 pixels and the one-hot label, on main's stack
+    step_ram = weights + sample + step_stack
+    print('digits 64-32-10 training step: %d bytes of RAM: %d of weights, %d of sample, %d of stack '
+          '(budget: 2 x %d = %d)' % (step_ram, weights, sample, step_stack, weights, 2 * weights))
+    ok &= step_ram < 2 * weights
+    print('size: budgets %s' % ('met' if ok else 'MISSED'))
+    return 0 if ok else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
