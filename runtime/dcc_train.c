@@ -50,18 +50,33 @@ double dcc_rng_normal(uint32_t *state) {
   return sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
-/* One update with the gradient in g (already averaged over its batch). */
-static void step(const dcc_model *m, dcc_real *p, dcc_real *g, const dcc_sgd_options *o, dcc_workspace *w,
-                 dcc_real rate) {
-  for (int j = 0; j < m->n_params; j++) {
-    dcc_real gj = g[j] + o->weight_decay * p[j];
-    if (o->momentum != 0) {
-      w->velocity[j] = o->momentum * w->velocity[j] - rate * gj;
-      p[j] += w->velocity[j];
-    } else {
-      p[j] -= rate * gj;
-    }
+/* The new value of param j under the update with gradient g; *v its new
+ * velocity (with momentum). */
+static dcc_real updated(const dcc_real *p, const dcc_real *g, const dcc_sgd_options *o, const dcc_workspace *w,
+                        dcc_real rate, int j, dcc_real *v) {
+  dcc_real gj = g[j] + o->weight_decay * p[j];
+  if (o->momentum != 0) {
+    *v = o->momentum * w->velocity[j] - rate * gj;
+    return p[j] + *v;
   }
+  *v = 0;
+  return p[j] - rate * gj;
+}
+
+/* One update with the gradient in g (already averaged over its batch);
+ * 0, and p untouched, if it would make a param infinite or NaN. */
+static int step(const dcc_model *m, dcc_real *p, dcc_real *g, const dcc_sgd_options *o, dcc_workspace *w,
+                dcc_real rate) {
+  dcc_real v;
+  for (int j = 0; j < m->n_params; j++)
+    if (!isfinite(updated(p, g, o, w, rate, j, &v)) || !isfinite(v))
+      return 0;
+  for (int j = 0; j < m->n_params; j++) {
+    p[j] = updated(p, g, o, w, rate, j, &v);
+    if (o->momentum != 0)
+      w->velocity[j] = v;
+  }
+  return 1;
 }
 
 dcc_real dcc_mean_loss(const dcc_model *m, const dcc_real *p, const dcc_real *data, int n_samples,
@@ -103,6 +118,11 @@ int dcc_sgd(const dcc_model *m, dcc_real *p, const dcc_real *data, int n_samples
       for (int i = start; i < end; i++) {
         int s = o->shuffle ? w->order[i] : i;
         dcc_real loss = m->loss_grad(data + (size_t)s * (size_t)m->n_in, p, w->grad);
+        int finite = isfinite(loss);
+        for (int j = 0; j < m->n_params; j++)
+          finite = finite && isfinite(w->grad[j]);
+        if (!finite) /* stop before using it: p is as the last update left it */
+          return DCC_SGD_NONFINITE;
         if (o->on_sample)
           o->on_sample(o->ctx, epoch, s, loss);
         sum += loss;
@@ -115,8 +135,8 @@ int dcc_sgd(const dcc_model *m, dcc_real *p, const dcc_real *data, int n_samples
        * the stopping test comes first (lab 3's optimiser). */
       if (full_batch && o->tolerance > 0 && epoch > 0 && previous - sum / (dcc_real)n_samples < o->tolerance)
         stop = 1;
-      else
-        step(m, p, w->acc, o, w, rate);
+      else if (!step(m, p, w->acc, o, w, rate))
+        return DCC_SGD_NONFINITE;
     }
     dcc_epoch_report r;
     r.epoch = epoch;

@@ -88,8 +88,17 @@ typedef struct {
  * no schedule, momentum, decay, stopping or shuffling. */
 dcc_sgd_options dcc_sgd_defaults(int epochs, dcc_real rate);
 
+/* dcc_sgd's result when training cannot go on: a sample's loss or
+ * gradient is infinite or NaN, or an update would make a param so.  It
+ * stops there: every update it made is kept, the one that would have made
+ * a param infinite or NaN is not, so p is finite (the params at which the
+ * loss broke, when it was the loss). */
+#define DCC_SGD_NONFINITE (-1)
+
 /* Train p (n_params reals, already initialised) on n_samples samples, each
- * n_in reals in data (row-major).  Returns the number of epochs run.
+ * n_in reals in data (row-major).  Returns the number of epochs run, or
+ * DCC_SGD_NONFINITE (p finite, as above; the epoch it stopped in gets no
+ * on_epoch report).
  *
  * Full batch (lab 3): the epoch's loss is measured at the epoch's starting
  * params, and with a tolerance the run stops before the update when the

@@ -5,6 +5,7 @@
  * usage: sgd_checks MODE, MODE one of schedule minibatch fullbatch decay
  * momentum earlystop shuffle sums.  Prints what happened; the .test files
  * hold the expected output. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,6 +249,28 @@ int main(int argc, char **argv) {
                    tr.loss_mean[e] == tr.loss_sum[e] / (dcc_real)N;
         printf("batch %d shuffle %d: %d epochs, sums agree: %s\n", batches[b], sh, n, agree ? "yes" : "no");
       }
+  } else if (!strcmp(mode, "nonfinite")) {
+    /* sq, c = 0, from w = 3 at rate 10: w -> w - 20 w = -19 w each step,
+     * so |w| = 3 * 19^k until the loss w^2 overflows (double: 3 * 19^k >
+     * 1.34e154 from k = 121 on; float: 1.8e19 from k = 15).  dcc_sgd stops
+     * with DCC_SGD_NONFINITE at the first infinite loss, w finite (the
+     * params it broke at), after 121 (float: 15) reported epochs.  A sample
+     * whose own input makes the loss NaN stops it too, before its update:
+     * sample 0 (c = 1) takes w from 3 to 3 - 0.1 * 4 = 2.6, sample 1 is NaN. */
+    static const dcc_real zero[] = {0};
+    dcc_sgd_options o = dcc_sgd_defaults(100000, 10);
+    w[0] = 3;
+    int r = run(&sq, w, zero, 1, &o, &tr, 0);
+    dcc_real last = w[0];
+    printf("status %s, w finite: %s, w^2 finite: %s, epochs reported %d\n",
+           r == DCC_SGD_NONFINITE ? "DCC_SGD_NONFINITE" : "epochs", isfinite(last) ? "yes" : "no",
+           isfinite(last * last) ? "yes" : "no", tr.epochs_seen);
+    static const dcc_real bad[] = {1, NAN, 2};
+    o = dcc_sgd_defaults(3, (dcc_real)0.1);
+    w[0] = 3;
+    r = run(&sq, w, bad, 3, &o, &tr, 0);
+    printf("NaN sample: status %s, w %.6f, epochs reported %d\n", r == DCC_SGD_NONFINITE ? "DCC_SGD_NONFINITE" : "epochs",
+           (double)w[0], tr.epochs_seen);
   } else {
     fprintf(stderr, "sgd_checks: unknown mode '%s'\n", mode);
     return 2;
