@@ -484,6 +484,8 @@ typedef struct {
   int *grads;              /* per param scalar: its gradient node in b */
   int *wrt_grads;          /* per input scalar, -1 if not asked */
   const bool *wrt;         /* per input Sym index: --wrt named it */
+  long *stack_bytes;       /* emit_source fills it, per function, for the
+                              header's PU_STACK_ macros (NULL: not yet) */
 } EmitOpts;
 
 void emit_header(Buf *out, EmitOpts *o);

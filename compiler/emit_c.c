@@ -289,8 +289,9 @@ static const char *elem_suffix(Shape sh, int k, char *buf, size_t n, bool bracke
 /* ---- loops ------------------------------------------------------------- */
 
 /* The statement of a stored tensor, or of a reduction to a scalar: one
- * loop (nest) over fixed bounds.  A reduction adds left to right, as the
- * unrolled code does, so the two agree to the last bit.  With update
+ * loop (nest) over fixed bounds.  A reduction adds left to right (the
+ * unrolled code may associate a sum otherwise: the canonical order of +
+ * puts older nodes first; the two agree to about 1e-13).  With update
  * (_sgd_step), N is a param and each value v is applied as N -= lr * v,
  * rounded as _loss_grad's gradient and the update after it would be. */
 static void emit_loop(Emitter *E, Buf *out, Schedule *s, int id, bool update) {
@@ -482,11 +483,12 @@ static int emit_body(Emitter *E, Buf *out, Schedule *s, Root *roots, int nroots,
   }
   /* Roots: the return comes last (_sgd_step's updates go before it). */
   Buf ret = {0};
+  VEC(char *) update_names = {0};
   for (int r = 0; r < nroots; r++) {
     int id = roots[r].node;
     Buf expr = {0};
     if (roots[r].param && d->nodes[id].shape.rank) { /* _sgd_step: a tensor param, in place */
-      char *ptr = local_name(&used, roots[r].param, E->P);
+      char *ptr = local_name(&used, roots[r].param, E->P); /* used keeps it: freed below */
       buf_printf(out, "    %s *const %s = %s;\n", E->R, ptr, roots[r].dst);
       if (s->deferred[id]) {
         char *stored = s->name[id];
@@ -498,7 +500,7 @@ static int emit_body(Emitter *E, Buf *out, Schedule *s, Root *roots, int nroots,
         buf_printf(out, "    for (int i = 0; i < %d; i++)\n        %s[i] -= lr * %s;\n", shape_size(d->nodes[id].shape),
                    ptr, expr.s);
       }
-      free(ptr);
+      vec_push(&update_names, ptr);
     } else if (d->nodes[id].shape.rank) {
       if (s->root_of[id] != r) {
         render(E, s, id, &expr, true, "i");
@@ -520,6 +522,9 @@ static int emit_body(Emitter *E, Buf *out, Schedule *s, Root *roots, int nroots,
   if (ret.s)
     buf_puts(out, ret.s);
   free(ret.s);
+  for (int i = 0; i < update_names.n; i++)
+    free(update_names.v[i]);
+  free(update_names.v);
   free(used.keys);
   free(used.vals);
   for (int id = 0; id < d->n; id++)
@@ -681,12 +686,33 @@ static long workspace_size(Emitter *E, Functions *fs) {
   return most;
 }
 
-static void emit_function(Emitter *E, Function *f) {
+static long occurrences(const char *text, const char *what) {
+  long n = 0;
+  for (const char *at = text ? strstr(text, what) : NULL; at; at = strstr(at + 1, what))
+    n++;
+  return n;
+}
+
+/* The stack bytes of function f by dcc's own accounting: its locals, the
+ * index and accumulator of every loop and the pointer of every stored
+ * tensor (an unoptimised build gives each its own slot), (for the plain
+ * function) its workspace, and DCC_FRAME_BYTES per call level for saved
+ * registers and the return address; not the stack of the libm functions
+ * it calls. */
+static long stack_of(Emitter *E, const char *body, int locals, long ws) {
+  long reals = locals + occurrences(body, " acc = ") + ws;
+  return reals * (E->o->is_float ? 4 : 8) + occurrences(body, "for (int ") * 4 +
+         occurrences(body, " *const ") * 8 /* a stored tensor's pointer, 64-bit at most */ +
+         DCC_FRAME_BYTES * (E->o->b->loops ? 2 : 1); /* the plain function calls its _ws body */
+}
+
+static long emit_function(Emitter *E, Function *f) {
   /* The comment counts the function's locals, which bound its stack use:
    * the body is written first. */
   Schedule *s = schedule_make(E->o->b, f->roots, f->nroots, E->o->o0);
   Buf body = {0};
   int locals = emit_body(E, &body, s, f->roots, f->nroots, f->outparam);
+  long stack = stack_of(E, body.s, locals, s->ws_size);
   const char *P = E->P, *R = E->R;
   if (!E->o->b->loops) {
     buf_printf(E->out, "\n/* %s\n   (%d local%s of type %s on the stack) */\n", f->comment, locals,
@@ -711,6 +737,7 @@ static void emit_function(Emitter *E, Function *f) {
   }
   free(body.s);
   schedule_free(s);
+  return stack;
 }
 
 /* ---- declarations (the header, or the top of a self-contained source) ---- */
@@ -736,27 +763,15 @@ static void macro(Emitter *E, const char *name, int value) {
   buf_printf(E->out, "#define %s%*s %d\n", name, pad > 0 ? pad : 0, "", value);
 }
 
-static long occurrences(const char *text, const char *what) {
-  long n = 0;
-  for (const char *at = text ? strstr(text, what) : NULL; at; at = strstr(at + 1, what))
-    n++;
-  return n;
-}
-
-/* The stack bytes of function f by dcc's own accounting: its locals, the
- * index and accumulator of every loop and the pointer of every stored
- * tensor (an unoptimised build gives each its own slot), (for the plain
- * function) its workspace, and DCC_FRAME_BYTES per call level for saved
- * registers and the return address; not the stack of the libm functions
- * it calls. */
-static long function_stack(Emitter *E, Function *f) {
+/* function i of the model (f): from what emit_source found, or by writing
+ * its body aside */
+static long function_stack(Emitter *E, Function *f, int i) {
+  if (E->o->stack_bytes)
+    return E->o->stack_bytes[i];
   Schedule *s = schedule_make(E->o->b, f->roots, f->nroots, E->o->o0);
   Buf scratch = {0};
   int locals = emit_body(E, &scratch, s, f->roots, f->nroots, f->outparam);
-  long reals = locals + occurrences(scratch.s, " acc = ") + s->ws_size;
-  long bytes = reals * (E->o->is_float ? 4 : 8) + occurrences(scratch.s, "for (int ") * 4 +
-               occurrences(scratch.s, " *const ") * 8 /* a stored tensor's pointer, 64-bit at most */ +
-               DCC_FRAME_BYTES * (E->o->b->loops ? 2 : 1); /* the plain function calls its _ws body */
+  long bytes = stack_of(E, scratch.s, locals, s->ws_size);
   free(scratch.s);
   schedule_free(s);
   return bytes;
@@ -768,7 +783,7 @@ long emit_max_stack(EmitOpts *o, char **which) {
   Functions fs = functions(&E);
   long most = 0;
   for (int i = 0; i < fs.n; i++) {
-    long bytes = function_stack(&E, &fs.v[i]);
+    long bytes = function_stack(&E, &fs.v[i], i);
     if (bytes > most) {
       most = bytes;
       free(*which);
@@ -797,7 +812,7 @@ static void emit_resources(Emitter *E) {
   Functions fs = functions(E);
   long most = 0;
   for (int i = 0; i < fs.n; i++) {
-    long bytes = function_stack(E, &fs.v[i]);
+    long bytes = function_stack(E, &fs.v[i], i);
     snprintf(name, sizeof name, "%s_STACK_%s", E->PU, fs.v[i].name);
     macro(E, name, (int)bytes);
     if (bytes > most)
@@ -1172,8 +1187,11 @@ void emit_source(Buf *out, EmitOpts *o) {
   if (m->n_params)
     emit_param_names(&E);
   Functions fs = functions(&E);
+  long *stack = xmalloc((size_t)(fs.n + 1) * sizeof *stack);
   for (int i = 0; i < fs.n; i++)
-    emit_function(&E, &fs.v[i]);
+    stack[i] = emit_function(&E, &fs.v[i]);
+  free(o->stack_bytes);
+  o->stack_bytes = stack; /* for the header, written next */
   functions_free(&fs);
   emit_init(&E);
   free(E.PU);

@@ -603,7 +603,7 @@ static void write_outputs(const Options *o, Derived *d, const bool *wrt, Buf *te
   if (o->emit == EMIT_C && !o->no_header)
     header_path = o->header ? xstrdup(o->header) : to_file ? header_beside(o->output) : NULL;
   EmitOpts eo = {prefix, diags.src->path, header_path ? base_name(header_path) : NULL, o->is_float, o->o0,
-                 d->b, d->grads, d->wrt_grads, wrt};
+                 d->b, d->grads, d->wrt_grads, wrt, NULL};
   if (o->emit == EMIT_C || o->emit == EMIT_H) {
     /* the loops' workspace: the plain functions keep it on the stack */
     long ws = emit_workspace_size(&eo), bytes = ws * (o->is_float ? 4 : 8);

@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int *wrt_grads = xcalloc((size_t)m->n_in + 1, sizeof *wrt_grads);
   for (int j = 0; j < m->n_in; j++)
     wrt_grads[j] = -1;
-  EmitOpts eo = {"fz", "<fuzz>", NULL, false, false, b, grads, wrt_grads, wrt};
+  EmitOpts eo = {"fz", "<fuzz>", NULL, false, false, b, grads, wrt_grads, wrt, NULL};
   Buf out = {0};
   emit_source(&out, &eo);
   free(out.s);

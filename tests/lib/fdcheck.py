@@ -2,7 +2,7 @@
 """fdcheck: check dcc's gradients numerically, through the generated C.
 
     fdcheck.py [--dcc DCC] FILE.expr [--wrt a,b] [--tol-double X] [--tol-float Y]
-               [--points N] [--real double,float] [--cc clang,gcc]
+               [--points N] [--sample N] [--real double,float] [--cc clang,gcc]
                [--dcc-arg=-O0] [--keep DIR]
 
 For --real double and --real float, dcc compiles FILE.expr with --prefix m to
@@ -16,6 +16,12 @@ deterministic pseudo-random points, m_loss_grad against m_loss, every
 gradient component against central finite differences of m_loss, every
 per-param m_grad_NAME against m_loss_grad, and every --wrt input's gradient
 against finite differences (see fdcheck_main.c for the whole list).
+When m.h defines M_WORKSPACE_SIZE (a model emitted with loops), every _ws
+function (m_sgd_step_ws too) is also checked against its plain function: the
+same bits, called with a workspace full of garbage, and nothing written past
+M_WORKSPACE_SIZE.  Past 20,000 params the clang build compiles m.c without
+ASan's instrumentation of globals (m_param_names' 100,000 strings would
+take it 90 s); the driver's buffers keep it.
 
 Error measure: |g - fd| / max(1, |g|, |fd|).  Default tolerances:
   double: 1e-6, h = 1e-4 * max(1, |x|).  The finite difference (with one
@@ -32,6 +38,11 @@ Directives in FILE.expr (comment lines):
                                  (default [-1, 1])
   # FDCHECK: range NAME LO HI    the range of one input or param
   # FDCHECK: points N            number of points (default 8)
+  # FDCHECK: sample N            finite differences for at most N components
+                                 of each param (and --wrt input): the first,
+                                 the last and evenly spaced ones between
+                                 (default: all); m_loss_grad and the m_grad_
+                                 functions are still compared on all of them
 Points where the loss or a finite difference is not finite are skipped; at
 least half must be usable.
 
@@ -59,6 +70,11 @@ DEFAULTS = {
 }
 
 
+# Past this many params, the clang build compiles m.c without ASan's
+# instrumentation of globals (see check()).
+ASAN_GLOBALS_MAX_PARAMS = 20000
+
+
 class Failure(Exception):
     pass
 
@@ -74,6 +90,8 @@ def parse_args(argv):
     ap.add_argument('--h-double', type=float, default=DEFAULTS['double'][2])
     ap.add_argument('--h-float', type=float, default=DEFAULTS['float'][2])
     ap.add_argument('--points', type=int, default=None)
+    ap.add_argument('--sample', type=int, default=None,
+                    help='finite differences for at most N components of each variable')
     ap.add_argument('--real', default='double,float', help='comma list')
     ap.add_argument('--cc', default='clang,gcc', help='comma list of compilers')
     ap.add_argument('--dcc-arg', action='append', default=[],
@@ -90,6 +108,7 @@ def read_directives(path):
     """The `# FDCHECK:` lines of the .expr file."""
     ranges = {}   # name or None -> (lo, hi)
     points = None
+    sample = None
     with open(path, encoding='utf-8', errors='replace') as f:
         for lineno, line in enumerate(f, 1):
             m = re.match(r'\s*#\s*FDCHECK:\s*(.*)$', line)
@@ -104,11 +123,15 @@ def read_directives(path):
                     ranges[words[1]] = (float(words[2]), float(words[3]))
                 elif words[:1] == ['points'] and len(words) == 2:
                     points = int(words[1])
+                elif words[:1] == ['sample'] and len(words) == 2:
+                    sample = int(words[1])
+                    if sample < 1:
+                        raise ValueError
                 else:
                     raise ValueError
             except ValueError:
                 sys.exit('fdcheck: %s: bad directive: %s' % (where, m.group(1)))
-    return ranges, points
+    return ranges, points, sample
 
 
 def strip_comments(text):
@@ -130,15 +153,23 @@ def parse_header(text):
         found = re.findall(r'#\s*define\s+M_%s_(\w+)\s+\(?\s*(\d+)\s*\)?' % kind, text)
         return [(name, int(off)) for name, off in found]
 
+    ws = re.search(r'#\s*define\s+M_WORKSPACE_SIZE\s+\(?\s*(\d+)\s*\)?', text)
     hdr = {
         'n_in': count('N_IN'), 'n_params': count('N_PARAMS'), 'n_out': count('N_OUT'),
         'inputs': offsets('IN'), 'params': offsets('PARAM'), 'grads': {},
+        'ws': int(ws.group(1)) if ws else None, 'grads_ws': {},
     }
     for ret, name, args in re.findall(
             r'\b(m_real|void)\s+m_grad_(\w+)\s*\(([^()]*)\)\s*;', text):
         nargs = len(args.split(','))
         if name.endswith('_ws') and args.rstrip().endswith('*ws'):
-            continue  # the same function with a caller's workspace
+            # the same function with a caller's workspace
+            kinds = {('m_real', 3): 'scalar', ('void', 4): 'tensor'}
+            if (ret, nargs) not in kinds:
+                raise Failure('m.h: unexpected prototype for m_grad_%s: %s m_grad_%s(%s)'
+                              % (name, ret, name, args))
+            hdr['grads_ws'][name[:-3]] = kinds[(ret, nargs)]
+            continue
         if (ret, nargs) == ('m_real', 2):
             hdr['grads'][name] = 'scalar'
         elif (ret, nargs) == ('void', 3):
@@ -149,6 +180,25 @@ def parse_header(text):
     for fn in ('m_loss', 'm_loss_grad', 'm_outputs', 'm_init'):
         if not re.search(r'\b%s\s*\(' % fn, text):
             raise Failure('m.h declares no %s' % fn)
+    # With a workspace, every function has its _ws variant; without, none.
+    hdr['sgd_step_ws'] = re.search(r'\bm_sgd_step_ws\s*\(', text) is not None
+    fns = ['m_loss_ws', 'm_loss_grad_ws', 'm_outputs_ws']
+    if re.search(r'\bm_sgd_step\s*\(', text):
+        fns.append('m_sgd_step_ws')
+    for fn in fns:
+        declared = re.search(r'\b%s\s*\(' % fn, text) is not None
+        if declared != (hdr['ws'] is not None):
+            raise Failure('m.h %s %s but %s M_WORKSPACE_SIZE'
+                          % ('declares' if declared else 'does not declare', fn,
+                             'defines no' if hdr['ws'] is None else 'defines'))
+    if hdr['ws'] is not None:
+        for name, kind in hdr['grads'].items():
+            if hdr['grads_ws'].get(name) != kind:
+                raise Failure('m.h defines M_WORKSPACE_SIZE but declares no %s m_grad_%s_ws'
+                              % ('scalar' if kind == 'scalar' else 'void', name))
+    for name in hdr['grads_ws']:
+        if name not in hdr['grads']:
+            raise Failure('m.h declares m_grad_%s_ws but no m_grad_%s' % (name, name))
     return hdr
 
 
@@ -171,7 +221,7 @@ def c_double(x):
     return repr(float(x))
 
 
-def write_glue(path, hdr, wrt, ranges):
+def write_glue(path, hdr, wrt, ranges, sample):
     params = sized(hdr['params'], hdr['n_params'], 'param')
     inputs = sized(hdr['inputs'], hdr['n_in'], 'input')
     input_by_name = {n: (o, s) for n, o, s in inputs}
@@ -187,12 +237,19 @@ def write_glue(path, hdr, wrt, ranges):
             if size != 1:
                 raise Failure('m_grad_%s returns one value for %d scalars' % (name, size))
             body = 'out[0] = m_grad_%s(in, p);' % name
+            body_ws = 'out[0] = m_grad_%s_ws(in, p, ws);' % name
         else:
             body = 'm_grad_%s(in, p, out);' % name
+            body_ws = 'm_grad_%s_ws(in, p, out, ws);' % name
         lines.append('static void %s(const real *in, const real *p, real *out) { %s }'
                      % (fn, body))
-        return '{ "%s", M_%s_%s, %d, %s }' % (
-            name, 'PARAM' if name in dict(hdr['params']) else 'IN', name, size, fn)
+        fn_ws = '0'
+        if hdr['ws'] is not None:
+            fn_ws = 'fd_grad_ws_%s' % name
+            lines.append('static void %s(const real *in, const real *p, real *out, real *ws) '
+                         '{ %s }' % (fn_ws, body_ws))
+        return '{ "%s", M_%s_%s, %d, %s, %s }' % (
+            name, 'PARAM' if name in dict(hdr['params']) else 'IN', name, size, fn, fn_ws)
 
     param_rows = [wrapper(n, s) for n, o, s in params]
     wrt_rows = []
@@ -220,7 +277,10 @@ def write_glue(path, hdr, wrt, ranges):
 
     in_lo, in_hi = bounds(inputs, hdr['n_in'])
     p_lo, p_hi = bounds(params, hdr['n_params'])
-    null = '{ 0, 0, 0, 0 }'
+    null = '{ 0, 0, 0, 0, 0 }'
+    lines.append('#define FD_SAMPLE %d' % (sample or 0))
+    if hdr['sgd_step_ws']:
+        lines.append('#define FD_SGD_STEP_WS 1')
     lines.append('#define FD_NPARAMS %d' % len(param_rows))
     lines.append('static const struct fd_var fd_params[] = { %s };'
                  % ', '.join(param_rows + [null]))
@@ -268,8 +328,12 @@ def run(cmd, what, timeout=120, max_memory=None):
 
 
 def check(args):
-    ranges, points = read_directives(args.file)
+    ranges, points, sample = read_directives(args.file)
     points = args.points or points or 8
+    if args.sample is not None:
+        if args.sample < 1:
+            sys.exit('fdcheck: --sample %d: not a positive number' % args.sample)
+        sample = args.sample
     wrt = [w for w in args.wrt.split(',') if w]
     tols = {'double': args.tol_double, 'float': args.tol_float}
     hs = {'double': args.h_double, 'float': args.h_float}
@@ -300,7 +364,7 @@ def check(args):
                     hdr = parse_header(f.read())
                 if hdr['n_params'] == 0 and not wrt:
                     raise Failure('the model has no params and no --wrt inputs: nothing to check')
-                write_glue(os.path.join(d, 'fdglue.inc'), hdr, wrt, ranges)
+                write_glue(os.path.join(d, 'fdglue.inc'), hdr, wrt, ranges, sample)
                 size = os.path.getsize(os.path.join(d, 'm.c'))
                 if size > args.max_c_bytes:
                     raise Failure('dcc wrote %d bytes of C, more than --max-c-bytes %d: '
@@ -315,7 +379,8 @@ def check(args):
                 # access in the generated code stops the check; at -O2 the
                 # sanitizers take minutes on large straight-line functions),
                 # gcc at -O2 (its optimiser's warnings are errors too).
-                if cc.endswith('clang') and not args.no_sanitize:
+                sanitize = cc.endswith('clang') and not args.no_sanitize
+                if sanitize:
                     flags = STRICT + ['-O0', '-g', '-fsanitize=address,undefined',
                                       '-fno-sanitize-recover=all']
                 else:
@@ -325,7 +390,17 @@ def check(args):
                 if real == 'float':
                     flags.append('-Wdouble-promotion')
                 try:
-                    run([cc] + flags + ['-I', d, os.path.join(d, 'm.c'),
+                    model = os.path.join(d, 'm.c')
+                    if sanitize and hdr['n_params'] > ASAN_GLOBALS_MAX_PARAMS:
+                        # ASan's instrumentation of globals takes minutes on
+                        # m_param_names' 100,000 string literals (91 s for a
+                        # 784-128-10 MLP, 2 s without): m.c on its own
+                        # without it; the driver's buffers keep theirs.
+                        model = os.path.join(d, 'm-%s.o' % cc.replace('/', '_'))
+                        run([cc] + flags + ['-mllvm', '-asan-globals=0', '-I', d, '-c',
+                                            os.path.join(d, 'm.c'), '-o', model],
+                            'compiling m.c with %s' % cc, max_memory=4 << 30)
+                    run([cc] + flags + ['-I', d, model,
                                         os.path.join(HERE, 'fdcheck_main.c'),
                                         '-o', exe, '-lm'], 'compiling with %s' % cc,
                         max_memory=4 << 30)
@@ -338,6 +413,11 @@ def check(args):
                 m = re.search(r'points=(\S+) worst_grad=(\S+)', out)
                 summary.append('%s %s pts, worst %s' % (label, m.group(1), m.group(2))
                                if m else label)
+                m = re.search(r' sample=(\d+) fd_components=(\d+)', out)
+                if m:
+                    summary[-1] += ', %s sampled' % m.group(2)
+                if ' ws=' in out:
+                    summary[-1] += ', _ws same'
                 sys.stdout.write(out)
     finally:
         if not args.keep:

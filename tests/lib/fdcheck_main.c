@@ -14,6 +14,19 @@
  * arguments; a second call of m_loss_grad gives the same bits; m_init is
  * deterministic and finite; m_outputs runs.
  *
+ * FD_SAMPLE > 0 (fdglue.inc; `# FDCHECK: sample N`): (b) and (d) check at
+ * most FD_SAMPLE components of each variable (the first, the last and
+ * evenly spaced ones between), and the finite differences are computed for
+ * those only; (a) and (c) still compare every component.
+ *
+ * A model emitted with loops (m.h defines M_WORKSPACE_SIZE) has a _ws
+ * variant of every function, which takes the workspace from the caller:
+ *   (e) at every point, each _ws function, called with a workspace full of
+ *       garbage (once NaN, once 1e30) followed by GUARD sentinel slots,
+ *       gives the same bits as its plain function and leaves the slots past
+ *       M_WORKSPACE_SIZE alone (m_sgd_step_ws too, when m.h declares it:
+ *       FD_SGD_STEP_WS in fdglue.inc, one step from copies of the params).
+ *
  * Usage: fdcheck_driver LABEL POINTS TOL_GRAD TOL_SAME H
  *   TOL_GRAD  bound on |g - fd| / max(1, |g|, |fd|) for (b) and (d)
  *   TOL_SAME  the same bound for (a) and (c), which compare two results of
@@ -33,19 +46,23 @@
 typedef m_real real;
 
 /* One variable (a param, or an input named in --wrt) with its gradient
- * function, which fdglue.inc wraps to always write `size` values. */
+ * function, which fdglue.inc wraps to always write `size` values, and the
+ * function's _ws variant (null without M_WORKSPACE_SIZE). */
 struct fd_var {
     const char *name; /* as in the M_PARAM_/M_IN_ macro */
     int offset;       /* into p[] or in[] */
     int size;         /* its number of scalars */
     void (*grad)(const real *in, const real *p, real *out);
+    void (*grad_ws)(const real *in, const real *p, real *out, real *ws);
 };
 
 #include "fdglue.inc"
 /* fdglue.inc defines:
  *   fd_params[FD_NPARAMS + 1], fd_wrt[FD_NWRT + 1]: struct fd_var
  *   fd_in_lo[], fd_in_hi[] (M_N_IN + 1), fd_p_lo[], fd_p_hi[] (M_N_PARAMS + 1):
- *   the range each scalar is drawn from */
+ *   the range each scalar is drawn from
+ *   FD_SAMPLE: finite differences for at most this many components of each
+ *   variable (0: all of them) */
 
 #define GUARD 4                /* sentinel slots after every output buffer */
 #define SENTINEL ((real)-7.25) /* a value a gradient is unlikely to take */
@@ -55,6 +72,12 @@ static const char *label;
 static int failures;
 static double tol_grad, tol_same, hrel;
 static double worst_grad, worst_same;
+static long fd_checked; /* components checked against finite differences */
+
+/* Which components get a finite difference: pick_p[k] for p[k], pick_in[k]
+ * for in[k] (of a --wrt input).  Static, like every buffer whose size is
+ * M_N_PARAMS or M_N_IN: a 784-128-10 model has 101,770 params. */
+static unsigned char pick_p[M_N_PARAMS + 1], pick_in[M_N_IN + 1];
 
 /* A failure line; only the first MAXREPORT are printed. */
 static void fail(const char *fmt, ...) {
@@ -157,6 +180,72 @@ static void check_guard(const real *buf, int n, const char *what) {
         }
 }
 
+/* Marks the components of each variable in vars[0..n) that (b) or (d)
+ * check: all of them, or FD_SAMPLE of them spread over the variable: the
+ * first, the last and evenly spaced ones between. */
+static void pick_components(const struct fd_var *vars, int n, unsigned char *pick) {
+    int v;
+    for (v = 0; v < n; v++) {
+        const struct fd_var *var = &vars[v];
+        long s = var->size, j;
+        if (FD_SAMPLE <= 0 || s <= FD_SAMPLE) {
+            for (j = 0; j < s; j++)
+                pick[var->offset + j] = 1;
+        } else if (FD_SAMPLE == 1) {
+            pick[var->offset] = 1;
+        } else {
+            for (j = 0; j < FD_SAMPLE; j++)
+                pick[var->offset + j * (s - 1) / (FD_SAMPLE - 1)] = 1;
+        }
+    }
+}
+
+#ifdef M_WORKSPACE_SIZE
+/* (e): the caller's workspace, M_WORKSPACE_SIZE values then GUARD sentinels. */
+static real ws[M_WORKSPACE_SIZE + GUARD];
+#define N_GARBAGE 2
+
+/* Fills the workspace with garbage number g (NaN, then 1e30: garbage read
+ * before it is written shows in the results) and its guard with SENTINEL. */
+static real *garbage_ws(int g) {
+    int i;
+    for (i = 0; i < M_WORKSPACE_SIZE; i++)
+        ws[i] = g == 0 ? (real)NAN : (real)1e30;
+    fill_sentinel(ws + M_WORKSPACE_SIZE, GUARD);
+    return ws;
+}
+
+/* Fails unless n values at a and b have the same bits, and unless the
+ * workspace's guard is intact after a call of fn. */
+static void same_bits_ws(int pt, int g, const char *fn, const real *a, const real *b, int n) {
+    char what[200];
+    int i;
+    snprintf(what, sizeof what, "%s (into its workspace)", fn);
+    check_guard(ws, M_WORKSPACE_SIZE, what);
+    for (i = 0; i < n; i++)
+        if (memcmp(&a[i], &b[i], sizeof a[i]) != 0) {
+            fail("point %d: %s with a workspace of %s gives %.17g at [%d], its plain function %.17g",
+                 pt, fn, g == 0 ? "NaN" : "1e30", (double)a[i], i, (double)b[i]);
+            return;
+        }
+}
+
+/* (e) for a variable's gradient function: its _ws variant against plain[],
+ * what the plain function wrote. */
+static void check_grad_ws(int pt, const struct fd_var *var, const real *in, const real *p,
+                          const real *plain, real *buf_ws) {
+    char fn[160];
+    int g;
+    snprintf(fn, sizeof fn, "m_grad_%s_ws", var->name);
+    for (g = 0; g < N_GARBAGE; g++) {
+        fill_sentinel(buf_ws, var->size + GUARD);
+        var->grad_ws(in, p, buf_ws, garbage_ws(g));
+        check_guard(buf_ws, var->size, fn);
+        same_bits_ws(pt, g, fn, buf_ws, plain, var->size);
+    }
+}
+#endif
+
 /* m_param_names: "name" for a scalar, "name[i]" or "name[i][j]" in
  * row-major order for a tensor. */
 static void check_names(void) {
@@ -218,7 +307,7 @@ static void check_names(void) {
 
 /* m_init: finite, within no buffer overrun, the same for the same seed. */
 static void check_init(void) {
-    real a[M_N_PARAMS + GUARD], b[M_N_PARAMS + GUARD];
+    static real a[M_N_PARAMS + GUARD], b[M_N_PARAMS + GUARD];
     int i;
     fill_sentinel(a, M_N_PARAMS + GUARD);
     fill_sentinel(b, M_N_PARAMS + GUARD);
@@ -233,27 +322,36 @@ static void check_init(void) {
     }
 }
 
-/* Checks (a)-(d) at one point; returns 0 if the point is not usable. */
+/* Checks (a)-(e) at one point; returns 0 if the point is not usable. */
 static int check_point(int pt, real *in, real *p) {
-    real grad[M_N_PARAMS + GUARD], grad2[M_N_PARAMS + GUARD];
-    real buf[M_N_PARAMS + M_N_IN + GUARD], out[M_N_OUT + GUARD];
-    real in0[M_N_IN + 1], p0[M_N_PARAMS + 1];
-    double fds[M_N_PARAMS + 1];
+    static real grad[M_N_PARAMS + GUARD], grad2[M_N_PARAMS + GUARD];
+    static real buf[M_N_PARAMS + M_N_IN + GUARD], out[M_N_OUT + GUARD];
+    static real in0[M_N_IN + 1], p0[M_N_PARAMS + 1];
+    static double fds[M_N_PARAMS + 1];
+#ifdef M_WORKSPACE_SIZE
+    static real buf_ws[M_N_PARAMS + M_N_IN + GUARD];
+    real r_ws;
+    int g;
+#endif
+    real r, r2;
     double l, l2, l3, e;
     int k, v, ok = 1;
 
     memcpy(in0, in, sizeof in0);
     memcpy(p0, p, sizeof p0);
-    l = (double)m_loss(in, p);
+    r = m_loss(in, p);
+    l = (double)r;
     if (!isfinite(l))
         return 0;
     for (k = 0; k < M_N_PARAMS; k++)
-        fds[k] = fdiff(in, p, p, k, &ok);
+        if (pick_p[k])
+            fds[k] = fdiff(in, p, p, k, &ok);
     if (!ok)
         return 0;
 
     fill_sentinel(grad, M_N_PARAMS + GUARD);
-    l2 = (double)m_loss_grad(in, p, grad);
+    r2 = m_loss_grad(in, p, grad);
+    l2 = (double)r2;
     check_guard(grad, M_N_PARAMS, "m_loss_grad");
     fill_sentinel(grad2, M_N_PARAMS + GUARD);
     l3 = (double)m_loss_grad(in, p, grad2);
@@ -264,11 +362,45 @@ static int check_point(int pt, real *in, real *p) {
         worst_same = e;
     if (e > tol_same)
         fail("point %d: m_loss_grad returns %.17g, m_loss %.17g (relerr %.2e > %.1e)", pt, l2, l, e, tol_same);
+#ifdef M_WORKSPACE_SIZE
+    /* (e) m_loss_ws and m_loss_grad_ws against m_loss and m_loss_grad */
+    for (g = 0; g < N_GARBAGE; g++) {
+        r_ws = m_loss_ws(in, p, garbage_ws(g));
+        same_bits_ws(pt, g, "m_loss_ws", &r_ws, &r, 1);
+        fill_sentinel(grad2, M_N_PARAMS + GUARD);
+        r_ws = m_loss_grad_ws(in, p, grad2, garbage_ws(g));
+        check_guard(grad2, M_N_PARAMS, "m_loss_grad_ws");
+        same_bits_ws(pt, g, "m_loss_grad_ws (its loss)", &r_ws, &r2, 1);
+        same_bits_ws(pt, g, "m_loss_grad_ws", grad2, grad, M_N_PARAMS);
+    }
+#ifdef FD_SGD_STEP_WS
+    /* (e) m_sgd_step_ws against m_sgd_step: one step from p (in copies) */
+    for (g = 0; g < N_GARBAGE; g++) {
+        real s1, s2;
+        memcpy(grad, p, M_N_PARAMS * sizeof *p);
+        memcpy(grad2, p, M_N_PARAMS * sizeof *p);
+        fill_sentinel(grad + M_N_PARAMS, GUARD);
+        fill_sentinel(grad2 + M_N_PARAMS, GUARD);
+        s1 = m_sgd_step(grad, in, (real)0.125);
+        s2 = m_sgd_step_ws(grad2, in, (real)0.125, garbage_ws(g));
+        check_guard(grad, M_N_PARAMS, "m_sgd_step");
+        check_guard(grad2, M_N_PARAMS, "m_sgd_step_ws");
+        same_bits_ws(pt, g, "m_sgd_step_ws (its loss)", &s2, &s1, 1);
+        same_bits_ws(pt, g, "m_sgd_step_ws (the params after the step)", grad2, grad, M_N_PARAMS);
+    }
+    /* grad[] again, for (b) and (c) */
+    fill_sentinel(grad, M_N_PARAMS + GUARD);
+    r2 = m_loss_grad(in, p, grad);
+#endif
+#endif
 
     for (v = 0; v < FD_NPARAMS; v++) {
         const struct fd_var *var = &fd_params[v];
         for (k = 0; k < var->size; k++) {
             double g = (double)grad[var->offset + k], fd = fds[var->offset + k];
+            if (!pick_p[var->offset + k])
+                continue;
+            fd_checked++;
             e = relerr(g, fd);
             if (e > worst_grad)
                 worst_grad = e;
@@ -289,6 +421,9 @@ static int check_point(int pt, real *in, real *p) {
                 fail("point %d: m_grad_%s gives %.17g for %s, m_loss_grad %.17g (relerr %.2e > %.1e)",
                      pt, var->name, g1, scalar_name(var, k, 1), g, e, tol_same);
         }
+#ifdef M_WORKSPACE_SIZE
+        check_grad_ws(pt, var, in, p, buf, buf_ws);
+#endif
     }
 
     /* (d) gradients with respect to inputs named in --wrt */
@@ -297,10 +432,17 @@ static int check_point(int pt, real *in, real *p) {
         fill_sentinel(buf, var->size + GUARD);
         var->grad(in, p, buf);
         check_guard(buf, var->size, "an input's m_grad_ function");
+#ifdef M_WORKSPACE_SIZE
+        check_grad_ws(pt, var, in, p, buf, buf_ws);
+#endif
         for (k = 0; k < var->size; k++) {
-            double g = (double)buf[k], fd = fdiff(in, p, in, var->offset + k, &ok);
+            double g = (double)buf[k], fd;
+            if (!pick_in[var->offset + k])
+                continue;
+            fd = fdiff(in, p, in, var->offset + k, &ok);
             if (!ok)
                 return 0;
+            fd_checked++;
             e = relerr(g, fd);
             if (e > worst_grad)
                 worst_grad = e;
@@ -313,13 +455,21 @@ static int check_point(int pt, real *in, real *p) {
     fill_sentinel(out, M_N_OUT + GUARD);
     m_outputs(in, p, out);
     check_guard(out, M_N_OUT, "m_outputs");
+#ifdef M_WORKSPACE_SIZE
+    for (g = 0; g < N_GARBAGE; g++) {
+        fill_sentinel(buf_ws, M_N_OUT + GUARD);
+        m_outputs_ws(in, p, buf_ws, garbage_ws(g));
+        check_guard(buf_ws, M_N_OUT, "m_outputs_ws");
+        same_bits_ws(pt, g, "m_outputs_ws", buf_ws, out, M_N_OUT);
+    }
+#endif
     if (memcmp(in0, in, sizeof in0) != 0 || memcmp(p0, p, sizeof p0) != 0)
         fail("point %d: the inputs or params changed during the checks", pt);
     return 1;
 }
 
 int main(int argc, char **argv) {
-    real in[M_N_IN + 1], p[M_N_PARAMS + 1];
+    static real in[M_N_IN + 1], p[M_N_PARAMS + 1];
     int points, pt, used = 0, i;
 
     if (argc != 6) {
@@ -334,6 +484,8 @@ int main(int argc, char **argv) {
 
     check_names();
     check_init();
+    pick_components(fd_params, FD_NPARAMS, pick_p);
+    pick_components(fd_wrt, FD_NWRT, pick_in);
     memset(in, 0, sizeof in);
     memset(p, 0, sizeof p);
     for (pt = 0; pt < points; pt++) {
@@ -347,7 +499,14 @@ int main(int argc, char **argv) {
         fail("only %d of %d points have a finite loss and finite differences", used, points);
     if (failures > MAXREPORT)
         printf("fdcheck: FAIL [%s] ... and %d more failures\n", label, failures - MAXREPORT);
-    printf("fdcheck-driver: %s %s points=%d/%d worst_grad=%.2e worst_same=%.2e params=%d inputs=%d\n",
+    printf("fdcheck-driver: %s %s points=%d/%d worst_grad=%.2e worst_same=%.2e params=%d inputs=%d",
            label, failures ? "FAIL" : "ok", used, points, worst_grad, worst_same, M_N_PARAMS, M_N_IN);
+    /* The figures of the optional checks, only when they ran. */
+    if (FD_SAMPLE > 0)
+        printf(" sample=%d fd_components=%ld", FD_SAMPLE, fd_checked);
+#ifdef M_WORKSPACE_SIZE
+    printf(" ws=%d", M_WORKSPACE_SIZE);
+#endif
+    printf("\n");
     return failures ? 1 : 0;
 }
