@@ -40,6 +40,8 @@
 #define DCC_MAX_SCALARS     (1 << 22)   /* scalars in one tensor */
 #define DCC_MAX_NODES       (1 << 24)   /* DAG nodes in one model */
 #define DCC_MAX_ERRORS      20          /* then dcc stops */
+#define DCC_MAX_TOKENS      4000000     /* tokens in one file (their memory) */
+#define DCC_MAX_OUTPUT      (256u << 20) /* bytes of C, text or DOT written */
 #define DCC_O0_MAX_TREE     2000000     /* -O0: nodes in one expanded tree */
 #define DCC_O0_MAX_DEPTH    4000        /* -O0: depth of one expanded tree */
 

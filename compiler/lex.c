@@ -63,6 +63,11 @@ Tokens lex(Source *src) {
     }
     if (i >= n)
       break;
+    if (toks.n >= DCC_MAX_TOKENS) { /* each costs memory in every pass after */
+      diag_at(DIAG_ERROR, (int)i, 0, "too many tokens: the limit is %d", DCC_MAX_TOKENS);
+      vec_push(&toks, ((Token){.kind = TK_ERROR, .off = (int)i})); /* the parser stays quiet */
+      break;
+    }
     unsigned char c = (unsigned char)t[i];
     if (c == '\n') {
       Token *last = toks.n ? &toks.v[toks.n - 1] : NULL;

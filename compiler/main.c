@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -573,6 +574,9 @@ static void print_operation_counts(Model *m, Derived *opt, const char *prefix) {
   count_dag(opt->b->dag, after.v, after.n, &ca);
   char *what = xprintf("%s_loss_grad (the loss and %d gradient components)", prefix, m->n_params);
   print_stats(stderr, what, &cb, &ca);
+  struct rusage ru;
+  if (!getrusage(RUSAGE_SELF, &ru)) /* Linux: kilobytes */
+    fprintf(stderr, "dcc: peak memory %ld KiB\n", (long)ru.ru_maxrss);
   free(what);
   free(after.v);
 }
@@ -641,6 +645,11 @@ static void write_outputs(const Options *o, Derived *d, const bool *wrt, Buf *te
       emit_header(&header, &eo);
   } else if (o->emit == EMIT_H) {
     emit_header(text, &eo);
+  }
+  if (text->len > DCC_MAX_OUTPUT || header.len > DCC_MAX_OUTPUT) {
+    fprintf(stderr, "%s: error: the output would be %zu bytes; the limit is %u\n", diags.src->path,
+            text->len > header.len ? text->len : header.len, (unsigned)DCC_MAX_OUTPUT);
+    exit(1);
   }
   Staged files[2];
   int n = 0;
