@@ -963,7 +963,7 @@ static void emit_init(Emitter *E) {
       k = s->shape.rank == 2 ? INIT_GLOROT : INIT_ZEROS;
     any_uniform |= k == INIT_GLOROT || k == INIT_GLOROT_FANS || k == INIT_UNIFORM;
     any_normal |= k == INIT_NORMAL;
-    any_loop |= s->shape.rank > 0;
+    any_loop |= shape_size(s->shape) > 1; /* a tensor of one value is one assignment */
   }
   const char *P = E->P, *R = E->R, *f = E->o->is_float ? "f" : "";
   if (any_uniform || any_normal) {
