@@ -35,7 +35,8 @@ if [ -n "$python" ] && "$python" -c 'import psutil' >/dev/null 2>&1; then
 fi
 
 results=$(mktemp "${TMPDIR:-/tmp}/dcc-lit.XXXXXX.json") || exit 2
-trap 'rm -f "$results"' EXIT
+started=$(mktemp "${TMPDIR:-/tmp}/dcc-lit.XXXXXX.stamp") || exit 2
+trap 'rm -f "$results" "$started"' EXIT
 
 # Paths to run: the arguments that name files or folders, or all of tests/.
 have_target=
@@ -79,6 +80,11 @@ print('%d passed, %d failed' % (passed, failed))
 EOF
 ) || summary="0 passed, 1 failed"
 
+# The figures of the differential test (random programs), when it ran.
+differential="$repo/build/tests/numeric/Output/differential.test.tmp.out"
+if [ -f "$differential" ] && [ "$differential" -nt "$started" ]; then
+    grep '^exprgen: [0-9]* programs' "$differential" | tail -n 1
+fi
 echo "$summary"
 case "$summary" in
     *" 0 failed") exit 0 ;;
