@@ -29,7 +29,9 @@ int *lower(Dag *d) {
     switch ((Op)nd.op) {
     case OP_SIGMOID: {
       int E = dag_un(d, OP_EXP, dag_un(d, OP_NEG, dag_un(d, OP_ABS, x)));
-      int q = dag_bin(d, OP_DIV, dag_const(d, 1), dag_bin(d, OP_ADD, dag_const(d, 1), E));
+      /* dag_make, not dag_op: the rules would turn 1 / (1 + exp(u)) back into a sigmoid */
+      int q_ops[2] = {dag_const(d, 1), dag_bin(d, OP_ADD, dag_const(d, 1), E)};
+      int q = dag_make(d, OP_DIV, q_ops, 0, 0, nd.shape);
       map[id] = dag_op(d, OP_IFGE, x, dag_const(d, 0), q, dag_bin(d, OP_MUL, E, q));
       break;
     }

@@ -202,6 +202,12 @@ int simplify(Dag *d, Op op, const int *a, int index, Shape shape) {
     if (ISC(y) && CV(y) == -1) return dag_un(d, OP_NEG, x);   /* x / -1 -> -x */
     if (ISC(y) && reciprocal_exact(CV(y)))                    /* x / 2^k -> 2^-k * x */
       return dag_bin(d, OP_MUL, cst(d, 1 / CV(y)), x);
+    if (IS(y, ADD) && ISC(A1(y)) && CV(A1(y)) == 1 && IS(A0(y), EXP)) {
+      if (ISC(x) && CV(x) == 1)                               /* 1 / (1 + exp(u)) -> sigmoid(-u) */
+        return dag_un(d, OP_SIGMOID, dag_un(d, OP_NEG, A0(A0(y))));
+      if (x == A0(y))                                         /* exp(u) / (exp(u) + 1) -> sigmoid(u) */
+        return dag_un(d, OP_SIGMOID, A0(x));
+    }
     if (IS(x, NEG))                                           /* -u / v -> -(u / v) */
       return dag_un(d, OP_NEG, dag_bin(d, OP_DIV, A0(x), y));
     if (IS(y, NEG))                                           /* u / -v -> -(u / v) */

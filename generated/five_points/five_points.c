@@ -66,10 +66,10 @@ five_points_real five_points_loss_grad(const five_points_real *in, const five_po
     const five_points_real t1 = -fin;
     const five_points_real t2 = fabs(fin);
     const five_points_real t3 = exp(-t2);
-    const five_points_real t4 = log1p(t3);
-    const five_points_real t5 = (t1 > 0.0 ? t1 : 0.0);
-    const five_points_real t6 = 1.0 / (t3 + 1.0);
-    const five_points_real t7 = (t1 >= 0.0 ? t6 : t3 * t6);
+    const five_points_real t4 = 1.0 / (t3 + 1.0);
+    const five_points_real t5 = log1p(t3);
+    const five_points_real t6 = (t1 > 0.0 ? t1 : 0.0);
+    const five_points_real t7 = (t1 >= 0.0 ? t4 : t3 * t4);
     const five_points_real t8 = 1.0 - y - t7;
     const five_points_real t9 = (1.0 - z2 * z2) * (u2 * t8);
     const five_points_real t10 = (1.0 - z1 * z1) * (u1 * t8);
@@ -82,7 +82,7 @@ five_points_real five_points_loss_grad(const five_points_real *in, const five_po
     grad[6] = x2 * t9;
     grad[7] = z1 * t8;
     grad[8] = z2 * t8;
-    return fin - y * fin + (t4 + t5);
+    return fin - y * fin + (t5 + t6);
 }
 
 /* d loss / d b1.
@@ -346,11 +346,11 @@ five_points_real five_points_sgd_step(five_points_real *p, const five_points_rea
     const five_points_real t1 = -fin;
     const five_points_real t2 = fabs(fin);
     const five_points_real t3 = exp(-t2);
-    const five_points_real t4 = log1p(t3);
-    const five_points_real t5 = (t1 > 0.0 ? t1 : 0.0);
-    const five_points_real t6 = fin - y * fin + (t4 + t5);
-    const five_points_real t7 = 1.0 / (t3 + 1.0);
-    const five_points_real t8 = (t1 >= 0.0 ? t7 : t3 * t7);
+    const five_points_real t4 = 1.0 / (t3 + 1.0);
+    const five_points_real t5 = log1p(t3);
+    const five_points_real t6 = (t1 > 0.0 ? t1 : 0.0);
+    const five_points_real t7 = fin - y * fin + (t5 + t6);
+    const five_points_real t8 = (t1 >= 0.0 ? t4 : t3 * t4);
     const five_points_real t9 = 1.0 - y - t8;
     const five_points_real t10 = z2 * t9;
     const five_points_real t11 = z1 * t9;
@@ -369,11 +369,11 @@ five_points_real five_points_sgd_step(five_points_real *p, const five_points_rea
     p[6] -= lr * t13;
     p[7] -= lr * t11;
     p[8] -= lr * t10;
-    return t6;
+    return t7;
 }
 
 /* The outputs, in declaration order, row-major.
-   (16 locals of type five_points_real on the stack) */
+   (18 locals of type five_points_real on the stack) */
 void five_points_outputs(const five_points_real *in, const five_points_real *p, five_points_real *out)
 {
     const five_points_real x1 = in[0];
@@ -390,8 +390,10 @@ void five_points_outputs(const five_points_real *in, const five_points_real *p, 
     const five_points_real z1 = tanh(b1 + x1 * w11 + x2 * w21); /* line 9 */
     const five_points_real z2 = tanh(b2 + x1 * w12 + x2 * w22); /* line 10 */
     const five_points_real fin = c + u1 * z1 + u2 * z2; /* line 11 */
-    const five_points_real t1 = exp(-fin);
-    const five_points_real fout = 1.0 / (t1 + 1.0); /* line 13 */
+    const five_points_real t1 = fabs(fin);
+    const five_points_real t2 = exp(-t1);
+    const five_points_real t3 = 1.0 / (t2 + 1.0);
+    const five_points_real fout = (fin >= 0.0 ? t3 : t2 * t3); /* line 13 */
     out[0] = fout;
 }
 

@@ -78,7 +78,7 @@ extern const char *const five_points_param_names[FIVE_POINTS_N_PARAMS];
 #define FIVE_POINTS_STACK_grad_u1    408
 #define FIVE_POINTS_STACK_grad_u2    408
 #define FIVE_POINTS_STACK_sgd_step   512
-#define FIVE_POINTS_STACK_outputs    384
+#define FIVE_POINTS_STACK_outputs    400
 #define FIVE_POINTS_STACK_MAX        512
 #define FIVE_POINTS_OPS_LOSS_ADD     9
 #define FIVE_POINTS_OPS_LOSS_MUL     7

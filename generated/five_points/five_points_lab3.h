@@ -78,7 +78,7 @@ extern const char *const five_points_lab3_param_names[FIVE_POINTS_LAB3_N_PARAMS]
 #define FIVE_POINTS_LAB3_STACK_grad_u1 408
 #define FIVE_POINTS_LAB3_STACK_grad_u2 408
 #define FIVE_POINTS_LAB3_STACK_sgd_step 512
-#define FIVE_POINTS_LAB3_STACK_outputs 384
+#define FIVE_POINTS_LAB3_STACK_outputs 400
 #define FIVE_POINTS_LAB3_STACK_MAX   512
 #define FIVE_POINTS_LAB3_OPS_LOSS_ADD 9
 #define FIVE_POINTS_LAB3_OPS_LOSS_MUL 7
