@@ -18,6 +18,7 @@ dcc_sgd_options dcc_sgd_defaults(int epochs, dcc_real rate) {
   o.tolerance = 0;
   o.shuffle = 0;
   o.seed = 0;
+  o.last_good = NULL;
   o.on_epoch = NULL;
   o.on_sample = NULL;
   o.ctx = NULL;
@@ -72,6 +73,8 @@ static int step(const dcc_model *m, dcc_real *p, dcc_real *g, const dcc_sgd_opti
     if (!isfinite(updated(p, g, o, w, rate, j, &v)) || !isfinite(v))
       return 0;
   for (int j = 0; j < m->n_params; j++) {
+    if (o->last_good)
+      o->last_good[j] = p[j];
     p[j] = updated(p, g, o, w, rate, j, &v);
     if (o->momentum != 0)
       w->velocity[j] = v;
@@ -100,6 +103,8 @@ int dcc_sgd(const dcc_model *m, dcc_real *p, const dcc_real *data, int n_samples
       w->order[i] = i;
   uint32_t rng = o->seed;
   int epoch;
+  for (int j = 0; o->last_good && j < m->n_params; j++)
+    o->last_good[j] = p[j]; /* no update yet: the start is the last good point */
   for (epoch = 0; epoch < o->epochs && n_samples > 0; epoch++) {
     dcc_real rate = dcc_rate_at(o, epoch);
     if (o->shuffle) /* Fisher and Yates */
@@ -121,8 +126,11 @@ int dcc_sgd(const dcc_model *m, dcc_real *p, const dcc_real *data, int n_samples
         int finite = isfinite(loss);
         for (int j = 0; j < m->n_params; j++)
           finite = finite && isfinite(w->grad[j]);
-        if (!finite) /* stop before using it: p is as the last update left it */
+        if (!finite) { /* stop before using it; back to before the last update */
+          for (int j = 0; o->last_good && j < m->n_params; j++)
+            p[j] = o->last_good[j];
           return DCC_SGD_NONFINITE;
+        }
         if (o->on_sample)
           o->on_sample(o->ctx, epoch, s, loss);
         sum += loss;

@@ -70,6 +70,10 @@ typedef struct {
                             the previous one by less than this (lab 3) */
   int shuffle;           /* visit the samples in a new random order each epoch */
   uint32_t seed;         /* of the shuffling */
+  /* Optional, n_params reals of the caller's: where dcc_sgd keeps the
+   * params before each update, so that a stop at a non-finite loss puts
+   * back the last params whose losses and gradients were all finite. */
+  dcc_real *last_good;
   void (*on_epoch)(void *ctx, const dcc_epoch_report *r);
   void (*on_sample)(void *ctx, int epoch, int sample, dcc_real loss);
   void *ctx;
@@ -90,15 +94,16 @@ dcc_sgd_options dcc_sgd_defaults(int epochs, dcc_real rate);
 
 /* dcc_sgd's result when training cannot go on: a sample's loss or
  * gradient is infinite or NaN, or an update would make a param so.  It
- * stops there: every update it made is kept, the one that would have made
- * a param infinite or NaN is not, so p is finite (the params at which the
- * loss broke, when it was the loss). */
+ * stops there and p is finite: with o->last_good, the last params whose
+ * losses and gradients were all finite (those before the update that led
+ * to the bad loss); without it, the params at which the loss broke (the
+ * update that would have made a param infinite or NaN is never made). */
 #define DCC_SGD_NONFINITE (-1)
 
 /* Train p (n_params reals, already initialised) on n_samples samples, each
  * n_in reals in data (row-major).  Returns the number of epochs run, or
- * DCC_SGD_NONFINITE (p finite, as above; the epoch it stopped in gets no
- * on_epoch report).
+ * DCC_SGD_NONFINITE (p as above; the epoch it stopped in gets no on_epoch
+ * report).
  *
  * Full batch (lab 3): the epoch's loss is measured at the epoch's starting
  * params, and with a tolerance the run stops before the update when the

@@ -265,6 +265,17 @@ int main(int argc, char **argv) {
     printf("status %s, w finite: %s, w^2 finite: %s, epochs reported %d\n",
            r == DCC_SGD_NONFINITE ? "DCC_SGD_NONFINITE" : "epochs", isfinite(last) ? "yes" : "no",
            isfinite(last * last) ? "yes" : "no", tr.epochs_seen);
+    /* With last_good, the diverging run ends on the last params whose loss
+     * was finite: |w| = 3 * 19^120, whose square is finite. */
+    dcc_real good[1];
+    o = dcc_sgd_defaults(100000, 10);
+    o.last_good = good;
+    w[0] = 3;
+    r = run(&sq, w, zero, 1, &o, &tr, 0);
+    last = w[0];
+    printf("last_good: status %s, w finite: %s, w^2 finite: %s, epochs reported %d\n",
+           r == DCC_SGD_NONFINITE ? "DCC_SGD_NONFINITE" : "epochs", isfinite(last) ? "yes" : "no",
+           isfinite(last * last) ? "yes" : "no", tr.epochs_seen);
     static const dcc_real bad[] = {1, NAN, 2};
     o = dcc_sgd_defaults(3, (dcc_real)0.1);
     w[0] = 3;
