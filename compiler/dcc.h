@@ -413,10 +413,10 @@ void built_name_nodes(Built *b);
 /* The scalars in the largest tensor a model's DAG holds (1 if none): what
  * decides between unrolled code and loops. */
 int largest_tensor(Built *b);
-/* Unroll every tensor node reachable from the model's roots into scalar
- * nodes: afterwards every Sym has sym->ids and every per-scalar table of
- * b has a node per scalar.  Scalar nodes whose operands do not change keep
- * their ids. */
+/* Unroll every tensor node of the DAG into scalar nodes (dead ones too:
+ * small models only come here): afterwards every Sym has sym->ids and
+ * every per-scalar table of b has a node per scalar.  Scalar nodes whose
+ * operands do not change keep their ids. */
 void unroll(Built *b);
 
 /* ---- diff.c ---------------------------------------------------------- */

@@ -45,13 +45,14 @@ static bool is_view(Dag *d, int id) {
   return op == OP_INPUT || op == OP_PARAM || op == OP_FILL || op == OP_ROW || op == OP_TRANSPOSE;
 }
 
-/* Whether reading view id reads the params (p[]). */
+/* Whether reading id where it is used reads the params (p[]): a param, or
+ * a view or an element (INDEX, inlined when used once) of one. */
 static bool view_of_param(Dag *d, int id) {
   for (;;) {
     Node *nd = &d->nodes[id];
     if (nd->op == OP_PARAM)
       return true;
-    if (!is_view(d, id) || nd->op == OP_INPUT || !nd->nops)
+    if ((!is_view(d, id) && nd->op != OP_INDEX) || nd->op == OP_INPUT || !nd->nops)
       return false;
     id = nd->a[0];
   }

@@ -8,6 +8,8 @@
  *   exp(log(x)) -> x                     (x <= 0, where log is NaN or -inf)
  *   x ^ 0.5 -> sqrt(x)                   (x = -0 or -inf)
  *   sqrt(x * x) -> abs(x)                (x * x overflowing)
+ *   exp(u) / (exp(u) + 1) -> sigmoid(u)  (exp(u) overflowing: NaN becomes 1;
+ *                                         -O0 keeps the NaN)
  * Constant folding happens only when the result is finite: exp(1000) stays
  * a call.  A division by the constant zero and the log of a constant that
  * is not positive are errors, reported at the operation. */

@@ -94,10 +94,11 @@ dcc_sgd_options dcc_sgd_defaults(int epochs, dcc_real rate);
 
 /* dcc_sgd's result when training cannot go on: a sample's loss or
  * gradient is infinite or NaN, or an update would make a param so.  It
- * stops there and p is finite: with o->last_good, the last params whose
- * losses and gradients were all finite (those before the update that led
- * to the bad loss); without it, the params at which the loss broke (the
- * update that would have made a param infinite or NaN is never made). */
+ * stops there, and p (finite if it started finite) is: with o->last_good,
+ * the last params whose losses and gradients were all finite (those before
+ * the update that led to a bad loss; when it is the update that would be
+ * bad, it is not made and p stays where the losses were finite); without
+ * it, the params at which the loss broke. */
 #define DCC_SGD_NONFINITE (-1)
 
 /* Train p (n_params reals, already initialised) on n_samples samples, each
