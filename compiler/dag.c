@@ -132,13 +132,12 @@ int dag_tensor_leaf(Dag *d, Op op, int index, Shape shape) { return dag_make(d, 
 
 bool is_tensor(Dag *d, int id) { return d->nodes[id].shape.rank > 0; }
 
-static bool elementwise(Op op) {
+bool op_is_elementwise(Op op) {
   OpKind k = op_info[op].kind;
   return k != KIND_LEAF && k != KIND_TENSOR;
 }
 
-Shape infer_shape(Dag *d, Op op, const int *ops, int index) {
-  (void)index;
+Shape infer_shape(Dag *d, Op op, const int *ops) {
   Shape a = op_info[op].arity ? d->nodes[ops[0]].shape : SCALAR;
   switch (op) {
   case OP_MATMUL: {
@@ -154,7 +153,7 @@ Shape infer_shape(Dag *d, Op op, const int *ops, int index) {
   case OP_SUM: case OP_MAXR: case OP_INDEX:
     return SCALAR;
   default:
-    if (!elementwise(op))
+    if (!op_is_elementwise(op))
       return SCALAR;
     for (int i = 0; i < op_info[op].arity; i++)
       if (d->nodes[ops[i]].shape.rank)
@@ -169,11 +168,11 @@ int dag_node(Dag *d, Op op, const int *in_ops, int index, Shape shape) {
     ops[i] = in_ops[i];
   /* fill(x) as an operand of an elementwise op is x broadcast: the rules
    * below then see the scalar (1 * t -> t for a filled 1) */
-  if (elementwise(op) && d->simplify)
+  if (op_is_elementwise(op) && d->simplify)
     for (int i = 0; i < op_info[op].arity; i++)
       if (d->nodes[ops[i]].op == OP_FILL)
         ops[i] = d->nodes[ops[i]].a[0];
-  int r = d->simplify ? simplify(d, op, ops, index, shape) : -1;
+  int r = d->simplify ? simplify(d, op, ops, index) : -1;
   if (r < 0)
     r = dag_make(d, op, ops, 0, index, shape);
   if (shape.rank && !d->nodes[r].shape.rank && !d->overflow)
@@ -183,7 +182,7 @@ int dag_node(Dag *d, Op op, const int *in_ops, int index, Shape shape) {
 
 int dag_op(Dag *d, Op op, int a, int b, int c, int e) {
   int ops[4] = {a, b, c, e};
-  return dag_node(d, op, ops, 0, infer_shape(d, op, ops, 0));
+  return dag_node(d, op, ops, 0, infer_shape(d, op, ops));
 }
 
 int dag_un(Dag *d, Op op, int a) { return dag_op(d, op, a, 0, 0, 0); }
@@ -205,7 +204,7 @@ int dag_index(Dag *d, int tensor, int k) {
 
 int dag_row(Dag *d, int matrix, int r) {
   int ops[1] = {matrix};
-  return dag_node(d, OP_ROW, ops, r, infer_shape(d, OP_ROW, ops, r));
+  return dag_node(d, OP_ROW, ops, r, infer_shape(d, OP_ROW, ops));
 }
 
 bool dag_is_const(Dag *d, int id, double v) {

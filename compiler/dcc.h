@@ -366,7 +366,10 @@ int dag_index(Dag *d, int tensor, int k);
 int dag_row(Dag *d, int matrix, int r);
 /* The shape op gives to its operands (FILL, SCATTER, SCATROW: not
  * defined by them). */
-Shape infer_shape(Dag *d, Op op, const int *ops, int index);
+Shape infer_shape(Dag *d, Op op, const int *ops);
+/* Whether op applies to each element of its tensor operands (every op but
+ * the leaves and the TENSOR kind). */
+bool op_is_elementwise(Op op);
 bool dag_is_const(Dag *d, int id, double v);
 bool is_tensor(Dag *d, int id);
 /* Mark the nodes roots reach in live[] (d->n entries, zeroed by the caller)
@@ -379,7 +382,7 @@ void dag_reach(Dag *d, const int *roots, int n, bool *live, int *uses);
 
 /* The rewrite rules for op applied to ops: a node id if a rule fires, -1 if
  * none does (dag_op then makes the node as it is). */
-int simplify(Dag *d, Op op, const int *ops, int index, Shape shape);
+int simplify(Dag *d, Op op, const int *ops, int index);
 /* exact constant folding, also used by eval.c */
 double fold(Op op, const double *v);
 

@@ -292,6 +292,16 @@ static const char *elem_suffix(Shape sh, int k, char *buf, size_t n, bool bracke
 
 /* ---- loops ------------------------------------------------------------- */
 
+/* The term A[i][kk] B[kk][j] (B[kk] for a vector B) of matrix product nd. */
+static void matmul_term(Emitter *E, Schedule *s, const Node *nd, const char *kk, Buf *b) {
+  render_2d(E, s, nd->a[0], "i", kk, b);
+  buf_puts(b, " * ");
+  if (nd->shape.rank == 1)
+    render(E, s, nd->a[1], b, false, kk);
+  else
+    render_2d(E, s, nd->a[1], kk, "j", b);
+}
+
 /* The statement of a stored tensor, or of a reduction to a scalar: one
  * loop (nest) over fixed bounds.  A reduction adds left to right (the
  * unrolled code may associate a sum otherwise: the canonical order of +
@@ -310,18 +320,8 @@ static void emit_loop(Emitter *E, Buf *out, Schedule *s, int id, bool update) {
     int m = as.dim[0], K = as.dim[1];
     bool vec = nd.shape.rank == 1;
     int cols = vec ? 1 : nd.shape.dim[1];
-    render_2d(E, s, nd.a[0], "i", "0", &x);
-    buf_puts(&x, " * ");
-    if (vec)
-      render(E, s, nd.a[1], &x, false, "0");
-    else
-      render_2d(E, s, nd.a[1], "0", "j", &x);
-    render_2d(E, s, nd.a[0], "i", "k", &y);
-    buf_puts(&y, " * ");
-    if (vec)
-      render(E, s, nd.a[1], &y, false, "k");
-    else
-      render_2d(E, s, nd.a[1], "k", "j", &y);
+    matmul_term(E, s, &nd, "0", &x); /* the first term, then the others */
+    matmul_term(E, s, &nd, "k", &y);
     const char *in = vec ? "" : "    ";
     buf_printf(out, "    for (int i = 0; i < %d; i++) {\n", m);
     if (!vec)

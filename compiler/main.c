@@ -96,6 +96,17 @@ static const char *option_value(int argc, char **argv, int *i, const char *name)
   return argv[++*i];
 }
 
+/* An option's value that is a count (of `unit`): a decimal number >= 0. */
+static long option_count(int argc, char **argv, int *i, const char *name, const char *unit) {
+  const char *v = option_value(argc, argv, i, name);
+  char *end;
+  errno = 0;
+  long n = strtol(v, &end, 10);
+  if (end == v || *end || errno || n < 0)
+    usage_error("%s takes a number of %s, not '%s'", name, unit, v);
+  return n;
+}
+
 static bool option_is(const char *arg, const char *name) {
   size_t n = strlen(name);
   return !strncmp(arg, name, n) && (arg[n] == 0 || (arg[n] == '=' && name[1] == '-'));
@@ -133,19 +144,9 @@ static Options parse_options(int argc, char **argv) {
     } else if (!strcmp(a, "-O0")) {
       o.o0 = true;
     } else if (option_is(a, "--max-stack")) {
-      const char *v = option_value(argc, argv, &i, "--max-stack");
-      char *end;
-      errno = 0;
-      o.max_stack = strtol(v, &end, 10);
-      if (end == v || *end || errno || o.max_stack < 0)
-        usage_error("--max-stack takes a number of bytes, not '%s'", v);
+      o.max_stack = option_count(argc, argv, &i, "--max-stack", "bytes");
     } else if (option_is(a, "--unroll-limit")) {
-      const char *v = option_value(argc, argv, &i, "--unroll-limit");
-      char *end;
-      errno = 0;
-      o.unroll_limit = strtol(v, &end, 10);
-      if (end == v || *end || errno || o.unroll_limit < 0)
-        usage_error("--unroll-limit takes a number of scalars, not '%s'", v);
+      o.unroll_limit = option_count(argc, argv, &i, "--unroll-limit", "scalars");
     } else if (option_is(a, "--emit")) {
       const char *v = option_value(argc, argv, &i, "--emit");
       if (!strcmp(v, "c"))

@@ -33,11 +33,6 @@
 #define INLINE_DEPTH 4
 #define FUSE_DEPTH 6     /* loops: elementwise ops fused into one loop body */
 
-static bool elementwise(Op op) {
-  OpKind k = op_info[op].kind;
-  return k != KIND_LEAF && k != KIND_TENSOR;
-}
-
 /* A tensor node that is only a way of reading another: rendered inside
  * its users' loops, never stored. */
 static bool is_view(Dag *d, int id) {
@@ -149,7 +144,7 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
     for (int i = 0; i < nd->nops; i++) {
       int a = nd->a[i];
       in_loop[a] |= loop && nd->op != OP_INDEX;
-      if (!(elementwise((Op)nd->op) && nd->shape.rank) && nd->op != OP_SUM && nd->op != OP_MAXR)
+      if (!(op_is_elementwise((Op)nd->op) && nd->shape.rank) && nd->op != OP_SUM && nd->op != OP_MAXR)
         fusable[a] = false;
     }
   }
@@ -161,7 +156,7 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
     for (int r = 0; r < nroots; r++) {
       int g = roots[r].node;
       if (!roots[r].param || !d->nodes[g].shape.rank || uses[g] != 1 || is_view(d, g) ||
-          elementwise((Op)d->nodes[g].op))
+          op_is_elementwise((Op)d->nodes[g].op))
         continue;
       /* an operand is read in g's loop when it is a leaf or a view of one:
        * a stored operand was computed before the updates */
@@ -201,7 +196,7 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
     if (s->deferred[id]) /* the update loop of _sgd_step, at the end */
       temp = false;
     else if (nd->shape.rank) /* a tensor: stored, or fused into its one reader's loop */
-      temp = !elementwise((Op)nd->op) || uses[id] > 1 || !fusable[id] || dep > FUSE_DEPTH || update_root[id];
+      temp = !op_is_elementwise((Op)nd->op) || uses[id] > 1 || !fusable[id] || dep > FUSE_DEPTH || update_root[id];
     else if (nd->op == OP_INDEX) /* an element of a stored tensor or a view */
       temp = named || uses[id] > 1;
     else

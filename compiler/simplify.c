@@ -117,9 +117,8 @@ static int simplify_tensor(Dag *d, Op op, const int *a, int index) {
   return -1;
 }
 
-int simplify(Dag *d, Op op, const int *a, int index, Shape shape) {
+int simplify(Dag *d, Op op, const int *a, int index) {
   int ar = op_info[op].arity;
-  (void)shape;
   if (ar == 0)
     return -1;
   if (op_info[op].kind == KIND_TENSOR)
