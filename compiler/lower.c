@@ -6,7 +6,7 @@
  * since E depends on |x| only, sigmoid(x), sigmoid(-x) and softplus(+-x)
  * all share one exp call (the loss of a logistic output and its gradient
  * call exp once):
- *   sigmoid(x)  = x >= 0 ? 1/(1+E) : E/(1+E)
+ *   sigmoid(x)  = (x >= 0 ? 1 : E) / (1+E)
  *   softplus(x) = max(x, 0) + log1p(E) */
 #include "dcc.h"
 
@@ -29,10 +29,12 @@ int *lower(Dag *d) {
     switch ((Op)nd.op) {
     case OP_SIGMOID: {
       int E = dag_un(d, OP_EXP, dag_un(d, OP_NEG, dag_un(d, OP_ABS, x)));
-      /* dag_make, not dag_op: the rules would turn 1 / (1 + exp(u)) back into a sigmoid */
-      int q_ops[2] = {dag_const(d, 1), dag_bin(d, OP_ADD, dag_const(d, 1), E)};
-      int q = dag_make(d, OP_DIV, q_ops, 0, 0, nd.shape);
-      map[id] = dag_op(d, OP_IFGE, x, dag_const(d, 0), q, dag_bin(d, OP_MUL, E, q));
+      /* One division of the chosen numerator, not 1/(1+E) and E times it:
+       * one rounding fewer, and a multiplication fewer.  dag_make, not
+       * dag_op: the rules would turn 1 / (1 + exp(u)) back into a sigmoid. */
+      int q_ops[2] = {dag_op(d, OP_IFGE, x, dag_const(d, 0), dag_const(d, 1), E),
+                      dag_bin(d, OP_ADD, dag_const(d, 1), E)};
+      map[id] = dag_make(d, OP_DIV, q_ops, 0, 0, nd.shape);
       break;
     }
     case OP_SOFTPLUS: {

@@ -163,6 +163,21 @@ int simplify(Dag *d, Op op, const int *a, int index) {
     if (IS(x, NEG)) return dag_bin(d, OP_SUB, y, A0(x));      /* -x + y -> y - x */
     if (ISC(y) && IS(x, ADD) && ISC(A1(x)))                   /* (u + c1) + c2 -> u + (c1 + c2) */
       return dag_bin(d, OP_ADD, A0(x), cst(d, CV(A1(x)) + CV(y)));
+    /* u + softplus(-u) -> softplus(u), exactly (softplus(u) - softplus(-u)
+     * = u), also with u the first term of a sum or difference: the
+     * logistic loss written by hand, fin - fin*y + log(1 + exp(-fin)),
+     * becomes softplus(fin) - fin*y, whose derivative is sigmoid(fin) - y
+     * rather than 1 - y - sigmoid(-fin). */
+    for (int swap = 0; swap < 2; swap++) {
+      int u = swap ? y : x, sp = swap ? x : y;
+      if (!IS(sp, SOFTPLUS) || !IS(A0(sp), NEG))
+        continue;
+      int v = A0(A0(sp));
+      if (u == v)
+        return dag_un(d, OP_SOFTPLUS, v);                     /* u + softplus(-u) */
+      if ((IS(u, SUB) || IS(u, ADD)) && A0(u) == v)           /* (u -+ r) + softplus(-u) */
+        return dag_bin(d, (Op)N(u)->op, dag_un(d, OP_SOFTPLUS, v), A1(u));
+    }
     break;
   case OP_SUB:
     if (ISC(y) && CV(y) == 0) return x;                       /* x - 0 -> x */
