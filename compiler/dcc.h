@@ -472,6 +472,10 @@ typedef struct {
   /* _sgd_step: nodes whose loop is the in-place update of a param, emitted
    * after every read of the params (indexed by node id) */
   bool *deferred;
+  /* loops: the matrix-vector product whose row sums are computed in this
+   * stored elementwise node's own loop, never stored (indexed by node id:
+   * the product's id, or -1) */
+  int *fused_product;
 } Schedule;
 
 Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0);

@@ -33,6 +33,28 @@ typedef struct {
 #define EL(id, k) (U->pool.v[U->first[id] + (k)])
 
 /* The scalars of an operand at element k: a scalar broadcasts. */
+/* The sum of n terms, associated as the loop back end adds a reduction
+ * (emit_c.c, reduce_terms), so that both lowerings compute the same sums:
+ * n < 8 left to right; else two chains, even and odd t, eight terms a step
+ * as ((t0 + t2) + (t4 + t6)), the rest onto the even chain, then even +
+ * odd.  Independent chains are also what the C compiler's vectoriser pairs
+ * up (make bench). */
+static int paired_sum(Dag *d, const int *term, int n) {
+  int n8 = n / 8 * 8, chain[2] = {-1, -1}, s;
+  for (int t = 0; t < n8 && !d->overflow; t += 8)
+    for (int c = 0; c < 2; c++) {
+      int step = dag_bin(d, OP_ADD, dag_bin(d, OP_ADD, term[t + c], term[t + c + 2]),
+                         dag_bin(d, OP_ADD, term[t + c + 4], term[t + c + 6]));
+      chain[c] = chain[c] < 0 ? step : dag_bin(d, OP_ADD, chain[c], step);
+    }
+  s = chain[0];
+  for (int t = n8; t < n && !d->overflow; t++)
+    s = s < 0 ? term[t] : dag_bin(d, OP_ADD, s, term[t]);
+  if (chain[1] >= 0)
+    s = dag_bin(d, OP_ADD, s, chain[1]);
+  return s < 0 ? 0 : s;
+}
+
 static int elem(Unroller *U, int id, int k) {
   return U->d->nodes[id].shape.rank ? EL(id, k) : EL(id, 0);
 }
@@ -53,18 +75,17 @@ static void unroll_node(Unroller *U, int id) {
     for (int k = 0; k < n; k++)
       r[k] = nd.shape.rank ? dag_leaf(d, (Op)nd.op, nd.index + k) : id;
     break;
-  case OP_MATMUL: { /* r[i][j] = sum over t of A[i][t] B[t][j], left to right */
+  case OP_MATMUL: { /* r[i][j] = sum over t of A[i][t] B[t][j] */
     Shape as = d->nodes[nd.a[0]].shape;
     int m = as.dim[0], kk = as.dim[1], cols = nd.shape.rank == 2 ? nd.shape.dim[1] : 1;
+    int *terms = xmalloc((size_t)kk * sizeof *terms);
     for (int i = 0; i < m; i++)
       for (int j = 0; j < cols; j++) {
-        int s = -1;
-        for (int t = 0; t < kk && !d->overflow; t++) {
-          int term = dag_bin(d, OP_MUL, EL(nd.a[0], i * kk + t), EL(nd.a[1], t * cols + j));
-          s = s < 0 ? term : dag_bin(d, OP_ADD, s, term);
-        }
-        r[i * cols + j] = s < 0 ? 0 : s;
+        for (int t = 0; t < kk; t++)
+          terms[t] = dag_bin(d, OP_MUL, EL(nd.a[0], i * kk + t), EL(nd.a[1], t * cols + j));
+        r[i * cols + j] = paired_sum(d, terms, kk);
       }
+    free(terms);
     break;
   }
   case OP_OUTER: {
@@ -79,13 +100,21 @@ static void unroll_node(Unroller *U, int id) {
       r[k] = EL(nd.a[0], (k % cols) * rows + k / cols);
     break;
   }
-  case OP_SUM:
+  case OP_SUM: {
+    int len = shape_size(d->nodes[nd.a[0]].shape);
+    int *terms = xmalloc((size_t)len * sizeof *terms);
+    for (int k = 0; k < len; k++)
+      terms[k] = EL(nd.a[0], k);
+    r[0] = paired_sum(d, terms, len);
+    free(terms);
+    break;
+  }
   case OP_MAXR: {
     int len = shape_size(d->nodes[nd.a[0]].shape);
     int s = EL(nd.a[0], 0);
     for (int k = 1; k < len; k++) {
       int v = EL(nd.a[0], k);
-      s = nd.op == OP_SUM ? dag_bin(d, OP_ADD, s, v) : dag_op(d, OP_IFGE, s, v, s, v);
+      s = dag_op(d, OP_IFGE, s, v, s, v);
     }
     r[0] = s;
     break;

@@ -19,34 +19,34 @@ const char *const mlp_1x2_param_names[MLP_1X2_N_PARAMS] = {
 
 /* The loss for one sample.
    (8 locals of type mlp_1x2_real on the stack) */
-mlp_1x2_real mlp_1x2_loss(const mlp_1x2_real *in, const mlp_1x2_real *p)
+mlp_1x2_real mlp_1x2_loss(const mlp_1x2_real *restrict in, const mlp_1x2_real *restrict p)
 {
     const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */
     const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 10 */
     const mlp_1x2_real t1 = p[8] + (p[6] * h1_0 + p[7] * h1_1);
     const mlp_1x2_real t2 = fabs(t1);
     const mlp_1x2_real t3 = exp(-t2);
-    const mlp_1x2_real t4 = 1.0 / (t3 + 1.0);
-    const mlp_1x2_real yhat_0 = (t1 >= 0.0 ? t4 : t3 * t4); /* line 12 */
+    const mlp_1x2_real t4 = (t1 >= 0.0 ? 1.0 : t3);
+    const mlp_1x2_real yhat_0 = t4 / (t3 + 1.0); /* line 12 */
     const mlp_1x2_real t5 = yhat_0 - in[2];
     return t5 * t5;
 }
 
 /* The loss, and its gradient with respect to every param, in one pass.
    (13 locals of type mlp_1x2_real on the stack) */
-mlp_1x2_real mlp_1x2_loss_grad(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real *grad)
+mlp_1x2_real mlp_1x2_loss_grad(const mlp_1x2_real *restrict in, const mlp_1x2_real *restrict p, mlp_1x2_real *restrict grad)
 {
     const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */
     const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 10 */
     const mlp_1x2_real t1 = p[8] + (p[6] * h1_0 + p[7] * h1_1);
     const mlp_1x2_real t2 = fabs(t1);
     const mlp_1x2_real t3 = exp(-t2);
-    const mlp_1x2_real t4 = 1.0 / (t3 + 1.0);
-    const mlp_1x2_real t5 = t3 * t4;
-    const mlp_1x2_real yhat_0 = (t1 >= 0.0 ? t4 : t5); /* line 12 */
+    const mlp_1x2_real t4 = (t1 >= 0.0 ? 1.0 : t3);
+    const mlp_1x2_real t5 = t3 + 1.0;
+    const mlp_1x2_real yhat_0 = t4 / t5; /* line 12 */
     const mlp_1x2_real t6 = yhat_0 - in[2];
-    const mlp_1x2_real t7 = (-t1 >= 0.0 ? t4 : t5);
-    const mlp_1x2_real t8 = 2.0 * t6 * (yhat_0 * t7);
+    const mlp_1x2_real t7 = (-t1 >= 0.0 ? 1.0 : t3);
+    const mlp_1x2_real t8 = 2.0 * t6 * (yhat_0 * (t7 / t5));
     const mlp_1x2_real t9 = (1.0 - h1_1 * h1_1) * (p[7] * t8);
     const mlp_1x2_real t10 = (1.0 - h1_0 * h1_0) * (p[6] * t8);
     grad[0] = in[0] * t10;
@@ -63,18 +63,18 @@ mlp_1x2_real mlp_1x2_loss_grad(const mlp_1x2_real *in, const mlp_1x2_real *p, ml
 
 /* d loss / d W1, row-major
    (12 locals of type mlp_1x2_real on the stack) */
-void mlp_1x2_grad_W1(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real *grad_W1)
+void mlp_1x2_grad_W1(const mlp_1x2_real *restrict in, const mlp_1x2_real *restrict p, mlp_1x2_real *restrict grad_W1)
 {
     const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */
     const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 10 */
     const mlp_1x2_real t1 = p[8] + (p[6] * h1_0 + p[7] * h1_1);
     const mlp_1x2_real t2 = fabs(t1);
     const mlp_1x2_real t3 = exp(-t2);
-    const mlp_1x2_real t4 = 1.0 / (t3 + 1.0);
-    const mlp_1x2_real t5 = t3 * t4;
-    const mlp_1x2_real yhat_0 = (t1 >= 0.0 ? t4 : t5); /* line 12 */
-    const mlp_1x2_real t6 = (-t1 >= 0.0 ? t4 : t5);
-    const mlp_1x2_real t7 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t6);
+    const mlp_1x2_real t4 = (t1 >= 0.0 ? 1.0 : t3);
+    const mlp_1x2_real t5 = t3 + 1.0;
+    const mlp_1x2_real yhat_0 = t4 / t5; /* line 12 */
+    const mlp_1x2_real t6 = (-t1 >= 0.0 ? 1.0 : t3);
+    const mlp_1x2_real t7 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t6 / t5));
     const mlp_1x2_real t8 = (1.0 - h1_1 * h1_1) * (p[7] * t7);
     const mlp_1x2_real t9 = (1.0 - h1_0 * h1_0) * (p[6] * t7);
     grad_W1[0] = in[0] * t9;
@@ -85,73 +85,73 @@ void mlp_1x2_grad_W1(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real
 
 /* d loss / d b1, row-major
    (10 locals of type mlp_1x2_real on the stack) */
-void mlp_1x2_grad_b1(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real *grad_b1)
+void mlp_1x2_grad_b1(const mlp_1x2_real *restrict in, const mlp_1x2_real *restrict p, mlp_1x2_real *restrict grad_b1)
 {
     const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */
     const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 10 */
     const mlp_1x2_real t1 = p[8] + (p[6] * h1_0 + p[7] * h1_1);
     const mlp_1x2_real t2 = fabs(t1);
     const mlp_1x2_real t3 = exp(-t2);
-    const mlp_1x2_real t4 = 1.0 / (t3 + 1.0);
-    const mlp_1x2_real t5 = t3 * t4;
-    const mlp_1x2_real yhat_0 = (t1 >= 0.0 ? t4 : t5); /* line 12 */
-    const mlp_1x2_real t6 = (-t1 >= 0.0 ? t4 : t5);
-    const mlp_1x2_real t7 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t6);
+    const mlp_1x2_real t4 = (t1 >= 0.0 ? 1.0 : t3);
+    const mlp_1x2_real t5 = t3 + 1.0;
+    const mlp_1x2_real yhat_0 = t4 / t5; /* line 12 */
+    const mlp_1x2_real t6 = (-t1 >= 0.0 ? 1.0 : t3);
+    const mlp_1x2_real t7 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t6 / t5));
     grad_b1[0] = (1.0 - h1_0 * h1_0) * (p[6] * t7);
     grad_b1[1] = (1.0 - h1_1 * h1_1) * (p[7] * t7);
 }
 
 /* d loss / d W2, row-major
    (10 locals of type mlp_1x2_real on the stack) */
-void mlp_1x2_grad_W2(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real *grad_W2)
+void mlp_1x2_grad_W2(const mlp_1x2_real *restrict in, const mlp_1x2_real *restrict p, mlp_1x2_real *restrict grad_W2)
 {
     const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */
     const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 10 */
     const mlp_1x2_real t1 = p[8] + (p[6] * h1_0 + p[7] * h1_1);
     const mlp_1x2_real t2 = fabs(t1);
     const mlp_1x2_real t3 = exp(-t2);
-    const mlp_1x2_real t4 = 1.0 / (t3 + 1.0);
-    const mlp_1x2_real t5 = t3 * t4;
-    const mlp_1x2_real yhat_0 = (t1 >= 0.0 ? t4 : t5); /* line 12 */
-    const mlp_1x2_real t6 = (-t1 >= 0.0 ? t4 : t5);
-    const mlp_1x2_real t7 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t6);
+    const mlp_1x2_real t4 = (t1 >= 0.0 ? 1.0 : t3);
+    const mlp_1x2_real t5 = t3 + 1.0;
+    const mlp_1x2_real yhat_0 = t4 / t5; /* line 12 */
+    const mlp_1x2_real t6 = (-t1 >= 0.0 ? 1.0 : t3);
+    const mlp_1x2_real t7 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t6 / t5));
     grad_W2[0] = h1_0 * t7;
     grad_W2[1] = h1_1 * t7;
 }
 
 /* d loss / d b2, row-major
    (9 locals of type mlp_1x2_real on the stack) */
-void mlp_1x2_grad_b2(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real *grad_b2)
+void mlp_1x2_grad_b2(const mlp_1x2_real *restrict in, const mlp_1x2_real *restrict p, mlp_1x2_real *restrict grad_b2)
 {
     const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */
     const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 10 */
     const mlp_1x2_real t1 = p[8] + (p[6] * h1_0 + p[7] * h1_1);
     const mlp_1x2_real t2 = fabs(t1);
     const mlp_1x2_real t3 = exp(-t2);
-    const mlp_1x2_real t4 = 1.0 / (t3 + 1.0);
-    const mlp_1x2_real t5 = t3 * t4;
-    const mlp_1x2_real yhat_0 = (t1 >= 0.0 ? t4 : t5); /* line 12 */
-    const mlp_1x2_real t6 = (-t1 >= 0.0 ? t4 : t5);
-    grad_b2[0] = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t6);
+    const mlp_1x2_real t4 = (t1 >= 0.0 ? 1.0 : t3);
+    const mlp_1x2_real t5 = t3 + 1.0;
+    const mlp_1x2_real yhat_0 = t4 / t5; /* line 12 */
+    const mlp_1x2_real t6 = (-t1 >= 0.0 ? 1.0 : t3);
+    grad_b2[0] = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t6 / t5));
 }
 
 /* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
    without a gradient array; the result is the loss before the step.
    (20 locals of type mlp_1x2_real on the stack) */
-mlp_1x2_real mlp_1x2_sgd_step(mlp_1x2_real *p, const mlp_1x2_real *in, mlp_1x2_real lr)
+mlp_1x2_real mlp_1x2_sgd_step(mlp_1x2_real *restrict p, const mlp_1x2_real *restrict in, mlp_1x2_real lr)
 {
     const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */
     const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 10 */
     const mlp_1x2_real t1 = p[8] + (p[6] * h1_0 + p[7] * h1_1);
     const mlp_1x2_real t2 = fabs(t1);
     const mlp_1x2_real t3 = exp(-t2);
-    const mlp_1x2_real t4 = 1.0 / (t3 + 1.0);
-    const mlp_1x2_real t5 = t3 * t4;
-    const mlp_1x2_real yhat_0 = (t1 >= 0.0 ? t4 : t5); /* line 12 */
+    const mlp_1x2_real t4 = (t1 >= 0.0 ? 1.0 : t3);
+    const mlp_1x2_real t5 = t3 + 1.0;
+    const mlp_1x2_real yhat_0 = t4 / t5; /* line 12 */
     const mlp_1x2_real t6 = yhat_0 - in[2];
     const mlp_1x2_real t7 = t6 * t6;
-    const mlp_1x2_real t8 = (-t1 >= 0.0 ? t4 : t5);
-    const mlp_1x2_real t9 = 2.0 * t6 * (yhat_0 * t8);
+    const mlp_1x2_real t8 = (-t1 >= 0.0 ? 1.0 : t3);
+    const mlp_1x2_real t9 = 2.0 * t6 * (yhat_0 * (t8 / t5));
     const mlp_1x2_real t10 = h1_1 * t9;
     const mlp_1x2_real t11 = h1_0 * t9;
     const mlp_1x2_real t12 = (1.0 - h1_1 * h1_1) * (p[7] * t9);
@@ -174,15 +174,15 @@ mlp_1x2_real mlp_1x2_sgd_step(mlp_1x2_real *p, const mlp_1x2_real *in, mlp_1x2_r
 
 /* The outputs, in declaration order, row-major.
    (7 locals of type mlp_1x2_real on the stack) */
-void mlp_1x2_outputs(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real *out)
+void mlp_1x2_outputs(const mlp_1x2_real *restrict in, const mlp_1x2_real *restrict p, mlp_1x2_real *restrict out)
 {
     const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */
     const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 10 */
     const mlp_1x2_real t1 = p[8] + (p[6] * h1_0 + p[7] * h1_1);
     const mlp_1x2_real t2 = fabs(t1);
     const mlp_1x2_real t3 = exp(-t2);
-    const mlp_1x2_real t4 = 1.0 / (t3 + 1.0);
-    const mlp_1x2_real yhat_0 = (t1 >= 0.0 ? t4 : t3 * t4); /* line 12 */
+    const mlp_1x2_real t4 = (t1 >= 0.0 ? 1.0 : t3);
+    const mlp_1x2_real yhat_0 = t4 / (t3 + 1.0); /* line 12 */
     out[0] = yhat_0;
 }
 

@@ -60,7 +60,7 @@ extern const char *const mlp_1x2_param_names[MLP_1X2_N_PARAMS];
 #define MLP_1X2_STACK_outputs        312
 #define MLP_1X2_STACK_MAX            416
 #define MLP_1X2_OPS_LOSS_ADD         8
-#define MLP_1X2_OPS_LOSS_MUL         8
+#define MLP_1X2_OPS_LOSS_MUL         7
 #define MLP_1X2_OPS_LOSS_DIV         1
 #define MLP_1X2_OPS_LOSS_NEG         1
 #define MLP_1X2_OPS_LOSS_SELECT      1
@@ -68,8 +68,8 @@ extern const char *const mlp_1x2_param_names[MLP_1X2_N_PARAMS];
 #define MLP_1X2_OPS_LOSS_ABS         1
 #define MLP_1X2_OPS_LOSS_TANH        2
 #define MLP_1X2_OPS_LOSS_GRAD_ADD    10
-#define MLP_1X2_OPS_LOSS_GRAD_MUL    23
-#define MLP_1X2_OPS_LOSS_GRAD_DIV    1
+#define MLP_1X2_OPS_LOSS_GRAD_MUL    22
+#define MLP_1X2_OPS_LOSS_GRAD_DIV    2
 #define MLP_1X2_OPS_LOSS_GRAD_NEG    2
 #define MLP_1X2_OPS_LOSS_GRAD_SELECT 2
 #define MLP_1X2_OPS_LOSS_GRAD_EXP    1

@@ -47,54 +47,54 @@ const char *const mlp_2x4_param_names[MLP_2X4_N_PARAMS] = {
 
 /* The loss for one sample.
    (18 locals of type mlp_2x4_real on the stack) */
-mlp_2x4_real mlp_2x4_loss(const mlp_2x4_real *in, const mlp_2x4_real *p)
+mlp_2x4_real mlp_2x4_loss(const mlp_2x4_real *restrict in, const mlp_2x4_real *restrict p)
 {
     const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
     const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
     const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 11 */
     const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 11 */
-    const mlp_2x4_real t1 = p[28] + (p[12] * h1_0 + p[13] * h1_1 + p[14] * h1_2 + p[15] * h1_3);
-    const mlp_2x4_real t2 = p[29] + (p[16] * h1_0 + p[17] * h1_1 + p[18] * h1_2 + p[19] * h1_3);
-    const mlp_2x4_real t3 = p[30] + (p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3);
-    const mlp_2x4_real t4 = p[31] + (p[24] * h1_0 + p[25] * h1_1 + p[26] * h1_2 + p[27] * h1_3);
+    const mlp_2x4_real t1 = p[28] + (p[15] * h1_3 + (p[14] * h1_2 + (p[12] * h1_0 + p[13] * h1_1)));
+    const mlp_2x4_real t2 = p[29] + (p[19] * h1_3 + (p[18] * h1_2 + (p[16] * h1_0 + p[17] * h1_1)));
+    const mlp_2x4_real t3 = p[30] + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_2x4_real t4 = p[31] + (p[27] * h1_3 + (p[26] * h1_2 + (p[24] * h1_0 + p[25] * h1_1)));
     const mlp_2x4_real h2_0 = tanh(t1); /* line 12 */
     const mlp_2x4_real h2_1 = tanh(t2); /* line 12 */
     const mlp_2x4_real h2_2 = tanh(t3); /* line 12 */
     const mlp_2x4_real h2_3 = tanh(t4); /* line 12 */
-    const mlp_2x4_real t5 = p[36] + (p[32] * h2_0 + p[33] * h2_1 + p[34] * h2_2 + p[35] * h2_3);
+    const mlp_2x4_real t5 = p[36] + (p[35] * h2_3 + (p[34] * h2_2 + (p[32] * h2_0 + p[33] * h2_1)));
     const mlp_2x4_real t6 = fabs(t5);
     const mlp_2x4_real t7 = exp(-t6);
-    const mlp_2x4_real t8 = 1.0 / (t7 + 1.0);
-    const mlp_2x4_real yhat_0 = (t5 >= 0.0 ? t8 : t7 * t8); /* line 14 */
+    const mlp_2x4_real t8 = (t5 >= 0.0 ? 1.0 : t7);
+    const mlp_2x4_real yhat_0 = t8 / (t7 + 1.0); /* line 14 */
     const mlp_2x4_real t9 = yhat_0 - in[2];
     return t9 * t9;
 }
 
 /* The loss, and its gradient with respect to every param, in one pass.
    (29 locals of type mlp_2x4_real on the stack) */
-mlp_2x4_real mlp_2x4_loss_grad(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real *grad)
+mlp_2x4_real mlp_2x4_loss_grad(const mlp_2x4_real *restrict in, const mlp_2x4_real *restrict p, mlp_2x4_real *restrict grad)
 {
     const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
     const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
     const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 11 */
     const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 11 */
-    const mlp_2x4_real t1 = p[28] + (p[12] * h1_0 + p[13] * h1_1 + p[14] * h1_2 + p[15] * h1_3);
-    const mlp_2x4_real t2 = p[29] + (p[16] * h1_0 + p[17] * h1_1 + p[18] * h1_2 + p[19] * h1_3);
-    const mlp_2x4_real t3 = p[30] + (p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3);
-    const mlp_2x4_real t4 = p[31] + (p[24] * h1_0 + p[25] * h1_1 + p[26] * h1_2 + p[27] * h1_3);
+    const mlp_2x4_real t1 = p[28] + (p[15] * h1_3 + (p[14] * h1_2 + (p[12] * h1_0 + p[13] * h1_1)));
+    const mlp_2x4_real t2 = p[29] + (p[19] * h1_3 + (p[18] * h1_2 + (p[16] * h1_0 + p[17] * h1_1)));
+    const mlp_2x4_real t3 = p[30] + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_2x4_real t4 = p[31] + (p[27] * h1_3 + (p[26] * h1_2 + (p[24] * h1_0 + p[25] * h1_1)));
     const mlp_2x4_real h2_0 = tanh(t1); /* line 12 */
     const mlp_2x4_real h2_1 = tanh(t2); /* line 12 */
     const mlp_2x4_real h2_2 = tanh(t3); /* line 12 */
     const mlp_2x4_real h2_3 = tanh(t4); /* line 12 */
-    const mlp_2x4_real t5 = p[36] + (p[32] * h2_0 + p[33] * h2_1 + p[34] * h2_2 + p[35] * h2_3);
+    const mlp_2x4_real t5 = p[36] + (p[35] * h2_3 + (p[34] * h2_2 + (p[32] * h2_0 + p[33] * h2_1)));
     const mlp_2x4_real t6 = fabs(t5);
     const mlp_2x4_real t7 = exp(-t6);
-    const mlp_2x4_real t8 = 1.0 / (t7 + 1.0);
-    const mlp_2x4_real t9 = t7 * t8;
-    const mlp_2x4_real yhat_0 = (t5 >= 0.0 ? t8 : t9); /* line 14 */
+    const mlp_2x4_real t8 = (t5 >= 0.0 ? 1.0 : t7);
+    const mlp_2x4_real t9 = t7 + 1.0;
+    const mlp_2x4_real yhat_0 = t8 / t9; /* line 14 */
     const mlp_2x4_real t10 = yhat_0 - in[2];
-    const mlp_2x4_real t11 = (-t5 >= 0.0 ? t8 : t9);
-    const mlp_2x4_real t12 = 2.0 * t10 * (yhat_0 * t11);
+    const mlp_2x4_real t11 = (-t5 >= 0.0 ? 1.0 : t7);
+    const mlp_2x4_real t12 = 2.0 * t10 * (yhat_0 * (t11 / t9));
     const mlp_2x4_real t13 = (1.0 - h2_3 * h2_3) * (p[35] * t12);
     const mlp_2x4_real t14 = (1.0 - h2_2 * h2_2) * (p[34] * t12);
     const mlp_2x4_real t15 = (1.0 - h2_1 * h2_1) * (p[33] * t12);
@@ -145,28 +145,28 @@ mlp_2x4_real mlp_2x4_loss_grad(const mlp_2x4_real *in, const mlp_2x4_real *p, ml
 
 /* d loss / d W1, row-major
    (28 locals of type mlp_2x4_real on the stack) */
-void mlp_2x4_grad_W1(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real *grad_W1)
+void mlp_2x4_grad_W1(const mlp_2x4_real *restrict in, const mlp_2x4_real *restrict p, mlp_2x4_real *restrict grad_W1)
 {
     const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
     const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
     const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 11 */
     const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 11 */
-    const mlp_2x4_real t1 = p[28] + (p[12] * h1_0 + p[13] * h1_1 + p[14] * h1_2 + p[15] * h1_3);
-    const mlp_2x4_real t2 = p[29] + (p[16] * h1_0 + p[17] * h1_1 + p[18] * h1_2 + p[19] * h1_3);
-    const mlp_2x4_real t3 = p[30] + (p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3);
-    const mlp_2x4_real t4 = p[31] + (p[24] * h1_0 + p[25] * h1_1 + p[26] * h1_2 + p[27] * h1_3);
+    const mlp_2x4_real t1 = p[28] + (p[15] * h1_3 + (p[14] * h1_2 + (p[12] * h1_0 + p[13] * h1_1)));
+    const mlp_2x4_real t2 = p[29] + (p[19] * h1_3 + (p[18] * h1_2 + (p[16] * h1_0 + p[17] * h1_1)));
+    const mlp_2x4_real t3 = p[30] + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_2x4_real t4 = p[31] + (p[27] * h1_3 + (p[26] * h1_2 + (p[24] * h1_0 + p[25] * h1_1)));
     const mlp_2x4_real h2_0 = tanh(t1); /* line 12 */
     const mlp_2x4_real h2_1 = tanh(t2); /* line 12 */
     const mlp_2x4_real h2_2 = tanh(t3); /* line 12 */
     const mlp_2x4_real h2_3 = tanh(t4); /* line 12 */
-    const mlp_2x4_real t5 = p[36] + (p[32] * h2_0 + p[33] * h2_1 + p[34] * h2_2 + p[35] * h2_3);
+    const mlp_2x4_real t5 = p[36] + (p[35] * h2_3 + (p[34] * h2_2 + (p[32] * h2_0 + p[33] * h2_1)));
     const mlp_2x4_real t6 = fabs(t5);
     const mlp_2x4_real t7 = exp(-t6);
-    const mlp_2x4_real t8 = 1.0 / (t7 + 1.0);
-    const mlp_2x4_real t9 = t7 * t8;
-    const mlp_2x4_real yhat_0 = (t5 >= 0.0 ? t8 : t9); /* line 14 */
-    const mlp_2x4_real t10 = (-t5 >= 0.0 ? t8 : t9);
-    const mlp_2x4_real t11 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t10);
+    const mlp_2x4_real t8 = (t5 >= 0.0 ? 1.0 : t7);
+    const mlp_2x4_real t9 = t7 + 1.0;
+    const mlp_2x4_real yhat_0 = t8 / t9; /* line 14 */
+    const mlp_2x4_real t10 = (-t5 >= 0.0 ? 1.0 : t7);
+    const mlp_2x4_real t11 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t10 / t9));
     const mlp_2x4_real t12 = (1.0 - h2_3 * h2_3) * (p[35] * t11);
     const mlp_2x4_real t13 = (1.0 - h2_2 * h2_2) * (p[34] * t11);
     const mlp_2x4_real t14 = (1.0 - h2_1 * h2_1) * (p[33] * t11);
@@ -187,28 +187,28 @@ void mlp_2x4_grad_W1(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real
 
 /* d loss / d b1, row-major
    (28 locals of type mlp_2x4_real on the stack) */
-void mlp_2x4_grad_b1(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real *grad_b1)
+void mlp_2x4_grad_b1(const mlp_2x4_real *restrict in, const mlp_2x4_real *restrict p, mlp_2x4_real *restrict grad_b1)
 {
     const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
     const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
     const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 11 */
     const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 11 */
-    const mlp_2x4_real t1 = p[28] + (p[12] * h1_0 + p[13] * h1_1 + p[14] * h1_2 + p[15] * h1_3);
-    const mlp_2x4_real t2 = p[29] + (p[16] * h1_0 + p[17] * h1_1 + p[18] * h1_2 + p[19] * h1_3);
-    const mlp_2x4_real t3 = p[30] + (p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3);
-    const mlp_2x4_real t4 = p[31] + (p[24] * h1_0 + p[25] * h1_1 + p[26] * h1_2 + p[27] * h1_3);
+    const mlp_2x4_real t1 = p[28] + (p[15] * h1_3 + (p[14] * h1_2 + (p[12] * h1_0 + p[13] * h1_1)));
+    const mlp_2x4_real t2 = p[29] + (p[19] * h1_3 + (p[18] * h1_2 + (p[16] * h1_0 + p[17] * h1_1)));
+    const mlp_2x4_real t3 = p[30] + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_2x4_real t4 = p[31] + (p[27] * h1_3 + (p[26] * h1_2 + (p[24] * h1_0 + p[25] * h1_1)));
     const mlp_2x4_real h2_0 = tanh(t1); /* line 12 */
     const mlp_2x4_real h2_1 = tanh(t2); /* line 12 */
     const mlp_2x4_real h2_2 = tanh(t3); /* line 12 */
     const mlp_2x4_real h2_3 = tanh(t4); /* line 12 */
-    const mlp_2x4_real t5 = p[36] + (p[32] * h2_0 + p[33] * h2_1 + p[34] * h2_2 + p[35] * h2_3);
+    const mlp_2x4_real t5 = p[36] + (p[35] * h2_3 + (p[34] * h2_2 + (p[32] * h2_0 + p[33] * h2_1)));
     const mlp_2x4_real t6 = fabs(t5);
     const mlp_2x4_real t7 = exp(-t6);
-    const mlp_2x4_real t8 = 1.0 / (t7 + 1.0);
-    const mlp_2x4_real t9 = t7 * t8;
-    const mlp_2x4_real yhat_0 = (t5 >= 0.0 ? t8 : t9); /* line 14 */
-    const mlp_2x4_real t10 = (-t5 >= 0.0 ? t8 : t9);
-    const mlp_2x4_real t11 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t10);
+    const mlp_2x4_real t8 = (t5 >= 0.0 ? 1.0 : t7);
+    const mlp_2x4_real t9 = t7 + 1.0;
+    const mlp_2x4_real yhat_0 = t8 / t9; /* line 14 */
+    const mlp_2x4_real t10 = (-t5 >= 0.0 ? 1.0 : t7);
+    const mlp_2x4_real t11 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t10 / t9));
     const mlp_2x4_real t12 = (1.0 - h2_3 * h2_3) * (p[35] * t11);
     const mlp_2x4_real t13 = (1.0 - h2_2 * h2_2) * (p[34] * t11);
     const mlp_2x4_real t14 = (1.0 - h2_1 * h2_1) * (p[33] * t11);
@@ -225,28 +225,28 @@ void mlp_2x4_grad_b1(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real
 
 /* d loss / d W2, row-major
    (24 locals of type mlp_2x4_real on the stack) */
-void mlp_2x4_grad_W2(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real *grad_W2)
+void mlp_2x4_grad_W2(const mlp_2x4_real *restrict in, const mlp_2x4_real *restrict p, mlp_2x4_real *restrict grad_W2)
 {
     const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
     const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
     const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 11 */
     const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 11 */
-    const mlp_2x4_real t1 = p[28] + (p[12] * h1_0 + p[13] * h1_1 + p[14] * h1_2 + p[15] * h1_3);
-    const mlp_2x4_real t2 = p[29] + (p[16] * h1_0 + p[17] * h1_1 + p[18] * h1_2 + p[19] * h1_3);
-    const mlp_2x4_real t3 = p[30] + (p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3);
-    const mlp_2x4_real t4 = p[31] + (p[24] * h1_0 + p[25] * h1_1 + p[26] * h1_2 + p[27] * h1_3);
+    const mlp_2x4_real t1 = p[28] + (p[15] * h1_3 + (p[14] * h1_2 + (p[12] * h1_0 + p[13] * h1_1)));
+    const mlp_2x4_real t2 = p[29] + (p[19] * h1_3 + (p[18] * h1_2 + (p[16] * h1_0 + p[17] * h1_1)));
+    const mlp_2x4_real t3 = p[30] + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_2x4_real t4 = p[31] + (p[27] * h1_3 + (p[26] * h1_2 + (p[24] * h1_0 + p[25] * h1_1)));
     const mlp_2x4_real h2_0 = tanh(t1); /* line 12 */
     const mlp_2x4_real h2_1 = tanh(t2); /* line 12 */
     const mlp_2x4_real h2_2 = tanh(t3); /* line 12 */
     const mlp_2x4_real h2_3 = tanh(t4); /* line 12 */
-    const mlp_2x4_real t5 = p[36] + (p[32] * h2_0 + p[33] * h2_1 + p[34] * h2_2 + p[35] * h2_3);
+    const mlp_2x4_real t5 = p[36] + (p[35] * h2_3 + (p[34] * h2_2 + (p[32] * h2_0 + p[33] * h2_1)));
     const mlp_2x4_real t6 = fabs(t5);
     const mlp_2x4_real t7 = exp(-t6);
-    const mlp_2x4_real t8 = 1.0 / (t7 + 1.0);
-    const mlp_2x4_real t9 = t7 * t8;
-    const mlp_2x4_real yhat_0 = (t5 >= 0.0 ? t8 : t9); /* line 14 */
-    const mlp_2x4_real t10 = (-t5 >= 0.0 ? t8 : t9);
-    const mlp_2x4_real t11 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t10);
+    const mlp_2x4_real t8 = (t5 >= 0.0 ? 1.0 : t7);
+    const mlp_2x4_real t9 = t7 + 1.0;
+    const mlp_2x4_real yhat_0 = t8 / t9; /* line 14 */
+    const mlp_2x4_real t10 = (-t5 >= 0.0 ? 1.0 : t7);
+    const mlp_2x4_real t11 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t10 / t9));
     const mlp_2x4_real t12 = (1.0 - h2_3 * h2_3) * (p[35] * t11);
     const mlp_2x4_real t13 = (1.0 - h2_2 * h2_2) * (p[34] * t11);
     const mlp_2x4_real t14 = (1.0 - h2_1 * h2_1) * (p[33] * t11);
@@ -271,28 +271,28 @@ void mlp_2x4_grad_W2(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real
 
 /* d loss / d b2, row-major
    (20 locals of type mlp_2x4_real on the stack) */
-void mlp_2x4_grad_b2(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real *grad_b2)
+void mlp_2x4_grad_b2(const mlp_2x4_real *restrict in, const mlp_2x4_real *restrict p, mlp_2x4_real *restrict grad_b2)
 {
     const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
     const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
     const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 11 */
     const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 11 */
-    const mlp_2x4_real t1 = p[28] + (p[12] * h1_0 + p[13] * h1_1 + p[14] * h1_2 + p[15] * h1_3);
-    const mlp_2x4_real t2 = p[29] + (p[16] * h1_0 + p[17] * h1_1 + p[18] * h1_2 + p[19] * h1_3);
-    const mlp_2x4_real t3 = p[30] + (p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3);
-    const mlp_2x4_real t4 = p[31] + (p[24] * h1_0 + p[25] * h1_1 + p[26] * h1_2 + p[27] * h1_3);
+    const mlp_2x4_real t1 = p[28] + (p[15] * h1_3 + (p[14] * h1_2 + (p[12] * h1_0 + p[13] * h1_1)));
+    const mlp_2x4_real t2 = p[29] + (p[19] * h1_3 + (p[18] * h1_2 + (p[16] * h1_0 + p[17] * h1_1)));
+    const mlp_2x4_real t3 = p[30] + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_2x4_real t4 = p[31] + (p[27] * h1_3 + (p[26] * h1_2 + (p[24] * h1_0 + p[25] * h1_1)));
     const mlp_2x4_real h2_0 = tanh(t1); /* line 12 */
     const mlp_2x4_real h2_1 = tanh(t2); /* line 12 */
     const mlp_2x4_real h2_2 = tanh(t3); /* line 12 */
     const mlp_2x4_real h2_3 = tanh(t4); /* line 12 */
-    const mlp_2x4_real t5 = p[36] + (p[32] * h2_0 + p[33] * h2_1 + p[34] * h2_2 + p[35] * h2_3);
+    const mlp_2x4_real t5 = p[36] + (p[35] * h2_3 + (p[34] * h2_2 + (p[32] * h2_0 + p[33] * h2_1)));
     const mlp_2x4_real t6 = fabs(t5);
     const mlp_2x4_real t7 = exp(-t6);
-    const mlp_2x4_real t8 = 1.0 / (t7 + 1.0);
-    const mlp_2x4_real t9 = t7 * t8;
-    const mlp_2x4_real yhat_0 = (t5 >= 0.0 ? t8 : t9); /* line 14 */
-    const mlp_2x4_real t10 = (-t5 >= 0.0 ? t8 : t9);
-    const mlp_2x4_real t11 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t10);
+    const mlp_2x4_real t8 = (t5 >= 0.0 ? 1.0 : t7);
+    const mlp_2x4_real t9 = t7 + 1.0;
+    const mlp_2x4_real yhat_0 = t8 / t9; /* line 14 */
+    const mlp_2x4_real t10 = (-t5 >= 0.0 ? 1.0 : t7);
+    const mlp_2x4_real t11 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t10 / t9));
     grad_b2[0] = (1.0 - h2_0 * h2_0) * (p[32] * t11);
     grad_b2[1] = (1.0 - h2_1 * h2_1) * (p[33] * t11);
     grad_b2[2] = (1.0 - h2_2 * h2_2) * (p[34] * t11);
@@ -301,28 +301,28 @@ void mlp_2x4_grad_b2(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real
 
 /* d loss / d W3, row-major
    (20 locals of type mlp_2x4_real on the stack) */
-void mlp_2x4_grad_W3(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real *grad_W3)
+void mlp_2x4_grad_W3(const mlp_2x4_real *restrict in, const mlp_2x4_real *restrict p, mlp_2x4_real *restrict grad_W3)
 {
     const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
     const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
     const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 11 */
     const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 11 */
-    const mlp_2x4_real t1 = p[28] + (p[12] * h1_0 + p[13] * h1_1 + p[14] * h1_2 + p[15] * h1_3);
-    const mlp_2x4_real t2 = p[29] + (p[16] * h1_0 + p[17] * h1_1 + p[18] * h1_2 + p[19] * h1_3);
-    const mlp_2x4_real t3 = p[30] + (p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3);
-    const mlp_2x4_real t4 = p[31] + (p[24] * h1_0 + p[25] * h1_1 + p[26] * h1_2 + p[27] * h1_3);
+    const mlp_2x4_real t1 = p[28] + (p[15] * h1_3 + (p[14] * h1_2 + (p[12] * h1_0 + p[13] * h1_1)));
+    const mlp_2x4_real t2 = p[29] + (p[19] * h1_3 + (p[18] * h1_2 + (p[16] * h1_0 + p[17] * h1_1)));
+    const mlp_2x4_real t3 = p[30] + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_2x4_real t4 = p[31] + (p[27] * h1_3 + (p[26] * h1_2 + (p[24] * h1_0 + p[25] * h1_1)));
     const mlp_2x4_real h2_0 = tanh(t1); /* line 12 */
     const mlp_2x4_real h2_1 = tanh(t2); /* line 12 */
     const mlp_2x4_real h2_2 = tanh(t3); /* line 12 */
     const mlp_2x4_real h2_3 = tanh(t4); /* line 12 */
-    const mlp_2x4_real t5 = p[36] + (p[32] * h2_0 + p[33] * h2_1 + p[34] * h2_2 + p[35] * h2_3);
+    const mlp_2x4_real t5 = p[36] + (p[35] * h2_3 + (p[34] * h2_2 + (p[32] * h2_0 + p[33] * h2_1)));
     const mlp_2x4_real t6 = fabs(t5);
     const mlp_2x4_real t7 = exp(-t6);
-    const mlp_2x4_real t8 = 1.0 / (t7 + 1.0);
-    const mlp_2x4_real t9 = t7 * t8;
-    const mlp_2x4_real yhat_0 = (t5 >= 0.0 ? t8 : t9); /* line 14 */
-    const mlp_2x4_real t10 = (-t5 >= 0.0 ? t8 : t9);
-    const mlp_2x4_real t11 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t10);
+    const mlp_2x4_real t8 = (t5 >= 0.0 ? 1.0 : t7);
+    const mlp_2x4_real t9 = t7 + 1.0;
+    const mlp_2x4_real yhat_0 = t8 / t9; /* line 14 */
+    const mlp_2x4_real t10 = (-t5 >= 0.0 ? 1.0 : t7);
+    const mlp_2x4_real t11 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t10 / t9));
     grad_W3[0] = h2_0 * t11;
     grad_W3[1] = h2_1 * t11;
     grad_W3[2] = h2_2 * t11;
@@ -331,57 +331,57 @@ void mlp_2x4_grad_W3(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real
 
 /* d loss / d b3, row-major
    (19 locals of type mlp_2x4_real on the stack) */
-void mlp_2x4_grad_b3(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real *grad_b3)
+void mlp_2x4_grad_b3(const mlp_2x4_real *restrict in, const mlp_2x4_real *restrict p, mlp_2x4_real *restrict grad_b3)
 {
     const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
     const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
     const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 11 */
     const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 11 */
-    const mlp_2x4_real t1 = p[28] + (p[12] * h1_0 + p[13] * h1_1 + p[14] * h1_2 + p[15] * h1_3);
-    const mlp_2x4_real t2 = p[29] + (p[16] * h1_0 + p[17] * h1_1 + p[18] * h1_2 + p[19] * h1_3);
-    const mlp_2x4_real t3 = p[30] + (p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3);
-    const mlp_2x4_real t4 = p[31] + (p[24] * h1_0 + p[25] * h1_1 + p[26] * h1_2 + p[27] * h1_3);
+    const mlp_2x4_real t1 = p[28] + (p[15] * h1_3 + (p[14] * h1_2 + (p[12] * h1_0 + p[13] * h1_1)));
+    const mlp_2x4_real t2 = p[29] + (p[19] * h1_3 + (p[18] * h1_2 + (p[16] * h1_0 + p[17] * h1_1)));
+    const mlp_2x4_real t3 = p[30] + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_2x4_real t4 = p[31] + (p[27] * h1_3 + (p[26] * h1_2 + (p[24] * h1_0 + p[25] * h1_1)));
     const mlp_2x4_real h2_0 = tanh(t1); /* line 12 */
     const mlp_2x4_real h2_1 = tanh(t2); /* line 12 */
     const mlp_2x4_real h2_2 = tanh(t3); /* line 12 */
     const mlp_2x4_real h2_3 = tanh(t4); /* line 12 */
-    const mlp_2x4_real t5 = p[36] + (p[32] * h2_0 + p[33] * h2_1 + p[34] * h2_2 + p[35] * h2_3);
+    const mlp_2x4_real t5 = p[36] + (p[35] * h2_3 + (p[34] * h2_2 + (p[32] * h2_0 + p[33] * h2_1)));
     const mlp_2x4_real t6 = fabs(t5);
     const mlp_2x4_real t7 = exp(-t6);
-    const mlp_2x4_real t8 = 1.0 / (t7 + 1.0);
-    const mlp_2x4_real t9 = t7 * t8;
-    const mlp_2x4_real yhat_0 = (t5 >= 0.0 ? t8 : t9); /* line 14 */
-    const mlp_2x4_real t10 = (-t5 >= 0.0 ? t8 : t9);
-    grad_b3[0] = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t10);
+    const mlp_2x4_real t8 = (t5 >= 0.0 ? 1.0 : t7);
+    const mlp_2x4_real t9 = t7 + 1.0;
+    const mlp_2x4_real yhat_0 = t8 / t9; /* line 14 */
+    const mlp_2x4_real t10 = (-t5 >= 0.0 ? 1.0 : t7);
+    grad_b3[0] = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t10 / t9));
 }
 
 /* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
    without a gradient array; the result is the loss before the step.
    (58 locals of type mlp_2x4_real on the stack) */
-mlp_2x4_real mlp_2x4_sgd_step(mlp_2x4_real *p, const mlp_2x4_real *in, mlp_2x4_real lr)
+mlp_2x4_real mlp_2x4_sgd_step(mlp_2x4_real *restrict p, const mlp_2x4_real *restrict in, mlp_2x4_real lr)
 {
     const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
     const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
     const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 11 */
     const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 11 */
-    const mlp_2x4_real t1 = p[28] + (p[12] * h1_0 + p[13] * h1_1 + p[14] * h1_2 + p[15] * h1_3);
-    const mlp_2x4_real t2 = p[29] + (p[16] * h1_0 + p[17] * h1_1 + p[18] * h1_2 + p[19] * h1_3);
-    const mlp_2x4_real t3 = p[30] + (p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3);
-    const mlp_2x4_real t4 = p[31] + (p[24] * h1_0 + p[25] * h1_1 + p[26] * h1_2 + p[27] * h1_3);
+    const mlp_2x4_real t1 = p[28] + (p[15] * h1_3 + (p[14] * h1_2 + (p[12] * h1_0 + p[13] * h1_1)));
+    const mlp_2x4_real t2 = p[29] + (p[19] * h1_3 + (p[18] * h1_2 + (p[16] * h1_0 + p[17] * h1_1)));
+    const mlp_2x4_real t3 = p[30] + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_2x4_real t4 = p[31] + (p[27] * h1_3 + (p[26] * h1_2 + (p[24] * h1_0 + p[25] * h1_1)));
     const mlp_2x4_real h2_0 = tanh(t1); /* line 12 */
     const mlp_2x4_real h2_1 = tanh(t2); /* line 12 */
     const mlp_2x4_real h2_2 = tanh(t3); /* line 12 */
     const mlp_2x4_real h2_3 = tanh(t4); /* line 12 */
-    const mlp_2x4_real t5 = p[36] + (p[32] * h2_0 + p[33] * h2_1 + p[34] * h2_2 + p[35] * h2_3);
+    const mlp_2x4_real t5 = p[36] + (p[35] * h2_3 + (p[34] * h2_2 + (p[32] * h2_0 + p[33] * h2_1)));
     const mlp_2x4_real t6 = fabs(t5);
     const mlp_2x4_real t7 = exp(-t6);
-    const mlp_2x4_real t8 = 1.0 / (t7 + 1.0);
-    const mlp_2x4_real t9 = t7 * t8;
-    const mlp_2x4_real yhat_0 = (t5 >= 0.0 ? t8 : t9); /* line 14 */
+    const mlp_2x4_real t8 = (t5 >= 0.0 ? 1.0 : t7);
+    const mlp_2x4_real t9 = t7 + 1.0;
+    const mlp_2x4_real yhat_0 = t8 / t9; /* line 14 */
     const mlp_2x4_real t10 = yhat_0 - in[2];
     const mlp_2x4_real t11 = t10 * t10;
-    const mlp_2x4_real t12 = (-t5 >= 0.0 ? t8 : t9);
-    const mlp_2x4_real t13 = 2.0 * t10 * (yhat_0 * t12);
+    const mlp_2x4_real t12 = (-t5 >= 0.0 ? 1.0 : t7);
+    const mlp_2x4_real t13 = 2.0 * t10 * (yhat_0 * (t12 / t9));
     const mlp_2x4_real t14 = h2_3 * t13;
     const mlp_2x4_real t15 = h2_2 * t13;
     const mlp_2x4_real t16 = h2_1 * t13;
@@ -460,25 +460,25 @@ mlp_2x4_real mlp_2x4_sgd_step(mlp_2x4_real *p, const mlp_2x4_real *in, mlp_2x4_r
 
 /* The outputs, in declaration order, row-major.
    (17 locals of type mlp_2x4_real on the stack) */
-void mlp_2x4_outputs(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real *out)
+void mlp_2x4_outputs(const mlp_2x4_real *restrict in, const mlp_2x4_real *restrict p, mlp_2x4_real *restrict out)
 {
     const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
     const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
     const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 11 */
     const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 11 */
-    const mlp_2x4_real t1 = p[28] + (p[12] * h1_0 + p[13] * h1_1 + p[14] * h1_2 + p[15] * h1_3);
-    const mlp_2x4_real t2 = p[29] + (p[16] * h1_0 + p[17] * h1_1 + p[18] * h1_2 + p[19] * h1_3);
-    const mlp_2x4_real t3 = p[30] + (p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3);
-    const mlp_2x4_real t4 = p[31] + (p[24] * h1_0 + p[25] * h1_1 + p[26] * h1_2 + p[27] * h1_3);
+    const mlp_2x4_real t1 = p[28] + (p[15] * h1_3 + (p[14] * h1_2 + (p[12] * h1_0 + p[13] * h1_1)));
+    const mlp_2x4_real t2 = p[29] + (p[19] * h1_3 + (p[18] * h1_2 + (p[16] * h1_0 + p[17] * h1_1)));
+    const mlp_2x4_real t3 = p[30] + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_2x4_real t4 = p[31] + (p[27] * h1_3 + (p[26] * h1_2 + (p[24] * h1_0 + p[25] * h1_1)));
     const mlp_2x4_real h2_0 = tanh(t1); /* line 12 */
     const mlp_2x4_real h2_1 = tanh(t2); /* line 12 */
     const mlp_2x4_real h2_2 = tanh(t3); /* line 12 */
     const mlp_2x4_real h2_3 = tanh(t4); /* line 12 */
-    const mlp_2x4_real t5 = p[36] + (p[32] * h2_0 + p[33] * h2_1 + p[34] * h2_2 + p[35] * h2_3);
+    const mlp_2x4_real t5 = p[36] + (p[35] * h2_3 + (p[34] * h2_2 + (p[32] * h2_0 + p[33] * h2_1)));
     const mlp_2x4_real t6 = fabs(t5);
     const mlp_2x4_real t7 = exp(-t6);
-    const mlp_2x4_real t8 = 1.0 / (t7 + 1.0);
-    const mlp_2x4_real yhat_0 = (t5 >= 0.0 ? t8 : t7 * t8); /* line 14 */
+    const mlp_2x4_real t8 = (t5 >= 0.0 ? 1.0 : t7);
+    const mlp_2x4_real yhat_0 = t8 / (t7 + 1.0); /* line 14 */
     out[0] = yhat_0;
 }
 

@@ -68,7 +68,7 @@ extern const char *const mlp_2x4_param_names[MLP_2X4_N_PARAMS];
 #define MLP_2X4_STACK_outputs        392
 #define MLP_2X4_STACK_MAX            720
 #define MLP_2X4_OPS_LOSS_ADD         30
-#define MLP_2X4_OPS_LOSS_MUL         30
+#define MLP_2X4_OPS_LOSS_MUL         29
 #define MLP_2X4_OPS_LOSS_DIV         1
 #define MLP_2X4_OPS_LOSS_NEG         1
 #define MLP_2X4_OPS_LOSS_SELECT      1
@@ -76,8 +76,8 @@ extern const char *const mlp_2x4_param_names[MLP_2X4_N_PARAMS];
 #define MLP_2X4_OPS_LOSS_ABS         1
 #define MLP_2X4_OPS_LOSS_TANH        8
 #define MLP_2X4_OPS_LOSS_GRAD_ADD    50
-#define MLP_2X4_OPS_LOSS_GRAD_MUL    97
-#define MLP_2X4_OPS_LOSS_GRAD_DIV    1
+#define MLP_2X4_OPS_LOSS_GRAD_MUL    96
+#define MLP_2X4_OPS_LOSS_GRAD_DIV    2
 #define MLP_2X4_OPS_LOSS_GRAD_NEG    2
 #define MLP_2X4_OPS_LOSS_GRAD_SELECT 2
 #define MLP_2X4_OPS_LOSS_GRAD_EXP    1

@@ -62,21 +62,21 @@ extern const char *const mlp_3x8_param_names[MLP_3X8_N_PARAMS];
    workspace, and 256 bytes of frame per call; not libm's).
    MLP_3X8_OPS_LOSS_k, MLP_3X8_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
-#define MLP_3X8_STACK_loss           760
-#define MLP_3X8_STACK_loss_grad      1104
-#define MLP_3X8_STACK_grad_W1        1096
-#define MLP_3X8_STACK_grad_b1        1096
-#define MLP_3X8_STACK_grad_W2        968
-#define MLP_3X8_STACK_grad_b2        968
-#define MLP_3X8_STACK_grad_W3        840
-#define MLP_3X8_STACK_grad_b3        776
-#define MLP_3X8_STACK_grad_W4        776
-#define MLP_3X8_STACK_grad_b4        768
-#define MLP_3X8_STACK_sgd_step       2328
-#define MLP_3X8_STACK_outputs        752
-#define MLP_3X8_STACK_MAX            2328
+#define MLP_3X8_STACK_loss           624
+#define MLP_3X8_STACK_loss_grad      968
+#define MLP_3X8_STACK_grad_W1        960
+#define MLP_3X8_STACK_grad_b1        960
+#define MLP_3X8_STACK_grad_W2        832
+#define MLP_3X8_STACK_grad_b2        832
+#define MLP_3X8_STACK_grad_W3        704
+#define MLP_3X8_STACK_grad_b3        640
+#define MLP_3X8_STACK_grad_W4        640
+#define MLP_3X8_STACK_grad_b4        632
+#define MLP_3X8_STACK_sgd_step       2192
+#define MLP_3X8_STACK_outputs        616
+#define MLP_3X8_STACK_MAX            2192
 #define MLP_3X8_OPS_LOSS_ADD         154
-#define MLP_3X8_OPS_LOSS_MUL         154
+#define MLP_3X8_OPS_LOSS_MUL         153
 #define MLP_3X8_OPS_LOSS_DIV         1
 #define MLP_3X8_OPS_LOSS_NEG         1
 #define MLP_3X8_OPS_LOSS_SELECT      1
@@ -84,8 +84,8 @@ extern const char *const mlp_3x8_param_names[MLP_3X8_N_PARAMS];
 #define MLP_3X8_OPS_LOSS_ABS         1
 #define MLP_3X8_OPS_LOSS_TANH        24
 #define MLP_3X8_OPS_LOSS_GRAD_ADD    290
-#define MLP_3X8_OPS_LOSS_GRAD_MUL    493
-#define MLP_3X8_OPS_LOSS_GRAD_DIV    1
+#define MLP_3X8_OPS_LOSS_GRAD_MUL    492
+#define MLP_3X8_OPS_LOSS_GRAD_DIV    2
 #define MLP_3X8_OPS_LOSS_GRAD_NEG    2
 #define MLP_3X8_OPS_LOSS_GRAD_SELECT 2
 #define MLP_3X8_OPS_LOSS_GRAD_EXP    1

@@ -151,122 +151,122 @@ const char *const mlp_5x5_param_names[MLP_5X5_N_PARAMS] = {
 
 /* The loss for one sample.
    (52 locals of type mlp_5x5_real on the stack) */
-mlp_5x5_real mlp_5x5_loss(const mlp_5x5_real *in, const mlp_5x5_real *p)
+mlp_5x5_real mlp_5x5_loss(const mlp_5x5_real *restrict in, const mlp_5x5_real *restrict p)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
     const mlp_5x5_real h1_1 = tanh(p[11] + (in[0] * p[2] + in[1] * p[3])); /* line 14 */
     const mlp_5x5_real h1_2 = tanh(p[12] + (in[0] * p[4] + in[1] * p[5])); /* line 14 */
     const mlp_5x5_real h1_3 = tanh(p[13] + (in[0] * p[6] + in[1] * p[7])); /* line 14 */
     const mlp_5x5_real h1_4 = tanh(p[14] + (in[0] * p[8] + in[1] * p[9])); /* line 14 */
-    const mlp_5x5_real t1 = p[15] * h1_0 + p[16] * h1_1 + p[17] * h1_2 + p[18] * h1_3 + p[19] * h1_4;
-    const mlp_5x5_real t2 = p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3 + p[24] * h1_4;
-    const mlp_5x5_real t3 = p[25] * h1_0 + p[26] * h1_1 + p[27] * h1_2 + p[28] * h1_3 + p[29] * h1_4;
-    const mlp_5x5_real t4 = p[30] * h1_0 + p[31] * h1_1 + p[32] * h1_2 + p[33] * h1_3 + p[34] * h1_4;
-    const mlp_5x5_real t5 = p[35] * h1_0 + p[36] * h1_1 + p[37] * h1_2 + p[38] * h1_3 + p[39] * h1_4;
+    const mlp_5x5_real t1 = p[19] * h1_4 + (p[18] * h1_3 + (p[17] * h1_2 + (p[15] * h1_0 + p[16] * h1_1)));
+    const mlp_5x5_real t2 = p[24] * h1_4 + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_5x5_real t3 = p[29] * h1_4 + (p[28] * h1_3 + (p[27] * h1_2 + (p[25] * h1_0 + p[26] * h1_1)));
+    const mlp_5x5_real t4 = p[34] * h1_4 + (p[33] * h1_3 + (p[32] * h1_2 + (p[30] * h1_0 + p[31] * h1_1)));
+    const mlp_5x5_real t5 = p[39] * h1_4 + (p[38] * h1_3 + (p[37] * h1_2 + (p[35] * h1_0 + p[36] * h1_1)));
     const mlp_5x5_real h2_0 = tanh(p[40] + t1); /* line 15 */
     const mlp_5x5_real h2_1 = tanh(p[41] + t2); /* line 15 */
     const mlp_5x5_real h2_2 = tanh(p[42] + t3); /* line 15 */
     const mlp_5x5_real h2_3 = tanh(p[43] + t4); /* line 15 */
     const mlp_5x5_real h2_4 = tanh(p[44] + t5); /* line 15 */
-    const mlp_5x5_real t6 = p[45] * h2_0 + p[46] * h2_1 + p[47] * h2_2 + p[48] * h2_3 + p[49] * h2_4;
-    const mlp_5x5_real t7 = p[50] * h2_0 + p[51] * h2_1 + p[52] * h2_2 + p[53] * h2_3 + p[54] * h2_4;
-    const mlp_5x5_real t8 = p[55] * h2_0 + p[56] * h2_1 + p[57] * h2_2 + p[58] * h2_3 + p[59] * h2_4;
-    const mlp_5x5_real t9 = p[60] * h2_0 + p[61] * h2_1 + p[62] * h2_2 + p[63] * h2_3 + p[64] * h2_4;
-    const mlp_5x5_real t10 = p[65] * h2_0 + p[66] * h2_1 + p[67] * h2_2 + p[68] * h2_3 + p[69] * h2_4;
+    const mlp_5x5_real t6 = p[49] * h2_4 + (p[48] * h2_3 + (p[47] * h2_2 + (p[45] * h2_0 + p[46] * h2_1)));
+    const mlp_5x5_real t7 = p[54] * h2_4 + (p[53] * h2_3 + (p[52] * h2_2 + (p[50] * h2_0 + p[51] * h2_1)));
+    const mlp_5x5_real t8 = p[59] * h2_4 + (p[58] * h2_3 + (p[57] * h2_2 + (p[55] * h2_0 + p[56] * h2_1)));
+    const mlp_5x5_real t9 = p[64] * h2_4 + (p[63] * h2_3 + (p[62] * h2_2 + (p[60] * h2_0 + p[61] * h2_1)));
+    const mlp_5x5_real t10 = p[69] * h2_4 + (p[68] * h2_3 + (p[67] * h2_2 + (p[65] * h2_0 + p[66] * h2_1)));
     const mlp_5x5_real h3_0 = tanh(p[70] + t6); /* line 16 */
     const mlp_5x5_real h3_1 = tanh(p[71] + t7); /* line 16 */
     const mlp_5x5_real h3_2 = tanh(p[72] + t8); /* line 16 */
     const mlp_5x5_real h3_3 = tanh(p[73] + t9); /* line 16 */
     const mlp_5x5_real h3_4 = tanh(p[74] + t10); /* line 16 */
-    const mlp_5x5_real t11 = p[75] * h3_0 + p[76] * h3_1 + p[77] * h3_2 + p[78] * h3_3 + p[79] * h3_4;
-    const mlp_5x5_real t12 = p[80] * h3_0 + p[81] * h3_1 + p[82] * h3_2 + p[83] * h3_3 + p[84] * h3_4;
-    const mlp_5x5_real t13 = p[85] * h3_0 + p[86] * h3_1 + p[87] * h3_2 + p[88] * h3_3 + p[89] * h3_4;
-    const mlp_5x5_real t14 = p[90] * h3_0 + p[91] * h3_1 + p[92] * h3_2 + p[93] * h3_3 + p[94] * h3_4;
-    const mlp_5x5_real t15 = p[95] * h3_0 + p[96] * h3_1 + p[97] * h3_2 + p[98] * h3_3 + p[99] * h3_4;
+    const mlp_5x5_real t11 = p[79] * h3_4 + (p[78] * h3_3 + (p[77] * h3_2 + (p[75] * h3_0 + p[76] * h3_1)));
+    const mlp_5x5_real t12 = p[84] * h3_4 + (p[83] * h3_3 + (p[82] * h3_2 + (p[80] * h3_0 + p[81] * h3_1)));
+    const mlp_5x5_real t13 = p[89] * h3_4 + (p[88] * h3_3 + (p[87] * h3_2 + (p[85] * h3_0 + p[86] * h3_1)));
+    const mlp_5x5_real t14 = p[94] * h3_4 + (p[93] * h3_3 + (p[92] * h3_2 + (p[90] * h3_0 + p[91] * h3_1)));
+    const mlp_5x5_real t15 = p[99] * h3_4 + (p[98] * h3_3 + (p[97] * h3_2 + (p[95] * h3_0 + p[96] * h3_1)));
     const mlp_5x5_real h4_0 = tanh(p[100] + t11); /* line 17 */
     const mlp_5x5_real h4_1 = tanh(p[101] + t12); /* line 17 */
     const mlp_5x5_real h4_2 = tanh(p[102] + t13); /* line 17 */
     const mlp_5x5_real h4_3 = tanh(p[103] + t14); /* line 17 */
     const mlp_5x5_real h4_4 = tanh(p[104] + t15); /* line 17 */
-    const mlp_5x5_real t16 = p[105] * h4_0 + p[106] * h4_1 + p[107] * h4_2 + p[108] * h4_3 + p[109] * h4_4;
-    const mlp_5x5_real t17 = p[110] * h4_0 + p[111] * h4_1 + p[112] * h4_2 + p[113] * h4_3 + p[114] * h4_4;
-    const mlp_5x5_real t18 = p[115] * h4_0 + p[116] * h4_1 + p[117] * h4_2 + p[118] * h4_3 + p[119] * h4_4;
-    const mlp_5x5_real t19 = p[120] * h4_0 + p[121] * h4_1 + p[122] * h4_2 + p[123] * h4_3 + p[124] * h4_4;
-    const mlp_5x5_real t20 = p[125] * h4_0 + p[126] * h4_1 + p[127] * h4_2 + p[128] * h4_3 + p[129] * h4_4;
+    const mlp_5x5_real t16 = p[109] * h4_4 + (p[108] * h4_3 + (p[107] * h4_2 + (p[105] * h4_0 + p[106] * h4_1)));
+    const mlp_5x5_real t17 = p[114] * h4_4 + (p[113] * h4_3 + (p[112] * h4_2 + (p[110] * h4_0 + p[111] * h4_1)));
+    const mlp_5x5_real t18 = p[119] * h4_4 + (p[118] * h4_3 + (p[117] * h4_2 + (p[115] * h4_0 + p[116] * h4_1)));
+    const mlp_5x5_real t19 = p[124] * h4_4 + (p[123] * h4_3 + (p[122] * h4_2 + (p[120] * h4_0 + p[121] * h4_1)));
+    const mlp_5x5_real t20 = p[129] * h4_4 + (p[128] * h4_3 + (p[127] * h4_2 + (p[125] * h4_0 + p[126] * h4_1)));
     const mlp_5x5_real h5_0 = tanh(p[130] + t16); /* line 18 */
     const mlp_5x5_real h5_1 = tanh(p[131] + t17); /* line 18 */
     const mlp_5x5_real h5_2 = tanh(p[132] + t18); /* line 18 */
     const mlp_5x5_real h5_3 = tanh(p[133] + t19); /* line 18 */
     const mlp_5x5_real h5_4 = tanh(p[134] + t20); /* line 18 */
-    const mlp_5x5_real t21 = p[135] * h5_0 + p[136] * h5_1 + p[137] * h5_2 + p[138] * h5_3 + p[139] * h5_4;
+    const mlp_5x5_real t21 = p[139] * h5_4 + (p[138] * h5_3 + (p[137] * h5_2 + (p[135] * h5_0 + p[136] * h5_1)));
     const mlp_5x5_real t22 = p[140] + t21;
     const mlp_5x5_real t23 = fabs(t22);
     const mlp_5x5_real t24 = exp(-t23);
-    const mlp_5x5_real t25 = 1.0 / (t24 + 1.0);
-    const mlp_5x5_real yhat_0 = (t22 >= 0.0 ? t25 : t24 * t25); /* line 20 */
+    const mlp_5x5_real t25 = (t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real yhat_0 = t25 / (t24 + 1.0); /* line 20 */
     const mlp_5x5_real t26 = yhat_0 - in[2];
     return t26 * t26;
 }
 
 /* The loss, and its gradient with respect to every param, in one pass.
    (100 locals of type mlp_5x5_real on the stack) */
-mlp_5x5_real mlp_5x5_loss_grad(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad)
+mlp_5x5_real mlp_5x5_loss_grad(const mlp_5x5_real *restrict in, const mlp_5x5_real *restrict p, mlp_5x5_real *restrict grad)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
     const mlp_5x5_real h1_1 = tanh(p[11] + (in[0] * p[2] + in[1] * p[3])); /* line 14 */
     const mlp_5x5_real h1_2 = tanh(p[12] + (in[0] * p[4] + in[1] * p[5])); /* line 14 */
     const mlp_5x5_real h1_3 = tanh(p[13] + (in[0] * p[6] + in[1] * p[7])); /* line 14 */
     const mlp_5x5_real h1_4 = tanh(p[14] + (in[0] * p[8] + in[1] * p[9])); /* line 14 */
-    const mlp_5x5_real t1 = p[15] * h1_0 + p[16] * h1_1 + p[17] * h1_2 + p[18] * h1_3 + p[19] * h1_4;
-    const mlp_5x5_real t2 = p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3 + p[24] * h1_4;
-    const mlp_5x5_real t3 = p[25] * h1_0 + p[26] * h1_1 + p[27] * h1_2 + p[28] * h1_3 + p[29] * h1_4;
-    const mlp_5x5_real t4 = p[30] * h1_0 + p[31] * h1_1 + p[32] * h1_2 + p[33] * h1_3 + p[34] * h1_4;
-    const mlp_5x5_real t5 = p[35] * h1_0 + p[36] * h1_1 + p[37] * h1_2 + p[38] * h1_3 + p[39] * h1_4;
+    const mlp_5x5_real t1 = p[19] * h1_4 + (p[18] * h1_3 + (p[17] * h1_2 + (p[15] * h1_0 + p[16] * h1_1)));
+    const mlp_5x5_real t2 = p[24] * h1_4 + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_5x5_real t3 = p[29] * h1_4 + (p[28] * h1_3 + (p[27] * h1_2 + (p[25] * h1_0 + p[26] * h1_1)));
+    const mlp_5x5_real t4 = p[34] * h1_4 + (p[33] * h1_3 + (p[32] * h1_2 + (p[30] * h1_0 + p[31] * h1_1)));
+    const mlp_5x5_real t5 = p[39] * h1_4 + (p[38] * h1_3 + (p[37] * h1_2 + (p[35] * h1_0 + p[36] * h1_1)));
     const mlp_5x5_real h2_0 = tanh(p[40] + t1); /* line 15 */
     const mlp_5x5_real h2_1 = tanh(p[41] + t2); /* line 15 */
     const mlp_5x5_real h2_2 = tanh(p[42] + t3); /* line 15 */
     const mlp_5x5_real h2_3 = tanh(p[43] + t4); /* line 15 */
     const mlp_5x5_real h2_4 = tanh(p[44] + t5); /* line 15 */
-    const mlp_5x5_real t6 = p[45] * h2_0 + p[46] * h2_1 + p[47] * h2_2 + p[48] * h2_3 + p[49] * h2_4;
-    const mlp_5x5_real t7 = p[50] * h2_0 + p[51] * h2_1 + p[52] * h2_2 + p[53] * h2_3 + p[54] * h2_4;
-    const mlp_5x5_real t8 = p[55] * h2_0 + p[56] * h2_1 + p[57] * h2_2 + p[58] * h2_3 + p[59] * h2_4;
-    const mlp_5x5_real t9 = p[60] * h2_0 + p[61] * h2_1 + p[62] * h2_2 + p[63] * h2_3 + p[64] * h2_4;
-    const mlp_5x5_real t10 = p[65] * h2_0 + p[66] * h2_1 + p[67] * h2_2 + p[68] * h2_3 + p[69] * h2_4;
+    const mlp_5x5_real t6 = p[49] * h2_4 + (p[48] * h2_3 + (p[47] * h2_2 + (p[45] * h2_0 + p[46] * h2_1)));
+    const mlp_5x5_real t7 = p[54] * h2_4 + (p[53] * h2_3 + (p[52] * h2_2 + (p[50] * h2_0 + p[51] * h2_1)));
+    const mlp_5x5_real t8 = p[59] * h2_4 + (p[58] * h2_3 + (p[57] * h2_2 + (p[55] * h2_0 + p[56] * h2_1)));
+    const mlp_5x5_real t9 = p[64] * h2_4 + (p[63] * h2_3 + (p[62] * h2_2 + (p[60] * h2_0 + p[61] * h2_1)));
+    const mlp_5x5_real t10 = p[69] * h2_4 + (p[68] * h2_3 + (p[67] * h2_2 + (p[65] * h2_0 + p[66] * h2_1)));
     const mlp_5x5_real h3_0 = tanh(p[70] + t6); /* line 16 */
     const mlp_5x5_real h3_1 = tanh(p[71] + t7); /* line 16 */
     const mlp_5x5_real h3_2 = tanh(p[72] + t8); /* line 16 */
     const mlp_5x5_real h3_3 = tanh(p[73] + t9); /* line 16 */
     const mlp_5x5_real h3_4 = tanh(p[74] + t10); /* line 16 */
-    const mlp_5x5_real t11 = p[75] * h3_0 + p[76] * h3_1 + p[77] * h3_2 + p[78] * h3_3 + p[79] * h3_4;
-    const mlp_5x5_real t12 = p[80] * h3_0 + p[81] * h3_1 + p[82] * h3_2 + p[83] * h3_3 + p[84] * h3_4;
-    const mlp_5x5_real t13 = p[85] * h3_0 + p[86] * h3_1 + p[87] * h3_2 + p[88] * h3_3 + p[89] * h3_4;
-    const mlp_5x5_real t14 = p[90] * h3_0 + p[91] * h3_1 + p[92] * h3_2 + p[93] * h3_3 + p[94] * h3_4;
-    const mlp_5x5_real t15 = p[95] * h3_0 + p[96] * h3_1 + p[97] * h3_2 + p[98] * h3_3 + p[99] * h3_4;
+    const mlp_5x5_real t11 = p[79] * h3_4 + (p[78] * h3_3 + (p[77] * h3_2 + (p[75] * h3_0 + p[76] * h3_1)));
+    const mlp_5x5_real t12 = p[84] * h3_4 + (p[83] * h3_3 + (p[82] * h3_2 + (p[80] * h3_0 + p[81] * h3_1)));
+    const mlp_5x5_real t13 = p[89] * h3_4 + (p[88] * h3_3 + (p[87] * h3_2 + (p[85] * h3_0 + p[86] * h3_1)));
+    const mlp_5x5_real t14 = p[94] * h3_4 + (p[93] * h3_3 + (p[92] * h3_2 + (p[90] * h3_0 + p[91] * h3_1)));
+    const mlp_5x5_real t15 = p[99] * h3_4 + (p[98] * h3_3 + (p[97] * h3_2 + (p[95] * h3_0 + p[96] * h3_1)));
     const mlp_5x5_real h4_0 = tanh(p[100] + t11); /* line 17 */
     const mlp_5x5_real h4_1 = tanh(p[101] + t12); /* line 17 */
     const mlp_5x5_real h4_2 = tanh(p[102] + t13); /* line 17 */
     const mlp_5x5_real h4_3 = tanh(p[103] + t14); /* line 17 */
     const mlp_5x5_real h4_4 = tanh(p[104] + t15); /* line 17 */
-    const mlp_5x5_real t16 = p[105] * h4_0 + p[106] * h4_1 + p[107] * h4_2 + p[108] * h4_3 + p[109] * h4_4;
-    const mlp_5x5_real t17 = p[110] * h4_0 + p[111] * h4_1 + p[112] * h4_2 + p[113] * h4_3 + p[114] * h4_4;
-    const mlp_5x5_real t18 = p[115] * h4_0 + p[116] * h4_1 + p[117] * h4_2 + p[118] * h4_3 + p[119] * h4_4;
-    const mlp_5x5_real t19 = p[120] * h4_0 + p[121] * h4_1 + p[122] * h4_2 + p[123] * h4_3 + p[124] * h4_4;
-    const mlp_5x5_real t20 = p[125] * h4_0 + p[126] * h4_1 + p[127] * h4_2 + p[128] * h4_3 + p[129] * h4_4;
+    const mlp_5x5_real t16 = p[109] * h4_4 + (p[108] * h4_3 + (p[107] * h4_2 + (p[105] * h4_0 + p[106] * h4_1)));
+    const mlp_5x5_real t17 = p[114] * h4_4 + (p[113] * h4_3 + (p[112] * h4_2 + (p[110] * h4_0 + p[111] * h4_1)));
+    const mlp_5x5_real t18 = p[119] * h4_4 + (p[118] * h4_3 + (p[117] * h4_2 + (p[115] * h4_0 + p[116] * h4_1)));
+    const mlp_5x5_real t19 = p[124] * h4_4 + (p[123] * h4_3 + (p[122] * h4_2 + (p[120] * h4_0 + p[121] * h4_1)));
+    const mlp_5x5_real t20 = p[129] * h4_4 + (p[128] * h4_3 + (p[127] * h4_2 + (p[125] * h4_0 + p[126] * h4_1)));
     const mlp_5x5_real h5_0 = tanh(p[130] + t16); /* line 18 */
     const mlp_5x5_real h5_1 = tanh(p[131] + t17); /* line 18 */
     const mlp_5x5_real h5_2 = tanh(p[132] + t18); /* line 18 */
     const mlp_5x5_real h5_3 = tanh(p[133] + t19); /* line 18 */
     const mlp_5x5_real h5_4 = tanh(p[134] + t20); /* line 18 */
-    const mlp_5x5_real t21 = p[135] * h5_0 + p[136] * h5_1 + p[137] * h5_2 + p[138] * h5_3 + p[139] * h5_4;
+    const mlp_5x5_real t21 = p[139] * h5_4 + (p[138] * h5_3 + (p[137] * h5_2 + (p[135] * h5_0 + p[136] * h5_1)));
     const mlp_5x5_real t22 = p[140] + t21;
     const mlp_5x5_real t23 = fabs(t22);
     const mlp_5x5_real t24 = exp(-t23);
-    const mlp_5x5_real t25 = 1.0 / (t24 + 1.0);
-    const mlp_5x5_real t26 = t24 * t25;
-    const mlp_5x5_real yhat_0 = (t22 >= 0.0 ? t25 : t26); /* line 20 */
+    const mlp_5x5_real t25 = (t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t26 = t24 + 1.0;
+    const mlp_5x5_real yhat_0 = t25 / t26; /* line 20 */
     const mlp_5x5_real t27 = yhat_0 - in[2];
-    const mlp_5x5_real t28 = (-t22 >= 0.0 ? t25 : t26);
-    const mlp_5x5_real t29 = 2.0 * t27 * (yhat_0 * t28);
+    const mlp_5x5_real t28 = (-t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t29 = 2.0 * t27 * (yhat_0 * (t28 / t26));
     const mlp_5x5_real t30 = (1.0 - h5_4 * h5_4) * (p[139] * t29);
     const mlp_5x5_real t31 = (1.0 - h5_3 * h5_3) * (p[138] * t29);
     const mlp_5x5_real t32 = (1.0 - h5_2 * h5_2) * (p[137] * t29);
@@ -458,62 +458,62 @@ mlp_5x5_real mlp_5x5_loss_grad(const mlp_5x5_real *in, const mlp_5x5_real *p, ml
 
 /* d loss / d W1, row-major
    (99 locals of type mlp_5x5_real on the stack) */
-void mlp_5x5_grad_W1(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_W1)
+void mlp_5x5_grad_W1(const mlp_5x5_real *restrict in, const mlp_5x5_real *restrict p, mlp_5x5_real *restrict grad_W1)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
     const mlp_5x5_real h1_1 = tanh(p[11] + (in[0] * p[2] + in[1] * p[3])); /* line 14 */
     const mlp_5x5_real h1_2 = tanh(p[12] + (in[0] * p[4] + in[1] * p[5])); /* line 14 */
     const mlp_5x5_real h1_3 = tanh(p[13] + (in[0] * p[6] + in[1] * p[7])); /* line 14 */
     const mlp_5x5_real h1_4 = tanh(p[14] + (in[0] * p[8] + in[1] * p[9])); /* line 14 */
-    const mlp_5x5_real t1 = p[15] * h1_0 + p[16] * h1_1 + p[17] * h1_2 + p[18] * h1_3 + p[19] * h1_4;
-    const mlp_5x5_real t2 = p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3 + p[24] * h1_4;
-    const mlp_5x5_real t3 = p[25] * h1_0 + p[26] * h1_1 + p[27] * h1_2 + p[28] * h1_3 + p[29] * h1_4;
-    const mlp_5x5_real t4 = p[30] * h1_0 + p[31] * h1_1 + p[32] * h1_2 + p[33] * h1_3 + p[34] * h1_4;
-    const mlp_5x5_real t5 = p[35] * h1_0 + p[36] * h1_1 + p[37] * h1_2 + p[38] * h1_3 + p[39] * h1_4;
+    const mlp_5x5_real t1 = p[19] * h1_4 + (p[18] * h1_3 + (p[17] * h1_2 + (p[15] * h1_0 + p[16] * h1_1)));
+    const mlp_5x5_real t2 = p[24] * h1_4 + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_5x5_real t3 = p[29] * h1_4 + (p[28] * h1_3 + (p[27] * h1_2 + (p[25] * h1_0 + p[26] * h1_1)));
+    const mlp_5x5_real t4 = p[34] * h1_4 + (p[33] * h1_3 + (p[32] * h1_2 + (p[30] * h1_0 + p[31] * h1_1)));
+    const mlp_5x5_real t5 = p[39] * h1_4 + (p[38] * h1_3 + (p[37] * h1_2 + (p[35] * h1_0 + p[36] * h1_1)));
     const mlp_5x5_real h2_0 = tanh(p[40] + t1); /* line 15 */
     const mlp_5x5_real h2_1 = tanh(p[41] + t2); /* line 15 */
     const mlp_5x5_real h2_2 = tanh(p[42] + t3); /* line 15 */
     const mlp_5x5_real h2_3 = tanh(p[43] + t4); /* line 15 */
     const mlp_5x5_real h2_4 = tanh(p[44] + t5); /* line 15 */
-    const mlp_5x5_real t6 = p[45] * h2_0 + p[46] * h2_1 + p[47] * h2_2 + p[48] * h2_3 + p[49] * h2_4;
-    const mlp_5x5_real t7 = p[50] * h2_0 + p[51] * h2_1 + p[52] * h2_2 + p[53] * h2_3 + p[54] * h2_4;
-    const mlp_5x5_real t8 = p[55] * h2_0 + p[56] * h2_1 + p[57] * h2_2 + p[58] * h2_3 + p[59] * h2_4;
-    const mlp_5x5_real t9 = p[60] * h2_0 + p[61] * h2_1 + p[62] * h2_2 + p[63] * h2_3 + p[64] * h2_4;
-    const mlp_5x5_real t10 = p[65] * h2_0 + p[66] * h2_1 + p[67] * h2_2 + p[68] * h2_3 + p[69] * h2_4;
+    const mlp_5x5_real t6 = p[49] * h2_4 + (p[48] * h2_3 + (p[47] * h2_2 + (p[45] * h2_0 + p[46] * h2_1)));
+    const mlp_5x5_real t7 = p[54] * h2_4 + (p[53] * h2_3 + (p[52] * h2_2 + (p[50] * h2_0 + p[51] * h2_1)));
+    const mlp_5x5_real t8 = p[59] * h2_4 + (p[58] * h2_3 + (p[57] * h2_2 + (p[55] * h2_0 + p[56] * h2_1)));
+    const mlp_5x5_real t9 = p[64] * h2_4 + (p[63] * h2_3 + (p[62] * h2_2 + (p[60] * h2_0 + p[61] * h2_1)));
+    const mlp_5x5_real t10 = p[69] * h2_4 + (p[68] * h2_3 + (p[67] * h2_2 + (p[65] * h2_0 + p[66] * h2_1)));
     const mlp_5x5_real h3_0 = tanh(p[70] + t6); /* line 16 */
     const mlp_5x5_real h3_1 = tanh(p[71] + t7); /* line 16 */
     const mlp_5x5_real h3_2 = tanh(p[72] + t8); /* line 16 */
     const mlp_5x5_real h3_3 = tanh(p[73] + t9); /* line 16 */
     const mlp_5x5_real h3_4 = tanh(p[74] + t10); /* line 16 */
-    const mlp_5x5_real t11 = p[75] * h3_0 + p[76] * h3_1 + p[77] * h3_2 + p[78] * h3_3 + p[79] * h3_4;
-    const mlp_5x5_real t12 = p[80] * h3_0 + p[81] * h3_1 + p[82] * h3_2 + p[83] * h3_3 + p[84] * h3_4;
-    const mlp_5x5_real t13 = p[85] * h3_0 + p[86] * h3_1 + p[87] * h3_2 + p[88] * h3_3 + p[89] * h3_4;
-    const mlp_5x5_real t14 = p[90] * h3_0 + p[91] * h3_1 + p[92] * h3_2 + p[93] * h3_3 + p[94] * h3_4;
-    const mlp_5x5_real t15 = p[95] * h3_0 + p[96] * h3_1 + p[97] * h3_2 + p[98] * h3_3 + p[99] * h3_4;
+    const mlp_5x5_real t11 = p[79] * h3_4 + (p[78] * h3_3 + (p[77] * h3_2 + (p[75] * h3_0 + p[76] * h3_1)));
+    const mlp_5x5_real t12 = p[84] * h3_4 + (p[83] * h3_3 + (p[82] * h3_2 + (p[80] * h3_0 + p[81] * h3_1)));
+    const mlp_5x5_real t13 = p[89] * h3_4 + (p[88] * h3_3 + (p[87] * h3_2 + (p[85] * h3_0 + p[86] * h3_1)));
+    const mlp_5x5_real t14 = p[94] * h3_4 + (p[93] * h3_3 + (p[92] * h3_2 + (p[90] * h3_0 + p[91] * h3_1)));
+    const mlp_5x5_real t15 = p[99] * h3_4 + (p[98] * h3_3 + (p[97] * h3_2 + (p[95] * h3_0 + p[96] * h3_1)));
     const mlp_5x5_real h4_0 = tanh(p[100] + t11); /* line 17 */
     const mlp_5x5_real h4_1 = tanh(p[101] + t12); /* line 17 */
     const mlp_5x5_real h4_2 = tanh(p[102] + t13); /* line 17 */
     const mlp_5x5_real h4_3 = tanh(p[103] + t14); /* line 17 */
     const mlp_5x5_real h4_4 = tanh(p[104] + t15); /* line 17 */
-    const mlp_5x5_real t16 = p[105] * h4_0 + p[106] * h4_1 + p[107] * h4_2 + p[108] * h4_3 + p[109] * h4_4;
-    const mlp_5x5_real t17 = p[110] * h4_0 + p[111] * h4_1 + p[112] * h4_2 + p[113] * h4_3 + p[114] * h4_4;
-    const mlp_5x5_real t18 = p[115] * h4_0 + p[116] * h4_1 + p[117] * h4_2 + p[118] * h4_3 + p[119] * h4_4;
-    const mlp_5x5_real t19 = p[120] * h4_0 + p[121] * h4_1 + p[122] * h4_2 + p[123] * h4_3 + p[124] * h4_4;
-    const mlp_5x5_real t20 = p[125] * h4_0 + p[126] * h4_1 + p[127] * h4_2 + p[128] * h4_3 + p[129] * h4_4;
+    const mlp_5x5_real t16 = p[109] * h4_4 + (p[108] * h4_3 + (p[107] * h4_2 + (p[105] * h4_0 + p[106] * h4_1)));
+    const mlp_5x5_real t17 = p[114] * h4_4 + (p[113] * h4_3 + (p[112] * h4_2 + (p[110] * h4_0 + p[111] * h4_1)));
+    const mlp_5x5_real t18 = p[119] * h4_4 + (p[118] * h4_3 + (p[117] * h4_2 + (p[115] * h4_0 + p[116] * h4_1)));
+    const mlp_5x5_real t19 = p[124] * h4_4 + (p[123] * h4_3 + (p[122] * h4_2 + (p[120] * h4_0 + p[121] * h4_1)));
+    const mlp_5x5_real t20 = p[129] * h4_4 + (p[128] * h4_3 + (p[127] * h4_2 + (p[125] * h4_0 + p[126] * h4_1)));
     const mlp_5x5_real h5_0 = tanh(p[130] + t16); /* line 18 */
     const mlp_5x5_real h5_1 = tanh(p[131] + t17); /* line 18 */
     const mlp_5x5_real h5_2 = tanh(p[132] + t18); /* line 18 */
     const mlp_5x5_real h5_3 = tanh(p[133] + t19); /* line 18 */
     const mlp_5x5_real h5_4 = tanh(p[134] + t20); /* line 18 */
-    const mlp_5x5_real t21 = p[135] * h5_0 + p[136] * h5_1 + p[137] * h5_2 + p[138] * h5_3 + p[139] * h5_4;
+    const mlp_5x5_real t21 = p[139] * h5_4 + (p[138] * h5_3 + (p[137] * h5_2 + (p[135] * h5_0 + p[136] * h5_1)));
     const mlp_5x5_real t22 = p[140] + t21;
     const mlp_5x5_real t23 = fabs(t22);
     const mlp_5x5_real t24 = exp(-t23);
-    const mlp_5x5_real t25 = 1.0 / (t24 + 1.0);
-    const mlp_5x5_real t26 = t24 * t25;
-    const mlp_5x5_real yhat_0 = (t22 >= 0.0 ? t25 : t26); /* line 20 */
-    const mlp_5x5_real t27 = (-t22 >= 0.0 ? t25 : t26);
-    const mlp_5x5_real t28 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t27);
+    const mlp_5x5_real t25 = (t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t26 = t24 + 1.0;
+    const mlp_5x5_real yhat_0 = t25 / t26; /* line 20 */
+    const mlp_5x5_real t27 = (-t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t28 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t27 / t26));
     const mlp_5x5_real t29 = (1.0 - h5_4 * h5_4) * (p[139] * t28);
     const mlp_5x5_real t30 = (1.0 - h5_3 * h5_3) * (p[138] * t28);
     const mlp_5x5_real t31 = (1.0 - h5_2 * h5_2) * (p[137] * t28);
@@ -573,62 +573,62 @@ void mlp_5x5_grad_W1(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 
 /* d loss / d b1, row-major
    (94 locals of type mlp_5x5_real on the stack) */
-void mlp_5x5_grad_b1(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_b1)
+void mlp_5x5_grad_b1(const mlp_5x5_real *restrict in, const mlp_5x5_real *restrict p, mlp_5x5_real *restrict grad_b1)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
     const mlp_5x5_real h1_1 = tanh(p[11] + (in[0] * p[2] + in[1] * p[3])); /* line 14 */
     const mlp_5x5_real h1_2 = tanh(p[12] + (in[0] * p[4] + in[1] * p[5])); /* line 14 */
     const mlp_5x5_real h1_3 = tanh(p[13] + (in[0] * p[6] + in[1] * p[7])); /* line 14 */
     const mlp_5x5_real h1_4 = tanh(p[14] + (in[0] * p[8] + in[1] * p[9])); /* line 14 */
-    const mlp_5x5_real t1 = p[15] * h1_0 + p[16] * h1_1 + p[17] * h1_2 + p[18] * h1_3 + p[19] * h1_4;
-    const mlp_5x5_real t2 = p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3 + p[24] * h1_4;
-    const mlp_5x5_real t3 = p[25] * h1_0 + p[26] * h1_1 + p[27] * h1_2 + p[28] * h1_3 + p[29] * h1_4;
-    const mlp_5x5_real t4 = p[30] * h1_0 + p[31] * h1_1 + p[32] * h1_2 + p[33] * h1_3 + p[34] * h1_4;
-    const mlp_5x5_real t5 = p[35] * h1_0 + p[36] * h1_1 + p[37] * h1_2 + p[38] * h1_3 + p[39] * h1_4;
+    const mlp_5x5_real t1 = p[19] * h1_4 + (p[18] * h1_3 + (p[17] * h1_2 + (p[15] * h1_0 + p[16] * h1_1)));
+    const mlp_5x5_real t2 = p[24] * h1_4 + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_5x5_real t3 = p[29] * h1_4 + (p[28] * h1_3 + (p[27] * h1_2 + (p[25] * h1_0 + p[26] * h1_1)));
+    const mlp_5x5_real t4 = p[34] * h1_4 + (p[33] * h1_3 + (p[32] * h1_2 + (p[30] * h1_0 + p[31] * h1_1)));
+    const mlp_5x5_real t5 = p[39] * h1_4 + (p[38] * h1_3 + (p[37] * h1_2 + (p[35] * h1_0 + p[36] * h1_1)));
     const mlp_5x5_real h2_0 = tanh(p[40] + t1); /* line 15 */
     const mlp_5x5_real h2_1 = tanh(p[41] + t2); /* line 15 */
     const mlp_5x5_real h2_2 = tanh(p[42] + t3); /* line 15 */
     const mlp_5x5_real h2_3 = tanh(p[43] + t4); /* line 15 */
     const mlp_5x5_real h2_4 = tanh(p[44] + t5); /* line 15 */
-    const mlp_5x5_real t6 = p[45] * h2_0 + p[46] * h2_1 + p[47] * h2_2 + p[48] * h2_3 + p[49] * h2_4;
-    const mlp_5x5_real t7 = p[50] * h2_0 + p[51] * h2_1 + p[52] * h2_2 + p[53] * h2_3 + p[54] * h2_4;
-    const mlp_5x5_real t8 = p[55] * h2_0 + p[56] * h2_1 + p[57] * h2_2 + p[58] * h2_3 + p[59] * h2_4;
-    const mlp_5x5_real t9 = p[60] * h2_0 + p[61] * h2_1 + p[62] * h2_2 + p[63] * h2_3 + p[64] * h2_4;
-    const mlp_5x5_real t10 = p[65] * h2_0 + p[66] * h2_1 + p[67] * h2_2 + p[68] * h2_3 + p[69] * h2_4;
+    const mlp_5x5_real t6 = p[49] * h2_4 + (p[48] * h2_3 + (p[47] * h2_2 + (p[45] * h2_0 + p[46] * h2_1)));
+    const mlp_5x5_real t7 = p[54] * h2_4 + (p[53] * h2_3 + (p[52] * h2_2 + (p[50] * h2_0 + p[51] * h2_1)));
+    const mlp_5x5_real t8 = p[59] * h2_4 + (p[58] * h2_3 + (p[57] * h2_2 + (p[55] * h2_0 + p[56] * h2_1)));
+    const mlp_5x5_real t9 = p[64] * h2_4 + (p[63] * h2_3 + (p[62] * h2_2 + (p[60] * h2_0 + p[61] * h2_1)));
+    const mlp_5x5_real t10 = p[69] * h2_4 + (p[68] * h2_3 + (p[67] * h2_2 + (p[65] * h2_0 + p[66] * h2_1)));
     const mlp_5x5_real h3_0 = tanh(p[70] + t6); /* line 16 */
     const mlp_5x5_real h3_1 = tanh(p[71] + t7); /* line 16 */
     const mlp_5x5_real h3_2 = tanh(p[72] + t8); /* line 16 */
     const mlp_5x5_real h3_3 = tanh(p[73] + t9); /* line 16 */
     const mlp_5x5_real h3_4 = tanh(p[74] + t10); /* line 16 */
-    const mlp_5x5_real t11 = p[75] * h3_0 + p[76] * h3_1 + p[77] * h3_2 + p[78] * h3_3 + p[79] * h3_4;
-    const mlp_5x5_real t12 = p[80] * h3_0 + p[81] * h3_1 + p[82] * h3_2 + p[83] * h3_3 + p[84] * h3_4;
-    const mlp_5x5_real t13 = p[85] * h3_0 + p[86] * h3_1 + p[87] * h3_2 + p[88] * h3_3 + p[89] * h3_4;
-    const mlp_5x5_real t14 = p[90] * h3_0 + p[91] * h3_1 + p[92] * h3_2 + p[93] * h3_3 + p[94] * h3_4;
-    const mlp_5x5_real t15 = p[95] * h3_0 + p[96] * h3_1 + p[97] * h3_2 + p[98] * h3_3 + p[99] * h3_4;
+    const mlp_5x5_real t11 = p[79] * h3_4 + (p[78] * h3_3 + (p[77] * h3_2 + (p[75] * h3_0 + p[76] * h3_1)));
+    const mlp_5x5_real t12 = p[84] * h3_4 + (p[83] * h3_3 + (p[82] * h3_2 + (p[80] * h3_0 + p[81] * h3_1)));
+    const mlp_5x5_real t13 = p[89] * h3_4 + (p[88] * h3_3 + (p[87] * h3_2 + (p[85] * h3_0 + p[86] * h3_1)));
+    const mlp_5x5_real t14 = p[94] * h3_4 + (p[93] * h3_3 + (p[92] * h3_2 + (p[90] * h3_0 + p[91] * h3_1)));
+    const mlp_5x5_real t15 = p[99] * h3_4 + (p[98] * h3_3 + (p[97] * h3_2 + (p[95] * h3_0 + p[96] * h3_1)));
     const mlp_5x5_real h4_0 = tanh(p[100] + t11); /* line 17 */
     const mlp_5x5_real h4_1 = tanh(p[101] + t12); /* line 17 */
     const mlp_5x5_real h4_2 = tanh(p[102] + t13); /* line 17 */
     const mlp_5x5_real h4_3 = tanh(p[103] + t14); /* line 17 */
     const mlp_5x5_real h4_4 = tanh(p[104] + t15); /* line 17 */
-    const mlp_5x5_real t16 = p[105] * h4_0 + p[106] * h4_1 + p[107] * h4_2 + p[108] * h4_3 + p[109] * h4_4;
-    const mlp_5x5_real t17 = p[110] * h4_0 + p[111] * h4_1 + p[112] * h4_2 + p[113] * h4_3 + p[114] * h4_4;
-    const mlp_5x5_real t18 = p[115] * h4_0 + p[116] * h4_1 + p[117] * h4_2 + p[118] * h4_3 + p[119] * h4_4;
-    const mlp_5x5_real t19 = p[120] * h4_0 + p[121] * h4_1 + p[122] * h4_2 + p[123] * h4_3 + p[124] * h4_4;
-    const mlp_5x5_real t20 = p[125] * h4_0 + p[126] * h4_1 + p[127] * h4_2 + p[128] * h4_3 + p[129] * h4_4;
+    const mlp_5x5_real t16 = p[109] * h4_4 + (p[108] * h4_3 + (p[107] * h4_2 + (p[105] * h4_0 + p[106] * h4_1)));
+    const mlp_5x5_real t17 = p[114] * h4_4 + (p[113] * h4_3 + (p[112] * h4_2 + (p[110] * h4_0 + p[111] * h4_1)));
+    const mlp_5x5_real t18 = p[119] * h4_4 + (p[118] * h4_3 + (p[117] * h4_2 + (p[115] * h4_0 + p[116] * h4_1)));
+    const mlp_5x5_real t19 = p[124] * h4_4 + (p[123] * h4_3 + (p[122] * h4_2 + (p[120] * h4_0 + p[121] * h4_1)));
+    const mlp_5x5_real t20 = p[129] * h4_4 + (p[128] * h4_3 + (p[127] * h4_2 + (p[125] * h4_0 + p[126] * h4_1)));
     const mlp_5x5_real h5_0 = tanh(p[130] + t16); /* line 18 */
     const mlp_5x5_real h5_1 = tanh(p[131] + t17); /* line 18 */
     const mlp_5x5_real h5_2 = tanh(p[132] + t18); /* line 18 */
     const mlp_5x5_real h5_3 = tanh(p[133] + t19); /* line 18 */
     const mlp_5x5_real h5_4 = tanh(p[134] + t20); /* line 18 */
-    const mlp_5x5_real t21 = p[135] * h5_0 + p[136] * h5_1 + p[137] * h5_2 + p[138] * h5_3 + p[139] * h5_4;
+    const mlp_5x5_real t21 = p[139] * h5_4 + (p[138] * h5_3 + (p[137] * h5_2 + (p[135] * h5_0 + p[136] * h5_1)));
     const mlp_5x5_real t22 = p[140] + t21;
     const mlp_5x5_real t23 = fabs(t22);
     const mlp_5x5_real t24 = exp(-t23);
-    const mlp_5x5_real t25 = 1.0 / (t24 + 1.0);
-    const mlp_5x5_real t26 = t24 * t25;
-    const mlp_5x5_real yhat_0 = (t22 >= 0.0 ? t25 : t26); /* line 20 */
-    const mlp_5x5_real t27 = (-t22 >= 0.0 ? t25 : t26);
-    const mlp_5x5_real t28 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t27);
+    const mlp_5x5_real t25 = (t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t26 = t24 + 1.0;
+    const mlp_5x5_real yhat_0 = t25 / t26; /* line 20 */
+    const mlp_5x5_real t27 = (-t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t28 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t27 / t26));
     const mlp_5x5_real t29 = (1.0 - h5_4 * h5_4) * (p[139] * t28);
     const mlp_5x5_real t30 = (1.0 - h5_3 * h5_3) * (p[138] * t28);
     const mlp_5x5_real t31 = (1.0 - h5_2 * h5_2) * (p[137] * t28);
@@ -678,62 +678,62 @@ void mlp_5x5_grad_b1(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 
 /* d loss / d W2, row-major
    (89 locals of type mlp_5x5_real on the stack) */
-void mlp_5x5_grad_W2(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_W2)
+void mlp_5x5_grad_W2(const mlp_5x5_real *restrict in, const mlp_5x5_real *restrict p, mlp_5x5_real *restrict grad_W2)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
     const mlp_5x5_real h1_1 = tanh(p[11] + (in[0] * p[2] + in[1] * p[3])); /* line 14 */
     const mlp_5x5_real h1_2 = tanh(p[12] + (in[0] * p[4] + in[1] * p[5])); /* line 14 */
     const mlp_5x5_real h1_3 = tanh(p[13] + (in[0] * p[6] + in[1] * p[7])); /* line 14 */
     const mlp_5x5_real h1_4 = tanh(p[14] + (in[0] * p[8] + in[1] * p[9])); /* line 14 */
-    const mlp_5x5_real t1 = p[15] * h1_0 + p[16] * h1_1 + p[17] * h1_2 + p[18] * h1_3 + p[19] * h1_4;
-    const mlp_5x5_real t2 = p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3 + p[24] * h1_4;
-    const mlp_5x5_real t3 = p[25] * h1_0 + p[26] * h1_1 + p[27] * h1_2 + p[28] * h1_3 + p[29] * h1_4;
-    const mlp_5x5_real t4 = p[30] * h1_0 + p[31] * h1_1 + p[32] * h1_2 + p[33] * h1_3 + p[34] * h1_4;
-    const mlp_5x5_real t5 = p[35] * h1_0 + p[36] * h1_1 + p[37] * h1_2 + p[38] * h1_3 + p[39] * h1_4;
+    const mlp_5x5_real t1 = p[19] * h1_4 + (p[18] * h1_3 + (p[17] * h1_2 + (p[15] * h1_0 + p[16] * h1_1)));
+    const mlp_5x5_real t2 = p[24] * h1_4 + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_5x5_real t3 = p[29] * h1_4 + (p[28] * h1_3 + (p[27] * h1_2 + (p[25] * h1_0 + p[26] * h1_1)));
+    const mlp_5x5_real t4 = p[34] * h1_4 + (p[33] * h1_3 + (p[32] * h1_2 + (p[30] * h1_0 + p[31] * h1_1)));
+    const mlp_5x5_real t5 = p[39] * h1_4 + (p[38] * h1_3 + (p[37] * h1_2 + (p[35] * h1_0 + p[36] * h1_1)));
     const mlp_5x5_real h2_0 = tanh(p[40] + t1); /* line 15 */
     const mlp_5x5_real h2_1 = tanh(p[41] + t2); /* line 15 */
     const mlp_5x5_real h2_2 = tanh(p[42] + t3); /* line 15 */
     const mlp_5x5_real h2_3 = tanh(p[43] + t4); /* line 15 */
     const mlp_5x5_real h2_4 = tanh(p[44] + t5); /* line 15 */
-    const mlp_5x5_real t6 = p[45] * h2_0 + p[46] * h2_1 + p[47] * h2_2 + p[48] * h2_3 + p[49] * h2_4;
-    const mlp_5x5_real t7 = p[50] * h2_0 + p[51] * h2_1 + p[52] * h2_2 + p[53] * h2_3 + p[54] * h2_4;
-    const mlp_5x5_real t8 = p[55] * h2_0 + p[56] * h2_1 + p[57] * h2_2 + p[58] * h2_3 + p[59] * h2_4;
-    const mlp_5x5_real t9 = p[60] * h2_0 + p[61] * h2_1 + p[62] * h2_2 + p[63] * h2_3 + p[64] * h2_4;
-    const mlp_5x5_real t10 = p[65] * h2_0 + p[66] * h2_1 + p[67] * h2_2 + p[68] * h2_3 + p[69] * h2_4;
+    const mlp_5x5_real t6 = p[49] * h2_4 + (p[48] * h2_3 + (p[47] * h2_2 + (p[45] * h2_0 + p[46] * h2_1)));
+    const mlp_5x5_real t7 = p[54] * h2_4 + (p[53] * h2_3 + (p[52] * h2_2 + (p[50] * h2_0 + p[51] * h2_1)));
+    const mlp_5x5_real t8 = p[59] * h2_4 + (p[58] * h2_3 + (p[57] * h2_2 + (p[55] * h2_0 + p[56] * h2_1)));
+    const mlp_5x5_real t9 = p[64] * h2_4 + (p[63] * h2_3 + (p[62] * h2_2 + (p[60] * h2_0 + p[61] * h2_1)));
+    const mlp_5x5_real t10 = p[69] * h2_4 + (p[68] * h2_3 + (p[67] * h2_2 + (p[65] * h2_0 + p[66] * h2_1)));
     const mlp_5x5_real h3_0 = tanh(p[70] + t6); /* line 16 */
     const mlp_5x5_real h3_1 = tanh(p[71] + t7); /* line 16 */
     const mlp_5x5_real h3_2 = tanh(p[72] + t8); /* line 16 */
     const mlp_5x5_real h3_3 = tanh(p[73] + t9); /* line 16 */
     const mlp_5x5_real h3_4 = tanh(p[74] + t10); /* line 16 */
-    const mlp_5x5_real t11 = p[75] * h3_0 + p[76] * h3_1 + p[77] * h3_2 + p[78] * h3_3 + p[79] * h3_4;
-    const mlp_5x5_real t12 = p[80] * h3_0 + p[81] * h3_1 + p[82] * h3_2 + p[83] * h3_3 + p[84] * h3_4;
-    const mlp_5x5_real t13 = p[85] * h3_0 + p[86] * h3_1 + p[87] * h3_2 + p[88] * h3_3 + p[89] * h3_4;
-    const mlp_5x5_real t14 = p[90] * h3_0 + p[91] * h3_1 + p[92] * h3_2 + p[93] * h3_3 + p[94] * h3_4;
-    const mlp_5x5_real t15 = p[95] * h3_0 + p[96] * h3_1 + p[97] * h3_2 + p[98] * h3_3 + p[99] * h3_4;
+    const mlp_5x5_real t11 = p[79] * h3_4 + (p[78] * h3_3 + (p[77] * h3_2 + (p[75] * h3_0 + p[76] * h3_1)));
+    const mlp_5x5_real t12 = p[84] * h3_4 + (p[83] * h3_3 + (p[82] * h3_2 + (p[80] * h3_0 + p[81] * h3_1)));
+    const mlp_5x5_real t13 = p[89] * h3_4 + (p[88] * h3_3 + (p[87] * h3_2 + (p[85] * h3_0 + p[86] * h3_1)));
+    const mlp_5x5_real t14 = p[94] * h3_4 + (p[93] * h3_3 + (p[92] * h3_2 + (p[90] * h3_0 + p[91] * h3_1)));
+    const mlp_5x5_real t15 = p[99] * h3_4 + (p[98] * h3_3 + (p[97] * h3_2 + (p[95] * h3_0 + p[96] * h3_1)));
     const mlp_5x5_real h4_0 = tanh(p[100] + t11); /* line 17 */
     const mlp_5x5_real h4_1 = tanh(p[101] + t12); /* line 17 */
     const mlp_5x5_real h4_2 = tanh(p[102] + t13); /* line 17 */
     const mlp_5x5_real h4_3 = tanh(p[103] + t14); /* line 17 */
     const mlp_5x5_real h4_4 = tanh(p[104] + t15); /* line 17 */
-    const mlp_5x5_real t16 = p[105] * h4_0 + p[106] * h4_1 + p[107] * h4_2 + p[108] * h4_3 + p[109] * h4_4;
-    const mlp_5x5_real t17 = p[110] * h4_0 + p[111] * h4_1 + p[112] * h4_2 + p[113] * h4_3 + p[114] * h4_4;
-    const mlp_5x5_real t18 = p[115] * h4_0 + p[116] * h4_1 + p[117] * h4_2 + p[118] * h4_3 + p[119] * h4_4;
-    const mlp_5x5_real t19 = p[120] * h4_0 + p[121] * h4_1 + p[122] * h4_2 + p[123] * h4_3 + p[124] * h4_4;
-    const mlp_5x5_real t20 = p[125] * h4_0 + p[126] * h4_1 + p[127] * h4_2 + p[128] * h4_3 + p[129] * h4_4;
+    const mlp_5x5_real t16 = p[109] * h4_4 + (p[108] * h4_3 + (p[107] * h4_2 + (p[105] * h4_0 + p[106] * h4_1)));
+    const mlp_5x5_real t17 = p[114] * h4_4 + (p[113] * h4_3 + (p[112] * h4_2 + (p[110] * h4_0 + p[111] * h4_1)));
+    const mlp_5x5_real t18 = p[119] * h4_4 + (p[118] * h4_3 + (p[117] * h4_2 + (p[115] * h4_0 + p[116] * h4_1)));
+    const mlp_5x5_real t19 = p[124] * h4_4 + (p[123] * h4_3 + (p[122] * h4_2 + (p[120] * h4_0 + p[121] * h4_1)));
+    const mlp_5x5_real t20 = p[129] * h4_4 + (p[128] * h4_3 + (p[127] * h4_2 + (p[125] * h4_0 + p[126] * h4_1)));
     const mlp_5x5_real h5_0 = tanh(p[130] + t16); /* line 18 */
     const mlp_5x5_real h5_1 = tanh(p[131] + t17); /* line 18 */
     const mlp_5x5_real h5_2 = tanh(p[132] + t18); /* line 18 */
     const mlp_5x5_real h5_3 = tanh(p[133] + t19); /* line 18 */
     const mlp_5x5_real h5_4 = tanh(p[134] + t20); /* line 18 */
-    const mlp_5x5_real t21 = p[135] * h5_0 + p[136] * h5_1 + p[137] * h5_2 + p[138] * h5_3 + p[139] * h5_4;
+    const mlp_5x5_real t21 = p[139] * h5_4 + (p[138] * h5_3 + (p[137] * h5_2 + (p[135] * h5_0 + p[136] * h5_1)));
     const mlp_5x5_real t22 = p[140] + t21;
     const mlp_5x5_real t23 = fabs(t22);
     const mlp_5x5_real t24 = exp(-t23);
-    const mlp_5x5_real t25 = 1.0 / (t24 + 1.0);
-    const mlp_5x5_real t26 = t24 * t25;
-    const mlp_5x5_real yhat_0 = (t22 >= 0.0 ? t25 : t26); /* line 20 */
-    const mlp_5x5_real t27 = (-t22 >= 0.0 ? t25 : t26);
-    const mlp_5x5_real t28 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t27);
+    const mlp_5x5_real t25 = (t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t26 = t24 + 1.0;
+    const mlp_5x5_real yhat_0 = t25 / t26; /* line 20 */
+    const mlp_5x5_real t27 = (-t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t28 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t27 / t26));
     const mlp_5x5_real t29 = (1.0 - h5_4 * h5_4) * (p[139] * t28);
     const mlp_5x5_real t30 = (1.0 - h5_3 * h5_3) * (p[138] * t28);
     const mlp_5x5_real t31 = (1.0 - h5_2 * h5_2) * (p[137] * t28);
@@ -798,62 +798,62 @@ void mlp_5x5_grad_W2(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 
 /* d loss / d b2, row-major
    (84 locals of type mlp_5x5_real on the stack) */
-void mlp_5x5_grad_b2(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_b2)
+void mlp_5x5_grad_b2(const mlp_5x5_real *restrict in, const mlp_5x5_real *restrict p, mlp_5x5_real *restrict grad_b2)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
     const mlp_5x5_real h1_1 = tanh(p[11] + (in[0] * p[2] + in[1] * p[3])); /* line 14 */
     const mlp_5x5_real h1_2 = tanh(p[12] + (in[0] * p[4] + in[1] * p[5])); /* line 14 */
     const mlp_5x5_real h1_3 = tanh(p[13] + (in[0] * p[6] + in[1] * p[7])); /* line 14 */
     const mlp_5x5_real h1_4 = tanh(p[14] + (in[0] * p[8] + in[1] * p[9])); /* line 14 */
-    const mlp_5x5_real t1 = p[15] * h1_0 + p[16] * h1_1 + p[17] * h1_2 + p[18] * h1_3 + p[19] * h1_4;
-    const mlp_5x5_real t2 = p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3 + p[24] * h1_4;
-    const mlp_5x5_real t3 = p[25] * h1_0 + p[26] * h1_1 + p[27] * h1_2 + p[28] * h1_3 + p[29] * h1_4;
-    const mlp_5x5_real t4 = p[30] * h1_0 + p[31] * h1_1 + p[32] * h1_2 + p[33] * h1_3 + p[34] * h1_4;
-    const mlp_5x5_real t5 = p[35] * h1_0 + p[36] * h1_1 + p[37] * h1_2 + p[38] * h1_3 + p[39] * h1_4;
+    const mlp_5x5_real t1 = p[19] * h1_4 + (p[18] * h1_3 + (p[17] * h1_2 + (p[15] * h1_0 + p[16] * h1_1)));
+    const mlp_5x5_real t2 = p[24] * h1_4 + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_5x5_real t3 = p[29] * h1_4 + (p[28] * h1_3 + (p[27] * h1_2 + (p[25] * h1_0 + p[26] * h1_1)));
+    const mlp_5x5_real t4 = p[34] * h1_4 + (p[33] * h1_3 + (p[32] * h1_2 + (p[30] * h1_0 + p[31] * h1_1)));
+    const mlp_5x5_real t5 = p[39] * h1_4 + (p[38] * h1_3 + (p[37] * h1_2 + (p[35] * h1_0 + p[36] * h1_1)));
     const mlp_5x5_real h2_0 = tanh(p[40] + t1); /* line 15 */
     const mlp_5x5_real h2_1 = tanh(p[41] + t2); /* line 15 */
     const mlp_5x5_real h2_2 = tanh(p[42] + t3); /* line 15 */
     const mlp_5x5_real h2_3 = tanh(p[43] + t4); /* line 15 */
     const mlp_5x5_real h2_4 = tanh(p[44] + t5); /* line 15 */
-    const mlp_5x5_real t6 = p[45] * h2_0 + p[46] * h2_1 + p[47] * h2_2 + p[48] * h2_3 + p[49] * h2_4;
-    const mlp_5x5_real t7 = p[50] * h2_0 + p[51] * h2_1 + p[52] * h2_2 + p[53] * h2_3 + p[54] * h2_4;
-    const mlp_5x5_real t8 = p[55] * h2_0 + p[56] * h2_1 + p[57] * h2_2 + p[58] * h2_3 + p[59] * h2_4;
-    const mlp_5x5_real t9 = p[60] * h2_0 + p[61] * h2_1 + p[62] * h2_2 + p[63] * h2_3 + p[64] * h2_4;
-    const mlp_5x5_real t10 = p[65] * h2_0 + p[66] * h2_1 + p[67] * h2_2 + p[68] * h2_3 + p[69] * h2_4;
+    const mlp_5x5_real t6 = p[49] * h2_4 + (p[48] * h2_3 + (p[47] * h2_2 + (p[45] * h2_0 + p[46] * h2_1)));
+    const mlp_5x5_real t7 = p[54] * h2_4 + (p[53] * h2_3 + (p[52] * h2_2 + (p[50] * h2_0 + p[51] * h2_1)));
+    const mlp_5x5_real t8 = p[59] * h2_4 + (p[58] * h2_3 + (p[57] * h2_2 + (p[55] * h2_0 + p[56] * h2_1)));
+    const mlp_5x5_real t9 = p[64] * h2_4 + (p[63] * h2_3 + (p[62] * h2_2 + (p[60] * h2_0 + p[61] * h2_1)));
+    const mlp_5x5_real t10 = p[69] * h2_4 + (p[68] * h2_3 + (p[67] * h2_2 + (p[65] * h2_0 + p[66] * h2_1)));
     const mlp_5x5_real h3_0 = tanh(p[70] + t6); /* line 16 */
     const mlp_5x5_real h3_1 = tanh(p[71] + t7); /* line 16 */
     const mlp_5x5_real h3_2 = tanh(p[72] + t8); /* line 16 */
     const mlp_5x5_real h3_3 = tanh(p[73] + t9); /* line 16 */
     const mlp_5x5_real h3_4 = tanh(p[74] + t10); /* line 16 */
-    const mlp_5x5_real t11 = p[75] * h3_0 + p[76] * h3_1 + p[77] * h3_2 + p[78] * h3_3 + p[79] * h3_4;
-    const mlp_5x5_real t12 = p[80] * h3_0 + p[81] * h3_1 + p[82] * h3_2 + p[83] * h3_3 + p[84] * h3_4;
-    const mlp_5x5_real t13 = p[85] * h3_0 + p[86] * h3_1 + p[87] * h3_2 + p[88] * h3_3 + p[89] * h3_4;
-    const mlp_5x5_real t14 = p[90] * h3_0 + p[91] * h3_1 + p[92] * h3_2 + p[93] * h3_3 + p[94] * h3_4;
-    const mlp_5x5_real t15 = p[95] * h3_0 + p[96] * h3_1 + p[97] * h3_2 + p[98] * h3_3 + p[99] * h3_4;
+    const mlp_5x5_real t11 = p[79] * h3_4 + (p[78] * h3_3 + (p[77] * h3_2 + (p[75] * h3_0 + p[76] * h3_1)));
+    const mlp_5x5_real t12 = p[84] * h3_4 + (p[83] * h3_3 + (p[82] * h3_2 + (p[80] * h3_0 + p[81] * h3_1)));
+    const mlp_5x5_real t13 = p[89] * h3_4 + (p[88] * h3_3 + (p[87] * h3_2 + (p[85] * h3_0 + p[86] * h3_1)));
+    const mlp_5x5_real t14 = p[94] * h3_4 + (p[93] * h3_3 + (p[92] * h3_2 + (p[90] * h3_0 + p[91] * h3_1)));
+    const mlp_5x5_real t15 = p[99] * h3_4 + (p[98] * h3_3 + (p[97] * h3_2 + (p[95] * h3_0 + p[96] * h3_1)));
     const mlp_5x5_real h4_0 = tanh(p[100] + t11); /* line 17 */
     const mlp_5x5_real h4_1 = tanh(p[101] + t12); /* line 17 */
     const mlp_5x5_real h4_2 = tanh(p[102] + t13); /* line 17 */
     const mlp_5x5_real h4_3 = tanh(p[103] + t14); /* line 17 */
     const mlp_5x5_real h4_4 = tanh(p[104] + t15); /* line 17 */
-    const mlp_5x5_real t16 = p[105] * h4_0 + p[106] * h4_1 + p[107] * h4_2 + p[108] * h4_3 + p[109] * h4_4;
-    const mlp_5x5_real t17 = p[110] * h4_0 + p[111] * h4_1 + p[112] * h4_2 + p[113] * h4_3 + p[114] * h4_4;
-    const mlp_5x5_real t18 = p[115] * h4_0 + p[116] * h4_1 + p[117] * h4_2 + p[118] * h4_3 + p[119] * h4_4;
-    const mlp_5x5_real t19 = p[120] * h4_0 + p[121] * h4_1 + p[122] * h4_2 + p[123] * h4_3 + p[124] * h4_4;
-    const mlp_5x5_real t20 = p[125] * h4_0 + p[126] * h4_1 + p[127] * h4_2 + p[128] * h4_3 + p[129] * h4_4;
+    const mlp_5x5_real t16 = p[109] * h4_4 + (p[108] * h4_3 + (p[107] * h4_2 + (p[105] * h4_0 + p[106] * h4_1)));
+    const mlp_5x5_real t17 = p[114] * h4_4 + (p[113] * h4_3 + (p[112] * h4_2 + (p[110] * h4_0 + p[111] * h4_1)));
+    const mlp_5x5_real t18 = p[119] * h4_4 + (p[118] * h4_3 + (p[117] * h4_2 + (p[115] * h4_0 + p[116] * h4_1)));
+    const mlp_5x5_real t19 = p[124] * h4_4 + (p[123] * h4_3 + (p[122] * h4_2 + (p[120] * h4_0 + p[121] * h4_1)));
+    const mlp_5x5_real t20 = p[129] * h4_4 + (p[128] * h4_3 + (p[127] * h4_2 + (p[125] * h4_0 + p[126] * h4_1)));
     const mlp_5x5_real h5_0 = tanh(p[130] + t16); /* line 18 */
     const mlp_5x5_real h5_1 = tanh(p[131] + t17); /* line 18 */
     const mlp_5x5_real h5_2 = tanh(p[132] + t18); /* line 18 */
     const mlp_5x5_real h5_3 = tanh(p[133] + t19); /* line 18 */
     const mlp_5x5_real h5_4 = tanh(p[134] + t20); /* line 18 */
-    const mlp_5x5_real t21 = p[135] * h5_0 + p[136] * h5_1 + p[137] * h5_2 + p[138] * h5_3 + p[139] * h5_4;
+    const mlp_5x5_real t21 = p[139] * h5_4 + (p[138] * h5_3 + (p[137] * h5_2 + (p[135] * h5_0 + p[136] * h5_1)));
     const mlp_5x5_real t22 = p[140] + t21;
     const mlp_5x5_real t23 = fabs(t22);
     const mlp_5x5_real t24 = exp(-t23);
-    const mlp_5x5_real t25 = 1.0 / (t24 + 1.0);
-    const mlp_5x5_real t26 = t24 * t25;
-    const mlp_5x5_real yhat_0 = (t22 >= 0.0 ? t25 : t26); /* line 20 */
-    const mlp_5x5_real t27 = (-t22 >= 0.0 ? t25 : t26);
-    const mlp_5x5_real t28 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t27);
+    const mlp_5x5_real t25 = (t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t26 = t24 + 1.0;
+    const mlp_5x5_real yhat_0 = t25 / t26; /* line 20 */
+    const mlp_5x5_real t27 = (-t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t28 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t27 / t26));
     const mlp_5x5_real t29 = (1.0 - h5_4 * h5_4) * (p[139] * t28);
     const mlp_5x5_real t30 = (1.0 - h5_3 * h5_3) * (p[138] * t28);
     const mlp_5x5_real t31 = (1.0 - h5_2 * h5_2) * (p[137] * t28);
@@ -893,62 +893,62 @@ void mlp_5x5_grad_b2(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 
 /* d loss / d W3, row-major
    (79 locals of type mlp_5x5_real on the stack) */
-void mlp_5x5_grad_W3(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_W3)
+void mlp_5x5_grad_W3(const mlp_5x5_real *restrict in, const mlp_5x5_real *restrict p, mlp_5x5_real *restrict grad_W3)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
     const mlp_5x5_real h1_1 = tanh(p[11] + (in[0] * p[2] + in[1] * p[3])); /* line 14 */
     const mlp_5x5_real h1_2 = tanh(p[12] + (in[0] * p[4] + in[1] * p[5])); /* line 14 */
     const mlp_5x5_real h1_3 = tanh(p[13] + (in[0] * p[6] + in[1] * p[7])); /* line 14 */
     const mlp_5x5_real h1_4 = tanh(p[14] + (in[0] * p[8] + in[1] * p[9])); /* line 14 */
-    const mlp_5x5_real t1 = p[15] * h1_0 + p[16] * h1_1 + p[17] * h1_2 + p[18] * h1_3 + p[19] * h1_4;
-    const mlp_5x5_real t2 = p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3 + p[24] * h1_4;
-    const mlp_5x5_real t3 = p[25] * h1_0 + p[26] * h1_1 + p[27] * h1_2 + p[28] * h1_3 + p[29] * h1_4;
-    const mlp_5x5_real t4 = p[30] * h1_0 + p[31] * h1_1 + p[32] * h1_2 + p[33] * h1_3 + p[34] * h1_4;
-    const mlp_5x5_real t5 = p[35] * h1_0 + p[36] * h1_1 + p[37] * h1_2 + p[38] * h1_3 + p[39] * h1_4;
+    const mlp_5x5_real t1 = p[19] * h1_4 + (p[18] * h1_3 + (p[17] * h1_2 + (p[15] * h1_0 + p[16] * h1_1)));
+    const mlp_5x5_real t2 = p[24] * h1_4 + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_5x5_real t3 = p[29] * h1_4 + (p[28] * h1_3 + (p[27] * h1_2 + (p[25] * h1_0 + p[26] * h1_1)));
+    const mlp_5x5_real t4 = p[34] * h1_4 + (p[33] * h1_3 + (p[32] * h1_2 + (p[30] * h1_0 + p[31] * h1_1)));
+    const mlp_5x5_real t5 = p[39] * h1_4 + (p[38] * h1_3 + (p[37] * h1_2 + (p[35] * h1_0 + p[36] * h1_1)));
     const mlp_5x5_real h2_0 = tanh(p[40] + t1); /* line 15 */
     const mlp_5x5_real h2_1 = tanh(p[41] + t2); /* line 15 */
     const mlp_5x5_real h2_2 = tanh(p[42] + t3); /* line 15 */
     const mlp_5x5_real h2_3 = tanh(p[43] + t4); /* line 15 */
     const mlp_5x5_real h2_4 = tanh(p[44] + t5); /* line 15 */
-    const mlp_5x5_real t6 = p[45] * h2_0 + p[46] * h2_1 + p[47] * h2_2 + p[48] * h2_3 + p[49] * h2_4;
-    const mlp_5x5_real t7 = p[50] * h2_0 + p[51] * h2_1 + p[52] * h2_2 + p[53] * h2_3 + p[54] * h2_4;
-    const mlp_5x5_real t8 = p[55] * h2_0 + p[56] * h2_1 + p[57] * h2_2 + p[58] * h2_3 + p[59] * h2_4;
-    const mlp_5x5_real t9 = p[60] * h2_0 + p[61] * h2_1 + p[62] * h2_2 + p[63] * h2_3 + p[64] * h2_4;
-    const mlp_5x5_real t10 = p[65] * h2_0 + p[66] * h2_1 + p[67] * h2_2 + p[68] * h2_3 + p[69] * h2_4;
+    const mlp_5x5_real t6 = p[49] * h2_4 + (p[48] * h2_3 + (p[47] * h2_2 + (p[45] * h2_0 + p[46] * h2_1)));
+    const mlp_5x5_real t7 = p[54] * h2_4 + (p[53] * h2_3 + (p[52] * h2_2 + (p[50] * h2_0 + p[51] * h2_1)));
+    const mlp_5x5_real t8 = p[59] * h2_4 + (p[58] * h2_3 + (p[57] * h2_2 + (p[55] * h2_0 + p[56] * h2_1)));
+    const mlp_5x5_real t9 = p[64] * h2_4 + (p[63] * h2_3 + (p[62] * h2_2 + (p[60] * h2_0 + p[61] * h2_1)));
+    const mlp_5x5_real t10 = p[69] * h2_4 + (p[68] * h2_3 + (p[67] * h2_2 + (p[65] * h2_0 + p[66] * h2_1)));
     const mlp_5x5_real h3_0 = tanh(p[70] + t6); /* line 16 */
     const mlp_5x5_real h3_1 = tanh(p[71] + t7); /* line 16 */
     const mlp_5x5_real h3_2 = tanh(p[72] + t8); /* line 16 */
     const mlp_5x5_real h3_3 = tanh(p[73] + t9); /* line 16 */
     const mlp_5x5_real h3_4 = tanh(p[74] + t10); /* line 16 */
-    const mlp_5x5_real t11 = p[75] * h3_0 + p[76] * h3_1 + p[77] * h3_2 + p[78] * h3_3 + p[79] * h3_4;
-    const mlp_5x5_real t12 = p[80] * h3_0 + p[81] * h3_1 + p[82] * h3_2 + p[83] * h3_3 + p[84] * h3_4;
-    const mlp_5x5_real t13 = p[85] * h3_0 + p[86] * h3_1 + p[87] * h3_2 + p[88] * h3_3 + p[89] * h3_4;
-    const mlp_5x5_real t14 = p[90] * h3_0 + p[91] * h3_1 + p[92] * h3_2 + p[93] * h3_3 + p[94] * h3_4;
-    const mlp_5x5_real t15 = p[95] * h3_0 + p[96] * h3_1 + p[97] * h3_2 + p[98] * h3_3 + p[99] * h3_4;
+    const mlp_5x5_real t11 = p[79] * h3_4 + (p[78] * h3_3 + (p[77] * h3_2 + (p[75] * h3_0 + p[76] * h3_1)));
+    const mlp_5x5_real t12 = p[84] * h3_4 + (p[83] * h3_3 + (p[82] * h3_2 + (p[80] * h3_0 + p[81] * h3_1)));
+    const mlp_5x5_real t13 = p[89] * h3_4 + (p[88] * h3_3 + (p[87] * h3_2 + (p[85] * h3_0 + p[86] * h3_1)));
+    const mlp_5x5_real t14 = p[94] * h3_4 + (p[93] * h3_3 + (p[92] * h3_2 + (p[90] * h3_0 + p[91] * h3_1)));
+    const mlp_5x5_real t15 = p[99] * h3_4 + (p[98] * h3_3 + (p[97] * h3_2 + (p[95] * h3_0 + p[96] * h3_1)));
     const mlp_5x5_real h4_0 = tanh(p[100] + t11); /* line 17 */
     const mlp_5x5_real h4_1 = tanh(p[101] + t12); /* line 17 */
     const mlp_5x5_real h4_2 = tanh(p[102] + t13); /* line 17 */
     const mlp_5x5_real h4_3 = tanh(p[103] + t14); /* line 17 */
     const mlp_5x5_real h4_4 = tanh(p[104] + t15); /* line 17 */
-    const mlp_5x5_real t16 = p[105] * h4_0 + p[106] * h4_1 + p[107] * h4_2 + p[108] * h4_3 + p[109] * h4_4;
-    const mlp_5x5_real t17 = p[110] * h4_0 + p[111] * h4_1 + p[112] * h4_2 + p[113] * h4_3 + p[114] * h4_4;
-    const mlp_5x5_real t18 = p[115] * h4_0 + p[116] * h4_1 + p[117] * h4_2 + p[118] * h4_3 + p[119] * h4_4;
-    const mlp_5x5_real t19 = p[120] * h4_0 + p[121] * h4_1 + p[122] * h4_2 + p[123] * h4_3 + p[124] * h4_4;
-    const mlp_5x5_real t20 = p[125] * h4_0 + p[126] * h4_1 + p[127] * h4_2 + p[128] * h4_3 + p[129] * h4_4;
+    const mlp_5x5_real t16 = p[109] * h4_4 + (p[108] * h4_3 + (p[107] * h4_2 + (p[105] * h4_0 + p[106] * h4_1)));
+    const mlp_5x5_real t17 = p[114] * h4_4 + (p[113] * h4_3 + (p[112] * h4_2 + (p[110] * h4_0 + p[111] * h4_1)));
+    const mlp_5x5_real t18 = p[119] * h4_4 + (p[118] * h4_3 + (p[117] * h4_2 + (p[115] * h4_0 + p[116] * h4_1)));
+    const mlp_5x5_real t19 = p[124] * h4_4 + (p[123] * h4_3 + (p[122] * h4_2 + (p[120] * h4_0 + p[121] * h4_1)));
+    const mlp_5x5_real t20 = p[129] * h4_4 + (p[128] * h4_3 + (p[127] * h4_2 + (p[125] * h4_0 + p[126] * h4_1)));
     const mlp_5x5_real h5_0 = tanh(p[130] + t16); /* line 18 */
     const mlp_5x5_real h5_1 = tanh(p[131] + t17); /* line 18 */
     const mlp_5x5_real h5_2 = tanh(p[132] + t18); /* line 18 */
     const mlp_5x5_real h5_3 = tanh(p[133] + t19); /* line 18 */
     const mlp_5x5_real h5_4 = tanh(p[134] + t20); /* line 18 */
-    const mlp_5x5_real t21 = p[135] * h5_0 + p[136] * h5_1 + p[137] * h5_2 + p[138] * h5_3 + p[139] * h5_4;
+    const mlp_5x5_real t21 = p[139] * h5_4 + (p[138] * h5_3 + (p[137] * h5_2 + (p[135] * h5_0 + p[136] * h5_1)));
     const mlp_5x5_real t22 = p[140] + t21;
     const mlp_5x5_real t23 = fabs(t22);
     const mlp_5x5_real t24 = exp(-t23);
-    const mlp_5x5_real t25 = 1.0 / (t24 + 1.0);
-    const mlp_5x5_real t26 = t24 * t25;
-    const mlp_5x5_real yhat_0 = (t22 >= 0.0 ? t25 : t26); /* line 20 */
-    const mlp_5x5_real t27 = (-t22 >= 0.0 ? t25 : t26);
-    const mlp_5x5_real t28 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t27);
+    const mlp_5x5_real t25 = (t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t26 = t24 + 1.0;
+    const mlp_5x5_real yhat_0 = t25 / t26; /* line 20 */
+    const mlp_5x5_real t27 = (-t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t28 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t27 / t26));
     const mlp_5x5_real t29 = (1.0 - h5_4 * h5_4) * (p[139] * t28);
     const mlp_5x5_real t30 = (1.0 - h5_3 * h5_3) * (p[138] * t28);
     const mlp_5x5_real t31 = (1.0 - h5_2 * h5_2) * (p[137] * t28);
@@ -1003,62 +1003,62 @@ void mlp_5x5_grad_W3(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 
 /* d loss / d b3, row-major
    (74 locals of type mlp_5x5_real on the stack) */
-void mlp_5x5_grad_b3(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_b3)
+void mlp_5x5_grad_b3(const mlp_5x5_real *restrict in, const mlp_5x5_real *restrict p, mlp_5x5_real *restrict grad_b3)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
     const mlp_5x5_real h1_1 = tanh(p[11] + (in[0] * p[2] + in[1] * p[3])); /* line 14 */
     const mlp_5x5_real h1_2 = tanh(p[12] + (in[0] * p[4] + in[1] * p[5])); /* line 14 */
     const mlp_5x5_real h1_3 = tanh(p[13] + (in[0] * p[6] + in[1] * p[7])); /* line 14 */
     const mlp_5x5_real h1_4 = tanh(p[14] + (in[0] * p[8] + in[1] * p[9])); /* line 14 */
-    const mlp_5x5_real t1 = p[15] * h1_0 + p[16] * h1_1 + p[17] * h1_2 + p[18] * h1_3 + p[19] * h1_4;
-    const mlp_5x5_real t2 = p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3 + p[24] * h1_4;
-    const mlp_5x5_real t3 = p[25] * h1_0 + p[26] * h1_1 + p[27] * h1_2 + p[28] * h1_3 + p[29] * h1_4;
-    const mlp_5x5_real t4 = p[30] * h1_0 + p[31] * h1_1 + p[32] * h1_2 + p[33] * h1_3 + p[34] * h1_4;
-    const mlp_5x5_real t5 = p[35] * h1_0 + p[36] * h1_1 + p[37] * h1_2 + p[38] * h1_3 + p[39] * h1_4;
+    const mlp_5x5_real t1 = p[19] * h1_4 + (p[18] * h1_3 + (p[17] * h1_2 + (p[15] * h1_0 + p[16] * h1_1)));
+    const mlp_5x5_real t2 = p[24] * h1_4 + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_5x5_real t3 = p[29] * h1_4 + (p[28] * h1_3 + (p[27] * h1_2 + (p[25] * h1_0 + p[26] * h1_1)));
+    const mlp_5x5_real t4 = p[34] * h1_4 + (p[33] * h1_3 + (p[32] * h1_2 + (p[30] * h1_0 + p[31] * h1_1)));
+    const mlp_5x5_real t5 = p[39] * h1_4 + (p[38] * h1_3 + (p[37] * h1_2 + (p[35] * h1_0 + p[36] * h1_1)));
     const mlp_5x5_real h2_0 = tanh(p[40] + t1); /* line 15 */
     const mlp_5x5_real h2_1 = tanh(p[41] + t2); /* line 15 */
     const mlp_5x5_real h2_2 = tanh(p[42] + t3); /* line 15 */
     const mlp_5x5_real h2_3 = tanh(p[43] + t4); /* line 15 */
     const mlp_5x5_real h2_4 = tanh(p[44] + t5); /* line 15 */
-    const mlp_5x5_real t6 = p[45] * h2_0 + p[46] * h2_1 + p[47] * h2_2 + p[48] * h2_3 + p[49] * h2_4;
-    const mlp_5x5_real t7 = p[50] * h2_0 + p[51] * h2_1 + p[52] * h2_2 + p[53] * h2_3 + p[54] * h2_4;
-    const mlp_5x5_real t8 = p[55] * h2_0 + p[56] * h2_1 + p[57] * h2_2 + p[58] * h2_3 + p[59] * h2_4;
-    const mlp_5x5_real t9 = p[60] * h2_0 + p[61] * h2_1 + p[62] * h2_2 + p[63] * h2_3 + p[64] * h2_4;
-    const mlp_5x5_real t10 = p[65] * h2_0 + p[66] * h2_1 + p[67] * h2_2 + p[68] * h2_3 + p[69] * h2_4;
+    const mlp_5x5_real t6 = p[49] * h2_4 + (p[48] * h2_3 + (p[47] * h2_2 + (p[45] * h2_0 + p[46] * h2_1)));
+    const mlp_5x5_real t7 = p[54] * h2_4 + (p[53] * h2_3 + (p[52] * h2_2 + (p[50] * h2_0 + p[51] * h2_1)));
+    const mlp_5x5_real t8 = p[59] * h2_4 + (p[58] * h2_3 + (p[57] * h2_2 + (p[55] * h2_0 + p[56] * h2_1)));
+    const mlp_5x5_real t9 = p[64] * h2_4 + (p[63] * h2_3 + (p[62] * h2_2 + (p[60] * h2_0 + p[61] * h2_1)));
+    const mlp_5x5_real t10 = p[69] * h2_4 + (p[68] * h2_3 + (p[67] * h2_2 + (p[65] * h2_0 + p[66] * h2_1)));
     const mlp_5x5_real h3_0 = tanh(p[70] + t6); /* line 16 */
     const mlp_5x5_real h3_1 = tanh(p[71] + t7); /* line 16 */
     const mlp_5x5_real h3_2 = tanh(p[72] + t8); /* line 16 */
     const mlp_5x5_real h3_3 = tanh(p[73] + t9); /* line 16 */
     const mlp_5x5_real h3_4 = tanh(p[74] + t10); /* line 16 */
-    const mlp_5x5_real t11 = p[75] * h3_0 + p[76] * h3_1 + p[77] * h3_2 + p[78] * h3_3 + p[79] * h3_4;
-    const mlp_5x5_real t12 = p[80] * h3_0 + p[81] * h3_1 + p[82] * h3_2 + p[83] * h3_3 + p[84] * h3_4;
-    const mlp_5x5_real t13 = p[85] * h3_0 + p[86] * h3_1 + p[87] * h3_2 + p[88] * h3_3 + p[89] * h3_4;
-    const mlp_5x5_real t14 = p[90] * h3_0 + p[91] * h3_1 + p[92] * h3_2 + p[93] * h3_3 + p[94] * h3_4;
-    const mlp_5x5_real t15 = p[95] * h3_0 + p[96] * h3_1 + p[97] * h3_2 + p[98] * h3_3 + p[99] * h3_4;
+    const mlp_5x5_real t11 = p[79] * h3_4 + (p[78] * h3_3 + (p[77] * h3_2 + (p[75] * h3_0 + p[76] * h3_1)));
+    const mlp_5x5_real t12 = p[84] * h3_4 + (p[83] * h3_3 + (p[82] * h3_2 + (p[80] * h3_0 + p[81] * h3_1)));
+    const mlp_5x5_real t13 = p[89] * h3_4 + (p[88] * h3_3 + (p[87] * h3_2 + (p[85] * h3_0 + p[86] * h3_1)));
+    const mlp_5x5_real t14 = p[94] * h3_4 + (p[93] * h3_3 + (p[92] * h3_2 + (p[90] * h3_0 + p[91] * h3_1)));
+    const mlp_5x5_real t15 = p[99] * h3_4 + (p[98] * h3_3 + (p[97] * h3_2 + (p[95] * h3_0 + p[96] * h3_1)));
     const mlp_5x5_real h4_0 = tanh(p[100] + t11); /* line 17 */
     const mlp_5x5_real h4_1 = tanh(p[101] + t12); /* line 17 */
     const mlp_5x5_real h4_2 = tanh(p[102] + t13); /* line 17 */
     const mlp_5x5_real h4_3 = tanh(p[103] + t14); /* line 17 */
     const mlp_5x5_real h4_4 = tanh(p[104] + t15); /* line 17 */
-    const mlp_5x5_real t16 = p[105] * h4_0 + p[106] * h4_1 + p[107] * h4_2 + p[108] * h4_3 + p[109] * h4_4;
-    const mlp_5x5_real t17 = p[110] * h4_0 + p[111] * h4_1 + p[112] * h4_2 + p[113] * h4_3 + p[114] * h4_4;
-    const mlp_5x5_real t18 = p[115] * h4_0 + p[116] * h4_1 + p[117] * h4_2 + p[118] * h4_3 + p[119] * h4_4;
-    const mlp_5x5_real t19 = p[120] * h4_0 + p[121] * h4_1 + p[122] * h4_2 + p[123] * h4_3 + p[124] * h4_4;
-    const mlp_5x5_real t20 = p[125] * h4_0 + p[126] * h4_1 + p[127] * h4_2 + p[128] * h4_3 + p[129] * h4_4;
+    const mlp_5x5_real t16 = p[109] * h4_4 + (p[108] * h4_3 + (p[107] * h4_2 + (p[105] * h4_0 + p[106] * h4_1)));
+    const mlp_5x5_real t17 = p[114] * h4_4 + (p[113] * h4_3 + (p[112] * h4_2 + (p[110] * h4_0 + p[111] * h4_1)));
+    const mlp_5x5_real t18 = p[119] * h4_4 + (p[118] * h4_3 + (p[117] * h4_2 + (p[115] * h4_0 + p[116] * h4_1)));
+    const mlp_5x5_real t19 = p[124] * h4_4 + (p[123] * h4_3 + (p[122] * h4_2 + (p[120] * h4_0 + p[121] * h4_1)));
+    const mlp_5x5_real t20 = p[129] * h4_4 + (p[128] * h4_3 + (p[127] * h4_2 + (p[125] * h4_0 + p[126] * h4_1)));
     const mlp_5x5_real h5_0 = tanh(p[130] + t16); /* line 18 */
     const mlp_5x5_real h5_1 = tanh(p[131] + t17); /* line 18 */
     const mlp_5x5_real h5_2 = tanh(p[132] + t18); /* line 18 */
     const mlp_5x5_real h5_3 = tanh(p[133] + t19); /* line 18 */
     const mlp_5x5_real h5_4 = tanh(p[134] + t20); /* line 18 */
-    const mlp_5x5_real t21 = p[135] * h5_0 + p[136] * h5_1 + p[137] * h5_2 + p[138] * h5_3 + p[139] * h5_4;
+    const mlp_5x5_real t21 = p[139] * h5_4 + (p[138] * h5_3 + (p[137] * h5_2 + (p[135] * h5_0 + p[136] * h5_1)));
     const mlp_5x5_real t22 = p[140] + t21;
     const mlp_5x5_real t23 = fabs(t22);
     const mlp_5x5_real t24 = exp(-t23);
-    const mlp_5x5_real t25 = 1.0 / (t24 + 1.0);
-    const mlp_5x5_real t26 = t24 * t25;
-    const mlp_5x5_real yhat_0 = (t22 >= 0.0 ? t25 : t26); /* line 20 */
-    const mlp_5x5_real t27 = (-t22 >= 0.0 ? t25 : t26);
-    const mlp_5x5_real t28 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t27);
+    const mlp_5x5_real t25 = (t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t26 = t24 + 1.0;
+    const mlp_5x5_real yhat_0 = t25 / t26; /* line 20 */
+    const mlp_5x5_real t27 = (-t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t28 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t27 / t26));
     const mlp_5x5_real t29 = (1.0 - h5_4 * h5_4) * (p[139] * t28);
     const mlp_5x5_real t30 = (1.0 - h5_3 * h5_3) * (p[138] * t28);
     const mlp_5x5_real t31 = (1.0 - h5_2 * h5_2) * (p[137] * t28);
@@ -1088,62 +1088,62 @@ void mlp_5x5_grad_b3(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 
 /* d loss / d W4, row-major
    (69 locals of type mlp_5x5_real on the stack) */
-void mlp_5x5_grad_W4(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_W4)
+void mlp_5x5_grad_W4(const mlp_5x5_real *restrict in, const mlp_5x5_real *restrict p, mlp_5x5_real *restrict grad_W4)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
     const mlp_5x5_real h1_1 = tanh(p[11] + (in[0] * p[2] + in[1] * p[3])); /* line 14 */
     const mlp_5x5_real h1_2 = tanh(p[12] + (in[0] * p[4] + in[1] * p[5])); /* line 14 */
     const mlp_5x5_real h1_3 = tanh(p[13] + (in[0] * p[6] + in[1] * p[7])); /* line 14 */
     const mlp_5x5_real h1_4 = tanh(p[14] + (in[0] * p[8] + in[1] * p[9])); /* line 14 */
-    const mlp_5x5_real t1 = p[15] * h1_0 + p[16] * h1_1 + p[17] * h1_2 + p[18] * h1_3 + p[19] * h1_4;
-    const mlp_5x5_real t2 = p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3 + p[24] * h1_4;
-    const mlp_5x5_real t3 = p[25] * h1_0 + p[26] * h1_1 + p[27] * h1_2 + p[28] * h1_3 + p[29] * h1_4;
-    const mlp_5x5_real t4 = p[30] * h1_0 + p[31] * h1_1 + p[32] * h1_2 + p[33] * h1_3 + p[34] * h1_4;
-    const mlp_5x5_real t5 = p[35] * h1_0 + p[36] * h1_1 + p[37] * h1_2 + p[38] * h1_3 + p[39] * h1_4;
+    const mlp_5x5_real t1 = p[19] * h1_4 + (p[18] * h1_3 + (p[17] * h1_2 + (p[15] * h1_0 + p[16] * h1_1)));
+    const mlp_5x5_real t2 = p[24] * h1_4 + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_5x5_real t3 = p[29] * h1_4 + (p[28] * h1_3 + (p[27] * h1_2 + (p[25] * h1_0 + p[26] * h1_1)));
+    const mlp_5x5_real t4 = p[34] * h1_4 + (p[33] * h1_3 + (p[32] * h1_2 + (p[30] * h1_0 + p[31] * h1_1)));
+    const mlp_5x5_real t5 = p[39] * h1_4 + (p[38] * h1_3 + (p[37] * h1_2 + (p[35] * h1_0 + p[36] * h1_1)));
     const mlp_5x5_real h2_0 = tanh(p[40] + t1); /* line 15 */
     const mlp_5x5_real h2_1 = tanh(p[41] + t2); /* line 15 */
     const mlp_5x5_real h2_2 = tanh(p[42] + t3); /* line 15 */
     const mlp_5x5_real h2_3 = tanh(p[43] + t4); /* line 15 */
     const mlp_5x5_real h2_4 = tanh(p[44] + t5); /* line 15 */
-    const mlp_5x5_real t6 = p[45] * h2_0 + p[46] * h2_1 + p[47] * h2_2 + p[48] * h2_3 + p[49] * h2_4;
-    const mlp_5x5_real t7 = p[50] * h2_0 + p[51] * h2_1 + p[52] * h2_2 + p[53] * h2_3 + p[54] * h2_4;
-    const mlp_5x5_real t8 = p[55] * h2_0 + p[56] * h2_1 + p[57] * h2_2 + p[58] * h2_3 + p[59] * h2_4;
-    const mlp_5x5_real t9 = p[60] * h2_0 + p[61] * h2_1 + p[62] * h2_2 + p[63] * h2_3 + p[64] * h2_4;
-    const mlp_5x5_real t10 = p[65] * h2_0 + p[66] * h2_1 + p[67] * h2_2 + p[68] * h2_3 + p[69] * h2_4;
+    const mlp_5x5_real t6 = p[49] * h2_4 + (p[48] * h2_3 + (p[47] * h2_2 + (p[45] * h2_0 + p[46] * h2_1)));
+    const mlp_5x5_real t7 = p[54] * h2_4 + (p[53] * h2_3 + (p[52] * h2_2 + (p[50] * h2_0 + p[51] * h2_1)));
+    const mlp_5x5_real t8 = p[59] * h2_4 + (p[58] * h2_3 + (p[57] * h2_2 + (p[55] * h2_0 + p[56] * h2_1)));
+    const mlp_5x5_real t9 = p[64] * h2_4 + (p[63] * h2_3 + (p[62] * h2_2 + (p[60] * h2_0 + p[61] * h2_1)));
+    const mlp_5x5_real t10 = p[69] * h2_4 + (p[68] * h2_3 + (p[67] * h2_2 + (p[65] * h2_0 + p[66] * h2_1)));
     const mlp_5x5_real h3_0 = tanh(p[70] + t6); /* line 16 */
     const mlp_5x5_real h3_1 = tanh(p[71] + t7); /* line 16 */
     const mlp_5x5_real h3_2 = tanh(p[72] + t8); /* line 16 */
     const mlp_5x5_real h3_3 = tanh(p[73] + t9); /* line 16 */
     const mlp_5x5_real h3_4 = tanh(p[74] + t10); /* line 16 */
-    const mlp_5x5_real t11 = p[75] * h3_0 + p[76] * h3_1 + p[77] * h3_2 + p[78] * h3_3 + p[79] * h3_4;
-    const mlp_5x5_real t12 = p[80] * h3_0 + p[81] * h3_1 + p[82] * h3_2 + p[83] * h3_3 + p[84] * h3_4;
-    const mlp_5x5_real t13 = p[85] * h3_0 + p[86] * h3_1 + p[87] * h3_2 + p[88] * h3_3 + p[89] * h3_4;
-    const mlp_5x5_real t14 = p[90] * h3_0 + p[91] * h3_1 + p[92] * h3_2 + p[93] * h3_3 + p[94] * h3_4;
-    const mlp_5x5_real t15 = p[95] * h3_0 + p[96] * h3_1 + p[97] * h3_2 + p[98] * h3_3 + p[99] * h3_4;
+    const mlp_5x5_real t11 = p[79] * h3_4 + (p[78] * h3_3 + (p[77] * h3_2 + (p[75] * h3_0 + p[76] * h3_1)));
+    const mlp_5x5_real t12 = p[84] * h3_4 + (p[83] * h3_3 + (p[82] * h3_2 + (p[80] * h3_0 + p[81] * h3_1)));
+    const mlp_5x5_real t13 = p[89] * h3_4 + (p[88] * h3_3 + (p[87] * h3_2 + (p[85] * h3_0 + p[86] * h3_1)));
+    const mlp_5x5_real t14 = p[94] * h3_4 + (p[93] * h3_3 + (p[92] * h3_2 + (p[90] * h3_0 + p[91] * h3_1)));
+    const mlp_5x5_real t15 = p[99] * h3_4 + (p[98] * h3_3 + (p[97] * h3_2 + (p[95] * h3_0 + p[96] * h3_1)));
     const mlp_5x5_real h4_0 = tanh(p[100] + t11); /* line 17 */
     const mlp_5x5_real h4_1 = tanh(p[101] + t12); /* line 17 */
     const mlp_5x5_real h4_2 = tanh(p[102] + t13); /* line 17 */
     const mlp_5x5_real h4_3 = tanh(p[103] + t14); /* line 17 */
     const mlp_5x5_real h4_4 = tanh(p[104] + t15); /* line 17 */
-    const mlp_5x5_real t16 = p[105] * h4_0 + p[106] * h4_1 + p[107] * h4_2 + p[108] * h4_3 + p[109] * h4_4;
-    const mlp_5x5_real t17 = p[110] * h4_0 + p[111] * h4_1 + p[112] * h4_2 + p[113] * h4_3 + p[114] * h4_4;
-    const mlp_5x5_real t18 = p[115] * h4_0 + p[116] * h4_1 + p[117] * h4_2 + p[118] * h4_3 + p[119] * h4_4;
-    const mlp_5x5_real t19 = p[120] * h4_0 + p[121] * h4_1 + p[122] * h4_2 + p[123] * h4_3 + p[124] * h4_4;
-    const mlp_5x5_real t20 = p[125] * h4_0 + p[126] * h4_1 + p[127] * h4_2 + p[128] * h4_3 + p[129] * h4_4;
+    const mlp_5x5_real t16 = p[109] * h4_4 + (p[108] * h4_3 + (p[107] * h4_2 + (p[105] * h4_0 + p[106] * h4_1)));
+    const mlp_5x5_real t17 = p[114] * h4_4 + (p[113] * h4_3 + (p[112] * h4_2 + (p[110] * h4_0 + p[111] * h4_1)));
+    const mlp_5x5_real t18 = p[119] * h4_4 + (p[118] * h4_3 + (p[117] * h4_2 + (p[115] * h4_0 + p[116] * h4_1)));
+    const mlp_5x5_real t19 = p[124] * h4_4 + (p[123] * h4_3 + (p[122] * h4_2 + (p[120] * h4_0 + p[121] * h4_1)));
+    const mlp_5x5_real t20 = p[129] * h4_4 + (p[128] * h4_3 + (p[127] * h4_2 + (p[125] * h4_0 + p[126] * h4_1)));
     const mlp_5x5_real h5_0 = tanh(p[130] + t16); /* line 18 */
     const mlp_5x5_real h5_1 = tanh(p[131] + t17); /* line 18 */
     const mlp_5x5_real h5_2 = tanh(p[132] + t18); /* line 18 */
     const mlp_5x5_real h5_3 = tanh(p[133] + t19); /* line 18 */
     const mlp_5x5_real h5_4 = tanh(p[134] + t20); /* line 18 */
-    const mlp_5x5_real t21 = p[135] * h5_0 + p[136] * h5_1 + p[137] * h5_2 + p[138] * h5_3 + p[139] * h5_4;
+    const mlp_5x5_real t21 = p[139] * h5_4 + (p[138] * h5_3 + (p[137] * h5_2 + (p[135] * h5_0 + p[136] * h5_1)));
     const mlp_5x5_real t22 = p[140] + t21;
     const mlp_5x5_real t23 = fabs(t22);
     const mlp_5x5_real t24 = exp(-t23);
-    const mlp_5x5_real t25 = 1.0 / (t24 + 1.0);
-    const mlp_5x5_real t26 = t24 * t25;
-    const mlp_5x5_real yhat_0 = (t22 >= 0.0 ? t25 : t26); /* line 20 */
-    const mlp_5x5_real t27 = (-t22 >= 0.0 ? t25 : t26);
-    const mlp_5x5_real t28 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t27);
+    const mlp_5x5_real t25 = (t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t26 = t24 + 1.0;
+    const mlp_5x5_real yhat_0 = t25 / t26; /* line 20 */
+    const mlp_5x5_real t27 = (-t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t28 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t27 / t26));
     const mlp_5x5_real t29 = (1.0 - h5_4 * h5_4) * (p[139] * t28);
     const mlp_5x5_real t30 = (1.0 - h5_3 * h5_3) * (p[138] * t28);
     const mlp_5x5_real t31 = (1.0 - h5_2 * h5_2) * (p[137] * t28);
@@ -1188,62 +1188,62 @@ void mlp_5x5_grad_W4(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 
 /* d loss / d b4, row-major
    (64 locals of type mlp_5x5_real on the stack) */
-void mlp_5x5_grad_b4(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_b4)
+void mlp_5x5_grad_b4(const mlp_5x5_real *restrict in, const mlp_5x5_real *restrict p, mlp_5x5_real *restrict grad_b4)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
     const mlp_5x5_real h1_1 = tanh(p[11] + (in[0] * p[2] + in[1] * p[3])); /* line 14 */
     const mlp_5x5_real h1_2 = tanh(p[12] + (in[0] * p[4] + in[1] * p[5])); /* line 14 */
     const mlp_5x5_real h1_3 = tanh(p[13] + (in[0] * p[6] + in[1] * p[7])); /* line 14 */
     const mlp_5x5_real h1_4 = tanh(p[14] + (in[0] * p[8] + in[1] * p[9])); /* line 14 */
-    const mlp_5x5_real t1 = p[15] * h1_0 + p[16] * h1_1 + p[17] * h1_2 + p[18] * h1_3 + p[19] * h1_4;
-    const mlp_5x5_real t2 = p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3 + p[24] * h1_4;
-    const mlp_5x5_real t3 = p[25] * h1_0 + p[26] * h1_1 + p[27] * h1_2 + p[28] * h1_3 + p[29] * h1_4;
-    const mlp_5x5_real t4 = p[30] * h1_0 + p[31] * h1_1 + p[32] * h1_2 + p[33] * h1_3 + p[34] * h1_4;
-    const mlp_5x5_real t5 = p[35] * h1_0 + p[36] * h1_1 + p[37] * h1_2 + p[38] * h1_3 + p[39] * h1_4;
+    const mlp_5x5_real t1 = p[19] * h1_4 + (p[18] * h1_3 + (p[17] * h1_2 + (p[15] * h1_0 + p[16] * h1_1)));
+    const mlp_5x5_real t2 = p[24] * h1_4 + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_5x5_real t3 = p[29] * h1_4 + (p[28] * h1_3 + (p[27] * h1_2 + (p[25] * h1_0 + p[26] * h1_1)));
+    const mlp_5x5_real t4 = p[34] * h1_4 + (p[33] * h1_3 + (p[32] * h1_2 + (p[30] * h1_0 + p[31] * h1_1)));
+    const mlp_5x5_real t5 = p[39] * h1_4 + (p[38] * h1_3 + (p[37] * h1_2 + (p[35] * h1_0 + p[36] * h1_1)));
     const mlp_5x5_real h2_0 = tanh(p[40] + t1); /* line 15 */
     const mlp_5x5_real h2_1 = tanh(p[41] + t2); /* line 15 */
     const mlp_5x5_real h2_2 = tanh(p[42] + t3); /* line 15 */
     const mlp_5x5_real h2_3 = tanh(p[43] + t4); /* line 15 */
     const mlp_5x5_real h2_4 = tanh(p[44] + t5); /* line 15 */
-    const mlp_5x5_real t6 = p[45] * h2_0 + p[46] * h2_1 + p[47] * h2_2 + p[48] * h2_3 + p[49] * h2_4;
-    const mlp_5x5_real t7 = p[50] * h2_0 + p[51] * h2_1 + p[52] * h2_2 + p[53] * h2_3 + p[54] * h2_4;
-    const mlp_5x5_real t8 = p[55] * h2_0 + p[56] * h2_1 + p[57] * h2_2 + p[58] * h2_3 + p[59] * h2_4;
-    const mlp_5x5_real t9 = p[60] * h2_0 + p[61] * h2_1 + p[62] * h2_2 + p[63] * h2_3 + p[64] * h2_4;
-    const mlp_5x5_real t10 = p[65] * h2_0 + p[66] * h2_1 + p[67] * h2_2 + p[68] * h2_3 + p[69] * h2_4;
+    const mlp_5x5_real t6 = p[49] * h2_4 + (p[48] * h2_3 + (p[47] * h2_2 + (p[45] * h2_0 + p[46] * h2_1)));
+    const mlp_5x5_real t7 = p[54] * h2_4 + (p[53] * h2_3 + (p[52] * h2_2 + (p[50] * h2_0 + p[51] * h2_1)));
+    const mlp_5x5_real t8 = p[59] * h2_4 + (p[58] * h2_3 + (p[57] * h2_2 + (p[55] * h2_0 + p[56] * h2_1)));
+    const mlp_5x5_real t9 = p[64] * h2_4 + (p[63] * h2_3 + (p[62] * h2_2 + (p[60] * h2_0 + p[61] * h2_1)));
+    const mlp_5x5_real t10 = p[69] * h2_4 + (p[68] * h2_3 + (p[67] * h2_2 + (p[65] * h2_0 + p[66] * h2_1)));
     const mlp_5x5_real h3_0 = tanh(p[70] + t6); /* line 16 */
     const mlp_5x5_real h3_1 = tanh(p[71] + t7); /* line 16 */
     const mlp_5x5_real h3_2 = tanh(p[72] + t8); /* line 16 */
     const mlp_5x5_real h3_3 = tanh(p[73] + t9); /* line 16 */
     const mlp_5x5_real h3_4 = tanh(p[74] + t10); /* line 16 */
-    const mlp_5x5_real t11 = p[75] * h3_0 + p[76] * h3_1 + p[77] * h3_2 + p[78] * h3_3 + p[79] * h3_4;
-    const mlp_5x5_real t12 = p[80] * h3_0 + p[81] * h3_1 + p[82] * h3_2 + p[83] * h3_3 + p[84] * h3_4;
-    const mlp_5x5_real t13 = p[85] * h3_0 + p[86] * h3_1 + p[87] * h3_2 + p[88] * h3_3 + p[89] * h3_4;
-    const mlp_5x5_real t14 = p[90] * h3_0 + p[91] * h3_1 + p[92] * h3_2 + p[93] * h3_3 + p[94] * h3_4;
-    const mlp_5x5_real t15 = p[95] * h3_0 + p[96] * h3_1 + p[97] * h3_2 + p[98] * h3_3 + p[99] * h3_4;
+    const mlp_5x5_real t11 = p[79] * h3_4 + (p[78] * h3_3 + (p[77] * h3_2 + (p[75] * h3_0 + p[76] * h3_1)));
+    const mlp_5x5_real t12 = p[84] * h3_4 + (p[83] * h3_3 + (p[82] * h3_2 + (p[80] * h3_0 + p[81] * h3_1)));
+    const mlp_5x5_real t13 = p[89] * h3_4 + (p[88] * h3_3 + (p[87] * h3_2 + (p[85] * h3_0 + p[86] * h3_1)));
+    const mlp_5x5_real t14 = p[94] * h3_4 + (p[93] * h3_3 + (p[92] * h3_2 + (p[90] * h3_0 + p[91] * h3_1)));
+    const mlp_5x5_real t15 = p[99] * h3_4 + (p[98] * h3_3 + (p[97] * h3_2 + (p[95] * h3_0 + p[96] * h3_1)));
     const mlp_5x5_real h4_0 = tanh(p[100] + t11); /* line 17 */
     const mlp_5x5_real h4_1 = tanh(p[101] + t12); /* line 17 */
     const mlp_5x5_real h4_2 = tanh(p[102] + t13); /* line 17 */
     const mlp_5x5_real h4_3 = tanh(p[103] + t14); /* line 17 */
     const mlp_5x5_real h4_4 = tanh(p[104] + t15); /* line 17 */
-    const mlp_5x5_real t16 = p[105] * h4_0 + p[106] * h4_1 + p[107] * h4_2 + p[108] * h4_3 + p[109] * h4_4;
-    const mlp_5x5_real t17 = p[110] * h4_0 + p[111] * h4_1 + p[112] * h4_2 + p[113] * h4_3 + p[114] * h4_4;
-    const mlp_5x5_real t18 = p[115] * h4_0 + p[116] * h4_1 + p[117] * h4_2 + p[118] * h4_3 + p[119] * h4_4;
-    const mlp_5x5_real t19 = p[120] * h4_0 + p[121] * h4_1 + p[122] * h4_2 + p[123] * h4_3 + p[124] * h4_4;
-    const mlp_5x5_real t20 = p[125] * h4_0 + p[126] * h4_1 + p[127] * h4_2 + p[128] * h4_3 + p[129] * h4_4;
+    const mlp_5x5_real t16 = p[109] * h4_4 + (p[108] * h4_3 + (p[107] * h4_2 + (p[105] * h4_0 + p[106] * h4_1)));
+    const mlp_5x5_real t17 = p[114] * h4_4 + (p[113] * h4_3 + (p[112] * h4_2 + (p[110] * h4_0 + p[111] * h4_1)));
+    const mlp_5x5_real t18 = p[119] * h4_4 + (p[118] * h4_3 + (p[117] * h4_2 + (p[115] * h4_0 + p[116] * h4_1)));
+    const mlp_5x5_real t19 = p[124] * h4_4 + (p[123] * h4_3 + (p[122] * h4_2 + (p[120] * h4_0 + p[121] * h4_1)));
+    const mlp_5x5_real t20 = p[129] * h4_4 + (p[128] * h4_3 + (p[127] * h4_2 + (p[125] * h4_0 + p[126] * h4_1)));
     const mlp_5x5_real h5_0 = tanh(p[130] + t16); /* line 18 */
     const mlp_5x5_real h5_1 = tanh(p[131] + t17); /* line 18 */
     const mlp_5x5_real h5_2 = tanh(p[132] + t18); /* line 18 */
     const mlp_5x5_real h5_3 = tanh(p[133] + t19); /* line 18 */
     const mlp_5x5_real h5_4 = tanh(p[134] + t20); /* line 18 */
-    const mlp_5x5_real t21 = p[135] * h5_0 + p[136] * h5_1 + p[137] * h5_2 + p[138] * h5_3 + p[139] * h5_4;
+    const mlp_5x5_real t21 = p[139] * h5_4 + (p[138] * h5_3 + (p[137] * h5_2 + (p[135] * h5_0 + p[136] * h5_1)));
     const mlp_5x5_real t22 = p[140] + t21;
     const mlp_5x5_real t23 = fabs(t22);
     const mlp_5x5_real t24 = exp(-t23);
-    const mlp_5x5_real t25 = 1.0 / (t24 + 1.0);
-    const mlp_5x5_real t26 = t24 * t25;
-    const mlp_5x5_real yhat_0 = (t22 >= 0.0 ? t25 : t26); /* line 20 */
-    const mlp_5x5_real t27 = (-t22 >= 0.0 ? t25 : t26);
-    const mlp_5x5_real t28 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t27);
+    const mlp_5x5_real t25 = (t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t26 = t24 + 1.0;
+    const mlp_5x5_real yhat_0 = t25 / t26; /* line 20 */
+    const mlp_5x5_real t27 = (-t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t28 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t27 / t26));
     const mlp_5x5_real t29 = (1.0 - h5_4 * h5_4) * (p[139] * t28);
     const mlp_5x5_real t30 = (1.0 - h5_3 * h5_3) * (p[138] * t28);
     const mlp_5x5_real t31 = (1.0 - h5_2 * h5_2) * (p[137] * t28);
@@ -1263,62 +1263,62 @@ void mlp_5x5_grad_b4(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 
 /* d loss / d W5, row-major
    (59 locals of type mlp_5x5_real on the stack) */
-void mlp_5x5_grad_W5(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_W5)
+void mlp_5x5_grad_W5(const mlp_5x5_real *restrict in, const mlp_5x5_real *restrict p, mlp_5x5_real *restrict grad_W5)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
     const mlp_5x5_real h1_1 = tanh(p[11] + (in[0] * p[2] + in[1] * p[3])); /* line 14 */
     const mlp_5x5_real h1_2 = tanh(p[12] + (in[0] * p[4] + in[1] * p[5])); /* line 14 */
     const mlp_5x5_real h1_3 = tanh(p[13] + (in[0] * p[6] + in[1] * p[7])); /* line 14 */
     const mlp_5x5_real h1_4 = tanh(p[14] + (in[0] * p[8] + in[1] * p[9])); /* line 14 */
-    const mlp_5x5_real t1 = p[15] * h1_0 + p[16] * h1_1 + p[17] * h1_2 + p[18] * h1_3 + p[19] * h1_4;
-    const mlp_5x5_real t2 = p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3 + p[24] * h1_4;
-    const mlp_5x5_real t3 = p[25] * h1_0 + p[26] * h1_1 + p[27] * h1_2 + p[28] * h1_3 + p[29] * h1_4;
-    const mlp_5x5_real t4 = p[30] * h1_0 + p[31] * h1_1 + p[32] * h1_2 + p[33] * h1_3 + p[34] * h1_4;
-    const mlp_5x5_real t5 = p[35] * h1_0 + p[36] * h1_1 + p[37] * h1_2 + p[38] * h1_3 + p[39] * h1_4;
+    const mlp_5x5_real t1 = p[19] * h1_4 + (p[18] * h1_3 + (p[17] * h1_2 + (p[15] * h1_0 + p[16] * h1_1)));
+    const mlp_5x5_real t2 = p[24] * h1_4 + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_5x5_real t3 = p[29] * h1_4 + (p[28] * h1_3 + (p[27] * h1_2 + (p[25] * h1_0 + p[26] * h1_1)));
+    const mlp_5x5_real t4 = p[34] * h1_4 + (p[33] * h1_3 + (p[32] * h1_2 + (p[30] * h1_0 + p[31] * h1_1)));
+    const mlp_5x5_real t5 = p[39] * h1_4 + (p[38] * h1_3 + (p[37] * h1_2 + (p[35] * h1_0 + p[36] * h1_1)));
     const mlp_5x5_real h2_0 = tanh(p[40] + t1); /* line 15 */
     const mlp_5x5_real h2_1 = tanh(p[41] + t2); /* line 15 */
     const mlp_5x5_real h2_2 = tanh(p[42] + t3); /* line 15 */
     const mlp_5x5_real h2_3 = tanh(p[43] + t4); /* line 15 */
     const mlp_5x5_real h2_4 = tanh(p[44] + t5); /* line 15 */
-    const mlp_5x5_real t6 = p[45] * h2_0 + p[46] * h2_1 + p[47] * h2_2 + p[48] * h2_3 + p[49] * h2_4;
-    const mlp_5x5_real t7 = p[50] * h2_0 + p[51] * h2_1 + p[52] * h2_2 + p[53] * h2_3 + p[54] * h2_4;
-    const mlp_5x5_real t8 = p[55] * h2_0 + p[56] * h2_1 + p[57] * h2_2 + p[58] * h2_3 + p[59] * h2_4;
-    const mlp_5x5_real t9 = p[60] * h2_0 + p[61] * h2_1 + p[62] * h2_2 + p[63] * h2_3 + p[64] * h2_4;
-    const mlp_5x5_real t10 = p[65] * h2_0 + p[66] * h2_1 + p[67] * h2_2 + p[68] * h2_3 + p[69] * h2_4;
+    const mlp_5x5_real t6 = p[49] * h2_4 + (p[48] * h2_3 + (p[47] * h2_2 + (p[45] * h2_0 + p[46] * h2_1)));
+    const mlp_5x5_real t7 = p[54] * h2_4 + (p[53] * h2_3 + (p[52] * h2_2 + (p[50] * h2_0 + p[51] * h2_1)));
+    const mlp_5x5_real t8 = p[59] * h2_4 + (p[58] * h2_3 + (p[57] * h2_2 + (p[55] * h2_0 + p[56] * h2_1)));
+    const mlp_5x5_real t9 = p[64] * h2_4 + (p[63] * h2_3 + (p[62] * h2_2 + (p[60] * h2_0 + p[61] * h2_1)));
+    const mlp_5x5_real t10 = p[69] * h2_4 + (p[68] * h2_3 + (p[67] * h2_2 + (p[65] * h2_0 + p[66] * h2_1)));
     const mlp_5x5_real h3_0 = tanh(p[70] + t6); /* line 16 */
     const mlp_5x5_real h3_1 = tanh(p[71] + t7); /* line 16 */
     const mlp_5x5_real h3_2 = tanh(p[72] + t8); /* line 16 */
     const mlp_5x5_real h3_3 = tanh(p[73] + t9); /* line 16 */
     const mlp_5x5_real h3_4 = tanh(p[74] + t10); /* line 16 */
-    const mlp_5x5_real t11 = p[75] * h3_0 + p[76] * h3_1 + p[77] * h3_2 + p[78] * h3_3 + p[79] * h3_4;
-    const mlp_5x5_real t12 = p[80] * h3_0 + p[81] * h3_1 + p[82] * h3_2 + p[83] * h3_3 + p[84] * h3_4;
-    const mlp_5x5_real t13 = p[85] * h3_0 + p[86] * h3_1 + p[87] * h3_2 + p[88] * h3_3 + p[89] * h3_4;
-    const mlp_5x5_real t14 = p[90] * h3_0 + p[91] * h3_1 + p[92] * h3_2 + p[93] * h3_3 + p[94] * h3_4;
-    const mlp_5x5_real t15 = p[95] * h3_0 + p[96] * h3_1 + p[97] * h3_2 + p[98] * h3_3 + p[99] * h3_4;
+    const mlp_5x5_real t11 = p[79] * h3_4 + (p[78] * h3_3 + (p[77] * h3_2 + (p[75] * h3_0 + p[76] * h3_1)));
+    const mlp_5x5_real t12 = p[84] * h3_4 + (p[83] * h3_3 + (p[82] * h3_2 + (p[80] * h3_0 + p[81] * h3_1)));
+    const mlp_5x5_real t13 = p[89] * h3_4 + (p[88] * h3_3 + (p[87] * h3_2 + (p[85] * h3_0 + p[86] * h3_1)));
+    const mlp_5x5_real t14 = p[94] * h3_4 + (p[93] * h3_3 + (p[92] * h3_2 + (p[90] * h3_0 + p[91] * h3_1)));
+    const mlp_5x5_real t15 = p[99] * h3_4 + (p[98] * h3_3 + (p[97] * h3_2 + (p[95] * h3_0 + p[96] * h3_1)));
     const mlp_5x5_real h4_0 = tanh(p[100] + t11); /* line 17 */
     const mlp_5x5_real h4_1 = tanh(p[101] + t12); /* line 17 */
     const mlp_5x5_real h4_2 = tanh(p[102] + t13); /* line 17 */
     const mlp_5x5_real h4_3 = tanh(p[103] + t14); /* line 17 */
     const mlp_5x5_real h4_4 = tanh(p[104] + t15); /* line 17 */
-    const mlp_5x5_real t16 = p[105] * h4_0 + p[106] * h4_1 + p[107] * h4_2 + p[108] * h4_3 + p[109] * h4_4;
-    const mlp_5x5_real t17 = p[110] * h4_0 + p[111] * h4_1 + p[112] * h4_2 + p[113] * h4_3 + p[114] * h4_4;
-    const mlp_5x5_real t18 = p[115] * h4_0 + p[116] * h4_1 + p[117] * h4_2 + p[118] * h4_3 + p[119] * h4_4;
-    const mlp_5x5_real t19 = p[120] * h4_0 + p[121] * h4_1 + p[122] * h4_2 + p[123] * h4_3 + p[124] * h4_4;
-    const mlp_5x5_real t20 = p[125] * h4_0 + p[126] * h4_1 + p[127] * h4_2 + p[128] * h4_3 + p[129] * h4_4;
+    const mlp_5x5_real t16 = p[109] * h4_4 + (p[108] * h4_3 + (p[107] * h4_2 + (p[105] * h4_0 + p[106] * h4_1)));
+    const mlp_5x5_real t17 = p[114] * h4_4 + (p[113] * h4_3 + (p[112] * h4_2 + (p[110] * h4_0 + p[111] * h4_1)));
+    const mlp_5x5_real t18 = p[119] * h4_4 + (p[118] * h4_3 + (p[117] * h4_2 + (p[115] * h4_0 + p[116] * h4_1)));
+    const mlp_5x5_real t19 = p[124] * h4_4 + (p[123] * h4_3 + (p[122] * h4_2 + (p[120] * h4_0 + p[121] * h4_1)));
+    const mlp_5x5_real t20 = p[129] * h4_4 + (p[128] * h4_3 + (p[127] * h4_2 + (p[125] * h4_0 + p[126] * h4_1)));
     const mlp_5x5_real h5_0 = tanh(p[130] + t16); /* line 18 */
     const mlp_5x5_real h5_1 = tanh(p[131] + t17); /* line 18 */
     const mlp_5x5_real h5_2 = tanh(p[132] + t18); /* line 18 */
     const mlp_5x5_real h5_3 = tanh(p[133] + t19); /* line 18 */
     const mlp_5x5_real h5_4 = tanh(p[134] + t20); /* line 18 */
-    const mlp_5x5_real t21 = p[135] * h5_0 + p[136] * h5_1 + p[137] * h5_2 + p[138] * h5_3 + p[139] * h5_4;
+    const mlp_5x5_real t21 = p[139] * h5_4 + (p[138] * h5_3 + (p[137] * h5_2 + (p[135] * h5_0 + p[136] * h5_1)));
     const mlp_5x5_real t22 = p[140] + t21;
     const mlp_5x5_real t23 = fabs(t22);
     const mlp_5x5_real t24 = exp(-t23);
-    const mlp_5x5_real t25 = 1.0 / (t24 + 1.0);
-    const mlp_5x5_real t26 = t24 * t25;
-    const mlp_5x5_real yhat_0 = (t22 >= 0.0 ? t25 : t26); /* line 20 */
-    const mlp_5x5_real t27 = (-t22 >= 0.0 ? t25 : t26);
-    const mlp_5x5_real t28 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t27);
+    const mlp_5x5_real t25 = (t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t26 = t24 + 1.0;
+    const mlp_5x5_real yhat_0 = t25 / t26; /* line 20 */
+    const mlp_5x5_real t27 = (-t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t28 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t27 / t26));
     const mlp_5x5_real t29 = (1.0 - h5_4 * h5_4) * (p[139] * t28);
     const mlp_5x5_real t30 = (1.0 - h5_3 * h5_3) * (p[138] * t28);
     const mlp_5x5_real t31 = (1.0 - h5_2 * h5_2) * (p[137] * t28);
@@ -1353,62 +1353,62 @@ void mlp_5x5_grad_W5(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 
 /* d loss / d b5, row-major
    (54 locals of type mlp_5x5_real on the stack) */
-void mlp_5x5_grad_b5(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_b5)
+void mlp_5x5_grad_b5(const mlp_5x5_real *restrict in, const mlp_5x5_real *restrict p, mlp_5x5_real *restrict grad_b5)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
     const mlp_5x5_real h1_1 = tanh(p[11] + (in[0] * p[2] + in[1] * p[3])); /* line 14 */
     const mlp_5x5_real h1_2 = tanh(p[12] + (in[0] * p[4] + in[1] * p[5])); /* line 14 */
     const mlp_5x5_real h1_3 = tanh(p[13] + (in[0] * p[6] + in[1] * p[7])); /* line 14 */
     const mlp_5x5_real h1_4 = tanh(p[14] + (in[0] * p[8] + in[1] * p[9])); /* line 14 */
-    const mlp_5x5_real t1 = p[15] * h1_0 + p[16] * h1_1 + p[17] * h1_2 + p[18] * h1_3 + p[19] * h1_4;
-    const mlp_5x5_real t2 = p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3 + p[24] * h1_4;
-    const mlp_5x5_real t3 = p[25] * h1_0 + p[26] * h1_1 + p[27] * h1_2 + p[28] * h1_3 + p[29] * h1_4;
-    const mlp_5x5_real t4 = p[30] * h1_0 + p[31] * h1_1 + p[32] * h1_2 + p[33] * h1_3 + p[34] * h1_4;
-    const mlp_5x5_real t5 = p[35] * h1_0 + p[36] * h1_1 + p[37] * h1_2 + p[38] * h1_3 + p[39] * h1_4;
+    const mlp_5x5_real t1 = p[19] * h1_4 + (p[18] * h1_3 + (p[17] * h1_2 + (p[15] * h1_0 + p[16] * h1_1)));
+    const mlp_5x5_real t2 = p[24] * h1_4 + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_5x5_real t3 = p[29] * h1_4 + (p[28] * h1_3 + (p[27] * h1_2 + (p[25] * h1_0 + p[26] * h1_1)));
+    const mlp_5x5_real t4 = p[34] * h1_4 + (p[33] * h1_3 + (p[32] * h1_2 + (p[30] * h1_0 + p[31] * h1_1)));
+    const mlp_5x5_real t5 = p[39] * h1_4 + (p[38] * h1_3 + (p[37] * h1_2 + (p[35] * h1_0 + p[36] * h1_1)));
     const mlp_5x5_real h2_0 = tanh(p[40] + t1); /* line 15 */
     const mlp_5x5_real h2_1 = tanh(p[41] + t2); /* line 15 */
     const mlp_5x5_real h2_2 = tanh(p[42] + t3); /* line 15 */
     const mlp_5x5_real h2_3 = tanh(p[43] + t4); /* line 15 */
     const mlp_5x5_real h2_4 = tanh(p[44] + t5); /* line 15 */
-    const mlp_5x5_real t6 = p[45] * h2_0 + p[46] * h2_1 + p[47] * h2_2 + p[48] * h2_3 + p[49] * h2_4;
-    const mlp_5x5_real t7 = p[50] * h2_0 + p[51] * h2_1 + p[52] * h2_2 + p[53] * h2_3 + p[54] * h2_4;
-    const mlp_5x5_real t8 = p[55] * h2_0 + p[56] * h2_1 + p[57] * h2_2 + p[58] * h2_3 + p[59] * h2_4;
-    const mlp_5x5_real t9 = p[60] * h2_0 + p[61] * h2_1 + p[62] * h2_2 + p[63] * h2_3 + p[64] * h2_4;
-    const mlp_5x5_real t10 = p[65] * h2_0 + p[66] * h2_1 + p[67] * h2_2 + p[68] * h2_3 + p[69] * h2_4;
+    const mlp_5x5_real t6 = p[49] * h2_4 + (p[48] * h2_3 + (p[47] * h2_2 + (p[45] * h2_0 + p[46] * h2_1)));
+    const mlp_5x5_real t7 = p[54] * h2_4 + (p[53] * h2_3 + (p[52] * h2_2 + (p[50] * h2_0 + p[51] * h2_1)));
+    const mlp_5x5_real t8 = p[59] * h2_4 + (p[58] * h2_3 + (p[57] * h2_2 + (p[55] * h2_0 + p[56] * h2_1)));
+    const mlp_5x5_real t9 = p[64] * h2_4 + (p[63] * h2_3 + (p[62] * h2_2 + (p[60] * h2_0 + p[61] * h2_1)));
+    const mlp_5x5_real t10 = p[69] * h2_4 + (p[68] * h2_3 + (p[67] * h2_2 + (p[65] * h2_0 + p[66] * h2_1)));
     const mlp_5x5_real h3_0 = tanh(p[70] + t6); /* line 16 */
     const mlp_5x5_real h3_1 = tanh(p[71] + t7); /* line 16 */
     const mlp_5x5_real h3_2 = tanh(p[72] + t8); /* line 16 */
     const mlp_5x5_real h3_3 = tanh(p[73] + t9); /* line 16 */
     const mlp_5x5_real h3_4 = tanh(p[74] + t10); /* line 16 */
-    const mlp_5x5_real t11 = p[75] * h3_0 + p[76] * h3_1 + p[77] * h3_2 + p[78] * h3_3 + p[79] * h3_4;
-    const mlp_5x5_real t12 = p[80] * h3_0 + p[81] * h3_1 + p[82] * h3_2 + p[83] * h3_3 + p[84] * h3_4;
-    const mlp_5x5_real t13 = p[85] * h3_0 + p[86] * h3_1 + p[87] * h3_2 + p[88] * h3_3 + p[89] * h3_4;
-    const mlp_5x5_real t14 = p[90] * h3_0 + p[91] * h3_1 + p[92] * h3_2 + p[93] * h3_3 + p[94] * h3_4;
-    const mlp_5x5_real t15 = p[95] * h3_0 + p[96] * h3_1 + p[97] * h3_2 + p[98] * h3_3 + p[99] * h3_4;
+    const mlp_5x5_real t11 = p[79] * h3_4 + (p[78] * h3_3 + (p[77] * h3_2 + (p[75] * h3_0 + p[76] * h3_1)));
+    const mlp_5x5_real t12 = p[84] * h3_4 + (p[83] * h3_3 + (p[82] * h3_2 + (p[80] * h3_0 + p[81] * h3_1)));
+    const mlp_5x5_real t13 = p[89] * h3_4 + (p[88] * h3_3 + (p[87] * h3_2 + (p[85] * h3_0 + p[86] * h3_1)));
+    const mlp_5x5_real t14 = p[94] * h3_4 + (p[93] * h3_3 + (p[92] * h3_2 + (p[90] * h3_0 + p[91] * h3_1)));
+    const mlp_5x5_real t15 = p[99] * h3_4 + (p[98] * h3_3 + (p[97] * h3_2 + (p[95] * h3_0 + p[96] * h3_1)));
     const mlp_5x5_real h4_0 = tanh(p[100] + t11); /* line 17 */
     const mlp_5x5_real h4_1 = tanh(p[101] + t12); /* line 17 */
     const mlp_5x5_real h4_2 = tanh(p[102] + t13); /* line 17 */
     const mlp_5x5_real h4_3 = tanh(p[103] + t14); /* line 17 */
     const mlp_5x5_real h4_4 = tanh(p[104] + t15); /* line 17 */
-    const mlp_5x5_real t16 = p[105] * h4_0 + p[106] * h4_1 + p[107] * h4_2 + p[108] * h4_3 + p[109] * h4_4;
-    const mlp_5x5_real t17 = p[110] * h4_0 + p[111] * h4_1 + p[112] * h4_2 + p[113] * h4_3 + p[114] * h4_4;
-    const mlp_5x5_real t18 = p[115] * h4_0 + p[116] * h4_1 + p[117] * h4_2 + p[118] * h4_3 + p[119] * h4_4;
-    const mlp_5x5_real t19 = p[120] * h4_0 + p[121] * h4_1 + p[122] * h4_2 + p[123] * h4_3 + p[124] * h4_4;
-    const mlp_5x5_real t20 = p[125] * h4_0 + p[126] * h4_1 + p[127] * h4_2 + p[128] * h4_3 + p[129] * h4_4;
+    const mlp_5x5_real t16 = p[109] * h4_4 + (p[108] * h4_3 + (p[107] * h4_2 + (p[105] * h4_0 + p[106] * h4_1)));
+    const mlp_5x5_real t17 = p[114] * h4_4 + (p[113] * h4_3 + (p[112] * h4_2 + (p[110] * h4_0 + p[111] * h4_1)));
+    const mlp_5x5_real t18 = p[119] * h4_4 + (p[118] * h4_3 + (p[117] * h4_2 + (p[115] * h4_0 + p[116] * h4_1)));
+    const mlp_5x5_real t19 = p[124] * h4_4 + (p[123] * h4_3 + (p[122] * h4_2 + (p[120] * h4_0 + p[121] * h4_1)));
+    const mlp_5x5_real t20 = p[129] * h4_4 + (p[128] * h4_3 + (p[127] * h4_2 + (p[125] * h4_0 + p[126] * h4_1)));
     const mlp_5x5_real h5_0 = tanh(p[130] + t16); /* line 18 */
     const mlp_5x5_real h5_1 = tanh(p[131] + t17); /* line 18 */
     const mlp_5x5_real h5_2 = tanh(p[132] + t18); /* line 18 */
     const mlp_5x5_real h5_3 = tanh(p[133] + t19); /* line 18 */
     const mlp_5x5_real h5_4 = tanh(p[134] + t20); /* line 18 */
-    const mlp_5x5_real t21 = p[135] * h5_0 + p[136] * h5_1 + p[137] * h5_2 + p[138] * h5_3 + p[139] * h5_4;
+    const mlp_5x5_real t21 = p[139] * h5_4 + (p[138] * h5_3 + (p[137] * h5_2 + (p[135] * h5_0 + p[136] * h5_1)));
     const mlp_5x5_real t22 = p[140] + t21;
     const mlp_5x5_real t23 = fabs(t22);
     const mlp_5x5_real t24 = exp(-t23);
-    const mlp_5x5_real t25 = 1.0 / (t24 + 1.0);
-    const mlp_5x5_real t26 = t24 * t25;
-    const mlp_5x5_real yhat_0 = (t22 >= 0.0 ? t25 : t26); /* line 20 */
-    const mlp_5x5_real t27 = (-t22 >= 0.0 ? t25 : t26);
-    const mlp_5x5_real t28 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t27);
+    const mlp_5x5_real t25 = (t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t26 = t24 + 1.0;
+    const mlp_5x5_real yhat_0 = t25 / t26; /* line 20 */
+    const mlp_5x5_real t27 = (-t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t28 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t27 / t26));
     grad_b5[0] = (1.0 - h5_0 * h5_0) * (p[135] * t28);
     grad_b5[1] = (1.0 - h5_1 * h5_1) * (p[136] * t28);
     grad_b5[2] = (1.0 - h5_2 * h5_2) * (p[137] * t28);
@@ -1418,62 +1418,62 @@ void mlp_5x5_grad_b5(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 
 /* d loss / d W6, row-major
    (54 locals of type mlp_5x5_real on the stack) */
-void mlp_5x5_grad_W6(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_W6)
+void mlp_5x5_grad_W6(const mlp_5x5_real *restrict in, const mlp_5x5_real *restrict p, mlp_5x5_real *restrict grad_W6)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
     const mlp_5x5_real h1_1 = tanh(p[11] + (in[0] * p[2] + in[1] * p[3])); /* line 14 */
     const mlp_5x5_real h1_2 = tanh(p[12] + (in[0] * p[4] + in[1] * p[5])); /* line 14 */
     const mlp_5x5_real h1_3 = tanh(p[13] + (in[0] * p[6] + in[1] * p[7])); /* line 14 */
     const mlp_5x5_real h1_4 = tanh(p[14] + (in[0] * p[8] + in[1] * p[9])); /* line 14 */
-    const mlp_5x5_real t1 = p[15] * h1_0 + p[16] * h1_1 + p[17] * h1_2 + p[18] * h1_3 + p[19] * h1_4;
-    const mlp_5x5_real t2 = p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3 + p[24] * h1_4;
-    const mlp_5x5_real t3 = p[25] * h1_0 + p[26] * h1_1 + p[27] * h1_2 + p[28] * h1_3 + p[29] * h1_4;
-    const mlp_5x5_real t4 = p[30] * h1_0 + p[31] * h1_1 + p[32] * h1_2 + p[33] * h1_3 + p[34] * h1_4;
-    const mlp_5x5_real t5 = p[35] * h1_0 + p[36] * h1_1 + p[37] * h1_2 + p[38] * h1_3 + p[39] * h1_4;
+    const mlp_5x5_real t1 = p[19] * h1_4 + (p[18] * h1_3 + (p[17] * h1_2 + (p[15] * h1_0 + p[16] * h1_1)));
+    const mlp_5x5_real t2 = p[24] * h1_4 + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_5x5_real t3 = p[29] * h1_4 + (p[28] * h1_3 + (p[27] * h1_2 + (p[25] * h1_0 + p[26] * h1_1)));
+    const mlp_5x5_real t4 = p[34] * h1_4 + (p[33] * h1_3 + (p[32] * h1_2 + (p[30] * h1_0 + p[31] * h1_1)));
+    const mlp_5x5_real t5 = p[39] * h1_4 + (p[38] * h1_3 + (p[37] * h1_2 + (p[35] * h1_0 + p[36] * h1_1)));
     const mlp_5x5_real h2_0 = tanh(p[40] + t1); /* line 15 */
     const mlp_5x5_real h2_1 = tanh(p[41] + t2); /* line 15 */
     const mlp_5x5_real h2_2 = tanh(p[42] + t3); /* line 15 */
     const mlp_5x5_real h2_3 = tanh(p[43] + t4); /* line 15 */
     const mlp_5x5_real h2_4 = tanh(p[44] + t5); /* line 15 */
-    const mlp_5x5_real t6 = p[45] * h2_0 + p[46] * h2_1 + p[47] * h2_2 + p[48] * h2_3 + p[49] * h2_4;
-    const mlp_5x5_real t7 = p[50] * h2_0 + p[51] * h2_1 + p[52] * h2_2 + p[53] * h2_3 + p[54] * h2_4;
-    const mlp_5x5_real t8 = p[55] * h2_0 + p[56] * h2_1 + p[57] * h2_2 + p[58] * h2_3 + p[59] * h2_4;
-    const mlp_5x5_real t9 = p[60] * h2_0 + p[61] * h2_1 + p[62] * h2_2 + p[63] * h2_3 + p[64] * h2_4;
-    const mlp_5x5_real t10 = p[65] * h2_0 + p[66] * h2_1 + p[67] * h2_2 + p[68] * h2_3 + p[69] * h2_4;
+    const mlp_5x5_real t6 = p[49] * h2_4 + (p[48] * h2_3 + (p[47] * h2_2 + (p[45] * h2_0 + p[46] * h2_1)));
+    const mlp_5x5_real t7 = p[54] * h2_4 + (p[53] * h2_3 + (p[52] * h2_2 + (p[50] * h2_0 + p[51] * h2_1)));
+    const mlp_5x5_real t8 = p[59] * h2_4 + (p[58] * h2_3 + (p[57] * h2_2 + (p[55] * h2_0 + p[56] * h2_1)));
+    const mlp_5x5_real t9 = p[64] * h2_4 + (p[63] * h2_3 + (p[62] * h2_2 + (p[60] * h2_0 + p[61] * h2_1)));
+    const mlp_5x5_real t10 = p[69] * h2_4 + (p[68] * h2_3 + (p[67] * h2_2 + (p[65] * h2_0 + p[66] * h2_1)));
     const mlp_5x5_real h3_0 = tanh(p[70] + t6); /* line 16 */
     const mlp_5x5_real h3_1 = tanh(p[71] + t7); /* line 16 */
     const mlp_5x5_real h3_2 = tanh(p[72] + t8); /* line 16 */
     const mlp_5x5_real h3_3 = tanh(p[73] + t9); /* line 16 */
     const mlp_5x5_real h3_4 = tanh(p[74] + t10); /* line 16 */
-    const mlp_5x5_real t11 = p[75] * h3_0 + p[76] * h3_1 + p[77] * h3_2 + p[78] * h3_3 + p[79] * h3_4;
-    const mlp_5x5_real t12 = p[80] * h3_0 + p[81] * h3_1 + p[82] * h3_2 + p[83] * h3_3 + p[84] * h3_4;
-    const mlp_5x5_real t13 = p[85] * h3_0 + p[86] * h3_1 + p[87] * h3_2 + p[88] * h3_3 + p[89] * h3_4;
-    const mlp_5x5_real t14 = p[90] * h3_0 + p[91] * h3_1 + p[92] * h3_2 + p[93] * h3_3 + p[94] * h3_4;
-    const mlp_5x5_real t15 = p[95] * h3_0 + p[96] * h3_1 + p[97] * h3_2 + p[98] * h3_3 + p[99] * h3_4;
+    const mlp_5x5_real t11 = p[79] * h3_4 + (p[78] * h3_3 + (p[77] * h3_2 + (p[75] * h3_0 + p[76] * h3_1)));
+    const mlp_5x5_real t12 = p[84] * h3_4 + (p[83] * h3_3 + (p[82] * h3_2 + (p[80] * h3_0 + p[81] * h3_1)));
+    const mlp_5x5_real t13 = p[89] * h3_4 + (p[88] * h3_3 + (p[87] * h3_2 + (p[85] * h3_0 + p[86] * h3_1)));
+    const mlp_5x5_real t14 = p[94] * h3_4 + (p[93] * h3_3 + (p[92] * h3_2 + (p[90] * h3_0 + p[91] * h3_1)));
+    const mlp_5x5_real t15 = p[99] * h3_4 + (p[98] * h3_3 + (p[97] * h3_2 + (p[95] * h3_0 + p[96] * h3_1)));
     const mlp_5x5_real h4_0 = tanh(p[100] + t11); /* line 17 */
     const mlp_5x5_real h4_1 = tanh(p[101] + t12); /* line 17 */
     const mlp_5x5_real h4_2 = tanh(p[102] + t13); /* line 17 */
     const mlp_5x5_real h4_3 = tanh(p[103] + t14); /* line 17 */
     const mlp_5x5_real h4_4 = tanh(p[104] + t15); /* line 17 */
-    const mlp_5x5_real t16 = p[105] * h4_0 + p[106] * h4_1 + p[107] * h4_2 + p[108] * h4_3 + p[109] * h4_4;
-    const mlp_5x5_real t17 = p[110] * h4_0 + p[111] * h4_1 + p[112] * h4_2 + p[113] * h4_3 + p[114] * h4_4;
-    const mlp_5x5_real t18 = p[115] * h4_0 + p[116] * h4_1 + p[117] * h4_2 + p[118] * h4_3 + p[119] * h4_4;
-    const mlp_5x5_real t19 = p[120] * h4_0 + p[121] * h4_1 + p[122] * h4_2 + p[123] * h4_3 + p[124] * h4_4;
-    const mlp_5x5_real t20 = p[125] * h4_0 + p[126] * h4_1 + p[127] * h4_2 + p[128] * h4_3 + p[129] * h4_4;
+    const mlp_5x5_real t16 = p[109] * h4_4 + (p[108] * h4_3 + (p[107] * h4_2 + (p[105] * h4_0 + p[106] * h4_1)));
+    const mlp_5x5_real t17 = p[114] * h4_4 + (p[113] * h4_3 + (p[112] * h4_2 + (p[110] * h4_0 + p[111] * h4_1)));
+    const mlp_5x5_real t18 = p[119] * h4_4 + (p[118] * h4_3 + (p[117] * h4_2 + (p[115] * h4_0 + p[116] * h4_1)));
+    const mlp_5x5_real t19 = p[124] * h4_4 + (p[123] * h4_3 + (p[122] * h4_2 + (p[120] * h4_0 + p[121] * h4_1)));
+    const mlp_5x5_real t20 = p[129] * h4_4 + (p[128] * h4_3 + (p[127] * h4_2 + (p[125] * h4_0 + p[126] * h4_1)));
     const mlp_5x5_real h5_0 = tanh(p[130] + t16); /* line 18 */
     const mlp_5x5_real h5_1 = tanh(p[131] + t17); /* line 18 */
     const mlp_5x5_real h5_2 = tanh(p[132] + t18); /* line 18 */
     const mlp_5x5_real h5_3 = tanh(p[133] + t19); /* line 18 */
     const mlp_5x5_real h5_4 = tanh(p[134] + t20); /* line 18 */
-    const mlp_5x5_real t21 = p[135] * h5_0 + p[136] * h5_1 + p[137] * h5_2 + p[138] * h5_3 + p[139] * h5_4;
+    const mlp_5x5_real t21 = p[139] * h5_4 + (p[138] * h5_3 + (p[137] * h5_2 + (p[135] * h5_0 + p[136] * h5_1)));
     const mlp_5x5_real t22 = p[140] + t21;
     const mlp_5x5_real t23 = fabs(t22);
     const mlp_5x5_real t24 = exp(-t23);
-    const mlp_5x5_real t25 = 1.0 / (t24 + 1.0);
-    const mlp_5x5_real t26 = t24 * t25;
-    const mlp_5x5_real yhat_0 = (t22 >= 0.0 ? t25 : t26); /* line 20 */
-    const mlp_5x5_real t27 = (-t22 >= 0.0 ? t25 : t26);
-    const mlp_5x5_real t28 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t27);
+    const mlp_5x5_real t25 = (t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t26 = t24 + 1.0;
+    const mlp_5x5_real yhat_0 = t25 / t26; /* line 20 */
+    const mlp_5x5_real t27 = (-t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t28 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t27 / t26));
     grad_W6[0] = h5_0 * t28;
     grad_W6[1] = h5_1 * t28;
     grad_W6[2] = h5_2 * t28;
@@ -1483,125 +1483,125 @@ void mlp_5x5_grad_W6(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 
 /* d loss / d b6, row-major
    (53 locals of type mlp_5x5_real on the stack) */
-void mlp_5x5_grad_b6(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *grad_b6)
+void mlp_5x5_grad_b6(const mlp_5x5_real *restrict in, const mlp_5x5_real *restrict p, mlp_5x5_real *restrict grad_b6)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
     const mlp_5x5_real h1_1 = tanh(p[11] + (in[0] * p[2] + in[1] * p[3])); /* line 14 */
     const mlp_5x5_real h1_2 = tanh(p[12] + (in[0] * p[4] + in[1] * p[5])); /* line 14 */
     const mlp_5x5_real h1_3 = tanh(p[13] + (in[0] * p[6] + in[1] * p[7])); /* line 14 */
     const mlp_5x5_real h1_4 = tanh(p[14] + (in[0] * p[8] + in[1] * p[9])); /* line 14 */
-    const mlp_5x5_real t1 = p[15] * h1_0 + p[16] * h1_1 + p[17] * h1_2 + p[18] * h1_3 + p[19] * h1_4;
-    const mlp_5x5_real t2 = p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3 + p[24] * h1_4;
-    const mlp_5x5_real t3 = p[25] * h1_0 + p[26] * h1_1 + p[27] * h1_2 + p[28] * h1_3 + p[29] * h1_4;
-    const mlp_5x5_real t4 = p[30] * h1_0 + p[31] * h1_1 + p[32] * h1_2 + p[33] * h1_3 + p[34] * h1_4;
-    const mlp_5x5_real t5 = p[35] * h1_0 + p[36] * h1_1 + p[37] * h1_2 + p[38] * h1_3 + p[39] * h1_4;
+    const mlp_5x5_real t1 = p[19] * h1_4 + (p[18] * h1_3 + (p[17] * h1_2 + (p[15] * h1_0 + p[16] * h1_1)));
+    const mlp_5x5_real t2 = p[24] * h1_4 + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_5x5_real t3 = p[29] * h1_4 + (p[28] * h1_3 + (p[27] * h1_2 + (p[25] * h1_0 + p[26] * h1_1)));
+    const mlp_5x5_real t4 = p[34] * h1_4 + (p[33] * h1_3 + (p[32] * h1_2 + (p[30] * h1_0 + p[31] * h1_1)));
+    const mlp_5x5_real t5 = p[39] * h1_4 + (p[38] * h1_3 + (p[37] * h1_2 + (p[35] * h1_0 + p[36] * h1_1)));
     const mlp_5x5_real h2_0 = tanh(p[40] + t1); /* line 15 */
     const mlp_5x5_real h2_1 = tanh(p[41] + t2); /* line 15 */
     const mlp_5x5_real h2_2 = tanh(p[42] + t3); /* line 15 */
     const mlp_5x5_real h2_3 = tanh(p[43] + t4); /* line 15 */
     const mlp_5x5_real h2_4 = tanh(p[44] + t5); /* line 15 */
-    const mlp_5x5_real t6 = p[45] * h2_0 + p[46] * h2_1 + p[47] * h2_2 + p[48] * h2_3 + p[49] * h2_4;
-    const mlp_5x5_real t7 = p[50] * h2_0 + p[51] * h2_1 + p[52] * h2_2 + p[53] * h2_3 + p[54] * h2_4;
-    const mlp_5x5_real t8 = p[55] * h2_0 + p[56] * h2_1 + p[57] * h2_2 + p[58] * h2_3 + p[59] * h2_4;
-    const mlp_5x5_real t9 = p[60] * h2_0 + p[61] * h2_1 + p[62] * h2_2 + p[63] * h2_3 + p[64] * h2_4;
-    const mlp_5x5_real t10 = p[65] * h2_0 + p[66] * h2_1 + p[67] * h2_2 + p[68] * h2_3 + p[69] * h2_4;
+    const mlp_5x5_real t6 = p[49] * h2_4 + (p[48] * h2_3 + (p[47] * h2_2 + (p[45] * h2_0 + p[46] * h2_1)));
+    const mlp_5x5_real t7 = p[54] * h2_4 + (p[53] * h2_3 + (p[52] * h2_2 + (p[50] * h2_0 + p[51] * h2_1)));
+    const mlp_5x5_real t8 = p[59] * h2_4 + (p[58] * h2_3 + (p[57] * h2_2 + (p[55] * h2_0 + p[56] * h2_1)));
+    const mlp_5x5_real t9 = p[64] * h2_4 + (p[63] * h2_3 + (p[62] * h2_2 + (p[60] * h2_0 + p[61] * h2_1)));
+    const mlp_5x5_real t10 = p[69] * h2_4 + (p[68] * h2_3 + (p[67] * h2_2 + (p[65] * h2_0 + p[66] * h2_1)));
     const mlp_5x5_real h3_0 = tanh(p[70] + t6); /* line 16 */
     const mlp_5x5_real h3_1 = tanh(p[71] + t7); /* line 16 */
     const mlp_5x5_real h3_2 = tanh(p[72] + t8); /* line 16 */
     const mlp_5x5_real h3_3 = tanh(p[73] + t9); /* line 16 */
     const mlp_5x5_real h3_4 = tanh(p[74] + t10); /* line 16 */
-    const mlp_5x5_real t11 = p[75] * h3_0 + p[76] * h3_1 + p[77] * h3_2 + p[78] * h3_3 + p[79] * h3_4;
-    const mlp_5x5_real t12 = p[80] * h3_0 + p[81] * h3_1 + p[82] * h3_2 + p[83] * h3_3 + p[84] * h3_4;
-    const mlp_5x5_real t13 = p[85] * h3_0 + p[86] * h3_1 + p[87] * h3_2 + p[88] * h3_3 + p[89] * h3_4;
-    const mlp_5x5_real t14 = p[90] * h3_0 + p[91] * h3_1 + p[92] * h3_2 + p[93] * h3_3 + p[94] * h3_4;
-    const mlp_5x5_real t15 = p[95] * h3_0 + p[96] * h3_1 + p[97] * h3_2 + p[98] * h3_3 + p[99] * h3_4;
+    const mlp_5x5_real t11 = p[79] * h3_4 + (p[78] * h3_3 + (p[77] * h3_2 + (p[75] * h3_0 + p[76] * h3_1)));
+    const mlp_5x5_real t12 = p[84] * h3_4 + (p[83] * h3_3 + (p[82] * h3_2 + (p[80] * h3_0 + p[81] * h3_1)));
+    const mlp_5x5_real t13 = p[89] * h3_4 + (p[88] * h3_3 + (p[87] * h3_2 + (p[85] * h3_0 + p[86] * h3_1)));
+    const mlp_5x5_real t14 = p[94] * h3_4 + (p[93] * h3_3 + (p[92] * h3_2 + (p[90] * h3_0 + p[91] * h3_1)));
+    const mlp_5x5_real t15 = p[99] * h3_4 + (p[98] * h3_3 + (p[97] * h3_2 + (p[95] * h3_0 + p[96] * h3_1)));
     const mlp_5x5_real h4_0 = tanh(p[100] + t11); /* line 17 */
     const mlp_5x5_real h4_1 = tanh(p[101] + t12); /* line 17 */
     const mlp_5x5_real h4_2 = tanh(p[102] + t13); /* line 17 */
     const mlp_5x5_real h4_3 = tanh(p[103] + t14); /* line 17 */
     const mlp_5x5_real h4_4 = tanh(p[104] + t15); /* line 17 */
-    const mlp_5x5_real t16 = p[105] * h4_0 + p[106] * h4_1 + p[107] * h4_2 + p[108] * h4_3 + p[109] * h4_4;
-    const mlp_5x5_real t17 = p[110] * h4_0 + p[111] * h4_1 + p[112] * h4_2 + p[113] * h4_3 + p[114] * h4_4;
-    const mlp_5x5_real t18 = p[115] * h4_0 + p[116] * h4_1 + p[117] * h4_2 + p[118] * h4_3 + p[119] * h4_4;
-    const mlp_5x5_real t19 = p[120] * h4_0 + p[121] * h4_1 + p[122] * h4_2 + p[123] * h4_3 + p[124] * h4_4;
-    const mlp_5x5_real t20 = p[125] * h4_0 + p[126] * h4_1 + p[127] * h4_2 + p[128] * h4_3 + p[129] * h4_4;
+    const mlp_5x5_real t16 = p[109] * h4_4 + (p[108] * h4_3 + (p[107] * h4_2 + (p[105] * h4_0 + p[106] * h4_1)));
+    const mlp_5x5_real t17 = p[114] * h4_4 + (p[113] * h4_3 + (p[112] * h4_2 + (p[110] * h4_0 + p[111] * h4_1)));
+    const mlp_5x5_real t18 = p[119] * h4_4 + (p[118] * h4_3 + (p[117] * h4_2 + (p[115] * h4_0 + p[116] * h4_1)));
+    const mlp_5x5_real t19 = p[124] * h4_4 + (p[123] * h4_3 + (p[122] * h4_2 + (p[120] * h4_0 + p[121] * h4_1)));
+    const mlp_5x5_real t20 = p[129] * h4_4 + (p[128] * h4_3 + (p[127] * h4_2 + (p[125] * h4_0 + p[126] * h4_1)));
     const mlp_5x5_real h5_0 = tanh(p[130] + t16); /* line 18 */
     const mlp_5x5_real h5_1 = tanh(p[131] + t17); /* line 18 */
     const mlp_5x5_real h5_2 = tanh(p[132] + t18); /* line 18 */
     const mlp_5x5_real h5_3 = tanh(p[133] + t19); /* line 18 */
     const mlp_5x5_real h5_4 = tanh(p[134] + t20); /* line 18 */
-    const mlp_5x5_real t21 = p[135] * h5_0 + p[136] * h5_1 + p[137] * h5_2 + p[138] * h5_3 + p[139] * h5_4;
+    const mlp_5x5_real t21 = p[139] * h5_4 + (p[138] * h5_3 + (p[137] * h5_2 + (p[135] * h5_0 + p[136] * h5_1)));
     const mlp_5x5_real t22 = p[140] + t21;
     const mlp_5x5_real t23 = fabs(t22);
     const mlp_5x5_real t24 = exp(-t23);
-    const mlp_5x5_real t25 = 1.0 / (t24 + 1.0);
-    const mlp_5x5_real t26 = t24 * t25;
-    const mlp_5x5_real yhat_0 = (t22 >= 0.0 ? t25 : t26); /* line 20 */
-    const mlp_5x5_real t27 = (-t22 >= 0.0 ? t25 : t26);
-    grad_b6[0] = 2.0 * (yhat_0 - in[2]) * (yhat_0 * t27);
+    const mlp_5x5_real t25 = (t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t26 = t24 + 1.0;
+    const mlp_5x5_real yhat_0 = t25 / t26; /* line 20 */
+    const mlp_5x5_real t27 = (-t22 >= 0.0 ? 1.0 : t24);
+    grad_b6[0] = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t27 / t26));
 }
 
 /* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
    without a gradient array; the result is the loss before the step.
    (216 locals of type mlp_5x5_real on the stack) */
-mlp_5x5_real mlp_5x5_sgd_step(mlp_5x5_real *p, const mlp_5x5_real *in, mlp_5x5_real lr)
+mlp_5x5_real mlp_5x5_sgd_step(mlp_5x5_real *restrict p, const mlp_5x5_real *restrict in, mlp_5x5_real lr)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
     const mlp_5x5_real h1_1 = tanh(p[11] + (in[0] * p[2] + in[1] * p[3])); /* line 14 */
     const mlp_5x5_real h1_2 = tanh(p[12] + (in[0] * p[4] + in[1] * p[5])); /* line 14 */
     const mlp_5x5_real h1_3 = tanh(p[13] + (in[0] * p[6] + in[1] * p[7])); /* line 14 */
     const mlp_5x5_real h1_4 = tanh(p[14] + (in[0] * p[8] + in[1] * p[9])); /* line 14 */
-    const mlp_5x5_real t1 = p[15] * h1_0 + p[16] * h1_1 + p[17] * h1_2 + p[18] * h1_3 + p[19] * h1_4;
-    const mlp_5x5_real t2 = p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3 + p[24] * h1_4;
-    const mlp_5x5_real t3 = p[25] * h1_0 + p[26] * h1_1 + p[27] * h1_2 + p[28] * h1_3 + p[29] * h1_4;
-    const mlp_5x5_real t4 = p[30] * h1_0 + p[31] * h1_1 + p[32] * h1_2 + p[33] * h1_3 + p[34] * h1_4;
-    const mlp_5x5_real t5 = p[35] * h1_0 + p[36] * h1_1 + p[37] * h1_2 + p[38] * h1_3 + p[39] * h1_4;
+    const mlp_5x5_real t1 = p[19] * h1_4 + (p[18] * h1_3 + (p[17] * h1_2 + (p[15] * h1_0 + p[16] * h1_1)));
+    const mlp_5x5_real t2 = p[24] * h1_4 + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_5x5_real t3 = p[29] * h1_4 + (p[28] * h1_3 + (p[27] * h1_2 + (p[25] * h1_0 + p[26] * h1_1)));
+    const mlp_5x5_real t4 = p[34] * h1_4 + (p[33] * h1_3 + (p[32] * h1_2 + (p[30] * h1_0 + p[31] * h1_1)));
+    const mlp_5x5_real t5 = p[39] * h1_4 + (p[38] * h1_3 + (p[37] * h1_2 + (p[35] * h1_0 + p[36] * h1_1)));
     const mlp_5x5_real h2_0 = tanh(p[40] + t1); /* line 15 */
     const mlp_5x5_real h2_1 = tanh(p[41] + t2); /* line 15 */
     const mlp_5x5_real h2_2 = tanh(p[42] + t3); /* line 15 */
     const mlp_5x5_real h2_3 = tanh(p[43] + t4); /* line 15 */
     const mlp_5x5_real h2_4 = tanh(p[44] + t5); /* line 15 */
-    const mlp_5x5_real t6 = p[45] * h2_0 + p[46] * h2_1 + p[47] * h2_2 + p[48] * h2_3 + p[49] * h2_4;
-    const mlp_5x5_real t7 = p[50] * h2_0 + p[51] * h2_1 + p[52] * h2_2 + p[53] * h2_3 + p[54] * h2_4;
-    const mlp_5x5_real t8 = p[55] * h2_0 + p[56] * h2_1 + p[57] * h2_2 + p[58] * h2_3 + p[59] * h2_4;
-    const mlp_5x5_real t9 = p[60] * h2_0 + p[61] * h2_1 + p[62] * h2_2 + p[63] * h2_3 + p[64] * h2_4;
-    const mlp_5x5_real t10 = p[65] * h2_0 + p[66] * h2_1 + p[67] * h2_2 + p[68] * h2_3 + p[69] * h2_4;
+    const mlp_5x5_real t6 = p[49] * h2_4 + (p[48] * h2_3 + (p[47] * h2_2 + (p[45] * h2_0 + p[46] * h2_1)));
+    const mlp_5x5_real t7 = p[54] * h2_4 + (p[53] * h2_3 + (p[52] * h2_2 + (p[50] * h2_0 + p[51] * h2_1)));
+    const mlp_5x5_real t8 = p[59] * h2_4 + (p[58] * h2_3 + (p[57] * h2_2 + (p[55] * h2_0 + p[56] * h2_1)));
+    const mlp_5x5_real t9 = p[64] * h2_4 + (p[63] * h2_3 + (p[62] * h2_2 + (p[60] * h2_0 + p[61] * h2_1)));
+    const mlp_5x5_real t10 = p[69] * h2_4 + (p[68] * h2_3 + (p[67] * h2_2 + (p[65] * h2_0 + p[66] * h2_1)));
     const mlp_5x5_real h3_0 = tanh(p[70] + t6); /* line 16 */
     const mlp_5x5_real h3_1 = tanh(p[71] + t7); /* line 16 */
     const mlp_5x5_real h3_2 = tanh(p[72] + t8); /* line 16 */
     const mlp_5x5_real h3_3 = tanh(p[73] + t9); /* line 16 */
     const mlp_5x5_real h3_4 = tanh(p[74] + t10); /* line 16 */
-    const mlp_5x5_real t11 = p[75] * h3_0 + p[76] * h3_1 + p[77] * h3_2 + p[78] * h3_3 + p[79] * h3_4;
-    const mlp_5x5_real t12 = p[80] * h3_0 + p[81] * h3_1 + p[82] * h3_2 + p[83] * h3_3 + p[84] * h3_4;
-    const mlp_5x5_real t13 = p[85] * h3_0 + p[86] * h3_1 + p[87] * h3_2 + p[88] * h3_3 + p[89] * h3_4;
-    const mlp_5x5_real t14 = p[90] * h3_0 + p[91] * h3_1 + p[92] * h3_2 + p[93] * h3_3 + p[94] * h3_4;
-    const mlp_5x5_real t15 = p[95] * h3_0 + p[96] * h3_1 + p[97] * h3_2 + p[98] * h3_3 + p[99] * h3_4;
+    const mlp_5x5_real t11 = p[79] * h3_4 + (p[78] * h3_3 + (p[77] * h3_2 + (p[75] * h3_0 + p[76] * h3_1)));
+    const mlp_5x5_real t12 = p[84] * h3_4 + (p[83] * h3_3 + (p[82] * h3_2 + (p[80] * h3_0 + p[81] * h3_1)));
+    const mlp_5x5_real t13 = p[89] * h3_4 + (p[88] * h3_3 + (p[87] * h3_2 + (p[85] * h3_0 + p[86] * h3_1)));
+    const mlp_5x5_real t14 = p[94] * h3_4 + (p[93] * h3_3 + (p[92] * h3_2 + (p[90] * h3_0 + p[91] * h3_1)));
+    const mlp_5x5_real t15 = p[99] * h3_4 + (p[98] * h3_3 + (p[97] * h3_2 + (p[95] * h3_0 + p[96] * h3_1)));
     const mlp_5x5_real h4_0 = tanh(p[100] + t11); /* line 17 */
     const mlp_5x5_real h4_1 = tanh(p[101] + t12); /* line 17 */
     const mlp_5x5_real h4_2 = tanh(p[102] + t13); /* line 17 */
     const mlp_5x5_real h4_3 = tanh(p[103] + t14); /* line 17 */
     const mlp_5x5_real h4_4 = tanh(p[104] + t15); /* line 17 */
-    const mlp_5x5_real t16 = p[105] * h4_0 + p[106] * h4_1 + p[107] * h4_2 + p[108] * h4_3 + p[109] * h4_4;
-    const mlp_5x5_real t17 = p[110] * h4_0 + p[111] * h4_1 + p[112] * h4_2 + p[113] * h4_3 + p[114] * h4_4;
-    const mlp_5x5_real t18 = p[115] * h4_0 + p[116] * h4_1 + p[117] * h4_2 + p[118] * h4_3 + p[119] * h4_4;
-    const mlp_5x5_real t19 = p[120] * h4_0 + p[121] * h4_1 + p[122] * h4_2 + p[123] * h4_3 + p[124] * h4_4;
-    const mlp_5x5_real t20 = p[125] * h4_0 + p[126] * h4_1 + p[127] * h4_2 + p[128] * h4_3 + p[129] * h4_4;
+    const mlp_5x5_real t16 = p[109] * h4_4 + (p[108] * h4_3 + (p[107] * h4_2 + (p[105] * h4_0 + p[106] * h4_1)));
+    const mlp_5x5_real t17 = p[114] * h4_4 + (p[113] * h4_3 + (p[112] * h4_2 + (p[110] * h4_0 + p[111] * h4_1)));
+    const mlp_5x5_real t18 = p[119] * h4_4 + (p[118] * h4_3 + (p[117] * h4_2 + (p[115] * h4_0 + p[116] * h4_1)));
+    const mlp_5x5_real t19 = p[124] * h4_4 + (p[123] * h4_3 + (p[122] * h4_2 + (p[120] * h4_0 + p[121] * h4_1)));
+    const mlp_5x5_real t20 = p[129] * h4_4 + (p[128] * h4_3 + (p[127] * h4_2 + (p[125] * h4_0 + p[126] * h4_1)));
     const mlp_5x5_real h5_0 = tanh(p[130] + t16); /* line 18 */
     const mlp_5x5_real h5_1 = tanh(p[131] + t17); /* line 18 */
     const mlp_5x5_real h5_2 = tanh(p[132] + t18); /* line 18 */
     const mlp_5x5_real h5_3 = tanh(p[133] + t19); /* line 18 */
     const mlp_5x5_real h5_4 = tanh(p[134] + t20); /* line 18 */
-    const mlp_5x5_real t21 = p[135] * h5_0 + p[136] * h5_1 + p[137] * h5_2 + p[138] * h5_3 + p[139] * h5_4;
+    const mlp_5x5_real t21 = p[139] * h5_4 + (p[138] * h5_3 + (p[137] * h5_2 + (p[135] * h5_0 + p[136] * h5_1)));
     const mlp_5x5_real t22 = p[140] + t21;
     const mlp_5x5_real t23 = fabs(t22);
     const mlp_5x5_real t24 = exp(-t23);
-    const mlp_5x5_real t25 = 1.0 / (t24 + 1.0);
-    const mlp_5x5_real t26 = t24 * t25;
-    const mlp_5x5_real yhat_0 = (t22 >= 0.0 ? t25 : t26); /* line 20 */
+    const mlp_5x5_real t25 = (t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t26 = t24 + 1.0;
+    const mlp_5x5_real yhat_0 = t25 / t26; /* line 20 */
     const mlp_5x5_real t27 = yhat_0 - in[2];
     const mlp_5x5_real t28 = t27 * t27;
-    const mlp_5x5_real t29 = (-t22 >= 0.0 ? t25 : t26);
-    const mlp_5x5_real t30 = 2.0 * t27 * (yhat_0 * t29);
+    const mlp_5x5_real t29 = (-t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real t30 = 2.0 * t27 * (yhat_0 * (t29 / t26));
     const mlp_5x5_real t31 = h5_4 * t30;
     const mlp_5x5_real t32 = h5_3 * t30;
     const mlp_5x5_real t33 = h5_2 * t30;
@@ -1908,59 +1908,59 @@ mlp_5x5_real mlp_5x5_sgd_step(mlp_5x5_real *p, const mlp_5x5_real *in, mlp_5x5_r
 
 /* The outputs, in declaration order, row-major.
    (51 locals of type mlp_5x5_real on the stack) */
-void mlp_5x5_outputs(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real *out)
+void mlp_5x5_outputs(const mlp_5x5_real *restrict in, const mlp_5x5_real *restrict p, mlp_5x5_real *restrict out)
 {
     const mlp_5x5_real h1_0 = tanh(p[10] + (in[0] * p[0] + in[1] * p[1])); /* line 14 */
     const mlp_5x5_real h1_1 = tanh(p[11] + (in[0] * p[2] + in[1] * p[3])); /* line 14 */
     const mlp_5x5_real h1_2 = tanh(p[12] + (in[0] * p[4] + in[1] * p[5])); /* line 14 */
     const mlp_5x5_real h1_3 = tanh(p[13] + (in[0] * p[6] + in[1] * p[7])); /* line 14 */
     const mlp_5x5_real h1_4 = tanh(p[14] + (in[0] * p[8] + in[1] * p[9])); /* line 14 */
-    const mlp_5x5_real t1 = p[15] * h1_0 + p[16] * h1_1 + p[17] * h1_2 + p[18] * h1_3 + p[19] * h1_4;
-    const mlp_5x5_real t2 = p[20] * h1_0 + p[21] * h1_1 + p[22] * h1_2 + p[23] * h1_3 + p[24] * h1_4;
-    const mlp_5x5_real t3 = p[25] * h1_0 + p[26] * h1_1 + p[27] * h1_2 + p[28] * h1_3 + p[29] * h1_4;
-    const mlp_5x5_real t4 = p[30] * h1_0 + p[31] * h1_1 + p[32] * h1_2 + p[33] * h1_3 + p[34] * h1_4;
-    const mlp_5x5_real t5 = p[35] * h1_0 + p[36] * h1_1 + p[37] * h1_2 + p[38] * h1_3 + p[39] * h1_4;
+    const mlp_5x5_real t1 = p[19] * h1_4 + (p[18] * h1_3 + (p[17] * h1_2 + (p[15] * h1_0 + p[16] * h1_1)));
+    const mlp_5x5_real t2 = p[24] * h1_4 + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
+    const mlp_5x5_real t3 = p[29] * h1_4 + (p[28] * h1_3 + (p[27] * h1_2 + (p[25] * h1_0 + p[26] * h1_1)));
+    const mlp_5x5_real t4 = p[34] * h1_4 + (p[33] * h1_3 + (p[32] * h1_2 + (p[30] * h1_0 + p[31] * h1_1)));
+    const mlp_5x5_real t5 = p[39] * h1_4 + (p[38] * h1_3 + (p[37] * h1_2 + (p[35] * h1_0 + p[36] * h1_1)));
     const mlp_5x5_real h2_0 = tanh(p[40] + t1); /* line 15 */
     const mlp_5x5_real h2_1 = tanh(p[41] + t2); /* line 15 */
     const mlp_5x5_real h2_2 = tanh(p[42] + t3); /* line 15 */
     const mlp_5x5_real h2_3 = tanh(p[43] + t4); /* line 15 */
     const mlp_5x5_real h2_4 = tanh(p[44] + t5); /* line 15 */
-    const mlp_5x5_real t6 = p[45] * h2_0 + p[46] * h2_1 + p[47] * h2_2 + p[48] * h2_3 + p[49] * h2_4;
-    const mlp_5x5_real t7 = p[50] * h2_0 + p[51] * h2_1 + p[52] * h2_2 + p[53] * h2_3 + p[54] * h2_4;
-    const mlp_5x5_real t8 = p[55] * h2_0 + p[56] * h2_1 + p[57] * h2_2 + p[58] * h2_3 + p[59] * h2_4;
-    const mlp_5x5_real t9 = p[60] * h2_0 + p[61] * h2_1 + p[62] * h2_2 + p[63] * h2_3 + p[64] * h2_4;
-    const mlp_5x5_real t10 = p[65] * h2_0 + p[66] * h2_1 + p[67] * h2_2 + p[68] * h2_3 + p[69] * h2_4;
+    const mlp_5x5_real t6 = p[49] * h2_4 + (p[48] * h2_3 + (p[47] * h2_2 + (p[45] * h2_0 + p[46] * h2_1)));
+    const mlp_5x5_real t7 = p[54] * h2_4 + (p[53] * h2_3 + (p[52] * h2_2 + (p[50] * h2_0 + p[51] * h2_1)));
+    const mlp_5x5_real t8 = p[59] * h2_4 + (p[58] * h2_3 + (p[57] * h2_2 + (p[55] * h2_0 + p[56] * h2_1)));
+    const mlp_5x5_real t9 = p[64] * h2_4 + (p[63] * h2_3 + (p[62] * h2_2 + (p[60] * h2_0 + p[61] * h2_1)));
+    const mlp_5x5_real t10 = p[69] * h2_4 + (p[68] * h2_3 + (p[67] * h2_2 + (p[65] * h2_0 + p[66] * h2_1)));
     const mlp_5x5_real h3_0 = tanh(p[70] + t6); /* line 16 */
     const mlp_5x5_real h3_1 = tanh(p[71] + t7); /* line 16 */
     const mlp_5x5_real h3_2 = tanh(p[72] + t8); /* line 16 */
     const mlp_5x5_real h3_3 = tanh(p[73] + t9); /* line 16 */
     const mlp_5x5_real h3_4 = tanh(p[74] + t10); /* line 16 */
-    const mlp_5x5_real t11 = p[75] * h3_0 + p[76] * h3_1 + p[77] * h3_2 + p[78] * h3_3 + p[79] * h3_4;
-    const mlp_5x5_real t12 = p[80] * h3_0 + p[81] * h3_1 + p[82] * h3_2 + p[83] * h3_3 + p[84] * h3_4;
-    const mlp_5x5_real t13 = p[85] * h3_0 + p[86] * h3_1 + p[87] * h3_2 + p[88] * h3_3 + p[89] * h3_4;
-    const mlp_5x5_real t14 = p[90] * h3_0 + p[91] * h3_1 + p[92] * h3_2 + p[93] * h3_3 + p[94] * h3_4;
-    const mlp_5x5_real t15 = p[95] * h3_0 + p[96] * h3_1 + p[97] * h3_2 + p[98] * h3_3 + p[99] * h3_4;
+    const mlp_5x5_real t11 = p[79] * h3_4 + (p[78] * h3_3 + (p[77] * h3_2 + (p[75] * h3_0 + p[76] * h3_1)));
+    const mlp_5x5_real t12 = p[84] * h3_4 + (p[83] * h3_3 + (p[82] * h3_2 + (p[80] * h3_0 + p[81] * h3_1)));
+    const mlp_5x5_real t13 = p[89] * h3_4 + (p[88] * h3_3 + (p[87] * h3_2 + (p[85] * h3_0 + p[86] * h3_1)));
+    const mlp_5x5_real t14 = p[94] * h3_4 + (p[93] * h3_3 + (p[92] * h3_2 + (p[90] * h3_0 + p[91] * h3_1)));
+    const mlp_5x5_real t15 = p[99] * h3_4 + (p[98] * h3_3 + (p[97] * h3_2 + (p[95] * h3_0 + p[96] * h3_1)));
     const mlp_5x5_real h4_0 = tanh(p[100] + t11); /* line 17 */
     const mlp_5x5_real h4_1 = tanh(p[101] + t12); /* line 17 */
     const mlp_5x5_real h4_2 = tanh(p[102] + t13); /* line 17 */
     const mlp_5x5_real h4_3 = tanh(p[103] + t14); /* line 17 */
     const mlp_5x5_real h4_4 = tanh(p[104] + t15); /* line 17 */
-    const mlp_5x5_real t16 = p[105] * h4_0 + p[106] * h4_1 + p[107] * h4_2 + p[108] * h4_3 + p[109] * h4_4;
-    const mlp_5x5_real t17 = p[110] * h4_0 + p[111] * h4_1 + p[112] * h4_2 + p[113] * h4_3 + p[114] * h4_4;
-    const mlp_5x5_real t18 = p[115] * h4_0 + p[116] * h4_1 + p[117] * h4_2 + p[118] * h4_3 + p[119] * h4_4;
-    const mlp_5x5_real t19 = p[120] * h4_0 + p[121] * h4_1 + p[122] * h4_2 + p[123] * h4_3 + p[124] * h4_4;
-    const mlp_5x5_real t20 = p[125] * h4_0 + p[126] * h4_1 + p[127] * h4_2 + p[128] * h4_3 + p[129] * h4_4;
+    const mlp_5x5_real t16 = p[109] * h4_4 + (p[108] * h4_3 + (p[107] * h4_2 + (p[105] * h4_0 + p[106] * h4_1)));
+    const mlp_5x5_real t17 = p[114] * h4_4 + (p[113] * h4_3 + (p[112] * h4_2 + (p[110] * h4_0 + p[111] * h4_1)));
+    const mlp_5x5_real t18 = p[119] * h4_4 + (p[118] * h4_3 + (p[117] * h4_2 + (p[115] * h4_0 + p[116] * h4_1)));
+    const mlp_5x5_real t19 = p[124] * h4_4 + (p[123] * h4_3 + (p[122] * h4_2 + (p[120] * h4_0 + p[121] * h4_1)));
+    const mlp_5x5_real t20 = p[129] * h4_4 + (p[128] * h4_3 + (p[127] * h4_2 + (p[125] * h4_0 + p[126] * h4_1)));
     const mlp_5x5_real h5_0 = tanh(p[130] + t16); /* line 18 */
     const mlp_5x5_real h5_1 = tanh(p[131] + t17); /* line 18 */
     const mlp_5x5_real h5_2 = tanh(p[132] + t18); /* line 18 */
     const mlp_5x5_real h5_3 = tanh(p[133] + t19); /* line 18 */
     const mlp_5x5_real h5_4 = tanh(p[134] + t20); /* line 18 */
-    const mlp_5x5_real t21 = p[135] * h5_0 + p[136] * h5_1 + p[137] * h5_2 + p[138] * h5_3 + p[139] * h5_4;
+    const mlp_5x5_real t21 = p[139] * h5_4 + (p[138] * h5_3 + (p[137] * h5_2 + (p[135] * h5_0 + p[136] * h5_1)));
     const mlp_5x5_real t22 = p[140] + t21;
     const mlp_5x5_real t23 = fabs(t22);
     const mlp_5x5_real t24 = exp(-t23);
-    const mlp_5x5_real t25 = 1.0 / (t24 + 1.0);
-    const mlp_5x5_real yhat_0 = (t22 >= 0.0 ? t25 : t24 * t25); /* line 20 */
+    const mlp_5x5_real t25 = (t22 >= 0.0 ? 1.0 : t24);
+    const mlp_5x5_real yhat_0 = t25 / (t24 + 1.0); /* line 20 */
     out[0] = yhat_0;
 }
 

@@ -92,7 +92,7 @@ extern const char *const mlp_5x5_param_names[MLP_5X5_N_PARAMS];
 #define MLP_5X5_STACK_outputs        664
 #define MLP_5X5_STACK_MAX            1984
 #define MLP_5X5_OPS_LOSS_ADD         117
-#define MLP_5X5_OPS_LOSS_MUL         117
+#define MLP_5X5_OPS_LOSS_MUL         116
 #define MLP_5X5_OPS_LOSS_DIV         1
 #define MLP_5X5_OPS_LOSS_NEG         1
 #define MLP_5X5_OPS_LOSS_SELECT      1
@@ -100,8 +100,8 @@ extern const char *const mlp_5x5_param_names[MLP_5X5_N_PARAMS];
 #define MLP_5X5_OPS_LOSS_ABS         1
 #define MLP_5X5_OPS_LOSS_TANH        25
 #define MLP_5X5_OPS_LOSS_GRAD_ADD    222
-#define MLP_5X5_OPS_LOSS_GRAD_MUL    390
-#define MLP_5X5_OPS_LOSS_GRAD_DIV    1
+#define MLP_5X5_OPS_LOSS_GRAD_MUL    389
+#define MLP_5X5_OPS_LOSS_GRAD_DIV    2
 #define MLP_5X5_OPS_LOSS_GRAD_NEG    2
 #define MLP_5X5_OPS_LOSS_GRAD_SELECT 2
 #define MLP_5X5_OPS_LOSS_GRAD_EXP    1

@@ -18,8 +18,8 @@ const char *const five_points_param_names[FIVE_POINTS_N_PARAMS] = {
 };
 
 /* The loss for one sample.
-   (20 locals of type five_points_real on the stack) */
-five_points_real five_points_loss(const five_points_real *in, const five_points_real *p)
+   (19 locals of type five_points_real on the stack) */
+five_points_real five_points_loss(const five_points_real *restrict in, const five_points_real *restrict p)
 {
     const five_points_real x1 = in[0];
     const five_points_real x2 = in[1];
@@ -36,17 +36,16 @@ five_points_real five_points_loss(const five_points_real *in, const five_points_
     const five_points_real z1 = tanh(b1 + x1 * w11 + x2 * w21); /* line 9 */
     const five_points_real z2 = tanh(b2 + x1 * w12 + x2 * w22); /* line 10 */
     const five_points_real fin = c + u1 * z1 + u2 * z2; /* line 11 */
-    const five_points_real t1 = -fin;
-    const five_points_real t2 = fabs(fin);
-    const five_points_real t3 = exp(-t2);
-    const five_points_real t4 = log1p(t3);
-    const five_points_real t5 = (t1 > 0.0 ? t1 : 0.0);
-    return fin - y * fin + (t4 + t5);
+    const five_points_real t1 = fabs(fin);
+    const five_points_real t2 = exp(-t1);
+    const five_points_real t3 = log1p(t2);
+    const five_points_real t4 = (fin > 0.0 ? fin : 0.0);
+    return t3 + t4 - y * fin;
 }
 
 /* The loss, and its gradient with respect to every param, in one pass.
-   (25 locals of type five_points_real on the stack) */
-five_points_real five_points_loss_grad(const five_points_real *in, const five_points_real *p, five_points_real *grad)
+   (24 locals of type five_points_real on the stack) */
+five_points_real five_points_loss_grad(const five_points_real *restrict in, const five_points_real *restrict p, five_points_real *restrict grad)
 {
     const five_points_real x1 = in[0];
     const five_points_real x2 = in[1];
@@ -63,31 +62,30 @@ five_points_real five_points_loss_grad(const five_points_real *in, const five_po
     const five_points_real z1 = tanh(b1 + x1 * w11 + x2 * w21); /* line 9 */
     const five_points_real z2 = tanh(b2 + x1 * w12 + x2 * w22); /* line 10 */
     const five_points_real fin = c + u1 * z1 + u2 * z2; /* line 11 */
-    const five_points_real t1 = -fin;
-    const five_points_real t2 = fabs(fin);
-    const five_points_real t3 = exp(-t2);
-    const five_points_real t4 = 1.0 / (t3 + 1.0);
-    const five_points_real t5 = log1p(t3);
-    const five_points_real t6 = (t1 > 0.0 ? t1 : 0.0);
-    const five_points_real t7 = (t1 >= 0.0 ? t4 : t3 * t4);
-    const five_points_real t8 = 1.0 - y - t7;
-    const five_points_real t9 = (1.0 - z2 * z2) * (u2 * t8);
-    const five_points_real t10 = (1.0 - z1 * z1) * (u1 * t8);
-    grad[0] = t10;
-    grad[1] = t9;
-    grad[2] = t8;
-    grad[3] = x1 * t10;
-    grad[4] = x2 * t10;
-    grad[5] = x1 * t9;
-    grad[6] = x2 * t9;
-    grad[7] = z1 * t8;
-    grad[8] = z2 * t8;
-    return fin - y * fin + (t5 + t6);
+    const five_points_real t1 = fabs(fin);
+    const five_points_real t2 = exp(-t1);
+    const five_points_real t3 = (fin >= 0.0 ? 1.0 : t2);
+    const five_points_real fout = t3 / (t2 + 1.0); /* line 13 */
+    const five_points_real t4 = log1p(t2);
+    const five_points_real t5 = (fin > 0.0 ? fin : 0.0);
+    const five_points_real t6 = fout - y;
+    const five_points_real t7 = (1.0 - z2 * z2) * (u2 * t6);
+    const five_points_real t8 = (1.0 - z1 * z1) * (u1 * t6);
+    grad[0] = t8;
+    grad[1] = t7;
+    grad[2] = t6;
+    grad[3] = x1 * t8;
+    grad[4] = x2 * t8;
+    grad[5] = x1 * t7;
+    grad[6] = x2 * t7;
+    grad[7] = z1 * t6;
+    grad[8] = z2 * t6;
+    return t4 + t5 - y * fin;
 }
 
 /* d loss / d b1.
    (19 locals of type five_points_real on the stack) */
-five_points_real five_points_grad_b1(const five_points_real *in, const five_points_real *p)
+five_points_real five_points_grad_b1(const five_points_real *restrict in, const five_points_real *restrict p)
 {
     const five_points_real x1 = in[0];
     const five_points_real x2 = in[1];
@@ -106,14 +104,14 @@ five_points_real five_points_grad_b1(const five_points_real *in, const five_poin
     const five_points_real fin = c + u1 * z1 + u2 * z2; /* line 11 */
     const five_points_real t1 = fabs(fin);
     const five_points_real t2 = exp(-t1);
-    const five_points_real t3 = 1.0 / (t2 + 1.0);
-    const five_points_real t4 = (-fin >= 0.0 ? t3 : t2 * t3);
-    return (1.0 - z1 * z1) * (u1 * (1.0 - y - t4));
+    const five_points_real t3 = (fin >= 0.0 ? 1.0 : t2);
+    const five_points_real fout = t3 / (t2 + 1.0); /* line 13 */
+    return (1.0 - z1 * z1) * (u1 * (fout - y));
 }
 
 /* d loss / d b2.
    (19 locals of type five_points_real on the stack) */
-five_points_real five_points_grad_b2(const five_points_real *in, const five_points_real *p)
+five_points_real five_points_grad_b2(const five_points_real *restrict in, const five_points_real *restrict p)
 {
     const five_points_real x1 = in[0];
     const five_points_real x2 = in[1];
@@ -132,14 +130,14 @@ five_points_real five_points_grad_b2(const five_points_real *in, const five_poin
     const five_points_real fin = c + u1 * z1 + u2 * z2; /* line 11 */
     const five_points_real t1 = fabs(fin);
     const five_points_real t2 = exp(-t1);
-    const five_points_real t3 = 1.0 / (t2 + 1.0);
-    const five_points_real t4 = (-fin >= 0.0 ? t3 : t2 * t3);
-    return (1.0 - z2 * z2) * (u2 * (1.0 - y - t4));
+    const five_points_real t3 = (fin >= 0.0 ? 1.0 : t2);
+    const five_points_real fout = t3 / (t2 + 1.0); /* line 13 */
+    return (1.0 - z2 * z2) * (u2 * (fout - y));
 }
 
 /* d loss / d c.
    (19 locals of type five_points_real on the stack) */
-five_points_real five_points_grad_c(const five_points_real *in, const five_points_real *p)
+five_points_real five_points_grad_c(const five_points_real *restrict in, const five_points_real *restrict p)
 {
     const five_points_real x1 = in[0];
     const five_points_real x2 = in[1];
@@ -158,14 +156,14 @@ five_points_real five_points_grad_c(const five_points_real *in, const five_point
     const five_points_real fin = c + u1 * z1 + u2 * z2; /* line 11 */
     const five_points_real t1 = fabs(fin);
     const five_points_real t2 = exp(-t1);
-    const five_points_real t3 = 1.0 / (t2 + 1.0);
-    const five_points_real t4 = (-fin >= 0.0 ? t3 : t2 * t3);
-    return 1.0 - y - t4;
+    const five_points_real t3 = (fin >= 0.0 ? 1.0 : t2);
+    const five_points_real fout = t3 / (t2 + 1.0); /* line 13 */
+    return fout - y;
 }
 
 /* d loss / d w11.
-   (20 locals of type five_points_real on the stack) */
-five_points_real five_points_grad_w11(const five_points_real *in, const five_points_real *p)
+   (19 locals of type five_points_real on the stack) */
+five_points_real five_points_grad_w11(const five_points_real *restrict in, const five_points_real *restrict p)
 {
     const five_points_real x1 = in[0];
     const five_points_real x2 = in[1];
@@ -184,15 +182,14 @@ five_points_real five_points_grad_w11(const five_points_real *in, const five_poi
     const five_points_real fin = c + u1 * z1 + u2 * z2; /* line 11 */
     const five_points_real t1 = fabs(fin);
     const five_points_real t2 = exp(-t1);
-    const five_points_real t3 = 1.0 / (t2 + 1.0);
-    const five_points_real t4 = (-fin >= 0.0 ? t3 : t2 * t3);
-    const five_points_real t5 = x1 * ((1.0 - z1 * z1) * (u1 * (1.0 - y - t4)));
-    return t5;
+    const five_points_real t3 = (fin >= 0.0 ? 1.0 : t2);
+    const five_points_real fout = t3 / (t2 + 1.0); /* line 13 */
+    return x1 * ((1.0 - z1 * z1) * (u1 * (fout - y)));
 }
 
 /* d loss / d w21.
-   (20 locals of type five_points_real on the stack) */
-five_points_real five_points_grad_w21(const five_points_real *in, const five_points_real *p)
+   (19 locals of type five_points_real on the stack) */
+five_points_real five_points_grad_w21(const five_points_real *restrict in, const five_points_real *restrict p)
 {
     const five_points_real x1 = in[0];
     const five_points_real x2 = in[1];
@@ -211,15 +208,14 @@ five_points_real five_points_grad_w21(const five_points_real *in, const five_poi
     const five_points_real fin = c + u1 * z1 + u2 * z2; /* line 11 */
     const five_points_real t1 = fabs(fin);
     const five_points_real t2 = exp(-t1);
-    const five_points_real t3 = 1.0 / (t2 + 1.0);
-    const five_points_real t4 = (-fin >= 0.0 ? t3 : t2 * t3);
-    const five_points_real t5 = x2 * ((1.0 - z1 * z1) * (u1 * (1.0 - y - t4)));
-    return t5;
+    const five_points_real t3 = (fin >= 0.0 ? 1.0 : t2);
+    const five_points_real fout = t3 / (t2 + 1.0); /* line 13 */
+    return x2 * ((1.0 - z1 * z1) * (u1 * (fout - y)));
 }
 
 /* d loss / d w12.
-   (20 locals of type five_points_real on the stack) */
-five_points_real five_points_grad_w12(const five_points_real *in, const five_points_real *p)
+   (19 locals of type five_points_real on the stack) */
+five_points_real five_points_grad_w12(const five_points_real *restrict in, const five_points_real *restrict p)
 {
     const five_points_real x1 = in[0];
     const five_points_real x2 = in[1];
@@ -238,15 +234,14 @@ five_points_real five_points_grad_w12(const five_points_real *in, const five_poi
     const five_points_real fin = c + u1 * z1 + u2 * z2; /* line 11 */
     const five_points_real t1 = fabs(fin);
     const five_points_real t2 = exp(-t1);
-    const five_points_real t3 = 1.0 / (t2 + 1.0);
-    const five_points_real t4 = (-fin >= 0.0 ? t3 : t2 * t3);
-    const five_points_real t5 = x1 * ((1.0 - z2 * z2) * (u2 * (1.0 - y - t4)));
-    return t5;
+    const five_points_real t3 = (fin >= 0.0 ? 1.0 : t2);
+    const five_points_real fout = t3 / (t2 + 1.0); /* line 13 */
+    return x1 * ((1.0 - z2 * z2) * (u2 * (fout - y)));
 }
 
 /* d loss / d w22.
-   (20 locals of type five_points_real on the stack) */
-five_points_real five_points_grad_w22(const five_points_real *in, const five_points_real *p)
+   (19 locals of type five_points_real on the stack) */
+five_points_real five_points_grad_w22(const five_points_real *restrict in, const five_points_real *restrict p)
 {
     const five_points_real x1 = in[0];
     const five_points_real x2 = in[1];
@@ -265,15 +260,14 @@ five_points_real five_points_grad_w22(const five_points_real *in, const five_poi
     const five_points_real fin = c + u1 * z1 + u2 * z2; /* line 11 */
     const five_points_real t1 = fabs(fin);
     const five_points_real t2 = exp(-t1);
-    const five_points_real t3 = 1.0 / (t2 + 1.0);
-    const five_points_real t4 = (-fin >= 0.0 ? t3 : t2 * t3);
-    const five_points_real t5 = x2 * ((1.0 - z2 * z2) * (u2 * (1.0 - y - t4)));
-    return t5;
+    const five_points_real t3 = (fin >= 0.0 ? 1.0 : t2);
+    const five_points_real fout = t3 / (t2 + 1.0); /* line 13 */
+    return x2 * ((1.0 - z2 * z2) * (u2 * (fout - y)));
 }
 
 /* d loss / d u1.
    (19 locals of type five_points_real on the stack) */
-five_points_real five_points_grad_u1(const five_points_real *in, const five_points_real *p)
+five_points_real five_points_grad_u1(const five_points_real *restrict in, const five_points_real *restrict p)
 {
     const five_points_real x1 = in[0];
     const five_points_real x2 = in[1];
@@ -292,14 +286,14 @@ five_points_real five_points_grad_u1(const five_points_real *in, const five_poin
     const five_points_real fin = c + u1 * z1 + u2 * z2; /* line 11 */
     const five_points_real t1 = fabs(fin);
     const five_points_real t2 = exp(-t1);
-    const five_points_real t3 = 1.0 / (t2 + 1.0);
-    const five_points_real t4 = (-fin >= 0.0 ? t3 : t2 * t3);
-    return z1 * (1.0 - y - t4);
+    const five_points_real t3 = (fin >= 0.0 ? 1.0 : t2);
+    const five_points_real fout = t3 / (t2 + 1.0); /* line 13 */
+    return z1 * (fout - y);
 }
 
 /* d loss / d u2.
    (19 locals of type five_points_real on the stack) */
-five_points_real five_points_grad_u2(const five_points_real *in, const five_points_real *p)
+five_points_real five_points_grad_u2(const five_points_real *restrict in, const five_points_real *restrict p)
 {
     const five_points_real x1 = in[0];
     const five_points_real x2 = in[1];
@@ -318,15 +312,15 @@ five_points_real five_points_grad_u2(const five_points_real *in, const five_poin
     const five_points_real fin = c + u1 * z1 + u2 * z2; /* line 11 */
     const five_points_real t1 = fabs(fin);
     const five_points_real t2 = exp(-t1);
-    const five_points_real t3 = 1.0 / (t2 + 1.0);
-    const five_points_real t4 = (-fin >= 0.0 ? t3 : t2 * t3);
-    return z2 * (1.0 - y - t4);
+    const five_points_real t3 = (fin >= 0.0 ? 1.0 : t2);
+    const five_points_real fout = t3 / (t2 + 1.0); /* line 13 */
+    return z2 * (fout - y);
 }
 
 /* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
    without a gradient array; the result is the loss before the step.
-   (32 locals of type five_points_real on the stack) */
-five_points_real five_points_sgd_step(five_points_real *p, const five_points_real *in, five_points_real lr)
+   (31 locals of type five_points_real on the stack) */
+five_points_real five_points_sgd_step(five_points_real *restrict p, const five_points_real *restrict in, five_points_real lr)
 {
     const five_points_real x1 = in[0];
     const five_points_real x2 = in[1];
@@ -343,38 +337,37 @@ five_points_real five_points_sgd_step(five_points_real *p, const five_points_rea
     const five_points_real z1 = tanh(b1 + x1 * w11 + x2 * w21); /* line 9 */
     const five_points_real z2 = tanh(b2 + x1 * w12 + x2 * w22); /* line 10 */
     const five_points_real fin = c + u1 * z1 + u2 * z2; /* line 11 */
-    const five_points_real t1 = -fin;
-    const five_points_real t2 = fabs(fin);
-    const five_points_real t3 = exp(-t2);
-    const five_points_real t4 = 1.0 / (t3 + 1.0);
-    const five_points_real t5 = log1p(t3);
-    const five_points_real t6 = (t1 > 0.0 ? t1 : 0.0);
-    const five_points_real t7 = fin - y * fin + (t5 + t6);
-    const five_points_real t8 = (t1 >= 0.0 ? t4 : t3 * t4);
-    const five_points_real t9 = 1.0 - y - t8;
-    const five_points_real t10 = z2 * t9;
-    const five_points_real t11 = z1 * t9;
-    const five_points_real t12 = (1.0 - z2 * z2) * (u2 * t9);
-    const five_points_real t13 = x2 * t12;
-    const five_points_real t14 = x1 * t12;
-    const five_points_real t15 = (1.0 - z1 * z1) * (u1 * t9);
-    const five_points_real t16 = x2 * t15;
-    const five_points_real t17 = x1 * t15;
-    p[0] -= lr * t15;
-    p[1] -= lr * t12;
-    p[2] -= lr * t9;
-    p[3] -= lr * t17;
-    p[4] -= lr * t16;
-    p[5] -= lr * t14;
-    p[6] -= lr * t13;
-    p[7] -= lr * t11;
-    p[8] -= lr * t10;
-    return t7;
+    const five_points_real t1 = fabs(fin);
+    const five_points_real t2 = exp(-t1);
+    const five_points_real t3 = (fin >= 0.0 ? 1.0 : t2);
+    const five_points_real fout = t3 / (t2 + 1.0); /* line 13 */
+    const five_points_real t4 = log1p(t2);
+    const five_points_real t5 = (fin > 0.0 ? fin : 0.0);
+    const five_points_real t6 = t4 + t5 - y * fin;
+    const five_points_real t7 = fout - y;
+    const five_points_real t8 = z2 * t7;
+    const five_points_real t9 = z1 * t7;
+    const five_points_real t10 = (1.0 - z2 * z2) * (u2 * t7);
+    const five_points_real t11 = x2 * t10;
+    const five_points_real t12 = x1 * t10;
+    const five_points_real t13 = (1.0 - z1 * z1) * (u1 * t7);
+    const five_points_real t14 = x2 * t13;
+    const five_points_real t15 = x1 * t13;
+    p[0] -= lr * t13;
+    p[1] -= lr * t10;
+    p[2] -= lr * t7;
+    p[3] -= lr * t15;
+    p[4] -= lr * t14;
+    p[5] -= lr * t12;
+    p[6] -= lr * t11;
+    p[7] -= lr * t9;
+    p[8] -= lr * t8;
+    return t6;
 }
 
 /* The outputs, in declaration order, row-major.
    (18 locals of type five_points_real on the stack) */
-void five_points_outputs(const five_points_real *in, const five_points_real *p, five_points_real *out)
+void five_points_outputs(const five_points_real *restrict in, const five_points_real *restrict p, five_points_real *restrict out)
 {
     const five_points_real x1 = in[0];
     const five_points_real x2 = in[1];
@@ -392,8 +385,8 @@ void five_points_outputs(const five_points_real *in, const five_points_real *p, 
     const five_points_real fin = c + u1 * z1 + u2 * z2; /* line 11 */
     const five_points_real t1 = fabs(fin);
     const five_points_real t2 = exp(-t1);
-    const five_points_real t3 = 1.0 / (t2 + 1.0);
-    const five_points_real fout = (fin >= 0.0 ? t3 : t2 * t3); /* line 13 */
+    const five_points_real t3 = (fin >= 0.0 ? 1.0 : t2);
+    const five_points_real fout = t3 / (t2 + 1.0); /* line 13 */
     out[0] = fout;
 }
 

@@ -66,33 +66,33 @@ extern const char *const five_points_param_names[FIVE_POINTS_N_PARAMS];
    workspace, and 256 bytes of frame per call; not libm's).
    FIVE_POINTS_OPS_LOSS_k, FIVE_POINTS_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
-#define FIVE_POINTS_STACK_loss       416
-#define FIVE_POINTS_STACK_loss_grad  456
+#define FIVE_POINTS_STACK_loss       408
+#define FIVE_POINTS_STACK_loss_grad  448
 #define FIVE_POINTS_STACK_grad_b1    408
 #define FIVE_POINTS_STACK_grad_b2    408
 #define FIVE_POINTS_STACK_grad_c     408
-#define FIVE_POINTS_STACK_grad_w11   416
-#define FIVE_POINTS_STACK_grad_w21   416
-#define FIVE_POINTS_STACK_grad_w12   416
-#define FIVE_POINTS_STACK_grad_w22   416
+#define FIVE_POINTS_STACK_grad_w11   408
+#define FIVE_POINTS_STACK_grad_w21   408
+#define FIVE_POINTS_STACK_grad_w12   408
+#define FIVE_POINTS_STACK_grad_w22   408
 #define FIVE_POINTS_STACK_grad_u1    408
 #define FIVE_POINTS_STACK_grad_u2    408
-#define FIVE_POINTS_STACK_sgd_step   512
+#define FIVE_POINTS_STACK_sgd_step   504
 #define FIVE_POINTS_STACK_outputs    400
-#define FIVE_POINTS_STACK_MAX        512
-#define FIVE_POINTS_OPS_LOSS_ADD     9
+#define FIVE_POINTS_STACK_MAX        504
+#define FIVE_POINTS_OPS_LOSS_ADD     8
 #define FIVE_POINTS_OPS_LOSS_MUL     7
 #define FIVE_POINTS_OPS_LOSS_DIV     0
-#define FIVE_POINTS_OPS_LOSS_NEG     2
+#define FIVE_POINTS_OPS_LOSS_NEG     1
 #define FIVE_POINTS_OPS_LOSS_SELECT  1
 #define FIVE_POINTS_OPS_LOSS_EXP     1
 #define FIVE_POINTS_OPS_LOSS_LOG1P   1
 #define FIVE_POINTS_OPS_LOSS_ABS     1
 #define FIVE_POINTS_OPS_LOSS_TANH    2
-#define FIVE_POINTS_OPS_LOSS_GRAD_ADD 14
-#define FIVE_POINTS_OPS_LOSS_GRAD_MUL 20
+#define FIVE_POINTS_OPS_LOSS_GRAD_ADD 12
+#define FIVE_POINTS_OPS_LOSS_GRAD_MUL 19
 #define FIVE_POINTS_OPS_LOSS_GRAD_DIV 1
-#define FIVE_POINTS_OPS_LOSS_GRAD_NEG 2
+#define FIVE_POINTS_OPS_LOSS_GRAD_NEG 1
 #define FIVE_POINTS_OPS_LOSS_GRAD_SELECT 2
 #define FIVE_POINTS_OPS_LOSS_GRAD_EXP 1
 #define FIVE_POINTS_OPS_LOSS_GRAD_LOG1P 1

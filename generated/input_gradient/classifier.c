@@ -74,8 +74,8 @@ const char *const classifier_param_names[CLASSIFIER_N_PARAMS] = {
 };
 
 /* The loss for one sample.
-   (28 locals of type classifier_real on the stack) */
-classifier_real classifier_loss(const classifier_real *in, const classifier_real *p)
+   (26 locals of type classifier_real on the stack) */
+classifier_real classifier_loss(const classifier_real *restrict in, const classifier_real *restrict p)
 {
     const classifier_real y = in[2];
     const classifier_real b2 = p[64];
@@ -95,22 +95,20 @@ classifier_real classifier_loss(const classifier_real *in, const classifier_real
     const classifier_real h_13 = tanh(p[45] + (in[0] * p[26] + in[1] * p[27])); /* line 11 */
     const classifier_real h_14 = tanh(p[46] + (in[0] * p[28] + in[1] * p[29])); /* line 11 */
     const classifier_real h_15 = tanh(p[47] + (in[0] * p[30] + in[1] * p[31])); /* line 11 */
-    const classifier_real t1 = p[52] * h_4 + (p[51] * h_3 + (p[50] * h_2 + (p[48] * h_0 + p[49] * h_1)));
-    const classifier_real t2 = p[56] * h_8 + (p[55] * h_7 + (p[54] * h_6 + (p[53] * h_5 + t1)));
-    const classifier_real t3 = p[60] * h_12 + (p[59] * h_11 + (p[58] * h_10 + (p[57] * h_9 + t2)));
-    const classifier_real logit = b2 + (p[63] * h_15 + (p[62] * h_14 + (p[61] * h_13 + t3))); /* line 12 */
-    const classifier_real t4 = -logit;
-    const classifier_real t5 = fabs(logit);
-    const classifier_real t6 = exp(-t5);
-    const classifier_real t7 = log1p(t6);
-    const classifier_real t8 = (t4 > 0.0 ? t4 : 0.0);
-    const classifier_real t9 = (logit > 0.0 ? logit : 0.0);
-    return y * (t7 + t8) + (1.0 - y) * (t7 + t9);
+    const classifier_real t1 = p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[56] * h_8 + p[58] * h_10 + (p[60] * h_12 + p[62] * h_14)) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7) + (p[57] * h_9 + p[59] * h_11 + (p[61] * h_13 + p[63] * h_15)));
+    const classifier_real logit = b2 + t1; /* line 12 */
+    const classifier_real t2 = -logit;
+    const classifier_real t3 = fabs(logit);
+    const classifier_real t4 = exp(-t3);
+    const classifier_real t5 = log1p(t4);
+    const classifier_real t6 = (t2 > 0.0 ? t2 : 0.0);
+    const classifier_real t7 = (logit > 0.0 ? logit : 0.0);
+    return y * (t5 + t6) + (1.0 - y) * (t5 + t7);
 }
 
 /* The loss, and its gradient with respect to every param, in one pass.
-   (50 locals of type classifier_real on the stack) */
-classifier_real classifier_loss_grad(const classifier_real *in, const classifier_real *p, classifier_real *grad)
+   (48 locals of type classifier_real on the stack) */
+classifier_real classifier_loss_grad(const classifier_real *restrict in, const classifier_real *restrict p, classifier_real *restrict grad)
 {
     const classifier_real y = in[2];
     const classifier_real b2 = p[64];
@@ -131,108 +129,106 @@ classifier_real classifier_loss_grad(const classifier_real *in, const classifier
     const classifier_real h_13 = tanh(p[45] + (in[0] * p[26] + in[1] * p[27])); /* line 11 */
     const classifier_real h_14 = tanh(p[46] + (in[0] * p[28] + in[1] * p[29])); /* line 11 */
     const classifier_real h_15 = tanh(p[47] + (in[0] * p[30] + in[1] * p[31])); /* line 11 */
-    const classifier_real t2 = p[52] * h_4 + (p[51] * h_3 + (p[50] * h_2 + (p[48] * h_0 + p[49] * h_1)));
-    const classifier_real t3 = p[56] * h_8 + (p[55] * h_7 + (p[54] * h_6 + (p[53] * h_5 + t2)));
-    const classifier_real t4 = p[60] * h_12 + (p[59] * h_11 + (p[58] * h_10 + (p[57] * h_9 + t3)));
-    const classifier_real logit = b2 + (p[63] * h_15 + (p[62] * h_14 + (p[61] * h_13 + t4))); /* line 12 */
-    const classifier_real t5 = -logit;
-    const classifier_real t6 = fabs(logit);
-    const classifier_real t7 = exp(-t6);
-    const classifier_real t8 = 1.0 / (t7 + 1.0);
-    const classifier_real t9 = t7 * t8;
-    const classifier_real score = (logit >= 0.0 ? t8 : t9); /* line 13 */
-    const classifier_real t10 = log1p(t7);
-    const classifier_real t11 = (t5 > 0.0 ? t5 : 0.0);
-    const classifier_real t12 = (t5 >= 0.0 ? t8 : t9);
-    const classifier_real t13 = (logit > 0.0 ? logit : 0.0);
-    const classifier_real t14 = t1 * score - y * t12;
-    const classifier_real t15 = (1.0 - h_15 * h_15) * (p[63] * t14);
-    const classifier_real t16 = (1.0 - h_14 * h_14) * (p[62] * t14);
-    const classifier_real t17 = (1.0 - h_13 * h_13) * (p[61] * t14);
-    const classifier_real t18 = (1.0 - h_12 * h_12) * (p[60] * t14);
-    const classifier_real t19 = (1.0 - h_11 * h_11) * (p[59] * t14);
-    const classifier_real t20 = (1.0 - h_10 * h_10) * (p[58] * t14);
-    const classifier_real t21 = (1.0 - h_9 * h_9) * (p[57] * t14);
-    const classifier_real t22 = (1.0 - h_8 * h_8) * (p[56] * t14);
-    const classifier_real t23 = (1.0 - h_7 * h_7) * (p[55] * t14);
-    const classifier_real t24 = (1.0 - h_6 * h_6) * (p[54] * t14);
-    const classifier_real t25 = (1.0 - h_5 * h_5) * (p[53] * t14);
-    const classifier_real t26 = (1.0 - h_4 * h_4) * (p[52] * t14);
-    const classifier_real t27 = (1.0 - h_3 * h_3) * (p[51] * t14);
-    const classifier_real t28 = (1.0 - h_2 * h_2) * (p[50] * t14);
-    const classifier_real t29 = (1.0 - h_1 * h_1) * (p[49] * t14);
-    const classifier_real t30 = (1.0 - h_0 * h_0) * (p[48] * t14);
-    grad[0] = in[0] * t30;
-    grad[1] = in[1] * t30;
-    grad[2] = in[0] * t29;
-    grad[3] = in[1] * t29;
-    grad[4] = in[0] * t28;
-    grad[5] = in[1] * t28;
-    grad[6] = in[0] * t27;
-    grad[7] = in[1] * t27;
-    grad[8] = in[0] * t26;
-    grad[9] = in[1] * t26;
-    grad[10] = in[0] * t25;
-    grad[11] = in[1] * t25;
-    grad[12] = in[0] * t24;
-    grad[13] = in[1] * t24;
-    grad[14] = in[0] * t23;
-    grad[15] = in[1] * t23;
-    grad[16] = in[0] * t22;
-    grad[17] = in[1] * t22;
-    grad[18] = in[0] * t21;
-    grad[19] = in[1] * t21;
-    grad[20] = in[0] * t20;
-    grad[21] = in[1] * t20;
-    grad[22] = in[0] * t19;
-    grad[23] = in[1] * t19;
-    grad[24] = in[0] * t18;
-    grad[25] = in[1] * t18;
-    grad[26] = in[0] * t17;
-    grad[27] = in[1] * t17;
-    grad[28] = in[0] * t16;
-    grad[29] = in[1] * t16;
-    grad[30] = in[0] * t15;
-    grad[31] = in[1] * t15;
-    grad[32] = t30;
-    grad[33] = t29;
-    grad[34] = t28;
-    grad[35] = t27;
-    grad[36] = t26;
-    grad[37] = t25;
-    grad[38] = t24;
-    grad[39] = t23;
-    grad[40] = t22;
-    grad[41] = t21;
-    grad[42] = t20;
-    grad[43] = t19;
-    grad[44] = t18;
-    grad[45] = t17;
-    grad[46] = t16;
-    grad[47] = t15;
-    grad[48] = h_0 * t14;
-    grad[49] = h_1 * t14;
-    grad[50] = h_2 * t14;
-    grad[51] = h_3 * t14;
-    grad[52] = h_4 * t14;
-    grad[53] = h_5 * t14;
-    grad[54] = h_6 * t14;
-    grad[55] = h_7 * t14;
-    grad[56] = h_8 * t14;
-    grad[57] = h_9 * t14;
-    grad[58] = h_10 * t14;
-    grad[59] = h_11 * t14;
-    grad[60] = h_12 * t14;
-    grad[61] = h_13 * t14;
-    grad[62] = h_14 * t14;
-    grad[63] = h_15 * t14;
-    grad[64] = t14;
-    return y * (t10 + t11) + t1 * (t10 + t13);
+    const classifier_real t2 = p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[56] * h_8 + p[58] * h_10 + (p[60] * h_12 + p[62] * h_14)) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7) + (p[57] * h_9 + p[59] * h_11 + (p[61] * h_13 + p[63] * h_15)));
+    const classifier_real logit = b2 + t2; /* line 12 */
+    const classifier_real t3 = -logit;
+    const classifier_real t4 = fabs(logit);
+    const classifier_real t5 = exp(-t4);
+    const classifier_real t6 = (logit >= 0.0 ? 1.0 : t5);
+    const classifier_real t7 = t5 + 1.0;
+    const classifier_real score = t6 / t7; /* line 13 */
+    const classifier_real t8 = log1p(t5);
+    const classifier_real t9 = (t3 > 0.0 ? t3 : 0.0);
+    const classifier_real t10 = (t3 >= 0.0 ? 1.0 : t5);
+    const classifier_real t11 = (logit > 0.0 ? logit : 0.0);
+    const classifier_real t12 = t1 * score - y * (t10 / t7);
+    const classifier_real t13 = (1.0 - h_15 * h_15) * (p[63] * t12);
+    const classifier_real t14 = (1.0 - h_14 * h_14) * (p[62] * t12);
+    const classifier_real t15 = (1.0 - h_13 * h_13) * (p[61] * t12);
+    const classifier_real t16 = (1.0 - h_12 * h_12) * (p[60] * t12);
+    const classifier_real t17 = (1.0 - h_11 * h_11) * (p[59] * t12);
+    const classifier_real t18 = (1.0 - h_10 * h_10) * (p[58] * t12);
+    const classifier_real t19 = (1.0 - h_9 * h_9) * (p[57] * t12);
+    const classifier_real t20 = (1.0 - h_8 * h_8) * (p[56] * t12);
+    const classifier_real t21 = (1.0 - h_7 * h_7) * (p[55] * t12);
+    const classifier_real t22 = (1.0 - h_6 * h_6) * (p[54] * t12);
+    const classifier_real t23 = (1.0 - h_5 * h_5) * (p[53] * t12);
+    const classifier_real t24 = (1.0 - h_4 * h_4) * (p[52] * t12);
+    const classifier_real t25 = (1.0 - h_3 * h_3) * (p[51] * t12);
+    const classifier_real t26 = (1.0 - h_2 * h_2) * (p[50] * t12);
+    const classifier_real t27 = (1.0 - h_1 * h_1) * (p[49] * t12);
+    const classifier_real t28 = (1.0 - h_0 * h_0) * (p[48] * t12);
+    grad[0] = in[0] * t28;
+    grad[1] = in[1] * t28;
+    grad[2] = in[0] * t27;
+    grad[3] = in[1] * t27;
+    grad[4] = in[0] * t26;
+    grad[5] = in[1] * t26;
+    grad[6] = in[0] * t25;
+    grad[7] = in[1] * t25;
+    grad[8] = in[0] * t24;
+    grad[9] = in[1] * t24;
+    grad[10] = in[0] * t23;
+    grad[11] = in[1] * t23;
+    grad[12] = in[0] * t22;
+    grad[13] = in[1] * t22;
+    grad[14] = in[0] * t21;
+    grad[15] = in[1] * t21;
+    grad[16] = in[0] * t20;
+    grad[17] = in[1] * t20;
+    grad[18] = in[0] * t19;
+    grad[19] = in[1] * t19;
+    grad[20] = in[0] * t18;
+    grad[21] = in[1] * t18;
+    grad[22] = in[0] * t17;
+    grad[23] = in[1] * t17;
+    grad[24] = in[0] * t16;
+    grad[25] = in[1] * t16;
+    grad[26] = in[0] * t15;
+    grad[27] = in[1] * t15;
+    grad[28] = in[0] * t14;
+    grad[29] = in[1] * t14;
+    grad[30] = in[0] * t13;
+    grad[31] = in[1] * t13;
+    grad[32] = t28;
+    grad[33] = t27;
+    grad[34] = t26;
+    grad[35] = t25;
+    grad[36] = t24;
+    grad[37] = t23;
+    grad[38] = t22;
+    grad[39] = t21;
+    grad[40] = t20;
+    grad[41] = t19;
+    grad[42] = t18;
+    grad[43] = t17;
+    grad[44] = t16;
+    grad[45] = t15;
+    grad[46] = t14;
+    grad[47] = t13;
+    grad[48] = h_0 * t12;
+    grad[49] = h_1 * t12;
+    grad[50] = h_2 * t12;
+    grad[51] = h_3 * t12;
+    grad[52] = h_4 * t12;
+    grad[53] = h_5 * t12;
+    grad[54] = h_6 * t12;
+    grad[55] = h_7 * t12;
+    grad[56] = h_8 * t12;
+    grad[57] = h_9 * t12;
+    grad[58] = h_10 * t12;
+    grad[59] = h_11 * t12;
+    grad[60] = h_12 * t12;
+    grad[61] = h_13 * t12;
+    grad[62] = h_14 * t12;
+    grad[63] = h_15 * t12;
+    grad[64] = t12;
+    return y * (t8 + t9) + t1 * (t8 + t11);
 }
 
 /* d loss / d W1, row-major
-   (45 locals of type classifier_real on the stack) */
-void classifier_grad_W1(const classifier_real *in, const classifier_real *p, classifier_real *grad_W1)
+   (43 locals of type classifier_real on the stack) */
+void classifier_grad_W1(const classifier_real *restrict in, const classifier_real *restrict p, classifier_real *restrict grad_W1)
 {
     const classifier_real y = in[2];
     const classifier_real b2 = p[64];
@@ -252,70 +248,68 @@ void classifier_grad_W1(const classifier_real *in, const classifier_real *p, cla
     const classifier_real h_13 = tanh(p[45] + (in[0] * p[26] + in[1] * p[27])); /* line 11 */
     const classifier_real h_14 = tanh(p[46] + (in[0] * p[28] + in[1] * p[29])); /* line 11 */
     const classifier_real h_15 = tanh(p[47] + (in[0] * p[30] + in[1] * p[31])); /* line 11 */
-    const classifier_real t1 = p[52] * h_4 + (p[51] * h_3 + (p[50] * h_2 + (p[48] * h_0 + p[49] * h_1)));
-    const classifier_real t2 = p[56] * h_8 + (p[55] * h_7 + (p[54] * h_6 + (p[53] * h_5 + t1)));
-    const classifier_real t3 = p[60] * h_12 + (p[59] * h_11 + (p[58] * h_10 + (p[57] * h_9 + t2)));
-    const classifier_real logit = b2 + (p[63] * h_15 + (p[62] * h_14 + (p[61] * h_13 + t3))); /* line 12 */
-    const classifier_real t4 = fabs(logit);
-    const classifier_real t5 = exp(-t4);
-    const classifier_real t6 = 1.0 / (t5 + 1.0);
-    const classifier_real t7 = t5 * t6;
-    const classifier_real score = (logit >= 0.0 ? t6 : t7); /* line 13 */
-    const classifier_real t8 = (-logit >= 0.0 ? t6 : t7);
-    const classifier_real t9 = (1.0 - y) * score - y * t8;
-    const classifier_real t10 = (1.0 - h_15 * h_15) * (p[63] * t9);
-    const classifier_real t11 = (1.0 - h_14 * h_14) * (p[62] * t9);
-    const classifier_real t12 = (1.0 - h_13 * h_13) * (p[61] * t9);
-    const classifier_real t13 = (1.0 - h_12 * h_12) * (p[60] * t9);
-    const classifier_real t14 = (1.0 - h_11 * h_11) * (p[59] * t9);
-    const classifier_real t15 = (1.0 - h_10 * h_10) * (p[58] * t9);
-    const classifier_real t16 = (1.0 - h_9 * h_9) * (p[57] * t9);
-    const classifier_real t17 = (1.0 - h_8 * h_8) * (p[56] * t9);
-    const classifier_real t18 = (1.0 - h_7 * h_7) * (p[55] * t9);
-    const classifier_real t19 = (1.0 - h_6 * h_6) * (p[54] * t9);
-    const classifier_real t20 = (1.0 - h_5 * h_5) * (p[53] * t9);
-    const classifier_real t21 = (1.0 - h_4 * h_4) * (p[52] * t9);
-    const classifier_real t22 = (1.0 - h_3 * h_3) * (p[51] * t9);
-    const classifier_real t23 = (1.0 - h_2 * h_2) * (p[50] * t9);
-    const classifier_real t24 = (1.0 - h_1 * h_1) * (p[49] * t9);
-    const classifier_real t25 = (1.0 - h_0 * h_0) * (p[48] * t9);
-    grad_W1[0] = in[0] * t25;
-    grad_W1[1] = in[1] * t25;
-    grad_W1[2] = in[0] * t24;
-    grad_W1[3] = in[1] * t24;
-    grad_W1[4] = in[0] * t23;
-    grad_W1[5] = in[1] * t23;
-    grad_W1[6] = in[0] * t22;
-    grad_W1[7] = in[1] * t22;
-    grad_W1[8] = in[0] * t21;
-    grad_W1[9] = in[1] * t21;
-    grad_W1[10] = in[0] * t20;
-    grad_W1[11] = in[1] * t20;
-    grad_W1[12] = in[0] * t19;
-    grad_W1[13] = in[1] * t19;
-    grad_W1[14] = in[0] * t18;
-    grad_W1[15] = in[1] * t18;
-    grad_W1[16] = in[0] * t17;
-    grad_W1[17] = in[1] * t17;
-    grad_W1[18] = in[0] * t16;
-    grad_W1[19] = in[1] * t16;
-    grad_W1[20] = in[0] * t15;
-    grad_W1[21] = in[1] * t15;
-    grad_W1[22] = in[0] * t14;
-    grad_W1[23] = in[1] * t14;
-    grad_W1[24] = in[0] * t13;
-    grad_W1[25] = in[1] * t13;
-    grad_W1[26] = in[0] * t12;
-    grad_W1[27] = in[1] * t12;
-    grad_W1[28] = in[0] * t11;
-    grad_W1[29] = in[1] * t11;
-    grad_W1[30] = in[0] * t10;
-    grad_W1[31] = in[1] * t10;
+    const classifier_real t1 = p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[56] * h_8 + p[58] * h_10 + (p[60] * h_12 + p[62] * h_14)) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7) + (p[57] * h_9 + p[59] * h_11 + (p[61] * h_13 + p[63] * h_15)));
+    const classifier_real logit = b2 + t1; /* line 12 */
+    const classifier_real t2 = fabs(logit);
+    const classifier_real t3 = exp(-t2);
+    const classifier_real t4 = (logit >= 0.0 ? 1.0 : t3);
+    const classifier_real t5 = t3 + 1.0;
+    const classifier_real score = t4 / t5; /* line 13 */
+    const classifier_real t6 = (-logit >= 0.0 ? 1.0 : t3);
+    const classifier_real t7 = (1.0 - y) * score - y * (t6 / t5);
+    const classifier_real t8 = (1.0 - h_15 * h_15) * (p[63] * t7);
+    const classifier_real t9 = (1.0 - h_14 * h_14) * (p[62] * t7);
+    const classifier_real t10 = (1.0 - h_13 * h_13) * (p[61] * t7);
+    const classifier_real t11 = (1.0 - h_12 * h_12) * (p[60] * t7);
+    const classifier_real t12 = (1.0 - h_11 * h_11) * (p[59] * t7);
+    const classifier_real t13 = (1.0 - h_10 * h_10) * (p[58] * t7);
+    const classifier_real t14 = (1.0 - h_9 * h_9) * (p[57] * t7);
+    const classifier_real t15 = (1.0 - h_8 * h_8) * (p[56] * t7);
+    const classifier_real t16 = (1.0 - h_7 * h_7) * (p[55] * t7);
+    const classifier_real t17 = (1.0 - h_6 * h_6) * (p[54] * t7);
+    const classifier_real t18 = (1.0 - h_5 * h_5) * (p[53] * t7);
+    const classifier_real t19 = (1.0 - h_4 * h_4) * (p[52] * t7);
+    const classifier_real t20 = (1.0 - h_3 * h_3) * (p[51] * t7);
+    const classifier_real t21 = (1.0 - h_2 * h_2) * (p[50] * t7);
+    const classifier_real t22 = (1.0 - h_1 * h_1) * (p[49] * t7);
+    const classifier_real t23 = (1.0 - h_0 * h_0) * (p[48] * t7);
+    grad_W1[0] = in[0] * t23;
+    grad_W1[1] = in[1] * t23;
+    grad_W1[2] = in[0] * t22;
+    grad_W1[3] = in[1] * t22;
+    grad_W1[4] = in[0] * t21;
+    grad_W1[5] = in[1] * t21;
+    grad_W1[6] = in[0] * t20;
+    grad_W1[7] = in[1] * t20;
+    grad_W1[8] = in[0] * t19;
+    grad_W1[9] = in[1] * t19;
+    grad_W1[10] = in[0] * t18;
+    grad_W1[11] = in[1] * t18;
+    grad_W1[12] = in[0] * t17;
+    grad_W1[13] = in[1] * t17;
+    grad_W1[14] = in[0] * t16;
+    grad_W1[15] = in[1] * t16;
+    grad_W1[16] = in[0] * t15;
+    grad_W1[17] = in[1] * t15;
+    grad_W1[18] = in[0] * t14;
+    grad_W1[19] = in[1] * t14;
+    grad_W1[20] = in[0] * t13;
+    grad_W1[21] = in[1] * t13;
+    grad_W1[22] = in[0] * t12;
+    grad_W1[23] = in[1] * t12;
+    grad_W1[24] = in[0] * t11;
+    grad_W1[25] = in[1] * t11;
+    grad_W1[26] = in[0] * t10;
+    grad_W1[27] = in[1] * t10;
+    grad_W1[28] = in[0] * t9;
+    grad_W1[29] = in[1] * t9;
+    grad_W1[30] = in[0] * t8;
+    grad_W1[31] = in[1] * t8;
 }
 
 /* d loss / d b1, row-major
-   (29 locals of type classifier_real on the stack) */
-void classifier_grad_b1(const classifier_real *in, const classifier_real *p, classifier_real *grad_b1)
+   (27 locals of type classifier_real on the stack) */
+void classifier_grad_b1(const classifier_real *restrict in, const classifier_real *restrict p, classifier_real *restrict grad_b1)
 {
     const classifier_real y = in[2];
     const classifier_real b2 = p[64];
@@ -335,38 +329,36 @@ void classifier_grad_b1(const classifier_real *in, const classifier_real *p, cla
     const classifier_real h_13 = tanh(p[45] + (in[0] * p[26] + in[1] * p[27])); /* line 11 */
     const classifier_real h_14 = tanh(p[46] + (in[0] * p[28] + in[1] * p[29])); /* line 11 */
     const classifier_real h_15 = tanh(p[47] + (in[0] * p[30] + in[1] * p[31])); /* line 11 */
-    const classifier_real t1 = p[52] * h_4 + (p[51] * h_3 + (p[50] * h_2 + (p[48] * h_0 + p[49] * h_1)));
-    const classifier_real t2 = p[56] * h_8 + (p[55] * h_7 + (p[54] * h_6 + (p[53] * h_5 + t1)));
-    const classifier_real t3 = p[60] * h_12 + (p[59] * h_11 + (p[58] * h_10 + (p[57] * h_9 + t2)));
-    const classifier_real logit = b2 + (p[63] * h_15 + (p[62] * h_14 + (p[61] * h_13 + t3))); /* line 12 */
-    const classifier_real t4 = fabs(logit);
-    const classifier_real t5 = exp(-t4);
-    const classifier_real t6 = 1.0 / (t5 + 1.0);
-    const classifier_real t7 = t5 * t6;
-    const classifier_real score = (logit >= 0.0 ? t6 : t7); /* line 13 */
-    const classifier_real t8 = (-logit >= 0.0 ? t6 : t7);
-    const classifier_real t9 = (1.0 - y) * score - y * t8;
-    grad_b1[0] = (1.0 - h_0 * h_0) * (p[48] * t9);
-    grad_b1[1] = (1.0 - h_1 * h_1) * (p[49] * t9);
-    grad_b1[2] = (1.0 - h_2 * h_2) * (p[50] * t9);
-    grad_b1[3] = (1.0 - h_3 * h_3) * (p[51] * t9);
-    grad_b1[4] = (1.0 - h_4 * h_4) * (p[52] * t9);
-    grad_b1[5] = (1.0 - h_5 * h_5) * (p[53] * t9);
-    grad_b1[6] = (1.0 - h_6 * h_6) * (p[54] * t9);
-    grad_b1[7] = (1.0 - h_7 * h_7) * (p[55] * t9);
-    grad_b1[8] = (1.0 - h_8 * h_8) * (p[56] * t9);
-    grad_b1[9] = (1.0 - h_9 * h_9) * (p[57] * t9);
-    grad_b1[10] = (1.0 - h_10 * h_10) * (p[58] * t9);
-    grad_b1[11] = (1.0 - h_11 * h_11) * (p[59] * t9);
-    grad_b1[12] = (1.0 - h_12 * h_12) * (p[60] * t9);
-    grad_b1[13] = (1.0 - h_13 * h_13) * (p[61] * t9);
-    grad_b1[14] = (1.0 - h_14 * h_14) * (p[62] * t9);
-    grad_b1[15] = (1.0 - h_15 * h_15) * (p[63] * t9);
+    const classifier_real t1 = p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[56] * h_8 + p[58] * h_10 + (p[60] * h_12 + p[62] * h_14)) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7) + (p[57] * h_9 + p[59] * h_11 + (p[61] * h_13 + p[63] * h_15)));
+    const classifier_real logit = b2 + t1; /* line 12 */
+    const classifier_real t2 = fabs(logit);
+    const classifier_real t3 = exp(-t2);
+    const classifier_real t4 = (logit >= 0.0 ? 1.0 : t3);
+    const classifier_real t5 = t3 + 1.0;
+    const classifier_real score = t4 / t5; /* line 13 */
+    const classifier_real t6 = (-logit >= 0.0 ? 1.0 : t3);
+    const classifier_real t7 = (1.0 - y) * score - y * (t6 / t5);
+    grad_b1[0] = (1.0 - h_0 * h_0) * (p[48] * t7);
+    grad_b1[1] = (1.0 - h_1 * h_1) * (p[49] * t7);
+    grad_b1[2] = (1.0 - h_2 * h_2) * (p[50] * t7);
+    grad_b1[3] = (1.0 - h_3 * h_3) * (p[51] * t7);
+    grad_b1[4] = (1.0 - h_4 * h_4) * (p[52] * t7);
+    grad_b1[5] = (1.0 - h_5 * h_5) * (p[53] * t7);
+    grad_b1[6] = (1.0 - h_6 * h_6) * (p[54] * t7);
+    grad_b1[7] = (1.0 - h_7 * h_7) * (p[55] * t7);
+    grad_b1[8] = (1.0 - h_8 * h_8) * (p[56] * t7);
+    grad_b1[9] = (1.0 - h_9 * h_9) * (p[57] * t7);
+    grad_b1[10] = (1.0 - h_10 * h_10) * (p[58] * t7);
+    grad_b1[11] = (1.0 - h_11 * h_11) * (p[59] * t7);
+    grad_b1[12] = (1.0 - h_12 * h_12) * (p[60] * t7);
+    grad_b1[13] = (1.0 - h_13 * h_13) * (p[61] * t7);
+    grad_b1[14] = (1.0 - h_14 * h_14) * (p[62] * t7);
+    grad_b1[15] = (1.0 - h_15 * h_15) * (p[63] * t7);
 }
 
 /* d loss / d w2, row-major
-   (29 locals of type classifier_real on the stack) */
-void classifier_grad_w2(const classifier_real *in, const classifier_real *p, classifier_real *grad_w2)
+   (27 locals of type classifier_real on the stack) */
+void classifier_grad_w2(const classifier_real *restrict in, const classifier_real *restrict p, classifier_real *restrict grad_w2)
 {
     const classifier_real y = in[2];
     const classifier_real b2 = p[64];
@@ -386,38 +378,36 @@ void classifier_grad_w2(const classifier_real *in, const classifier_real *p, cla
     const classifier_real h_13 = tanh(p[45] + (in[0] * p[26] + in[1] * p[27])); /* line 11 */
     const classifier_real h_14 = tanh(p[46] + (in[0] * p[28] + in[1] * p[29])); /* line 11 */
     const classifier_real h_15 = tanh(p[47] + (in[0] * p[30] + in[1] * p[31])); /* line 11 */
-    const classifier_real t1 = p[52] * h_4 + (p[51] * h_3 + (p[50] * h_2 + (p[48] * h_0 + p[49] * h_1)));
-    const classifier_real t2 = p[56] * h_8 + (p[55] * h_7 + (p[54] * h_6 + (p[53] * h_5 + t1)));
-    const classifier_real t3 = p[60] * h_12 + (p[59] * h_11 + (p[58] * h_10 + (p[57] * h_9 + t2)));
-    const classifier_real logit = b2 + (p[63] * h_15 + (p[62] * h_14 + (p[61] * h_13 + t3))); /* line 12 */
-    const classifier_real t4 = fabs(logit);
-    const classifier_real t5 = exp(-t4);
-    const classifier_real t6 = 1.0 / (t5 + 1.0);
-    const classifier_real t7 = t5 * t6;
-    const classifier_real score = (logit >= 0.0 ? t6 : t7); /* line 13 */
-    const classifier_real t8 = (-logit >= 0.0 ? t6 : t7);
-    const classifier_real t9 = (1.0 - y) * score - y * t8;
-    grad_w2[0] = h_0 * t9;
-    grad_w2[1] = h_1 * t9;
-    grad_w2[2] = h_2 * t9;
-    grad_w2[3] = h_3 * t9;
-    grad_w2[4] = h_4 * t9;
-    grad_w2[5] = h_5 * t9;
-    grad_w2[6] = h_6 * t9;
-    grad_w2[7] = h_7 * t9;
-    grad_w2[8] = h_8 * t9;
-    grad_w2[9] = h_9 * t9;
-    grad_w2[10] = h_10 * t9;
-    grad_w2[11] = h_11 * t9;
-    grad_w2[12] = h_12 * t9;
-    grad_w2[13] = h_13 * t9;
-    grad_w2[14] = h_14 * t9;
-    grad_w2[15] = h_15 * t9;
+    const classifier_real t1 = p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[56] * h_8 + p[58] * h_10 + (p[60] * h_12 + p[62] * h_14)) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7) + (p[57] * h_9 + p[59] * h_11 + (p[61] * h_13 + p[63] * h_15)));
+    const classifier_real logit = b2 + t1; /* line 12 */
+    const classifier_real t2 = fabs(logit);
+    const classifier_real t3 = exp(-t2);
+    const classifier_real t4 = (logit >= 0.0 ? 1.0 : t3);
+    const classifier_real t5 = t3 + 1.0;
+    const classifier_real score = t4 / t5; /* line 13 */
+    const classifier_real t6 = (-logit >= 0.0 ? 1.0 : t3);
+    const classifier_real t7 = (1.0 - y) * score - y * (t6 / t5);
+    grad_w2[0] = h_0 * t7;
+    grad_w2[1] = h_1 * t7;
+    grad_w2[2] = h_2 * t7;
+    grad_w2[3] = h_3 * t7;
+    grad_w2[4] = h_4 * t7;
+    grad_w2[5] = h_5 * t7;
+    grad_w2[6] = h_6 * t7;
+    grad_w2[7] = h_7 * t7;
+    grad_w2[8] = h_8 * t7;
+    grad_w2[9] = h_9 * t7;
+    grad_w2[10] = h_10 * t7;
+    grad_w2[11] = h_11 * t7;
+    grad_w2[12] = h_12 * t7;
+    grad_w2[13] = h_13 * t7;
+    grad_w2[14] = h_14 * t7;
+    grad_w2[15] = h_15 * t7;
 }
 
 /* d loss / d b2.
-   (28 locals of type classifier_real on the stack) */
-classifier_real classifier_grad_b2(const classifier_real *in, const classifier_real *p)
+   (26 locals of type classifier_real on the stack) */
+classifier_real classifier_grad_b2(const classifier_real *restrict in, const classifier_real *restrict p)
 {
     const classifier_real y = in[2];
     const classifier_real b2 = p[64];
@@ -437,22 +427,20 @@ classifier_real classifier_grad_b2(const classifier_real *in, const classifier_r
     const classifier_real h_13 = tanh(p[45] + (in[0] * p[26] + in[1] * p[27])); /* line 11 */
     const classifier_real h_14 = tanh(p[46] + (in[0] * p[28] + in[1] * p[29])); /* line 11 */
     const classifier_real h_15 = tanh(p[47] + (in[0] * p[30] + in[1] * p[31])); /* line 11 */
-    const classifier_real t1 = p[52] * h_4 + (p[51] * h_3 + (p[50] * h_2 + (p[48] * h_0 + p[49] * h_1)));
-    const classifier_real t2 = p[56] * h_8 + (p[55] * h_7 + (p[54] * h_6 + (p[53] * h_5 + t1)));
-    const classifier_real t3 = p[60] * h_12 + (p[59] * h_11 + (p[58] * h_10 + (p[57] * h_9 + t2)));
-    const classifier_real logit = b2 + (p[63] * h_15 + (p[62] * h_14 + (p[61] * h_13 + t3))); /* line 12 */
-    const classifier_real t4 = fabs(logit);
-    const classifier_real t5 = exp(-t4);
-    const classifier_real t6 = 1.0 / (t5 + 1.0);
-    const classifier_real t7 = t5 * t6;
-    const classifier_real score = (logit >= 0.0 ? t6 : t7); /* line 13 */
-    const classifier_real t8 = (-logit >= 0.0 ? t6 : t7);
-    return (1.0 - y) * score - y * t8;
+    const classifier_real t1 = p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[56] * h_8 + p[58] * h_10 + (p[60] * h_12 + p[62] * h_14)) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7) + (p[57] * h_9 + p[59] * h_11 + (p[61] * h_13 + p[63] * h_15)));
+    const classifier_real logit = b2 + t1; /* line 12 */
+    const classifier_real t2 = fabs(logit);
+    const classifier_real t3 = exp(-t2);
+    const classifier_real t4 = (logit >= 0.0 ? 1.0 : t3);
+    const classifier_real t5 = t3 + 1.0;
+    const classifier_real score = t4 / t5; /* line 13 */
+    const classifier_real t6 = (-logit >= 0.0 ? 1.0 : t3);
+    return (1.0 - y) * score - y * (t6 / t5);
 }
 
 /* d loss / d x, row-major
-   (51 locals of type classifier_real on the stack) */
-void classifier_grad_x(const classifier_real *in, const classifier_real *p, classifier_real *grad_x)
+   (49 locals of type classifier_real on the stack) */
+void classifier_grad_x(const classifier_real *restrict in, const classifier_real *restrict p, classifier_real *restrict grad_x)
 {
     const classifier_real y = in[2];
     const classifier_real b2 = p[64];
@@ -472,47 +460,45 @@ void classifier_grad_x(const classifier_real *in, const classifier_real *p, clas
     const classifier_real h_13 = tanh(p[45] + (in[0] * p[26] + in[1] * p[27])); /* line 11 */
     const classifier_real h_14 = tanh(p[46] + (in[0] * p[28] + in[1] * p[29])); /* line 11 */
     const classifier_real h_15 = tanh(p[47] + (in[0] * p[30] + in[1] * p[31])); /* line 11 */
-    const classifier_real t1 = p[52] * h_4 + (p[51] * h_3 + (p[50] * h_2 + (p[48] * h_0 + p[49] * h_1)));
-    const classifier_real t2 = p[56] * h_8 + (p[55] * h_7 + (p[54] * h_6 + (p[53] * h_5 + t1)));
-    const classifier_real t3 = p[60] * h_12 + (p[59] * h_11 + (p[58] * h_10 + (p[57] * h_9 + t2)));
-    const classifier_real logit = b2 + (p[63] * h_15 + (p[62] * h_14 + (p[61] * h_13 + t3))); /* line 12 */
-    const classifier_real t4 = fabs(logit);
-    const classifier_real t5 = exp(-t4);
-    const classifier_real t6 = 1.0 / (t5 + 1.0);
-    const classifier_real t7 = t5 * t6;
-    const classifier_real score = (logit >= 0.0 ? t6 : t7); /* line 13 */
-    const classifier_real t8 = (-logit >= 0.0 ? t6 : t7);
-    const classifier_real t9 = (1.0 - y) * score - y * t8;
-    const classifier_real t10 = (1.0 - h_15 * h_15) * (p[63] * t9);
-    const classifier_real t11 = (1.0 - h_14 * h_14) * (p[62] * t9);
-    const classifier_real t12 = (1.0 - h_13 * h_13) * (p[61] * t9);
-    const classifier_real t13 = (1.0 - h_12 * h_12) * (p[60] * t9);
-    const classifier_real t14 = (1.0 - h_11 * h_11) * (p[59] * t9);
-    const classifier_real t15 = (1.0 - h_10 * h_10) * (p[58] * t9);
-    const classifier_real t16 = (1.0 - h_9 * h_9) * (p[57] * t9);
-    const classifier_real t17 = (1.0 - h_8 * h_8) * (p[56] * t9);
-    const classifier_real t18 = (1.0 - h_7 * h_7) * (p[55] * t9);
-    const classifier_real t19 = (1.0 - h_6 * h_6) * (p[54] * t9);
-    const classifier_real t20 = (1.0 - h_5 * h_5) * (p[53] * t9);
-    const classifier_real t21 = (1.0 - h_4 * h_4) * (p[52] * t9);
-    const classifier_real t22 = (1.0 - h_3 * h_3) * (p[51] * t9);
-    const classifier_real t23 = (1.0 - h_2 * h_2) * (p[50] * t9);
-    const classifier_real t24 = (1.0 - h_1 * h_1) * (p[49] * t9);
-    const classifier_real t25 = (1.0 - h_0 * h_0) * (p[48] * t9);
-    const classifier_real t26 = p[31] * t10 + p[29] * t11 + p[27] * t12 + p[25] * t13 + p[23] * t14;
-    const classifier_real t27 = p[30] * t10 + p[28] * t11 + p[26] * t12 + p[24] * t13 + p[22] * t14;
-    const classifier_real t28 = t26 + p[21] * t15 + p[19] * t16 + p[17] * t17 + p[15] * t18;
-    const classifier_real t29 = t27 + p[20] * t15 + p[18] * t16 + p[16] * t17 + p[14] * t18;
-    const classifier_real t30 = t28 + p[13] * t19 + p[11] * t20 + p[9] * t21 + p[7] * t22;
-    const classifier_real t31 = t29 + p[12] * t19 + p[10] * t20 + p[8] * t21 + p[6] * t22;
-    grad_x[0] = t31 + p[4] * t23 + p[2] * t24 + p[0] * t25;
-    grad_x[1] = t30 + p[5] * t23 + p[3] * t24 + p[1] * t25;
+    const classifier_real t1 = p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[56] * h_8 + p[58] * h_10 + (p[60] * h_12 + p[62] * h_14)) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7) + (p[57] * h_9 + p[59] * h_11 + (p[61] * h_13 + p[63] * h_15)));
+    const classifier_real logit = b2 + t1; /* line 12 */
+    const classifier_real t2 = fabs(logit);
+    const classifier_real t3 = exp(-t2);
+    const classifier_real t4 = (logit >= 0.0 ? 1.0 : t3);
+    const classifier_real t5 = t3 + 1.0;
+    const classifier_real score = t4 / t5; /* line 13 */
+    const classifier_real t6 = (-logit >= 0.0 ? 1.0 : t3);
+    const classifier_real t7 = (1.0 - y) * score - y * (t6 / t5);
+    const classifier_real t8 = (1.0 - h_15 * h_15) * (p[63] * t7);
+    const classifier_real t9 = (1.0 - h_14 * h_14) * (p[62] * t7);
+    const classifier_real t10 = (1.0 - h_13 * h_13) * (p[61] * t7);
+    const classifier_real t11 = (1.0 - h_12 * h_12) * (p[60] * t7);
+    const classifier_real t12 = (1.0 - h_11 * h_11) * (p[59] * t7);
+    const classifier_real t13 = (1.0 - h_10 * h_10) * (p[58] * t7);
+    const classifier_real t14 = (1.0 - h_9 * h_9) * (p[57] * t7);
+    const classifier_real t15 = (1.0 - h_8 * h_8) * (p[56] * t7);
+    const classifier_real t16 = (1.0 - h_7 * h_7) * (p[55] * t7);
+    const classifier_real t17 = (1.0 - h_6 * h_6) * (p[54] * t7);
+    const classifier_real t18 = (1.0 - h_5 * h_5) * (p[53] * t7);
+    const classifier_real t19 = (1.0 - h_4 * h_4) * (p[52] * t7);
+    const classifier_real t20 = (1.0 - h_3 * h_3) * (p[51] * t7);
+    const classifier_real t21 = (1.0 - h_2 * h_2) * (p[50] * t7);
+    const classifier_real t22 = (1.0 - h_1 * h_1) * (p[49] * t7);
+    const classifier_real t23 = (1.0 - h_0 * h_0) * (p[48] * t7);
+    const classifier_real t24 = p[31] * t8 + p[29] * t9 + p[27] * t10 + p[25] * t11 + p[23] * t12;
+    const classifier_real t25 = p[30] * t8 + p[28] * t9 + p[26] * t10 + p[24] * t11 + p[22] * t12;
+    const classifier_real t26 = t24 + p[21] * t13 + p[19] * t14 + p[17] * t15 + p[15] * t16;
+    const classifier_real t27 = t25 + p[20] * t13 + p[18] * t14 + p[16] * t15 + p[14] * t16;
+    const classifier_real t28 = t26 + p[13] * t17 + p[11] * t18 + p[9] * t19 + p[7] * t20;
+    const classifier_real t29 = t27 + p[12] * t17 + p[10] * t18 + p[8] * t19 + p[6] * t20;
+    grad_x[0] = t29 + p[4] * t21 + p[2] * t22 + p[0] * t23;
+    grad_x[1] = t28 + p[5] * t21 + p[3] * t22 + p[1] * t23;
 }
 
 /* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
    without a gradient array; the result is the loss before the step.
-   (99 locals of type classifier_real on the stack) */
-classifier_real classifier_sgd_step(classifier_real *p, const classifier_real *in, classifier_real lr)
+   (97 locals of type classifier_real on the stack) */
+classifier_real classifier_sgd_step(classifier_real *restrict p, const classifier_real *restrict in, classifier_real lr)
 {
     const classifier_real y = in[2];
     const classifier_real b2 = p[64];
@@ -533,157 +519,155 @@ classifier_real classifier_sgd_step(classifier_real *p, const classifier_real *i
     const classifier_real h_13 = tanh(p[45] + (in[0] * p[26] + in[1] * p[27])); /* line 11 */
     const classifier_real h_14 = tanh(p[46] + (in[0] * p[28] + in[1] * p[29])); /* line 11 */
     const classifier_real h_15 = tanh(p[47] + (in[0] * p[30] + in[1] * p[31])); /* line 11 */
-    const classifier_real t2 = p[52] * h_4 + (p[51] * h_3 + (p[50] * h_2 + (p[48] * h_0 + p[49] * h_1)));
-    const classifier_real t3 = p[56] * h_8 + (p[55] * h_7 + (p[54] * h_6 + (p[53] * h_5 + t2)));
-    const classifier_real t4 = p[60] * h_12 + (p[59] * h_11 + (p[58] * h_10 + (p[57] * h_9 + t3)));
-    const classifier_real logit = b2 + (p[63] * h_15 + (p[62] * h_14 + (p[61] * h_13 + t4))); /* line 12 */
-    const classifier_real t5 = -logit;
-    const classifier_real t6 = fabs(logit);
-    const classifier_real t7 = exp(-t6);
-    const classifier_real t8 = 1.0 / (t7 + 1.0);
-    const classifier_real t9 = t7 * t8;
-    const classifier_real score = (logit >= 0.0 ? t8 : t9); /* line 13 */
-    const classifier_real t10 = log1p(t7);
-    const classifier_real t11 = (t5 > 0.0 ? t5 : 0.0);
-    const classifier_real t12 = (t5 >= 0.0 ? t8 : t9);
-    const classifier_real t13 = (logit > 0.0 ? logit : 0.0);
-    const classifier_real t14 = y * (t10 + t11) + t1 * (t10 + t13);
-    const classifier_real t15 = t1 * score - y * t12;
-    const classifier_real t16 = h_15 * t15;
-    const classifier_real t17 = h_14 * t15;
-    const classifier_real t18 = h_13 * t15;
-    const classifier_real t19 = h_12 * t15;
-    const classifier_real t20 = h_11 * t15;
-    const classifier_real t21 = h_10 * t15;
-    const classifier_real t22 = h_9 * t15;
-    const classifier_real t23 = h_8 * t15;
-    const classifier_real t24 = h_7 * t15;
-    const classifier_real t25 = h_6 * t15;
-    const classifier_real t26 = h_5 * t15;
-    const classifier_real t27 = h_4 * t15;
-    const classifier_real t28 = h_3 * t15;
-    const classifier_real t29 = h_2 * t15;
-    const classifier_real t30 = h_1 * t15;
-    const classifier_real t31 = h_0 * t15;
-    const classifier_real t32 = (1.0 - h_15 * h_15) * (p[63] * t15);
-    const classifier_real t33 = (1.0 - h_14 * h_14) * (p[62] * t15);
-    const classifier_real t34 = (1.0 - h_13 * h_13) * (p[61] * t15);
-    const classifier_real t35 = (1.0 - h_12 * h_12) * (p[60] * t15);
-    const classifier_real t36 = (1.0 - h_11 * h_11) * (p[59] * t15);
-    const classifier_real t37 = (1.0 - h_10 * h_10) * (p[58] * t15);
-    const classifier_real t38 = (1.0 - h_9 * h_9) * (p[57] * t15);
-    const classifier_real t39 = (1.0 - h_8 * h_8) * (p[56] * t15);
-    const classifier_real t40 = (1.0 - h_7 * h_7) * (p[55] * t15);
-    const classifier_real t41 = (1.0 - h_6 * h_6) * (p[54] * t15);
-    const classifier_real t42 = (1.0 - h_5 * h_5) * (p[53] * t15);
-    const classifier_real t43 = (1.0 - h_4 * h_4) * (p[52] * t15);
-    const classifier_real t44 = (1.0 - h_3 * h_3) * (p[51] * t15);
-    const classifier_real t45 = (1.0 - h_2 * h_2) * (p[50] * t15);
-    const classifier_real t46 = (1.0 - h_1 * h_1) * (p[49] * t15);
-    const classifier_real t47 = (1.0 - h_0 * h_0) * (p[48] * t15);
-    const classifier_real t48 = in[1] * t32;
-    const classifier_real t49 = in[0] * t32;
-    const classifier_real t50 = in[1] * t33;
-    const classifier_real t51 = in[0] * t33;
-    const classifier_real t52 = in[1] * t34;
-    const classifier_real t53 = in[0] * t34;
-    const classifier_real t54 = in[1] * t35;
-    const classifier_real t55 = in[0] * t35;
-    const classifier_real t56 = in[1] * t36;
-    const classifier_real t57 = in[0] * t36;
-    const classifier_real t58 = in[1] * t37;
-    const classifier_real t59 = in[0] * t37;
-    const classifier_real t60 = in[1] * t38;
-    const classifier_real t61 = in[0] * t38;
-    const classifier_real t62 = in[1] * t39;
-    const classifier_real t63 = in[0] * t39;
-    const classifier_real t64 = in[1] * t40;
-    const classifier_real t65 = in[0] * t40;
-    const classifier_real t66 = in[1] * t41;
-    const classifier_real t67 = in[0] * t41;
-    const classifier_real t68 = in[1] * t42;
-    const classifier_real t69 = in[0] * t42;
-    const classifier_real t70 = in[1] * t43;
-    const classifier_real t71 = in[0] * t43;
-    const classifier_real t72 = in[1] * t44;
-    const classifier_real t73 = in[0] * t44;
-    const classifier_real t74 = in[1] * t45;
-    const classifier_real t75 = in[0] * t45;
-    const classifier_real t76 = in[1] * t46;
-    const classifier_real t77 = in[0] * t46;
-    const classifier_real t78 = in[1] * t47;
-    const classifier_real t79 = in[0] * t47;
-    p[0] -= lr * t79;
-    p[1] -= lr * t78;
-    p[2] -= lr * t77;
-    p[3] -= lr * t76;
-    p[4] -= lr * t75;
-    p[5] -= lr * t74;
-    p[6] -= lr * t73;
-    p[7] -= lr * t72;
-    p[8] -= lr * t71;
-    p[9] -= lr * t70;
-    p[10] -= lr * t69;
-    p[11] -= lr * t68;
-    p[12] -= lr * t67;
-    p[13] -= lr * t66;
-    p[14] -= lr * t65;
-    p[15] -= lr * t64;
-    p[16] -= lr * t63;
-    p[17] -= lr * t62;
-    p[18] -= lr * t61;
-    p[19] -= lr * t60;
-    p[20] -= lr * t59;
-    p[21] -= lr * t58;
-    p[22] -= lr * t57;
-    p[23] -= lr * t56;
-    p[24] -= lr * t55;
-    p[25] -= lr * t54;
-    p[26] -= lr * t53;
-    p[27] -= lr * t52;
-    p[28] -= lr * t51;
-    p[29] -= lr * t50;
-    p[30] -= lr * t49;
-    p[31] -= lr * t48;
-    p[32] -= lr * t47;
-    p[33] -= lr * t46;
-    p[34] -= lr * t45;
-    p[35] -= lr * t44;
-    p[36] -= lr * t43;
-    p[37] -= lr * t42;
-    p[38] -= lr * t41;
-    p[39] -= lr * t40;
-    p[40] -= lr * t39;
-    p[41] -= lr * t38;
-    p[42] -= lr * t37;
-    p[43] -= lr * t36;
-    p[44] -= lr * t35;
-    p[45] -= lr * t34;
-    p[46] -= lr * t33;
-    p[47] -= lr * t32;
-    p[48] -= lr * t31;
-    p[49] -= lr * t30;
-    p[50] -= lr * t29;
-    p[51] -= lr * t28;
-    p[52] -= lr * t27;
-    p[53] -= lr * t26;
-    p[54] -= lr * t25;
-    p[55] -= lr * t24;
-    p[56] -= lr * t23;
-    p[57] -= lr * t22;
-    p[58] -= lr * t21;
-    p[59] -= lr * t20;
-    p[60] -= lr * t19;
-    p[61] -= lr * t18;
-    p[62] -= lr * t17;
-    p[63] -= lr * t16;
-    p[64] -= lr * t15;
-    return t14;
+    const classifier_real t2 = p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[56] * h_8 + p[58] * h_10 + (p[60] * h_12 + p[62] * h_14)) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7) + (p[57] * h_9 + p[59] * h_11 + (p[61] * h_13 + p[63] * h_15)));
+    const classifier_real logit = b2 + t2; /* line 12 */
+    const classifier_real t3 = -logit;
+    const classifier_real t4 = fabs(logit);
+    const classifier_real t5 = exp(-t4);
+    const classifier_real t6 = (logit >= 0.0 ? 1.0 : t5);
+    const classifier_real t7 = t5 + 1.0;
+    const classifier_real score = t6 / t7; /* line 13 */
+    const classifier_real t8 = log1p(t5);
+    const classifier_real t9 = (t3 > 0.0 ? t3 : 0.0);
+    const classifier_real t10 = (t3 >= 0.0 ? 1.0 : t5);
+    const classifier_real t11 = (logit > 0.0 ? logit : 0.0);
+    const classifier_real t12 = y * (t8 + t9) + t1 * (t8 + t11);
+    const classifier_real t13 = t1 * score - y * (t10 / t7);
+    const classifier_real t14 = h_15 * t13;
+    const classifier_real t15 = h_14 * t13;
+    const classifier_real t16 = h_13 * t13;
+    const classifier_real t17 = h_12 * t13;
+    const classifier_real t18 = h_11 * t13;
+    const classifier_real t19 = h_10 * t13;
+    const classifier_real t20 = h_9 * t13;
+    const classifier_real t21 = h_8 * t13;
+    const classifier_real t22 = h_7 * t13;
+    const classifier_real t23 = h_6 * t13;
+    const classifier_real t24 = h_5 * t13;
+    const classifier_real t25 = h_4 * t13;
+    const classifier_real t26 = h_3 * t13;
+    const classifier_real t27 = h_2 * t13;
+    const classifier_real t28 = h_1 * t13;
+    const classifier_real t29 = h_0 * t13;
+    const classifier_real t30 = (1.0 - h_15 * h_15) * (p[63] * t13);
+    const classifier_real t31 = (1.0 - h_14 * h_14) * (p[62] * t13);
+    const classifier_real t32 = (1.0 - h_13 * h_13) * (p[61] * t13);
+    const classifier_real t33 = (1.0 - h_12 * h_12) * (p[60] * t13);
+    const classifier_real t34 = (1.0 - h_11 * h_11) * (p[59] * t13);
+    const classifier_real t35 = (1.0 - h_10 * h_10) * (p[58] * t13);
+    const classifier_real t36 = (1.0 - h_9 * h_9) * (p[57] * t13);
+    const classifier_real t37 = (1.0 - h_8 * h_8) * (p[56] * t13);
+    const classifier_real t38 = (1.0 - h_7 * h_7) * (p[55] * t13);
+    const classifier_real t39 = (1.0 - h_6 * h_6) * (p[54] * t13);
+    const classifier_real t40 = (1.0 - h_5 * h_5) * (p[53] * t13);
+    const classifier_real t41 = (1.0 - h_4 * h_4) * (p[52] * t13);
+    const classifier_real t42 = (1.0 - h_3 * h_3) * (p[51] * t13);
+    const classifier_real t43 = (1.0 - h_2 * h_2) * (p[50] * t13);
+    const classifier_real t44 = (1.0 - h_1 * h_1) * (p[49] * t13);
+    const classifier_real t45 = (1.0 - h_0 * h_0) * (p[48] * t13);
+    const classifier_real t46 = in[1] * t30;
+    const classifier_real t47 = in[0] * t30;
+    const classifier_real t48 = in[1] * t31;
+    const classifier_real t49 = in[0] * t31;
+    const classifier_real t50 = in[1] * t32;
+    const classifier_real t51 = in[0] * t32;
+    const classifier_real t52 = in[1] * t33;
+    const classifier_real t53 = in[0] * t33;
+    const classifier_real t54 = in[1] * t34;
+    const classifier_real t55 = in[0] * t34;
+    const classifier_real t56 = in[1] * t35;
+    const classifier_real t57 = in[0] * t35;
+    const classifier_real t58 = in[1] * t36;
+    const classifier_real t59 = in[0] * t36;
+    const classifier_real t60 = in[1] * t37;
+    const classifier_real t61 = in[0] * t37;
+    const classifier_real t62 = in[1] * t38;
+    const classifier_real t63 = in[0] * t38;
+    const classifier_real t64 = in[1] * t39;
+    const classifier_real t65 = in[0] * t39;
+    const classifier_real t66 = in[1] * t40;
+    const classifier_real t67 = in[0] * t40;
+    const classifier_real t68 = in[1] * t41;
+    const classifier_real t69 = in[0] * t41;
+    const classifier_real t70 = in[1] * t42;
+    const classifier_real t71 = in[0] * t42;
+    const classifier_real t72 = in[1] * t43;
+    const classifier_real t73 = in[0] * t43;
+    const classifier_real t74 = in[1] * t44;
+    const classifier_real t75 = in[0] * t44;
+    const classifier_real t76 = in[1] * t45;
+    const classifier_real t77 = in[0] * t45;
+    p[0] -= lr * t77;
+    p[1] -= lr * t76;
+    p[2] -= lr * t75;
+    p[3] -= lr * t74;
+    p[4] -= lr * t73;
+    p[5] -= lr * t72;
+    p[6] -= lr * t71;
+    p[7] -= lr * t70;
+    p[8] -= lr * t69;
+    p[9] -= lr * t68;
+    p[10] -= lr * t67;
+    p[11] -= lr * t66;
+    p[12] -= lr * t65;
+    p[13] -= lr * t64;
+    p[14] -= lr * t63;
+    p[15] -= lr * t62;
+    p[16] -= lr * t61;
+    p[17] -= lr * t60;
+    p[18] -= lr * t59;
+    p[19] -= lr * t58;
+    p[20] -= lr * t57;
+    p[21] -= lr * t56;
+    p[22] -= lr * t55;
+    p[23] -= lr * t54;
+    p[24] -= lr * t53;
+    p[25] -= lr * t52;
+    p[26] -= lr * t51;
+    p[27] -= lr * t50;
+    p[28] -= lr * t49;
+    p[29] -= lr * t48;
+    p[30] -= lr * t47;
+    p[31] -= lr * t46;
+    p[32] -= lr * t45;
+    p[33] -= lr * t44;
+    p[34] -= lr * t43;
+    p[35] -= lr * t42;
+    p[36] -= lr * t41;
+    p[37] -= lr * t40;
+    p[38] -= lr * t39;
+    p[39] -= lr * t38;
+    p[40] -= lr * t37;
+    p[41] -= lr * t36;
+    p[42] -= lr * t35;
+    p[43] -= lr * t34;
+    p[44] -= lr * t33;
+    p[45] -= lr * t32;
+    p[46] -= lr * t31;
+    p[47] -= lr * t30;
+    p[48] -= lr * t29;
+    p[49] -= lr * t28;
+    p[50] -= lr * t27;
+    p[51] -= lr * t26;
+    p[52] -= lr * t25;
+    p[53] -= lr * t24;
+    p[54] -= lr * t23;
+    p[55] -= lr * t22;
+    p[56] -= lr * t21;
+    p[57] -= lr * t20;
+    p[58] -= lr * t19;
+    p[59] -= lr * t18;
+    p[60] -= lr * t17;
+    p[61] -= lr * t16;
+    p[62] -= lr * t15;
+    p[63] -= lr * t14;
+    p[64] -= lr * t13;
+    return t12;
 }
 
 /* The outputs, in declaration order, row-major.
-   (25 locals of type classifier_real on the stack) */
-void classifier_outputs(const classifier_real *in, const classifier_real *p, classifier_real *out)
+   (23 locals of type classifier_real on the stack) */
+void classifier_outputs(const classifier_real *restrict in, const classifier_real *restrict p, classifier_real *restrict out)
 {
     const classifier_real b2 = p[64];
     const classifier_real h_0 = tanh(p[32] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
@@ -702,14 +686,12 @@ void classifier_outputs(const classifier_real *in, const classifier_real *p, cla
     const classifier_real h_13 = tanh(p[45] + (in[0] * p[26] + in[1] * p[27])); /* line 11 */
     const classifier_real h_14 = tanh(p[46] + (in[0] * p[28] + in[1] * p[29])); /* line 11 */
     const classifier_real h_15 = tanh(p[47] + (in[0] * p[30] + in[1] * p[31])); /* line 11 */
-    const classifier_real t1 = p[52] * h_4 + (p[51] * h_3 + (p[50] * h_2 + (p[48] * h_0 + p[49] * h_1)));
-    const classifier_real t2 = p[56] * h_8 + (p[55] * h_7 + (p[54] * h_6 + (p[53] * h_5 + t1)));
-    const classifier_real t3 = p[60] * h_12 + (p[59] * h_11 + (p[58] * h_10 + (p[57] * h_9 + t2)));
-    const classifier_real logit = b2 + (p[63] * h_15 + (p[62] * h_14 + (p[61] * h_13 + t3))); /* line 12 */
-    const classifier_real t4 = fabs(logit);
-    const classifier_real t5 = exp(-t4);
-    const classifier_real t6 = 1.0 / (t5 + 1.0);
-    const classifier_real score = (logit >= 0.0 ? t6 : t5 * t6); /* line 13 */
+    const classifier_real t1 = p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[56] * h_8 + p[58] * h_10 + (p[60] * h_12 + p[62] * h_14)) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7) + (p[57] * h_9 + p[59] * h_11 + (p[61] * h_13 + p[63] * h_15)));
+    const classifier_real logit = b2 + t1; /* line 12 */
+    const classifier_real t2 = fabs(logit);
+    const classifier_real t3 = exp(-t2);
+    const classifier_real t4 = (logit >= 0.0 ? 1.0 : t3);
+    const classifier_real score = t4 / (t3 + 1.0); /* line 13 */
     out[0] = logit;
     out[1] = score;
 }

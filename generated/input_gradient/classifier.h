@@ -53,16 +53,16 @@ extern const char *const classifier_param_names[CLASSIFIER_N_PARAMS];
    workspace, and 256 bytes of frame per call; not libm's).
    CLASSIFIER_OPS_LOSS_k, CLASSIFIER_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
-#define CLASSIFIER_STACK_loss        480
-#define CLASSIFIER_STACK_loss_grad   656
-#define CLASSIFIER_STACK_grad_W1     616
-#define CLASSIFIER_STACK_grad_b1     488
-#define CLASSIFIER_STACK_grad_w2     488
-#define CLASSIFIER_STACK_grad_b2     480
-#define CLASSIFIER_STACK_grad_x      664
-#define CLASSIFIER_STACK_sgd_step    1048
-#define CLASSIFIER_STACK_outputs     456
-#define CLASSIFIER_STACK_MAX         1048
+#define CLASSIFIER_STACK_loss        464
+#define CLASSIFIER_STACK_loss_grad   640
+#define CLASSIFIER_STACK_grad_W1     600
+#define CLASSIFIER_STACK_grad_b1     472
+#define CLASSIFIER_STACK_grad_w2     472
+#define CLASSIFIER_STACK_grad_b2     464
+#define CLASSIFIER_STACK_grad_x      648
+#define CLASSIFIER_STACK_sgd_step    1032
+#define CLASSIFIER_STACK_outputs     440
+#define CLASSIFIER_STACK_MAX         1032
 #define CLASSIFIER_OPS_LOSS_ADD      52
 #define CLASSIFIER_OPS_LOSS_MUL      50
 #define CLASSIFIER_OPS_LOSS_DIV      0
@@ -73,8 +73,8 @@ extern const char *const classifier_param_names[CLASSIFIER_N_PARAMS];
 #define CLASSIFIER_OPS_LOSS_ABS      1
 #define CLASSIFIER_OPS_LOSS_TANH     16
 #define CLASSIFIER_OPS_LOSS_GRAD_ADD 70
-#define CLASSIFIER_OPS_LOSS_GRAD_MUL 149
-#define CLASSIFIER_OPS_LOSS_GRAD_DIV 1
+#define CLASSIFIER_OPS_LOSS_GRAD_MUL 148
+#define CLASSIFIER_OPS_LOSS_GRAD_DIV 2
 #define CLASSIFIER_OPS_LOSS_GRAD_NEG 2
 #define CLASSIFIER_OPS_LOSS_GRAD_SELECT 4
 #define CLASSIFIER_OPS_LOSS_GRAD_EXP 1

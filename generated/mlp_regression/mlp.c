@@ -40,8 +40,8 @@ const char *const mlp_param_names[MLP_N_PARAMS] = {
 };
 
 /* The loss for one sample.
-   (17 locals of type mlp_real on the stack) */
-mlp_real mlp_loss(const mlp_real *in, const mlp_real *p)
+   (16 locals of type mlp_real on the stack) */
+mlp_real mlp_loss(const mlp_real *restrict in, const mlp_real *restrict p)
 {
     const mlp_real x = in[0];
     const mlp_real y = in[1];
@@ -56,16 +56,15 @@ mlp_real mlp_loss(const mlp_real *in, const mlp_real *p)
     const mlp_real h_7 = tanh(p[17] + x * p[7]); /* line 10 */
     const mlp_real h_8 = tanh(p[18] + x * p[8]); /* line 10 */
     const mlp_real h_9 = tanh(p[19] + x * p[9]); /* line 10 */
-    const mlp_real t1 = p[24] * h_4 + (p[23] * h_3 + (p[22] * h_2 + (p[20] * h_0 + p[21] * h_1)));
-    const mlp_real t2 = p[28] * h_8 + (p[27] * h_7 + (p[26] * h_6 + (p[25] * h_5 + t1)));
-    const mlp_real pred = b2 + (p[29] * h_9 + t2); /* line 11 */
-    const mlp_real t3 = pred - y;
-    return t3 * t3;
+    const mlp_real t1 = p[29] * h_9 + (p[28] * h_8 + (p[20] * h_0 + p[22] * h_2 + (p[24] * h_4 + p[26] * h_6)));
+    const mlp_real pred = b2 + (p[21] * h_1 + p[23] * h_3 + (p[25] * h_5 + p[27] * h_7) + t1); /* line 11 */
+    const mlp_real t2 = pred - y;
+    return t2 * t2;
 }
 
 /* The loss, and its gradient with respect to every param, in one pass.
-   (28 locals of type mlp_real on the stack) */
-mlp_real mlp_loss_grad(const mlp_real *in, const mlp_real *p, mlp_real *grad)
+   (27 locals of type mlp_real on the stack) */
+mlp_real mlp_loss_grad(const mlp_real *restrict in, const mlp_real *restrict p, mlp_real *restrict grad)
 {
     const mlp_real x = in[0];
     const mlp_real y = in[1];
@@ -80,58 +79,57 @@ mlp_real mlp_loss_grad(const mlp_real *in, const mlp_real *p, mlp_real *grad)
     const mlp_real h_7 = tanh(p[17] + x * p[7]); /* line 10 */
     const mlp_real h_8 = tanh(p[18] + x * p[8]); /* line 10 */
     const mlp_real h_9 = tanh(p[19] + x * p[9]); /* line 10 */
-    const mlp_real t1 = p[24] * h_4 + (p[23] * h_3 + (p[22] * h_2 + (p[20] * h_0 + p[21] * h_1)));
-    const mlp_real t2 = p[28] * h_8 + (p[27] * h_7 + (p[26] * h_6 + (p[25] * h_5 + t1)));
-    const mlp_real pred = b2 + (p[29] * h_9 + t2); /* line 11 */
-    const mlp_real t3 = pred - y;
-    const mlp_real t4 = 2.0 * t3;
-    const mlp_real t5 = p[29] * t4 * (1.0 - h_9 * h_9);
-    const mlp_real t6 = p[28] * t4 * (1.0 - h_8 * h_8);
-    const mlp_real t7 = p[27] * t4 * (1.0 - h_7 * h_7);
-    const mlp_real t8 = p[26] * t4 * (1.0 - h_6 * h_6);
-    const mlp_real t9 = p[25] * t4 * (1.0 - h_5 * h_5);
-    const mlp_real t10 = p[24] * t4 * (1.0 - h_4 * h_4);
-    const mlp_real t11 = p[23] * t4 * (1.0 - h_3 * h_3);
-    const mlp_real t12 = p[22] * t4 * (1.0 - h_2 * h_2);
-    const mlp_real t13 = p[21] * t4 * (1.0 - h_1 * h_1);
-    const mlp_real t14 = p[20] * t4 * (1.0 - h_0 * h_0);
-    grad[0] = x * t14;
-    grad[1] = x * t13;
-    grad[2] = x * t12;
-    grad[3] = x * t11;
-    grad[4] = x * t10;
-    grad[5] = x * t9;
-    grad[6] = x * t8;
-    grad[7] = x * t7;
-    grad[8] = x * t6;
-    grad[9] = x * t5;
-    grad[10] = t14;
-    grad[11] = t13;
-    grad[12] = t12;
-    grad[13] = t11;
-    grad[14] = t10;
-    grad[15] = t9;
-    grad[16] = t8;
-    grad[17] = t7;
-    grad[18] = t6;
-    grad[19] = t5;
-    grad[20] = h_0 * t4;
-    grad[21] = h_1 * t4;
-    grad[22] = h_2 * t4;
-    grad[23] = h_3 * t4;
-    grad[24] = h_4 * t4;
-    grad[25] = h_5 * t4;
-    grad[26] = h_6 * t4;
-    grad[27] = h_7 * t4;
-    grad[28] = h_8 * t4;
-    grad[29] = h_9 * t4;
-    grad[30] = t4;
-    return t3 * t3;
+    const mlp_real t1 = p[29] * h_9 + (p[28] * h_8 + (p[20] * h_0 + p[22] * h_2 + (p[24] * h_4 + p[26] * h_6)));
+    const mlp_real pred = b2 + (p[21] * h_1 + p[23] * h_3 + (p[25] * h_5 + p[27] * h_7) + t1); /* line 11 */
+    const mlp_real t2 = pred - y;
+    const mlp_real t3 = 2.0 * t2;
+    const mlp_real t4 = p[29] * t3 * (1.0 - h_9 * h_9);
+    const mlp_real t5 = p[28] * t3 * (1.0 - h_8 * h_8);
+    const mlp_real t6 = p[27] * t3 * (1.0 - h_7 * h_7);
+    const mlp_real t7 = p[26] * t3 * (1.0 - h_6 * h_6);
+    const mlp_real t8 = p[25] * t3 * (1.0 - h_5 * h_5);
+    const mlp_real t9 = p[24] * t3 * (1.0 - h_4 * h_4);
+    const mlp_real t10 = p[23] * t3 * (1.0 - h_3 * h_3);
+    const mlp_real t11 = p[22] * t3 * (1.0 - h_2 * h_2);
+    const mlp_real t12 = p[21] * t3 * (1.0 - h_1 * h_1);
+    const mlp_real t13 = p[20] * t3 * (1.0 - h_0 * h_0);
+    grad[0] = x * t13;
+    grad[1] = x * t12;
+    grad[2] = x * t11;
+    grad[3] = x * t10;
+    grad[4] = x * t9;
+    grad[5] = x * t8;
+    grad[6] = x * t7;
+    grad[7] = x * t6;
+    grad[8] = x * t5;
+    grad[9] = x * t4;
+    grad[10] = t13;
+    grad[11] = t12;
+    grad[12] = t11;
+    grad[13] = t10;
+    grad[14] = t9;
+    grad[15] = t8;
+    grad[16] = t7;
+    grad[17] = t6;
+    grad[18] = t5;
+    grad[19] = t4;
+    grad[20] = h_0 * t3;
+    grad[21] = h_1 * t3;
+    grad[22] = h_2 * t3;
+    grad[23] = h_3 * t3;
+    grad[24] = h_4 * t3;
+    grad[25] = h_5 * t3;
+    grad[26] = h_6 * t3;
+    grad[27] = h_7 * t3;
+    grad[28] = h_8 * t3;
+    grad[29] = h_9 * t3;
+    grad[30] = t3;
+    return t2 * t2;
 }
 
 /* d loss / d w1, row-major
-   (17 locals of type mlp_real on the stack) */
-void mlp_grad_w1(const mlp_real *in, const mlp_real *p, mlp_real *grad_w1)
+   (16 locals of type mlp_real on the stack) */
+void mlp_grad_w1(const mlp_real *restrict in, const mlp_real *restrict p, mlp_real *restrict grad_w1)
 {
     const mlp_real x = in[0];
     const mlp_real y = in[1];
@@ -146,25 +144,24 @@ void mlp_grad_w1(const mlp_real *in, const mlp_real *p, mlp_real *grad_w1)
     const mlp_real h_7 = tanh(p[17] + x * p[7]); /* line 10 */
     const mlp_real h_8 = tanh(p[18] + x * p[8]); /* line 10 */
     const mlp_real h_9 = tanh(p[19] + x * p[9]); /* line 10 */
-    const mlp_real t1 = p[24] * h_4 + (p[23] * h_3 + (p[22] * h_2 + (p[20] * h_0 + p[21] * h_1)));
-    const mlp_real t2 = p[28] * h_8 + (p[27] * h_7 + (p[26] * h_6 + (p[25] * h_5 + t1)));
-    const mlp_real pred = b2 + (p[29] * h_9 + t2); /* line 11 */
-    const mlp_real t3 = 2.0 * (pred - y);
-    grad_w1[0] = x * (p[20] * t3 * (1.0 - h_0 * h_0));
-    grad_w1[1] = x * (p[21] * t3 * (1.0 - h_1 * h_1));
-    grad_w1[2] = x * (p[22] * t3 * (1.0 - h_2 * h_2));
-    grad_w1[3] = x * (p[23] * t3 * (1.0 - h_3 * h_3));
-    grad_w1[4] = x * (p[24] * t3 * (1.0 - h_4 * h_4));
-    grad_w1[5] = x * (p[25] * t3 * (1.0 - h_5 * h_5));
-    grad_w1[6] = x * (p[26] * t3 * (1.0 - h_6 * h_6));
-    grad_w1[7] = x * (p[27] * t3 * (1.0 - h_7 * h_7));
-    grad_w1[8] = x * (p[28] * t3 * (1.0 - h_8 * h_8));
-    grad_w1[9] = x * (p[29] * t3 * (1.0 - h_9 * h_9));
+    const mlp_real t1 = p[29] * h_9 + (p[28] * h_8 + (p[20] * h_0 + p[22] * h_2 + (p[24] * h_4 + p[26] * h_6)));
+    const mlp_real pred = b2 + (p[21] * h_1 + p[23] * h_3 + (p[25] * h_5 + p[27] * h_7) + t1); /* line 11 */
+    const mlp_real t2 = 2.0 * (pred - y);
+    grad_w1[0] = x * (p[20] * t2 * (1.0 - h_0 * h_0));
+    grad_w1[1] = x * (p[21] * t2 * (1.0 - h_1 * h_1));
+    grad_w1[2] = x * (p[22] * t2 * (1.0 - h_2 * h_2));
+    grad_w1[3] = x * (p[23] * t2 * (1.0 - h_3 * h_3));
+    grad_w1[4] = x * (p[24] * t2 * (1.0 - h_4 * h_4));
+    grad_w1[5] = x * (p[25] * t2 * (1.0 - h_5 * h_5));
+    grad_w1[6] = x * (p[26] * t2 * (1.0 - h_6 * h_6));
+    grad_w1[7] = x * (p[27] * t2 * (1.0 - h_7 * h_7));
+    grad_w1[8] = x * (p[28] * t2 * (1.0 - h_8 * h_8));
+    grad_w1[9] = x * (p[29] * t2 * (1.0 - h_9 * h_9));
 }
 
 /* d loss / d b1, row-major
-   (17 locals of type mlp_real on the stack) */
-void mlp_grad_b1(const mlp_real *in, const mlp_real *p, mlp_real *grad_b1)
+   (16 locals of type mlp_real on the stack) */
+void mlp_grad_b1(const mlp_real *restrict in, const mlp_real *restrict p, mlp_real *restrict grad_b1)
 {
     const mlp_real x = in[0];
     const mlp_real y = in[1];
@@ -179,25 +176,24 @@ void mlp_grad_b1(const mlp_real *in, const mlp_real *p, mlp_real *grad_b1)
     const mlp_real h_7 = tanh(p[17] + x * p[7]); /* line 10 */
     const mlp_real h_8 = tanh(p[18] + x * p[8]); /* line 10 */
     const mlp_real h_9 = tanh(p[19] + x * p[9]); /* line 10 */
-    const mlp_real t1 = p[24] * h_4 + (p[23] * h_3 + (p[22] * h_2 + (p[20] * h_0 + p[21] * h_1)));
-    const mlp_real t2 = p[28] * h_8 + (p[27] * h_7 + (p[26] * h_6 + (p[25] * h_5 + t1)));
-    const mlp_real pred = b2 + (p[29] * h_9 + t2); /* line 11 */
-    const mlp_real t3 = 2.0 * (pred - y);
-    grad_b1[0] = p[20] * t3 * (1.0 - h_0 * h_0);
-    grad_b1[1] = p[21] * t3 * (1.0 - h_1 * h_1);
-    grad_b1[2] = p[22] * t3 * (1.0 - h_2 * h_2);
-    grad_b1[3] = p[23] * t3 * (1.0 - h_3 * h_3);
-    grad_b1[4] = p[24] * t3 * (1.0 - h_4 * h_4);
-    grad_b1[5] = p[25] * t3 * (1.0 - h_5 * h_5);
-    grad_b1[6] = p[26] * t3 * (1.0 - h_6 * h_6);
-    grad_b1[7] = p[27] * t3 * (1.0 - h_7 * h_7);
-    grad_b1[8] = p[28] * t3 * (1.0 - h_8 * h_8);
-    grad_b1[9] = p[29] * t3 * (1.0 - h_9 * h_9);
+    const mlp_real t1 = p[29] * h_9 + (p[28] * h_8 + (p[20] * h_0 + p[22] * h_2 + (p[24] * h_4 + p[26] * h_6)));
+    const mlp_real pred = b2 + (p[21] * h_1 + p[23] * h_3 + (p[25] * h_5 + p[27] * h_7) + t1); /* line 11 */
+    const mlp_real t2 = 2.0 * (pred - y);
+    grad_b1[0] = p[20] * t2 * (1.0 - h_0 * h_0);
+    grad_b1[1] = p[21] * t2 * (1.0 - h_1 * h_1);
+    grad_b1[2] = p[22] * t2 * (1.0 - h_2 * h_2);
+    grad_b1[3] = p[23] * t2 * (1.0 - h_3 * h_3);
+    grad_b1[4] = p[24] * t2 * (1.0 - h_4 * h_4);
+    grad_b1[5] = p[25] * t2 * (1.0 - h_5 * h_5);
+    grad_b1[6] = p[26] * t2 * (1.0 - h_6 * h_6);
+    grad_b1[7] = p[27] * t2 * (1.0 - h_7 * h_7);
+    grad_b1[8] = p[28] * t2 * (1.0 - h_8 * h_8);
+    grad_b1[9] = p[29] * t2 * (1.0 - h_9 * h_9);
 }
 
 /* d loss / d w2, row-major
-   (17 locals of type mlp_real on the stack) */
-void mlp_grad_w2(const mlp_real *in, const mlp_real *p, mlp_real *grad_w2)
+   (16 locals of type mlp_real on the stack) */
+void mlp_grad_w2(const mlp_real *restrict in, const mlp_real *restrict p, mlp_real *restrict grad_w2)
 {
     const mlp_real x = in[0];
     const mlp_real y = in[1];
@@ -212,25 +208,24 @@ void mlp_grad_w2(const mlp_real *in, const mlp_real *p, mlp_real *grad_w2)
     const mlp_real h_7 = tanh(p[17] + x * p[7]); /* line 10 */
     const mlp_real h_8 = tanh(p[18] + x * p[8]); /* line 10 */
     const mlp_real h_9 = tanh(p[19] + x * p[9]); /* line 10 */
-    const mlp_real t1 = p[24] * h_4 + (p[23] * h_3 + (p[22] * h_2 + (p[20] * h_0 + p[21] * h_1)));
-    const mlp_real t2 = p[28] * h_8 + (p[27] * h_7 + (p[26] * h_6 + (p[25] * h_5 + t1)));
-    const mlp_real pred = b2 + (p[29] * h_9 + t2); /* line 11 */
-    const mlp_real t3 = 2.0 * (pred - y);
-    grad_w2[0] = h_0 * t3;
-    grad_w2[1] = h_1 * t3;
-    grad_w2[2] = h_2 * t3;
-    grad_w2[3] = h_3 * t3;
-    grad_w2[4] = h_4 * t3;
-    grad_w2[5] = h_5 * t3;
-    grad_w2[6] = h_6 * t3;
-    grad_w2[7] = h_7 * t3;
-    grad_w2[8] = h_8 * t3;
-    grad_w2[9] = h_9 * t3;
+    const mlp_real t1 = p[29] * h_9 + (p[28] * h_8 + (p[20] * h_0 + p[22] * h_2 + (p[24] * h_4 + p[26] * h_6)));
+    const mlp_real pred = b2 + (p[21] * h_1 + p[23] * h_3 + (p[25] * h_5 + p[27] * h_7) + t1); /* line 11 */
+    const mlp_real t2 = 2.0 * (pred - y);
+    grad_w2[0] = h_0 * t2;
+    grad_w2[1] = h_1 * t2;
+    grad_w2[2] = h_2 * t2;
+    grad_w2[3] = h_3 * t2;
+    grad_w2[4] = h_4 * t2;
+    grad_w2[5] = h_5 * t2;
+    grad_w2[6] = h_6 * t2;
+    grad_w2[7] = h_7 * t2;
+    grad_w2[8] = h_8 * t2;
+    grad_w2[9] = h_9 * t2;
 }
 
 /* d loss / d b2.
-   (16 locals of type mlp_real on the stack) */
-mlp_real mlp_grad_b2(const mlp_real *in, const mlp_real *p)
+   (15 locals of type mlp_real on the stack) */
+mlp_real mlp_grad_b2(const mlp_real *restrict in, const mlp_real *restrict p)
 {
     const mlp_real x = in[0];
     const mlp_real y = in[1];
@@ -245,16 +240,15 @@ mlp_real mlp_grad_b2(const mlp_real *in, const mlp_real *p)
     const mlp_real h_7 = tanh(p[17] + x * p[7]); /* line 10 */
     const mlp_real h_8 = tanh(p[18] + x * p[8]); /* line 10 */
     const mlp_real h_9 = tanh(p[19] + x * p[9]); /* line 10 */
-    const mlp_real t1 = p[24] * h_4 + (p[23] * h_3 + (p[22] * h_2 + (p[20] * h_0 + p[21] * h_1)));
-    const mlp_real t2 = p[28] * h_8 + (p[27] * h_7 + (p[26] * h_6 + (p[25] * h_5 + t1)));
-    const mlp_real pred = b2 + (p[29] * h_9 + t2); /* line 11 */
+    const mlp_real t1 = p[29] * h_9 + (p[28] * h_8 + (p[20] * h_0 + p[22] * h_2 + (p[24] * h_4 + p[26] * h_6)));
+    const mlp_real pred = b2 + (p[21] * h_1 + p[23] * h_3 + (p[25] * h_5 + p[27] * h_7) + t1); /* line 11 */
     return 2.0 * (pred - y);
 }
 
 /* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
    without a gradient array; the result is the loss before the step.
-   (49 locals of type mlp_real on the stack) */
-mlp_real mlp_sgd_step(mlp_real *p, const mlp_real *in, mlp_real lr)
+   (48 locals of type mlp_real on the stack) */
+mlp_real mlp_sgd_step(mlp_real *restrict p, const mlp_real *restrict in, mlp_real lr)
 {
     const mlp_real x = in[0];
     const mlp_real y = in[1];
@@ -269,32 +263,32 @@ mlp_real mlp_sgd_step(mlp_real *p, const mlp_real *in, mlp_real lr)
     const mlp_real h_7 = tanh(p[17] + x * p[7]); /* line 10 */
     const mlp_real h_8 = tanh(p[18] + x * p[8]); /* line 10 */
     const mlp_real h_9 = tanh(p[19] + x * p[9]); /* line 10 */
-    const mlp_real t1 = p[24] * h_4 + (p[23] * h_3 + (p[22] * h_2 + (p[20] * h_0 + p[21] * h_1)));
-    const mlp_real t2 = p[28] * h_8 + (p[27] * h_7 + (p[26] * h_6 + (p[25] * h_5 + t1)));
-    const mlp_real pred = b2 + (p[29] * h_9 + t2); /* line 11 */
-    const mlp_real t3 = pred - y;
-    const mlp_real t4 = t3 * t3;
-    const mlp_real t5 = 2.0 * t3;
-    const mlp_real t6 = h_9 * t5;
-    const mlp_real t7 = h_8 * t5;
-    const mlp_real t8 = h_7 * t5;
-    const mlp_real t9 = h_6 * t5;
-    const mlp_real t10 = h_5 * t5;
-    const mlp_real t11 = h_4 * t5;
-    const mlp_real t12 = h_3 * t5;
-    const mlp_real t13 = h_2 * t5;
-    const mlp_real t14 = h_1 * t5;
-    const mlp_real t15 = h_0 * t5;
-    const mlp_real t16 = p[29] * t5 * (1.0 - h_9 * h_9);
-    const mlp_real t17 = p[28] * t5 * (1.0 - h_8 * h_8);
-    const mlp_real t18 = p[27] * t5 * (1.0 - h_7 * h_7);
-    const mlp_real t19 = p[26] * t5 * (1.0 - h_6 * h_6);
-    const mlp_real t20 = p[25] * t5 * (1.0 - h_5 * h_5);
-    const mlp_real t21 = p[24] * t5 * (1.0 - h_4 * h_4);
-    const mlp_real t22 = p[23] * t5 * (1.0 - h_3 * h_3);
-    const mlp_real t23 = p[22] * t5 * (1.0 - h_2 * h_2);
-    const mlp_real t24 = p[21] * t5 * (1.0 - h_1 * h_1);
-    const mlp_real t25 = p[20] * t5 * (1.0 - h_0 * h_0);
+    const mlp_real t1 = p[29] * h_9 + (p[28] * h_8 + (p[20] * h_0 + p[22] * h_2 + (p[24] * h_4 + p[26] * h_6)));
+    const mlp_real pred = b2 + (p[21] * h_1 + p[23] * h_3 + (p[25] * h_5 + p[27] * h_7) + t1); /* line 11 */
+    const mlp_real t2 = pred - y;
+    const mlp_real t3 = t2 * t2;
+    const mlp_real t4 = 2.0 * t2;
+    const mlp_real t5 = h_9 * t4;
+    const mlp_real t6 = h_8 * t4;
+    const mlp_real t7 = h_7 * t4;
+    const mlp_real t8 = h_6 * t4;
+    const mlp_real t9 = h_5 * t4;
+    const mlp_real t10 = h_4 * t4;
+    const mlp_real t11 = h_3 * t4;
+    const mlp_real t12 = h_2 * t4;
+    const mlp_real t13 = h_1 * t4;
+    const mlp_real t14 = h_0 * t4;
+    const mlp_real t15 = p[29] * t4 * (1.0 - h_9 * h_9);
+    const mlp_real t16 = p[28] * t4 * (1.0 - h_8 * h_8);
+    const mlp_real t17 = p[27] * t4 * (1.0 - h_7 * h_7);
+    const mlp_real t18 = p[26] * t4 * (1.0 - h_6 * h_6);
+    const mlp_real t19 = p[25] * t4 * (1.0 - h_5 * h_5);
+    const mlp_real t20 = p[24] * t4 * (1.0 - h_4 * h_4);
+    const mlp_real t21 = p[23] * t4 * (1.0 - h_3 * h_3);
+    const mlp_real t22 = p[22] * t4 * (1.0 - h_2 * h_2);
+    const mlp_real t23 = p[21] * t4 * (1.0 - h_1 * h_1);
+    const mlp_real t24 = p[20] * t4 * (1.0 - h_0 * h_0);
+    const mlp_real t25 = x * t15;
     const mlp_real t26 = x * t16;
     const mlp_real t27 = x * t17;
     const mlp_real t28 = x * t18;
@@ -304,44 +298,43 @@ mlp_real mlp_sgd_step(mlp_real *p, const mlp_real *in, mlp_real lr)
     const mlp_real t32 = x * t22;
     const mlp_real t33 = x * t23;
     const mlp_real t34 = x * t24;
-    const mlp_real t35 = x * t25;
-    p[0] -= lr * t35;
-    p[1] -= lr * t34;
-    p[2] -= lr * t33;
-    p[3] -= lr * t32;
-    p[4] -= lr * t31;
-    p[5] -= lr * t30;
-    p[6] -= lr * t29;
-    p[7] -= lr * t28;
-    p[8] -= lr * t27;
-    p[9] -= lr * t26;
-    p[10] -= lr * t25;
-    p[11] -= lr * t24;
-    p[12] -= lr * t23;
-    p[13] -= lr * t22;
-    p[14] -= lr * t21;
-    p[15] -= lr * t20;
-    p[16] -= lr * t19;
-    p[17] -= lr * t18;
-    p[18] -= lr * t17;
-    p[19] -= lr * t16;
-    p[20] -= lr * t15;
-    p[21] -= lr * t14;
-    p[22] -= lr * t13;
-    p[23] -= lr * t12;
-    p[24] -= lr * t11;
-    p[25] -= lr * t10;
-    p[26] -= lr * t9;
-    p[27] -= lr * t8;
-    p[28] -= lr * t7;
-    p[29] -= lr * t6;
-    p[30] -= lr * t5;
-    return t4;
+    p[0] -= lr * t34;
+    p[1] -= lr * t33;
+    p[2] -= lr * t32;
+    p[3] -= lr * t31;
+    p[4] -= lr * t30;
+    p[5] -= lr * t29;
+    p[6] -= lr * t28;
+    p[7] -= lr * t27;
+    p[8] -= lr * t26;
+    p[9] -= lr * t25;
+    p[10] -= lr * t24;
+    p[11] -= lr * t23;
+    p[12] -= lr * t22;
+    p[13] -= lr * t21;
+    p[14] -= lr * t20;
+    p[15] -= lr * t19;
+    p[16] -= lr * t18;
+    p[17] -= lr * t17;
+    p[18] -= lr * t16;
+    p[19] -= lr * t15;
+    p[20] -= lr * t14;
+    p[21] -= lr * t13;
+    p[22] -= lr * t12;
+    p[23] -= lr * t11;
+    p[24] -= lr * t10;
+    p[25] -= lr * t9;
+    p[26] -= lr * t8;
+    p[27] -= lr * t7;
+    p[28] -= lr * t6;
+    p[29] -= lr * t5;
+    p[30] -= lr * t4;
+    return t3;
 }
 
 /* The outputs, in declaration order, row-major.
-   (15 locals of type mlp_real on the stack) */
-void mlp_outputs(const mlp_real *in, const mlp_real *p, mlp_real *out)
+   (14 locals of type mlp_real on the stack) */
+void mlp_outputs(const mlp_real *restrict in, const mlp_real *restrict p, mlp_real *restrict out)
 {
     const mlp_real x = in[0];
     const mlp_real b2 = p[30];
@@ -355,9 +348,8 @@ void mlp_outputs(const mlp_real *in, const mlp_real *p, mlp_real *out)
     const mlp_real h_7 = tanh(p[17] + x * p[7]); /* line 10 */
     const mlp_real h_8 = tanh(p[18] + x * p[8]); /* line 10 */
     const mlp_real h_9 = tanh(p[19] + x * p[9]); /* line 10 */
-    const mlp_real t1 = p[24] * h_4 + (p[23] * h_3 + (p[22] * h_2 + (p[20] * h_0 + p[21] * h_1)));
-    const mlp_real t2 = p[28] * h_8 + (p[27] * h_7 + (p[26] * h_6 + (p[25] * h_5 + t1)));
-    const mlp_real pred = b2 + (p[29] * h_9 + t2); /* line 11 */
+    const mlp_real t1 = p[29] * h_9 + (p[28] * h_8 + (p[20] * h_0 + p[22] * h_2 + (p[24] * h_4 + p[26] * h_6)));
+    const mlp_real pred = b2 + (p[21] * h_1 + p[23] * h_3 + (p[25] * h_5 + p[27] * h_7) + t1); /* line 11 */
     out[0] = pred;
 }
 

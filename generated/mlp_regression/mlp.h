@@ -50,15 +50,15 @@ extern const char *const mlp_param_names[MLP_N_PARAMS];
    workspace, and 256 bytes of frame per call; not libm's).
    MLP_OPS_LOSS_k, MLP_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
-#define MLP_STACK_loss               392
-#define MLP_STACK_loss_grad          480
-#define MLP_STACK_grad_w1            392
-#define MLP_STACK_grad_b1            392
-#define MLP_STACK_grad_w2            392
-#define MLP_STACK_grad_b2            384
-#define MLP_STACK_sgd_step           648
-#define MLP_STACK_outputs            376
-#define MLP_STACK_MAX                648
+#define MLP_STACK_loss               384
+#define MLP_STACK_loss_grad          472
+#define MLP_STACK_grad_w1            384
+#define MLP_STACK_grad_b1            384
+#define MLP_STACK_grad_w2            384
+#define MLP_STACK_grad_b2            376
+#define MLP_STACK_sgd_step           640
+#define MLP_STACK_outputs            368
+#define MLP_STACK_MAX                640
 #define MLP_OPS_LOSS_ADD             21
 #define MLP_OPS_LOSS_MUL             21
 #define MLP_OPS_LOSS_DIV             0

@@ -60,8 +60,8 @@ const char *const blobs_param_names[BLOBS_N_PARAMS] = {
 };
 
 /* The loss for one sample.
-   (24 locals of type blobs_real on the stack) */
-blobs_real blobs_loss(const blobs_real *in, const blobs_real *p)
+   (21 locals of type blobs_real on the stack) */
+blobs_real blobs_loss(const blobs_real *restrict in, const blobs_real *restrict p)
 {
     const blobs_real h_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 9 */
     const blobs_real h_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 9 */
@@ -71,28 +71,25 @@ blobs_real blobs_loss(const blobs_real *in, const blobs_real *p)
     const blobs_real h_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 9 */
     const blobs_real h_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 9 */
     const blobs_real h_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 9 */
-    const blobs_real t1 = p[24] * h_0 + p[25] * h_1 + p[26] * h_2 + p[27] * h_3 + p[28] * h_4;
-    const blobs_real t2 = p[32] * h_0 + p[33] * h_1 + p[34] * h_2 + p[35] * h_3 + p[36] * h_4;
-    const blobs_real t3 = p[40] * h_0 + p[41] * h_1 + p[42] * h_2 + p[43] * h_3 + p[44] * h_4;
-    const blobs_real z_0 = p[48] + (t1 + p[29] * h_5 + p[30] * h_6 + p[31] * h_7); /* line 10 */
-    const blobs_real z_1 = p[49] + (t2 + p[37] * h_5 + p[38] * h_6 + p[39] * h_7); /* line 10 */
-    const blobs_real z_2 = p[50] + (t3 + p[45] * h_5 + p[46] * h_6 + p[47] * h_7); /* line 10 */
-    const blobs_real t4 = (z_0 >= z_1 ? z_0 : z_1);
-    const blobs_real t5 = (t4 >= z_2 ? t4 : z_2);
-    const blobs_real t6 = z_0 - t5;
-    const blobs_real t7 = z_1 - t5;
-    const blobs_real t8 = z_2 - t5;
-    const blobs_real t9 = exp(t6);
-    const blobs_real t10 = exp(t7);
-    const blobs_real t11 = exp(t8);
-    const blobs_real t12 = log(t11 + (t9 + t10));
-    const blobs_real t13 = -(in[4] * (t8 - t12) + (in[2] * (t6 - t12) + in[3] * (t7 - t12)));
-    return t13;
+    const blobs_real z_0 = p[48] + (p[24] * h_0 + p[26] * h_2 + (p[28] * h_4 + p[30] * h_6) + (p[25] * h_1 + p[27] * h_3 + (p[29] * h_5 + p[31] * h_7))); /* line 10 */
+    const blobs_real z_1 = p[49] + (p[32] * h_0 + p[34] * h_2 + (p[36] * h_4 + p[38] * h_6) + (p[33] * h_1 + p[35] * h_3 + (p[37] * h_5 + p[39] * h_7))); /* line 10 */
+    const blobs_real z_2 = p[50] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
+    const blobs_real t1 = (z_0 >= z_1 ? z_0 : z_1);
+    const blobs_real t2 = (t1 >= z_2 ? t1 : z_2);
+    const blobs_real t3 = z_0 - t2;
+    const blobs_real t4 = z_1 - t2;
+    const blobs_real t5 = z_2 - t2;
+    const blobs_real t6 = exp(t3);
+    const blobs_real t7 = exp(t4);
+    const blobs_real t8 = exp(t5);
+    const blobs_real t9 = log(t8 + (t6 + t7));
+    const blobs_real t10 = -(in[4] * (t5 - t9) + (in[2] * (t3 - t9) + in[3] * (t4 - t9)));
+    return t10;
 }
 
 /* The loss, and its gradient with respect to every param, in one pass.
-   (37 locals of type blobs_real on the stack) */
-blobs_real blobs_loss_grad(const blobs_real *in, const blobs_real *p, blobs_real *grad)
+   (34 locals of type blobs_real on the stack) */
+blobs_real blobs_loss_grad(const blobs_real *restrict in, const blobs_real *restrict p, blobs_real *restrict grad)
 {
     const blobs_real h_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 9 */
     const blobs_real h_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 9 */
@@ -102,92 +99,89 @@ blobs_real blobs_loss_grad(const blobs_real *in, const blobs_real *p, blobs_real
     const blobs_real h_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 9 */
     const blobs_real h_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 9 */
     const blobs_real h_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 9 */
-    const blobs_real t1 = p[24] * h_0 + p[25] * h_1 + p[26] * h_2 + p[27] * h_3 + p[28] * h_4;
-    const blobs_real t2 = p[32] * h_0 + p[33] * h_1 + p[34] * h_2 + p[35] * h_3 + p[36] * h_4;
-    const blobs_real t3 = p[40] * h_0 + p[41] * h_1 + p[42] * h_2 + p[43] * h_3 + p[44] * h_4;
-    const blobs_real z_0 = p[48] + (t1 + p[29] * h_5 + p[30] * h_6 + p[31] * h_7); /* line 10 */
-    const blobs_real z_1 = p[49] + (t2 + p[37] * h_5 + p[38] * h_6 + p[39] * h_7); /* line 10 */
-    const blobs_real z_2 = p[50] + (t3 + p[45] * h_5 + p[46] * h_6 + p[47] * h_7); /* line 10 */
-    const blobs_real t4 = (z_0 >= z_1 ? z_0 : z_1);
-    const blobs_real t5 = (t4 >= z_2 ? t4 : z_2);
-    const blobs_real t6 = z_0 - t5;
-    const blobs_real t7 = z_1 - t5;
-    const blobs_real t8 = z_2 - t5;
-    const blobs_real t9 = exp(t6);
-    const blobs_real t10 = exp(t7);
-    const blobs_real t11 = exp(t8);
-    const blobs_real t12 = t11 + (t9 + t10);
-    const blobs_real t13 = log(t12);
-    const blobs_real t14 = -(in[4] * (t8 - t13) + (in[2] * (t6 - t13) + in[3] * (t7 - t13)));
-    const blobs_real t15 = (in[2] + (in[3] + in[4])) / t12;
-    const blobs_real t16 = t11 * t15 - in[4];
-    const blobs_real t17 = t10 * t15 - in[3];
-    const blobs_real t18 = t9 * t15 - in[2];
-    const blobs_real t19 = (1.0 - h_7 * h_7) * (p[47] * t16 + p[39] * t17 + p[31] * t18);
-    const blobs_real t20 = (1.0 - h_6 * h_6) * (p[46] * t16 + p[38] * t17 + p[30] * t18);
-    const blobs_real t21 = (1.0 - h_5 * h_5) * (p[45] * t16 + p[37] * t17 + p[29] * t18);
-    const blobs_real t22 = (1.0 - h_4 * h_4) * (p[44] * t16 + p[36] * t17 + p[28] * t18);
-    const blobs_real t23 = (1.0 - h_3 * h_3) * (p[43] * t16 + p[35] * t17 + p[27] * t18);
-    const blobs_real t24 = (1.0 - h_2 * h_2) * (p[42] * t16 + p[34] * t17 + p[26] * t18);
-    const blobs_real t25 = (1.0 - h_1 * h_1) * (p[41] * t16 + p[33] * t17 + p[25] * t18);
-    const blobs_real t26 = (1.0 - h_0 * h_0) * (p[40] * t16 + p[32] * t17 + p[24] * t18);
-    grad[0] = in[0] * t26;
-    grad[1] = in[1] * t26;
-    grad[2] = in[0] * t25;
-    grad[3] = in[1] * t25;
-    grad[4] = in[0] * t24;
-    grad[5] = in[1] * t24;
-    grad[6] = in[0] * t23;
-    grad[7] = in[1] * t23;
-    grad[8] = in[0] * t22;
-    grad[9] = in[1] * t22;
-    grad[10] = in[0] * t21;
-    grad[11] = in[1] * t21;
-    grad[12] = in[0] * t20;
-    grad[13] = in[1] * t20;
-    grad[14] = in[0] * t19;
-    grad[15] = in[1] * t19;
-    grad[16] = t26;
-    grad[17] = t25;
-    grad[18] = t24;
-    grad[19] = t23;
-    grad[20] = t22;
-    grad[21] = t21;
-    grad[22] = t20;
-    grad[23] = t19;
-    grad[24] = h_0 * t18;
-    grad[25] = h_1 * t18;
-    grad[26] = h_2 * t18;
-    grad[27] = h_3 * t18;
-    grad[28] = h_4 * t18;
-    grad[29] = h_5 * t18;
-    grad[30] = h_6 * t18;
-    grad[31] = h_7 * t18;
-    grad[32] = h_0 * t17;
-    grad[33] = h_1 * t17;
-    grad[34] = h_2 * t17;
-    grad[35] = h_3 * t17;
-    grad[36] = h_4 * t17;
-    grad[37] = h_5 * t17;
-    grad[38] = h_6 * t17;
-    grad[39] = h_7 * t17;
-    grad[40] = h_0 * t16;
-    grad[41] = h_1 * t16;
-    grad[42] = h_2 * t16;
-    grad[43] = h_3 * t16;
-    grad[44] = h_4 * t16;
-    grad[45] = h_5 * t16;
-    grad[46] = h_6 * t16;
-    grad[47] = h_7 * t16;
-    grad[48] = t18;
-    grad[49] = t17;
-    grad[50] = t16;
-    return t14;
+    const blobs_real z_0 = p[48] + (p[24] * h_0 + p[26] * h_2 + (p[28] * h_4 + p[30] * h_6) + (p[25] * h_1 + p[27] * h_3 + (p[29] * h_5 + p[31] * h_7))); /* line 10 */
+    const blobs_real z_1 = p[49] + (p[32] * h_0 + p[34] * h_2 + (p[36] * h_4 + p[38] * h_6) + (p[33] * h_1 + p[35] * h_3 + (p[37] * h_5 + p[39] * h_7))); /* line 10 */
+    const blobs_real z_2 = p[50] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
+    const blobs_real t1 = (z_0 >= z_1 ? z_0 : z_1);
+    const blobs_real t2 = (t1 >= z_2 ? t1 : z_2);
+    const blobs_real t3 = z_0 - t2;
+    const blobs_real t4 = z_1 - t2;
+    const blobs_real t5 = z_2 - t2;
+    const blobs_real t6 = exp(t3);
+    const blobs_real t7 = exp(t4);
+    const blobs_real t8 = exp(t5);
+    const blobs_real t9 = t8 + (t6 + t7);
+    const blobs_real t10 = log(t9);
+    const blobs_real t11 = -(in[4] * (t5 - t10) + (in[2] * (t3 - t10) + in[3] * (t4 - t10)));
+    const blobs_real t12 = (in[2] + (in[3] + in[4])) / t9;
+    const blobs_real t13 = t8 * t12 - in[4];
+    const blobs_real t14 = t7 * t12 - in[3];
+    const blobs_real t15 = t6 * t12 - in[2];
+    const blobs_real t16 = (1.0 - h_7 * h_7) * (p[47] * t13 + p[39] * t14 + p[31] * t15);
+    const blobs_real t17 = (1.0 - h_6 * h_6) * (p[46] * t13 + p[38] * t14 + p[30] * t15);
+    const blobs_real t18 = (1.0 - h_5 * h_5) * (p[45] * t13 + p[37] * t14 + p[29] * t15);
+    const blobs_real t19 = (1.0 - h_4 * h_4) * (p[44] * t13 + p[36] * t14 + p[28] * t15);
+    const blobs_real t20 = (1.0 - h_3 * h_3) * (p[43] * t13 + p[35] * t14 + p[27] * t15);
+    const blobs_real t21 = (1.0 - h_2 * h_2) * (p[42] * t13 + p[34] * t14 + p[26] * t15);
+    const blobs_real t22 = (1.0 - h_1 * h_1) * (p[41] * t13 + p[33] * t14 + p[25] * t15);
+    const blobs_real t23 = (1.0 - h_0 * h_0) * (p[40] * t13 + p[32] * t14 + p[24] * t15);
+    grad[0] = in[0] * t23;
+    grad[1] = in[1] * t23;
+    grad[2] = in[0] * t22;
+    grad[3] = in[1] * t22;
+    grad[4] = in[0] * t21;
+    grad[5] = in[1] * t21;
+    grad[6] = in[0] * t20;
+    grad[7] = in[1] * t20;
+    grad[8] = in[0] * t19;
+    grad[9] = in[1] * t19;
+    grad[10] = in[0] * t18;
+    grad[11] = in[1] * t18;
+    grad[12] = in[0] * t17;
+    grad[13] = in[1] * t17;
+    grad[14] = in[0] * t16;
+    grad[15] = in[1] * t16;
+    grad[16] = t23;
+    grad[17] = t22;
+    grad[18] = t21;
+    grad[19] = t20;
+    grad[20] = t19;
+    grad[21] = t18;
+    grad[22] = t17;
+    grad[23] = t16;
+    grad[24] = h_0 * t15;
+    grad[25] = h_1 * t15;
+    grad[26] = h_2 * t15;
+    grad[27] = h_3 * t15;
+    grad[28] = h_4 * t15;
+    grad[29] = h_5 * t15;
+    grad[30] = h_6 * t15;
+    grad[31] = h_7 * t15;
+    grad[32] = h_0 * t14;
+    grad[33] = h_1 * t14;
+    grad[34] = h_2 * t14;
+    grad[35] = h_3 * t14;
+    grad[36] = h_4 * t14;
+    grad[37] = h_5 * t14;
+    grad[38] = h_6 * t14;
+    grad[39] = h_7 * t14;
+    grad[40] = h_0 * t13;
+    grad[41] = h_1 * t13;
+    grad[42] = h_2 * t13;
+    grad[43] = h_3 * t13;
+    grad[44] = h_4 * t13;
+    grad[45] = h_5 * t13;
+    grad[46] = h_6 * t13;
+    grad[47] = h_7 * t13;
+    grad[48] = t15;
+    grad[49] = t14;
+    grad[50] = t13;
+    return t11;
 }
 
 /* d loss / d W1, row-major
-   (31 locals of type blobs_real on the stack) */
-void blobs_grad_W1(const blobs_real *in, const blobs_real *p, blobs_real *grad_W1)
+   (28 locals of type blobs_real on the stack) */
+void blobs_grad_W1(const blobs_real *restrict in, const blobs_real *restrict p, blobs_real *restrict grad_W1)
 {
     const blobs_real h_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 9 */
     const blobs_real h_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 9 */
@@ -197,50 +191,47 @@ void blobs_grad_W1(const blobs_real *in, const blobs_real *p, blobs_real *grad_W
     const blobs_real h_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 9 */
     const blobs_real h_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 9 */
     const blobs_real h_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 9 */
-    const blobs_real t1 = p[24] * h_0 + p[25] * h_1 + p[26] * h_2 + p[27] * h_3 + p[28] * h_4;
-    const blobs_real t2 = p[32] * h_0 + p[33] * h_1 + p[34] * h_2 + p[35] * h_3 + p[36] * h_4;
-    const blobs_real t3 = p[40] * h_0 + p[41] * h_1 + p[42] * h_2 + p[43] * h_3 + p[44] * h_4;
-    const blobs_real z_0 = p[48] + (t1 + p[29] * h_5 + p[30] * h_6 + p[31] * h_7); /* line 10 */
-    const blobs_real z_1 = p[49] + (t2 + p[37] * h_5 + p[38] * h_6 + p[39] * h_7); /* line 10 */
-    const blobs_real z_2 = p[50] + (t3 + p[45] * h_5 + p[46] * h_6 + p[47] * h_7); /* line 10 */
-    const blobs_real t4 = (z_0 >= z_1 ? z_0 : z_1);
-    const blobs_real t5 = (t4 >= z_2 ? t4 : z_2);
-    const blobs_real t6 = exp(z_0 - t5);
-    const blobs_real t7 = exp(z_1 - t5);
-    const blobs_real t8 = exp(z_2 - t5);
-    const blobs_real t9 = (in[2] + (in[3] + in[4])) / (t8 + (t6 + t7));
-    const blobs_real t10 = t8 * t9 - in[4];
-    const blobs_real t11 = t7 * t9 - in[3];
-    const blobs_real t12 = t6 * t9 - in[2];
-    const blobs_real t13 = (1.0 - h_7 * h_7) * (p[47] * t10 + p[39] * t11 + p[31] * t12);
-    const blobs_real t14 = (1.0 - h_6 * h_6) * (p[46] * t10 + p[38] * t11 + p[30] * t12);
-    const blobs_real t15 = (1.0 - h_5 * h_5) * (p[45] * t10 + p[37] * t11 + p[29] * t12);
-    const blobs_real t16 = (1.0 - h_4 * h_4) * (p[44] * t10 + p[36] * t11 + p[28] * t12);
-    const blobs_real t17 = (1.0 - h_3 * h_3) * (p[43] * t10 + p[35] * t11 + p[27] * t12);
-    const blobs_real t18 = (1.0 - h_2 * h_2) * (p[42] * t10 + p[34] * t11 + p[26] * t12);
-    const blobs_real t19 = (1.0 - h_1 * h_1) * (p[41] * t10 + p[33] * t11 + p[25] * t12);
-    const blobs_real t20 = (1.0 - h_0 * h_0) * (p[40] * t10 + p[32] * t11 + p[24] * t12);
-    grad_W1[0] = in[0] * t20;
-    grad_W1[1] = in[1] * t20;
-    grad_W1[2] = in[0] * t19;
-    grad_W1[3] = in[1] * t19;
-    grad_W1[4] = in[0] * t18;
-    grad_W1[5] = in[1] * t18;
-    grad_W1[6] = in[0] * t17;
-    grad_W1[7] = in[1] * t17;
-    grad_W1[8] = in[0] * t16;
-    grad_W1[9] = in[1] * t16;
-    grad_W1[10] = in[0] * t15;
-    grad_W1[11] = in[1] * t15;
-    grad_W1[12] = in[0] * t14;
-    grad_W1[13] = in[1] * t14;
-    grad_W1[14] = in[0] * t13;
-    grad_W1[15] = in[1] * t13;
+    const blobs_real z_0 = p[48] + (p[24] * h_0 + p[26] * h_2 + (p[28] * h_4 + p[30] * h_6) + (p[25] * h_1 + p[27] * h_3 + (p[29] * h_5 + p[31] * h_7))); /* line 10 */
+    const blobs_real z_1 = p[49] + (p[32] * h_0 + p[34] * h_2 + (p[36] * h_4 + p[38] * h_6) + (p[33] * h_1 + p[35] * h_3 + (p[37] * h_5 + p[39] * h_7))); /* line 10 */
+    const blobs_real z_2 = p[50] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
+    const blobs_real t1 = (z_0 >= z_1 ? z_0 : z_1);
+    const blobs_real t2 = (t1 >= z_2 ? t1 : z_2);
+    const blobs_real t3 = exp(z_0 - t2);
+    const blobs_real t4 = exp(z_1 - t2);
+    const blobs_real t5 = exp(z_2 - t2);
+    const blobs_real t6 = (in[2] + (in[3] + in[4])) / (t5 + (t3 + t4));
+    const blobs_real t7 = t5 * t6 - in[4];
+    const blobs_real t8 = t4 * t6 - in[3];
+    const blobs_real t9 = t3 * t6 - in[2];
+    const blobs_real t10 = (1.0 - h_7 * h_7) * (p[47] * t7 + p[39] * t8 + p[31] * t9);
+    const blobs_real t11 = (1.0 - h_6 * h_6) * (p[46] * t7 + p[38] * t8 + p[30] * t9);
+    const blobs_real t12 = (1.0 - h_5 * h_5) * (p[45] * t7 + p[37] * t8 + p[29] * t9);
+    const blobs_real t13 = (1.0 - h_4 * h_4) * (p[44] * t7 + p[36] * t8 + p[28] * t9);
+    const blobs_real t14 = (1.0 - h_3 * h_3) * (p[43] * t7 + p[35] * t8 + p[27] * t9);
+    const blobs_real t15 = (1.0 - h_2 * h_2) * (p[42] * t7 + p[34] * t8 + p[26] * t9);
+    const blobs_real t16 = (1.0 - h_1 * h_1) * (p[41] * t7 + p[33] * t8 + p[25] * t9);
+    const blobs_real t17 = (1.0 - h_0 * h_0) * (p[40] * t7 + p[32] * t8 + p[24] * t9);
+    grad_W1[0] = in[0] * t17;
+    grad_W1[1] = in[1] * t17;
+    grad_W1[2] = in[0] * t16;
+    grad_W1[3] = in[1] * t16;
+    grad_W1[4] = in[0] * t15;
+    grad_W1[5] = in[1] * t15;
+    grad_W1[6] = in[0] * t14;
+    grad_W1[7] = in[1] * t14;
+    grad_W1[8] = in[0] * t13;
+    grad_W1[9] = in[1] * t13;
+    grad_W1[10] = in[0] * t12;
+    grad_W1[11] = in[1] * t12;
+    grad_W1[12] = in[0] * t11;
+    grad_W1[13] = in[1] * t11;
+    grad_W1[14] = in[0] * t10;
+    grad_W1[15] = in[1] * t10;
 }
 
 /* d loss / d b1, row-major
-   (23 locals of type blobs_real on the stack) */
-void blobs_grad_b1(const blobs_real *in, const blobs_real *p, blobs_real *grad_b1)
+   (20 locals of type blobs_real on the stack) */
+void blobs_grad_b1(const blobs_real *restrict in, const blobs_real *restrict p, blobs_real *restrict grad_b1)
 {
     const blobs_real h_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 9 */
     const blobs_real h_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 9 */
@@ -250,34 +241,31 @@ void blobs_grad_b1(const blobs_real *in, const blobs_real *p, blobs_real *grad_b
     const blobs_real h_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 9 */
     const blobs_real h_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 9 */
     const blobs_real h_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 9 */
-    const blobs_real t1 = p[24] * h_0 + p[25] * h_1 + p[26] * h_2 + p[27] * h_3 + p[28] * h_4;
-    const blobs_real t2 = p[32] * h_0 + p[33] * h_1 + p[34] * h_2 + p[35] * h_3 + p[36] * h_4;
-    const blobs_real t3 = p[40] * h_0 + p[41] * h_1 + p[42] * h_2 + p[43] * h_3 + p[44] * h_4;
-    const blobs_real z_0 = p[48] + (t1 + p[29] * h_5 + p[30] * h_6 + p[31] * h_7); /* line 10 */
-    const blobs_real z_1 = p[49] + (t2 + p[37] * h_5 + p[38] * h_6 + p[39] * h_7); /* line 10 */
-    const blobs_real z_2 = p[50] + (t3 + p[45] * h_5 + p[46] * h_6 + p[47] * h_7); /* line 10 */
-    const blobs_real t4 = (z_0 >= z_1 ? z_0 : z_1);
-    const blobs_real t5 = (t4 >= z_2 ? t4 : z_2);
-    const blobs_real t6 = exp(z_0 - t5);
-    const blobs_real t7 = exp(z_1 - t5);
-    const blobs_real t8 = exp(z_2 - t5);
-    const blobs_real t9 = (in[2] + (in[3] + in[4])) / (t8 + (t6 + t7));
-    const blobs_real t10 = t8 * t9 - in[4];
-    const blobs_real t11 = t7 * t9 - in[3];
-    const blobs_real t12 = t6 * t9 - in[2];
-    grad_b1[0] = (1.0 - h_0 * h_0) * (p[40] * t10 + p[32] * t11 + p[24] * t12);
-    grad_b1[1] = (1.0 - h_1 * h_1) * (p[41] * t10 + p[33] * t11 + p[25] * t12);
-    grad_b1[2] = (1.0 - h_2 * h_2) * (p[42] * t10 + p[34] * t11 + p[26] * t12);
-    grad_b1[3] = (1.0 - h_3 * h_3) * (p[43] * t10 + p[35] * t11 + p[27] * t12);
-    grad_b1[4] = (1.0 - h_4 * h_4) * (p[44] * t10 + p[36] * t11 + p[28] * t12);
-    grad_b1[5] = (1.0 - h_5 * h_5) * (p[45] * t10 + p[37] * t11 + p[29] * t12);
-    grad_b1[6] = (1.0 - h_6 * h_6) * (p[46] * t10 + p[38] * t11 + p[30] * t12);
-    grad_b1[7] = (1.0 - h_7 * h_7) * (p[47] * t10 + p[39] * t11 + p[31] * t12);
+    const blobs_real z_0 = p[48] + (p[24] * h_0 + p[26] * h_2 + (p[28] * h_4 + p[30] * h_6) + (p[25] * h_1 + p[27] * h_3 + (p[29] * h_5 + p[31] * h_7))); /* line 10 */
+    const blobs_real z_1 = p[49] + (p[32] * h_0 + p[34] * h_2 + (p[36] * h_4 + p[38] * h_6) + (p[33] * h_1 + p[35] * h_3 + (p[37] * h_5 + p[39] * h_7))); /* line 10 */
+    const blobs_real z_2 = p[50] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
+    const blobs_real t1 = (z_0 >= z_1 ? z_0 : z_1);
+    const blobs_real t2 = (t1 >= z_2 ? t1 : z_2);
+    const blobs_real t3 = exp(z_0 - t2);
+    const blobs_real t4 = exp(z_1 - t2);
+    const blobs_real t5 = exp(z_2 - t2);
+    const blobs_real t6 = (in[2] + (in[3] + in[4])) / (t5 + (t3 + t4));
+    const blobs_real t7 = t5 * t6 - in[4];
+    const blobs_real t8 = t4 * t6 - in[3];
+    const blobs_real t9 = t3 * t6 - in[2];
+    grad_b1[0] = (1.0 - h_0 * h_0) * (p[40] * t7 + p[32] * t8 + p[24] * t9);
+    grad_b1[1] = (1.0 - h_1 * h_1) * (p[41] * t7 + p[33] * t8 + p[25] * t9);
+    grad_b1[2] = (1.0 - h_2 * h_2) * (p[42] * t7 + p[34] * t8 + p[26] * t9);
+    grad_b1[3] = (1.0 - h_3 * h_3) * (p[43] * t7 + p[35] * t8 + p[27] * t9);
+    grad_b1[4] = (1.0 - h_4 * h_4) * (p[44] * t7 + p[36] * t8 + p[28] * t9);
+    grad_b1[5] = (1.0 - h_5 * h_5) * (p[45] * t7 + p[37] * t8 + p[29] * t9);
+    grad_b1[6] = (1.0 - h_6 * h_6) * (p[46] * t7 + p[38] * t8 + p[30] * t9);
+    grad_b1[7] = (1.0 - h_7 * h_7) * (p[47] * t7 + p[39] * t8 + p[31] * t9);
 }
 
 /* d loss / d W2, row-major
-   (23 locals of type blobs_real on the stack) */
-void blobs_grad_W2(const blobs_real *in, const blobs_real *p, blobs_real *grad_W2)
+   (20 locals of type blobs_real on the stack) */
+void blobs_grad_W2(const blobs_real *restrict in, const blobs_real *restrict p, blobs_real *restrict grad_W2)
 {
     const blobs_real h_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 9 */
     const blobs_real h_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 9 */
@@ -287,50 +275,47 @@ void blobs_grad_W2(const blobs_real *in, const blobs_real *p, blobs_real *grad_W
     const blobs_real h_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 9 */
     const blobs_real h_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 9 */
     const blobs_real h_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 9 */
-    const blobs_real t1 = p[24] * h_0 + p[25] * h_1 + p[26] * h_2 + p[27] * h_3 + p[28] * h_4;
-    const blobs_real t2 = p[32] * h_0 + p[33] * h_1 + p[34] * h_2 + p[35] * h_3 + p[36] * h_4;
-    const blobs_real t3 = p[40] * h_0 + p[41] * h_1 + p[42] * h_2 + p[43] * h_3 + p[44] * h_4;
-    const blobs_real z_0 = p[48] + (t1 + p[29] * h_5 + p[30] * h_6 + p[31] * h_7); /* line 10 */
-    const blobs_real z_1 = p[49] + (t2 + p[37] * h_5 + p[38] * h_6 + p[39] * h_7); /* line 10 */
-    const blobs_real z_2 = p[50] + (t3 + p[45] * h_5 + p[46] * h_6 + p[47] * h_7); /* line 10 */
-    const blobs_real t4 = (z_0 >= z_1 ? z_0 : z_1);
-    const blobs_real t5 = (t4 >= z_2 ? t4 : z_2);
-    const blobs_real t6 = exp(z_0 - t5);
-    const blobs_real t7 = exp(z_1 - t5);
-    const blobs_real t8 = exp(z_2 - t5);
-    const blobs_real t9 = (in[2] + (in[3] + in[4])) / (t8 + (t6 + t7));
-    const blobs_real t10 = t8 * t9 - in[4];
-    const blobs_real t11 = t7 * t9 - in[3];
-    const blobs_real t12 = t6 * t9 - in[2];
-    grad_W2[0] = h_0 * t12;
-    grad_W2[1] = h_1 * t12;
-    grad_W2[2] = h_2 * t12;
-    grad_W2[3] = h_3 * t12;
-    grad_W2[4] = h_4 * t12;
-    grad_W2[5] = h_5 * t12;
-    grad_W2[6] = h_6 * t12;
-    grad_W2[7] = h_7 * t12;
-    grad_W2[8] = h_0 * t11;
-    grad_W2[9] = h_1 * t11;
-    grad_W2[10] = h_2 * t11;
-    grad_W2[11] = h_3 * t11;
-    grad_W2[12] = h_4 * t11;
-    grad_W2[13] = h_5 * t11;
-    grad_W2[14] = h_6 * t11;
-    grad_W2[15] = h_7 * t11;
-    grad_W2[16] = h_0 * t10;
-    grad_W2[17] = h_1 * t10;
-    grad_W2[18] = h_2 * t10;
-    grad_W2[19] = h_3 * t10;
-    grad_W2[20] = h_4 * t10;
-    grad_W2[21] = h_5 * t10;
-    grad_W2[22] = h_6 * t10;
-    grad_W2[23] = h_7 * t10;
+    const blobs_real z_0 = p[48] + (p[24] * h_0 + p[26] * h_2 + (p[28] * h_4 + p[30] * h_6) + (p[25] * h_1 + p[27] * h_3 + (p[29] * h_5 + p[31] * h_7))); /* line 10 */
+    const blobs_real z_1 = p[49] + (p[32] * h_0 + p[34] * h_2 + (p[36] * h_4 + p[38] * h_6) + (p[33] * h_1 + p[35] * h_3 + (p[37] * h_5 + p[39] * h_7))); /* line 10 */
+    const blobs_real z_2 = p[50] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
+    const blobs_real t1 = (z_0 >= z_1 ? z_0 : z_1);
+    const blobs_real t2 = (t1 >= z_2 ? t1 : z_2);
+    const blobs_real t3 = exp(z_0 - t2);
+    const blobs_real t4 = exp(z_1 - t2);
+    const blobs_real t5 = exp(z_2 - t2);
+    const blobs_real t6 = (in[2] + (in[3] + in[4])) / (t5 + (t3 + t4));
+    const blobs_real t7 = t5 * t6 - in[4];
+    const blobs_real t8 = t4 * t6 - in[3];
+    const blobs_real t9 = t3 * t6 - in[2];
+    grad_W2[0] = h_0 * t9;
+    grad_W2[1] = h_1 * t9;
+    grad_W2[2] = h_2 * t9;
+    grad_W2[3] = h_3 * t9;
+    grad_W2[4] = h_4 * t9;
+    grad_W2[5] = h_5 * t9;
+    grad_W2[6] = h_6 * t9;
+    grad_W2[7] = h_7 * t9;
+    grad_W2[8] = h_0 * t8;
+    grad_W2[9] = h_1 * t8;
+    grad_W2[10] = h_2 * t8;
+    grad_W2[11] = h_3 * t8;
+    grad_W2[12] = h_4 * t8;
+    grad_W2[13] = h_5 * t8;
+    grad_W2[14] = h_6 * t8;
+    grad_W2[15] = h_7 * t8;
+    grad_W2[16] = h_0 * t7;
+    grad_W2[17] = h_1 * t7;
+    grad_W2[18] = h_2 * t7;
+    grad_W2[19] = h_3 * t7;
+    grad_W2[20] = h_4 * t7;
+    grad_W2[21] = h_5 * t7;
+    grad_W2[22] = h_6 * t7;
+    grad_W2[23] = h_7 * t7;
 }
 
 /* d loss / d b2, row-major
-   (20 locals of type blobs_real on the stack) */
-void blobs_grad_b2(const blobs_real *in, const blobs_real *p, blobs_real *grad_b2)
+   (17 locals of type blobs_real on the stack) */
+void blobs_grad_b2(const blobs_real *restrict in, const blobs_real *restrict p, blobs_real *restrict grad_b2)
 {
     const blobs_real h_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 9 */
     const blobs_real h_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 9 */
@@ -340,27 +325,24 @@ void blobs_grad_b2(const blobs_real *in, const blobs_real *p, blobs_real *grad_b
     const blobs_real h_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 9 */
     const blobs_real h_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 9 */
     const blobs_real h_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 9 */
-    const blobs_real t1 = p[24] * h_0 + p[25] * h_1 + p[26] * h_2 + p[27] * h_3 + p[28] * h_4;
-    const blobs_real t2 = p[32] * h_0 + p[33] * h_1 + p[34] * h_2 + p[35] * h_3 + p[36] * h_4;
-    const blobs_real t3 = p[40] * h_0 + p[41] * h_1 + p[42] * h_2 + p[43] * h_3 + p[44] * h_4;
-    const blobs_real z_0 = p[48] + (t1 + p[29] * h_5 + p[30] * h_6 + p[31] * h_7); /* line 10 */
-    const blobs_real z_1 = p[49] + (t2 + p[37] * h_5 + p[38] * h_6 + p[39] * h_7); /* line 10 */
-    const blobs_real z_2 = p[50] + (t3 + p[45] * h_5 + p[46] * h_6 + p[47] * h_7); /* line 10 */
-    const blobs_real t4 = (z_0 >= z_1 ? z_0 : z_1);
-    const blobs_real t5 = (t4 >= z_2 ? t4 : z_2);
-    const blobs_real t6 = exp(z_0 - t5);
-    const blobs_real t7 = exp(z_1 - t5);
-    const blobs_real t8 = exp(z_2 - t5);
-    const blobs_real t9 = (in[2] + (in[3] + in[4])) / (t8 + (t6 + t7));
-    grad_b2[0] = t6 * t9 - in[2];
-    grad_b2[1] = t7 * t9 - in[3];
-    grad_b2[2] = t8 * t9 - in[4];
+    const blobs_real z_0 = p[48] + (p[24] * h_0 + p[26] * h_2 + (p[28] * h_4 + p[30] * h_6) + (p[25] * h_1 + p[27] * h_3 + (p[29] * h_5 + p[31] * h_7))); /* line 10 */
+    const blobs_real z_1 = p[49] + (p[32] * h_0 + p[34] * h_2 + (p[36] * h_4 + p[38] * h_6) + (p[33] * h_1 + p[35] * h_3 + (p[37] * h_5 + p[39] * h_7))); /* line 10 */
+    const blobs_real z_2 = p[50] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
+    const blobs_real t1 = (z_0 >= z_1 ? z_0 : z_1);
+    const blobs_real t2 = (t1 >= z_2 ? t1 : z_2);
+    const blobs_real t3 = exp(z_0 - t2);
+    const blobs_real t4 = exp(z_1 - t2);
+    const blobs_real t5 = exp(z_2 - t2);
+    const blobs_real t6 = (in[2] + (in[3] + in[4])) / (t5 + (t3 + t4));
+    grad_b2[0] = t3 * t6 - in[2];
+    grad_b2[1] = t4 * t6 - in[3];
+    grad_b2[2] = t5 * t6 - in[4];
 }
 
 /* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
    without a gradient array; the result is the loss before the step.
-   (77 locals of type blobs_real on the stack) */
-blobs_real blobs_sgd_step(blobs_real *p, const blobs_real *in, blobs_real lr)
+   (74 locals of type blobs_real on the stack) */
+blobs_real blobs_sgd_step(blobs_real *restrict p, const blobs_real *restrict in, blobs_real lr)
 {
     const blobs_real h_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 9 */
     const blobs_real h_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 9 */
@@ -370,132 +352,129 @@ blobs_real blobs_sgd_step(blobs_real *p, const blobs_real *in, blobs_real lr)
     const blobs_real h_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 9 */
     const blobs_real h_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 9 */
     const blobs_real h_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 9 */
-    const blobs_real t1 = p[24] * h_0 + p[25] * h_1 + p[26] * h_2 + p[27] * h_3 + p[28] * h_4;
-    const blobs_real t2 = p[32] * h_0 + p[33] * h_1 + p[34] * h_2 + p[35] * h_3 + p[36] * h_4;
-    const blobs_real t3 = p[40] * h_0 + p[41] * h_1 + p[42] * h_2 + p[43] * h_3 + p[44] * h_4;
-    const blobs_real z_0 = p[48] + (t1 + p[29] * h_5 + p[30] * h_6 + p[31] * h_7); /* line 10 */
-    const blobs_real z_1 = p[49] + (t2 + p[37] * h_5 + p[38] * h_6 + p[39] * h_7); /* line 10 */
-    const blobs_real z_2 = p[50] + (t3 + p[45] * h_5 + p[46] * h_6 + p[47] * h_7); /* line 10 */
-    const blobs_real t4 = (z_0 >= z_1 ? z_0 : z_1);
-    const blobs_real t5 = (t4 >= z_2 ? t4 : z_2);
-    const blobs_real t6 = z_0 - t5;
-    const blobs_real t7 = z_1 - t5;
-    const blobs_real t8 = z_2 - t5;
-    const blobs_real t9 = exp(t6);
-    const blobs_real t10 = exp(t7);
-    const blobs_real t11 = exp(t8);
-    const blobs_real t12 = t11 + (t9 + t10);
-    const blobs_real t13 = log(t12);
-    const blobs_real t14 = -(in[4] * (t8 - t13) + (in[2] * (t6 - t13) + in[3] * (t7 - t13)));
-    const blobs_real t15 = (in[2] + (in[3] + in[4])) / t12;
-    const blobs_real t16 = t11 * t15 - in[4];
-    const blobs_real t17 = t10 * t15 - in[3];
-    const blobs_real t18 = t9 * t15 - in[2];
-    const blobs_real t19 = h_7 * t16;
-    const blobs_real t20 = h_6 * t16;
-    const blobs_real t21 = h_5 * t16;
-    const blobs_real t22 = h_4 * t16;
-    const blobs_real t23 = h_3 * t16;
-    const blobs_real t24 = h_2 * t16;
-    const blobs_real t25 = h_1 * t16;
-    const blobs_real t26 = h_0 * t16;
-    const blobs_real t27 = h_7 * t17;
-    const blobs_real t28 = h_6 * t17;
-    const blobs_real t29 = h_5 * t17;
-    const blobs_real t30 = h_4 * t17;
-    const blobs_real t31 = h_3 * t17;
-    const blobs_real t32 = h_2 * t17;
-    const blobs_real t33 = h_1 * t17;
-    const blobs_real t34 = h_0 * t17;
-    const blobs_real t35 = h_7 * t18;
-    const blobs_real t36 = h_6 * t18;
-    const blobs_real t37 = h_5 * t18;
-    const blobs_real t38 = h_4 * t18;
-    const blobs_real t39 = h_3 * t18;
-    const blobs_real t40 = h_2 * t18;
-    const blobs_real t41 = h_1 * t18;
-    const blobs_real t42 = h_0 * t18;
-    const blobs_real t43 = (1.0 - h_7 * h_7) * (p[47] * t16 + p[39] * t17 + p[31] * t18);
-    const blobs_real t44 = (1.0 - h_6 * h_6) * (p[46] * t16 + p[38] * t17 + p[30] * t18);
-    const blobs_real t45 = (1.0 - h_5 * h_5) * (p[45] * t16 + p[37] * t17 + p[29] * t18);
-    const blobs_real t46 = (1.0 - h_4 * h_4) * (p[44] * t16 + p[36] * t17 + p[28] * t18);
-    const blobs_real t47 = (1.0 - h_3 * h_3) * (p[43] * t16 + p[35] * t17 + p[27] * t18);
-    const blobs_real t48 = (1.0 - h_2 * h_2) * (p[42] * t16 + p[34] * t17 + p[26] * t18);
-    const blobs_real t49 = (1.0 - h_1 * h_1) * (p[41] * t16 + p[33] * t17 + p[25] * t18);
-    const blobs_real t50 = (1.0 - h_0 * h_0) * (p[40] * t16 + p[32] * t17 + p[24] * t18);
-    const blobs_real t51 = in[1] * t43;
-    const blobs_real t52 = in[0] * t43;
-    const blobs_real t53 = in[1] * t44;
-    const blobs_real t54 = in[0] * t44;
-    const blobs_real t55 = in[1] * t45;
-    const blobs_real t56 = in[0] * t45;
-    const blobs_real t57 = in[1] * t46;
-    const blobs_real t58 = in[0] * t46;
-    const blobs_real t59 = in[1] * t47;
-    const blobs_real t60 = in[0] * t47;
-    const blobs_real t61 = in[1] * t48;
-    const blobs_real t62 = in[0] * t48;
-    const blobs_real t63 = in[1] * t49;
-    const blobs_real t64 = in[0] * t49;
-    const blobs_real t65 = in[1] * t50;
-    const blobs_real t66 = in[0] * t50;
-    p[0] -= lr * t66;
-    p[1] -= lr * t65;
-    p[2] -= lr * t64;
-    p[3] -= lr * t63;
-    p[4] -= lr * t62;
-    p[5] -= lr * t61;
-    p[6] -= lr * t60;
-    p[7] -= lr * t59;
-    p[8] -= lr * t58;
-    p[9] -= lr * t57;
-    p[10] -= lr * t56;
-    p[11] -= lr * t55;
-    p[12] -= lr * t54;
-    p[13] -= lr * t53;
-    p[14] -= lr * t52;
-    p[15] -= lr * t51;
-    p[16] -= lr * t50;
-    p[17] -= lr * t49;
-    p[18] -= lr * t48;
-    p[19] -= lr * t47;
-    p[20] -= lr * t46;
-    p[21] -= lr * t45;
-    p[22] -= lr * t44;
-    p[23] -= lr * t43;
-    p[24] -= lr * t42;
-    p[25] -= lr * t41;
-    p[26] -= lr * t40;
-    p[27] -= lr * t39;
-    p[28] -= lr * t38;
-    p[29] -= lr * t37;
-    p[30] -= lr * t36;
-    p[31] -= lr * t35;
-    p[32] -= lr * t34;
-    p[33] -= lr * t33;
-    p[34] -= lr * t32;
-    p[35] -= lr * t31;
-    p[36] -= lr * t30;
-    p[37] -= lr * t29;
-    p[38] -= lr * t28;
-    p[39] -= lr * t27;
-    p[40] -= lr * t26;
-    p[41] -= lr * t25;
-    p[42] -= lr * t24;
-    p[43] -= lr * t23;
-    p[44] -= lr * t22;
-    p[45] -= lr * t21;
-    p[46] -= lr * t20;
-    p[47] -= lr * t19;
-    p[48] -= lr * t18;
-    p[49] -= lr * t17;
-    p[50] -= lr * t16;
-    return t14;
+    const blobs_real z_0 = p[48] + (p[24] * h_0 + p[26] * h_2 + (p[28] * h_4 + p[30] * h_6) + (p[25] * h_1 + p[27] * h_3 + (p[29] * h_5 + p[31] * h_7))); /* line 10 */
+    const blobs_real z_1 = p[49] + (p[32] * h_0 + p[34] * h_2 + (p[36] * h_4 + p[38] * h_6) + (p[33] * h_1 + p[35] * h_3 + (p[37] * h_5 + p[39] * h_7))); /* line 10 */
+    const blobs_real z_2 = p[50] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
+    const blobs_real t1 = (z_0 >= z_1 ? z_0 : z_1);
+    const blobs_real t2 = (t1 >= z_2 ? t1 : z_2);
+    const blobs_real t3 = z_0 - t2;
+    const blobs_real t4 = z_1 - t2;
+    const blobs_real t5 = z_2 - t2;
+    const blobs_real t6 = exp(t3);
+    const blobs_real t7 = exp(t4);
+    const blobs_real t8 = exp(t5);
+    const blobs_real t9 = t8 + (t6 + t7);
+    const blobs_real t10 = log(t9);
+    const blobs_real t11 = -(in[4] * (t5 - t10) + (in[2] * (t3 - t10) + in[3] * (t4 - t10)));
+    const blobs_real t12 = (in[2] + (in[3] + in[4])) / t9;
+    const blobs_real t13 = t8 * t12 - in[4];
+    const blobs_real t14 = t7 * t12 - in[3];
+    const blobs_real t15 = t6 * t12 - in[2];
+    const blobs_real t16 = h_7 * t13;
+    const blobs_real t17 = h_6 * t13;
+    const blobs_real t18 = h_5 * t13;
+    const blobs_real t19 = h_4 * t13;
+    const blobs_real t20 = h_3 * t13;
+    const blobs_real t21 = h_2 * t13;
+    const blobs_real t22 = h_1 * t13;
+    const blobs_real t23 = h_0 * t13;
+    const blobs_real t24 = h_7 * t14;
+    const blobs_real t25 = h_6 * t14;
+    const blobs_real t26 = h_5 * t14;
+    const blobs_real t27 = h_4 * t14;
+    const blobs_real t28 = h_3 * t14;
+    const blobs_real t29 = h_2 * t14;
+    const blobs_real t30 = h_1 * t14;
+    const blobs_real t31 = h_0 * t14;
+    const blobs_real t32 = h_7 * t15;
+    const blobs_real t33 = h_6 * t15;
+    const blobs_real t34 = h_5 * t15;
+    const blobs_real t35 = h_4 * t15;
+    const blobs_real t36 = h_3 * t15;
+    const blobs_real t37 = h_2 * t15;
+    const blobs_real t38 = h_1 * t15;
+    const blobs_real t39 = h_0 * t15;
+    const blobs_real t40 = (1.0 - h_7 * h_7) * (p[47] * t13 + p[39] * t14 + p[31] * t15);
+    const blobs_real t41 = (1.0 - h_6 * h_6) * (p[46] * t13 + p[38] * t14 + p[30] * t15);
+    const blobs_real t42 = (1.0 - h_5 * h_5) * (p[45] * t13 + p[37] * t14 + p[29] * t15);
+    const blobs_real t43 = (1.0 - h_4 * h_4) * (p[44] * t13 + p[36] * t14 + p[28] * t15);
+    const blobs_real t44 = (1.0 - h_3 * h_3) * (p[43] * t13 + p[35] * t14 + p[27] * t15);
+    const blobs_real t45 = (1.0 - h_2 * h_2) * (p[42] * t13 + p[34] * t14 + p[26] * t15);
+    const blobs_real t46 = (1.0 - h_1 * h_1) * (p[41] * t13 + p[33] * t14 + p[25] * t15);
+    const blobs_real t47 = (1.0 - h_0 * h_0) * (p[40] * t13 + p[32] * t14 + p[24] * t15);
+    const blobs_real t48 = in[1] * t40;
+    const blobs_real t49 = in[0] * t40;
+    const blobs_real t50 = in[1] * t41;
+    const blobs_real t51 = in[0] * t41;
+    const blobs_real t52 = in[1] * t42;
+    const blobs_real t53 = in[0] * t42;
+    const blobs_real t54 = in[1] * t43;
+    const blobs_real t55 = in[0] * t43;
+    const blobs_real t56 = in[1] * t44;
+    const blobs_real t57 = in[0] * t44;
+    const blobs_real t58 = in[1] * t45;
+    const blobs_real t59 = in[0] * t45;
+    const blobs_real t60 = in[1] * t46;
+    const blobs_real t61 = in[0] * t46;
+    const blobs_real t62 = in[1] * t47;
+    const blobs_real t63 = in[0] * t47;
+    p[0] -= lr * t63;
+    p[1] -= lr * t62;
+    p[2] -= lr * t61;
+    p[3] -= lr * t60;
+    p[4] -= lr * t59;
+    p[5] -= lr * t58;
+    p[6] -= lr * t57;
+    p[7] -= lr * t56;
+    p[8] -= lr * t55;
+    p[9] -= lr * t54;
+    p[10] -= lr * t53;
+    p[11] -= lr * t52;
+    p[12] -= lr * t51;
+    p[13] -= lr * t50;
+    p[14] -= lr * t49;
+    p[15] -= lr * t48;
+    p[16] -= lr * t47;
+    p[17] -= lr * t46;
+    p[18] -= lr * t45;
+    p[19] -= lr * t44;
+    p[20] -= lr * t43;
+    p[21] -= lr * t42;
+    p[22] -= lr * t41;
+    p[23] -= lr * t40;
+    p[24] -= lr * t39;
+    p[25] -= lr * t38;
+    p[26] -= lr * t37;
+    p[27] -= lr * t36;
+    p[28] -= lr * t35;
+    p[29] -= lr * t34;
+    p[30] -= lr * t33;
+    p[31] -= lr * t32;
+    p[32] -= lr * t31;
+    p[33] -= lr * t30;
+    p[34] -= lr * t29;
+    p[35] -= lr * t28;
+    p[36] -= lr * t27;
+    p[37] -= lr * t26;
+    p[38] -= lr * t25;
+    p[39] -= lr * t24;
+    p[40] -= lr * t23;
+    p[41] -= lr * t22;
+    p[42] -= lr * t21;
+    p[43] -= lr * t20;
+    p[44] -= lr * t19;
+    p[45] -= lr * t18;
+    p[46] -= lr * t17;
+    p[47] -= lr * t16;
+    p[48] -= lr * t15;
+    p[49] -= lr * t14;
+    p[50] -= lr * t13;
+    return t11;
 }
 
 /* The outputs, in declaration order, row-major.
-   (23 locals of type blobs_real on the stack) */
-void blobs_outputs(const blobs_real *in, const blobs_real *p, blobs_real *out)
+   (20 locals of type blobs_real on the stack) */
+void blobs_outputs(const blobs_real *restrict in, const blobs_real *restrict p, blobs_real *restrict out)
 {
     const blobs_real h_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 9 */
     const blobs_real h_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 9 */
@@ -505,21 +484,18 @@ void blobs_outputs(const blobs_real *in, const blobs_real *p, blobs_real *out)
     const blobs_real h_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 9 */
     const blobs_real h_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 9 */
     const blobs_real h_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 9 */
-    const blobs_real t1 = p[24] * h_0 + p[25] * h_1 + p[26] * h_2 + p[27] * h_3 + p[28] * h_4;
-    const blobs_real t2 = p[32] * h_0 + p[33] * h_1 + p[34] * h_2 + p[35] * h_3 + p[36] * h_4;
-    const blobs_real t3 = p[40] * h_0 + p[41] * h_1 + p[42] * h_2 + p[43] * h_3 + p[44] * h_4;
-    const blobs_real z_0 = p[48] + (t1 + p[29] * h_5 + p[30] * h_6 + p[31] * h_7); /* line 10 */
-    const blobs_real z_1 = p[49] + (t2 + p[37] * h_5 + p[38] * h_6 + p[39] * h_7); /* line 10 */
-    const blobs_real z_2 = p[50] + (t3 + p[45] * h_5 + p[46] * h_6 + p[47] * h_7); /* line 10 */
-    const blobs_real t4 = (z_0 >= z_1 ? z_0 : z_1);
-    const blobs_real t5 = (t4 >= z_2 ? t4 : z_2);
-    const blobs_real t6 = exp(z_0 - t5);
-    const blobs_real t7 = exp(z_1 - t5);
-    const blobs_real t8 = exp(z_2 - t5);
-    const blobs_real t9 = t8 + (t6 + t7);
-    const blobs_real prob_0 = t6 / t9; /* line 11 */
-    const blobs_real prob_1 = t7 / t9; /* line 11 */
-    const blobs_real prob_2 = t8 / t9; /* line 11 */
+    const blobs_real z_0 = p[48] + (p[24] * h_0 + p[26] * h_2 + (p[28] * h_4 + p[30] * h_6) + (p[25] * h_1 + p[27] * h_3 + (p[29] * h_5 + p[31] * h_7))); /* line 10 */
+    const blobs_real z_1 = p[49] + (p[32] * h_0 + p[34] * h_2 + (p[36] * h_4 + p[38] * h_6) + (p[33] * h_1 + p[35] * h_3 + (p[37] * h_5 + p[39] * h_7))); /* line 10 */
+    const blobs_real z_2 = p[50] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
+    const blobs_real t1 = (z_0 >= z_1 ? z_0 : z_1);
+    const blobs_real t2 = (t1 >= z_2 ? t1 : z_2);
+    const blobs_real t3 = exp(z_0 - t2);
+    const blobs_real t4 = exp(z_1 - t2);
+    const blobs_real t5 = exp(z_2 - t2);
+    const blobs_real t6 = t5 + (t3 + t4);
+    const blobs_real prob_0 = t3 / t6; /* line 11 */
+    const blobs_real prob_1 = t4 / t6; /* line 11 */
+    const blobs_real prob_2 = t5 / t6; /* line 11 */
     out[0] = prob_0;
     out[1] = prob_1;
     out[2] = prob_2;

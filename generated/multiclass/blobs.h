@@ -50,15 +50,15 @@ extern const char *const blobs_param_names[BLOBS_N_PARAMS];
    workspace, and 256 bytes of frame per call; not libm's).
    BLOBS_OPS_LOSS_k, BLOBS_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
-#define BLOBS_STACK_loss             448
-#define BLOBS_STACK_loss_grad        552
-#define BLOBS_STACK_grad_W1          504
-#define BLOBS_STACK_grad_b1          440
-#define BLOBS_STACK_grad_W2          440
-#define BLOBS_STACK_grad_b2          416
-#define BLOBS_STACK_sgd_step         872
-#define BLOBS_STACK_outputs          440
-#define BLOBS_STACK_MAX              872
+#define BLOBS_STACK_loss             424
+#define BLOBS_STACK_loss_grad        528
+#define BLOBS_STACK_grad_W1          480
+#define BLOBS_STACK_grad_b1          416
+#define BLOBS_STACK_grad_W2          416
+#define BLOBS_STACK_grad_b2          392
+#define BLOBS_STACK_sgd_step         848
+#define BLOBS_STACK_outputs          416
+#define BLOBS_STACK_MAX              848
 #define BLOBS_OPS_LOSS_ADD           50
 #define BLOBS_OPS_LOSS_MUL           43
 #define BLOBS_OPS_LOSS_DIV           0

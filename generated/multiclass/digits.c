@@ -32,44 +32,61 @@ const char *const digits_param_names[DIGITS_N_PARAMS] = {
 
 /* The loss for one sample.
    (4 locals of type digits_real on the stack; ws: 64 of them) */
-digits_real digits_loss_ws(const digits_real *in, const digits_real *p, digits_real *ws)
+digits_real digits_loss_ws(const digits_real *restrict in, const digits_real *restrict p, digits_real *restrict ws)
 {
     digits_real *const t1 = ws + 0;
     for (int i = 0; i < 32; i++) {
-        digits_real acc = p[i * 64] * in[0];
-        for (int k = 1; k < 64; k++)
-            acc += p[i * 64 + k] * in[k];
+        digits_real acc = (p[i * 64] * in[0] + p[i * 64 + 2] * in[2]) + (p[i * 64 + 4] * in[4] + p[i * 64 + 6] * in[6]);
+        digits_real acc1 = (p[i * 64 + 1] * in[1] + p[i * 64 + 3] * in[3]) + (p[i * 64 + 5] * in[5] + p[i * 64 + 7] * in[7]);
+        for (int k = 8; k < 64; k += 8) {
+            acc += (p[i * 64 + k] * in[k] + p[i * 64 + k + 2] * in[k + 2]) + (p[i * 64 + k + 4] * in[k + 4] + p[i * 64 + k + 6] * in[k + 6]);
+            acc1 += (p[i * 64 + k + 1] * in[k + 1] + p[i * 64 + k + 3] * in[k + 3]) + (p[i * 64 + k + 5] * in[k + 5] + p[i * 64 + k + 7] * in[k + 7]);
+        }
+        acc += acc1;
         t1[i] = acc;
     }
     digits_real *const h = ws + 32; /* line 9 */
     for (int i = 0; i < 32; i++)
         h[i] = tanh(p[2048 + i] + t1[i]);
-    digits_real *const t2 = ws + 0;
+    digits_real *const z = ws + 0; /* line 10 */
     for (int i = 0; i < 10; i++) {
-        digits_real acc = p[2080 + i * 32] * h[0];
-        for (int k = 1; k < 32; k++)
-            acc += p[2080 + i * 32 + k] * h[k];
-        t2[i] = acc;
+        digits_real acc = (p[2080 + i * 32] * h[0] + p[2080 + i * 32 + 2] * h[2]) + (p[2080 + i * 32 + 4] * h[4] + p[2080 + i * 32 + 6] * h[6]);
+        digits_real acc1 = (p[2080 + i * 32 + 1] * h[1] + p[2080 + i * 32 + 3] * h[3]) + (p[2080 + i * 32 + 5] * h[5] + p[2080 + i * 32 + 7] * h[7]);
+        for (int k = 8; k < 32; k += 8) {
+            acc += (p[2080 + i * 32 + k] * h[k] + p[2080 + i * 32 + k + 2] * h[k + 2]) + (p[2080 + i * 32 + k + 4] * h[k + 4] + p[2080 + i * 32 + k + 6] * h[k + 6]);
+            acc1 += (p[2080 + i * 32 + k + 1] * h[k + 1] + p[2080 + i * 32 + k + 3] * h[k + 3]) + (p[2080 + i * 32 + k + 5] * h[k + 5] + p[2080 + i * 32 + k + 7] * h[k + 7]);
+        }
+        acc += acc1;
+        z[i] = p[2400 + i] + acc;
     }
-    digits_real *const z = ws + 10; /* line 10 */
-    for (int i = 0; i < 10; i++)
-        z[i] = p[2400 + i] + t2[i];
-    digits_real t3 = z[0];
+    digits_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_real acc = z[i];
-        t3 = t3 >= acc ? t3 : acc;
+        t2 = t2 >= acc ? t2 : acc;
     }
-    digits_real *const t4 = ws + 0;
+    digits_real *const t3 = ws + 10;
     for (int i = 0; i < 10; i++)
-        t4[i] = z[i] - t3;
-    digits_real t5 = exp(t4[0]);
-    for (int i = 1; i < 10; i++)
-        t5 += exp(t4[i]);
-    const digits_real t6 = log(t5);
-    digits_real t7 = in[64] * (t4[0] - t6);
-    for (int i = 1; i < 10; i++)
-        t7 += in[64 + i] * (t4[i] - t6);
-    return -t7;
+        t3[i] = z[i] - t2;
+    digits_real t4;
+    {
+        digits_real acc = (exp(t3[0]) + exp(t3[2])) + (exp(t3[4]) + exp(t3[6]));
+        digits_real acc1 = (exp(t3[1]) + exp(t3[3])) + (exp(t3[5]) + exp(t3[7]));
+        for (int k = 8; k < 10; k++)
+            acc += exp(t3[k]);
+        acc += acc1;
+        t4 = acc;
+    }
+    const digits_real t5 = log(t4);
+    digits_real t6;
+    {
+        digits_real acc = (in[64] * (t3[0] - t5) + in[66] * (t3[2] - t5)) + (in[68] * (t3[4] - t5) + in[70] * (t3[6] - t5));
+        digits_real acc1 = (in[65] * (t3[1] - t5) + in[67] * (t3[3] - t5)) + (in[69] * (t3[5] - t5) + in[71] * (t3[7] - t5));
+        for (int k = 8; k < 10; k++)
+            acc += in[64 + k] * (t3[k] - t5);
+        acc += acc1;
+        t6 = acc;
+    }
+    return -t6;
 }
 
 digits_real digits_loss(const digits_real *in, const digits_real *p)
@@ -80,76 +97,103 @@ digits_real digits_loss(const digits_real *in, const digits_real *p)
 
 /* The loss, and its gradient with respect to every param, in one pass.
    (6 locals of type digits_real on the stack; ws: 64 of them) */
-digits_real digits_loss_grad_ws(const digits_real *in, const digits_real *p, digits_real *grad, digits_real *ws)
+digits_real digits_loss_grad_ws(const digits_real *restrict in, const digits_real *restrict p, digits_real *restrict grad, digits_real *restrict ws)
 {
     digits_real *const t1 = ws + 0;
     for (int i = 0; i < 32; i++) {
-        digits_real acc = p[i * 64] * in[0];
-        for (int k = 1; k < 64; k++)
-            acc += p[i * 64 + k] * in[k];
+        digits_real acc = (p[i * 64] * in[0] + p[i * 64 + 2] * in[2]) + (p[i * 64 + 4] * in[4] + p[i * 64 + 6] * in[6]);
+        digits_real acc1 = (p[i * 64 + 1] * in[1] + p[i * 64 + 3] * in[3]) + (p[i * 64 + 5] * in[5] + p[i * 64 + 7] * in[7]);
+        for (int k = 8; k < 64; k += 8) {
+            acc += (p[i * 64 + k] * in[k] + p[i * 64 + k + 2] * in[k + 2]) + (p[i * 64 + k + 4] * in[k + 4] + p[i * 64 + k + 6] * in[k + 6]);
+            acc1 += (p[i * 64 + k + 1] * in[k + 1] + p[i * 64 + k + 3] * in[k + 3]) + (p[i * 64 + k + 5] * in[k + 5] + p[i * 64 + k + 7] * in[k + 7]);
+        }
+        acc += acc1;
         t1[i] = acc;
     }
     digits_real *const h = ws + 32; /* line 9 */
     for (int i = 0; i < 32; i++)
         h[i] = tanh(p[2048 + i] + t1[i]);
-    digits_real *const t2 = ws + 0;
+    digits_real *const z = ws + 0; /* line 10 */
     for (int i = 0; i < 10; i++) {
-        digits_real acc = p[2080 + i * 32] * h[0];
-        for (int k = 1; k < 32; k++)
-            acc += p[2080 + i * 32 + k] * h[k];
-        t2[i] = acc;
+        digits_real acc = (p[2080 + i * 32] * h[0] + p[2080 + i * 32 + 2] * h[2]) + (p[2080 + i * 32 + 4] * h[4] + p[2080 + i * 32 + 6] * h[6]);
+        digits_real acc1 = (p[2080 + i * 32 + 1] * h[1] + p[2080 + i * 32 + 3] * h[3]) + (p[2080 + i * 32 + 5] * h[5] + p[2080 + i * 32 + 7] * h[7]);
+        for (int k = 8; k < 32; k += 8) {
+            acc += (p[2080 + i * 32 + k] * h[k] + p[2080 + i * 32 + k + 2] * h[k + 2]) + (p[2080 + i * 32 + k + 4] * h[k + 4] + p[2080 + i * 32 + k + 6] * h[k + 6]);
+            acc1 += (p[2080 + i * 32 + k + 1] * h[k + 1] + p[2080 + i * 32 + k + 3] * h[k + 3]) + (p[2080 + i * 32 + k + 5] * h[k + 5] + p[2080 + i * 32 + k + 7] * h[k + 7]);
+        }
+        acc += acc1;
+        z[i] = p[2400 + i] + acc;
     }
-    digits_real *const z = ws + 10; /* line 10 */
-    for (int i = 0; i < 10; i++)
-        z[i] = p[2400 + i] + t2[i];
-    digits_real t3 = z[0];
+    digits_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_real acc = z[i];
-        t3 = t3 >= acc ? t3 : acc;
+        t2 = t2 >= acc ? t2 : acc;
     }
-    digits_real t4 = in[64];
-    for (int i = 1; i < 10; i++)
-        t4 += in[64 + i];
+    digits_real t3;
+    {
+        digits_real acc = (in[64] + in[66]) + (in[68] + in[70]);
+        digits_real acc1 = (in[65] + in[67]) + (in[69] + in[71]);
+        for (int k = 8; k < 10; k++)
+            acc += in[64 + k];
+        acc += acc1;
+        t3 = acc;
+    }
+    digits_real *const t4 = ws + 10;
+    for (int i = 0; i < 10; i++)
+        t4[i] = z[i] - t2;
     digits_real *const t5 = ws + 0;
     for (int i = 0; i < 10; i++)
-        t5[i] = z[i] - t3;
-    digits_real *const t6 = ws + 10;
-    for (int i = 0; i < 10; i++)
-        t6[i] = exp(t5[i]);
-    digits_real t7 = t6[0];
-    for (int i = 1; i < 10; i++)
-        t7 += t6[i];
-    const digits_real t8 = log(t7);
-    digits_real t9 = in[64] * (t5[0] - t8);
-    for (int i = 1; i < 10; i++)
-        t9 += in[64 + i] * (t5[i] - t8);
-    const digits_real t10 = t4 / t7;
+        t5[i] = exp(t4[i]);
+    digits_real t6;
+    {
+        digits_real acc = (t5[0] + t5[2]) + (t5[4] + t5[6]);
+        digits_real acc1 = (t5[1] + t5[3]) + (t5[5] + t5[7]);
+        for (int k = 8; k < 10; k++)
+            acc += t5[k];
+        acc += acc1;
+        t6 = acc;
+    }
+    const digits_real t7 = log(t6);
+    digits_real t8;
+    {
+        digits_real acc = (in[64] * (t4[0] - t7) + in[66] * (t4[2] - t7)) + (in[68] * (t4[4] - t7) + in[70] * (t4[6] - t7));
+        digits_real acc1 = (in[65] * (t4[1] - t7) + in[67] * (t4[3] - t7)) + (in[69] * (t4[5] - t7) + in[71] * (t4[7] - t7));
+        for (int k = 8; k < 10; k++)
+            acc += in[64 + k] * (t4[k] - t7);
+        acc += acc1;
+        t8 = acc;
+    }
+    const digits_real t9 = t3 / t6;
     digits_real *const d_b2 = grad + 2400;
     for (int i = 0; i < 10; i++)
-        d_b2[i] = t6[i] * t10 - in[64 + i];
+        d_b2[i] = t5[i] * t9 - in[64 + i];
     digits_real *const d_W2 = grad + 2080;
     for (int i = 0; i < 10; i++) {
         const digits_real acc = d_b2[i];
-        for (int j = 0; j < 32; j++)
-            d_W2[i * 32 + j] = acc * h[j];
+        for (int j = 0; j < 32; j += 16)
+            for (int k = 0; k < 16; k++)
+                d_W2[i * 32 + j + k] = acc * h[j + k];
     }
-    digits_real *const t11 = ws + 0;
+    digits_real *const t10 = ws + 0;
     for (int i = 0; i < 32; i++) {
-        digits_real acc = p[2080 + i] * d_b2[0];
-        for (int k = 1; k < 10; k++)
+        digits_real acc = (p[2080 + i] * d_b2[0] + p[2080 + 64 + i] * d_b2[2]) + (p[2080 + 128 + i] * d_b2[4] + p[2080 + 192 + i] * d_b2[6]);
+        digits_real acc1 = (p[2080 + 32 + i] * d_b2[1] + p[2080 + 96 + i] * d_b2[3]) + (p[2080 + 160 + i] * d_b2[5] + p[2080 + 224 + i] * d_b2[7]);
+        for (int k = 8; k < 10; k++)
             acc += p[2080 + k * 32 + i] * d_b2[k];
-        t11[i] = acc;
+        acc += acc1;
+        t10[i] = acc;
     }
     digits_real *const d_b1 = grad + 2048;
     for (int i = 0; i < 32; i++)
-        d_b1[i] = (1.0 - h[i] * h[i]) * t11[i];
+        d_b1[i] = (1.0 - h[i] * h[i]) * t10[i];
     digits_real *const d_W1 = grad + 0;
     for (int i = 0; i < 32; i++) {
         const digits_real acc = d_b1[i];
-        for (int j = 0; j < 64; j++)
-            d_W1[i * 64 + j] = acc * in[j];
+        for (int j = 0; j < 64; j += 16)
+            for (int k = 0; k < 16; k++)
+                d_W1[i * 64 + j + k] = acc * in[j + k];
     }
-    return -t9;
+    return -t8;
 }
 
 digits_real digits_loss_grad(const digits_real *in, const digits_real *p, digits_real *grad)
@@ -160,61 +204,81 @@ digits_real digits_loss_grad(const digits_real *in, const digits_real *p, digits
 
 /* d loss / d W1, row-major
    (4 locals of type digits_real on the stack; ws: 96 of them) */
-void digits_grad_W1_ws(const digits_real *in, const digits_real *p, digits_real *grad_W1, digits_real *ws)
+void digits_grad_W1_ws(const digits_real *restrict in, const digits_real *restrict p, digits_real *restrict grad_W1, digits_real *restrict ws)
 {
     digits_real *const t1 = ws + 0;
     for (int i = 0; i < 32; i++) {
-        digits_real acc = p[i * 64] * in[0];
-        for (int k = 1; k < 64; k++)
-            acc += p[i * 64 + k] * in[k];
+        digits_real acc = (p[i * 64] * in[0] + p[i * 64 + 2] * in[2]) + (p[i * 64 + 4] * in[4] + p[i * 64 + 6] * in[6]);
+        digits_real acc1 = (p[i * 64 + 1] * in[1] + p[i * 64 + 3] * in[3]) + (p[i * 64 + 5] * in[5] + p[i * 64 + 7] * in[7]);
+        for (int k = 8; k < 64; k += 8) {
+            acc += (p[i * 64 + k] * in[k] + p[i * 64 + k + 2] * in[k + 2]) + (p[i * 64 + k + 4] * in[k + 4] + p[i * 64 + k + 6] * in[k + 6]);
+            acc1 += (p[i * 64 + k + 1] * in[k + 1] + p[i * 64 + k + 3] * in[k + 3]) + (p[i * 64 + k + 5] * in[k + 5] + p[i * 64 + k + 7] * in[k + 7]);
+        }
+        acc += acc1;
         t1[i] = acc;
     }
     digits_real *const h = ws + 32; /* line 9 */
     for (int i = 0; i < 32; i++)
         h[i] = tanh(p[2048 + i] + t1[i]);
-    digits_real *const t2 = ws + 0;
+    digits_real *const z = ws + 0; /* line 10 */
     for (int i = 0; i < 10; i++) {
-        digits_real acc = p[2080 + i * 32] * h[0];
-        for (int k = 1; k < 32; k++)
-            acc += p[2080 + i * 32 + k] * h[k];
-        t2[i] = acc;
+        digits_real acc = (p[2080 + i * 32] * h[0] + p[2080 + i * 32 + 2] * h[2]) + (p[2080 + i * 32 + 4] * h[4] + p[2080 + i * 32 + 6] * h[6]);
+        digits_real acc1 = (p[2080 + i * 32 + 1] * h[1] + p[2080 + i * 32 + 3] * h[3]) + (p[2080 + i * 32 + 5] * h[5] + p[2080 + i * 32 + 7] * h[7]);
+        for (int k = 8; k < 32; k += 8) {
+            acc += (p[2080 + i * 32 + k] * h[k] + p[2080 + i * 32 + k + 2] * h[k + 2]) + (p[2080 + i * 32 + k + 4] * h[k + 4] + p[2080 + i * 32 + k + 6] * h[k + 6]);
+            acc1 += (p[2080 + i * 32 + k + 1] * h[k + 1] + p[2080 + i * 32 + k + 3] * h[k + 3]) + (p[2080 + i * 32 + k + 5] * h[k + 5] + p[2080 + i * 32 + k + 7] * h[k + 7]);
+        }
+        acc += acc1;
+        z[i] = p[2400 + i] + acc;
     }
-    digits_real *const z = ws + 10; /* line 10 */
-    for (int i = 0; i < 10; i++)
-        z[i] = p[2400 + i] + t2[i];
-    digits_real t3 = z[0];
+    digits_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_real acc = z[i];
-        t3 = t3 >= acc ? t3 : acc;
+        t2 = t2 >= acc ? t2 : acc;
     }
-    digits_real t4 = in[64];
-    for (int i = 1; i < 10; i++)
-        t4 += in[64 + i];
-    digits_real *const t5 = ws + 0;
+    digits_real t3;
+    {
+        digits_real acc = (in[64] + in[66]) + (in[68] + in[70]);
+        digits_real acc1 = (in[65] + in[67]) + (in[69] + in[71]);
+        for (int k = 8; k < 10; k++)
+            acc += in[64 + k];
+        acc += acc1;
+        t3 = acc;
+    }
+    digits_real *const t4 = ws + 10;
     for (int i = 0; i < 10; i++)
-        t5[i] = exp(z[i] - t3);
-    digits_real t6 = t5[0];
-    for (int i = 1; i < 10; i++)
-        t6 += t5[i];
-    const digits_real t7 = t4 / t6;
-    digits_real *const t8 = ws + 10;
+        t4[i] = exp(z[i] - t2);
+    digits_real t5;
+    {
+        digits_real acc = (t4[0] + t4[2]) + (t4[4] + t4[6]);
+        digits_real acc1 = (t4[1] + t4[3]) + (t4[5] + t4[7]);
+        for (int k = 8; k < 10; k++)
+            acc += t4[k];
+        acc += acc1;
+        t5 = acc;
+    }
+    const digits_real t6 = t3 / t5;
+    digits_real *const t7 = ws + 0;
     for (int i = 0; i < 10; i++)
-        t8[i] = t5[i] * t7 - in[64 + i];
-    digits_real *const t9 = ws + 64;
+        t7[i] = t4[i] * t6 - in[64 + i];
+    digits_real *const t8 = ws + 64;
     for (int i = 0; i < 32; i++) {
-        digits_real acc = p[2080 + i] * t8[0];
-        for (int k = 1; k < 10; k++)
-            acc += p[2080 + k * 32 + i] * t8[k];
-        t9[i] = acc;
+        digits_real acc = (p[2080 + i] * t7[0] + p[2080 + 64 + i] * t7[2]) + (p[2080 + 128 + i] * t7[4] + p[2080 + 192 + i] * t7[6]);
+        digits_real acc1 = (p[2080 + 32 + i] * t7[1] + p[2080 + 96 + i] * t7[3]) + (p[2080 + 160 + i] * t7[5] + p[2080 + 224 + i] * t7[7]);
+        for (int k = 8; k < 10; k++)
+            acc += p[2080 + k * 32 + i] * t7[k];
+        acc += acc1;
+        t8[i] = acc;
     }
-    digits_real *const t10 = ws + 0;
+    digits_real *const t9 = ws + 0;
     for (int i = 0; i < 32; i++)
-        t10[i] = (1.0 - h[i] * h[i]) * t9[i];
+        t9[i] = (1.0 - h[i] * h[i]) * t8[i];
     digits_real *const d_W1 = grad_W1;
     for (int i = 0; i < 32; i++) {
-        const digits_real acc = t10[i];
-        for (int j = 0; j < 64; j++)
-            d_W1[i * 64 + j] = acc * in[j];
+        const digits_real acc = t9[i];
+        for (int j = 0; j < 64; j += 16)
+            for (int k = 0; k < 16; k++)
+                d_W1[i * 64 + j + k] = acc * in[j + k];
     }
 }
 
@@ -226,56 +290,75 @@ void digits_grad_W1(const digits_real *in, const digits_real *p, digits_real *gr
 
 /* d loss / d b1, row-major
    (4 locals of type digits_real on the stack; ws: 96 of them) */
-void digits_grad_b1_ws(const digits_real *in, const digits_real *p, digits_real *grad_b1, digits_real *ws)
+void digits_grad_b1_ws(const digits_real *restrict in, const digits_real *restrict p, digits_real *restrict grad_b1, digits_real *restrict ws)
 {
     digits_real *const t1 = ws + 0;
     for (int i = 0; i < 32; i++) {
-        digits_real acc = p[i * 64] * in[0];
-        for (int k = 1; k < 64; k++)
-            acc += p[i * 64 + k] * in[k];
+        digits_real acc = (p[i * 64] * in[0] + p[i * 64 + 2] * in[2]) + (p[i * 64 + 4] * in[4] + p[i * 64 + 6] * in[6]);
+        digits_real acc1 = (p[i * 64 + 1] * in[1] + p[i * 64 + 3] * in[3]) + (p[i * 64 + 5] * in[5] + p[i * 64 + 7] * in[7]);
+        for (int k = 8; k < 64; k += 8) {
+            acc += (p[i * 64 + k] * in[k] + p[i * 64 + k + 2] * in[k + 2]) + (p[i * 64 + k + 4] * in[k + 4] + p[i * 64 + k + 6] * in[k + 6]);
+            acc1 += (p[i * 64 + k + 1] * in[k + 1] + p[i * 64 + k + 3] * in[k + 3]) + (p[i * 64 + k + 5] * in[k + 5] + p[i * 64 + k + 7] * in[k + 7]);
+        }
+        acc += acc1;
         t1[i] = acc;
     }
     digits_real *const h = ws + 32; /* line 9 */
     for (int i = 0; i < 32; i++)
         h[i] = tanh(p[2048 + i] + t1[i]);
-    digits_real *const t2 = ws + 0;
+    digits_real *const z = ws + 0; /* line 10 */
     for (int i = 0; i < 10; i++) {
-        digits_real acc = p[2080 + i * 32] * h[0];
-        for (int k = 1; k < 32; k++)
-            acc += p[2080 + i * 32 + k] * h[k];
-        t2[i] = acc;
+        digits_real acc = (p[2080 + i * 32] * h[0] + p[2080 + i * 32 + 2] * h[2]) + (p[2080 + i * 32 + 4] * h[4] + p[2080 + i * 32 + 6] * h[6]);
+        digits_real acc1 = (p[2080 + i * 32 + 1] * h[1] + p[2080 + i * 32 + 3] * h[3]) + (p[2080 + i * 32 + 5] * h[5] + p[2080 + i * 32 + 7] * h[7]);
+        for (int k = 8; k < 32; k += 8) {
+            acc += (p[2080 + i * 32 + k] * h[k] + p[2080 + i * 32 + k + 2] * h[k + 2]) + (p[2080 + i * 32 + k + 4] * h[k + 4] + p[2080 + i * 32 + k + 6] * h[k + 6]);
+            acc1 += (p[2080 + i * 32 + k + 1] * h[k + 1] + p[2080 + i * 32 + k + 3] * h[k + 3]) + (p[2080 + i * 32 + k + 5] * h[k + 5] + p[2080 + i * 32 + k + 7] * h[k + 7]);
+        }
+        acc += acc1;
+        z[i] = p[2400 + i] + acc;
     }
-    digits_real *const z = ws + 10; /* line 10 */
-    for (int i = 0; i < 10; i++)
-        z[i] = p[2400 + i] + t2[i];
-    digits_real t3 = z[0];
+    digits_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_real acc = z[i];
-        t3 = t3 >= acc ? t3 : acc;
+        t2 = t2 >= acc ? t2 : acc;
     }
-    digits_real t4 = in[64];
-    for (int i = 1; i < 10; i++)
-        t4 += in[64 + i];
-    digits_real *const t5 = ws + 0;
+    digits_real t3;
+    {
+        digits_real acc = (in[64] + in[66]) + (in[68] + in[70]);
+        digits_real acc1 = (in[65] + in[67]) + (in[69] + in[71]);
+        for (int k = 8; k < 10; k++)
+            acc += in[64 + k];
+        acc += acc1;
+        t3 = acc;
+    }
+    digits_real *const t4 = ws + 10;
     for (int i = 0; i < 10; i++)
-        t5[i] = exp(z[i] - t3);
-    digits_real t6 = t5[0];
-    for (int i = 1; i < 10; i++)
-        t6 += t5[i];
-    const digits_real t7 = t4 / t6;
-    digits_real *const t8 = ws + 10;
+        t4[i] = exp(z[i] - t2);
+    digits_real t5;
+    {
+        digits_real acc = (t4[0] + t4[2]) + (t4[4] + t4[6]);
+        digits_real acc1 = (t4[1] + t4[3]) + (t4[5] + t4[7]);
+        for (int k = 8; k < 10; k++)
+            acc += t4[k];
+        acc += acc1;
+        t5 = acc;
+    }
+    const digits_real t6 = t3 / t5;
+    digits_real *const t7 = ws + 0;
     for (int i = 0; i < 10; i++)
-        t8[i] = t5[i] * t7 - in[64 + i];
-    digits_real *const t9 = ws + 64;
+        t7[i] = t4[i] * t6 - in[64 + i];
+    digits_real *const t8 = ws + 64;
     for (int i = 0; i < 32; i++) {
-        digits_real acc = p[2080 + i] * t8[0];
-        for (int k = 1; k < 10; k++)
-            acc += p[2080 + k * 32 + i] * t8[k];
-        t9[i] = acc;
+        digits_real acc = (p[2080 + i] * t7[0] + p[2080 + 64 + i] * t7[2]) + (p[2080 + 128 + i] * t7[4] + p[2080 + 192 + i] * t7[6]);
+        digits_real acc1 = (p[2080 + 32 + i] * t7[1] + p[2080 + 96 + i] * t7[3]) + (p[2080 + 160 + i] * t7[5] + p[2080 + 224 + i] * t7[7]);
+        for (int k = 8; k < 10; k++)
+            acc += p[2080 + k * 32 + i] * t7[k];
+        acc += acc1;
+        t8[i] = acc;
     }
     digits_real *const d_b1 = grad_b1;
     for (int i = 0; i < 32; i++)
-        d_b1[i] = (1.0 - h[i] * h[i]) * t9[i];
+        d_b1[i] = (1.0 - h[i] * h[i]) * t8[i];
 }
 
 void digits_grad_b1(const digits_real *in, const digits_real *p, digits_real *grad_b1)
@@ -286,51 +369,69 @@ void digits_grad_b1(const digits_real *in, const digits_real *p, digits_real *gr
 
 /* d loss / d W2, row-major
    (4 locals of type digits_real on the stack; ws: 64 of them) */
-void digits_grad_W2_ws(const digits_real *in, const digits_real *p, digits_real *grad_W2, digits_real *ws)
+void digits_grad_W2_ws(const digits_real *restrict in, const digits_real *restrict p, digits_real *restrict grad_W2, digits_real *restrict ws)
 {
     digits_real *const t1 = ws + 0;
     for (int i = 0; i < 32; i++) {
-        digits_real acc = p[i * 64] * in[0];
-        for (int k = 1; k < 64; k++)
-            acc += p[i * 64 + k] * in[k];
+        digits_real acc = (p[i * 64] * in[0] + p[i * 64 + 2] * in[2]) + (p[i * 64 + 4] * in[4] + p[i * 64 + 6] * in[6]);
+        digits_real acc1 = (p[i * 64 + 1] * in[1] + p[i * 64 + 3] * in[3]) + (p[i * 64 + 5] * in[5] + p[i * 64 + 7] * in[7]);
+        for (int k = 8; k < 64; k += 8) {
+            acc += (p[i * 64 + k] * in[k] + p[i * 64 + k + 2] * in[k + 2]) + (p[i * 64 + k + 4] * in[k + 4] + p[i * 64 + k + 6] * in[k + 6]);
+            acc1 += (p[i * 64 + k + 1] * in[k + 1] + p[i * 64 + k + 3] * in[k + 3]) + (p[i * 64 + k + 5] * in[k + 5] + p[i * 64 + k + 7] * in[k + 7]);
+        }
+        acc += acc1;
         t1[i] = acc;
     }
     digits_real *const h = ws + 32; /* line 9 */
     for (int i = 0; i < 32; i++)
         h[i] = tanh(p[2048 + i] + t1[i]);
-    digits_real *const t2 = ws + 0;
+    digits_real *const z = ws + 0; /* line 10 */
     for (int i = 0; i < 10; i++) {
-        digits_real acc = p[2080 + i * 32] * h[0];
-        for (int k = 1; k < 32; k++)
-            acc += p[2080 + i * 32 + k] * h[k];
-        t2[i] = acc;
+        digits_real acc = (p[2080 + i * 32] * h[0] + p[2080 + i * 32 + 2] * h[2]) + (p[2080 + i * 32 + 4] * h[4] + p[2080 + i * 32 + 6] * h[6]);
+        digits_real acc1 = (p[2080 + i * 32 + 1] * h[1] + p[2080 + i * 32 + 3] * h[3]) + (p[2080 + i * 32 + 5] * h[5] + p[2080 + i * 32 + 7] * h[7]);
+        for (int k = 8; k < 32; k += 8) {
+            acc += (p[2080 + i * 32 + k] * h[k] + p[2080 + i * 32 + k + 2] * h[k + 2]) + (p[2080 + i * 32 + k + 4] * h[k + 4] + p[2080 + i * 32 + k + 6] * h[k + 6]);
+            acc1 += (p[2080 + i * 32 + k + 1] * h[k + 1] + p[2080 + i * 32 + k + 3] * h[k + 3]) + (p[2080 + i * 32 + k + 5] * h[k + 5] + p[2080 + i * 32 + k + 7] * h[k + 7]);
+        }
+        acc += acc1;
+        z[i] = p[2400 + i] + acc;
     }
-    digits_real *const z = ws + 10; /* line 10 */
-    for (int i = 0; i < 10; i++)
-        z[i] = p[2400 + i] + t2[i];
-    digits_real t3 = z[0];
+    digits_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_real acc = z[i];
-        t3 = t3 >= acc ? t3 : acc;
+        t2 = t2 >= acc ? t2 : acc;
     }
-    digits_real t4 = in[64];
-    for (int i = 1; i < 10; i++)
-        t4 += in[64 + i];
-    digits_real *const t5 = ws + 0;
+    digits_real t3;
+    {
+        digits_real acc = (in[64] + in[66]) + (in[68] + in[70]);
+        digits_real acc1 = (in[65] + in[67]) + (in[69] + in[71]);
+        for (int k = 8; k < 10; k++)
+            acc += in[64 + k];
+        acc += acc1;
+        t3 = acc;
+    }
+    digits_real *const t4 = ws + 10;
     for (int i = 0; i < 10; i++)
-        t5[i] = exp(z[i] - t3);
-    digits_real t6 = t5[0];
-    for (int i = 1; i < 10; i++)
-        t6 += t5[i];
-    const digits_real t7 = t4 / t6;
-    digits_real *const t8 = ws + 10;
+        t4[i] = exp(z[i] - t2);
+    digits_real t5;
+    {
+        digits_real acc = (t4[0] + t4[2]) + (t4[4] + t4[6]);
+        digits_real acc1 = (t4[1] + t4[3]) + (t4[5] + t4[7]);
+        for (int k = 8; k < 10; k++)
+            acc += t4[k];
+        acc += acc1;
+        t5 = acc;
+    }
+    const digits_real t6 = t3 / t5;
+    digits_real *const t7 = ws + 0;
     for (int i = 0; i < 10; i++)
-        t8[i] = t5[i] * t7 - in[64 + i];
+        t7[i] = t4[i] * t6 - in[64 + i];
     digits_real *const d_W2 = grad_W2;
     for (int i = 0; i < 10; i++) {
-        const digits_real acc = t8[i];
-        for (int j = 0; j < 32; j++)
-            d_W2[i * 32 + j] = acc * h[j];
+        const digits_real acc = t7[i];
+        for (int j = 0; j < 32; j += 16)
+            for (int k = 0; k < 16; k++)
+                d_W2[i * 32 + j + k] = acc * h[j + k];
     }
 }
 
@@ -342,46 +443,63 @@ void digits_grad_W2(const digits_real *in, const digits_real *p, digits_real *gr
 
 /* d loss / d b2, row-major
    (4 locals of type digits_real on the stack; ws: 64 of them) */
-void digits_grad_b2_ws(const digits_real *in, const digits_real *p, digits_real *grad_b2, digits_real *ws)
+void digits_grad_b2_ws(const digits_real *restrict in, const digits_real *restrict p, digits_real *restrict grad_b2, digits_real *restrict ws)
 {
     digits_real *const t1 = ws + 0;
     for (int i = 0; i < 32; i++) {
-        digits_real acc = p[i * 64] * in[0];
-        for (int k = 1; k < 64; k++)
-            acc += p[i * 64 + k] * in[k];
+        digits_real acc = (p[i * 64] * in[0] + p[i * 64 + 2] * in[2]) + (p[i * 64 + 4] * in[4] + p[i * 64 + 6] * in[6]);
+        digits_real acc1 = (p[i * 64 + 1] * in[1] + p[i * 64 + 3] * in[3]) + (p[i * 64 + 5] * in[5] + p[i * 64 + 7] * in[7]);
+        for (int k = 8; k < 64; k += 8) {
+            acc += (p[i * 64 + k] * in[k] + p[i * 64 + k + 2] * in[k + 2]) + (p[i * 64 + k + 4] * in[k + 4] + p[i * 64 + k + 6] * in[k + 6]);
+            acc1 += (p[i * 64 + k + 1] * in[k + 1] + p[i * 64 + k + 3] * in[k + 3]) + (p[i * 64 + k + 5] * in[k + 5] + p[i * 64 + k + 7] * in[k + 7]);
+        }
+        acc += acc1;
         t1[i] = acc;
     }
     digits_real *const h = ws + 32; /* line 9 */
     for (int i = 0; i < 32; i++)
         h[i] = tanh(p[2048 + i] + t1[i]);
-    digits_real *const t2 = ws + 0;
+    digits_real *const z = ws + 0; /* line 10 */
     for (int i = 0; i < 10; i++) {
-        digits_real acc = p[2080 + i * 32] * h[0];
-        for (int k = 1; k < 32; k++)
-            acc += p[2080 + i * 32 + k] * h[k];
-        t2[i] = acc;
+        digits_real acc = (p[2080 + i * 32] * h[0] + p[2080 + i * 32 + 2] * h[2]) + (p[2080 + i * 32 + 4] * h[4] + p[2080 + i * 32 + 6] * h[6]);
+        digits_real acc1 = (p[2080 + i * 32 + 1] * h[1] + p[2080 + i * 32 + 3] * h[3]) + (p[2080 + i * 32 + 5] * h[5] + p[2080 + i * 32 + 7] * h[7]);
+        for (int k = 8; k < 32; k += 8) {
+            acc += (p[2080 + i * 32 + k] * h[k] + p[2080 + i * 32 + k + 2] * h[k + 2]) + (p[2080 + i * 32 + k + 4] * h[k + 4] + p[2080 + i * 32 + k + 6] * h[k + 6]);
+            acc1 += (p[2080 + i * 32 + k + 1] * h[k + 1] + p[2080 + i * 32 + k + 3] * h[k + 3]) + (p[2080 + i * 32 + k + 5] * h[k + 5] + p[2080 + i * 32 + k + 7] * h[k + 7]);
+        }
+        acc += acc1;
+        z[i] = p[2400 + i] + acc;
     }
-    digits_real *const z = ws + 10; /* line 10 */
-    for (int i = 0; i < 10; i++)
-        z[i] = p[2400 + i] + t2[i];
-    digits_real t3 = z[0];
+    digits_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_real acc = z[i];
-        t3 = t3 >= acc ? t3 : acc;
+        t2 = t2 >= acc ? t2 : acc;
     }
-    digits_real t4 = in[64];
-    for (int i = 1; i < 10; i++)
-        t4 += in[64 + i];
-    digits_real *const t5 = ws + 0;
+    digits_real t3;
+    {
+        digits_real acc = (in[64] + in[66]) + (in[68] + in[70]);
+        digits_real acc1 = (in[65] + in[67]) + (in[69] + in[71]);
+        for (int k = 8; k < 10; k++)
+            acc += in[64 + k];
+        acc += acc1;
+        t3 = acc;
+    }
+    digits_real *const t4 = ws + 10;
     for (int i = 0; i < 10; i++)
-        t5[i] = exp(z[i] - t3);
-    digits_real t6 = t5[0];
-    for (int i = 1; i < 10; i++)
-        t6 += t5[i];
-    const digits_real t7 = t4 / t6;
+        t4[i] = exp(z[i] - t2);
+    digits_real t5;
+    {
+        digits_real acc = (t4[0] + t4[2]) + (t4[4] + t4[6]);
+        digits_real acc1 = (t4[1] + t4[3]) + (t4[5] + t4[7]);
+        for (int k = 8; k < 10; k++)
+            acc += t4[k];
+        acc += acc1;
+        t5 = acc;
+    }
+    const digits_real t6 = t3 / t5;
     digits_real *const d_b2 = grad_b2;
     for (int i = 0; i < 10; i++)
-        d_b2[i] = t5[i] * t7 - in[64 + i];
+        d_b2[i] = t4[i] * t6 - in[64 + i];
 }
 
 void digits_grad_b2(const digits_real *in, const digits_real *p, digits_real *grad_b2)
@@ -393,83 +511,110 @@ void digits_grad_b2(const digits_real *in, const digits_real *p, digits_real *gr
 /* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
    without a gradient array; the result is the loss before the step.
    (7 locals of type digits_real on the stack; ws: 128 of them) */
-digits_real digits_sgd_step_ws(digits_real *p, const digits_real *in, digits_real lr, digits_real *ws)
+digits_real digits_sgd_step_ws(digits_real *restrict p, const digits_real *restrict in, digits_real lr, digits_real *restrict ws)
 {
     digits_real *const t1 = ws + 0;
     for (int i = 0; i < 32; i++) {
-        digits_real acc = p[i * 64] * in[0];
-        for (int k = 1; k < 64; k++)
-            acc += p[i * 64 + k] * in[k];
+        digits_real acc = (p[i * 64] * in[0] + p[i * 64 + 2] * in[2]) + (p[i * 64 + 4] * in[4] + p[i * 64 + 6] * in[6]);
+        digits_real acc1 = (p[i * 64 + 1] * in[1] + p[i * 64 + 3] * in[3]) + (p[i * 64 + 5] * in[5] + p[i * 64 + 7] * in[7]);
+        for (int k = 8; k < 64; k += 8) {
+            acc += (p[i * 64 + k] * in[k] + p[i * 64 + k + 2] * in[k + 2]) + (p[i * 64 + k + 4] * in[k + 4] + p[i * 64 + k + 6] * in[k + 6]);
+            acc1 += (p[i * 64 + k + 1] * in[k + 1] + p[i * 64 + k + 3] * in[k + 3]) + (p[i * 64 + k + 5] * in[k + 5] + p[i * 64 + k + 7] * in[k + 7]);
+        }
+        acc += acc1;
         t1[i] = acc;
     }
     digits_real *const h = ws + 32; /* line 9 */
     for (int i = 0; i < 32; i++)
         h[i] = tanh(p[2048 + i] + t1[i]);
-    digits_real *const t2 = ws + 0;
+    digits_real *const z = ws + 0; /* line 10 */
     for (int i = 0; i < 10; i++) {
-        digits_real acc = p[2080 + i * 32] * h[0];
-        for (int k = 1; k < 32; k++)
-            acc += p[2080 + i * 32 + k] * h[k];
-        t2[i] = acc;
+        digits_real acc = (p[2080 + i * 32] * h[0] + p[2080 + i * 32 + 2] * h[2]) + (p[2080 + i * 32 + 4] * h[4] + p[2080 + i * 32 + 6] * h[6]);
+        digits_real acc1 = (p[2080 + i * 32 + 1] * h[1] + p[2080 + i * 32 + 3] * h[3]) + (p[2080 + i * 32 + 5] * h[5] + p[2080 + i * 32 + 7] * h[7]);
+        for (int k = 8; k < 32; k += 8) {
+            acc += (p[2080 + i * 32 + k] * h[k] + p[2080 + i * 32 + k + 2] * h[k + 2]) + (p[2080 + i * 32 + k + 4] * h[k + 4] + p[2080 + i * 32 + k + 6] * h[k + 6]);
+            acc1 += (p[2080 + i * 32 + k + 1] * h[k + 1] + p[2080 + i * 32 + k + 3] * h[k + 3]) + (p[2080 + i * 32 + k + 5] * h[k + 5] + p[2080 + i * 32 + k + 7] * h[k + 7]);
+        }
+        acc += acc1;
+        z[i] = p[2400 + i] + acc;
     }
-    digits_real *const z = ws + 10; /* line 10 */
-    for (int i = 0; i < 10; i++)
-        z[i] = p[2400 + i] + t2[i];
-    digits_real t3 = z[0];
+    digits_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_real acc = z[i];
-        t3 = t3 >= acc ? t3 : acc;
+        t2 = t2 >= acc ? t2 : acc;
     }
-    digits_real t4 = in[64];
-    for (int i = 1; i < 10; i++)
-        t4 += in[64 + i];
+    digits_real t3;
+    {
+        digits_real acc = (in[64] + in[66]) + (in[68] + in[70]);
+        digits_real acc1 = (in[65] + in[67]) + (in[69] + in[71]);
+        for (int k = 8; k < 10; k++)
+            acc += in[64 + k];
+        acc += acc1;
+        t3 = acc;
+    }
+    digits_real *const t4 = ws + 10;
+    for (int i = 0; i < 10; i++)
+        t4[i] = z[i] - t2;
     digits_real *const t5 = ws + 0;
     for (int i = 0; i < 10; i++)
-        t5[i] = z[i] - t3;
-    digits_real *const t6 = ws + 10;
-    for (int i = 0; i < 10; i++)
-        t6[i] = exp(t5[i]);
-    digits_real t7 = t6[0];
-    for (int i = 1; i < 10; i++)
-        t7 += t6[i];
-    const digits_real t8 = log(t7);
-    digits_real t9 = in[64] * (t5[0] - t8);
-    for (int i = 1; i < 10; i++)
-        t9 += in[64 + i] * (t5[i] - t8);
-    const digits_real t10 = -t9;
-    const digits_real t11 = t4 / t7;
-    digits_real *const t12 = ws + 0;
-    for (int i = 0; i < 10; i++)
-        t12[i] = t6[i] * t11 - in[64 + i];
-    digits_real *const t13 = ws + 64;
-    for (int i = 0; i < 32; i++) {
-        digits_real acc = p[2080 + i] * t12[0];
-        for (int k = 1; k < 10; k++)
-            acc += p[2080 + k * 32 + i] * t12[k];
-        t13[i] = acc;
+        t5[i] = exp(t4[i]);
+    digits_real t6;
+    {
+        digits_real acc = (t5[0] + t5[2]) + (t5[4] + t5[6]);
+        digits_real acc1 = (t5[1] + t5[3]) + (t5[5] + t5[7]);
+        for (int k = 8; k < 10; k++)
+            acc += t5[k];
+        acc += acc1;
+        t6 = acc;
     }
-    digits_real *const t14 = ws + 96;
+    const digits_real t7 = log(t6);
+    digits_real t8;
+    {
+        digits_real acc = (in[64] * (t4[0] - t7) + in[66] * (t4[2] - t7)) + (in[68] * (t4[4] - t7) + in[70] * (t4[6] - t7));
+        digits_real acc1 = (in[65] * (t4[1] - t7) + in[67] * (t4[3] - t7)) + (in[69] * (t4[5] - t7) + in[71] * (t4[7] - t7));
+        for (int k = 8; k < 10; k++)
+            acc += in[64 + k] * (t4[k] - t7);
+        acc += acc1;
+        t8 = acc;
+    }
+    const digits_real t9 = -t8;
+    const digits_real t10 = t3 / t6;
+    digits_real *const t11 = ws + 10;
+    for (int i = 0; i < 10; i++)
+        t11[i] = t5[i] * t10 - in[64 + i];
+    digits_real *const t12 = ws + 64;
+    for (int i = 0; i < 32; i++) {
+        digits_real acc = (p[2080 + i] * t11[0] + p[2080 + 64 + i] * t11[2]) + (p[2080 + 128 + i] * t11[4] + p[2080 + 192 + i] * t11[6]);
+        digits_real acc1 = (p[2080 + 32 + i] * t11[1] + p[2080 + 96 + i] * t11[3]) + (p[2080 + 160 + i] * t11[5] + p[2080 + 224 + i] * t11[7]);
+        for (int k = 8; k < 10; k++)
+            acc += p[2080 + k * 32 + i] * t11[k];
+        acc += acc1;
+        t12[i] = acc;
+    }
+    digits_real *const t13 = ws + 96;
     for (int i = 0; i < 32; i++)
-        t14[i] = (1.0 - h[i] * h[i]) * t13[i];
+        t13[i] = (1.0 - h[i] * h[i]) * t12[i];
     digits_real *const W1 = p + 0;
     for (int i = 0; i < 32; i++) {
-        const digits_real acc = t14[i];
-        for (int j = 0; j < 64; j++)
-            W1[i * 64 + j] -= lr * (acc * in[j]);
+        const digits_real acc = t13[i];
+        for (int j = 0; j < 64; j += 16)
+            for (int k = 0; k < 16; k++)
+                W1[i * 64 + j + k] -= lr * (acc * in[j + k]);
     }
     digits_real *const b1 = p + 2048;
     for (int i = 0; i < 32; i++)
-        b1[i] -= lr * t14[i];
+        b1[i] -= lr * t13[i];
     digits_real *const W2 = p + 2080;
     for (int i = 0; i < 10; i++) {
-        const digits_real acc = t12[i];
-        for (int j = 0; j < 32; j++)
-            W2[i * 32 + j] -= lr * (acc * h[j]);
+        const digits_real acc = t11[i];
+        for (int j = 0; j < 32; j += 16)
+            for (int k = 0; k < 16; k++)
+                W2[i * 32 + j + k] -= lr * (acc * h[j + k]);
     }
     digits_real *const b2 = p + 2400;
     for (int i = 0; i < 10; i++)
-        b2[i] -= lr * t12[i];
-    return t10;
+        b2[i] -= lr * t11[i];
+    return t9;
 }
 
 digits_real digits_sgd_step(digits_real *p, const digits_real *in, digits_real lr)
@@ -480,42 +625,53 @@ digits_real digits_sgd_step(digits_real *p, const digits_real *in, digits_real l
 
 /* The outputs, in declaration order, row-major.
    (2 locals of type digits_real on the stack; ws: 64 of them) */
-void digits_outputs_ws(const digits_real *in, const digits_real *p, digits_real *out, digits_real *ws)
+void digits_outputs_ws(const digits_real *restrict in, const digits_real *restrict p, digits_real *restrict out, digits_real *restrict ws)
 {
     digits_real *const t1 = ws + 0;
     for (int i = 0; i < 32; i++) {
-        digits_real acc = p[i * 64] * in[0];
-        for (int k = 1; k < 64; k++)
-            acc += p[i * 64 + k] * in[k];
+        digits_real acc = (p[i * 64] * in[0] + p[i * 64 + 2] * in[2]) + (p[i * 64 + 4] * in[4] + p[i * 64 + 6] * in[6]);
+        digits_real acc1 = (p[i * 64 + 1] * in[1] + p[i * 64 + 3] * in[3]) + (p[i * 64 + 5] * in[5] + p[i * 64 + 7] * in[7]);
+        for (int k = 8; k < 64; k += 8) {
+            acc += (p[i * 64 + k] * in[k] + p[i * 64 + k + 2] * in[k + 2]) + (p[i * 64 + k + 4] * in[k + 4] + p[i * 64 + k + 6] * in[k + 6]);
+            acc1 += (p[i * 64 + k + 1] * in[k + 1] + p[i * 64 + k + 3] * in[k + 3]) + (p[i * 64 + k + 5] * in[k + 5] + p[i * 64 + k + 7] * in[k + 7]);
+        }
+        acc += acc1;
         t1[i] = acc;
     }
     digits_real *const h = ws + 32; /* line 9 */
     for (int i = 0; i < 32; i++)
         h[i] = tanh(p[2048 + i] + t1[i]);
-    digits_real *const t2 = ws + 0;
+    digits_real *const z = ws + 0; /* line 10 */
     for (int i = 0; i < 10; i++) {
-        digits_real acc = p[2080 + i * 32] * h[0];
-        for (int k = 1; k < 32; k++)
-            acc += p[2080 + i * 32 + k] * h[k];
-        t2[i] = acc;
+        digits_real acc = (p[2080 + i * 32] * h[0] + p[2080 + i * 32 + 2] * h[2]) + (p[2080 + i * 32 + 4] * h[4] + p[2080 + i * 32 + 6] * h[6]);
+        digits_real acc1 = (p[2080 + i * 32 + 1] * h[1] + p[2080 + i * 32 + 3] * h[3]) + (p[2080 + i * 32 + 5] * h[5] + p[2080 + i * 32 + 7] * h[7]);
+        for (int k = 8; k < 32; k += 8) {
+            acc += (p[2080 + i * 32 + k] * h[k] + p[2080 + i * 32 + k + 2] * h[k + 2]) + (p[2080 + i * 32 + k + 4] * h[k + 4] + p[2080 + i * 32 + k + 6] * h[k + 6]);
+            acc1 += (p[2080 + i * 32 + k + 1] * h[k + 1] + p[2080 + i * 32 + k + 3] * h[k + 3]) + (p[2080 + i * 32 + k + 5] * h[k + 5] + p[2080 + i * 32 + k + 7] * h[k + 7]);
+        }
+        acc += acc1;
+        z[i] = p[2400 + i] + acc;
     }
-    digits_real *const z = ws + 10; /* line 10 */
-    for (int i = 0; i < 10; i++)
-        z[i] = p[2400 + i] + t2[i];
-    digits_real t3 = z[0];
+    digits_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_real acc = z[i];
-        t3 = t3 >= acc ? t3 : acc;
+        t2 = t2 >= acc ? t2 : acc;
     }
-    digits_real *const t4 = ws + 0;
+    digits_real *const t3 = ws + 10;
     for (int i = 0; i < 10; i++)
-        t4[i] = exp(z[i] - t3);
-    digits_real t5 = t4[0];
-    for (int i = 1; i < 10; i++)
-        t5 += t4[i];
+        t3[i] = exp(z[i] - t2);
+    digits_real t4;
+    {
+        digits_real acc = (t3[0] + t3[2]) + (t3[4] + t3[6]);
+        digits_real acc1 = (t3[1] + t3[3]) + (t3[5] + t3[7]);
+        for (int k = 8; k < 10; k++)
+            acc += t3[k];
+        acc += acc1;
+        t4 = acc;
+    }
     digits_real *const prob = out + 0; /* line 11 */
     for (int i = 0; i < 10; i++)
-        prob[i] = t4[i] / t5;
+        prob[i] = t3[i] / t4;
 }
 
 void digits_outputs(const digits_real *in, const digits_real *p, digits_real *out)

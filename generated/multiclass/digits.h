@@ -62,15 +62,15 @@ void digits_outputs_ws(const digits_real *in, const digits_real *p, digits_real 
    workspace, and 256 bytes of frame per call; not libm's).
    DIGITS_OPS_LOSS_k, DIGITS_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
-#define DIGITS_STACK_loss            1160
-#define DIGITS_STACK_loss_grad       1288
-#define DIGITS_STACK_grad_W1         1488
-#define DIGITS_STACK_grad_b1         1464
-#define DIGITS_STACK_grad_W2         1196
-#define DIGITS_STACK_grad_b2         1172
-#define DIGITS_STACK_sgd_step        1832
-#define DIGITS_STACK_outputs         1152
-#define DIGITS_STACK_MAX             1832
+#define DIGITS_STACK_loss            1196
+#define DIGITS_STACK_loss_grad       1356
+#define DIGITS_STACK_grad_W1         1536
+#define DIGITS_STACK_grad_b1         1508
+#define DIGITS_STACK_grad_W2         1236
+#define DIGITS_STACK_grad_b2         1208
+#define DIGITS_STACK_sgd_step        1900
+#define DIGITS_STACK_outputs         1172
+#define DIGITS_STACK_MAX             1900
 #define DIGITS_OPS_LOSS_ADD          2406
 #define DIGITS_OPS_LOSS_MUL          2378
 #define DIGITS_OPS_LOSS_DIV          0

@@ -76,17 +76,17 @@ const char *const iris_param_names[IRIS_N_PARAMS] = {
 };
 
 /* The loss for one sample.
-   (32 locals of type iris_real on the stack) */
-iris_real iris_loss(const iris_real *in, const iris_real *p)
+   (29 locals of type iris_real on the stack) */
+iris_real iris_loss(const iris_real *restrict in, const iris_real *restrict p)
 {
-    const iris_real t1 = p[32] + (in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3]);
-    const iris_real t2 = p[33] + (in[0] * p[4] + in[1] * p[5] + in[2] * p[6] + in[3] * p[7]);
-    const iris_real t3 = p[34] + (in[0] * p[8] + in[1] * p[9] + in[2] * p[10] + in[3] * p[11]);
-    const iris_real t4 = p[35] + (in[0] * p[12] + in[1] * p[13] + in[2] * p[14] + in[3] * p[15]);
-    const iris_real t5 = p[36] + (in[0] * p[16] + in[1] * p[17] + in[2] * p[18] + in[3] * p[19]);
-    const iris_real t6 = p[37] + (in[0] * p[20] + in[1] * p[21] + in[2] * p[22] + in[3] * p[23]);
-    const iris_real t7 = p[38] + (in[0] * p[24] + in[1] * p[25] + in[2] * p[26] + in[3] * p[27]);
-    const iris_real t8 = p[39] + (in[0] * p[28] + in[1] * p[29] + in[2] * p[30] + in[3] * p[31]);
+    const iris_real t1 = p[32] + (in[3] * p[3] + (in[2] * p[2] + (in[0] * p[0] + in[1] * p[1])));
+    const iris_real t2 = p[33] + (in[3] * p[7] + (in[2] * p[6] + (in[0] * p[4] + in[1] * p[5])));
+    const iris_real t3 = p[34] + (in[3] * p[11] + (in[2] * p[10] + (in[0] * p[8] + in[1] * p[9])));
+    const iris_real t4 = p[35] + (in[3] * p[15] + (in[2] * p[14] + (in[0] * p[12] + in[1] * p[13])));
+    const iris_real t5 = p[36] + (in[3] * p[19] + (in[2] * p[18] + (in[0] * p[16] + in[1] * p[17])));
+    const iris_real t6 = p[37] + (in[3] * p[23] + (in[2] * p[22] + (in[0] * p[20] + in[1] * p[21])));
+    const iris_real t7 = p[38] + (in[3] * p[27] + (in[2] * p[26] + (in[0] * p[24] + in[1] * p[25])));
+    const iris_real t8 = p[39] + (in[3] * p[31] + (in[2] * p[30] + (in[0] * p[28] + in[1] * p[29])));
     const iris_real h_0 = tanh(t1); /* line 9 */
     const iris_real h_1 = tanh(t2); /* line 9 */
     const iris_real h_2 = tanh(t3); /* line 9 */
@@ -95,37 +95,34 @@ iris_real iris_loss(const iris_real *in, const iris_real *p)
     const iris_real h_5 = tanh(t6); /* line 9 */
     const iris_real h_6 = tanh(t7); /* line 9 */
     const iris_real h_7 = tanh(t8); /* line 9 */
-    const iris_real t9 = p[40] * h_0 + p[41] * h_1 + p[42] * h_2 + p[43] * h_3 + p[44] * h_4;
-    const iris_real t10 = p[48] * h_0 + p[49] * h_1 + p[50] * h_2 + p[51] * h_3 + p[52] * h_4;
-    const iris_real t11 = p[56] * h_0 + p[57] * h_1 + p[58] * h_2 + p[59] * h_3 + p[60] * h_4;
-    const iris_real z_0 = p[64] + (t9 + p[45] * h_5 + p[46] * h_6 + p[47] * h_7); /* line 10 */
-    const iris_real z_1 = p[65] + (t10 + p[53] * h_5 + p[54] * h_6 + p[55] * h_7); /* line 10 */
-    const iris_real z_2 = p[66] + (t11 + p[61] * h_5 + p[62] * h_6 + p[63] * h_7); /* line 10 */
-    const iris_real t12 = (z_0 >= z_1 ? z_0 : z_1);
-    const iris_real t13 = (t12 >= z_2 ? t12 : z_2);
-    const iris_real t14 = z_0 - t13;
-    const iris_real t15 = z_1 - t13;
-    const iris_real t16 = z_2 - t13;
-    const iris_real t17 = exp(t14);
-    const iris_real t18 = exp(t15);
-    const iris_real t19 = exp(t16);
-    const iris_real t20 = log(t19 + (t17 + t18));
-    const iris_real t21 = -(in[6] * (t16 - t20) + (in[4] * (t14 - t20) + in[5] * (t15 - t20)));
-    return t21;
+    const iris_real z_0 = p[64] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
+    const iris_real z_1 = p[65] + (p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7))); /* line 10 */
+    const iris_real z_2 = p[66] + (p[56] * h_0 + p[58] * h_2 + (p[60] * h_4 + p[62] * h_6) + (p[57] * h_1 + p[59] * h_3 + (p[61] * h_5 + p[63] * h_7))); /* line 10 */
+    const iris_real t9 = (z_0 >= z_1 ? z_0 : z_1);
+    const iris_real t10 = (t9 >= z_2 ? t9 : z_2);
+    const iris_real t11 = z_0 - t10;
+    const iris_real t12 = z_1 - t10;
+    const iris_real t13 = z_2 - t10;
+    const iris_real t14 = exp(t11);
+    const iris_real t15 = exp(t12);
+    const iris_real t16 = exp(t13);
+    const iris_real t17 = log(t16 + (t14 + t15));
+    const iris_real t18 = -(in[6] * (t13 - t17) + (in[4] * (t11 - t17) + in[5] * (t12 - t17)));
+    return t18;
 }
 
 /* The loss, and its gradient with respect to every param, in one pass.
-   (45 locals of type iris_real on the stack) */
-iris_real iris_loss_grad(const iris_real *in, const iris_real *p, iris_real *grad)
+   (42 locals of type iris_real on the stack) */
+iris_real iris_loss_grad(const iris_real *restrict in, const iris_real *restrict p, iris_real *restrict grad)
 {
-    const iris_real t1 = p[32] + (in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3]);
-    const iris_real t2 = p[33] + (in[0] * p[4] + in[1] * p[5] + in[2] * p[6] + in[3] * p[7]);
-    const iris_real t3 = p[34] + (in[0] * p[8] + in[1] * p[9] + in[2] * p[10] + in[3] * p[11]);
-    const iris_real t4 = p[35] + (in[0] * p[12] + in[1] * p[13] + in[2] * p[14] + in[3] * p[15]);
-    const iris_real t5 = p[36] + (in[0] * p[16] + in[1] * p[17] + in[2] * p[18] + in[3] * p[19]);
-    const iris_real t6 = p[37] + (in[0] * p[20] + in[1] * p[21] + in[2] * p[22] + in[3] * p[23]);
-    const iris_real t7 = p[38] + (in[0] * p[24] + in[1] * p[25] + in[2] * p[26] + in[3] * p[27]);
-    const iris_real t8 = p[39] + (in[0] * p[28] + in[1] * p[29] + in[2] * p[30] + in[3] * p[31]);
+    const iris_real t1 = p[32] + (in[3] * p[3] + (in[2] * p[2] + (in[0] * p[0] + in[1] * p[1])));
+    const iris_real t2 = p[33] + (in[3] * p[7] + (in[2] * p[6] + (in[0] * p[4] + in[1] * p[5])));
+    const iris_real t3 = p[34] + (in[3] * p[11] + (in[2] * p[10] + (in[0] * p[8] + in[1] * p[9])));
+    const iris_real t4 = p[35] + (in[3] * p[15] + (in[2] * p[14] + (in[0] * p[12] + in[1] * p[13])));
+    const iris_real t5 = p[36] + (in[3] * p[19] + (in[2] * p[18] + (in[0] * p[16] + in[1] * p[17])));
+    const iris_real t6 = p[37] + (in[3] * p[23] + (in[2] * p[22] + (in[0] * p[20] + in[1] * p[21])));
+    const iris_real t7 = p[38] + (in[3] * p[27] + (in[2] * p[26] + (in[0] * p[24] + in[1] * p[25])));
+    const iris_real t8 = p[39] + (in[3] * p[31] + (in[2] * p[30] + (in[0] * p[28] + in[1] * p[29])));
     const iris_real h_0 = tanh(t1); /* line 9 */
     const iris_real h_1 = tanh(t2); /* line 9 */
     const iris_real h_2 = tanh(t3); /* line 9 */
@@ -134,117 +131,114 @@ iris_real iris_loss_grad(const iris_real *in, const iris_real *p, iris_real *gra
     const iris_real h_5 = tanh(t6); /* line 9 */
     const iris_real h_6 = tanh(t7); /* line 9 */
     const iris_real h_7 = tanh(t8); /* line 9 */
-    const iris_real t9 = p[40] * h_0 + p[41] * h_1 + p[42] * h_2 + p[43] * h_3 + p[44] * h_4;
-    const iris_real t10 = p[48] * h_0 + p[49] * h_1 + p[50] * h_2 + p[51] * h_3 + p[52] * h_4;
-    const iris_real t11 = p[56] * h_0 + p[57] * h_1 + p[58] * h_2 + p[59] * h_3 + p[60] * h_4;
-    const iris_real z_0 = p[64] + (t9 + p[45] * h_5 + p[46] * h_6 + p[47] * h_7); /* line 10 */
-    const iris_real z_1 = p[65] + (t10 + p[53] * h_5 + p[54] * h_6 + p[55] * h_7); /* line 10 */
-    const iris_real z_2 = p[66] + (t11 + p[61] * h_5 + p[62] * h_6 + p[63] * h_7); /* line 10 */
-    const iris_real t12 = (z_0 >= z_1 ? z_0 : z_1);
-    const iris_real t13 = (t12 >= z_2 ? t12 : z_2);
-    const iris_real t14 = z_0 - t13;
-    const iris_real t15 = z_1 - t13;
-    const iris_real t16 = z_2 - t13;
-    const iris_real t17 = exp(t14);
-    const iris_real t18 = exp(t15);
-    const iris_real t19 = exp(t16);
-    const iris_real t20 = t19 + (t17 + t18);
-    const iris_real t21 = log(t20);
-    const iris_real t22 = -(in[6] * (t16 - t21) + (in[4] * (t14 - t21) + in[5] * (t15 - t21)));
-    const iris_real t23 = (in[4] + (in[5] + in[6])) / t20;
-    const iris_real t24 = t19 * t23 - in[6];
-    const iris_real t25 = t18 * t23 - in[5];
-    const iris_real t26 = t17 * t23 - in[4];
-    const iris_real t27 = (1.0 - h_7 * h_7) * (p[63] * t24 + p[55] * t25 + p[47] * t26);
-    const iris_real t28 = (1.0 - h_6 * h_6) * (p[62] * t24 + p[54] * t25 + p[46] * t26);
-    const iris_real t29 = (1.0 - h_5 * h_5) * (p[61] * t24 + p[53] * t25 + p[45] * t26);
-    const iris_real t30 = (1.0 - h_4 * h_4) * (p[60] * t24 + p[52] * t25 + p[44] * t26);
-    const iris_real t31 = (1.0 - h_3 * h_3) * (p[59] * t24 + p[51] * t25 + p[43] * t26);
-    const iris_real t32 = (1.0 - h_2 * h_2) * (p[58] * t24 + p[50] * t25 + p[42] * t26);
-    const iris_real t33 = (1.0 - h_1 * h_1) * (p[57] * t24 + p[49] * t25 + p[41] * t26);
-    const iris_real t34 = (1.0 - h_0 * h_0) * (p[56] * t24 + p[48] * t25 + p[40] * t26);
-    grad[0] = in[0] * t34;
-    grad[1] = in[1] * t34;
-    grad[2] = in[2] * t34;
-    grad[3] = in[3] * t34;
-    grad[4] = in[0] * t33;
-    grad[5] = in[1] * t33;
-    grad[6] = in[2] * t33;
-    grad[7] = in[3] * t33;
-    grad[8] = in[0] * t32;
-    grad[9] = in[1] * t32;
-    grad[10] = in[2] * t32;
-    grad[11] = in[3] * t32;
-    grad[12] = in[0] * t31;
-    grad[13] = in[1] * t31;
-    grad[14] = in[2] * t31;
-    grad[15] = in[3] * t31;
-    grad[16] = in[0] * t30;
-    grad[17] = in[1] * t30;
-    grad[18] = in[2] * t30;
-    grad[19] = in[3] * t30;
-    grad[20] = in[0] * t29;
-    grad[21] = in[1] * t29;
-    grad[22] = in[2] * t29;
-    grad[23] = in[3] * t29;
-    grad[24] = in[0] * t28;
-    grad[25] = in[1] * t28;
-    grad[26] = in[2] * t28;
-    grad[27] = in[3] * t28;
-    grad[28] = in[0] * t27;
-    grad[29] = in[1] * t27;
-    grad[30] = in[2] * t27;
-    grad[31] = in[3] * t27;
-    grad[32] = t34;
-    grad[33] = t33;
-    grad[34] = t32;
-    grad[35] = t31;
-    grad[36] = t30;
-    grad[37] = t29;
-    grad[38] = t28;
-    grad[39] = t27;
-    grad[40] = h_0 * t26;
-    grad[41] = h_1 * t26;
-    grad[42] = h_2 * t26;
-    grad[43] = h_3 * t26;
-    grad[44] = h_4 * t26;
-    grad[45] = h_5 * t26;
-    grad[46] = h_6 * t26;
-    grad[47] = h_7 * t26;
-    grad[48] = h_0 * t25;
-    grad[49] = h_1 * t25;
-    grad[50] = h_2 * t25;
-    grad[51] = h_3 * t25;
-    grad[52] = h_4 * t25;
-    grad[53] = h_5 * t25;
-    grad[54] = h_6 * t25;
-    grad[55] = h_7 * t25;
-    grad[56] = h_0 * t24;
-    grad[57] = h_1 * t24;
-    grad[58] = h_2 * t24;
-    grad[59] = h_3 * t24;
-    grad[60] = h_4 * t24;
-    grad[61] = h_5 * t24;
-    grad[62] = h_6 * t24;
-    grad[63] = h_7 * t24;
-    grad[64] = t26;
-    grad[65] = t25;
-    grad[66] = t24;
-    return t22;
+    const iris_real z_0 = p[64] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
+    const iris_real z_1 = p[65] + (p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7))); /* line 10 */
+    const iris_real z_2 = p[66] + (p[56] * h_0 + p[58] * h_2 + (p[60] * h_4 + p[62] * h_6) + (p[57] * h_1 + p[59] * h_3 + (p[61] * h_5 + p[63] * h_7))); /* line 10 */
+    const iris_real t9 = (z_0 >= z_1 ? z_0 : z_1);
+    const iris_real t10 = (t9 >= z_2 ? t9 : z_2);
+    const iris_real t11 = z_0 - t10;
+    const iris_real t12 = z_1 - t10;
+    const iris_real t13 = z_2 - t10;
+    const iris_real t14 = exp(t11);
+    const iris_real t15 = exp(t12);
+    const iris_real t16 = exp(t13);
+    const iris_real t17 = t16 + (t14 + t15);
+    const iris_real t18 = log(t17);
+    const iris_real t19 = -(in[6] * (t13 - t18) + (in[4] * (t11 - t18) + in[5] * (t12 - t18)));
+    const iris_real t20 = (in[4] + (in[5] + in[6])) / t17;
+    const iris_real t21 = t16 * t20 - in[6];
+    const iris_real t22 = t15 * t20 - in[5];
+    const iris_real t23 = t14 * t20 - in[4];
+    const iris_real t24 = (1.0 - h_7 * h_7) * (p[63] * t21 + p[55] * t22 + p[47] * t23);
+    const iris_real t25 = (1.0 - h_6 * h_6) * (p[62] * t21 + p[54] * t22 + p[46] * t23);
+    const iris_real t26 = (1.0 - h_5 * h_5) * (p[61] * t21 + p[53] * t22 + p[45] * t23);
+    const iris_real t27 = (1.0 - h_4 * h_4) * (p[60] * t21 + p[52] * t22 + p[44] * t23);
+    const iris_real t28 = (1.0 - h_3 * h_3) * (p[59] * t21 + p[51] * t22 + p[43] * t23);
+    const iris_real t29 = (1.0 - h_2 * h_2) * (p[58] * t21 + p[50] * t22 + p[42] * t23);
+    const iris_real t30 = (1.0 - h_1 * h_1) * (p[57] * t21 + p[49] * t22 + p[41] * t23);
+    const iris_real t31 = (1.0 - h_0 * h_0) * (p[56] * t21 + p[48] * t22 + p[40] * t23);
+    grad[0] = in[0] * t31;
+    grad[1] = in[1] * t31;
+    grad[2] = in[2] * t31;
+    grad[3] = in[3] * t31;
+    grad[4] = in[0] * t30;
+    grad[5] = in[1] * t30;
+    grad[6] = in[2] * t30;
+    grad[7] = in[3] * t30;
+    grad[8] = in[0] * t29;
+    grad[9] = in[1] * t29;
+    grad[10] = in[2] * t29;
+    grad[11] = in[3] * t29;
+    grad[12] = in[0] * t28;
+    grad[13] = in[1] * t28;
+    grad[14] = in[2] * t28;
+    grad[15] = in[3] * t28;
+    grad[16] = in[0] * t27;
+    grad[17] = in[1] * t27;
+    grad[18] = in[2] * t27;
+    grad[19] = in[3] * t27;
+    grad[20] = in[0] * t26;
+    grad[21] = in[1] * t26;
+    grad[22] = in[2] * t26;
+    grad[23] = in[3] * t26;
+    grad[24] = in[0] * t25;
+    grad[25] = in[1] * t25;
+    grad[26] = in[2] * t25;
+    grad[27] = in[3] * t25;
+    grad[28] = in[0] * t24;
+    grad[29] = in[1] * t24;
+    grad[30] = in[2] * t24;
+    grad[31] = in[3] * t24;
+    grad[32] = t31;
+    grad[33] = t30;
+    grad[34] = t29;
+    grad[35] = t28;
+    grad[36] = t27;
+    grad[37] = t26;
+    grad[38] = t25;
+    grad[39] = t24;
+    grad[40] = h_0 * t23;
+    grad[41] = h_1 * t23;
+    grad[42] = h_2 * t23;
+    grad[43] = h_3 * t23;
+    grad[44] = h_4 * t23;
+    grad[45] = h_5 * t23;
+    grad[46] = h_6 * t23;
+    grad[47] = h_7 * t23;
+    grad[48] = h_0 * t22;
+    grad[49] = h_1 * t22;
+    grad[50] = h_2 * t22;
+    grad[51] = h_3 * t22;
+    grad[52] = h_4 * t22;
+    grad[53] = h_5 * t22;
+    grad[54] = h_6 * t22;
+    grad[55] = h_7 * t22;
+    grad[56] = h_0 * t21;
+    grad[57] = h_1 * t21;
+    grad[58] = h_2 * t21;
+    grad[59] = h_3 * t21;
+    grad[60] = h_4 * t21;
+    grad[61] = h_5 * t21;
+    grad[62] = h_6 * t21;
+    grad[63] = h_7 * t21;
+    grad[64] = t23;
+    grad[65] = t22;
+    grad[66] = t21;
+    return t19;
 }
 
 /* d loss / d W1, row-major
-   (39 locals of type iris_real on the stack) */
-void iris_grad_W1(const iris_real *in, const iris_real *p, iris_real *grad_W1)
+   (36 locals of type iris_real on the stack) */
+void iris_grad_W1(const iris_real *restrict in, const iris_real *restrict p, iris_real *restrict grad_W1)
 {
-    const iris_real t1 = p[32] + (in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3]);
-    const iris_real t2 = p[33] + (in[0] * p[4] + in[1] * p[5] + in[2] * p[6] + in[3] * p[7]);
-    const iris_real t3 = p[34] + (in[0] * p[8] + in[1] * p[9] + in[2] * p[10] + in[3] * p[11]);
-    const iris_real t4 = p[35] + (in[0] * p[12] + in[1] * p[13] + in[2] * p[14] + in[3] * p[15]);
-    const iris_real t5 = p[36] + (in[0] * p[16] + in[1] * p[17] + in[2] * p[18] + in[3] * p[19]);
-    const iris_real t6 = p[37] + (in[0] * p[20] + in[1] * p[21] + in[2] * p[22] + in[3] * p[23]);
-    const iris_real t7 = p[38] + (in[0] * p[24] + in[1] * p[25] + in[2] * p[26] + in[3] * p[27]);
-    const iris_real t8 = p[39] + (in[0] * p[28] + in[1] * p[29] + in[2] * p[30] + in[3] * p[31]);
+    const iris_real t1 = p[32] + (in[3] * p[3] + (in[2] * p[2] + (in[0] * p[0] + in[1] * p[1])));
+    const iris_real t2 = p[33] + (in[3] * p[7] + (in[2] * p[6] + (in[0] * p[4] + in[1] * p[5])));
+    const iris_real t3 = p[34] + (in[3] * p[11] + (in[2] * p[10] + (in[0] * p[8] + in[1] * p[9])));
+    const iris_real t4 = p[35] + (in[3] * p[15] + (in[2] * p[14] + (in[0] * p[12] + in[1] * p[13])));
+    const iris_real t5 = p[36] + (in[3] * p[19] + (in[2] * p[18] + (in[0] * p[16] + in[1] * p[17])));
+    const iris_real t6 = p[37] + (in[3] * p[23] + (in[2] * p[22] + (in[0] * p[20] + in[1] * p[21])));
+    const iris_real t7 = p[38] + (in[3] * p[27] + (in[2] * p[26] + (in[0] * p[24] + in[1] * p[25])));
+    const iris_real t8 = p[39] + (in[3] * p[31] + (in[2] * p[30] + (in[0] * p[28] + in[1] * p[29])));
     const iris_real h_0 = tanh(t1); /* line 9 */
     const iris_real h_1 = tanh(t2); /* line 9 */
     const iris_real h_2 = tanh(t3); /* line 9 */
@@ -253,75 +247,72 @@ void iris_grad_W1(const iris_real *in, const iris_real *p, iris_real *grad_W1)
     const iris_real h_5 = tanh(t6); /* line 9 */
     const iris_real h_6 = tanh(t7); /* line 9 */
     const iris_real h_7 = tanh(t8); /* line 9 */
-    const iris_real t9 = p[40] * h_0 + p[41] * h_1 + p[42] * h_2 + p[43] * h_3 + p[44] * h_4;
-    const iris_real t10 = p[48] * h_0 + p[49] * h_1 + p[50] * h_2 + p[51] * h_3 + p[52] * h_4;
-    const iris_real t11 = p[56] * h_0 + p[57] * h_1 + p[58] * h_2 + p[59] * h_3 + p[60] * h_4;
-    const iris_real z_0 = p[64] + (t9 + p[45] * h_5 + p[46] * h_6 + p[47] * h_7); /* line 10 */
-    const iris_real z_1 = p[65] + (t10 + p[53] * h_5 + p[54] * h_6 + p[55] * h_7); /* line 10 */
-    const iris_real z_2 = p[66] + (t11 + p[61] * h_5 + p[62] * h_6 + p[63] * h_7); /* line 10 */
-    const iris_real t12 = (z_0 >= z_1 ? z_0 : z_1);
-    const iris_real t13 = (t12 >= z_2 ? t12 : z_2);
-    const iris_real t14 = exp(z_0 - t13);
-    const iris_real t15 = exp(z_1 - t13);
-    const iris_real t16 = exp(z_2 - t13);
-    const iris_real t17 = (in[4] + (in[5] + in[6])) / (t16 + (t14 + t15));
-    const iris_real t18 = t16 * t17 - in[6];
-    const iris_real t19 = t15 * t17 - in[5];
-    const iris_real t20 = t14 * t17 - in[4];
-    const iris_real t21 = (1.0 - h_7 * h_7) * (p[63] * t18 + p[55] * t19 + p[47] * t20);
-    const iris_real t22 = (1.0 - h_6 * h_6) * (p[62] * t18 + p[54] * t19 + p[46] * t20);
-    const iris_real t23 = (1.0 - h_5 * h_5) * (p[61] * t18 + p[53] * t19 + p[45] * t20);
-    const iris_real t24 = (1.0 - h_4 * h_4) * (p[60] * t18 + p[52] * t19 + p[44] * t20);
-    const iris_real t25 = (1.0 - h_3 * h_3) * (p[59] * t18 + p[51] * t19 + p[43] * t20);
-    const iris_real t26 = (1.0 - h_2 * h_2) * (p[58] * t18 + p[50] * t19 + p[42] * t20);
-    const iris_real t27 = (1.0 - h_1 * h_1) * (p[57] * t18 + p[49] * t19 + p[41] * t20);
-    const iris_real t28 = (1.0 - h_0 * h_0) * (p[56] * t18 + p[48] * t19 + p[40] * t20);
-    grad_W1[0] = in[0] * t28;
-    grad_W1[1] = in[1] * t28;
-    grad_W1[2] = in[2] * t28;
-    grad_W1[3] = in[3] * t28;
-    grad_W1[4] = in[0] * t27;
-    grad_W1[5] = in[1] * t27;
-    grad_W1[6] = in[2] * t27;
-    grad_W1[7] = in[3] * t27;
-    grad_W1[8] = in[0] * t26;
-    grad_W1[9] = in[1] * t26;
-    grad_W1[10] = in[2] * t26;
-    grad_W1[11] = in[3] * t26;
-    grad_W1[12] = in[0] * t25;
-    grad_W1[13] = in[1] * t25;
-    grad_W1[14] = in[2] * t25;
-    grad_W1[15] = in[3] * t25;
-    grad_W1[16] = in[0] * t24;
-    grad_W1[17] = in[1] * t24;
-    grad_W1[18] = in[2] * t24;
-    grad_W1[19] = in[3] * t24;
-    grad_W1[20] = in[0] * t23;
-    grad_W1[21] = in[1] * t23;
-    grad_W1[22] = in[2] * t23;
-    grad_W1[23] = in[3] * t23;
-    grad_W1[24] = in[0] * t22;
-    grad_W1[25] = in[1] * t22;
-    grad_W1[26] = in[2] * t22;
-    grad_W1[27] = in[3] * t22;
-    grad_W1[28] = in[0] * t21;
-    grad_W1[29] = in[1] * t21;
-    grad_W1[30] = in[2] * t21;
-    grad_W1[31] = in[3] * t21;
+    const iris_real z_0 = p[64] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
+    const iris_real z_1 = p[65] + (p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7))); /* line 10 */
+    const iris_real z_2 = p[66] + (p[56] * h_0 + p[58] * h_2 + (p[60] * h_4 + p[62] * h_6) + (p[57] * h_1 + p[59] * h_3 + (p[61] * h_5 + p[63] * h_7))); /* line 10 */
+    const iris_real t9 = (z_0 >= z_1 ? z_0 : z_1);
+    const iris_real t10 = (t9 >= z_2 ? t9 : z_2);
+    const iris_real t11 = exp(z_0 - t10);
+    const iris_real t12 = exp(z_1 - t10);
+    const iris_real t13 = exp(z_2 - t10);
+    const iris_real t14 = (in[4] + (in[5] + in[6])) / (t13 + (t11 + t12));
+    const iris_real t15 = t13 * t14 - in[6];
+    const iris_real t16 = t12 * t14 - in[5];
+    const iris_real t17 = t11 * t14 - in[4];
+    const iris_real t18 = (1.0 - h_7 * h_7) * (p[63] * t15 + p[55] * t16 + p[47] * t17);
+    const iris_real t19 = (1.0 - h_6 * h_6) * (p[62] * t15 + p[54] * t16 + p[46] * t17);
+    const iris_real t20 = (1.0 - h_5 * h_5) * (p[61] * t15 + p[53] * t16 + p[45] * t17);
+    const iris_real t21 = (1.0 - h_4 * h_4) * (p[60] * t15 + p[52] * t16 + p[44] * t17);
+    const iris_real t22 = (1.0 - h_3 * h_3) * (p[59] * t15 + p[51] * t16 + p[43] * t17);
+    const iris_real t23 = (1.0 - h_2 * h_2) * (p[58] * t15 + p[50] * t16 + p[42] * t17);
+    const iris_real t24 = (1.0 - h_1 * h_1) * (p[57] * t15 + p[49] * t16 + p[41] * t17);
+    const iris_real t25 = (1.0 - h_0 * h_0) * (p[56] * t15 + p[48] * t16 + p[40] * t17);
+    grad_W1[0] = in[0] * t25;
+    grad_W1[1] = in[1] * t25;
+    grad_W1[2] = in[2] * t25;
+    grad_W1[3] = in[3] * t25;
+    grad_W1[4] = in[0] * t24;
+    grad_W1[5] = in[1] * t24;
+    grad_W1[6] = in[2] * t24;
+    grad_W1[7] = in[3] * t24;
+    grad_W1[8] = in[0] * t23;
+    grad_W1[9] = in[1] * t23;
+    grad_W1[10] = in[2] * t23;
+    grad_W1[11] = in[3] * t23;
+    grad_W1[12] = in[0] * t22;
+    grad_W1[13] = in[1] * t22;
+    grad_W1[14] = in[2] * t22;
+    grad_W1[15] = in[3] * t22;
+    grad_W1[16] = in[0] * t21;
+    grad_W1[17] = in[1] * t21;
+    grad_W1[18] = in[2] * t21;
+    grad_W1[19] = in[3] * t21;
+    grad_W1[20] = in[0] * t20;
+    grad_W1[21] = in[1] * t20;
+    grad_W1[22] = in[2] * t20;
+    grad_W1[23] = in[3] * t20;
+    grad_W1[24] = in[0] * t19;
+    grad_W1[25] = in[1] * t19;
+    grad_W1[26] = in[2] * t19;
+    grad_W1[27] = in[3] * t19;
+    grad_W1[28] = in[0] * t18;
+    grad_W1[29] = in[1] * t18;
+    grad_W1[30] = in[2] * t18;
+    grad_W1[31] = in[3] * t18;
 }
 
 /* d loss / d b1, row-major
-   (31 locals of type iris_real on the stack) */
-void iris_grad_b1(const iris_real *in, const iris_real *p, iris_real *grad_b1)
+   (28 locals of type iris_real on the stack) */
+void iris_grad_b1(const iris_real *restrict in, const iris_real *restrict p, iris_real *restrict grad_b1)
 {
-    const iris_real t1 = p[32] + (in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3]);
-    const iris_real t2 = p[33] + (in[0] * p[4] + in[1] * p[5] + in[2] * p[6] + in[3] * p[7]);
-    const iris_real t3 = p[34] + (in[0] * p[8] + in[1] * p[9] + in[2] * p[10] + in[3] * p[11]);
-    const iris_real t4 = p[35] + (in[0] * p[12] + in[1] * p[13] + in[2] * p[14] + in[3] * p[15]);
-    const iris_real t5 = p[36] + (in[0] * p[16] + in[1] * p[17] + in[2] * p[18] + in[3] * p[19]);
-    const iris_real t6 = p[37] + (in[0] * p[20] + in[1] * p[21] + in[2] * p[22] + in[3] * p[23]);
-    const iris_real t7 = p[38] + (in[0] * p[24] + in[1] * p[25] + in[2] * p[26] + in[3] * p[27]);
-    const iris_real t8 = p[39] + (in[0] * p[28] + in[1] * p[29] + in[2] * p[30] + in[3] * p[31]);
+    const iris_real t1 = p[32] + (in[3] * p[3] + (in[2] * p[2] + (in[0] * p[0] + in[1] * p[1])));
+    const iris_real t2 = p[33] + (in[3] * p[7] + (in[2] * p[6] + (in[0] * p[4] + in[1] * p[5])));
+    const iris_real t3 = p[34] + (in[3] * p[11] + (in[2] * p[10] + (in[0] * p[8] + in[1] * p[9])));
+    const iris_real t4 = p[35] + (in[3] * p[15] + (in[2] * p[14] + (in[0] * p[12] + in[1] * p[13])));
+    const iris_real t5 = p[36] + (in[3] * p[19] + (in[2] * p[18] + (in[0] * p[16] + in[1] * p[17])));
+    const iris_real t6 = p[37] + (in[3] * p[23] + (in[2] * p[22] + (in[0] * p[20] + in[1] * p[21])));
+    const iris_real t7 = p[38] + (in[3] * p[27] + (in[2] * p[26] + (in[0] * p[24] + in[1] * p[25])));
+    const iris_real t8 = p[39] + (in[3] * p[31] + (in[2] * p[30] + (in[0] * p[28] + in[1] * p[29])));
     const iris_real h_0 = tanh(t1); /* line 9 */
     const iris_real h_1 = tanh(t2); /* line 9 */
     const iris_real h_2 = tanh(t3); /* line 9 */
@@ -330,43 +321,40 @@ void iris_grad_b1(const iris_real *in, const iris_real *p, iris_real *grad_b1)
     const iris_real h_5 = tanh(t6); /* line 9 */
     const iris_real h_6 = tanh(t7); /* line 9 */
     const iris_real h_7 = tanh(t8); /* line 9 */
-    const iris_real t9 = p[40] * h_0 + p[41] * h_1 + p[42] * h_2 + p[43] * h_3 + p[44] * h_4;
-    const iris_real t10 = p[48] * h_0 + p[49] * h_1 + p[50] * h_2 + p[51] * h_3 + p[52] * h_4;
-    const iris_real t11 = p[56] * h_0 + p[57] * h_1 + p[58] * h_2 + p[59] * h_3 + p[60] * h_4;
-    const iris_real z_0 = p[64] + (t9 + p[45] * h_5 + p[46] * h_6 + p[47] * h_7); /* line 10 */
-    const iris_real z_1 = p[65] + (t10 + p[53] * h_5 + p[54] * h_6 + p[55] * h_7); /* line 10 */
-    const iris_real z_2 = p[66] + (t11 + p[61] * h_5 + p[62] * h_6 + p[63] * h_7); /* line 10 */
-    const iris_real t12 = (z_0 >= z_1 ? z_0 : z_1);
-    const iris_real t13 = (t12 >= z_2 ? t12 : z_2);
-    const iris_real t14 = exp(z_0 - t13);
-    const iris_real t15 = exp(z_1 - t13);
-    const iris_real t16 = exp(z_2 - t13);
-    const iris_real t17 = (in[4] + (in[5] + in[6])) / (t16 + (t14 + t15));
-    const iris_real t18 = t16 * t17 - in[6];
-    const iris_real t19 = t15 * t17 - in[5];
-    const iris_real t20 = t14 * t17 - in[4];
-    grad_b1[0] = (1.0 - h_0 * h_0) * (p[56] * t18 + p[48] * t19 + p[40] * t20);
-    grad_b1[1] = (1.0 - h_1 * h_1) * (p[57] * t18 + p[49] * t19 + p[41] * t20);
-    grad_b1[2] = (1.0 - h_2 * h_2) * (p[58] * t18 + p[50] * t19 + p[42] * t20);
-    grad_b1[3] = (1.0 - h_3 * h_3) * (p[59] * t18 + p[51] * t19 + p[43] * t20);
-    grad_b1[4] = (1.0 - h_4 * h_4) * (p[60] * t18 + p[52] * t19 + p[44] * t20);
-    grad_b1[5] = (1.0 - h_5 * h_5) * (p[61] * t18 + p[53] * t19 + p[45] * t20);
-    grad_b1[6] = (1.0 - h_6 * h_6) * (p[62] * t18 + p[54] * t19 + p[46] * t20);
-    grad_b1[7] = (1.0 - h_7 * h_7) * (p[63] * t18 + p[55] * t19 + p[47] * t20);
+    const iris_real z_0 = p[64] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
+    const iris_real z_1 = p[65] + (p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7))); /* line 10 */
+    const iris_real z_2 = p[66] + (p[56] * h_0 + p[58] * h_2 + (p[60] * h_4 + p[62] * h_6) + (p[57] * h_1 + p[59] * h_3 + (p[61] * h_5 + p[63] * h_7))); /* line 10 */
+    const iris_real t9 = (z_0 >= z_1 ? z_0 : z_1);
+    const iris_real t10 = (t9 >= z_2 ? t9 : z_2);
+    const iris_real t11 = exp(z_0 - t10);
+    const iris_real t12 = exp(z_1 - t10);
+    const iris_real t13 = exp(z_2 - t10);
+    const iris_real t14 = (in[4] + (in[5] + in[6])) / (t13 + (t11 + t12));
+    const iris_real t15 = t13 * t14 - in[6];
+    const iris_real t16 = t12 * t14 - in[5];
+    const iris_real t17 = t11 * t14 - in[4];
+    grad_b1[0] = (1.0 - h_0 * h_0) * (p[56] * t15 + p[48] * t16 + p[40] * t17);
+    grad_b1[1] = (1.0 - h_1 * h_1) * (p[57] * t15 + p[49] * t16 + p[41] * t17);
+    grad_b1[2] = (1.0 - h_2 * h_2) * (p[58] * t15 + p[50] * t16 + p[42] * t17);
+    grad_b1[3] = (1.0 - h_3 * h_3) * (p[59] * t15 + p[51] * t16 + p[43] * t17);
+    grad_b1[4] = (1.0 - h_4 * h_4) * (p[60] * t15 + p[52] * t16 + p[44] * t17);
+    grad_b1[5] = (1.0 - h_5 * h_5) * (p[61] * t15 + p[53] * t16 + p[45] * t17);
+    grad_b1[6] = (1.0 - h_6 * h_6) * (p[62] * t15 + p[54] * t16 + p[46] * t17);
+    grad_b1[7] = (1.0 - h_7 * h_7) * (p[63] * t15 + p[55] * t16 + p[47] * t17);
 }
 
 /* d loss / d W2, row-major
-   (31 locals of type iris_real on the stack) */
-void iris_grad_W2(const iris_real *in, const iris_real *p, iris_real *grad_W2)
+   (28 locals of type iris_real on the stack) */
+void iris_grad_W2(const iris_real *restrict in, const iris_real *restrict p, iris_real *restrict grad_W2)
 {
-    const iris_real t1 = p[32] + (in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3]);
-    const iris_real t2 = p[33] + (in[0] * p[4] + in[1] * p[5] + in[2] * p[6] + in[3] * p[7]);
-    const iris_real t3 = p[34] + (in[0] * p[8] + in[1] * p[9] + in[2] * p[10] + in[3] * p[11]);
-    const iris_real t4 = p[35] + (in[0] * p[12] + in[1] * p[13] + in[2] * p[14] + in[3] * p[15]);
-    const iris_real t5 = p[36] + (in[0] * p[16] + in[1] * p[17] + in[2] * p[18] + in[3] * p[19]);
-    const iris_real t6 = p[37] + (in[0] * p[20] + in[1] * p[21] + in[2] * p[22] + in[3] * p[23]);
-    const iris_real t7 = p[38] + (in[0] * p[24] + in[1] * p[25] + in[2] * p[26] + in[3] * p[27]);
-    const iris_real t8 = p[39] + (in[0] * p[28] + in[1] * p[29] + in[2] * p[30] + in[3] * p[31]);
+    const iris_real t1 = p[32] + (in[3] * p[3] + (in[2] * p[2] + (in[0] * p[0] + in[1] * p[1])));
+    const iris_real t2 = p[33] + (in[3] * p[7] + (in[2] * p[6] + (in[0] * p[4] + in[1] * p[5])));
+    const iris_real t3 = p[34] + (in[3] * p[11] + (in[2] * p[10] + (in[0] * p[8] + in[1] * p[9])));
+    const iris_real t4 = p[35] + (in[3] * p[15] + (in[2] * p[14] + (in[0] * p[12] + in[1] * p[13])));
+    const iris_real t5 = p[36] + (in[3] * p[19] + (in[2] * p[18] + (in[0] * p[16] + in[1] * p[17])));
+    const iris_real t6 = p[37] + (in[3] * p[23] + (in[2] * p[22] + (in[0] * p[20] + in[1] * p[21])));
+    const iris_real t7 = p[38] + (in[3] * p[27] + (in[2] * p[26] + (in[0] * p[24] + in[1] * p[25])));
+    const iris_real t8 = p[39] + (in[3] * p[31] + (in[2] * p[30] + (in[0] * p[28] + in[1] * p[29])));
     const iris_real h_0 = tanh(t1); /* line 9 */
     const iris_real h_1 = tanh(t2); /* line 9 */
     const iris_real h_2 = tanh(t3); /* line 9 */
@@ -375,59 +363,56 @@ void iris_grad_W2(const iris_real *in, const iris_real *p, iris_real *grad_W2)
     const iris_real h_5 = tanh(t6); /* line 9 */
     const iris_real h_6 = tanh(t7); /* line 9 */
     const iris_real h_7 = tanh(t8); /* line 9 */
-    const iris_real t9 = p[40] * h_0 + p[41] * h_1 + p[42] * h_2 + p[43] * h_3 + p[44] * h_4;
-    const iris_real t10 = p[48] * h_0 + p[49] * h_1 + p[50] * h_2 + p[51] * h_3 + p[52] * h_4;
-    const iris_real t11 = p[56] * h_0 + p[57] * h_1 + p[58] * h_2 + p[59] * h_3 + p[60] * h_4;
-    const iris_real z_0 = p[64] + (t9 + p[45] * h_5 + p[46] * h_6 + p[47] * h_7); /* line 10 */
-    const iris_real z_1 = p[65] + (t10 + p[53] * h_5 + p[54] * h_6 + p[55] * h_7); /* line 10 */
-    const iris_real z_2 = p[66] + (t11 + p[61] * h_5 + p[62] * h_6 + p[63] * h_7); /* line 10 */
-    const iris_real t12 = (z_0 >= z_1 ? z_0 : z_1);
-    const iris_real t13 = (t12 >= z_2 ? t12 : z_2);
-    const iris_real t14 = exp(z_0 - t13);
-    const iris_real t15 = exp(z_1 - t13);
-    const iris_real t16 = exp(z_2 - t13);
-    const iris_real t17 = (in[4] + (in[5] + in[6])) / (t16 + (t14 + t15));
-    const iris_real t18 = t16 * t17 - in[6];
-    const iris_real t19 = t15 * t17 - in[5];
-    const iris_real t20 = t14 * t17 - in[4];
-    grad_W2[0] = h_0 * t20;
-    grad_W2[1] = h_1 * t20;
-    grad_W2[2] = h_2 * t20;
-    grad_W2[3] = h_3 * t20;
-    grad_W2[4] = h_4 * t20;
-    grad_W2[5] = h_5 * t20;
-    grad_W2[6] = h_6 * t20;
-    grad_W2[7] = h_7 * t20;
-    grad_W2[8] = h_0 * t19;
-    grad_W2[9] = h_1 * t19;
-    grad_W2[10] = h_2 * t19;
-    grad_W2[11] = h_3 * t19;
-    grad_W2[12] = h_4 * t19;
-    grad_W2[13] = h_5 * t19;
-    grad_W2[14] = h_6 * t19;
-    grad_W2[15] = h_7 * t19;
-    grad_W2[16] = h_0 * t18;
-    grad_W2[17] = h_1 * t18;
-    grad_W2[18] = h_2 * t18;
-    grad_W2[19] = h_3 * t18;
-    grad_W2[20] = h_4 * t18;
-    grad_W2[21] = h_5 * t18;
-    grad_W2[22] = h_6 * t18;
-    grad_W2[23] = h_7 * t18;
+    const iris_real z_0 = p[64] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
+    const iris_real z_1 = p[65] + (p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7))); /* line 10 */
+    const iris_real z_2 = p[66] + (p[56] * h_0 + p[58] * h_2 + (p[60] * h_4 + p[62] * h_6) + (p[57] * h_1 + p[59] * h_3 + (p[61] * h_5 + p[63] * h_7))); /* line 10 */
+    const iris_real t9 = (z_0 >= z_1 ? z_0 : z_1);
+    const iris_real t10 = (t9 >= z_2 ? t9 : z_2);
+    const iris_real t11 = exp(z_0 - t10);
+    const iris_real t12 = exp(z_1 - t10);
+    const iris_real t13 = exp(z_2 - t10);
+    const iris_real t14 = (in[4] + (in[5] + in[6])) / (t13 + (t11 + t12));
+    const iris_real t15 = t13 * t14 - in[6];
+    const iris_real t16 = t12 * t14 - in[5];
+    const iris_real t17 = t11 * t14 - in[4];
+    grad_W2[0] = h_0 * t17;
+    grad_W2[1] = h_1 * t17;
+    grad_W2[2] = h_2 * t17;
+    grad_W2[3] = h_3 * t17;
+    grad_W2[4] = h_4 * t17;
+    grad_W2[5] = h_5 * t17;
+    grad_W2[6] = h_6 * t17;
+    grad_W2[7] = h_7 * t17;
+    grad_W2[8] = h_0 * t16;
+    grad_W2[9] = h_1 * t16;
+    grad_W2[10] = h_2 * t16;
+    grad_W2[11] = h_3 * t16;
+    grad_W2[12] = h_4 * t16;
+    grad_W2[13] = h_5 * t16;
+    grad_W2[14] = h_6 * t16;
+    grad_W2[15] = h_7 * t16;
+    grad_W2[16] = h_0 * t15;
+    grad_W2[17] = h_1 * t15;
+    grad_W2[18] = h_2 * t15;
+    grad_W2[19] = h_3 * t15;
+    grad_W2[20] = h_4 * t15;
+    grad_W2[21] = h_5 * t15;
+    grad_W2[22] = h_6 * t15;
+    grad_W2[23] = h_7 * t15;
 }
 
 /* d loss / d b2, row-major
-   (28 locals of type iris_real on the stack) */
-void iris_grad_b2(const iris_real *in, const iris_real *p, iris_real *grad_b2)
+   (25 locals of type iris_real on the stack) */
+void iris_grad_b2(const iris_real *restrict in, const iris_real *restrict p, iris_real *restrict grad_b2)
 {
-    const iris_real t1 = p[32] + (in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3]);
-    const iris_real t2 = p[33] + (in[0] * p[4] + in[1] * p[5] + in[2] * p[6] + in[3] * p[7]);
-    const iris_real t3 = p[34] + (in[0] * p[8] + in[1] * p[9] + in[2] * p[10] + in[3] * p[11]);
-    const iris_real t4 = p[35] + (in[0] * p[12] + in[1] * p[13] + in[2] * p[14] + in[3] * p[15]);
-    const iris_real t5 = p[36] + (in[0] * p[16] + in[1] * p[17] + in[2] * p[18] + in[3] * p[19]);
-    const iris_real t6 = p[37] + (in[0] * p[20] + in[1] * p[21] + in[2] * p[22] + in[3] * p[23]);
-    const iris_real t7 = p[38] + (in[0] * p[24] + in[1] * p[25] + in[2] * p[26] + in[3] * p[27]);
-    const iris_real t8 = p[39] + (in[0] * p[28] + in[1] * p[29] + in[2] * p[30] + in[3] * p[31]);
+    const iris_real t1 = p[32] + (in[3] * p[3] + (in[2] * p[2] + (in[0] * p[0] + in[1] * p[1])));
+    const iris_real t2 = p[33] + (in[3] * p[7] + (in[2] * p[6] + (in[0] * p[4] + in[1] * p[5])));
+    const iris_real t3 = p[34] + (in[3] * p[11] + (in[2] * p[10] + (in[0] * p[8] + in[1] * p[9])));
+    const iris_real t4 = p[35] + (in[3] * p[15] + (in[2] * p[14] + (in[0] * p[12] + in[1] * p[13])));
+    const iris_real t5 = p[36] + (in[3] * p[19] + (in[2] * p[18] + (in[0] * p[16] + in[1] * p[17])));
+    const iris_real t6 = p[37] + (in[3] * p[23] + (in[2] * p[22] + (in[0] * p[20] + in[1] * p[21])));
+    const iris_real t7 = p[38] + (in[3] * p[27] + (in[2] * p[26] + (in[0] * p[24] + in[1] * p[25])));
+    const iris_real t8 = p[39] + (in[3] * p[31] + (in[2] * p[30] + (in[0] * p[28] + in[1] * p[29])));
     const iris_real h_0 = tanh(t1); /* line 9 */
     const iris_real h_1 = tanh(t2); /* line 9 */
     const iris_real h_2 = tanh(t3); /* line 9 */
@@ -436,36 +421,33 @@ void iris_grad_b2(const iris_real *in, const iris_real *p, iris_real *grad_b2)
     const iris_real h_5 = tanh(t6); /* line 9 */
     const iris_real h_6 = tanh(t7); /* line 9 */
     const iris_real h_7 = tanh(t8); /* line 9 */
-    const iris_real t9 = p[40] * h_0 + p[41] * h_1 + p[42] * h_2 + p[43] * h_3 + p[44] * h_4;
-    const iris_real t10 = p[48] * h_0 + p[49] * h_1 + p[50] * h_2 + p[51] * h_3 + p[52] * h_4;
-    const iris_real t11 = p[56] * h_0 + p[57] * h_1 + p[58] * h_2 + p[59] * h_3 + p[60] * h_4;
-    const iris_real z_0 = p[64] + (t9 + p[45] * h_5 + p[46] * h_6 + p[47] * h_7); /* line 10 */
-    const iris_real z_1 = p[65] + (t10 + p[53] * h_5 + p[54] * h_6 + p[55] * h_7); /* line 10 */
-    const iris_real z_2 = p[66] + (t11 + p[61] * h_5 + p[62] * h_6 + p[63] * h_7); /* line 10 */
-    const iris_real t12 = (z_0 >= z_1 ? z_0 : z_1);
-    const iris_real t13 = (t12 >= z_2 ? t12 : z_2);
-    const iris_real t14 = exp(z_0 - t13);
-    const iris_real t15 = exp(z_1 - t13);
-    const iris_real t16 = exp(z_2 - t13);
-    const iris_real t17 = (in[4] + (in[5] + in[6])) / (t16 + (t14 + t15));
-    grad_b2[0] = t14 * t17 - in[4];
-    grad_b2[1] = t15 * t17 - in[5];
-    grad_b2[2] = t16 * t17 - in[6];
+    const iris_real z_0 = p[64] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
+    const iris_real z_1 = p[65] + (p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7))); /* line 10 */
+    const iris_real z_2 = p[66] + (p[56] * h_0 + p[58] * h_2 + (p[60] * h_4 + p[62] * h_6) + (p[57] * h_1 + p[59] * h_3 + (p[61] * h_5 + p[63] * h_7))); /* line 10 */
+    const iris_real t9 = (z_0 >= z_1 ? z_0 : z_1);
+    const iris_real t10 = (t9 >= z_2 ? t9 : z_2);
+    const iris_real t11 = exp(z_0 - t10);
+    const iris_real t12 = exp(z_1 - t10);
+    const iris_real t13 = exp(z_2 - t10);
+    const iris_real t14 = (in[4] + (in[5] + in[6])) / (t13 + (t11 + t12));
+    grad_b2[0] = t11 * t14 - in[4];
+    grad_b2[1] = t12 * t14 - in[5];
+    grad_b2[2] = t13 * t14 - in[6];
 }
 
 /* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
    without a gradient array; the result is the loss before the step.
-   (101 locals of type iris_real on the stack) */
-iris_real iris_sgd_step(iris_real *p, const iris_real *in, iris_real lr)
+   (98 locals of type iris_real on the stack) */
+iris_real iris_sgd_step(iris_real *restrict p, const iris_real *restrict in, iris_real lr)
 {
-    const iris_real t1 = p[32] + (in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3]);
-    const iris_real t2 = p[33] + (in[0] * p[4] + in[1] * p[5] + in[2] * p[6] + in[3] * p[7]);
-    const iris_real t3 = p[34] + (in[0] * p[8] + in[1] * p[9] + in[2] * p[10] + in[3] * p[11]);
-    const iris_real t4 = p[35] + (in[0] * p[12] + in[1] * p[13] + in[2] * p[14] + in[3] * p[15]);
-    const iris_real t5 = p[36] + (in[0] * p[16] + in[1] * p[17] + in[2] * p[18] + in[3] * p[19]);
-    const iris_real t6 = p[37] + (in[0] * p[20] + in[1] * p[21] + in[2] * p[22] + in[3] * p[23]);
-    const iris_real t7 = p[38] + (in[0] * p[24] + in[1] * p[25] + in[2] * p[26] + in[3] * p[27]);
-    const iris_real t8 = p[39] + (in[0] * p[28] + in[1] * p[29] + in[2] * p[30] + in[3] * p[31]);
+    const iris_real t1 = p[32] + (in[3] * p[3] + (in[2] * p[2] + (in[0] * p[0] + in[1] * p[1])));
+    const iris_real t2 = p[33] + (in[3] * p[7] + (in[2] * p[6] + (in[0] * p[4] + in[1] * p[5])));
+    const iris_real t3 = p[34] + (in[3] * p[11] + (in[2] * p[10] + (in[0] * p[8] + in[1] * p[9])));
+    const iris_real t4 = p[35] + (in[3] * p[15] + (in[2] * p[14] + (in[0] * p[12] + in[1] * p[13])));
+    const iris_real t5 = p[36] + (in[3] * p[19] + (in[2] * p[18] + (in[0] * p[16] + in[1] * p[17])));
+    const iris_real t6 = p[37] + (in[3] * p[23] + (in[2] * p[22] + (in[0] * p[20] + in[1] * p[21])));
+    const iris_real t7 = p[38] + (in[3] * p[27] + (in[2] * p[26] + (in[0] * p[24] + in[1] * p[25])));
+    const iris_real t8 = p[39] + (in[3] * p[31] + (in[2] * p[30] + (in[0] * p[28] + in[1] * p[29])));
     const iris_real h_0 = tanh(t1); /* line 9 */
     const iris_real h_1 = tanh(t2); /* line 9 */
     const iris_real h_2 = tanh(t3); /* line 9 */
@@ -474,173 +456,170 @@ iris_real iris_sgd_step(iris_real *p, const iris_real *in, iris_real lr)
     const iris_real h_5 = tanh(t6); /* line 9 */
     const iris_real h_6 = tanh(t7); /* line 9 */
     const iris_real h_7 = tanh(t8); /* line 9 */
-    const iris_real t9 = p[40] * h_0 + p[41] * h_1 + p[42] * h_2 + p[43] * h_3 + p[44] * h_4;
-    const iris_real t10 = p[48] * h_0 + p[49] * h_1 + p[50] * h_2 + p[51] * h_3 + p[52] * h_4;
-    const iris_real t11 = p[56] * h_0 + p[57] * h_1 + p[58] * h_2 + p[59] * h_3 + p[60] * h_4;
-    const iris_real z_0 = p[64] + (t9 + p[45] * h_5 + p[46] * h_6 + p[47] * h_7); /* line 10 */
-    const iris_real z_1 = p[65] + (t10 + p[53] * h_5 + p[54] * h_6 + p[55] * h_7); /* line 10 */
-    const iris_real z_2 = p[66] + (t11 + p[61] * h_5 + p[62] * h_6 + p[63] * h_7); /* line 10 */
-    const iris_real t12 = (z_0 >= z_1 ? z_0 : z_1);
-    const iris_real t13 = (t12 >= z_2 ? t12 : z_2);
-    const iris_real t14 = z_0 - t13;
-    const iris_real t15 = z_1 - t13;
-    const iris_real t16 = z_2 - t13;
-    const iris_real t17 = exp(t14);
-    const iris_real t18 = exp(t15);
-    const iris_real t19 = exp(t16);
-    const iris_real t20 = t19 + (t17 + t18);
-    const iris_real t21 = log(t20);
-    const iris_real t22 = -(in[6] * (t16 - t21) + (in[4] * (t14 - t21) + in[5] * (t15 - t21)));
-    const iris_real t23 = (in[4] + (in[5] + in[6])) / t20;
-    const iris_real t24 = t19 * t23 - in[6];
-    const iris_real t25 = t18 * t23 - in[5];
-    const iris_real t26 = t17 * t23 - in[4];
-    const iris_real t27 = h_7 * t24;
-    const iris_real t28 = h_6 * t24;
-    const iris_real t29 = h_5 * t24;
-    const iris_real t30 = h_4 * t24;
-    const iris_real t31 = h_3 * t24;
-    const iris_real t32 = h_2 * t24;
-    const iris_real t33 = h_1 * t24;
-    const iris_real t34 = h_0 * t24;
-    const iris_real t35 = h_7 * t25;
-    const iris_real t36 = h_6 * t25;
-    const iris_real t37 = h_5 * t25;
-    const iris_real t38 = h_4 * t25;
-    const iris_real t39 = h_3 * t25;
-    const iris_real t40 = h_2 * t25;
-    const iris_real t41 = h_1 * t25;
-    const iris_real t42 = h_0 * t25;
-    const iris_real t43 = h_7 * t26;
-    const iris_real t44 = h_6 * t26;
-    const iris_real t45 = h_5 * t26;
-    const iris_real t46 = h_4 * t26;
-    const iris_real t47 = h_3 * t26;
-    const iris_real t48 = h_2 * t26;
-    const iris_real t49 = h_1 * t26;
-    const iris_real t50 = h_0 * t26;
-    const iris_real t51 = (1.0 - h_7 * h_7) * (p[63] * t24 + p[55] * t25 + p[47] * t26);
-    const iris_real t52 = (1.0 - h_6 * h_6) * (p[62] * t24 + p[54] * t25 + p[46] * t26);
-    const iris_real t53 = (1.0 - h_5 * h_5) * (p[61] * t24 + p[53] * t25 + p[45] * t26);
-    const iris_real t54 = (1.0 - h_4 * h_4) * (p[60] * t24 + p[52] * t25 + p[44] * t26);
-    const iris_real t55 = (1.0 - h_3 * h_3) * (p[59] * t24 + p[51] * t25 + p[43] * t26);
-    const iris_real t56 = (1.0 - h_2 * h_2) * (p[58] * t24 + p[50] * t25 + p[42] * t26);
-    const iris_real t57 = (1.0 - h_1 * h_1) * (p[57] * t24 + p[49] * t25 + p[41] * t26);
-    const iris_real t58 = (1.0 - h_0 * h_0) * (p[56] * t24 + p[48] * t25 + p[40] * t26);
-    const iris_real t59 = in[3] * t51;
-    const iris_real t60 = in[2] * t51;
-    const iris_real t61 = in[1] * t51;
-    const iris_real t62 = in[0] * t51;
-    const iris_real t63 = in[3] * t52;
-    const iris_real t64 = in[2] * t52;
-    const iris_real t65 = in[1] * t52;
-    const iris_real t66 = in[0] * t52;
-    const iris_real t67 = in[3] * t53;
-    const iris_real t68 = in[2] * t53;
-    const iris_real t69 = in[1] * t53;
-    const iris_real t70 = in[0] * t53;
-    const iris_real t71 = in[3] * t54;
-    const iris_real t72 = in[2] * t54;
-    const iris_real t73 = in[1] * t54;
-    const iris_real t74 = in[0] * t54;
-    const iris_real t75 = in[3] * t55;
-    const iris_real t76 = in[2] * t55;
-    const iris_real t77 = in[1] * t55;
-    const iris_real t78 = in[0] * t55;
-    const iris_real t79 = in[3] * t56;
-    const iris_real t80 = in[2] * t56;
-    const iris_real t81 = in[1] * t56;
-    const iris_real t82 = in[0] * t56;
-    const iris_real t83 = in[3] * t57;
-    const iris_real t84 = in[2] * t57;
-    const iris_real t85 = in[1] * t57;
-    const iris_real t86 = in[0] * t57;
-    const iris_real t87 = in[3] * t58;
-    const iris_real t88 = in[2] * t58;
-    const iris_real t89 = in[1] * t58;
-    const iris_real t90 = in[0] * t58;
-    p[0] -= lr * t90;
-    p[1] -= lr * t89;
-    p[2] -= lr * t88;
-    p[3] -= lr * t87;
-    p[4] -= lr * t86;
-    p[5] -= lr * t85;
-    p[6] -= lr * t84;
-    p[7] -= lr * t83;
-    p[8] -= lr * t82;
-    p[9] -= lr * t81;
-    p[10] -= lr * t80;
-    p[11] -= lr * t79;
-    p[12] -= lr * t78;
-    p[13] -= lr * t77;
-    p[14] -= lr * t76;
-    p[15] -= lr * t75;
-    p[16] -= lr * t74;
-    p[17] -= lr * t73;
-    p[18] -= lr * t72;
-    p[19] -= lr * t71;
-    p[20] -= lr * t70;
-    p[21] -= lr * t69;
-    p[22] -= lr * t68;
-    p[23] -= lr * t67;
-    p[24] -= lr * t66;
-    p[25] -= lr * t65;
-    p[26] -= lr * t64;
-    p[27] -= lr * t63;
-    p[28] -= lr * t62;
-    p[29] -= lr * t61;
-    p[30] -= lr * t60;
-    p[31] -= lr * t59;
-    p[32] -= lr * t58;
-    p[33] -= lr * t57;
-    p[34] -= lr * t56;
-    p[35] -= lr * t55;
-    p[36] -= lr * t54;
-    p[37] -= lr * t53;
-    p[38] -= lr * t52;
-    p[39] -= lr * t51;
-    p[40] -= lr * t50;
-    p[41] -= lr * t49;
-    p[42] -= lr * t48;
-    p[43] -= lr * t47;
-    p[44] -= lr * t46;
-    p[45] -= lr * t45;
-    p[46] -= lr * t44;
-    p[47] -= lr * t43;
-    p[48] -= lr * t42;
-    p[49] -= lr * t41;
-    p[50] -= lr * t40;
-    p[51] -= lr * t39;
-    p[52] -= lr * t38;
-    p[53] -= lr * t37;
-    p[54] -= lr * t36;
-    p[55] -= lr * t35;
-    p[56] -= lr * t34;
-    p[57] -= lr * t33;
-    p[58] -= lr * t32;
-    p[59] -= lr * t31;
-    p[60] -= lr * t30;
-    p[61] -= lr * t29;
-    p[62] -= lr * t28;
-    p[63] -= lr * t27;
-    p[64] -= lr * t26;
-    p[65] -= lr * t25;
-    p[66] -= lr * t24;
-    return t22;
+    const iris_real z_0 = p[64] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
+    const iris_real z_1 = p[65] + (p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7))); /* line 10 */
+    const iris_real z_2 = p[66] + (p[56] * h_0 + p[58] * h_2 + (p[60] * h_4 + p[62] * h_6) + (p[57] * h_1 + p[59] * h_3 + (p[61] * h_5 + p[63] * h_7))); /* line 10 */
+    const iris_real t9 = (z_0 >= z_1 ? z_0 : z_1);
+    const iris_real t10 = (t9 >= z_2 ? t9 : z_2);
+    const iris_real t11 = z_0 - t10;
+    const iris_real t12 = z_1 - t10;
+    const iris_real t13 = z_2 - t10;
+    const iris_real t14 = exp(t11);
+    const iris_real t15 = exp(t12);
+    const iris_real t16 = exp(t13);
+    const iris_real t17 = t16 + (t14 + t15);
+    const iris_real t18 = log(t17);
+    const iris_real t19 = -(in[6] * (t13 - t18) + (in[4] * (t11 - t18) + in[5] * (t12 - t18)));
+    const iris_real t20 = (in[4] + (in[5] + in[6])) / t17;
+    const iris_real t21 = t16 * t20 - in[6];
+    const iris_real t22 = t15 * t20 - in[5];
+    const iris_real t23 = t14 * t20 - in[4];
+    const iris_real t24 = h_7 * t21;
+    const iris_real t25 = h_6 * t21;
+    const iris_real t26 = h_5 * t21;
+    const iris_real t27 = h_4 * t21;
+    const iris_real t28 = h_3 * t21;
+    const iris_real t29 = h_2 * t21;
+    const iris_real t30 = h_1 * t21;
+    const iris_real t31 = h_0 * t21;
+    const iris_real t32 = h_7 * t22;
+    const iris_real t33 = h_6 * t22;
+    const iris_real t34 = h_5 * t22;
+    const iris_real t35 = h_4 * t22;
+    const iris_real t36 = h_3 * t22;
+    const iris_real t37 = h_2 * t22;
+    const iris_real t38 = h_1 * t22;
+    const iris_real t39 = h_0 * t22;
+    const iris_real t40 = h_7 * t23;
+    const iris_real t41 = h_6 * t23;
+    const iris_real t42 = h_5 * t23;
+    const iris_real t43 = h_4 * t23;
+    const iris_real t44 = h_3 * t23;
+    const iris_real t45 = h_2 * t23;
+    const iris_real t46 = h_1 * t23;
+    const iris_real t47 = h_0 * t23;
+    const iris_real t48 = (1.0 - h_7 * h_7) * (p[63] * t21 + p[55] * t22 + p[47] * t23);
+    const iris_real t49 = (1.0 - h_6 * h_6) * (p[62] * t21 + p[54] * t22 + p[46] * t23);
+    const iris_real t50 = (1.0 - h_5 * h_5) * (p[61] * t21 + p[53] * t22 + p[45] * t23);
+    const iris_real t51 = (1.0 - h_4 * h_4) * (p[60] * t21 + p[52] * t22 + p[44] * t23);
+    const iris_real t52 = (1.0 - h_3 * h_3) * (p[59] * t21 + p[51] * t22 + p[43] * t23);
+    const iris_real t53 = (1.0 - h_2 * h_2) * (p[58] * t21 + p[50] * t22 + p[42] * t23);
+    const iris_real t54 = (1.0 - h_1 * h_1) * (p[57] * t21 + p[49] * t22 + p[41] * t23);
+    const iris_real t55 = (1.0 - h_0 * h_0) * (p[56] * t21 + p[48] * t22 + p[40] * t23);
+    const iris_real t56 = in[3] * t48;
+    const iris_real t57 = in[2] * t48;
+    const iris_real t58 = in[1] * t48;
+    const iris_real t59 = in[0] * t48;
+    const iris_real t60 = in[3] * t49;
+    const iris_real t61 = in[2] * t49;
+    const iris_real t62 = in[1] * t49;
+    const iris_real t63 = in[0] * t49;
+    const iris_real t64 = in[3] * t50;
+    const iris_real t65 = in[2] * t50;
+    const iris_real t66 = in[1] * t50;
+    const iris_real t67 = in[0] * t50;
+    const iris_real t68 = in[3] * t51;
+    const iris_real t69 = in[2] * t51;
+    const iris_real t70 = in[1] * t51;
+    const iris_real t71 = in[0] * t51;
+    const iris_real t72 = in[3] * t52;
+    const iris_real t73 = in[2] * t52;
+    const iris_real t74 = in[1] * t52;
+    const iris_real t75 = in[0] * t52;
+    const iris_real t76 = in[3] * t53;
+    const iris_real t77 = in[2] * t53;
+    const iris_real t78 = in[1] * t53;
+    const iris_real t79 = in[0] * t53;
+    const iris_real t80 = in[3] * t54;
+    const iris_real t81 = in[2] * t54;
+    const iris_real t82 = in[1] * t54;
+    const iris_real t83 = in[0] * t54;
+    const iris_real t84 = in[3] * t55;
+    const iris_real t85 = in[2] * t55;
+    const iris_real t86 = in[1] * t55;
+    const iris_real t87 = in[0] * t55;
+    p[0] -= lr * t87;
+    p[1] -= lr * t86;
+    p[2] -= lr * t85;
+    p[3] -= lr * t84;
+    p[4] -= lr * t83;
+    p[5] -= lr * t82;
+    p[6] -= lr * t81;
+    p[7] -= lr * t80;
+    p[8] -= lr * t79;
+    p[9] -= lr * t78;
+    p[10] -= lr * t77;
+    p[11] -= lr * t76;
+    p[12] -= lr * t75;
+    p[13] -= lr * t74;
+    p[14] -= lr * t73;
+    p[15] -= lr * t72;
+    p[16] -= lr * t71;
+    p[17] -= lr * t70;
+    p[18] -= lr * t69;
+    p[19] -= lr * t68;
+    p[20] -= lr * t67;
+    p[21] -= lr * t66;
+    p[22] -= lr * t65;
+    p[23] -= lr * t64;
+    p[24] -= lr * t63;
+    p[25] -= lr * t62;
+    p[26] -= lr * t61;
+    p[27] -= lr * t60;
+    p[28] -= lr * t59;
+    p[29] -= lr * t58;
+    p[30] -= lr * t57;
+    p[31] -= lr * t56;
+    p[32] -= lr * t55;
+    p[33] -= lr * t54;
+    p[34] -= lr * t53;
+    p[35] -= lr * t52;
+    p[36] -= lr * t51;
+    p[37] -= lr * t50;
+    p[38] -= lr * t49;
+    p[39] -= lr * t48;
+    p[40] -= lr * t47;
+    p[41] -= lr * t46;
+    p[42] -= lr * t45;
+    p[43] -= lr * t44;
+    p[44] -= lr * t43;
+    p[45] -= lr * t42;
+    p[46] -= lr * t41;
+    p[47] -= lr * t40;
+    p[48] -= lr * t39;
+    p[49] -= lr * t38;
+    p[50] -= lr * t37;
+    p[51] -= lr * t36;
+    p[52] -= lr * t35;
+    p[53] -= lr * t34;
+    p[54] -= lr * t33;
+    p[55] -= lr * t32;
+    p[56] -= lr * t31;
+    p[57] -= lr * t30;
+    p[58] -= lr * t29;
+    p[59] -= lr * t28;
+    p[60] -= lr * t27;
+    p[61] -= lr * t26;
+    p[62] -= lr * t25;
+    p[63] -= lr * t24;
+    p[64] -= lr * t23;
+    p[65] -= lr * t22;
+    p[66] -= lr * t21;
+    return t19;
 }
 
 /* The outputs, in declaration order, row-major.
-   (31 locals of type iris_real on the stack) */
-void iris_outputs(const iris_real *in, const iris_real *p, iris_real *out)
+   (28 locals of type iris_real on the stack) */
+void iris_outputs(const iris_real *restrict in, const iris_real *restrict p, iris_real *restrict out)
 {
-    const iris_real t1 = p[32] + (in[0] * p[0] + in[1] * p[1] + in[2] * p[2] + in[3] * p[3]);
-    const iris_real t2 = p[33] + (in[0] * p[4] + in[1] * p[5] + in[2] * p[6] + in[3] * p[7]);
-    const iris_real t3 = p[34] + (in[0] * p[8] + in[1] * p[9] + in[2] * p[10] + in[3] * p[11]);
-    const iris_real t4 = p[35] + (in[0] * p[12] + in[1] * p[13] + in[2] * p[14] + in[3] * p[15]);
-    const iris_real t5 = p[36] + (in[0] * p[16] + in[1] * p[17] + in[2] * p[18] + in[3] * p[19]);
-    const iris_real t6 = p[37] + (in[0] * p[20] + in[1] * p[21] + in[2] * p[22] + in[3] * p[23]);
-    const iris_real t7 = p[38] + (in[0] * p[24] + in[1] * p[25] + in[2] * p[26] + in[3] * p[27]);
-    const iris_real t8 = p[39] + (in[0] * p[28] + in[1] * p[29] + in[2] * p[30] + in[3] * p[31]);
+    const iris_real t1 = p[32] + (in[3] * p[3] + (in[2] * p[2] + (in[0] * p[0] + in[1] * p[1])));
+    const iris_real t2 = p[33] + (in[3] * p[7] + (in[2] * p[6] + (in[0] * p[4] + in[1] * p[5])));
+    const iris_real t3 = p[34] + (in[3] * p[11] + (in[2] * p[10] + (in[0] * p[8] + in[1] * p[9])));
+    const iris_real t4 = p[35] + (in[3] * p[15] + (in[2] * p[14] + (in[0] * p[12] + in[1] * p[13])));
+    const iris_real t5 = p[36] + (in[3] * p[19] + (in[2] * p[18] + (in[0] * p[16] + in[1] * p[17])));
+    const iris_real t6 = p[37] + (in[3] * p[23] + (in[2] * p[22] + (in[0] * p[20] + in[1] * p[21])));
+    const iris_real t7 = p[38] + (in[3] * p[27] + (in[2] * p[26] + (in[0] * p[24] + in[1] * p[25])));
+    const iris_real t8 = p[39] + (in[3] * p[31] + (in[2] * p[30] + (in[0] * p[28] + in[1] * p[29])));
     const iris_real h_0 = tanh(t1); /* line 9 */
     const iris_real h_1 = tanh(t2); /* line 9 */
     const iris_real h_2 = tanh(t3); /* line 9 */
@@ -649,21 +628,18 @@ void iris_outputs(const iris_real *in, const iris_real *p, iris_real *out)
     const iris_real h_5 = tanh(t6); /* line 9 */
     const iris_real h_6 = tanh(t7); /* line 9 */
     const iris_real h_7 = tanh(t8); /* line 9 */
-    const iris_real t9 = p[40] * h_0 + p[41] * h_1 + p[42] * h_2 + p[43] * h_3 + p[44] * h_4;
-    const iris_real t10 = p[48] * h_0 + p[49] * h_1 + p[50] * h_2 + p[51] * h_3 + p[52] * h_4;
-    const iris_real t11 = p[56] * h_0 + p[57] * h_1 + p[58] * h_2 + p[59] * h_3 + p[60] * h_4;
-    const iris_real z_0 = p[64] + (t9 + p[45] * h_5 + p[46] * h_6 + p[47] * h_7); /* line 10 */
-    const iris_real z_1 = p[65] + (t10 + p[53] * h_5 + p[54] * h_6 + p[55] * h_7); /* line 10 */
-    const iris_real z_2 = p[66] + (t11 + p[61] * h_5 + p[62] * h_6 + p[63] * h_7); /* line 10 */
-    const iris_real t12 = (z_0 >= z_1 ? z_0 : z_1);
-    const iris_real t13 = (t12 >= z_2 ? t12 : z_2);
-    const iris_real t14 = exp(z_0 - t13);
-    const iris_real t15 = exp(z_1 - t13);
-    const iris_real t16 = exp(z_2 - t13);
-    const iris_real t17 = t16 + (t14 + t15);
-    const iris_real prob_0 = t14 / t17; /* line 11 */
-    const iris_real prob_1 = t15 / t17; /* line 11 */
-    const iris_real prob_2 = t16 / t17; /* line 11 */
+    const iris_real z_0 = p[64] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
+    const iris_real z_1 = p[65] + (p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7))); /* line 10 */
+    const iris_real z_2 = p[66] + (p[56] * h_0 + p[58] * h_2 + (p[60] * h_4 + p[62] * h_6) + (p[57] * h_1 + p[59] * h_3 + (p[61] * h_5 + p[63] * h_7))); /* line 10 */
+    const iris_real t9 = (z_0 >= z_1 ? z_0 : z_1);
+    const iris_real t10 = (t9 >= z_2 ? t9 : z_2);
+    const iris_real t11 = exp(z_0 - t10);
+    const iris_real t12 = exp(z_1 - t10);
+    const iris_real t13 = exp(z_2 - t10);
+    const iris_real t14 = t13 + (t11 + t12);
+    const iris_real prob_0 = t11 / t14; /* line 11 */
+    const iris_real prob_1 = t12 / t14; /* line 11 */
+    const iris_real prob_2 = t13 / t14; /* line 11 */
     out[0] = prob_0;
     out[1] = prob_1;
     out[2] = prob_2;

@@ -50,15 +50,15 @@ extern const char *const iris_param_names[IRIS_N_PARAMS];
    workspace, and 256 bytes of frame per call; not libm's).
    IRIS_OPS_LOSS_k, IRIS_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
-#define IRIS_STACK_loss              512
-#define IRIS_STACK_loss_grad         616
-#define IRIS_STACK_grad_W1           568
-#define IRIS_STACK_grad_b1           504
-#define IRIS_STACK_grad_W2           504
-#define IRIS_STACK_grad_b2           480
-#define IRIS_STACK_sgd_step          1064
-#define IRIS_STACK_outputs           504
-#define IRIS_STACK_MAX               1064
+#define IRIS_STACK_loss              488
+#define IRIS_STACK_loss_grad         592
+#define IRIS_STACK_grad_W1           544
+#define IRIS_STACK_grad_b1           480
+#define IRIS_STACK_grad_W2           480
+#define IRIS_STACK_grad_b2           456
+#define IRIS_STACK_sgd_step          1040
+#define IRIS_STACK_outputs           480
+#define IRIS_STACK_MAX               1040
 #define IRIS_OPS_LOSS_ADD            66
 #define IRIS_OPS_LOSS_MUL            59
 #define IRIS_OPS_LOSS_DIV            0

@@ -12,7 +12,7 @@ const char *const quadratic_param_names[QUADRATIC_N_PARAMS] = {
 
 /* The loss for one sample.
    (3 locals of type quadratic_real on the stack) */
-quadratic_real quadratic_loss(const quadratic_real *in, const quadratic_real *p)
+quadratic_real quadratic_loss(const quadratic_real *restrict in, const quadratic_real *restrict p)
 {
     (void)in;
     const quadratic_real x1 = p[0];
@@ -23,7 +23,7 @@ quadratic_real quadratic_loss(const quadratic_real *in, const quadratic_real *p)
 
 /* The loss, and its gradient with respect to every param, in one pass.
    (3 locals of type quadratic_real on the stack) */
-quadratic_real quadratic_loss_grad(const quadratic_real *in, const quadratic_real *p, quadratic_real *grad)
+quadratic_real quadratic_loss_grad(const quadratic_real *restrict in, const quadratic_real *restrict p, quadratic_real *restrict grad)
 {
     (void)in;
     const quadratic_real x1 = p[0];
@@ -36,7 +36,7 @@ quadratic_real quadratic_loss_grad(const quadratic_real *in, const quadratic_rea
 
 /* d loss / d x1.
    (2 locals of type quadratic_real on the stack) */
-quadratic_real quadratic_grad_x1(const quadratic_real *in, const quadratic_real *p)
+quadratic_real quadratic_grad_x1(const quadratic_real *restrict in, const quadratic_real *restrict p)
 {
     (void)in;
     const quadratic_real x1 = p[0];
@@ -46,7 +46,7 @@ quadratic_real quadratic_grad_x1(const quadratic_real *in, const quadratic_real 
 
 /* d loss / d x2.
    (2 locals of type quadratic_real on the stack) */
-quadratic_real quadratic_grad_x2(const quadratic_real *in, const quadratic_real *p)
+quadratic_real quadratic_grad_x2(const quadratic_real *restrict in, const quadratic_real *restrict p)
 {
     (void)in;
     const quadratic_real x1 = p[0];
@@ -57,7 +57,7 @@ quadratic_real quadratic_grad_x2(const quadratic_real *in, const quadratic_real 
 /* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
    without a gradient array; the result is the loss before the step.
    (6 locals of type quadratic_real on the stack) */
-quadratic_real quadratic_sgd_step(quadratic_real *p, const quadratic_real *in, quadratic_real lr)
+quadratic_real quadratic_sgd_step(quadratic_real *restrict p, const quadratic_real *restrict in, quadratic_real lr)
 {
     (void)in;
     const quadratic_real x1 = p[0];
@@ -73,7 +73,7 @@ quadratic_real quadratic_sgd_step(quadratic_real *p, const quadratic_real *in, q
 
 /* The outputs, in declaration order, row-major.
    (0 locals of type quadratic_real on the stack) */
-void quadratic_outputs(const quadratic_real *in, const quadratic_real *p, quadratic_real *out)
+void quadratic_outputs(const quadratic_real *restrict in, const quadratic_real *restrict p, quadratic_real *restrict out)
 {
     (void)in;
     (void)p;

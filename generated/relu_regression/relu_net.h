@@ -50,15 +50,15 @@ extern const char *const relu_net_param_names[RELU_NET_N_PARAMS];
    workspace, and 256 bytes of frame per call; not libm's).
    RELU_NET_OPS_LOSS_k, RELU_NET_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
-#define RELU_NET_STACK_loss          720
-#define RELU_NET_STACK_loss_grad     848
-#define RELU_NET_STACK_grad_W1       848
-#define RELU_NET_STACK_grad_b1       848
-#define RELU_NET_STACK_grad_W2       720
-#define RELU_NET_STACK_grad_b2       704
-#define RELU_NET_STACK_sgd_step      1368
-#define RELU_NET_STACK_outputs       704
-#define RELU_NET_STACK_MAX           1368
+#define RELU_NET_STACK_loss          688
+#define RELU_NET_STACK_loss_grad     816
+#define RELU_NET_STACK_grad_W1       816
+#define RELU_NET_STACK_grad_b1       816
+#define RELU_NET_STACK_grad_W2       688
+#define RELU_NET_STACK_grad_b2       672
+#define RELU_NET_STACK_sgd_step      1336
+#define RELU_NET_STACK_outputs       672
+#define RELU_NET_STACK_MAX           1336
 #define RELU_NET_OPS_LOSS_ADD        67
 #define RELU_NET_OPS_LOSS_MUL        83
 #define RELU_NET_OPS_LOSS_DIV        0

@@ -16,7 +16,7 @@ const char *const ridge_param_names[RIDGE_N_PARAMS] = {
 
 /* The loss for one sample.
    (7 locals of type ridge_real on the stack) */
-ridge_real ridge_loss(const ridge_real *in, const ridge_real *p)
+ridge_real ridge_loss(const ridge_real *restrict in, const ridge_real *restrict p)
 {
     const ridge_real y = in[5];
     const ridge_real lam = in[6];
@@ -30,7 +30,7 @@ ridge_real ridge_loss(const ridge_real *in, const ridge_real *p)
 
 /* The loss, and its gradient with respect to every param, in one pass.
    (8 locals of type ridge_real on the stack) */
-ridge_real ridge_loss_grad(const ridge_real *in, const ridge_real *p, ridge_real *grad)
+ridge_real ridge_loss_grad(const ridge_real *restrict in, const ridge_real *restrict p, ridge_real *restrict grad)
 {
     const ridge_real y = in[5];
     const ridge_real lam = in[6];
@@ -51,7 +51,7 @@ ridge_real ridge_loss_grad(const ridge_real *in, const ridge_real *p, ridge_real
 
 /* d loss / d w, row-major
    (6 locals of type ridge_real on the stack) */
-void ridge_grad_w(const ridge_real *in, const ridge_real *p, ridge_real *grad_w)
+void ridge_grad_w(const ridge_real *restrict in, const ridge_real *restrict p, ridge_real *restrict grad_w)
 {
     const ridge_real y = in[5];
     const ridge_real lam = in[6];
@@ -68,7 +68,7 @@ void ridge_grad_w(const ridge_real *in, const ridge_real *p, ridge_real *grad_w)
 
 /* d loss / d b.
    (4 locals of type ridge_real on the stack) */
-ridge_real ridge_grad_b(const ridge_real *in, const ridge_real *p)
+ridge_real ridge_grad_b(const ridge_real *restrict in, const ridge_real *restrict p)
 {
     const ridge_real y = in[5];
     const ridge_real b = p[5];
@@ -80,7 +80,7 @@ ridge_real ridge_grad_b(const ridge_real *in, const ridge_real *p)
 /* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,
    without a gradient array; the result is the loss before the step.
    (14 locals of type ridge_real on the stack) */
-ridge_real ridge_sgd_step(ridge_real *p, const ridge_real *in, ridge_real lr)
+ridge_real ridge_sgd_step(ridge_real *restrict p, const ridge_real *restrict in, ridge_real lr)
 {
     const ridge_real y = in[5];
     const ridge_real lam = in[6];
@@ -107,7 +107,7 @@ ridge_real ridge_sgd_step(ridge_real *p, const ridge_real *in, ridge_real lr)
 
 /* The outputs, in declaration order, row-major.
    (3 locals of type ridge_real on the stack) */
-void ridge_outputs(const ridge_real *in, const ridge_real *p, ridge_real *out)
+void ridge_outputs(const ridge_real *restrict in, const ridge_real *restrict p, ridge_real *restrict out)
 {
     const ridge_real b = p[5];
     const ridge_real t1 = in[4] * p[4] + (in[3] * p[3] + (in[2] * p[2] + (in[0] * p[0] + in[1] * p[1])));
