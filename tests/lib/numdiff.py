@@ -7,7 +7,8 @@ Lines are compared in order; each line's text must be identical once its
 numbers are taken out, and each number x of ACTUAL must be within
 max(A, R * |y|) of the number y of EXPECTED at its place.  Lines starting
 with a --skip prefix are left out of both.  Prints the worst relative
-difference and the lines compared, or the first disagreement; exit status
+difference (of the numbers large enough for R to be the tolerance that
+applies) and the lines compared, or the first disagreement; exit status
 0 if they agree, 1 if not.
 """
 import argparse
@@ -46,7 +47,7 @@ def main():
                 print('numdiff: line %d: %s against %s (tolerance: relative %g, absolute %g)\n  %s\n  %s'
                       % (n, u, v, a.rel, a.abs, x, y))
                 return 1
-            if u != 0:
+            if a.rel * abs(u) >= a.abs:  # where the relative tolerance is the one that applies
                 worst = max(worst, diff / abs(u))
     print('numdiff: %d lines agree; worst relative difference %.3g (tolerance %g)' % (len(e), worst, a.rel))
     return 0
