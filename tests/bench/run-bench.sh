@@ -114,6 +114,7 @@ for m in $MODELS; do
   V[$m/dcc/c_bytes]=$(wc -c <"$d/dcc/net.c")
   V[$m/params]=$(sed -n 's/^#define NET_N_PARAMS *//p' "$d/dcc/net.h")
   cp tests/bench/expert/$m.c "$d/expert/net.c"
+  cp tests/bench/expert/*.h "$d/expert/" # the code two of them share
   cp tests/bench/empty_model.c "$d/empty/net.c"
 
   # dcc -O0 refuses models whose trees pass its limits; clang may take too long.
