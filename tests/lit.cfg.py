@@ -112,7 +112,8 @@ for var in ('HOME',):
         config.environment[var] = os.environ[var]
 
 # Features for `REQUIRES:` lines of tests that need an optional tool.
-for name in ('valgrind', 'arm-none-eabi-gcc', 'qemu-system-arm'):
+# cmake, pkg-config: tests/install/ (a user's build against an installed dcc).
+for name in ('valgrind', 'arm-none-eabi-gcc', 'qemu-system-arm', 'cmake', 'pkg-config'):
     if shutil.which(name):
         config.available_features.add(name)
 
@@ -130,3 +131,28 @@ def _newlib():
 
 if _newlib() and shutil.which('qemu-system-arm'):
     config.available_features.add('firmware')
+
+# The PyTorch cross-check (tests/examples/python-torch.test) needs a python3
+# that can import torch: Debian's python3-torch is for /usr/bin/python3,
+# which need not be the python3 first on PATH.  %{python-torch} is that
+# python3; without one the test is UNSUPPORTED, and run-tests.sh says so.
+def _torch_python():
+    import subprocess
+    for candidate in (shutil.which('python3'), '/usr/bin/python3'):
+        if candidate and os.access(candidate, os.X_OK) and subprocess.run(
+                [candidate, '-c', 'import torch'], stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL).returncode == 0:
+            return candidate
+    return None
+
+
+_torch_py = _torch_python()
+if _torch_py:
+    config.available_features.add('torch')
+config.substitutions.append((r'%\{python-torch\}', _torch_py or 'python3'))
+
+# The man page's rendering test (tests/compiler/cli/man-page-render.test)
+# needs man-db's man and groff (Debian: man-db, groff-base).
+for name in ('man', 'groff'):
+    if shutil.which(name):
+        config.available_features.add(name)
