@@ -12,7 +12,9 @@
  * elementwise node read more than once or by anything but an elementwise
  * op, a sum or a max; any other elementwise node is fused into its one
  * reader's loop; leaves, fills, rows and transposes are ways of reading
- * another tensor, never stored.  A stored tensor that is a root's value is
+ * another tensor, never stored; a matrix-vector product M v (not Mᵀ v) read once by a
+ * stored elementwise loop without calls is summed inside that loop
+ * (fused_product[]), never stored either.  A stored tensor that is a root's value is
  * stored at the root's destination (grad + offset), the others get
  * ws_off[] in a workspace of ws_size reals, reused between tensors whose
  * lives do not overlap.  With o0 (-O0) nothing but the scalar inputs and
