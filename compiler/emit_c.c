@@ -307,14 +307,6 @@ static void matmul_term(Emitter *E, Schedule *s, const Node *nd, const char *kk,
     render_2d(E, s, nd->a[1], kk, "j", b);
 }
 
-/* The terms of a matrix product's sum (and of a sum of 8 or more) are added in two chains, even and
- * odd k, eight terms per step as a small tree ((t0 + t2) + (t4 + t6)):
- * with one running sum, every add waits for the one before it, and the
- * compiler may not reorder floating-point adds itself.  Two chains of
- * independent pairs fill the two lanes of a vector register and halve the
- * instructions per term (make bench).  The sum is the same to rounding,
- * not bit for bit, as the serial one; K < 8 keeps the serial sum.  Leaves
- * the sum in acc. */
 /* Term kk of reduction nd: a product's A[i][kk] B[kk][j], or a sum's
  * operand element kk (in parentheses if it is itself a sum). */
 static void reduce_term(Emitter *E, Schedule *s, const Node *nd, const char *kk, Buf *b) {
@@ -324,6 +316,14 @@ static void reduce_term(Emitter *E, Schedule *s, const Node *nd, const char *kk,
     operand(E, s, nd->a[0], 2, b, kk);
 }
 
+/* The K terms of reduction nd (a matrix product's row, a sum of 8 or
+ * more) are added in two chains, even and odd k, eight terms per step as
+ * a small tree ((t0 + t2) + (t4 + t6)): with one running sum, every add waits for the one before it, and the
+ * compiler may not reorder floating-point adds itself.  Two chains of
+ * independent pairs fill the two lanes of a vector register and halve the
+ * instructions per term (make bench).  The sum is the same to rounding,
+ * not bit for bit, as the serial one; K < 8 keeps the serial sum.  Leaves
+ * the sum in acc. */
 static void reduce_terms(Emitter *E, Schedule *s, const Node *nd, int K, const char *in, Buf *out) {
   const char *R = E->R;
   Buf t[8] = {{0}};
@@ -373,9 +373,10 @@ static void reduce_terms(Emitter *E, Schedule *s, const Node *nd, int K, const c
 }
 
 /* The statement of a stored tensor, or of a reduction to a scalar: one
- * loop (nest) over fixed bounds.  A reduction adds left to right (the
- * unrolled code may associate a sum otherwise: the canonical order of +
- * puts older nodes first; the two agree to about 1e-13).  With update
+ * loop (nest) over fixed bounds.  A product's rows and long sums are added
+ * as reduce_terms says, shorter sums and maxima left to right: as unroll.c
+ * associates them (other sums may still differ in the canonical order of
+ * +; the two lowerings agree to about 1e-13).  With update
  * (_sgd_step), N is a param and each value v is applied as N -= lr * v,
  * rounded as _loss_grad's gradient and the update after it would be. */
 static void emit_loop(Emitter *E, Buf *out, Schedule *s, int id, bool update) {
@@ -413,23 +414,22 @@ static void emit_loop(Emitter *E, Buf *out, Schedule *s, int id, bool update) {
     /* Blocks of 16 columns, each a fixed-count loop the compiler unrolls
      * whole: a row in one loop pays the loop's count and test every vector
      * or two (make bench: 1.9 against 1.7 instructions per element). */
+    const char *assign = update ? "-= lr * (acc * %s)" : "= acc * %s";
     if (cols16) {
       render(E, s, nd.a[1], &y, false, "j + k");
+      char *value = xprintf(assign, y.s);
       buf_printf(out, "        for (int j = 0; j < %d; j += 16)\n", cols16);
       buf_puts(out, "            for (int k = 0; k < 16; k++)\n");
-      if (update)
-        buf_printf(out, "                %s[i * %d + j + k] -= lr * (acc * %s);\n", N, cols, y.s);
-      else
-        buf_printf(out, "                %s[i * %d + j + k] = acc * %s;\n", N, cols, y.s);
+      buf_printf(out, "                %s[i * %d + j + k] %s;\n", N, cols, value);
+      free(value);
     }
     if (cols > cols16) {
       y.len = 0;
       render(E, s, nd.a[1], &y, false, "j");
+      char *value = xprintf(assign, y.s);
       buf_printf(out, "        for (int j = %d; j < %d; j++)\n", cols16, cols);
-      if (update)
-        buf_printf(out, "            %s[i * %d + j] -= lr * (acc * %s);\n", N, cols, y.s);
-      else
-        buf_printf(out, "            %s[i * %d + j] = acc * %s;\n", N, cols, y.s);
+      buf_printf(out, "            %s[i * %d + j] %s;\n", N, cols, value);
+      free(value);
     }
     buf_puts(out, "    }\n");
     break;

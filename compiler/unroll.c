@@ -32,7 +32,6 @@ typedef struct {
 
 #define EL(id, k) (U->pool.v[U->first[id] + (k)])
 
-/* The scalars of an operand at element k: a scalar broadcasts. */
 /* The sum of n terms, associated as the loop back end adds a reduction
  * (emit_c.c, reduce_terms), so that both lowerings compute the same sums:
  * n < 8 left to right; else two chains, even and odd t, eight terms a step
@@ -55,6 +54,7 @@ static int paired_sum(Dag *d, const int *term, int n) {
   return s < 0 ? 0 : s;
 }
 
+/* The scalars of an operand at element k: a scalar broadcasts. */
 static int elem(Unroller *U, int id, int k) {
   return U->d->nodes[id].shape.rank ? EL(id, k) : EL(id, 0);
 }

@@ -63,8 +63,9 @@ median_ms() { # median wall-clock milliseconds of 11 runs of a command
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-ratio3() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.3fx", a / b }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2fx", a / b }'; }
+ratio() { # a / b as "1.13x" ($3 decimals, default 2), "-" when either is missing
+  awk -v a="$1" -v b="$2" -v p="${3:-2}" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.*fx", p, a / b }'
+}
 
 python_with() { # a python3 that imports module $1 (Debian's packages live in /usr/bin/python3's path)
   for py in python3 /usr/bin/python3; do
@@ -225,7 +226,7 @@ say "| model | params | dcc _loss | dcc _loss_grad | grad/loss | expert _loss | 
 say "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for m in $MODELS; do
   worst=$(for i in ${V[$m/built]}; do echo "${V[$m/$i/check]}"; done | sort -g | tail -1)
-  say "| $m | ${V[$m/params]} | $(cell $m/dcc/loss) | $(cell $m/dcc/loss_grad) | $(ratio "${V[$m/dcc/loss_grad]}" "${V[$m/dcc/loss]}") | $(cell $m/expert/loss) | $(cell $m/expert/loss_grad) | $(ratio "${V[$m/expert/loss_grad]:-}" "${V[$m/expert/loss]:-}") | **$(ratio3 "${V[$m/dcc/loss_grad]}" "${V[$m/expert/loss_grad]:-}")** | $(cell $m/o0/loss_grad) | $(cell $m/sympy/loss_grad) | $worst |"
+  say "| $m | ${V[$m/params]} | $(cell $m/dcc/loss) | $(cell $m/dcc/loss_grad) | $(ratio "${V[$m/dcc/loss_grad]}" "${V[$m/dcc/loss]}") | $(cell $m/expert/loss) | $(cell $m/expert/loss_grad) | $(ratio "${V[$m/expert/loss_grad]:-}" "${V[$m/expert/loss]:-}") | **$(ratio "${V[$m/dcc/loss_grad]}" "${V[$m/expert/loss_grad]:-}" 3)** | $(cell $m/o0/loss_grad) | $(cell $m/sympy/loss_grad) | $worst |"
 done
 say ""
 say "## Median wall-clock ns per call (3 rounds of 15 batches, implementations alternating)"
