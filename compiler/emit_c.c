@@ -981,6 +981,27 @@ static void emit_resources(Emitter *E) {
   }
 }
 
+/* PU_SIGNATURE: FNV-1a over the params in p[] (each name and shape, in
+ * order) and the real type, so that saved weights name the model they fit:
+ * "w11;W1[32][64];...;double". */
+static uint32_t param_signature(Emitter *E) {
+  Model *m = E->o->b->m;
+  Buf b = {0};
+  for (int i = 0; i < m->params.n; i++) {
+    Sym *s = m->params.v[i];
+    buf_puts(&b, s->name);
+    for (int k = 0; k < s->shape.rank; k++)
+      buf_printf(&b, "[%d]", s->shape.dim[k]);
+    buf_putc(&b, ';');
+  }
+  buf_puts(&b, E->o->is_float ? "float" : "double");
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < b.len; i++)
+    h = (h ^ (unsigned char)b.s[i]) * 16777619u;
+  free(b.s);
+  return h;
+}
+
 static void emit_decls(Emitter *E) {
   EmitOpts *o = E->o;
   Model *m = o->b->m;
@@ -993,6 +1014,8 @@ static void emit_decls(Emitter *E) {
   macro(E, name, m->n_params);
   snprintf(name, sizeof name, "%s_N_OUT", E->PU);
   macro(E, name, m->n_out);
+  snprintf(name, sizeof name, "%s_N_GRAD", E->PU);
+  macro(E, name, m->n_params);
   for (int i = 0; i < m->inputs.n; i++) {
     snprintf(name, sizeof name, "%s_IN_%s", E->PU, m->inputs.v[i]->name);
     macro(E, name, m->inputs.v[i]->offset);
@@ -1004,6 +1027,16 @@ static void emit_decls(Emitter *E) {
   for (int i = 0; i < m->outputs.n; i++) {
     snprintf(name, sizeof name, "%s_OUT_%s", E->PU, m->outputs.v[i]->name);
     macro(E, name, m->outputs.v[i]->offset);
+  }
+  for (int i = 0; i < m->params.n; i++) {
+    snprintf(name, sizeof name, "%s_GRAD_%s", E->PU, m->params.v[i]->name);
+    macro(E, name, m->params.v[i]->offset);
+  }
+  snprintf(name, sizeof name, "%s_SIGNATURE", E->PU);
+  buf_printf(out, "#define %-28s 0x%08Xu\n", name, (unsigned)param_signature(E));
+  if (m->n_params) {
+    snprintf(name, sizeof name, "%s_N_GRAD_RANGES", E->PU);
+    macro(E, name, 1);
   }
   if (o->b->loops) {
     Functions fs = functions(E);
@@ -1042,9 +1075,12 @@ static void emit_decls(Emitter *E) {
   buf_printf(out, "void %s_outputs(const %s *in, const %s *p, %s *out);\n", P, R, R, R);
   buf_printf(out, "/* Initial params as the initialisers say; the same seed gives the same values. */\n");
   buf_printf(out, "void %s_init(%s *p, uint32_t seed);\n", P, R);
-  if (m->n_params)
+  if (m->n_params) {
     buf_printf(out, "/* The name of each param scalar: \"w\", \"v[3]\", \"W[0][1]\". */\n"
                     "extern const char *const %s_param_names[%s_N_PARAMS];\n", P, E->PU);
+    buf_printf(out, "/* Where the gradient's values go in p[]: {offset, count} runs, in grad[] order. */\n"
+                    "extern const int32_t %s_grad_ranges[%s_N_GRAD_RANGES][2];\n", P, E->PU);
+  }
   if (o->b->loops) {
     Functions fs = functions(E);
     buf_printf(out, "\n/* The same functions with the workspace their loops need supplied by the\n"
@@ -1295,6 +1331,7 @@ static void emit_param_names(Emitter *E) {
       buf_printf(out, "    \"%s%s\",\n", s->name, elem_suffix(s->shape, k, sfx, sizeof sfx, true));
   }
   buf_puts(out, "};\n");
+  buf_printf(out, "\nconst int32_t %s_grad_ranges[%s_N_GRAD_RANGES][2] = {{0, %d}};\n", E->P, E->PU, m->n_params);
 }
 
 /* ---- the source ---------------------------------------------------------- */

@@ -17,6 +17,8 @@ const char *const net_param_names[NET_N_PARAMS] = {
     "u2",
 };
 
+const int32_t net_grad_ranges[NET_N_GRAD_RANGES][2] = {{0, 9}};
+
 /* The loss for one sample.
    (19 locals of type net_real on the stack) */
 net_real net_loss(const net_real *restrict in, const net_real *restrict p)

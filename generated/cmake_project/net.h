@@ -14,6 +14,7 @@ typedef double net_real;
 #define NET_N_IN                     3
 #define NET_N_PARAMS                 9
 #define NET_N_OUT                    1
+#define NET_N_GRAD                   9
 #define NET_IN_x1                    0
 #define NET_IN_x2                    1
 #define NET_IN_y                     2
@@ -27,6 +28,17 @@ typedef double net_real;
 #define NET_PARAM_u1                 7
 #define NET_PARAM_u2                 8
 #define NET_OUT_fout                 0
+#define NET_GRAD_b1                  0
+#define NET_GRAD_b2                  1
+#define NET_GRAD_c                   2
+#define NET_GRAD_w11                 3
+#define NET_GRAD_w21                 4
+#define NET_GRAD_w12                 5
+#define NET_GRAD_w22                 6
+#define NET_GRAD_u1                  7
+#define NET_GRAD_u2                  8
+#define NET_SIGNATURE                0xF302634Cu
+#define NET_N_GRAD_RANGES            1
 
 /* The loss for one sample: in[NET_N_IN] the sample, p[NET_N_PARAMS] the params. */
 net_real net_loss(const net_real *in, const net_real *p);
@@ -60,6 +72,8 @@ void net_outputs(const net_real *in, const net_real *p, net_real *out);
 void net_init(net_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const net_param_names[NET_N_PARAMS];
+/* Where the gradient's values go in p[]: {offset, count} runs, in grad[] order. */
+extern const int32_t net_grad_ranges[NET_N_GRAD_RANGES][2];
 
 /* Resources, by dcc's own accounting.  NET_STACK_f: the bytes of stack function
    f takes (its locals, loop variables and, for the plain functions, the

@@ -17,6 +17,8 @@ const char *const mlp_1x2_param_names[MLP_1X2_N_PARAMS] = {
     "b2[0]",
 };
 
+const int32_t mlp_1x2_grad_ranges[MLP_1X2_N_GRAD_RANGES][2] = {{0, 9}};
+
 /* The loss for one sample.
    (8 locals of type mlp_1x2_real on the stack) */
 mlp_1x2_real mlp_1x2_loss(const mlp_1x2_real *restrict in, const mlp_1x2_real *restrict p)

@@ -14,6 +14,7 @@ typedef double mlp_1x2_real;
 #define MLP_1X2_N_IN                 3
 #define MLP_1X2_N_PARAMS             9
 #define MLP_1X2_N_OUT                1
+#define MLP_1X2_N_GRAD               9
 #define MLP_1X2_IN_x                 0
 #define MLP_1X2_IN_y                 2
 #define MLP_1X2_PARAM_W1             0
@@ -21,6 +22,12 @@ typedef double mlp_1x2_real;
 #define MLP_1X2_PARAM_W2             6
 #define MLP_1X2_PARAM_b2             8
 #define MLP_1X2_OUT_yhat             0
+#define MLP_1X2_GRAD_W1              0
+#define MLP_1X2_GRAD_b1              4
+#define MLP_1X2_GRAD_W2              6
+#define MLP_1X2_GRAD_b2              8
+#define MLP_1X2_SIGNATURE            0xEB25D8C6u
+#define MLP_1X2_N_GRAD_RANGES        1
 
 /* The loss for one sample: in[MLP_1X2_N_IN] the sample, p[MLP_1X2_N_PARAMS] the params. */
 mlp_1x2_real mlp_1x2_loss(const mlp_1x2_real *in, const mlp_1x2_real *p);
@@ -44,6 +51,8 @@ void mlp_1x2_outputs(const mlp_1x2_real *in, const mlp_1x2_real *p, mlp_1x2_real
 void mlp_1x2_init(mlp_1x2_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const mlp_1x2_param_names[MLP_1X2_N_PARAMS];
+/* Where the gradient's values go in p[]: {offset, count} runs, in grad[] order. */
+extern const int32_t mlp_1x2_grad_ranges[MLP_1X2_N_GRAD_RANGES][2];
 
 /* Resources, by dcc's own accounting.  MLP_1X2_STACK_f: the bytes of stack function
    f takes (its locals, loop variables and, for the plain functions, the

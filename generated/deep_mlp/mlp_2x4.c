@@ -45,6 +45,8 @@ const char *const mlp_2x4_param_names[MLP_2X4_N_PARAMS] = {
     "b3[0]",
 };
 
+const int32_t mlp_2x4_grad_ranges[MLP_2X4_N_GRAD_RANGES][2] = {{0, 37}};
+
 /* The loss for one sample.
    (18 locals of type mlp_2x4_real on the stack) */
 mlp_2x4_real mlp_2x4_loss(const mlp_2x4_real *restrict in, const mlp_2x4_real *restrict p)

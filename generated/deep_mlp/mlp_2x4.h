@@ -14,6 +14,7 @@ typedef double mlp_2x4_real;
 #define MLP_2X4_N_IN                 3
 #define MLP_2X4_N_PARAMS             37
 #define MLP_2X4_N_OUT                1
+#define MLP_2X4_N_GRAD               37
 #define MLP_2X4_IN_x                 0
 #define MLP_2X4_IN_y                 2
 #define MLP_2X4_PARAM_W1             0
@@ -23,6 +24,14 @@ typedef double mlp_2x4_real;
 #define MLP_2X4_PARAM_W3             32
 #define MLP_2X4_PARAM_b3             36
 #define MLP_2X4_OUT_yhat             0
+#define MLP_2X4_GRAD_W1              0
+#define MLP_2X4_GRAD_b1              8
+#define MLP_2X4_GRAD_W2              12
+#define MLP_2X4_GRAD_b2              28
+#define MLP_2X4_GRAD_W3              32
+#define MLP_2X4_GRAD_b3              36
+#define MLP_2X4_SIGNATURE            0x655CBCF1u
+#define MLP_2X4_N_GRAD_RANGES        1
 
 /* The loss for one sample: in[MLP_2X4_N_IN] the sample, p[MLP_2X4_N_PARAMS] the params. */
 mlp_2x4_real mlp_2x4_loss(const mlp_2x4_real *in, const mlp_2x4_real *p);
@@ -50,6 +59,8 @@ void mlp_2x4_outputs(const mlp_2x4_real *in, const mlp_2x4_real *p, mlp_2x4_real
 void mlp_2x4_init(mlp_2x4_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const mlp_2x4_param_names[MLP_2X4_N_PARAMS];
+/* Where the gradient's values go in p[]: {offset, count} runs, in grad[] order. */
+extern const int32_t mlp_2x4_grad_ranges[MLP_2X4_N_GRAD_RANGES][2];
 
 /* Resources, by dcc's own accounting.  MLP_2X4_STACK_f: the bytes of stack function
    f takes (its locals, loop variables and, for the plain functions, the

@@ -185,6 +185,8 @@ const char *const mlp_3x8_param_names[MLP_3X8_N_PARAMS] = {
     "b4[0]",
 };
 
+const int32_t mlp_3x8_grad_ranges[MLP_3X8_N_GRAD_RANGES][2] = {{0, 177}};
+
 /* The loss for one sample.
    (46 locals of type mlp_3x8_real on the stack) */
 mlp_3x8_real mlp_3x8_loss(const mlp_3x8_real *restrict in, const mlp_3x8_real *restrict p)

@@ -14,6 +14,7 @@ typedef double mlp_3x8_real;
 #define MLP_3X8_N_IN                 3
 #define MLP_3X8_N_PARAMS             177
 #define MLP_3X8_N_OUT                1
+#define MLP_3X8_N_GRAD               177
 #define MLP_3X8_IN_x                 0
 #define MLP_3X8_IN_y                 2
 #define MLP_3X8_PARAM_W1             0
@@ -25,6 +26,16 @@ typedef double mlp_3x8_real;
 #define MLP_3X8_PARAM_W4             168
 #define MLP_3X8_PARAM_b4             176
 #define MLP_3X8_OUT_yhat             0
+#define MLP_3X8_GRAD_W1              0
+#define MLP_3X8_GRAD_b1              16
+#define MLP_3X8_GRAD_W2              24
+#define MLP_3X8_GRAD_b2              88
+#define MLP_3X8_GRAD_W3              96
+#define MLP_3X8_GRAD_b3              160
+#define MLP_3X8_GRAD_W4              168
+#define MLP_3X8_GRAD_b4              176
+#define MLP_3X8_SIGNATURE            0x938B56D4u
+#define MLP_3X8_N_GRAD_RANGES        1
 
 /* The loss for one sample: in[MLP_3X8_N_IN] the sample, p[MLP_3X8_N_PARAMS] the params. */
 mlp_3x8_real mlp_3x8_loss(const mlp_3x8_real *in, const mlp_3x8_real *p);
@@ -56,6 +67,8 @@ void mlp_3x8_outputs(const mlp_3x8_real *in, const mlp_3x8_real *p, mlp_3x8_real
 void mlp_3x8_init(mlp_3x8_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const mlp_3x8_param_names[MLP_3X8_N_PARAMS];
+/* Where the gradient's values go in p[]: {offset, count} runs, in grad[] order. */
+extern const int32_t mlp_3x8_grad_ranges[MLP_3X8_N_GRAD_RANGES][2];
 
 /* Resources, by dcc's own accounting.  MLP_3X8_STACK_f: the bytes of stack function
    f takes (its locals, loop variables and, for the plain functions, the

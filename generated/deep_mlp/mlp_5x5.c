@@ -149,6 +149,8 @@ const char *const mlp_5x5_param_names[MLP_5X5_N_PARAMS] = {
     "b6[0]",
 };
 
+const int32_t mlp_5x5_grad_ranges[MLP_5X5_N_GRAD_RANGES][2] = {{0, 141}};
+
 /* The loss for one sample.
    (52 locals of type mlp_5x5_real on the stack) */
 mlp_5x5_real mlp_5x5_loss(const mlp_5x5_real *restrict in, const mlp_5x5_real *restrict p)

@@ -14,6 +14,7 @@ typedef double mlp_5x5_real;
 #define MLP_5X5_N_IN                 3
 #define MLP_5X5_N_PARAMS             141
 #define MLP_5X5_N_OUT                1
+#define MLP_5X5_N_GRAD               141
 #define MLP_5X5_IN_x                 0
 #define MLP_5X5_IN_y                 2
 #define MLP_5X5_PARAM_W1             0
@@ -29,6 +30,20 @@ typedef double mlp_5x5_real;
 #define MLP_5X5_PARAM_W6             135
 #define MLP_5X5_PARAM_b6             140
 #define MLP_5X5_OUT_yhat             0
+#define MLP_5X5_GRAD_W1              0
+#define MLP_5X5_GRAD_b1              10
+#define MLP_5X5_GRAD_W2              15
+#define MLP_5X5_GRAD_b2              40
+#define MLP_5X5_GRAD_W3              45
+#define MLP_5X5_GRAD_b3              70
+#define MLP_5X5_GRAD_W4              75
+#define MLP_5X5_GRAD_b4              100
+#define MLP_5X5_GRAD_W5              105
+#define MLP_5X5_GRAD_b5              130
+#define MLP_5X5_GRAD_W6              135
+#define MLP_5X5_GRAD_b6              140
+#define MLP_5X5_SIGNATURE            0x2E37759Du
+#define MLP_5X5_N_GRAD_RANGES        1
 
 /* The loss for one sample: in[MLP_5X5_N_IN] the sample, p[MLP_5X5_N_PARAMS] the params. */
 mlp_5x5_real mlp_5x5_loss(const mlp_5x5_real *in, const mlp_5x5_real *p);
@@ -68,6 +83,8 @@ void mlp_5x5_outputs(const mlp_5x5_real *in, const mlp_5x5_real *p, mlp_5x5_real
 void mlp_5x5_init(mlp_5x5_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const mlp_5x5_param_names[MLP_5X5_N_PARAMS];
+/* Where the gradient's values go in p[]: {offset, count} runs, in grad[] order. */
+extern const int32_t mlp_5x5_grad_ranges[MLP_5X5_N_GRAD_RANGES][2];
 
 /* Resources, by dcc's own accounting.  MLP_5X5_STACK_f: the bytes of stack function
    f takes (its locals, loop variables and, for the plain functions, the

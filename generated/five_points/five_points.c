@@ -17,6 +17,8 @@ const char *const five_points_param_names[FIVE_POINTS_N_PARAMS] = {
     "u2",
 };
 
+const int32_t five_points_grad_ranges[FIVE_POINTS_N_GRAD_RANGES][2] = {{0, 9}};
+
 /* The loss for one sample.
    (19 locals of type five_points_real on the stack) */
 five_points_real five_points_loss(const five_points_real *restrict in, const five_points_real *restrict p)

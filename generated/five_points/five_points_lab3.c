@@ -17,6 +17,8 @@ const char *const five_points_lab3_param_names[FIVE_POINTS_LAB3_N_PARAMS] = {
     "u2",
 };
 
+const int32_t five_points_lab3_grad_ranges[FIVE_POINTS_LAB3_N_GRAD_RANGES][2] = {{0, 9}};
+
 /* The loss for one sample.
    (19 locals of type five_points_lab3_real on the stack) */
 five_points_lab3_real five_points_lab3_loss(const five_points_lab3_real *restrict in, const five_points_lab3_real *restrict p)

@@ -14,6 +14,7 @@ typedef double five_points_lab3_real;
 #define FIVE_POINTS_LAB3_N_IN        3
 #define FIVE_POINTS_LAB3_N_PARAMS    9
 #define FIVE_POINTS_LAB3_N_OUT       1
+#define FIVE_POINTS_LAB3_N_GRAD      9
 #define FIVE_POINTS_LAB3_IN_x1       0
 #define FIVE_POINTS_LAB3_IN_x2       1
 #define FIVE_POINTS_LAB3_IN_y        2
@@ -27,6 +28,17 @@ typedef double five_points_lab3_real;
 #define FIVE_POINTS_LAB3_PARAM_u1    7
 #define FIVE_POINTS_LAB3_PARAM_u2    8
 #define FIVE_POINTS_LAB3_OUT_fout    0
+#define FIVE_POINTS_LAB3_GRAD_b1     0
+#define FIVE_POINTS_LAB3_GRAD_b2     1
+#define FIVE_POINTS_LAB3_GRAD_c      2
+#define FIVE_POINTS_LAB3_GRAD_w11    3
+#define FIVE_POINTS_LAB3_GRAD_w21    4
+#define FIVE_POINTS_LAB3_GRAD_w12    5
+#define FIVE_POINTS_LAB3_GRAD_w22    6
+#define FIVE_POINTS_LAB3_GRAD_u1     7
+#define FIVE_POINTS_LAB3_GRAD_u2     8
+#define FIVE_POINTS_LAB3_SIGNATURE   0xF302634Cu
+#define FIVE_POINTS_LAB3_N_GRAD_RANGES 1
 
 /* The loss for one sample: in[FIVE_POINTS_LAB3_N_IN] the sample, p[FIVE_POINTS_LAB3_N_PARAMS] the params. */
 five_points_lab3_real five_points_lab3_loss(const five_points_lab3_real *in, const five_points_lab3_real *p);
@@ -60,6 +72,8 @@ void five_points_lab3_outputs(const five_points_lab3_real *in, const five_points
 void five_points_lab3_init(five_points_lab3_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const five_points_lab3_param_names[FIVE_POINTS_LAB3_N_PARAMS];
+/* Where the gradient's values go in p[]: {offset, count} runs, in grad[] order. */
+extern const int32_t five_points_lab3_grad_ranges[FIVE_POINTS_LAB3_N_GRAD_RANGES][2];
 
 /* Resources, by dcc's own accounting.  FIVE_POINTS_LAB3_STACK_f: the bytes of stack function
    f takes (its locals, loop variables and, for the plain functions, the

@@ -73,6 +73,8 @@ const char *const classifier_param_names[CLASSIFIER_N_PARAMS] = {
     "b2",
 };
 
+const int32_t classifier_grad_ranges[CLASSIFIER_N_GRAD_RANGES][2] = {{0, 65}};
+
 /* The loss for one sample.
    (26 locals of type classifier_real on the stack) */
 classifier_real classifier_loss(const classifier_real *restrict in, const classifier_real *restrict p)

@@ -14,6 +14,7 @@ typedef double classifier_real;
 #define CLASSIFIER_N_IN              3
 #define CLASSIFIER_N_PARAMS          65
 #define CLASSIFIER_N_OUT             2
+#define CLASSIFIER_N_GRAD            65
 #define CLASSIFIER_IN_x              0
 #define CLASSIFIER_IN_y              2
 #define CLASSIFIER_PARAM_W1          0
@@ -22,6 +23,12 @@ typedef double classifier_real;
 #define CLASSIFIER_PARAM_b2          64
 #define CLASSIFIER_OUT_logit         0
 #define CLASSIFIER_OUT_score         1
+#define CLASSIFIER_GRAD_W1           0
+#define CLASSIFIER_GRAD_b1           32
+#define CLASSIFIER_GRAD_w2           48
+#define CLASSIFIER_GRAD_b2           64
+#define CLASSIFIER_SIGNATURE         0x3A056289u
+#define CLASSIFIER_N_GRAD_RANGES     1
 
 /* The loss for one sample: in[CLASSIFIER_N_IN] the sample, p[CLASSIFIER_N_PARAMS] the params. */
 classifier_real classifier_loss(const classifier_real *in, const classifier_real *p);
@@ -47,6 +54,8 @@ void classifier_outputs(const classifier_real *in, const classifier_real *p, cla
 void classifier_init(classifier_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const classifier_param_names[CLASSIFIER_N_PARAMS];
+/* Where the gradient's values go in p[]: {offset, count} runs, in grad[] order. */
+extern const int32_t classifier_grad_ranges[CLASSIFIER_N_GRAD_RANGES][2];
 
 /* Resources, by dcc's own accounting.  CLASSIFIER_STACK_f: the bytes of stack function
    f takes (its locals, loop variables and, for the plain functions, the

@@ -10,6 +10,8 @@ const char *const quadratic_param_names[QUADRATIC_N_PARAMS] = {
     "x2",
 };
 
+const int32_t quadratic_grad_ranges[QUADRATIC_N_GRAD_RANGES][2] = {{0, 2}};
+
 /* The loss for one sample.
    (3 locals of type quadratic_real on the stack) */
 quadratic_real quadratic_loss(const quadratic_real *restrict in, const quadratic_real *restrict p)

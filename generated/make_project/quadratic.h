@@ -14,8 +14,13 @@ typedef double quadratic_real;
 #define QUADRATIC_N_IN               0
 #define QUADRATIC_N_PARAMS           2
 #define QUADRATIC_N_OUT              0
+#define QUADRATIC_N_GRAD             2
 #define QUADRATIC_PARAM_x1           0
 #define QUADRATIC_PARAM_x2           1
+#define QUADRATIC_GRAD_x1            0
+#define QUADRATIC_GRAD_x2            1
+#define QUADRATIC_SIGNATURE          0xD23FADE3u
+#define QUADRATIC_N_GRAD_RANGES      1
 
 /* The loss for one sample: in[QUADRATIC_N_IN] the sample, p[QUADRATIC_N_PARAMS] the params. */
 quadratic_real quadratic_loss(const quadratic_real *in, const quadratic_real *p);
@@ -35,6 +40,8 @@ void quadratic_outputs(const quadratic_real *in, const quadratic_real *p, quadra
 void quadratic_init(quadratic_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const quadratic_param_names[QUADRATIC_N_PARAMS];
+/* Where the gradient's values go in p[]: {offset, count} runs, in grad[] order. */
+extern const int32_t quadratic_grad_ranges[QUADRATIC_N_GRAD_RANGES][2];
 
 /* Resources, by dcc's own accounting.  QUADRATIC_STACK_f: the bytes of stack function
    f takes (its locals, loop variables and, for the plain functions, the

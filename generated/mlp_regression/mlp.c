@@ -39,6 +39,8 @@ const char *const mlp_param_names[MLP_N_PARAMS] = {
     "b2",
 };
 
+const int32_t mlp_grad_ranges[MLP_N_GRAD_RANGES][2] = {{0, 31}};
+
 /* The loss for one sample.
    (16 locals of type mlp_real on the stack) */
 mlp_real mlp_loss(const mlp_real *restrict in, const mlp_real *restrict p)

@@ -14,6 +14,7 @@ typedef double mlp_real;
 #define MLP_N_IN                     2
 #define MLP_N_PARAMS                 31
 #define MLP_N_OUT                    1
+#define MLP_N_GRAD                   31
 #define MLP_IN_x                     0
 #define MLP_IN_y                     1
 #define MLP_PARAM_w1                 0
@@ -21,6 +22,12 @@ typedef double mlp_real;
 #define MLP_PARAM_w2                 20
 #define MLP_PARAM_b2                 30
 #define MLP_OUT_pred                 0
+#define MLP_GRAD_w1                  0
+#define MLP_GRAD_b1                  10
+#define MLP_GRAD_w2                  20
+#define MLP_GRAD_b2                  30
+#define MLP_SIGNATURE                0x507E3FB7u
+#define MLP_N_GRAD_RANGES            1
 
 /* The loss for one sample: in[MLP_N_IN] the sample, p[MLP_N_PARAMS] the params. */
 mlp_real mlp_loss(const mlp_real *in, const mlp_real *p);
@@ -44,6 +51,8 @@ void mlp_outputs(const mlp_real *in, const mlp_real *p, mlp_real *out);
 void mlp_init(mlp_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const mlp_param_names[MLP_N_PARAMS];
+/* Where the gradient's values go in p[]: {offset, count} runs, in grad[] order. */
+extern const int32_t mlp_grad_ranges[MLP_N_GRAD_RANGES][2];
 
 /* Resources, by dcc's own accounting.  MLP_STACK_f: the bytes of stack function
    f takes (its locals, loop variables and, for the plain functions, the

@@ -59,6 +59,8 @@ const char *const blobs_param_names[BLOBS_N_PARAMS] = {
     "b2[2]",
 };
 
+const int32_t blobs_grad_ranges[BLOBS_N_GRAD_RANGES][2] = {{0, 51}};
+
 /* The loss for one sample.
    (21 locals of type blobs_real on the stack) */
 blobs_real blobs_loss(const blobs_real *restrict in, const blobs_real *restrict p)

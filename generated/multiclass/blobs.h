@@ -14,6 +14,7 @@ typedef double blobs_real;
 #define BLOBS_N_IN                   5
 #define BLOBS_N_PARAMS               51
 #define BLOBS_N_OUT                  3
+#define BLOBS_N_GRAD                 51
 #define BLOBS_IN_x                   0
 #define BLOBS_IN_t                   2
 #define BLOBS_PARAM_W1               0
@@ -21,6 +22,12 @@ typedef double blobs_real;
 #define BLOBS_PARAM_W2               24
 #define BLOBS_PARAM_b2               48
 #define BLOBS_OUT_prob               0
+#define BLOBS_GRAD_W1                0
+#define BLOBS_GRAD_b1                16
+#define BLOBS_GRAD_W2                24
+#define BLOBS_GRAD_b2                48
+#define BLOBS_SIGNATURE              0xD6D7ED3Cu
+#define BLOBS_N_GRAD_RANGES          1
 
 /* The loss for one sample: in[BLOBS_N_IN] the sample, p[BLOBS_N_PARAMS] the params. */
 blobs_real blobs_loss(const blobs_real *in, const blobs_real *p);
@@ -44,6 +51,8 @@ void blobs_outputs(const blobs_real *in, const blobs_real *p, blobs_real *out);
 void blobs_init(blobs_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const blobs_param_names[BLOBS_N_PARAMS];
+/* Where the gradient's values go in p[]: {offset, count} runs, in grad[] order. */
+extern const int32_t blobs_grad_ranges[BLOBS_N_GRAD_RANGES][2];
 
 /* Resources, by dcc's own accounting.  BLOBS_STACK_f: the bytes of stack function
    f takes (its locals, loop variables and, for the plain functions, the

@@ -30,6 +30,8 @@ const char *const digits_param_names[DIGITS_N_PARAMS] = {
     DIGITS_NAMES_C1(DIGITS_NAMES_EL, "b2[", ""),
 };
 
+const int32_t digits_grad_ranges[DIGITS_N_GRAD_RANGES][2] = {{0, 2410}};
+
 /* The loss for one sample.
    (4 locals of type digits_real on the stack; ws: 64 of them) */
 digits_real digits_loss_ws(const digits_real *restrict in, const digits_real *restrict p, digits_real *restrict ws)

@@ -14,6 +14,7 @@ typedef double digits_real;
 #define DIGITS_N_IN                  74
 #define DIGITS_N_PARAMS              2410
 #define DIGITS_N_OUT                 10
+#define DIGITS_N_GRAD                2410
 #define DIGITS_IN_x                  0
 #define DIGITS_IN_t                  64
 #define DIGITS_PARAM_W1              0
@@ -21,6 +22,12 @@ typedef double digits_real;
 #define DIGITS_PARAM_W2              2080
 #define DIGITS_PARAM_b2              2400
 #define DIGITS_OUT_prob              0
+#define DIGITS_GRAD_W1               0
+#define DIGITS_GRAD_b1               2048
+#define DIGITS_GRAD_W2               2080
+#define DIGITS_GRAD_b2               2400
+#define DIGITS_SIGNATURE             0xF6224483u
+#define DIGITS_N_GRAD_RANGES         1
 #define DIGITS_WORKSPACE_SIZE        128
 
 /* The loss for one sample: in[DIGITS_N_IN] the sample, p[DIGITS_N_PARAMS] the params. */
@@ -45,6 +52,8 @@ void digits_outputs(const digits_real *in, const digits_real *p, digits_real *ou
 void digits_init(digits_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const digits_param_names[DIGITS_N_PARAMS];
+/* Where the gradient's values go in p[]: {offset, count} runs, in grad[] order. */
+extern const int32_t digits_grad_ranges[DIGITS_N_GRAD_RANGES][2];
 
 /* The same functions with the workspace their loops need supplied by the
    caller: ws[DIGITS_WORKSPACE_SIZE] (the ones above keep it on the stack). */

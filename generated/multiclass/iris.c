@@ -75,6 +75,8 @@ const char *const iris_param_names[IRIS_N_PARAMS] = {
     "b2[2]",
 };
 
+const int32_t iris_grad_ranges[IRIS_N_GRAD_RANGES][2] = {{0, 67}};
+
 /* The loss for one sample.
    (29 locals of type iris_real on the stack) */
 iris_real iris_loss(const iris_real *restrict in, const iris_real *restrict p)

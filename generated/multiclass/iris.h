@@ -14,6 +14,7 @@ typedef double iris_real;
 #define IRIS_N_IN                    7
 #define IRIS_N_PARAMS                67
 #define IRIS_N_OUT                   3
+#define IRIS_N_GRAD                  67
 #define IRIS_IN_x                    0
 #define IRIS_IN_t                    4
 #define IRIS_PARAM_W1                0
@@ -21,6 +22,12 @@ typedef double iris_real;
 #define IRIS_PARAM_W2                40
 #define IRIS_PARAM_b2                64
 #define IRIS_OUT_prob                0
+#define IRIS_GRAD_W1                 0
+#define IRIS_GRAD_b1                 32
+#define IRIS_GRAD_W2                 40
+#define IRIS_GRAD_b2                 64
+#define IRIS_SIGNATURE               0xF7031D96u
+#define IRIS_N_GRAD_RANGES           1
 
 /* The loss for one sample: in[IRIS_N_IN] the sample, p[IRIS_N_PARAMS] the params. */
 iris_real iris_loss(const iris_real *in, const iris_real *p);
@@ -44,6 +51,8 @@ void iris_outputs(const iris_real *in, const iris_real *p, iris_real *out);
 void iris_init(iris_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const iris_param_names[IRIS_N_PARAMS];
+/* Where the gradient's values go in p[]: {offset, count} runs, in grad[] order. */
+extern const int32_t iris_grad_ranges[IRIS_N_GRAD_RANGES][2];
 
 /* Resources, by dcc's own accounting.  IRIS_STACK_f: the bytes of stack function
    f takes (its locals, loop variables and, for the plain functions, the

@@ -90,6 +90,8 @@ const char *const relu_net_param_names[RELU_NET_N_PARAMS] = {
     "b2[1]",
 };
 
+const int32_t relu_net_grad_ranges[RELU_NET_N_GRAD_RANGES][2] = {{0, 82}};
+
 /* The loss for one sample.
    (54 locals of type relu_net_real on the stack) */
 relu_net_real relu_net_loss(const relu_net_real *restrict in, const relu_net_real *restrict p)

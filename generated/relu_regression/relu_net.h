@@ -14,6 +14,7 @@ typedef double relu_net_real;
 #define RELU_NET_N_IN                4
 #define RELU_NET_N_PARAMS            82
 #define RELU_NET_N_OUT               2
+#define RELU_NET_N_GRAD              82
 #define RELU_NET_IN_x                0
 #define RELU_NET_IN_y                2
 #define RELU_NET_PARAM_W1            0
@@ -21,6 +22,12 @@ typedef double relu_net_real;
 #define RELU_NET_PARAM_W2            48
 #define RELU_NET_PARAM_b2            80
 #define RELU_NET_OUT_yhat            0
+#define RELU_NET_GRAD_W1             0
+#define RELU_NET_GRAD_b1             32
+#define RELU_NET_GRAD_W2             48
+#define RELU_NET_GRAD_b2             80
+#define RELU_NET_SIGNATURE           0x3A195169u
+#define RELU_NET_N_GRAD_RANGES       1
 
 /* The loss for one sample: in[RELU_NET_N_IN] the sample, p[RELU_NET_N_PARAMS] the params. */
 relu_net_real relu_net_loss(const relu_net_real *in, const relu_net_real *p);
@@ -44,6 +51,8 @@ void relu_net_outputs(const relu_net_real *in, const relu_net_real *p, relu_net_
 void relu_net_init(relu_net_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const relu_net_param_names[RELU_NET_N_PARAMS];
+/* Where the gradient's values go in p[]: {offset, count} runs, in grad[] order. */
+extern const int32_t relu_net_grad_ranges[RELU_NET_N_GRAD_RANGES][2];
 
 /* Resources, by dcc's own accounting.  RELU_NET_STACK_f: the bytes of stack function
    f takes (its locals, loop variables and, for the plain functions, the

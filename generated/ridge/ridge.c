@@ -14,6 +14,8 @@ const char *const ridge_param_names[RIDGE_N_PARAMS] = {
     "b",
 };
 
+const int32_t ridge_grad_ranges[RIDGE_N_GRAD_RANGES][2] = {{0, 6}};
+
 /* The loss for one sample.
    (7 locals of type ridge_real on the stack) */
 ridge_real ridge_loss(const ridge_real *restrict in, const ridge_real *restrict p)

@@ -14,12 +14,17 @@ typedef double ridge_real;
 #define RIDGE_N_IN                   7
 #define RIDGE_N_PARAMS               6
 #define RIDGE_N_OUT                  1
+#define RIDGE_N_GRAD                 6
 #define RIDGE_IN_x                   0
 #define RIDGE_IN_y                   5
 #define RIDGE_IN_lam                 6
 #define RIDGE_PARAM_w                0
 #define RIDGE_PARAM_b                5
 #define RIDGE_OUT_pred               0
+#define RIDGE_GRAD_w                 0
+#define RIDGE_GRAD_b                 5
+#define RIDGE_SIGNATURE              0x63BE2390u
+#define RIDGE_N_GRAD_RANGES          1
 
 /* The loss for one sample: in[RIDGE_N_IN] the sample, p[RIDGE_N_PARAMS] the params. */
 ridge_real ridge_loss(const ridge_real *in, const ridge_real *p);
@@ -39,6 +44,8 @@ void ridge_outputs(const ridge_real *in, const ridge_real *p, ridge_real *out);
 void ridge_init(ridge_real *p, uint32_t seed);
 /* The name of each param scalar: "w", "v[3]", "W[0][1]". */
 extern const char *const ridge_param_names[RIDGE_N_PARAMS];
+/* Where the gradient's values go in p[]: {offset, count} runs, in grad[] order. */
+extern const int32_t ridge_grad_ranges[RIDGE_N_GRAD_RANGES][2];
 
 /* Resources, by dcc's own accounting.  RIDGE_STACK_f: the bytes of stack function
    f takes (its locals, loop variables and, for the plain functions, the
