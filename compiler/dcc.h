@@ -383,8 +383,6 @@ void dag_reach(Dag *d, const int *roots, int n, bool *live, int *uses);
 /* The rewrite rules for op applied to ops: a node id if a rule fires, -1 if
  * none does (dag_op then makes the node as it is). */
 int simplify(Dag *d, Op op, const int *ops, int index);
-/* exact constant folding, also used by eval.c */
-double fold(Op op, const double *v);
 
 /* ---- build.c --------------------------------------------------------- */
 

@@ -228,11 +228,11 @@ static void render(Emitter *E, Schedule *s, int id, Buf *b, bool top, const char
     operand(E, s, nd->a[0], 4, b, ix);
     return;
   case KIND_CALL:
-    if (!*op_info[nd->op].cfn) { /* lower.c missed it: never print a call without a name */
+    if (!*op_info[nd->op].c) { /* lower.c missed it: never print a call without a name */
       fprintf(stderr, "dcc: internal error: %s reached the C emitter unlowered\n", op_info[nd->op].print);
       abort();
     }
-    buf_printf(b, "%s%s(", op_info[nd->op].cfn, is_float ? "f" : "");
+    buf_printf(b, "%s%s(", op_info[nd->op].c, is_float ? "f" : "");
     for (int i = 0; i < nd->nops; i++) {
       if (i)
         buf_puts(b, ", ");

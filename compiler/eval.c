@@ -104,7 +104,7 @@ static void eval_nodes(Dag *d, const bool *live, const Layout *L, const double *
         double v[4];
         for (int i = 0; i < nd->nops; i++)
           v[i] = vals[L->off[nd->a[i]] + (d->nodes[nd->a[i]].shape.rank ? k : 0)];
-        r[k] = fold((Op)nd->op, v);
+        r[k] = op_value((Op)nd->op, v);
       }
       break;
     }

@@ -1,77 +1,128 @@
-/* ops.h — the one table of DAG operations.
+/* ops.h — the DAG's operations, each defined once.
  *
- * X(NAME, arity, print name, C function (double; float appends 'f'), kind)
+ * Three tables, one row per op; the op enum, op_info[] and every per-op
+ * dispatch in the passes are generated from them, so an op that lacks a
+ * piece does not compile (grep an op's name to find all of it).
  *
- * Every pass that needs to know something per op (the printer, the C
- * emitter, the DOT writer, the evaluator's names, --stats) reads this table;
- * grep for DCC_OPS to find them all.  The derivative of each op is one case
- * of diff.c, its simplification rules are in simplify.c.
+ * DCC_LEAF_OPS(X):   X(NAME, spelling)
+ *   Operands none: a constant or an element of in[] / p[].
  *
- * Kinds: LEAF (no operands), INFIX (a op b), PREFIX (op a), CALL (f(a, ...)),
- * SELECT (a > b ? x : y and a >= b ? x : y), WRAP (emitted as its operand),
- * TENSOR (an operation on whole tensors, emitted as a loop or a view).
+ * DCC_SCALAR_OPS(X): X(NAME, arity, spelling, C, kind, prec, lang, value, adjoint)
+ *   Elementwise operations: on tensor operands they apply to each element,
+ *   a scalar operand broadcast.  The whole definition is the row:
+ *   - spelling: how --emit expr and --emit dot print it;
+ *   - C: the C operator or <math.h> function (double; float appends 'f'),
+ *     "" for an op that lower.c rewrites before emission;
+ *   - kind: INFIX (a op b), PREFIX (op a), CALL (f(a, ...)), SELECT
+ *     (a > b ? x : y), WRAP (emitted as its operand);
+ *   - prec: its precedence in the language (1 + -, 2 * / @, 3 unary -,
+ *     4 ^, 5 a call or a name); C's precedence follows for INFIX and PREFIX;
+ *   - lang: the name of the language's builtin function that is this op
+ *     ("" if none): check.c and build.c take these from here;
+ *   - value: its value, in terms of the operands' values V0 .. V3 (the
+ *     constant folder and dcc's evaluator: simplify.c, op_value());
+ *   - adjoint: what operand I receives from an incoming derivative G, a
+ *     DAG expression in the operands A0 .. A3 and the node itself Y, or
+ *     NONE (diff.c; the rule is linear in G, so it serves reverse mode, G
+ *     the node's adjoint, and -O0's forward mode, G operand I's tangent).
+ *   A new scalar builtin is one row here, and its line in the language
+ *   reference (README.md, "How dcc works", says where).
  *
- * Every op of the kinds INFIX to WRAP is elementwise: on tensor operands it
- * applies to each element, a scalar operand broadcast.  The TENSOR ops keep
- * a tensor whole so that it can become a loop; an index or a shape they
- * need is n->index and n->shape.
+ * DCC_TENSOR_OPS(X): X(NAME, arity, spelling, form)
+ *   Operations on whole tensors, kept whole so that they become loops (or
+ *   are unrolled).  form says how the back end treats the node:
+ *   VIEW (a way of reading another tensor, never stored: fill, row,
+ *   transpose), ELEMENT (one element of a tensor, a scalar), REDUCE (a
+ *   scalar made by a loop: sum, max) or STORE (a loop that writes a stored
+ *   tensor: products, scatters).  Their index or shape is n->index and
+ *   n->shape.  Each pass that handles tensor ops has one function per op,
+ *   named after it (shape_MATMUL in dag.c, adjoint_MATMUL in diff.c,
+ *   unroll_MATMUL, eval_MATMUL, count_MATMUL, text_MATMUL, emit_MATMUL),
+ *   gathered by DCC_TENSOR_OPS into that pass's table: a missing one is a
+ *   compile error.
  */
 #ifndef DCC_OPS_H
 #define DCC_OPS_H
 
-#define DCC_OPS(X)                                                           \
-  X(CONST,    0, "const",    "",      LEAF)   /* a real constant, n->val */ \
-  X(INPUT,    0, "input",    "",      LEAF)   /* in[n->index] */            \
-  X(PARAM,    0, "param",    "",      LEAF)   /* p[n->index] */             \
-  X(ADD,      2, "+",        "",      INFIX)  /* a + b */                   \
-  X(SUB,      2, "-",        "",      INFIX)  /* a - b */                   \
-  X(MUL,      2, "*",        "",      INFIX)  /* a * b */                   \
-  X(DIV,      2, "/",        "",      INFIX)  /* a / b */                   \
-  X(NEG,      1, "-",        "",      PREFIX) /* -a */                      \
-  X(POW,      2, "pow",      "pow",   CALL)   /* a ^ b, C's pow */          \
-  X(EXP,      1, "exp",      "exp",   CALL)                                 \
-  X(LOG,      1, "log",      "log",   CALL)                                 \
-  X(LOG1P,    1, "log1p",    "log1p", CALL)   /* log(1 + a) */              \
-  X(EXPM1,    1, "expm1",    "expm1", CALL)   /* exp(a) - 1 */              \
-  X(SQRT,     1, "sqrt",     "sqrt",  CALL)                                 \
-  X(ABS,      1, "abs",      "fabs",  CALL)                                 \
-  X(TANH,     1, "tanh",     "tanh",  CALL)                                 \
-  X(SIN,      1, "sin",      "sin",   CALL)                                 \
-  X(COS,      1, "cos",      "cos",   CALL)                                 \
-  X(ERF,      1, "erf",      "erf",   CALL)                                 \
-  X(SIGMOID,  1, "sigmoid",  "",      CALL)   /* lowered before emission */ \
-  X(SOFTPLUS, 1, "softplus", "",      CALL)   /* lowered before emission */ \
-  X(IFGT,     4, "if_gt",    "",      SELECT) /* a > b ? x : y */           \
-  X(IFGE,     4, "if_ge",    "",      SELECT) /* a >= b ? x : y */          \
-  X(NOGRAD,   1, "nograd",   "",      WRAP)   /* a, with derivative 0 */   \
-  X(MATMUL,   2, "matmul",   "",      TENSOR) /* a @ b: [m][k] @ [k] or [k][n] */ \
-  X(OUTER,    2, "outer",    "",      TENSOR) /* a[m] b[n]^T: [m][n] */     \
-  X(TRANSPOSE,1, "transpose","",      TENSOR) /* [m][n] -> [n][m] */        \
-  X(SUM,      1, "sum",      "",      TENSOR) /* the scalar sum of a tensor */ \
-  X(MAXR,     1, "max",      "",      TENSOR) /* the largest element (no derivative) */ \
-  X(FILL,     1, "fill",     "",      TENSOR) /* scalar a in every element of n->shape */ \
-  X(INDEX,    1, "index",    "",      TENSOR) /* element n->index of a, row-major */ \
-  X(ROW,      1, "row",      "",      TENSOR) /* row n->index of the matrix a */ \
-  X(SCATTER,  1, "scatter",  "",      TENSOR) /* n->shape, zero but a at n->index */ \
-  X(SCATROW,  1, "scatrow",  "",      TENSOR) /* n->shape, zero but row n->index = a */
+#define DCC_LEAF_OPS(X)                                                                              \
+  X(CONST, "const") /* a real constant, n->val */                                                    \
+  X(INPUT, "input") /* in[n->index], the first scalar of an input */                                 \
+  X(PARAM, "param") /* p[n->index], the first scalar of a param */
+
+#define DCC_SCALAR_OPS(X)                                                                            \
+  X(ADD,      2, "+",        "+",     INFIX,  1, "",         V0 + V1,            G)                  \
+  X(SUB,      2, "-",        "-",     INFIX,  1, "",         V0 - V1,            I == 0 ? G : NEG(G)) \
+  X(MUL,      2, "*",        "*",     INFIX,  2, "",         V0 * V1,            MUL(G, I == 0 ? A1 : A0)) \
+  X(DIV,      2, "/",        "/",     INFIX,  2, "",         V0 / V1,                                \
+    I == 0 ? DIV(G, A1) : NEG(DIV(MUL(G, Y), A1)))              /* d(a/b) = da/b - (a/b) db/b */     \
+  X(NEG,      1, "-",        "-",     PREFIX, 3, "",         -V0,                NEG(G))             \
+  X(POW,      2, "pow",      "pow",   CALL,   4, "pow",      pow(V0, V1),                            \
+    I == 0 ? (IS_CONST(A0) ? NONE : MUL(G, MUL(A1, POW(A0, SUB(A1, K(1))))))  /* b a^(b-1) da */      \
+           : (IS_CONST(A1) ? NONE : MUL(G, MUL(Y, UN(LOG, A0)))))             /* a^b log(a) db */     \
+  X(EXP,      1, "exp",      "exp",   CALL,   5, "exp",      exp(V0),            MUL(G, Y))          \
+  X(LOG,      1, "log",      "log",   CALL,   5, "log",      log(V0),            DIV(G, A0))         \
+  X(LOG1P,    1, "log1p",    "log1p", CALL,   5, "log1p",    log1p(V0),          DIV(G, ADD(A0, K(1)))) \
+  X(EXPM1,    1, "expm1",    "expm1", CALL,   5, "expm1",    expm1(V0),          MUL(G, ADD(Y, K(1)))) \
+  X(SQRT,     1, "sqrt",     "sqrt",  CALL,   5, "sqrt",     sqrt(V0),           DIV(G, MUL(K(2), Y))) \
+  X(ABS,      1, "abs",      "fabs",  CALL,   5, "abs",      fabs(V0),           /* abs'(0) = 0 */  \
+    SEL(IFGT, A0, K(0), G, SEL(IFGT, K(0), A0, NEG(G), K(0))))                                      \
+  X(TANH,     1, "tanh",     "tanh",  CALL,   5, "tanh",     tanh(V0),           MUL(G, SUB(K(1), MUL(Y, Y)))) \
+  X(SIN,      1, "sin",      "sin",   CALL,   5, "sin",      sin(V0),            MUL(G, UN(COS, A0))) \
+  X(COS,      1, "cos",      "cos",   CALL,   5, "cos",      cos(V0),            NEG(MUL(G, UN(SIN, A0)))) \
+  X(ERF,      1, "erf",      "erf",   CALL,   5, "erf",      erf(V0),            /* 2/sqrt(pi) e^(-a^2) */ \
+    MUL(G, MUL(K(1.12837916709551257390), UN(EXP, NEG(MUL(A0, A0))))))                               \
+  X(SIGMOID,  1, "sigmoid",  "",      CALL,   5, "sigmoid",  sigmoid_of(V0),     /* s (1 - s) */    \
+    MUL(G, MUL(Y, SUB(K(1), Y))))                                                                    \
+  X(SOFTPLUS, 1, "softplus", "",      CALL,   5, "softplus", softplus_of(V0),    MUL(G, UN(SIGMOID, A0))) \
+  X(IFGT,     4, "if_gt",    ">",     SELECT, 5, "",         V0 > V1 ? V2 : V3,  /* a > b ? x : y */ \
+    I < 2 ? NONE : SEL(IFGT, A0, A1, I == 2 ? G : K(0), I == 2 ? K(0) : G))                          \
+  X(IFGE,     4, "if_ge",    ">=",    SELECT, 5, "",         V0 >= V1 ? V2 : V3, /* a >= b ? x : y */ \
+    I < 2 ? NONE : SEL(IFGE, A0, A1, I == 2 ? G : K(0), I == 2 ? K(0) : G))                          \
+  X(NOGRAD,   1, "nograd",   "",      WRAP,   5, "",         V0,                 NONE) /* a, derivative 0 */
+
+#define DCC_TENSOR_OPS(X)                                                                            \
+  X(MATMUL,    2, "matmul",    STORE)   /* a @ b: [m][k] @ [k] or [k][n] */                          \
+  X(OUTER,     2, "outer",     STORE)   /* a[m] b[n]^T: [m][n] */                                    \
+  X(TRANSPOSE, 1, "transpose", VIEW)    /* [m][n] -> [n][m] */                                       \
+  X(SUM,       1, "sum",       REDUCE)  /* the scalar sum of a tensor */                             \
+  X(MAXR,      1, "max",       REDUCE)  /* its largest element (no derivative) */                    \
+  X(FILL,      1, "fill",      VIEW)    /* scalar a in every element of n->shape */                  \
+  X(INDEX,     1, "index",     ELEMENT) /* element n->index of a, row-major */                       \
+  X(ROW,       1, "row",       VIEW)    /* row n->index of the matrix a */                           \
+  X(SCATTER,   1, "scatter",   STORE)   /* n->shape, zero but a at n->index */                       \
+  X(SCATROW,   1, "scatrow",   STORE)   /* n->shape, zero but row n->index = a */
 
 typedef enum {
-#define X(name, arity, print, cfn, kind) OP_##name,
-  DCC_OPS(X)
-#undef X
+#define LEAF(name, spelling) OP_##name,
+#define SCALAR(name, arity, spelling, c, kind, prec, lang, value, adjoint) OP_##name,
+#define TENSOR(name, arity, spelling, form) OP_##name,
+  DCC_LEAF_OPS(LEAF) DCC_SCALAR_OPS(SCALAR) DCC_TENSOR_OPS(TENSOR)
+#undef LEAF
+#undef SCALAR
+#undef TENSOR
   OP_COUNT
 } Op;
 
 typedef enum { KIND_LEAF, KIND_INFIX, KIND_PREFIX, KIND_CALL, KIND_SELECT, KIND_WRAP, KIND_TENSOR } OpKind;
 
+/* How the back end treats a tensor op (see DCC_TENSOR_OPS). */
+typedef enum { FORM_NONE, FORM_VIEW, FORM_ELEMENT, FORM_REDUCE, FORM_STORE } OpForm;
+
 typedef struct {
-  const char *name;  /* enum name, for debugging */
+  const char *name;  /* the enum's name, for debugging */
   int arity;
   const char *print; /* how --emit expr and DOT spell it */
-  const char *cfn;   /* the C math function, "" if none */
+  const char *c;     /* the C operator or function, "" if none */
   OpKind kind;
+  int prec;          /* precedence in the language, 5 for a primary */
+  const char *lang;  /* the language's builtin function that is this op, or "" */
+  OpForm form;       /* tensor ops: how the back end treats them */
 } OpInfo;
 
 extern const OpInfo op_info[OP_COUNT];
+
+/* The value of scalar op op at operand values v (the constant folder's
+ * and the evaluator's arithmetic: each row's value). */
+double op_value(Op op, const double *v);
 
 #endif

@@ -24,38 +24,6 @@
 #define A0(id) (N(id)->a[0])
 #define A1(id) (N(id)->a[1])
 
-static double sigmoid_of(double x) {
-  double e = exp(-fabs(x));
-  return x >= 0 ? 1 / (1 + e) : e / (1 + e);
-}
-
-double fold(Op op, const double *v) {
-  switch (op) {
-  case OP_ADD: return v[0] + v[1];
-  case OP_SUB: return v[0] - v[1];
-  case OP_MUL: return v[0] * v[1];
-  case OP_DIV: return v[0] / v[1];
-  case OP_NEG: return -v[0];
-  case OP_POW: return pow(v[0], v[1]);
-  case OP_EXP: return exp(v[0]);
-  case OP_LOG: return log(v[0]);
-  case OP_LOG1P: return log1p(v[0]);
-  case OP_EXPM1: return expm1(v[0]);
-  case OP_SQRT: return sqrt(v[0]);
-  case OP_ABS: return fabs(v[0]);
-  case OP_TANH: return tanh(v[0]);
-  case OP_SIN: return sin(v[0]);
-  case OP_COS: return cos(v[0]);
-  case OP_ERF: return erf(v[0]);
-  case OP_SIGMOID: return sigmoid_of(v[0]);
-  case OP_SOFTPLUS: return fmax(v[0], 0) + log1p(exp(-fabs(v[0])));
-  case OP_IFGT: return v[0] > v[1] ? v[2] : v[3];
-  case OP_IFGE: return v[0] >= v[1] ? v[2] : v[3];
-  case OP_NOGRAD: return v[0];
-  default: return v[0];
-  }
-}
-
 /* 1/c is exact when c is a power of two (and 1/c is normal). */
 static bool reciprocal_exact(double c) {
   int e;
@@ -147,7 +115,7 @@ int simplify(Dag *d, Op op, const int *a, int index) {
       v[i] = all ? CV(a[i]) : 0;
     }
     if (all) {
-      double r = fold(op, v);
+      double r = op_value(op, v);
       if (isfinite(r))
         return cst(d, r);
     }

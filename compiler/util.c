@@ -7,12 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const OpInfo op_info[OP_COUNT] = {
-#define X(name, arity, print, cfn, kind) {#name, arity, print, cfn, KIND_##kind},
-    DCC_OPS(X)
-#undef X
-};
-
 Diags diags;
 
 /* Allocation failure is not an input error: report it and exit 2. */
