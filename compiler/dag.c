@@ -137,29 +137,62 @@ bool op_is_elementwise(Op op) {
   return k != KIND_LEAF && k != KIND_TENSOR;
 }
 
+/* ---- each tensor op's shape, from its operands' ------------------------ */
+
+static Shape shape_MATMUL(Dag *d, const int *ops) {
+  Shape a = d->nodes[ops[0]].shape, b = d->nodes[ops[1]].shape;
+  return b.rank == 1 ? (Shape){1, {a.dim[0], 1}} : (Shape){2, {a.dim[0], b.dim[1]}};
+}
+
+static Shape shape_OUTER(Dag *d, const int *ops) {
+  return (Shape){2, {d->nodes[ops[0]].shape.dim[0], d->nodes[ops[1]].shape.dim[0]}};
+}
+
+static Shape shape_TRANSPOSE(Dag *d, const int *ops) {
+  Shape a = d->nodes[ops[0]].shape;
+  return (Shape){2, {a.dim[1], a.dim[0]}};
+}
+
+static Shape shape_ROW(Dag *d, const int *ops) { return (Shape){1, {d->nodes[ops[0]].shape.dim[1], 1}}; }
+
+static Shape shape_scalar(Dag *d, const int *ops) {
+  (void)d, (void)ops;
+  return SCALAR;
+}
+#define shape_SUM shape_scalar
+#define shape_MAXR shape_scalar
+#define shape_INDEX shape_scalar
+/* made by dag_fill and dag_node with their shape given */
+#define shape_FILL shape_scalar
+#define shape_SCATTER shape_scalar
+#define shape_SCATROW shape_scalar
+
+/* An elementwise op has its tensor operand's shape (a scalar broadcasts). */
+static Shape shape_elementwise(Dag *d, Op op, const int *ops) {
+  for (int i = 0; i < op_info[op].arity; i++)
+    if (d->nodes[ops[i]].shape.rank)
+      return d->nodes[ops[i]].shape;
+  return SCALAR;
+}
+
 Shape infer_shape(Dag *d, Op op, const int *ops) {
-  Shape a = op_info[op].arity ? d->nodes[ops[0]].shape : SCALAR;
   switch (op) {
-  case OP_MATMUL: {
-    Shape b = d->nodes[ops[1]].shape;
-    return b.rank == 1 ? (Shape){1, {a.dim[0], 1}} : (Shape){2, {a.dim[0], b.dim[1]}};
+#define SCALAR_(name, ...) case OP_##name:
+    DCC_SCALAR_OPS(SCALAR_)
+#undef SCALAR_
+    return shape_elementwise(d, op, ops);
+#define TENSOR(name, ...) \
+  case OP_##name:         \
+    return shape_##name(d, ops);
+    DCC_TENSOR_OPS(TENSOR)
+#undef TENSOR
+#define LEAF(name, ...) case OP_##name:
+    DCC_LEAF_OPS(LEAF)
+#undef LEAF
+  case OP_COUNT:
+    break;
   }
-  case OP_OUTER:
-    return (Shape){2, {a.dim[0], d->nodes[ops[1]].shape.dim[0]}};
-  case OP_TRANSPOSE:
-    return (Shape){2, {a.dim[1], a.dim[0]}};
-  case OP_ROW:
-    return (Shape){1, {a.dim[1], 1}};
-  case OP_SUM: case OP_MAXR: case OP_INDEX:
-    return SCALAR;
-  default:
-    if (!op_is_elementwise(op))
-      return SCALAR;
-    for (int i = 0; i < op_info[op].arity; i++)
-      if (d->nodes[ops[i]].shape.rank)
-        return d->nodes[ops[i]].shape;
-    return SCALAR;
-  }
+  return SCALAR;
 }
 
 int dag_node(Dag *d, Op op, const int *in_ops, int index, Shape shape) {

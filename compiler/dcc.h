@@ -378,6 +378,38 @@ bool is_tensor(Dag *d, int id);
 void dag_reach(Dag *d, const int *roots, int n, bool *live, int *uses);
 #define NODE(d, id) (&(d)->nodes[(id)])
 
+/* ---- view.c ------------------------------------------------------------ */
+
+/* An index into a tensor's elements: the number k (text NULL), or C text
+ * over loop variables.  Functions that take an Ix by value consume it. */
+typedef struct {
+  long k;
+  char *text;
+} Ix;
+Ix ix_num(long k);
+Ix ix_text(const char *text);
+Ix ix_copy(Ix x);
+void ix_free(Ix x);
+char *ix_str(Ix x);                      /* as C text, malloc'd */
+Ix ix_plus(long base, Ix x);             /* base + x */
+Ix ix_rowcol(Ix row, long ncols, Ix col); /* row * ncols + col */
+
+/* An element of a tensor: its flat row-major index (n = 1) or its row and
+ * column (n = 2). */
+typedef struct {
+  int n;
+  Ix at[2];
+} Elem;
+Elem elem_flat(Ix x);
+Elem elem_2d(Ix row, Ix col);
+void elem_free(Elem e);
+Ix elem_offset(Shape s, Elem e);         /* its flat index in shape s */
+/* The element of view id's operand that element e of the view is (every
+ * view's formula, for every back end). */
+Elem view_elem(const Dag *d, int id, Elem e);
+/* The same for a flat element number: the operand's flat element number. */
+long view_elem_num(const Dag *d, int id, long k);
+
 /* ---- simplify.c ------------------------------------------------------ */
 
 /* The rewrite rules for op applied to ops: a node id if a rule fires, -1 if

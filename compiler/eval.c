@@ -35,77 +35,119 @@ static Layout layout(Dag *d, const bool *live) {
   return L;
 }
 
-/* Evaluate the nodes marked live, in id order, into vals at L's offsets.
- * Sums go left to right from element 0, as the emitted loops do. */
+/* ---- each op's evaluation: r, the node's values, from its operands' ---- */
+
+typedef struct {
+  const Dag *d;
+  int id;
+  const Node *nd;
+  double *r;          /* the node's values */
+  const double *x, *y; /* its first two operands' */
+  const double *in, *p;
+} EvalAt;
+
+static void eval_leaf(const EvalAt *e) {
+  const Node *nd = e->nd;
+  if (nd->op == OP_CONST)
+    e->r[0] = nd->val;
+  else
+    for (int k = 0; k < shape_size(nd->shape); k++)
+      e->r[k] = (nd->op == OP_INPUT ? e->in : e->p)[nd->index + k];
+}
+
+/* elementwise, a scalar operand broadcast (ops.h: each op's value) */
+static void eval_elementwise(const EvalAt *e, const double *const *ops) {
+  const Node *nd = e->nd;
+  for (int k = 0; k < shape_size(nd->shape); k++) {
+    double v[4];
+    for (int i = 0; i < nd->nops; i++)
+      v[i] = ops[i][e->d->nodes[nd->a[i]].shape.rank ? k : 0];
+    e->r[k] = op_value((Op)nd->op, v);
+  }
+}
+
+/* Sums go left to right from element 0. */
+static void eval_MATMUL(const EvalAt *e) {
+  Shape xs = e->d->nodes[e->nd->a[0]].shape;
+  int K = xs.dim[1], cols = e->nd->shape.rank == 2 ? e->nd->shape.dim[1] : 1;
+  for (int i = 0; i < xs.dim[0]; i++)
+    for (int j = 0; j < cols; j++) {
+      double acc = e->x[i * K] * e->y[j];
+      for (int k = 1; k < K; k++)
+        acc += e->x[i * K + k] * e->y[k * cols + j];
+      e->r[i * cols + j] = acc;
+    }
+}
+
+static void eval_OUTER(const EvalAt *e) {
+  int cols = e->nd->shape.dim[1];
+  for (int k = 0; k < shape_size(e->nd->shape); k++)
+    e->r[k] = e->x[k / cols] * e->y[k % cols];
+}
+
+static void eval_SUM(const EvalAt *e) {
+  double acc = e->x[0];
+  for (int k = 1; k < shape_size(e->d->nodes[e->nd->a[0]].shape); k++)
+    acc += e->x[k];
+  e->r[0] = acc;
+}
+
+static void eval_MAXR(const EvalAt *e) {
+  double acc = e->x[0];
+  for (int k = 1; k < shape_size(e->d->nodes[e->nd->a[0]].shape); k++)
+    acc = acc >= e->x[k] ? acc : e->x[k];
+  e->r[0] = acc;
+}
+
+/* a view: each element is an element of the operand (view.c) */
+static void eval_view(const EvalAt *e) {
+  for (int k = 0; k < shape_size(e->nd->shape); k++)
+    e->r[k] = e->x[view_elem_num(e->d, e->id, k)];
+}
+#define eval_TRANSPOSE eval_view
+#define eval_FILL eval_view
+#define eval_INDEX eval_view
+#define eval_ROW eval_view
+
+static void eval_SCATTER(const EvalAt *e) {
+  for (int k = 0; k < shape_size(e->nd->shape); k++)
+    e->r[k] = k == e->nd->index ? e->x[0] : 0;
+}
+
+static void eval_SCATROW(const EvalAt *e) {
+  int cols = e->nd->shape.dim[1];
+  for (int k = 0; k < shape_size(e->nd->shape); k++)
+    e->r[k] = k / cols == e->nd->index ? e->x[k % cols] : 0;
+}
+
+/* Evaluate the nodes marked live, in id order, into vals at L's offsets. */
 static void eval_nodes(Dag *d, const bool *live, const Layout *L, const double *in, const double *p, double *vals) {
   for (int id = 0; id < d->n; id++) {
     if (!live[id])
       continue;
     Node *nd = &d->nodes[id];
-    double *r = vals + L->off[id];
-    const double *x = nd->nops ? vals + L->off[nd->a[0]] : NULL;
-    Shape xs = nd->nops ? d->nodes[nd->a[0]].shape : SCALAR;
-    int n = shape_size(nd->shape);
+    const double *ops[4] = {NULL, NULL, NULL, NULL};
+    for (int i = 0; i < nd->nops; i++)
+      ops[i] = vals + L->off[nd->a[i]];
+    EvalAt e = {d, id, nd, vals + L->off[id], ops[0], ops[1], in, p};
     switch ((Op)nd->op) {
-    case OP_CONST: r[0] = nd->val; break;
-    case OP_INPUT: case OP_PARAM:
-      for (int k = 0; k < n; k++)
-        r[k] = (nd->op == OP_INPUT ? in : p)[nd->index + k];
+#define LEAF(name, ...) case OP_##name:
+      DCC_LEAF_OPS(LEAF)
+#undef LEAF
+      eval_leaf(&e);
       break;
-    case OP_MATMUL: {
-      const double *y = vals + L->off[nd->a[1]];
-      int K = xs.dim[1], cols = nd->shape.rank == 2 ? nd->shape.dim[1] : 1;
-      for (int i = 0; i < xs.dim[0]; i++)
-        for (int j = 0; j < cols; j++) {
-          double acc = x[i * K] * y[j];
-          for (int k = 1; k < K; k++)
-            acc += x[i * K + k] * y[k * cols + j];
-          r[i * cols + j] = acc;
-        }
+#define SCALAR(name, ...) case OP_##name:
+      DCC_SCALAR_OPS(SCALAR)
+#undef SCALAR
+      eval_elementwise(&e, ops);
       break;
-    }
-    case OP_OUTER: {
-      const double *y = vals + L->off[nd->a[1]];
-      int cols = nd->shape.dim[1];
-      for (int k = 0; k < n; k++)
-        r[k] = x[k / cols] * y[k % cols];
-      break;
-    }
-    case OP_TRANSPOSE: { /* r is [rows][cols], x [cols][rows] */
-      int rows = nd->shape.dim[0], cols = nd->shape.dim[1];
-      for (int k = 0; k < n; k++)
-        r[k] = x[(k % cols) * rows + k / cols];
-      break;
-    }
-    case OP_SUM: case OP_MAXR: {
-      double acc = x[0];
-      for (int k = 1; k < shape_size(xs); k++)
-        acc = nd->op == OP_SUM ? acc + x[k] : acc >= x[k] ? acc : x[k];
-      r[0] = acc;
-      break;
-    }
-    case OP_FILL:
-      for (int k = 0; k < n; k++)
-        r[k] = x[0];
-      break;
-    case OP_INDEX: r[0] = x[nd->index]; break;
-    case OP_ROW:
-      for (int k = 0; k < n; k++)
-        r[k] = x[nd->index * n + k];
-      break;
-    case OP_SCATTER: case OP_SCATROW: {
-      int cols = nd->op == OP_SCATTER ? 1 : nd->shape.dim[1];
-      for (int k = 0; k < n; k++)
-        r[k] = k / cols == nd->index ? x[k % cols] : 0;
-      break;
-    }
-    default: /* elementwise, a scalar operand broadcast */
-      for (int k = 0; k < n; k++) {
-        double v[4];
-        for (int i = 0; i < nd->nops; i++)
-          v[i] = vals[L->off[nd->a[i]] + (d->nodes[nd->a[i]].shape.rank ? k : 0)];
-        r[k] = op_value((Op)nd->op, v);
-      }
+#define TENSOR(name, ...)                                                                           \
+  case OP_##name:                                                                                   \
+    eval_##name(&e);                                                                                \
+    break;
+      DCC_TENSOR_OPS(TENSOR)
+#undef TENSOR
+    case OP_COUNT:
       break;
     }
   }

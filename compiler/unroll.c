@@ -59,6 +59,109 @@ static int elem(Unroller *U, int id, int k) {
   return U->d->nodes[id].shape.rank ? EL(id, k) : EL(id, 0);
 }
 
+/* ---- each tensor op's scalars: r[k] for each element k of node nd ---- */
+
+/* r[i][j] = sum over t of A[i][t] B[t][j] */
+static void unroll_MATMUL(Unroller *U, int id, const Node *nd, int *r) {
+  Dag *d = U->d;
+  (void)id;
+  Shape as = d->nodes[nd->a[0]].shape;
+  int m = as.dim[0], kk = as.dim[1], cols = nd->shape.rank == 2 ? nd->shape.dim[1] : 1;
+  int *terms = xmalloc((size_t)kk * sizeof *terms);
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < cols; j++) {
+      for (int t = 0; t < kk; t++)
+        terms[t] = dag_bin(d, OP_MUL, EL(nd->a[0], i * kk + t), EL(nd->a[1], t * cols + j));
+      r[i * cols + j] = paired_sum(d, terms, kk);
+    }
+  free(terms);
+}
+
+static void unroll_OUTER(Unroller *U, int id, const Node *nd, int *r) {
+  (void)id;
+  int cols = nd->shape.dim[1];
+  for (int k = 0; k < shape_size(nd->shape); k++)
+    r[k] = dag_bin(U->d, OP_MUL, EL(nd->a[0], k / cols), EL(nd->a[1], k % cols));
+}
+
+static void unroll_SUM(Unroller *U, int id, const Node *nd, int *r) {
+  (void)id;
+  int len = shape_size(U->d->nodes[nd->a[0]].shape);
+  int *terms = xmalloc((size_t)len * sizeof *terms);
+  for (int k = 0; k < len; k++)
+    terms[k] = EL(nd->a[0], k);
+  r[0] = paired_sum(U->d, terms, len);
+  free(terms);
+}
+
+static void unroll_MAXR(Unroller *U, int id, const Node *nd, int *r) {
+  (void)id;
+  int len = shape_size(U->d->nodes[nd->a[0]].shape);
+  int s = EL(nd->a[0], 0);
+  for (int k = 1; k < len; k++) {
+    int v = EL(nd->a[0], k);
+    s = dag_op(U->d, OP_IFGE, s, v, s, v);
+  }
+  r[0] = s;
+}
+
+/* a view: each element is an element of the operand (view.c) */
+static void unroll_view(Unroller *U, int id, const Node *nd, int *r) {
+  for (int k = 0; k < shape_size(nd->shape); k++)
+    r[k] = EL(nd->a[0], view_elem_num(U->d, id, k));
+}
+#define unroll_TRANSPOSE unroll_view
+#define unroll_FILL unroll_view
+#define unroll_INDEX unroll_view
+#define unroll_ROW unroll_view
+
+static void unroll_SCATTER(Unroller *U, int id, const Node *nd, int *r) {
+  (void)id;
+  for (int k = 0; k < shape_size(nd->shape); k++)
+    r[k] = k == nd->index ? EL(nd->a[0], 0) : dag_const(U->d, 0);
+}
+
+static void unroll_SCATROW(Unroller *U, int id, const Node *nd, int *r) {
+  (void)id;
+  int cols = nd->shape.dim[1];
+  for (int k = 0; k < shape_size(nd->shape); k++)
+    r[k] = k / cols == nd->index ? EL(nd->a[0], k % cols) : dag_const(U->d, 0);
+}
+
+/* An elementwise op, element by element; a scalar node whose operands did
+ * not change keeps its id. */
+static void unroll_elementwise(Unroller *U, int id, const Node *nd, int *r) {
+  bool same = !nd->shape.rank;
+  for (int i = 0; i < nd->nops; i++)
+    same = same && EL(nd->a[i], 0) == nd->a[i];
+  for (int k = 0; k < shape_size(nd->shape); k++) {
+    if (same) {
+      r[k] = id;
+      continue;
+    }
+    int ops[4] = {0, 0, 0, 0};
+    for (int i = 0; i < nd->nops; i++)
+      ops[i] = elem(U, nd->a[i], k);
+    r[k] = dag_op(U->d, (Op)nd->op, ops[0], ops[1], ops[2], ops[3]);
+  }
+}
+
+static void unroll_leaf(Unroller *U, int id, const Node *nd, int *r) {
+  for (int k = 0; k < shape_size(nd->shape); k++)
+    r[k] = nd->shape.rank && nd->op != OP_CONST ? dag_leaf(U->d, (Op)nd->op, nd->index + k) : id;
+}
+
+typedef void UnrollFn(Unroller *U, int id, const Node *nd, int *r);
+static UnrollFn *const unroll_fn[OP_COUNT] = {
+#define LEAF(name, ...) [OP_##name] = unroll_leaf,
+#define SCALAR(name, ...) [OP_##name] = unroll_elementwise,
+#define TENSOR(name, ...) [OP_##name] = unroll_##name,
+    DCC_LEAF_OPS(LEAF) DCC_SCALAR_OPS(SCALAR) DCC_TENSOR_OPS(TENSOR)
+#undef LEAF
+#undef SCALAR
+#undef TENSOR
+};
+
 /* The scalars of one node, appended to the pool. */
 static void unroll_node(Unroller *U, int id) {
   Dag *d = U->d;
@@ -66,97 +169,7 @@ static void unroll_node(Unroller *U, int id) {
   int n = shape_size(nd.shape);
   int *r = xmalloc((size_t)n * sizeof *r);
   d->loc = nd.loc;
-  switch ((Op)nd.op) {
-  case OP_CONST:
-    r[0] = id;
-    break;
-  case OP_INPUT:
-  case OP_PARAM:
-    for (int k = 0; k < n; k++)
-      r[k] = nd.shape.rank ? dag_leaf(d, (Op)nd.op, nd.index + k) : id;
-    break;
-  case OP_MATMUL: { /* r[i][j] = sum over t of A[i][t] B[t][j] */
-    Shape as = d->nodes[nd.a[0]].shape;
-    int m = as.dim[0], kk = as.dim[1], cols = nd.shape.rank == 2 ? nd.shape.dim[1] : 1;
-    int *terms = xmalloc((size_t)kk * sizeof *terms);
-    for (int i = 0; i < m; i++)
-      for (int j = 0; j < cols; j++) {
-        for (int t = 0; t < kk; t++)
-          terms[t] = dag_bin(d, OP_MUL, EL(nd.a[0], i * kk + t), EL(nd.a[1], t * cols + j));
-        r[i * cols + j] = paired_sum(d, terms, kk);
-      }
-    free(terms);
-    break;
-  }
-  case OP_OUTER: {
-    int cols = nd.shape.dim[1];
-    for (int k = 0; k < n; k++)
-      r[k] = dag_bin(d, OP_MUL, EL(nd.a[0], k / cols), EL(nd.a[1], k % cols));
-    break;
-  }
-  case OP_TRANSPOSE: { /* r[j][i] = x[i][j]; r is [rows][cols] */
-    int rows = nd.shape.dim[0], cols = nd.shape.dim[1];
-    for (int k = 0; k < n; k++)
-      r[k] = EL(nd.a[0], (k % cols) * rows + k / cols);
-    break;
-  }
-  case OP_SUM: {
-    int len = shape_size(d->nodes[nd.a[0]].shape);
-    int *terms = xmalloc((size_t)len * sizeof *terms);
-    for (int k = 0; k < len; k++)
-      terms[k] = EL(nd.a[0], k);
-    r[0] = paired_sum(d, terms, len);
-    free(terms);
-    break;
-  }
-  case OP_MAXR: {
-    int len = shape_size(d->nodes[nd.a[0]].shape);
-    int s = EL(nd.a[0], 0);
-    for (int k = 1; k < len; k++) {
-      int v = EL(nd.a[0], k);
-      s = dag_op(d, OP_IFGE, s, v, s, v);
-    }
-    r[0] = s;
-    break;
-  }
-  case OP_FILL:
-    for (int k = 0; k < n; k++)
-      r[k] = EL(nd.a[0], 0);
-    break;
-  case OP_INDEX:
-    r[0] = EL(nd.a[0], nd.index);
-    break;
-  case OP_ROW:
-    for (int k = 0; k < n; k++)
-      r[k] = EL(nd.a[0], nd.index * n + k);
-    break;
-  case OP_SCATTER:
-    for (int k = 0; k < n; k++)
-      r[k] = k == nd.index ? EL(nd.a[0], 0) : dag_const(d, 0);
-    break;
-  case OP_SCATROW: {
-    int cols = nd.shape.dim[1];
-    for (int k = 0; k < n; k++)
-      r[k] = k / cols == nd.index ? EL(nd.a[0], k % cols) : dag_const(d, 0);
-    break;
-  }
-  default: { /* elementwise */
-    bool same = !nd.shape.rank;
-    for (int i = 0; i < nd.nops; i++)
-      same = same && EL(nd.a[i], 0) == nd.a[i];
-    for (int k = 0; k < n; k++) {
-      if (same) {
-        r[k] = id;
-        continue;
-      }
-      int ops[4] = {0, 0, 0, 0};
-      for (int i = 0; i < nd.nops; i++)
-        ops[i] = elem(U, nd.a[i], k);
-      r[k] = dag_op(d, (Op)nd.op, ops[0], ops[1], ops[2], ops[3]);
-    }
-    break;
-  }
-  }
+  unroll_fn[nd.op](U, id, &nd, r);
   U->first[id] = U->pool.n;
   for (int k = 0; k < n; k++)
     vec_push(&U->pool, r[k]);

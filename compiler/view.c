@@ -1,0 +1,111 @@
+/* view.c — reading a tensor through its views.
+ *
+ * A view (transpose, a row, an element, a scalar filled out: the ops of
+ * form VIEW and ELEMENT) is a way of reading another tensor, never a copy.
+ * view_elem() is the one place that says which element of its operand an
+ * element of a view is; the emitter (C text over loop variables), the
+ * evaluator, unroll.c and the simplifier (numbers) all call it.
+ *
+ * Indices are Ix: a number, or C text.  Arithmetic on two numbers folds;
+ * text is written as the emitted C has always spelt it ("2080 + 64 + i",
+ * "k * 32 + i"), so that the output stays byte-identical. */
+#include "dcc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+Ix ix_num(long k) { return (Ix){k, NULL}; }
+
+Ix ix_text(const char *text) { return (Ix){0, xstrdup(text)}; }
+
+Ix ix_copy(Ix x) { return (Ix){x.k, x.text ? xstrdup(x.text) : NULL}; }
+
+void ix_free(Ix x) { free(x.text); }
+
+char *ix_str(Ix x) { return x.text ? xstrdup(x.text) : xprintf("%ld", x.k); }
+
+/* base + x (consumes x) */
+Ix ix_plus(long base, Ix x) {
+  if (!x.text)
+    return ix_num(base + x.k);
+  if (!base)
+    return x;
+  Ix r = {0, xprintf("%ld + %s", base, x.text)};
+  free(x.text);
+  return r;
+}
+
+/* row * ncols + col, the flat index of an element of a matrix (consumes
+ * row and col) */
+Ix ix_rowcol(Ix row, long ncols, Ix col) {
+  if (!row.text)
+    return ix_plus(row.k * ncols, col);
+  char *rc = xprintf(strchr(row.text, ' ') ? "(%s) * %ld" : "%s * %ld", row.text, ncols); /* "k + 2" */
+  Ix r;
+  if (!col.text && col.k == 0) {
+    r = (Ix){0, rc};
+  } else {
+    char *c = ix_str(col);
+    r = (Ix){0, xprintf("%s + %s", rc, c)};
+    free(c);
+    free(rc);
+  }
+  free(row.text);
+  free(col.text);
+  return r;
+}
+
+Elem elem_flat(Ix x) { return (Elem){1, {x, {0, NULL}}}; }
+
+Elem elem_2d(Ix row, Ix col) { return (Elem){2, {row, col}}; }
+
+void elem_free(Elem e) {
+  for (int i = 0; i < e.n; i++)
+    ix_free(e.at[i]);
+}
+
+/* The flat row-major index of e in a tensor of shape s (consumes e). */
+Ix elem_offset(Shape s, Elem e) {
+  if (e.n == 1)
+    return e.at[0];
+  return ix_rowcol(e.at[0], s.dim[1], e.at[1]);
+}
+
+Elem view_elem(const Dag *d, int id, Elem e) {
+  const Node *nd = &d->nodes[id];
+  Shape as = d->nodes[nd->a[0]].shape;
+  switch ((Op)nd->op) {
+  case OP_TRANSPOSE: { /* element (r, c) of M^T is M's (c, r); M is [m][n] */
+    if (e.n == 2)
+      return elem_2d(e.at[1], e.at[0]);
+    Ix x = e.at[0];
+    long m = as.dim[0], n = as.dim[1];
+    if (!x.text)
+      return elem_flat(ix_num(x.k % m * n + x.k / m));
+    Ix r = {0, xprintf("(%s) %% %ld * %ld + (%s) / %ld", x.text, m, n, x.text, m)};
+    free(x.text);
+    return elem_flat(r);
+  }
+  case OP_ROW: /* element j of row r of M[m][n] is M's r n + j */
+    return elem_flat(ix_plus((long)nd->index * as.dim[1], elem_offset(nd->shape, e)));
+  case OP_FILL: /* every element of a filled scalar is the scalar */
+    elem_free(e);
+    return elem_flat(ix_num(0));
+  case OP_INDEX: /* the scalar that is element k */
+    elem_free(e);
+    return elem_flat(ix_num(nd->index));
+  case OP_MATMUL: case OP_OUTER: case OP_SUM: case OP_MAXR: case OP_SCATTER: case OP_SCATROW:
+#define OTHER(name, ...) case OP_##name:
+    DCC_LEAF_OPS(OTHER)
+    DCC_SCALAR_OPS(OTHER)
+#undef OTHER
+  case OP_COUNT:
+    break;
+  }
+  abort(); /* not a view */
+}
+
+long view_elem_num(const Dag *d, int id, long k) {
+  Elem e = view_elem(d, id, elem_flat(ix_num(k)));
+  return elem_offset(d->nodes[d->nodes[id].a[0]].shape, e).k;
+}
