@@ -280,6 +280,45 @@ void built_name_nodes(Built *b) {
   }
 }
 
+int value_count(const Built *b, const Sym *s) { return b->loops ? 1 : shape_size(s->shape); }
+
+int *leaf_nodes(Built *b, const Sym *s) {
+  return (s->kind == SYM_INPUT ? b->input_leaf : b->param_leaf) + s->offset;
+}
+
+int *grad_nodes(Built *b, const Sym *s) {
+  return (s->kind == SYM_INPUT ? b->input_grad : b->param_grad) + s->offset;
+}
+
+/* Every table of one kind of Sym (inputs, params, outputs), through map. */
+static void remap_table(Built *b, SymList *syms, int *table, const int *map) {
+  for (int i = 0; i < syms->n; i++) {
+    int *t = table + syms->v[i]->offset;
+    for (int k = 0; k < value_count(b, syms->v[i]); k++)
+      if (t[k] >= 0)
+        t[k] = map[t[k]];
+  }
+}
+
+void built_remap(Built *b, const int *map) {
+  Model *m = b->m;
+  if (b->loss >= 0)
+    b->loss = map[b->loss];
+  remap_table(b, &m->outputs, b->out_ids, map);
+  remap_table(b, &m->params, b->param_grad, map);
+  remap_table(b, &m->inputs, b->input_grad, map);
+  remap_table(b, &m->params, b->param_leaf, map);
+  remap_table(b, &m->inputs, b->input_leaf, map);
+  for (int i = 0; i < m->syms.n; i++) {
+    Sym *s = m->syms.v[i];
+    if (s->node >= 0)
+      s->node = map[s->node];
+    for (int k = 0; s->ids && k < shape_size(s->shape); k++)
+      s->ids[k] = map[s->ids[k]];
+  }
+  built_name_nodes(b);
+}
+
 /* Whether check() left statement st whole, so that building it is safe.
  * After errors elsewhere, build() still runs on the statements that are
  * whole, to report the errors only simplification finds. */
@@ -300,6 +339,12 @@ Built *build(Model *m, Dag *d) {
   b->param_leaf = xmalloc((size_t)(m->n_params + 1) * sizeof(int));
   b->input_leaf = xmalloc((size_t)(m->n_in + 1) * sizeof(int));
   b->out_ids = xmalloc((size_t)(m->n_out + 1) * sizeof(int));
+  b->param_grad = xmalloc((size_t)(m->n_params + 1) * sizeof(int));
+  b->input_grad = xmalloc((size_t)(m->n_in + 1) * sizeof(int));
+  for (int j = 0; j < m->n_params; j++)
+    b->param_grad[j] = -1;
+  for (int j = 0; j < m->n_in; j++)
+    b->input_grad[j] = -1;
   for (int i = 0; i < m->syms.n; i++) {
     m->syms.v[i]->node = -1;
     m->syms.v[i]->ids = NULL;

@@ -13,7 +13,8 @@
  *   lower.c    stable builtins expanded into C-expressible primitives
  *   eval.c     dcc's own evaluator (--check)
  *   sched.c    per emitted function: live nodes, order, temporaries
- *   emit_c.c   the C source and header
+ *   emit_body.c  each emitted function's body: expressions, loop nests
+ *   emit_api.c   the model's C interface: its functions, header, _init
  *   emit_text.c  --emit expr, --emit dot, --stats
  *   main.c     the command line and the pipeline
  */
@@ -84,6 +85,8 @@ char *xprintf(const char *fmt, ...);
     }                                                                      \
     (vec)->v[(vec)->n++] = (x);                                            \
   } while (0)
+
+typedef VEC(int) IntVec;
 
 /* A growable string. */
 typedef struct {
@@ -419,10 +422,10 @@ int simplify(Dag *d, Op op, const int *ops, int index);
 /* ---- build.c --------------------------------------------------------- */
 
 /* A model on the DAG.  The per-scalar tables (out_ids, param_leaf,
- * input_leaf, and the gradients main.c keeps beside them) are indexed by
- * a scalar's offset in its vector.  With loops, a tensor is one node, kept
- * at its first scalar's offset (the other entries unused); after unroll()
- * every scalar has its own node. */
+ * input_leaf, param_grad, input_grad) are indexed by a scalar's offset in
+ * its vector.  With loops, a tensor is one node, kept at its first
+ * scalar's offset (the other entries unused); after unroll() every scalar
+ * has its own node: value_count() says how many a Sym has. */
 typedef struct {
   Model *m;
   Dag *dag;
@@ -431,6 +434,13 @@ typedef struct {
   int *out_ids;            /* n_out */
   int *param_leaf;         /* n_params: the PARAM node of each scalar */
   int *input_leaf;         /* n_in */
+  /* the gradient of the loss (diff.c): with respect to each param scalar,
+   * and each input scalar that --wrt names (-1 for the others) */
+  int *param_grad;         /* n_params */
+  int *input_grad;         /* n_in */
+  /* what has a gradient function: every param, then the inputs --wrt
+   * names, in declaration order */
+  SymList diff_syms;
   /* names of nodes, for readable output: the Sym and element of the first
    * named value (or output) that is this node (element -1: all of it) */
   Sym **node_sym;          /* indexed by node id, grown with the DAG */
@@ -440,6 +450,16 @@ typedef struct {
 
 Built *build(Model *m, Dag *d);
 void built_name_nodes(Built *b);
+/* How many nodes hold s's value in the per-scalar tables: 1 for a scalar
+ * or a whole tensor (loops), one per scalar once unrolled. */
+int value_count(const Built *b, const Sym *s);
+/* An input's or param's nodes in the leaf tables, and in the gradient
+ * tables (value_count of them). */
+int *leaf_nodes(Built *b, const Sym *s);
+int *grad_nodes(Built *b, const Sym *s);
+/* Carry every root, table and name over through map (old id -> new id,
+ * for every id below the DAG's size when map was made). */
+void built_remap(Built *b, const int *map);
 
 /* ---- unroll.c -------------------------------------------------------- */
 
@@ -461,31 +481,32 @@ int *diff_reverse(Dag *d, int root);
 /* -O0: the seeds' forward-mode derivative of root with respect to leaf,
  * no simplification, no sharing. */
 int diff_forward(Dag *d, int root, int leaf);
+/* The gradient of b's loss, by one reverse sweep, into b->param_grad and
+ * b->input_grad (for the inputs wrt[] marks, indexed like m->inputs). */
+void differentiate(Built *b, const bool *wrt);
+/* -O0: the model built again without simplification, unrolled and lowered,
+ * its gradient one forward-mode tree per scalar; NULL after a diagnostic
+ * when a tree is too big to print. */
+Built *naive_model(Model *m, const bool *wrt);
+/* A warning for each param the loss does not depend on. */
+void warn_independent_params(Built *b);
 
 /* ---- lower.c --------------------------------------------------------- */
 
-/* Lower every node of the DAG so that every op has a C spelling (sigmoid
- * and softplus become exp/log1p forms that share one exp); returns the map
- * from each old id to its lowered node. */
-int *lower(Dag *d);
+/* Lower every node of b's DAG so that every op has a C spelling (sigmoid
+ * and softplus become exp/log1p forms that share one exp), and carry b's
+ * roots and names over to the lowered nodes. */
+void lower(Built *b);
 
 /* ---- eval.c ---------------------------------------------------------- */
 
 /* --check: worst relative error of the symbolic gradient against central
  * finite differences; prints a report; returns true if within tolerance. */
-bool check_gradients(Built *b, int *grads, FILE *out);
+bool check_gradients(Built *b, FILE *out);
 
 /* ---- sched.c --------------------------------------------------------- */
 
-typedef struct {
-  int node;        /* the value */
-  const char *dst; /* where it goes: a C lvalue for a scalar ("grad[3]"),
-                      a pointer for a tensor ("grad + 8"); NULL: return it */
-  const char *name; /* a tensor's: what to call it if nothing else names it
-                       ("d_W1"), or NULL */
-  const char *param; /* _sgd_step: the param this gradient updates in place,
-                        dst its slice of p: dst -= lr * value; else NULL */
-} Root;
+typedef struct Root Root;
 
 typedef struct {
   int *order;      /* nodes that get a statement, in id order */
@@ -511,7 +532,47 @@ typedef struct {
 Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0);
 void schedule_free(Schedule *s);
 
-/* ---- emit_c.c -------------------------------------------------------- */
+/* ---- emit_body.c -------------------------------------------------------- */
+
+/* What the emitter of one model knows: the prefix of every symbol ("net"),
+ * its upper-case form for macros ("NET"), the real type ("net_real"). */
+typedef struct {
+  const char *P;
+  char *PU;
+  char *R;
+  bool is_float;
+  bool o0;
+  Built *b;   /* lowered; the unsimplified DAG with -O0 */
+} Emit;
+
+/* A value one function computes and where it goes. */
+struct Root {
+  int node;    /* the value */
+  char *dst;   /* where it goes: a C lvalue for a scalar ("grad[3]"), a
+                  pointer for a tensor ("grad + 8"); NULL: return it */
+  char *name;  /* a tensor's: what to call it if nothing else names it
+                  ("d_W1"), or NULL */
+  char *param; /* _sgd_step: the param this gradient updates in place,
+                  dst its slice of p: dst -= lr * value; else NULL */
+};
+typedef VEC(Root) RootVec;
+
+/* The body of one function, written once. */
+typedef struct {
+  Schedule *s;
+  char *text;   /* the statements between its braces */
+  int locals;   /* its scalar locals (the comment above it counts them) */
+  long stack;   /* bytes of stack by dcc's accounting (the _STACK_ macros) */
+} FuncBody;
+
+FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam);
+void emit_real_const(Buf *out, double v, bool is_float);
+/* A C local's name after user's, unique among used and free of C's and
+ * the emitted code's reserved names: "h", "int_", "v2_h_". */
+char *local_name(StrMap *used, const char *user, const char *prefix);
+const char *elem_suffix(Shape sh, int k, char *buf, size_t n, bool brackets);
+
+/* ---- emit_api.c ---------------------------------------------------------- */
 
 typedef struct {
   const char *prefix;      /* "net" */
@@ -520,27 +581,29 @@ typedef struct {
   bool is_float;
   bool o0;
   Built *b;                /* lowered; the unsimplified DAG with -O0 */
-  int *grads;              /* per param scalar: its gradient node in b */
-  int *wrt_grads;          /* per input scalar, -1 if not asked */
-  const bool *wrt;         /* per input Sym index: --wrt named it */
-  long *stack_bytes;       /* emit_source fills it, per function, for the
-                              header's PU_STACK_ macros (NULL: not yet) */
 } EmitOpts;
 
-void emit_header(Buf *out, EmitOpts *o);
-/* The workspace the model's largest function needs, in reals (0 without
- * loops). */
-long emit_workspace_size(EmitOpts *o);
-/* The largest stack any emitted function takes by dcc's accounting (the
- * header's PU_STACK_ macros), and (in *which, freed and replaced) its name. */
-long emit_max_stack(EmitOpts *o, char **which);
-void emit_source(Buf *out, EmitOpts *o);
-void emit_real_const(Buf *out, double v, bool is_float);
+typedef struct Function Function;
+
+/* The model's C, planned: every function scheduled and its body written,
+ * once; the header, the source and main.c's checks read it. */
+typedef struct {
+  EmitOpts *o;
+  Emit E;
+  VEC(Function) fs;
+  long workspace;            /* reals: the largest function's ws */
+  long max_stack;            /* bytes: the largest function's stack */
+  const char *max_stack_fn;  /* its name after the prefix */
+} Code;
+
+Code *plan_code(EmitOpts *o);
+void emit_header(Buf *out, Code *c);
+void emit_source(Buf *out, Code *c);
 
 /* ---- emit_text.c ----------------------------------------------------- */
 
-void emit_expr(Buf *out, Built *b, int *grads, int *wrt_grads);
-void emit_dot(Buf *out, Built *b, int *grads, int *wrt_grads);
+void emit_expr(Buf *out, Built *b);
+void emit_dot(Buf *out, Built *b);
 
 typedef struct {
   uint64_t nodes;
@@ -548,7 +611,9 @@ typedef struct {
 } OpCounts;
 void count_tree(Dag *d, const int *roots, int n, OpCounts *c);
 void count_dag(Dag *d, const int *roots, int n, OpCounts *c);
-void print_stats(FILE *f, const char *what, OpCounts *before, OpCounts *after);
+/* --stats: the naive computation's operation counts against _loss_grad's,
+ * on f (README.md, --stats, says what "naive" is). */
+void print_operation_counts(FILE *f, Built *b, const char *prefix);
 /* -O0 size checks: depth and size of the expanded tree of one root */
 void tree_measure(Dag *d, int root, uint64_t *size, int *depth);
 

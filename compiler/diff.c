@@ -221,3 +221,93 @@ int diff_forward(Dag *d, int root, int leaf) {
   free(reach);
   return r;
 }
+
+/* ---- the model's gradient ------------------------------------------------ */
+
+/* What gets a gradient: every param, then the inputs wrt[] marks. */
+static void list_diff_syms(Built *b, const bool *wrt) {
+  Model *m = b->m;
+  b->diff_syms.n = 0;
+  for (int i = 0; i < m->params.n; i++)
+    vec_push(&b->diff_syms, m->params.v[i]);
+  for (int i = 0; i < m->inputs.n; i++)
+    if (wrt[i])
+      vec_push(&b->diff_syms, m->inputs.v[i]);
+}
+
+void differentiate(Built *b, const bool *wrt) {
+  Dag *d = b->dag;
+  list_diff_syms(b, wrt);
+  if (b->loss < 0)
+    return;
+  int *adj = diff_reverse(d, b->loss);
+  for (int i = 0; i < b->diff_syms.n; i++) {
+    Sym *s = b->diff_syms.v[i];
+    int *leaf = leaf_nodes(b, s), *g = grad_nodes(b, s);
+    for (int k = 0; k < value_count(b, s); k++)
+      g[k] = adj[leaf[k]] >= 0 ? adj[leaf[k]] : dag_fill(d, K(0), d->nodes[leaf[k]].shape);
+  }
+  free(adj);
+}
+
+/* -O0 prints every root as one expanded tree: false, after a diagnostic,
+ * for a tree past the size or depth limit. */
+static bool o0_tree_fits(Dag *d, int root, const char *what) {
+  uint64_t size;
+  int depth;
+  tree_measure(d, root, &size, &depth);
+  if (size <= DCC_O0_MAX_TREE && depth <= DCC_O0_MAX_DEPTH)
+    return true;
+  fprintf(stderr, "%s: error: -O0: %s has %llu nodes and depth %d; the limits are %d and %d (compile without -O0)\n",
+          diags.src->path, what, (unsigned long long)size, depth, DCC_O0_MAX_TREE, DCC_O0_MAX_DEPTH);
+  return false;
+}
+
+Built *naive_model(Model *m, const bool *wrt) {
+  Built *b = build(m, dag_new(false));
+  unroll(b); /* -O0 is the seeds' scalar code */
+  list_diff_syms(b, wrt);
+  if (b->loss >= 0)
+    for (int i = 0; i < b->diff_syms.n; i++) {
+      Sym *s = b->diff_syms.v[i];
+      int *leaf = leaf_nodes(b, s), *g = grad_nodes(b, s);
+      for (int k = 0; k < value_count(b, s); k++) {
+        g[k] = diff_forward(b->dag, b->loss, leaf[k]);
+        if (!o0_tree_fits(b->dag, g[k], "the derivative tree of the loss"))
+          return NULL;
+      }
+    }
+  for (int r = -1; r < m->n_out; r++) {
+    int root = r < 0 ? b->loss : b->out_ids[r];
+    if (root >= 0 && !o0_tree_fits(b->dag, root, "an expression tree"))
+      return NULL;
+  }
+  lower(b);
+  return b;
+}
+
+void warn_independent_params(Built *b) {
+  Model *m = b->m;
+  if (b->loss < 0)
+    return;
+  Dag *d = b->dag;
+  bool *live = xcalloc((size_t)d->n, sizeof *live);
+  live[b->loss] = true;
+  for (int id = b->loss; id >= 0; id--)
+    if (live[id] && d->nodes[id].op != OP_NOGRAD)
+      for (int i = 0; i < d->nodes[id].nops; i++)
+        live[d->nodes[id].a[i]] = true;
+  for (int i = 0; i < m->params.n; i++) {
+    Sym *s = m->params.v[i];
+    if (!s->used)
+      continue; /* already warned: unused */
+    bool any = false;
+    for (int k = 0; k < value_count(b, s); k++)
+      any |= live[leaf_nodes(b, s)[k]];
+    if (!any) {
+      Token *t = &m->prog->toks[s->tok];
+      diag_at(DIAG_WARNING, t->off, t->len, "the loss does not depend on param '%s'", s->name);
+    }
+  }
+  free(live);
+}

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 /* ---- leaves' names ------------------------------------------------------ */
 
@@ -143,40 +144,30 @@ typedef VEC(Line) Lines;
 
 /* The roots every textual form shows: the loss, its derivatives, the
  * outputs. */
-static void text_roots(Built *b, int *grads, int *wrt_grads, Lines *out) {
+static void text_roots(Built *b, Lines *out) {
   Model *m = b->m;
   if (b->loss >= 0) {
     vec_push(out, ((Line){b->loss, xstrdup("loss")}));
-    for (int i = 0; i < m->params.n; i++) {
-      Sym *s = m->params.v[i];
-      for (int k = 0; k < (b->loops ? 1 : shape_size(s->shape)); k++) {
+    for (int i = 0; i < b->diff_syms.n; i++) {
+      Sym *s = b->diff_syms.v[i];
+      for (int k = 0; k < value_count(b, s); k++) {
         char *n = value_name(s, b->loops ? -1 : k);
-        vec_push(out, ((Line){grads[s->offset + k], xprintf("dloss/d%s", n)}));
-        free(n);
-      }
-    }
-    for (int i = 0; wrt_grads && i < m->inputs.n; i++) {
-      Sym *s = m->inputs.v[i];
-      for (int k = 0; k < (b->loops ? 1 : shape_size(s->shape)); k++) {
-        if (wrt_grads[s->offset + k] < 0)
-          continue;
-        char *n = value_name(s, b->loops ? -1 : k);
-        vec_push(out, ((Line){wrt_grads[s->offset + k], xprintf("dloss/d%s", n)}));
+        vec_push(out, ((Line){grad_nodes(b, s)[k], xprintf("dloss/d%s", n)}));
         free(n);
       }
     }
   }
   for (int i = 0; i < m->outputs.n; i++) {
     Sym *s = m->outputs.v[i];
-    for (int k = 0; k < (b->loops ? 1 : shape_size(s->shape)); k++)
+    for (int k = 0; k < value_count(b, s); k++)
       vec_push(out, ((Line){b->out_ids[s->offset + k], value_name(s, b->loops ? -1 : k)}));
   }
 }
 
-void emit_expr(Buf *out, Built *b, int *grads, int *wrt_grads) {
+void emit_expr(Buf *out, Built *b) {
   Dag *d = b->dag;
   Lines roots = {0};
-  text_roots(b, grads, wrt_grads, &roots);
+  text_roots(b, &roots);
   int n = d->n;
   int *uses = xcalloc((size_t)n, sizeof *uses);
   int *depth = xcalloc((size_t)n, sizeof *depth);
@@ -240,10 +231,10 @@ void emit_expr(Buf *out, Built *b, int *grads, int *wrt_grads) {
 
 /* ---- --emit dot -------------------------------------------------------- */
 
-void emit_dot(Buf *out, Built *b, int *grads, int *wrt_grads) {
+void emit_dot(Buf *out, Built *b) {
   Dag *d = b->dag;
   Lines roots = {0};
-  text_roots(b, grads, wrt_grads, &roots);
+  text_roots(b, &roots);
   bool *live = xcalloc((size_t)d->n, sizeof *live);
   for (int r = 0; r < roots.n; r++) {
     int id = roots.v[r].node;
@@ -375,7 +366,7 @@ void tree_measure(Dag *d, int root, uint64_t *size, int *depth) {
   free(dep);
 }
 
-void print_stats(FILE *f, const char *what, OpCounts *before, OpCounts *after) {
+static void print_stats(FILE *f, const char *what, OpCounts *before, OpCounts *after) {
   fprintf(f, "dcc: operation counts for %s\n", what);
   fprintf(f, "  %-12s %14s %10s\n", "", "before", "after");
   fprintf(f, "  %-12s %14llu %10llu\n", "nodes", (unsigned long long)before->nodes,
@@ -398,4 +389,63 @@ void print_stats(FILE *f, const char *what, OpCounts *before, OpCounts *after) {
     fprintf(f, "  %-12s %14llu %10llu\n", op_info[op].print, (unsigned long long)before->ops[op],
             (unsigned long long)after->ops[op]);
   }
+}
+
+/* --stats' "before" for an unrolled model: the expanded trees of the
+ * naive computation, the loss and one forward-mode derivative per param,
+ * counted one param at a time (each derivative is dropped from the DAG
+ * once counted). */
+static void naive_counts(Built *raw, OpCounts *c) {
+  Model *m = raw->m;
+  Dag *d = raw->dag;
+  count_tree(d, &raw->loss, 1, c);
+  for (int j = 0; j < m->n_params; j++) {
+    int mark = d->n;
+    int g = diff_forward(d, raw->loss, raw->param_leaf[j]);
+    OpCounts one;
+    count_tree(d, &g, 1, &one);
+    c->nodes = sat_add(c->nodes, one.nodes);
+    for (int op = 0; op < OP_COUNT; op++)
+      c->ops[op] = sat_add(c->ops[op], one.ops[op]);
+    d->n = mark; /* nothing since mark is in the hash table: -O0 shares only leaves */
+  }
+}
+
+/* The loss and its gradient with respect to every param: b's roots. */
+static void loss_grad_roots(Built *b, IntVec *roots) {
+  vec_push(roots, b->loss);
+  for (int j = 0; j < b->m->n_params; j++)
+    if (b->param_grad[j] >= 0)
+      vec_push(roots, b->param_grad[j]);
+}
+
+void print_operation_counts(FILE *f, Built *opt, const char *prefix) {
+  Model *m = opt->m;
+  if (opt->loss < 0)
+    return;
+  Built *naive = build(m, dag_new(false));
+  OpCounts cb, ca;
+  if (opt->loops) {
+    naive->loops = true;
+    bool *none = xcalloc((size_t)m->inputs.n + 1, sizeof *none);
+    differentiate(naive, none);
+    IntVec before = {0};
+    loss_grad_roots(naive, &before);
+    count_tree(naive->dag, before.v, before.n, &cb);
+    free(before.v);
+    free(none);
+  } else {
+    unroll(naive);
+    naive_counts(naive, &cb);
+  }
+  IntVec after = {0};
+  loss_grad_roots(opt, &after);
+  count_dag(opt->dag, after.v, after.n, &ca);
+  free(after.v);
+  char *what = xprintf("%s_loss_grad (the loss and %d gradient components)", prefix, m->n_params);
+  print_stats(f, what, &cb, &ca);
+  free(what);
+  struct rusage ru;
+  if (!getrusage(RUSAGE_SELF, &ru)) /* Linux: kilobytes */
+    fprintf(f, "dcc: peak memory %ld KiB\n", (long)ru.ru_maxrss);
 }

@@ -174,7 +174,8 @@ static double rng_uniform(uint32_t *s, double lo, double hi) {
 
 /* The gradient of param scalar j: where its value is (a node and an
  * element of it). */
-static void grad_at(Built *b, int *grads, int j, int *node, int *elem) {
+static void grad_at(Built *b, int j, int *node, int *elem) {
+  int *grads = b->param_grad;
   *node = grads[j];
   *elem = 0;
   if (!b->loops)
@@ -189,7 +190,8 @@ static void grad_at(Built *b, int *grads, int j, int *node, int *elem) {
   }
 }
 
-bool check_gradients(Built *b, int *grads, FILE *out) {
+bool check_gradients(Built *b, FILE *out) {
+  int *grads = b->param_grad;
   Model *m = b->m;
   Dag *d = b->dag;
   if (b->loss < 0) {
@@ -235,7 +237,7 @@ bool check_gradients(Built *b, int *grads, FILE *out) {
     bool finite = isfinite(vals[L.off[b->loss]]);
     for (int j = 0; j < m->n_params && finite; j++) {
       int node, elem;
-      grad_at(b, grads, j, &node, &elem);
+      grad_at(b, j, &node, &elem);
       g[j] = vals[L.off[node] + elem];
       finite = isfinite(g[j]);
     }

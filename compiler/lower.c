@@ -1,7 +1,7 @@
 /* lower.c — stable builtins into C-expressible primitives.
  *
- * Requires: a DAG after differentiation.  Guarantees: no SIGMOID, SOFTPLUS
- * or NOGRAD among the nodes that the returned map leads to.  Both sigmoid(x)
+ * Requires: a model after differentiation.  Guarantees: no SIGMOID,
+ * SOFTPLUS or NOGRAD among the nodes its roots reach.  Both sigmoid(x)
  * and softplus(x) are written with E = exp(-|x|), which never overflows, and
  * since E depends on |x| only, sigmoid(x), sigmoid(-x) and softplus(+-x)
  * all share one exp call (the loss of a logistic output and its gradient
@@ -12,7 +12,8 @@
 
 #include <stdlib.h>
 
-int *lower(Dag *d) {
+void lower(Built *b) {
+  Dag *d = b->dag;
   int n = d->n;
   int *map = xmalloc((size_t)n * sizeof *map);
   int saved_loc = d->loc;
@@ -53,5 +54,6 @@ int *lower(Dag *d) {
     }
   }
   d->loc = saved_loc;
-  return map;
+  built_remap(b, map);
+  free(map);
 }

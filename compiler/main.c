@@ -13,7 +13,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -345,180 +344,6 @@ static char *header_beside(const char *out) {
   return xprintf("%s.h", out);
 }
 
-/* ---- the pipeline's middle ----------------------------------------------- */
-
-/* A built DAG and the roots of the gradient: per param scalar, and per
- * input scalar (-1 where --wrt did not name it). */
-typedef struct {
-  Built *b;
-  int *grads;
-  int *wrt_grads;
-} Derived;
-
-static Derived derived_new(Built *b) {
-  Derived r = {b, xcalloc((size_t)b->m->n_params + 1, sizeof(int)), xcalloc((size_t)b->m->n_in + 1, sizeof(int))};
-  return r;
-}
-
-/* The gradient of the loss with respect to every param scalar (and the
- * inputs --wrt names): one reverse sweep.  With loops, the gradient of a
- * tensor is one node, at its first scalar's offset (the others -1). */
-static void gradients(Built *b, int *grads, int *wrt_grads, const bool *wrt) {
-  Model *m = b->m;
-  Dag *d = b->dag;
-  for (int j = 0; j < m->n_in; j++)
-    wrt_grads[j] = -1;
-  for (int j = 0; j < m->n_params; j++)
-    grads[j] = -1;
-  if (b->loss < 0)
-    return;
-  int *adj = diff_reverse(d, b->loss);
-  for (int pass = 0; pass < 2; pass++) {
-    SymList *list = pass ? &m->inputs : &m->params;
-    for (int i = 0; i < list->n; i++) {
-      Sym *s = list->v[i];
-      if (pass && !wrt[i])
-        continue;
-      int *table = pass ? wrt_grads : grads, *leaf = pass ? b->input_leaf : b->param_leaf;
-      int n = b->loops ? 1 : shape_size(s->shape);
-      for (int k = 0; k < n; k++) {
-        int g = adj[leaf[s->offset + k]];
-        table[s->offset + k] = g >= 0 ? g : dag_fill(d, dag_const(d, 0), d->nodes[leaf[s->offset + k]].shape);
-      }
-    }
-  }
-  free(adj);
-}
-
-/* -O0 prints every root as one expanded tree: false, after a diagnostic,
- * for a tree past the size or depth limit. */
-static bool o0_tree_fits(Dag *d, int root, const char *what) {
-  uint64_t size;
-  int depth;
-  tree_measure(d, root, &size, &depth);
-  if (size <= DCC_O0_MAX_TREE && depth <= DCC_O0_MAX_DEPTH)
-    return true;
-  fprintf(stderr, "%s: error: -O0: %s has %llu nodes and depth %d; the limits are %d and %d (compile without -O0)\n",
-          diags.src->path, what, (unsigned long long)size, depth, DCC_O0_MAX_TREE, DCC_O0_MAX_DEPTH);
-  return false;
-}
-
-/* -O0: the seeds' way, one forward-mode derivative tree per param (and per
- * input --wrt names).  Each tree is measured as it is made, and one too big
- * to print is an error. */
-static bool naive_gradients(Built *b, int *grads, int *wrt_grads, const bool *wrt) {
-  Model *m = b->m;
-  for (int i = 0; i < m->inputs.n; i++)
-    for (int k = 0; k < shape_size(m->inputs.v[i]->shape); k++)
-      wrt_grads[m->inputs.v[i]->offset + k] = -1;
-  if (b->loss < 0)
-    return true;
-  for (int j = 0; j < m->n_params + m->n_in; j++) {
-    bool is_param = j < m->n_params;
-    int leaf = is_param ? b->param_leaf[j] : b->input_leaf[j - m->n_params];
-    if (!is_param) {
-      bool asked = false;
-      for (int i = 0; i < m->inputs.n; i++) {
-        Sym *s = m->inputs.v[i];
-        asked |= wrt[i] && j - m->n_params >= s->offset && j - m->n_params < s->offset + shape_size(s->shape);
-      }
-      if (!asked)
-        continue;
-    }
-    int g = diff_forward(b->dag, b->loss, leaf);
-    if (!o0_tree_fits(b->dag, g, "the derivative tree of the loss"))
-      return false;
-    if (is_param)
-      grads[j] = g;
-    else
-      wrt_grads[j - m->n_params] = g;
-  }
-  return true;
-}
-
-/* --stats' "before": the expanded trees of the naive computation, the loss
- * and one forward-mode derivative per param, counted one param at a time
- * (each derivative is dropped from the DAG once counted). */
-static void naive_counts(Built *raw, OpCounts *c) {
-  Model *m = raw->m;
-  Dag *d = raw->dag;
-  count_tree(d, &raw->loss, 1, c);
-  for (int j = 0; j < m->n_params; j++) {
-    int mark = d->n;
-    int g = diff_forward(d, raw->loss, raw->param_leaf[j]);
-    OpCounts one;
-    count_tree(d, &g, 1, &one);
-    c->nodes = c->nodes + one.nodes < c->nodes ? UINT64_MAX : c->nodes + one.nodes;
-    for (int op = 0; op < OP_COUNT; op++)
-      c->ops[op] = c->ops[op] + one.ops[op] < c->ops[op] ? UINT64_MAX : c->ops[op] + one.ops[op];
-    d->n = mark; /* nothing since mark is in the hash table: -O0 shares only leaves */
-  }
-}
-
-/* Warn about each param the loss does not depend on (after simplification:
- * 0 * w does not count). */
-static void warn_independent_params(Built *b) {
-  Model *m = b->m;
-  if (b->loss < 0)
-    return;
-  Dag *d = b->dag;
-  bool *live = xcalloc((size_t)d->n, sizeof *live);
-  live[b->loss] = true;
-  for (int id = b->loss; id >= 0; id--)
-    if (live[id] && d->nodes[id].op != OP_NOGRAD)
-      for (int i = 0; i < d->nodes[id].nops; i++)
-        live[d->nodes[id].a[i]] = true;
-  for (int i = 0; i < m->params.n; i++) {
-    Sym *s = m->params.v[i];
-    if (!s->used)
-      continue; /* already warned: unused */
-    bool any = false;
-    for (int k = 0; k < (b->loops ? 1 : shape_size(s->shape)); k++)
-      any |= live[b->param_leaf[s->offset + k]];
-    if (!any) {
-      Token *t = &m->prog->toks[s->tok];
-      diag_at(DIAG_WARNING, t->off, t->len, "the loss does not depend on param '%s'", s->name);
-    }
-  }
-  free(live);
-}
-
-/* Lower b's DAG and carry every root and name over to the lowered nodes. */
-static void lower_built(Built *b, int *grads, int *wrt_grads) {
-  Model *m = b->m;
-  int n_before = b->dag->n;
-  int *map = lower(b->dag);
-  if (b->loss >= 0)
-    b->loss = map[b->loss];
-  for (int i = 0; i < m->outputs.n; i++) {
-    Sym *s = m->outputs.v[i];
-    for (int k = 0; k < (b->loops ? 1 : shape_size(s->shape)); k++)
-      b->out_ids[s->offset + k] = map[b->out_ids[s->offset + k]];
-  }
-  for (int j = 0; grads && b->loss >= 0 && j < m->n_params; j++)
-    if (grads[j] >= 0)
-      grads[j] = map[grads[j]];
-  for (int j = 0; wrt_grads && b->loss >= 0 && j < m->n_in; j++)
-    if (wrt_grads[j] >= 0)
-      wrt_grads[j] = map[wrt_grads[j]];
-  Sym **old_sym = b->node_sym;
-  int *old_elem = b->node_elem;
-  int old_cap = b->names_cap;
-  b->names_cap = b->dag->n;
-  b->node_sym = xcalloc((size_t)b->names_cap, sizeof *b->node_sym);
-  b->node_elem = xcalloc((size_t)b->names_cap, sizeof *b->node_elem);
-  for (int id = 0; id < old_cap && id < n_before; id++) {
-    int to = map[id];
-    if (!old_sym[id] || b->node_sym[to] || op_info[b->dag->nodes[to].op].kind == KIND_LEAF)
-      continue;
-    b->node_sym[to] = old_sym[id];
-    b->node_elem[to] = old_elem[id];
-  }
-  free(old_sym);
-  free(old_elem);
-  free(map);
-}
-
 /* --wrt a,b: which inputs get a gradient function (a name that is not an
  * input is a usage error). */
 static bool *resolve_wrt(Model *m, const char *list, const char *path) {
@@ -538,114 +363,44 @@ static bool *resolve_wrt(Model *m, const char *list, const char *path) {
   return wrt;
 }
 
-/* --stats: the naive computation's counts against _loss_grad's.  Naive is
- * the seeds' way for unrolled models: one expanded forward-mode tree per
- * param scalar.  For a model with loops (whose params are too many for
- * that) it is reverse mode on whole tensors without simplification or
- * shared subexpressions, counted as expanded trees.  Counts are scalar
- * operations: a tensor op counts once per element (a matrix product its
- * multiplies and adds). */
-static void print_operation_counts(Model *m, Derived *opt, const char *prefix) {
-  if (opt->b->loss < 0)
-    return;
-  Built *naive = build(m, dag_new(false));
-  VEC(int) after = {0};
-  vec_push(&after, opt->b->loss);
-  for (int j = 0; j < m->n_params; j++)
-    if (opt->grads[j] >= 0)
-      vec_push(&after, opt->grads[j]);
-  OpCounts cb, ca;
-  if (opt->b->loops) {
-    naive->loops = true;
-    Derived raw = derived_new(naive);
-    bool *none = xcalloc((size_t)m->inputs.n + 1, sizeof *none);
-    gradients(naive, raw.grads, raw.wrt_grads, none);
-    VEC(int) before = {0};
-    vec_push(&before, naive->loss);
-    for (int j = 0; j < m->n_params; j++)
-      if (raw.grads[j] >= 0)
-        vec_push(&before, raw.grads[j]);
-    count_tree(naive->dag, before.v, before.n, &cb);
-    free(before.v);
-    free(none);
-  } else {
-    unroll(naive);
-    naive_counts(naive, &cb);
-  }
-  count_dag(opt->b->dag, after.v, after.n, &ca);
-  char *what = xprintf("%s_loss_grad (the loss and %d gradient components)", prefix, m->n_params);
-  print_stats(stderr, what, &cb, &ca);
-  struct rusage ru;
-  if (!getrusage(RUSAGE_SELF, &ru)) /* Linux: kilobytes */
-    fprintf(stderr, "dcc: peak memory %ld KiB\n", (long)ru.ru_maxrss);
-  free(what);
-  free(after.v);
-}
-
-/* -O0: the model on an unsimplified DAG, one naive tree per gradient;
- * false (after a diagnostic) if a tree is too big to print. */
-static bool naive_derivative(Model *m, const bool *wrt, Derived *out) {
-  *out = derived_new(build(m, dag_new(false)));
-  Built *raw = out->b;
-  unroll(raw); /* -O0 is the seeds' scalar code */
-  if (!naive_gradients(raw, out->grads, out->wrt_grads, wrt))
-    return false;
-  for (int r = -1; r < m->n_out; r++) {
-    int root = r < 0 ? raw->loss : raw->out_ids[r];
-    if (root >= 0 && !o0_tree_fits(raw->dag, root, "an expression tree"))
-      return false;
-  }
-  lower_built(raw, out->grads, out->wrt_grads);
-  return true;
-}
-
 /* The back end's last step: emit C or a header (text already holds --emit
  * expr or dot) and write every output file whole, or none. */
-static void write_outputs(const Options *o, Derived *d, const bool *wrt, Buf *text) {
+static void write_outputs(const Options *o, Built *b, Buf *text) {
   char *prefix = o->prefix ? xstrdup(o->prefix) : default_prefix(o->input);
   bool to_file = o->output && strcmp(o->output, "-");
   char *header_path = NULL;
   if (o->emit == EMIT_C && !o->no_header)
     header_path = o->header ? xstrdup(o->header) : to_file ? header_beside(o->output) : NULL;
-  EmitOpts eo = {prefix, diags.src->path, header_path ? base_name(header_path) : NULL, o->is_float, o->o0,
-                 d->b, d->grads, d->wrt_grads, wrt, NULL};
+  EmitOpts eo = {prefix, diags.src->path, header_path ? base_name(header_path) : NULL, o->is_float, o->o0, b};
+  Buf header = {0};
   if (o->emit == EMIT_C || o->emit == EMIT_H) {
+    Code *code = plan_code(&eo);
     /* the loops' workspace: the plain functions keep it on the stack */
-    long ws = emit_workspace_size(&eo), bytes = ws * (o->is_float ? 4 : 8);
+    long ws = code->workspace, bytes = ws * (o->is_float ? 4 : 8);
     if (ws > DCC_MAX_WORKSPACE) {
       diag_at(DIAG_ERROR, -1, 0, "the emitted code would need a workspace of more than %ld values; the limit is %ld",
               ws, DCC_MAX_WORKSPACE);
       exit(1);
     }
-    char *upper = xstrdup(prefix);
-    for (char *c = upper; *c; c++)
-      *c = (char)toupper((unsigned char)*c);
     if (bytes > DCC_WS_STACK_BYTES)
       diag_at(DIAG_WARNING, -1, 0,
               "the loops need a workspace of %ld bytes, more than the %d the plain functions should put on the "
               "stack; call the _ws functions with a workspace of %s_WORKSPACE_SIZE values instead",
-              bytes, DCC_WS_STACK_BYTES, upper);
-    if (o->max_stack >= 0) {
-      char *which = NULL;
-      long most = emit_max_stack(&eo, &which);
-      if (most > o->max_stack)
-        diag_at(DIAG_ERROR, -1, 0,
-                "%s takes %ld bytes of stack by dcc's accounting (the header's %s_STACK_ macros), more than "
-                "--max-stack %ld",
-                which, most, upper, o->max_stack);
-      free(which);
-    }
-    free(upper);
+              bytes, DCC_WS_STACK_BYTES, code->E.PU);
+    if (o->max_stack >= 0 && code->max_stack > o->max_stack)
+      diag_at(DIAG_ERROR, -1, 0,
+              "%s_%s takes %ld bytes of stack by dcc's accounting (the header's %s_STACK_ macros), more than "
+              "--max-stack %ld",
+              prefix, code->max_stack_fn, code->max_stack, code->E.PU, o->max_stack);
     if (diags.errors)
       exit(1);
-  }
-  Buf header = {0};
-  if (o->emit == EMIT_C) {
-    emit_source(text, &eo);
-    if (header_path)
-      emit_header(&header, &eo);
-  } else if (o->emit == EMIT_H) {
-    emit_header(text, &eo);
+    if (o->emit == EMIT_C) {
+      emit_source(text, code);
+      if (header_path)
+        emit_header(&header, code);
+    } else {
+      emit_header(text, code);
+    }
   }
   if (text->len > DCC_MAX_OUTPUT || header.len > DCC_MAX_OUTPUT) {
     fprintf(stderr, "%s: error: the output would be %zu bytes; the limit is %u\n", diags.src->path,
@@ -677,37 +432,35 @@ int main(int argc, char **argv) {
   }
   bool *wrt = resolve_wrt(m, o.wrt, src->path);
 
-  /* middle: the hash-consed DAG, its gradient by reverse mode */
-  Derived opt = derived_new(build(m, dag_new(true)));
+  /* middle: the hash-consed DAG, unrolled if small, its gradient */
+  Built *b = build(m, dag_new(true));
   if (diags.errors)
     return 1;
-  int largest = largest_tensor(opt.b);
+  int largest = largest_tensor(b);
   if (largest == 1 || largest <= o.unroll_limit) /* no tensors, or small ones */
-    unroll(opt.b);
+    unroll(b);
   else
-    opt.b->loops = true;
-  gradients(opt.b, opt.grads, opt.wrt_grads, wrt);
-  warn_independent_params(opt.b);
+    b->loops = true;
+  differentiate(b, wrt);
+  warn_independent_params(b);
   if (diags.errors)
     return 1;
   if (o.check)
-    return check_gradients(opt.b, opt.grads, stdout) ? 0 : 1;
+    return check_gradients(b, stdout) ? 0 : 1;
   Buf text = {0};
   if (o.emit == EMIT_EXPR)
-    emit_expr(&text, opt.b, opt.grads, opt.wrt_grads);
-  lower_built(opt.b, opt.grads, opt.wrt_grads);
+    emit_expr(&text, b);
+  lower(b);
   if (o.emit == EMIT_DOT)
-    emit_dot(&text, opt.b, opt.grads, opt.wrt_grads);
-  if (o.stats) {
-    char *prefix = o.prefix ? xstrdup(o.prefix) : default_prefix(o.input);
-    print_operation_counts(m, &opt, prefix);
-    free(prefix);
-  }
-  Derived naive;
-  if (o.o0 && !naive_derivative(m, wrt, &naive))
+    emit_dot(&text, b);
+  char *prefix = o.prefix ? xstrdup(o.prefix) : default_prefix(o.input);
+  if (o.stats)
+    print_operation_counts(stderr, b, prefix);
+  free(prefix);
+  if (o.o0 && !(b = naive_model(m, wrt)))
     return 1;
 
   /* back end */
-  write_outputs(&o, o.o0 ? &naive : &opt, wrt, &text);
+  write_outputs(&o, b, &text);
   return 0;
 }

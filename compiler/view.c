@@ -16,7 +16,14 @@
 
 Ix ix_num(long k) { return (Ix){k, NULL}; }
 
-Ix ix_text(const char *text) { return (Ix){0, xstrdup(text)}; }
+/* Text that is a whole number is the number: it folds. */
+Ix ix_text(const char *text) {
+  char *end;
+  long v = strtol(text, &end, 10);
+  if (*text && !*end)
+    return ix_num(v);
+  return (Ix){0, xstrdup(text)};
+}
 
 Ix ix_copy(Ix x) { return (Ix){x.k, x.text ? xstrdup(x.text) : NULL}; }
 

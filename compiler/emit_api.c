@@ -1,0 +1,621 @@
+/* emit_api.c — the model's C interface: which functions it has, the
+ * header's declarations and macros, the source around the bodies
+ * (emit_body.c writes those), _init and the param names.
+ *
+ * Requires: a lowered model (Built) and its gradient.  Guarantees: C99
+ * that compiles alone with -std=c99 -Wall -Wextra -Werror -pedantic, needs
+ * only <math.h> and <stdint.h>; byte-identical for the same input and
+ * options.  plan_code() schedules and writes every function once; the
+ * header, the source and the checks on its workspace and stack all read
+ * that one plan. */
+#include "dcc.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One emitted function: what it computes, how it is declared, its body. */
+struct Function {
+  char *comment;
+  const char *ret;      /* "void" or the real type */
+  char *name;           /* after the prefix: "loss_grad" */
+  char *params;         /* its parameter list: "const net_real *in, const net_real *p, net_real *grad" */
+  char *args;           /* the same as arguments: "in, p, grad" */
+  Root *roots;
+  int nroots;
+  const char *outparam; /* an output parameter it does not write, or NULL */
+  FuncBody body;
+};
+
+typedef struct {
+  const Emit *E;
+  Buf *out;
+} Out;
+
+static Root root(int node, char *dst, char *name, char *param) { return (Root){node, dst, name, param}; }
+
+/* A function of (in, p) and the parameters in extra (", net_real *grad"),
+ * passed on as extra_args (", grad"). */
+static void add_function(Code *c, const char *comment, const char *ret, const char *name, const char *extra,
+                         const char *extra_args, Root *roots, int nroots, const char *outparam) {
+  const char *R = c->E.R;
+  Function f = {xstrdup(comment), ret, xstrdup(name), xprintf("const %s *in, const %s *p%s", R, R, extra),
+                xprintf("in, p%s", extra_args), roots, nroots, outparam, {0}};
+  vec_push(&c->fs, f);
+}
+
+/* The roots of a function that writes s's gradient, or updates it (sgd):
+ * one whole tensor with loops, else a root per scalar; their destinations
+ * are printf formats of base + k for scalar k (whole: of base). */
+static void grad_roots(Code *c, Sym *s, RootVec *roots, int base, const char *whole, const char *scalar, bool sgd) {
+  Built *b = c->E.b;
+  int *g = grad_nodes(b, s);
+  if (b->loops && s->shape.rank) {
+    vec_push(roots, root(g[0], xprintf(whole, base), xprintf("d_%s", s->name), sgd ? xstrdup(s->name) : NULL));
+    return;
+  }
+  for (int k = 0; k < value_count(b, s); k++)
+    vec_push(roots, root(g[k], xprintf(scalar, base + k), NULL, sgd ? xstrdup(s->name) : NULL));
+}
+
+/* Every function of the model, in the order of the source: _loss,
+ * _loss_grad, the _grad_ functions (params, then --wrt inputs),
+ * _sgd_step, _outputs. */
+static void list_functions(Code *c) {
+  Built *b = c->E.b;
+  Model *m = b->m;
+  const char *R = c->E.R;
+  char *extra;
+  if (b->loss >= 0) {
+    Root *loss = xmalloc(sizeof *loss);
+    *loss = root(b->loss, NULL, NULL, NULL);
+    add_function(c, "The loss for one sample.", R, "loss", "", "", loss, 1, NULL);
+    RootVec all = {0};
+    for (int i = 0; i < m->params.n; i++)
+      grad_roots(c, m->params.v[i], &all, m->params.v[i]->offset, "grad + %d", "grad[%d]", false);
+    vec_push(&all, root(b->loss, NULL, NULL, NULL));
+    extra = xprintf(", %s *grad", R);
+    add_function(c, "The loss, and its gradient with respect to every param, in one pass.", R, "loss_grad", extra,
+                 ", grad", all.v, all.n, m->n_params ? NULL : "grad");
+    free(extra);
+    for (int i = 0; i < b->diff_syms.n; i++) {
+      Sym *sym = b->diff_syms.v[i];
+      char *comment = xprintf("d loss / d %s%s", sym->name, sym->shape.rank ? ", row-major" : ".");
+      char *fname = xprintf("grad_%s", sym->name);
+      RootVec rs = {0};
+      if (sym->shape.rank == 0) {
+        vec_push(&rs, root(grad_nodes(b, sym)[0], NULL, NULL, NULL));
+        add_function(c, comment, R, fname, "", "", rs.v, rs.n, NULL);
+      } else {
+        char *whole = xprintf("grad_%s", sym->name), *scalar = xprintf("grad_%s[%%d]", sym->name);
+        grad_roots(c, sym, &rs, 0, whole, scalar, false);
+        extra = xprintf(", %s *grad_%s", R, sym->name);
+        char *args = xprintf(", grad_%s", sym->name);
+        add_function(c, comment, "void", fname, extra, args, rs.v, rs.n, NULL);
+        free(extra);
+        free(args);
+        free(whole);
+        free(scalar);
+      }
+      free(comment);
+      free(fname);
+    }
+  }
+  if (b->loss >= 0 && m->n_params) {
+    /* _sgd_step: the loss first (a temporary before the updates), then
+     * every param's update in place */
+    RootVec step = {0};
+    vec_push(&step, root(b->loss, NULL, NULL, NULL));
+    for (int i = 0; i < m->params.n; i++)
+      grad_roots(c, m->params.v[i], &step, m->params.v[i]->offset, "p + %d", "p[%d]", true);
+    Function f = {xstrdup("One step of gradient descent on one sample: p -= lr * d loss / d p, in place,\n"
+                          "   without a gradient array; the result is the loss before the step."),
+                  R, xstrdup("sgd_step"), xprintf("%s *p, const %s *in, %s lr", R, R, R), xstrdup("p, in, lr"),
+                  step.v, step.n, NULL, {0}};
+    vec_push(&c->fs, f);
+  }
+  RootVec outs = {0};
+  for (int i = 0; i < m->outputs.n; i++) {
+    Sym *sym = m->outputs.v[i];
+    if (b->loops && sym->shape.rank)
+      vec_push(&outs, root(b->out_ids[sym->offset], xprintf("out + %d", sym->offset), xstrdup(sym->name), NULL));
+    else
+      for (int k = 0; k < value_count(b, sym); k++)
+        vec_push(&outs, root(b->out_ids[sym->offset + k], xprintf("out[%d]", sym->offset + k), NULL, NULL));
+  }
+  extra = xprintf(", %s *out", R);
+  add_function(c, "The outputs, in declaration order, row-major.", "void", "outputs", extra, ", out", outs.v, outs.n,
+               m->n_out ? NULL : "out");
+  free(extra);
+}
+
+Code *plan_code(EmitOpts *o) {
+  Code *c = xcalloc(1, sizeof *c);
+  c->o = o;
+  c->E = (Emit){o->prefix, xstrdup(o->prefix), xprintf("%s_real", o->prefix), o->is_float, o->o0, o->b};
+  for (char *ch = c->E.PU; *ch; ch++)
+    *ch = (char)toupper((unsigned char)*ch);
+  list_functions(c);
+  for (int i = 0; i < c->fs.n; i++) {
+    Function *f = &c->fs.v[i];
+    f->body = plan_body(&c->E, f->roots, f->nroots, f->outparam);
+    if (f->body.s->ws_size > c->workspace)
+      c->workspace = f->body.s->ws_size;
+    if (f->body.stack > c->max_stack) {
+      c->max_stack = f->body.stack;
+      c->max_stack_fn = f->name;
+    }
+  }
+  return c;
+}
+
+/* A parameter list with every pointer restrict-qualified: "const net_real
+ * *restrict in, ...".  The function bodies are defined so (the header's
+ * prototypes need not say it): without it the compiler must assume that a
+ * store to grad may change the in or p it reads next, and cannot keep a
+ * block of a row's products in registers (make bench: 452 against 432
+ * thousand instructions for the 784-128-10 gradient).  The README states the rule this relies on: the
+ * arrays of one call do not overlap. */
+static char *restrict_params(const char *params) {
+  Buf b = {0};
+  for (const char *c = params; *c; c++) {
+    buf_putc(&b, *c);
+    if (*c == '*')
+      buf_puts(&b, "restrict ");
+  }
+  return b.s;
+}
+
+static void emit_function(Out *O, Function *f) {
+  const Emit *E = O->E;
+  const char *P = E->P, *R = E->R;
+  Schedule *s = f->body.s;
+  int locals = f->body.locals;
+  if (!E->b->loops) {
+    buf_printf(O->out, "\n/* %s\n   (%d local%s of type %s on the stack) */\n", f->comment, locals,
+               locals == 1 ? "" : "s", R);
+    char *params = restrict_params(f->params);
+    buf_printf(O->out, "%s %s_%s(%s)\n{\n", f->ret, P, f->name, params);
+    free(params);
+  } else {
+    buf_printf(O->out, "\n/* %s\n   (%d local%s of type %s on the stack; ws: %ld of them) */\n", f->comment, locals,
+               locals == 1 ? "" : "s", R, s->ws_size);
+    char *params = restrict_params(f->params);
+    buf_printf(O->out, "%s %s_%s_ws(%s, %s *restrict ws)\n{\n", f->ret, P, f->name, params, R);
+    free(params);
+  }
+  buf_puts(O->out, f->body.text);
+  buf_puts(O->out, "}\n");
+  if (E->b->loops) {
+    /* the plain function: its workspace on the stack */
+    buf_printf(O->out, "\n%s %s_%s(%s)\n{\n", f->ret, P, f->name, f->params);
+    if (s->ws_size)
+      buf_printf(O->out, "    %s ws[%ld];\n", R, s->ws_size);
+    char *ws = s->ws_size ? xstrdup("ws") : xprintf("(%s *)0", R); /* none needed: a null pointer */
+    buf_printf(O->out, "    %s%s_%s_ws(%s, %s);\n", strcmp(f->ret, "void") ? "return " : "", P, f->name, f->args, ws);
+    free(ws);
+    buf_puts(O->out, "}\n");
+  }
+}
+
+/* ---- declarations (the header, or the top of a self-contained source) ---- */
+
+static void banner(Out *O, const char *src_name, const char *what) {
+  Buf b = {0};
+  for (const char *c = src_name; *c; c++) {
+    unsigned char ch = (unsigned char)*c;
+    if (ch < 0x20 || ch >= 0x7f || (ch == '*' && c[1] == '/'))
+      buf_putc(&b, '?');
+    else
+      buf_putc(&b, (char)ch);
+  }
+  buf_printf(O->out,
+             "/* %s generated by dcc %s from %s.\n"
+             "   Do not edit: it is generated; change %s and run dcc again. */\n",
+             what, DCC_VERSION, b.s, b.s);
+  free(b.s);
+}
+
+static void macro(Out *O, const char *name, int value) {
+  int pad = 28 - (int)strlen(name);
+  buf_printf(O->out, "#define %s%*s %d\n", name, pad > 0 ? pad : 0, "", value);
+}
+
+/* The resource contract: each function's stack, and the scalar operations
+ * of _loss and _loss_grad by kind, as macros an embedded build can check
+ * with #if or _Static_assert. */
+static void emit_resources(Out *O, Code *c) {
+  const Emit *E = O->E;
+  Built *b = E->b;
+  char name[600];
+  buf_printf(O->out, "\n/* Resources, by dcc's own accounting.  %s_STACK_f: the bytes of stack function\n"
+                     "   f takes (its locals, loop variables and, for the plain functions, the\n"
+                     "   workspace, and 256 bytes of frame per call; not libm's).\n"
+                     "   %s_OPS_LOSS_k, %s_OPS_LOSS_GRAD_k: the scalar operations of kind k that\n"
+                     "   _loss and _loss_grad perform per call (ADD counts + and -). */\n", E->PU, E->PU, E->PU);
+  for (int i = 0; i < c->fs.n; i++) {
+    snprintf(name, sizeof name, "%s_STACK_%s", E->PU, c->fs.v[i].name);
+    macro(O, name, (int)c->fs.v[i].body.stack);
+  }
+  snprintf(name, sizeof name, "%s_STACK_MAX", E->PU);
+  macro(O, name, (int)c->max_stack);
+  if (b->loss < 0)
+    return;
+  IntVec roots = {0};
+  vec_push(&roots, b->loss);
+  OpCounts loss, all;
+  count_dag(b->dag, roots.v, roots.n, &loss);
+  for (int j = 0; j < b->m->n_params; j++)
+    if (b->param_grad[j] >= 0)
+      vec_push(&roots, b->param_grad[j]);
+  count_dag(b->dag, roots.v, roots.n, &all);
+  free(roots.v);
+  for (int pass = 0; pass < 2; pass++) {
+    OpCounts *n = pass ? &all : &loss;
+    const char *fn = pass ? "LOSS_GRAD" : "LOSS";
+    struct { const char *kind; uint64_t n; } rows[] = {
+        {"ADD", n->ops[OP_ADD] + n->ops[OP_SUB]}, {"MUL", n->ops[OP_MUL]}, {"DIV", n->ops[OP_DIV]},
+        {"NEG", n->ops[OP_NEG]}, {"SELECT", n->ops[OP_IFGT] + n->ops[OP_IFGE]},
+    };
+    for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
+      snprintf(name, sizeof name, "%s_OPS_%s_%s", E->PU, fn, rows[r].kind);
+      macro(O, name, (int)rows[r].n);
+    }
+    for (int op = 0; op < OP_COUNT; op++) {
+      if (op_info[op].kind != KIND_CALL || !all.ops[op])
+        continue;
+      char kind[32];
+      snprintf(kind, sizeof kind, "%s", op_info[op].print);
+      for (char *k = kind; *k; k++)
+        *k = (char)toupper((unsigned char)*k);
+      snprintf(name, sizeof name, "%s_OPS_%s_%s", E->PU, fn, kind);
+      macro(O, name, (int)n->ops[op]);
+    }
+  }
+}
+
+/* PU_SIGNATURE: FNV-1a over the params in p[] (each name and shape, in
+ * order) and the real type, so that saved weights name the model they fit:
+ * "w11;W1[32][64];...;double". */
+static uint32_t param_signature(const Emit *E) {
+  Model *m = E->b->m;
+  Buf b = {0};
+  for (int i = 0; i < m->params.n; i++) {
+    Sym *s = m->params.v[i];
+    buf_puts(&b, s->name);
+    for (int k = 0; k < s->shape.rank; k++)
+      buf_printf(&b, "[%d]", s->shape.dim[k]);
+    buf_putc(&b, ';');
+  }
+  buf_puts(&b, E->is_float ? "float" : "double");
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < b.len; i++)
+    h = (h ^ (unsigned char)b.s[i]) * 16777619u;
+  free(b.s);
+  return h;
+}
+
+static void emit_decls(Out *O, Code *c) {
+  const Emit *E = O->E;
+  Model *m = E->b->m;
+  Buf *out = O->out;
+  char name[600];
+  buf_printf(out, "\ntypedef %s %s;\n\n", E->is_float ? "float" : "double", E->R);
+  snprintf(name, sizeof name, "%s_N_IN", E->PU);
+  macro(O, name, m->n_in);
+  snprintf(name, sizeof name, "%s_N_PARAMS", E->PU);
+  macro(O, name, m->n_params);
+  snprintf(name, sizeof name, "%s_N_OUT", E->PU);
+  macro(O, name, m->n_out);
+  snprintf(name, sizeof name, "%s_N_GRAD", E->PU);
+  macro(O, name, m->n_params);
+  for (int i = 0; i < m->inputs.n; i++) {
+    snprintf(name, sizeof name, "%s_IN_%s", E->PU, m->inputs.v[i]->name);
+    macro(O, name, m->inputs.v[i]->offset);
+  }
+  for (int i = 0; i < m->params.n; i++) {
+    snprintf(name, sizeof name, "%s_PARAM_%s", E->PU, m->params.v[i]->name);
+    macro(O, name, m->params.v[i]->offset);
+  }
+  for (int i = 0; i < m->outputs.n; i++) {
+    snprintf(name, sizeof name, "%s_OUT_%s", E->PU, m->outputs.v[i]->name);
+    macro(O, name, m->outputs.v[i]->offset);
+  }
+  for (int i = 0; i < m->params.n; i++) {
+    snprintf(name, sizeof name, "%s_GRAD_%s", E->PU, m->params.v[i]->name);
+    macro(O, name, m->params.v[i]->offset);
+  }
+  snprintf(name, sizeof name, "%s_SIGNATURE", E->PU);
+  buf_printf(out, "#define %-28s 0x%08Xu\n", name, (unsigned)param_signature(E));
+  if (m->n_params) {
+    snprintf(name, sizeof name, "%s_N_GRAD_RANGES", E->PU);
+    macro(O, name, 1);
+  }
+  if (E->b->loops) {
+    snprintf(name, sizeof name, "%s_WORKSPACE_SIZE", E->PU);
+    macro(O, name, (int)c->workspace); /* reals in ws[] of the _ws functions */
+  }
+  const char *P = E->P, *R = E->R;
+  if (E->b->loss >= 0) {
+    buf_printf(out, "\n/* The loss for one sample: in[%s_N_IN] the sample, p[%s_N_PARAMS] the params. */\n", E->PU, E->PU);
+    buf_printf(out, "%s %s_loss(const %s *in, const %s *p);\n", R, P, R, R);
+    buf_printf(out, "/* The loss, and its gradient with respect to every param in grad[%s_N_PARAMS], in one pass. */\n", E->PU);
+    buf_printf(out, "%s %s_loss_grad(const %s *in, const %s *p, %s *grad);\n", R, P, R, R, R);
+    for (int i = 0; i < E->b->diff_syms.n; i++) {
+      Sym *sym = E->b->diff_syms.v[i];
+      if (sym->shape.rank == 0) {
+        buf_printf(out, "/* d loss / d %s */\n", sym->name);
+        buf_printf(out, "%s %s_grad_%s(const %s *in, const %s *p);\n", R, P, sym->name, R, R);
+      } else {
+        buf_printf(out, "/* d loss / d %s, %d values, row-major */\n", sym->name, shape_size(sym->shape));
+        buf_printf(out, "void %s_grad_%s(const %s *in, const %s *p, %s *grad_%s);\n", P, sym->name, R, R, R,
+                   sym->name);
+      }
+    }
+  }
+  if (E->b->loss >= 0 && m->n_params)
+    buf_printf(out, "/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,\n"
+                    "   without a gradient array; the result is the loss before the step. */\n"
+                    "%s %s_sgd_step(%s *p, const %s *in, %s lr);\n", R, P, R, R, R);
+  buf_printf(out, "\n/* The outputs, in declaration order, row-major, in out[%s_N_OUT]. */\n", E->PU);
+  buf_printf(out, "void %s_outputs(const %s *in, const %s *p, %s *out);\n", P, R, R, R);
+  buf_printf(out, "/* Initial params as the initialisers say; the same seed gives the same values. */\n");
+  buf_printf(out, "void %s_init(%s *p, uint32_t seed);\n", P, R);
+  if (m->n_params) {
+    buf_printf(out, "/* The name of each param scalar: \"w\", \"v[3]\", \"W[0][1]\". */\n"
+                    "extern const char *const %s_param_names[%s_N_PARAMS];\n", P, E->PU);
+    buf_printf(out, "/* Where the gradient's values go in p[]: {offset, count} runs, in grad[] order. */\n"
+                    "extern const int32_t %s_grad_ranges[%s_N_GRAD_RANGES][2];\n", P, E->PU);
+  }
+  if (E->b->loops) {
+    buf_printf(out, "\n/* The same functions with the workspace their loops need supplied by the\n"
+                    "   caller: ws[%s_WORKSPACE_SIZE] (the ones above keep it on the stack). */\n", E->PU);
+    for (int i = 0; i < c->fs.n; i++)
+      buf_printf(out, "%s %s_%s_ws(%s, %s *ws);\n", c->fs.v[i].ret, P, c->fs.v[i].name, c->fs.v[i].params, R);
+  }
+  emit_resources(O, c);
+}
+
+/* ---- _init ------------------------------------------------------------- */
+
+static void emit_init(Out *O) {
+  const Emit *E = O->E;
+  Model *m = E->b->m;
+  Buf *out = O->out;
+  bool any_uniform = false, any_normal = false, any_loop = false;
+  for (int i = 0; i < m->params.n; i++) {
+    Sym *s = m->params.v[i];
+    InitKind k = s->init.kind;
+    if (k == INIT_DEFAULT)
+      k = s->shape.rank == 2 ? INIT_GLOROT : INIT_ZEROS;
+    any_uniform |= k == INIT_GLOROT || k == INIT_GLOROT_FANS || k == INIT_UNIFORM;
+    any_normal |= k == INIT_NORMAL;
+    any_loop |= shape_size(s->shape) > 1; /* a tensor of one value is one assignment */
+  }
+  const char *P = E->P, *R = E->R, *f = E->is_float ? "f" : "";
+  if (any_uniform || any_normal) {
+    buf_printf(out,
+               "\n/* The generator behind %s_init: a Weyl sequence through a 32-bit\n"
+               "   mixer, so every platform draws the same numbers. */\n"
+               "static uint32_t %s_rng_next(uint32_t *s)\n{\n"
+               "    uint32_t z = (*s += 0x9E3779B9u);\n"
+               "    z = (z ^ (z >> 16)) * 0x85EBCA6Bu;\n"
+               "    z = (z ^ (z >> 13)) * 0xC2B2AE35u;\n"
+               "    return z ^ (z >> 16);\n}\n",
+               P, P);
+    buf_printf(out,
+               "\n/* Uniform in [0, 1), 24 random bits: exact in float and double. */\n"
+               "static %s %s_rng_unit(uint32_t *s)\n{\n"
+               "    return (%s)(%s_rng_next(s) >> 8) * (%s)(1.0 / 16777216.0);\n}\n",
+               R, P, R, P, R);
+  }
+  if (any_uniform)
+    buf_printf(out,
+               "\n/* Uniform in [lo, hi). */\n"
+               "static %s %s_rng_uniform(uint32_t *s, %s lo, %s hi)\n{\n"
+               "    return lo + (hi - lo) * %s_rng_unit(s);\n}\n",
+               R, P, R, R, P);
+  if (any_normal)
+    buf_printf(out,
+               "\n/* Normal(mean, std), by Box and Muller's transform (one draw per call). */\n"
+               "static %s %s_rng_normal(uint32_t *s, %s mean, %s std)\n{\n"
+               "    %s u1 = (%s)1 - %s_rng_unit(s); /* in (0, 1]: log(u1) is finite */\n"
+               "    %s u2 = %s_rng_unit(s);\n"
+               "    return mean + std * sqrt%s((%s)-2 * log%s(u1)) * cos%s((%s)6.283185307179586 * u2);\n}\n",
+               R, P, R, R, R, R, P, R, P, f, R, f, f, R);
+  buf_printf(out, "\nvoid %s_init(%s *p, uint32_t seed)\n{\n", P, R);
+  if (any_uniform || any_normal)
+    buf_puts(out, "    uint32_t s = seed;\n");
+  else
+    buf_puts(out, "    (void)seed;\n");
+  if (any_loop)
+    buf_puts(out, "    int i;\n");
+  if (!m->n_params)
+    buf_puts(out, "    (void)p;\n");
+  for (int i = 0; i < m->params.n; i++) {
+    Sym *s = m->params.v[i];
+    Init in = s->init;
+    if (in.kind == INIT_DEFAULT)
+      in.kind = s->shape.rank == 2 ? INIT_GLOROT : INIT_ZEROS;
+    int n = shape_size(s->shape);
+    Buf val = {0};
+    switch (in.kind) {
+    case INIT_CONST:
+      emit_real_const(&val, in.a, E->is_float);
+      break;
+    case INIT_ZEROS:
+    case INIT_DEFAULT:
+      emit_real_const(&val, 0, E->is_float);
+      break;
+    case INIT_GLOROT:
+    case INIT_GLOROT_FANS:
+    case INIT_UNIFORM: {
+      double lo = in.a, hi = in.b;
+      if (in.kind != INIT_UNIFORM) {
+        double fan_in = in.kind == INIT_GLOROT ? s->shape.dim[1] : in.a;
+        double fan_out = in.kind == INIT_GLOROT ? s->shape.dim[0] : in.b;
+        hi = sqrt(6.0 / (fan_in + fan_out));
+        lo = -hi;
+      }
+      buf_printf(&val, "%s_rng_uniform(&s, ", P);
+      emit_real_const(&val, lo, E->is_float);
+      buf_puts(&val, ", ");
+      emit_real_const(&val, hi, E->is_float);
+      buf_putc(&val, ')');
+      break;
+    }
+    case INIT_NORMAL:
+      buf_printf(&val, "%s_rng_normal(&s, ", P);
+      emit_real_const(&val, in.a, E->is_float);
+      buf_puts(&val, ", ");
+      emit_real_const(&val, in.b, E->is_float);
+      buf_putc(&val, ')');
+      break;
+    }
+    const char *kind = in.kind == INIT_CONST ? "constant" : in.kind == INIT_ZEROS ? "zeros"
+                     : in.kind == INIT_NORMAL ? "normal" : in.kind == INIT_UNIFORM ? "uniform" : "glorot";
+    buf_printf(out, "    /* %s: %s */\n", s->name, kind);
+    if (n == 1)
+      buf_printf(out, "    p[%d] = %s;\n", s->offset, val.s);
+    else
+      buf_printf(out, "    for (i = 0; i < %d; i++)\n        p[%d + i] = %s;\n", n, s->offset, val.s);
+    free(val.s);
+  }
+  buf_puts(out, "}\n");
+}
+
+/* ---- _param_names ------------------------------------------------------- */
+
+/* With loops, a tensor's element names are spelt by the preprocessor, so
+ * that the source stays small however wide the layers: P_NAMES_C2(f, x,
+ * "1") expands to f(x, "100"), ..., f(x, "199"), and a range 0..n-1 is a
+ * few such blocks.  The R family enumerates rows, the C family columns (a
+ * macro cannot expand inside itself, so rows and columns need their own). */
+#define NAME_LEVELS 6 /* 10^6 numbers: DCC_MAX_DIM has 7 digits */
+
+static void emit_name_macros(Out *O) {
+  const Emit *E = O->E;
+  buf_puts(O->out, "\n/* Element names by the preprocessor: ..._C<L>(f, x, d) is f(x, d followed by\n"
+                   "   every L-digit string), the R macros the same for rows. */\n");
+  for (int fam = 0; fam < 2; fam++)
+    for (int level = 1; level <= NAME_LEVELS; level++) {
+      char fc = "RC"[fam];
+      buf_printf(O->out, "#define %s_NAMES_%c%d(f, x, d)", E->PU, fc, level);
+      for (int dgt = 0; dgt < 10; dgt++) {
+        if (level == 1)
+          buf_printf(O->out, "%s f(x, d \"%d\")", dgt ? "," : "", dgt);
+        else
+          buf_printf(O->out, "%s %s_NAMES_%c%d(f, x, d \"%d\")", dgt ? "," : "", E->PU, fc, level - 1, dgt);
+      }
+      buf_putc(O->out, '\n');
+    }
+  buf_printf(O->out, "#define %s_NAMES_EL(x, j) x j \"]\"\n", E->PU);
+}
+
+/* The numbers 0..n-1 as blocks of the family fam: f applied to x and each
+ * number, with no leading zeros. */
+static void emit_name_range(Out *O, char fam, const char *f, const char *x, long n) {
+  const Emit *E = O->E;
+  bool first = true;
+  long len_lo = 0;
+  for (int len = 1; len_lo < n; len++) {
+    long len_hi = len_lo ? len_lo * 10 : 10; /* numbers of len digits: [len_lo, len_hi) */
+    long hi = n < len_hi ? n : len_hi;
+    for (long v = len_lo; v < hi;) {
+      long block = 1;
+      int level = 0;
+      while (level + 1 <= NAME_LEVELS && v % (block * 10) == 0 && v + block * 10 <= hi &&
+             (level + 1 < len || v == 0))
+        block *= 10, level++;
+      buf_puts(O->out, first ? "" : ", ");
+      first = false;
+      if (level == 0)
+        buf_printf(O->out, "%s(%s, \"%ld\")", f, x, v);
+      else if (v == 0)
+        buf_printf(O->out, "%s_NAMES_%c%d(%s, %s, \"\")", E->PU, fam, level, f, x);
+      else
+        buf_printf(O->out, "%s_NAMES_%c%d(%s, %s, \"%ld\")", E->PU, fam, level, f, x, v / block);
+      v += block;
+    }
+    len_lo = len_hi;
+  }
+}
+
+static void emit_param_names(Out *O) {
+  const Emit *E = O->E;
+  Model *m = E->b->m;
+  Buf *out = O->out;
+  char sfx[48];
+  bool macros = false;
+  for (int i = 0; i < m->params.n; i++)
+    macros |= E->b->loops && m->params.v[i]->shape.rank;
+  if (macros) {
+    emit_name_macros(O);
+    for (int i = 0; i < m->params.n; i++) {
+      Sym *s = m->params.v[i];
+      if (s->shape.rank != 2)
+        continue;
+      buf_printf(out, "#define %s_NAMES_ROW_%s(x, i) ", E->PU, s->name);
+      char *ctx = xprintf("x i \"][\"");
+      char *el = xprintf("%s_NAMES_EL", E->PU);
+      emit_name_range(O, 'C', el, ctx, s->shape.dim[1]);
+      buf_putc(out, '\n');
+      free(ctx);
+      free(el);
+    }
+  }
+  buf_printf(out, "\nconst char *const %s_param_names[%s_N_PARAMS] = {\n", E->P, E->PU);
+  for (int i = 0; i < m->params.n; i++) {
+    Sym *s = m->params.v[i];
+    if (macros && s->shape.rank) {
+      char *ctx = xprintf("\"%s[\"", s->name);
+      buf_puts(out, "    ");
+      if (s->shape.rank == 1) {
+        char *el = xprintf("%s_NAMES_EL", E->PU);
+        emit_name_range(O, 'C', el, ctx, s->shape.dim[0]);
+        free(el);
+      } else {
+        char *row = xprintf("%s_NAMES_ROW_%s", E->PU, s->name);
+        emit_name_range(O, 'R', row, ctx, s->shape.dim[0]);
+        free(row);
+      }
+      buf_puts(out, ",\n");
+      free(ctx);
+      continue;
+    }
+    for (int k = 0; k < shape_size(s->shape); k++)
+      buf_printf(out, "    \"%s%s\",\n", s->name, elem_suffix(s->shape, k, sfx, sizeof sfx, true));
+  }
+  buf_puts(out, "};\n");
+  buf_printf(out, "\nconst int32_t %s_grad_ranges[%s_N_GRAD_RANGES][2] = {{0, %d}};\n", E->P, E->PU, m->n_params);
+}
+
+/* ---- the files ------------------------------------------------------------ */
+
+void emit_header(Buf *out, Code *c) {
+  Out O = {&c->E, out};
+  banner(&O, c->o->src_name, "Header");
+  buf_printf(out, "#ifndef DCC_%s_H\n#define DCC_%s_H\n\n#include <stdint.h>\n\n", c->E.PU, c->E.PU);
+  buf_puts(out, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n");
+  emit_decls(&O, c);
+  buf_puts(out, "\n#ifdef __cplusplus\n}\n#endif\n\n");
+  buf_printf(out, "#endif /* DCC_%s_H */\n", c->E.PU);
+}
+
+void emit_source(Buf *out, Code *c) {
+  Out O = {&c->E, out};
+  Model *m = c->E.b->m;
+  banner(&O, c->o->src_name, "Source");
+  if (c->o->header_name) {
+    buf_printf(out, "#include \"%s\"\n\n#include <math.h>\n#include <stdint.h>\n", c->o->header_name);
+  } else {
+    buf_puts(out, "#include <math.h>\n#include <stdint.h>\n");
+    emit_decls(&O, c);
+  }
+  if (m->n_params)
+    emit_param_names(&O);
+  for (int i = 0; i < c->fs.n; i++)
+    emit_function(&O, &c->fs.v[i]);
+  emit_init(&O);
+}

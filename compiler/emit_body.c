@@ -1,0 +1,706 @@
+/* emit_body.c — the body of each emitted function: C expressions, loop
+ * nests and statements.
+ *
+ * Requires: a lowered DAG (every live op has a C spelling) and a function's
+ * roots.  Guarantees: C99 statements that compile with -std=c99 -Wall
+ * -Wextra -Werror -pedantic, allocate nothing and keep no state; the same
+ * text for the same DAG (every order is an id or declaration order).  With
+ * loops (Built.loops) a stored tensor's statement is a loop nest over fixed
+ * bounds, one function per tensor op (emit_MATMUL, ...); views are read
+ * inside their readers' loops through view.c.  Each body is written once
+ * (plan_body), and what it declares (values, loop variables, accumulators,
+ * pointers) is counted as it is declared: the function's stack by dcc's
+ * accounting comes from those counts and the schedule's workspace. */
+#include "dcc.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The state of writing one body. */
+typedef struct {
+  const Emit *E;
+  Schedule *s;
+  Dag *d;
+  Buf *out;
+  int acc_node;   /* a product whose row sum is in acc where it is read, or -1 */
+  /* what the body has declared so far (for its stack) */
+  int reals;      /* scalar values: temporaries, locals, accumulators */
+  int loops;      /* loop variables */
+  int pointers;   /* pointers to stored tensors */
+} Body;
+
+/* ---- names ------------------------------------------------------------ */
+
+/* Identifiers a local variable of the emitted code must not take: C's
+ * keywords, what <math.h> and <stdint.h> declare or may define, and the
+ * emitted functions' own parameter names. */
+static const char *const reserved_words[] = {
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
+    "extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return",
+    "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
+    "volatile", "while", "bool", "true", "false", "asm", "typeof", "fortran", "NAN", "INFINITY", "EOF",
+    "NULL", "errno", "signgam", "in", "p", "grad", "out", "i", "j", "k", "ws", "acc", "acc1", "lr",
+    /* math.h functions (their f and l forms are matched below) */
+    "acos", "asin", "atan", "atan2", "cos", "sin", "tan", "acosh", "asinh", "atanh", "cosh", "sinh",
+    "tanh", "exp", "exp2", "expm1", "frexp", "ilogb", "ldexp", "log", "log10", "log1p", "log2", "logb",
+    "modf", "scalbn", "scalbln", "cbrt", "fabs", "hypot", "pow", "sqrt", "erf", "erfc", "lgamma",
+    "tgamma", "ceil", "floor", "nearbyint", "rint", "lrint", "llrint", "round", "lround", "llround",
+    "trunc", "fmod", "remainder", "remquo", "copysign", "nan", "nextafter", "nexttoward", "fdim",
+    "fmax", "fmin", "fma", "gamma", "j0", "j1", "jn", "y0", "y1", "yn", "drem", "finite", "scalb",
+    "significand", "exp10", "pow10", "sincos", "fpclassify", "isfinite", "isinf", "isnan", "isnormal",
+    "signbit", "isgreater", "isgreaterequal", "isless", "islessequal", "islessgreater", "isunordered",
+    "math_errhandling",
+};
+
+static bool reserved(const char *name, const char *prefix) {
+  size_t len = strlen(name);
+  if (name[0] == '_')
+    return true; /* reserved for the implementation */
+  if (len > 2 && !strcmp(name + len - 2, "_t"))
+    return true; /* uint32_t and friends */
+  if (!strncmp(name, "grad", 4))
+    return true; /* grad, grad_W: parameters of gradient functions */
+  if (name[0] == 't' && len > 1 && strspn(name + 1, "0123456789") == len - 1)
+    return true; /* our temporaries */
+  bool upper = true, underscore = false;
+  for (const char *c = name; *c; c++) {
+    if (islower((unsigned char)*c))
+      upper = false;
+    if (*c == '_')
+      underscore = true;
+  }
+  if (upper && underscore)
+    return true; /* macros: HUGE_VAL, M_PI, INT8_MAX, FP_NAN, and ours */
+  size_t plen = strlen(prefix);
+  if (!strncmp(name, prefix, plen) && name[plen] == '_')
+    return true; /* our own symbols */
+  for (size_t i = 0; i < sizeof reserved_words / sizeof *reserved_words; i++) {
+    const char *w = reserved_words[i];
+    size_t wl = strlen(w);
+    if (!strcmp(name, w))
+      return true;
+    if (!strncmp(name, w, wl) && (name[wl] == 'f' || name[wl] == 'l') && name[wl + 1] == 0)
+      return true;
+  }
+  return false;
+}
+
+/* A C name for a local named after `user`, unique in the function: the
+ * name itself if it is free, else `name_`, else `v2_name_`, `v3_name_`, ...
+ * (a lowercase letter first and an underscore last escape every reserved
+ * pattern above, so the search ends). */
+char *local_name(StrMap *used, const char *user, const char *prefix) {
+  char *name = user[0] == '_' ? xprintf("v%s", user) : xstrdup(user);
+  for (int k = 1; reserved(name, prefix) || strmap_get(used, name); k++) {
+    char *next = k == 1 ? xprintf("%s_", name) : xprintf("v%d_%s_", k, user);
+    free(name);
+    name = next;
+  }
+  strmap_put(used, name, name);
+  return name;
+}
+
+/* ---- constants ---------------------------------------------------------- */
+
+/* The shortest decimal that reads back as the same value (of the real
+ * type), spelt as a floating constant: 4.0, 0.5, 1e-07, 2.5f. */
+void emit_real_const(Buf *out, double v, bool is_float) {
+  char buf[64];
+  if (is_float && fabs(v) > 3.4028234663852886e38) {
+    buf_puts(out, v < 0 ? "-HUGE_VALF" : "HUGE_VALF");
+    return;
+  }
+  format_shortest(buf, sizeof buf, v, is_float);
+  buf_puts(out, buf);
+  if (!strpbrk(buf, ".eE"))
+    buf_puts(out, ".0");
+  if (is_float)
+    buf_putc(out, 'f');
+}
+
+/* ---- expressions ---------------------------------------------------------- */
+
+static Elem elem_copy(const Elem *e) {
+  Elem c = *e;
+  for (int i = 0; i < e->n; i++)
+    c.at[i] = ix_copy(e->at[i]);
+  return c;
+}
+
+/* C's precedence of node id as rendered: 4 for a primary. */
+static int prec_of(Body *B, int id) {
+  const Node *nd = &B->d->nodes[id];
+  const OpInfo *oi = &op_info[nd->op];
+  if (B->s->name[id] || id == B->acc_node)
+    return 4;
+  if (oi->kind == KIND_INFIX)
+    return oi->prec;
+  if (oi->kind == KIND_PREFIX)
+    return 3;
+  if (nd->op == OP_CONST)
+    return nd->val < 0 ? 3 : 4;
+  if (oi->form == FORM_VIEW) /* read as its operand */
+    return prec_of(B, nd->a[0]);
+  return 4;
+}
+
+static void render(Body *B, int id, Buf *b, bool top, const Elem *e);
+
+static void operand(Body *B, int id, int min_prec, Buf *b, const Elem *e) {
+  if (prec_of(B, id) < min_prec) {
+    buf_putc(b, '(');
+    render(B, id, b, true, e);
+    buf_putc(b, ')');
+  } else {
+    render(B, id, b, false, e);
+  }
+}
+
+/* Node id's operation on its operands' values (element e of it for a
+ * tensor): what its statement defines, with the parentheses C needs to
+ * keep the DAG's association (a + (b + c) stays so: floating point is not
+ * associative). */
+static void render_def(Body *B, int id, Buf *b, bool top, const Elem *e) {
+  const Node *nd = &B->d->nodes[id];
+  const OpInfo *oi = &op_info[nd->op];
+  bool is_float = B->E->is_float;
+  switch (oi->kind) {
+  case KIND_LEAF:
+    if (nd->op == OP_CONST) {
+      if (nd->val < 0 && !top) {
+        buf_putc(b, '(');
+        emit_real_const(b, nd->val, is_float);
+        buf_putc(b, ')');
+      } else {
+        emit_real_const(b, nd->val, is_float);
+      }
+    } else if (e) {
+      char *at = ix_str(ix_plus(nd->index, elem_offset(nd->shape, elem_copy(e))));
+      buf_printf(b, "%s[%s]", nd->op == OP_INPUT ? "in" : "p", at);
+      free(at);
+    } else {
+      buf_printf(b, "%s[%d]", nd->op == OP_INPUT ? "in" : "p", nd->index);
+    }
+    return;
+  case KIND_INFIX:
+    operand(B, nd->a[0], oi->prec, b, e);
+    buf_printf(b, " %s ", oi->c);
+    operand(B, nd->a[1], oi->prec + 1, b, e);
+    return;
+  case KIND_PREFIX:
+    buf_puts(b, oi->c);
+    operand(B, nd->a[0], 4, b, e);
+    return;
+  case KIND_CALL:
+    if (!*oi->c) { /* lower.c missed it: never print a call without a name */
+      fprintf(stderr, "dcc: internal error: %s reached the C emitter unlowered\n", oi->print);
+      abort();
+    }
+    buf_printf(b, "%s%s(", oi->c, is_float ? "f" : "");
+    for (int i = 0; i < nd->nops; i++) {
+      if (i)
+        buf_puts(b, ", ");
+      render(B, nd->a[i], b, true, e);
+    }
+    buf_putc(b, ')');
+    return;
+  case KIND_SELECT:
+    buf_putc(b, '(');
+    render(B, nd->a[0], b, true, e);
+    buf_printf(b, " %s ", oi->c);
+    render(B, nd->a[1], b, true, e);
+    buf_puts(b, " ? ");
+    render(B, nd->a[2], b, true, e);
+    buf_puts(b, " : ");
+    render(B, nd->a[3], b, true, e);
+    buf_putc(b, ')');
+    return;
+  case KIND_WRAP:
+    render(B, nd->a[0], b, top, e);
+    return;
+  case KIND_TENSOR:
+    if (oi->form == FORM_VIEW || oi->form == FORM_ELEMENT) { /* read through the view */
+      Elem at = view_elem(B->d, id, e ? elem_copy(e) : elem_flat(ix_num(0)));
+      render(B, nd->a[0], b, top, &at);
+      elem_free(at);
+      return;
+    }
+    buf_puts(b, "?"); /* stored by the schedule: never rendered inline */
+    return;
+  }
+}
+
+/* The C expression of node id (of its element e for a tensor): its name if
+ * it has one, else its definition. */
+static void render(Body *B, int id, Buf *b, bool top, const Elem *e) {
+  const Node *nd = &B->d->nodes[id];
+  if (!nd->shape.rank)
+    e = NULL; /* every element of a scalar is the scalar */
+  if (id == B->acc_node) { /* the row sum of a product fused into this loop */
+    buf_puts(b, "acc");
+    return;
+  }
+  if (B->s->name[id]) {
+    buf_puts(b, B->s->name[id]);
+    if (e) {
+      char *at = ix_str(elem_offset(nd->shape, elem_copy(e)));
+      buf_printf(b, "[%s]", at);
+      free(at);
+    }
+    return;
+  }
+  render_def(B, id, b, top, e);
+}
+
+/* render() at a flat index given as text ("i", "k + 2") */
+static void render_at(Body *B, int id, Buf *b, bool top, const char *ix) {
+  Elem e = elem_flat(ix_text(ix));
+  render(B, id, b, top, &e);
+  elem_free(e);
+}
+
+/* render() at a matrix element given as text (row, col) */
+static void render_2d(Body *B, int id, const char *row, const char *col, Buf *b) {
+  Elem e = elem_2d(ix_text(row), ix_text(col));
+  render(B, id, b, false, &e);
+  elem_free(e);
+}
+
+/* ---- loops ----------------------------------------------------------------- */
+
+/* A loop variable, an accumulator, a pointer: declared, and counted. */
+static void loop_var(Body *B) { B->loops++; }
+
+/* The term A[i][kk] B[kk][j] (B[kk] for a vector B) of matrix product nd. */
+static void matmul_term(Body *B, const Node *nd, const char *kk, Buf *b) {
+  render_2d(B, nd->a[0], "i", kk, b);
+  buf_puts(b, " * ");
+  if (nd->shape.rank == 1)
+    render_at(B, nd->a[1], b, false, kk);
+  else
+    render_2d(B, nd->a[1], kk, "j", b);
+}
+
+/* Term kk of reduction nd: a product's A[i][kk] B[kk][j], or a sum's
+ * operand element kk (in parentheses if it is itself a sum). */
+static void reduce_term(Body *B, const Node *nd, const char *kk, Buf *b) {
+  if (nd->op == OP_MATMUL) {
+    matmul_term(B, nd, kk, b);
+  } else {
+    Elem e = elem_flat(ix_text(kk));
+    operand(B, nd->a[0], 2, b, &e);
+    elem_free(e);
+  }
+}
+
+/* The K terms of reduction nd (a matrix product's row, a sum of 8 or
+ * more) are added in two chains, even and odd k, eight terms per step as
+ * a small tree ((t0 + t2) + (t4 + t6)): with one running sum, every add
+ * waits for the one before it, and the compiler may not reorder
+ * floating-point adds itself.  Two chains of independent pairs fill the
+ * two lanes of a vector register and halve the instructions per term
+ * (make bench).  The sum is the same to rounding, not bit for bit, as the
+ * serial one; K < 8 keeps the serial sum.  Leaves the sum in acc. */
+static void reduce_terms(Body *B, const Node *nd, int K, const char *in) {
+  const char *R = B->E->R;
+  Buf *out = B->out;
+  Buf t[8] = {{0}};
+  if (K < 8) {
+    reduce_term(B, nd, "0", &t[0]);
+    reduce_term(B, nd, "k", &t[1]);
+    buf_printf(out, "%s        %s acc = %s;\n", in, R, t[0].s);
+    buf_printf(out, "%s        for (int k = 1; k < %d; k++)\n", in, K);
+    buf_printf(out, "%s            acc += %s;\n", in, t[1].s);
+    B->reals++, loop_var(B);
+  } else {
+    int K8 = K / 8 * 8;
+    for (int q = 0; q < 8; q++) {
+      char kk[16];
+      snprintf(kk, sizeof kk, "%d", q);
+      reduce_term(B, nd, kk, &t[q]);
+    }
+    buf_printf(out, "%s        %s acc = (%s + %s) + (%s + %s);\n", in, R, t[0].s, t[2].s, t[4].s, t[6].s);
+    buf_printf(out, "%s        %s acc1 = (%s + %s) + (%s + %s);\n", in, R, t[1].s, t[3].s, t[5].s, t[7].s);
+    B->reals += 2;
+    if (K8 > 8) {
+      for (int q = 0; q < 8; q++) {
+        char kk[16];
+        snprintf(kk, sizeof kk, q ? "k + %d" : "k", q);
+        t[q].len = 0;
+        reduce_term(B, nd, kk, &t[q]);
+      }
+      buf_printf(out, "%s        for (int k = 8; k < %d; k += 8) {\n", in, K8);
+      buf_printf(out, "%s            acc += (%s + %s) + (%s + %s);\n", in, t[0].s, t[2].s, t[4].s, t[6].s);
+      buf_printf(out, "%s            acc1 += (%s + %s) + (%s + %s);\n", in, t[1].s, t[3].s, t[5].s, t[7].s);
+      buf_printf(out, "%s        }\n", in);
+      loop_var(B);
+    }
+    if (K - K8 == 1) {
+      t[0].len = 0;
+      char kk[16];
+      snprintf(kk, sizeof kk, "%d", K8);
+      reduce_term(B, nd, kk, &t[0]);
+      buf_printf(out, "%s        acc += %s;\n", in, t[0].s);
+    } else if (K > K8) {
+      t[0].len = 0;
+      reduce_term(B, nd, "k", &t[0]);
+      buf_printf(out, "%s        for (int k = %d; k < %d; k++)\n", in, K8, K);
+      buf_printf(out, "%s            acc += %s;\n", in, t[0].s);
+      loop_var(B);
+    }
+    buf_printf(out, "%s        acc += acc1;\n", in);
+  }
+  for (int q = 0; q < 8; q++)
+    free(t[q].s);
+}
+
+/* ---- each tensor op's statement: a loop nest over fixed bounds --------------
+ *
+ * The statement of a stored tensor, or of a reduction to a scalar.  A
+ * product's rows and long sums are added as reduce_terms says, shorter
+ * sums and maxima left to right: as unroll.c associates them (other sums
+ * may still differ in the canonical order of +; the two lowerings agree to
+ * about 1e-13).  N is the C name of the node's storage.  With update
+ * (_sgd_step), N is a param and each value v is applied as N -= lr * v,
+ * rounded as _loss_grad's gradient and the update after it would be. */
+
+/* N[i][j] = sum over k of A[i][k] B[k][j] */
+static void emit_MATMUL(Body *B, int id, const char *N, bool update) {
+  const Node *nd = &B->d->nodes[id];
+  Shape as = B->d->nodes[nd->a[0]].shape;
+  int m = as.dim[0], K = as.dim[1];
+  bool vec = nd->shape.rank == 1;
+  int cols = vec ? 1 : nd->shape.dim[1];
+  const char *in = vec ? "" : "    ";
+  buf_printf(B->out, "    for (int i = 0; i < %d; i++) {\n", m);
+  loop_var(B);
+  if (!vec) {
+    buf_printf(B->out, "        for (int j = 0; j < %d; j++) {\n", cols);
+    loop_var(B);
+  }
+  reduce_terms(B, nd, K, in);
+  const char *op = update ? "-= lr *" : "=";
+  if (vec)
+    buf_printf(B->out, "        %s[i] %s acc;\n", N, op);
+  else
+    buf_printf(B->out, "            %s[i * %d + j] %s acc;\n", N, cols, op);
+  if (!vec)
+    buf_puts(B->out, "        }\n");
+  buf_puts(B->out, "    }\n");
+}
+
+/* N[i][j] = u[i] v[j] */
+static void emit_OUTER(Body *B, int id, const char *N, bool update) {
+  const Node *nd = &B->d->nodes[id];
+  int cols = nd->shape.dim[1], cols16 = cols / 16 * 16;
+  Buf x = {0}, y = {0};
+  render_at(B, nd->a[0], &x, true, "i");
+  buf_printf(B->out, "    for (int i = 0; i < %d; i++) {\n", B->d->nodes[nd->a[0]].shape.dim[0]);
+  buf_printf(B->out, "        const %s acc = %s;\n", B->E->R, x.s);
+  loop_var(B), B->reals++;
+  /* Blocks of 16 columns, each a fixed-count loop the compiler unrolls
+   * whole: a row in one loop pays the loop's count and test every vector
+   * or two (make bench: 1.9 against 1.7 instructions per element). */
+  const char *assign = update ? "-= lr * (acc * %s)" : "= acc * %s";
+  if (cols16) {
+    render_at(B, nd->a[1], &y, false, "j + k");
+    char *value = xprintf(assign, y.s);
+    buf_printf(B->out, "        for (int j = 0; j < %d; j += 16)\n", cols16);
+    buf_puts(B->out, "            for (int k = 0; k < 16; k++)\n");
+    buf_printf(B->out, "                %s[i * %d + j + k] %s;\n", N, cols, value);
+    loop_var(B), loop_var(B);
+    free(value);
+  }
+  if (cols > cols16) {
+    y.len = 0;
+    render_at(B, nd->a[1], &y, false, "j");
+    char *value = xprintf(assign, y.s);
+    buf_printf(B->out, "        for (int j = %d; j < %d; j++)\n", cols16, cols);
+    buf_printf(B->out, "            %s[i * %d + j] %s;\n", N, cols, value);
+    loop_var(B);
+    free(value);
+  }
+  buf_puts(B->out, "    }\n");
+  free(x.s);
+  free(y.s);
+}
+
+/* zeros but one element or row (an update touches only that) */
+static void emit_scatter(Body *B, int id, const char *N, bool update) {
+  const Node *nd = &B->d->nodes[id];
+  const char *op = update ? "-= lr *" : "=";
+  Buf x = {0};
+  if (!update) {
+    buf_printf(B->out, "    for (int i = 0; i < %d; i++)\n        %s[i] = ", shape_size(nd->shape), N);
+    emit_real_const(B->out, 0, B->E->is_float);
+    buf_puts(B->out, ";\n");
+    loop_var(B);
+  }
+  if (nd->op == OP_SCATTER) {
+    render(B, nd->a[0], &x, !update, NULL);
+    buf_printf(B->out, "    %s[%d] %s %s;\n", N, nd->index, op, x.s);
+  } else {
+    int cols = nd->shape.dim[1];
+    render_at(B, nd->a[0], &x, !update, "j");
+    buf_printf(B->out, "    for (int j = 0; j < %d; j++)\n        %s[%d + j] %s %s;\n", cols, N, nd->index * cols, op,
+               x.s);
+    loop_var(B);
+  }
+  free(x.s);
+}
+#define emit_SCATTER emit_scatter
+#define emit_SCATROW emit_scatter
+
+/* a scalar sum or maximum of a tensor's elements */
+static void emit_reduce(Body *B, int id, const char *N, bool update) {
+  const Node *nd = &B->d->nodes[id];
+  const char *R = B->E->R;
+  int len = shape_size(B->d->nodes[nd->a[0]].shape);
+  (void)update;
+  if (nd->op == OP_SUM && len >= 8) { /* as a product's row, and as unroll.c adds it */
+    buf_printf(B->out, "    %s %s;\n    {\n", R, N);
+    reduce_terms(B, nd, len, "");
+    buf_printf(B->out, "        %s = acc;\n    }\n", N);
+    return;
+  }
+  Buf x = {0}, y = {0};
+  render_at(B, nd->a[0], &x, true, "0");
+  render_at(B, nd->a[0], &y, true, "i");
+  buf_printf(B->out, "    %s %s = %s;\n", R, N, x.s);
+  buf_printf(B->out, "    for (int i = 1; i < %d; i++)", len);
+  loop_var(B);
+  if (nd->op == OP_SUM) {
+    buf_printf(B->out, "\n        %s += %s;\n", N, y.s);
+  } else {
+    buf_printf(B->out, " {\n        const %s acc = %s;\n        %s = %s >= acc ? %s : acc;\n    }\n", R, y.s, N, N, N);
+    B->reals++;
+  }
+  free(x.s);
+  free(y.s);
+}
+#define emit_SUM emit_reduce
+#define emit_MAXR emit_reduce
+
+/* A view is read inside its readers' loops, never stored (sched.c). */
+static void emit_view(Body *B, int id, const char *N, bool update) {
+  (void)B, (void)id, (void)N, (void)update;
+  abort();
+}
+#define emit_TRANSPOSE emit_view
+#define emit_FILL emit_view
+#define emit_INDEX emit_view
+#define emit_ROW emit_view
+
+/* elementwise, with the single-use operands fused in, and perhaps a
+ * matrix-vector product's row sums (the product's own loop) */
+static void emit_elementwise(Body *B, int id, const char *N, bool update) {
+  const Node *nd = &B->d->nodes[id];
+  int n = shape_size(nd->shape), product = B->s->fused_product[id];
+  Buf x = {0};
+  (void)update;
+  B->acc_node = product;
+  Elem e = elem_flat(ix_text("i"));
+  render_def(B, id, &x, true, &e);
+  elem_free(e);
+  B->acc_node = -1;
+  buf_printf(B->out, "    for (int i = 0; i < %d; i++)%s", n, product >= 0 ? " {\n" : "\n");
+  loop_var(B);
+  if (product >= 0) {
+    const Node *pn = &B->d->nodes[product];
+    reduce_terms(B, pn, B->d->nodes[pn->a[0]].shape.dim[1], "");
+    buf_printf(B->out, "        %s[i] = %s;\n    }\n", N, x.s);
+  } else {
+    buf_printf(B->out, "        %s[i] = %s;\n", N, x.s);
+  }
+  free(x.s);
+}
+
+typedef void EmitFn(Body *B, int id, const char *N, bool update);
+static EmitFn *const emit_fn[OP_COUNT] = {
+#define LEAF(name, ...) [OP_##name] = emit_view,
+#define SCALAR(name, ...) [OP_##name] = emit_elementwise,
+#define TENSOR(name, ...) [OP_##name] = emit_##name,
+    DCC_LEAF_OPS(LEAF) DCC_SCALAR_OPS(SCALAR) DCC_TENSOR_OPS(TENSOR)
+#undef LEAF
+#undef SCALAR
+#undef TENSOR
+};
+
+static void emit_loop(Body *B, int id, const char *N, bool update) { emit_fn[B->d->nodes[id].op](B, id, N, update); }
+
+/* ---- function bodies --------------------------------------------------- */
+
+/* Element k of a tensor of shape sh as a C suffix: "_3", "_0_1" for a
+ * local's name, "[3]", "[0][1]" (brackets) for a param's. */
+const char *elem_suffix(Shape sh, int k, char *buf, size_t n, bool brackets) {
+  if (sh.rank == 0)
+    buf[0] = 0;
+  else if (sh.rank == 1)
+    snprintf(buf, n, brackets ? "[%d]" : "_%d", k);
+  else
+    snprintf(buf, n, brackets ? "[%d][%d]" : "_%d_%d", k / sh.dim[1], k % sh.dim[1]);
+  return buf;
+}
+
+/* The C name of scheduled node id: named after its value in the source,
+ * or the root it is, or t1, t2, ... */
+static char *statement_name(Body *B, int id, const Root *roots, StrMap *used, int *t) {
+  Built *b = B->E->b;
+  Sym *sym = id < b->names_cap ? b->node_sym[id] : NULL;
+  int r = B->s->root_of[id];
+  char sfx[48];
+  if (!sym && r >= 0 && roots[r].name)
+    return local_name(used, roots[r].name, B->E->P);
+  if (sym) {
+    int elem = b->node_elem[id];
+    char *base = elem < 0 ? xstrdup(sym->name)
+                          : xprintf("%s%s", sym->name, elem_suffix(sym->shape, elem, sfx, sizeof sfx, false));
+    char *name = local_name(used, base, B->E->P);
+    free(base);
+    return name;
+  }
+  char *name = xprintf("t%d", ++*t);
+  strmap_put(used, name, name);
+  return name;
+}
+
+/* One statement per scheduled node: a `const` scalar, or a loop nest
+ * writing a stored tensor (its pointer declared first) or a reduction. */
+static void emit_statements(Body *B, const Root *roots, StrMap *used) {
+  Built *b = B->E->b;
+  Schedule *s = B->s;
+  int t = 0;
+  for (int i = 0; i < s->norder; i++) {
+    int id = s->order[i];
+    const Node *nd = &B->d->nodes[id];
+    Sym *sym = id < b->names_cap ? b->node_sym[id] : NULL;
+    int r = s->root_of[id];
+    s->name[id] = statement_name(B, id, roots, used, &t);
+    char line[48] = "";
+    if (sym)
+      snprintf(line, sizeof line, " /* line %d */", sym->line);
+    if (nd->shape.rank) {
+      if (r >= 0)
+        buf_printf(B->out, "    %s *const %s = %s;%s\n", B->E->R, s->name[id], roots[r].dst, line);
+      else
+        buf_printf(B->out, "    %s *const %s = ws + %ld;%s\n", B->E->R, s->name[id], s->ws_off[id], line);
+      B->pointers++;
+      emit_loop(B, id, s->name[id], false);
+      continue;
+    }
+    if (op_info[nd->op].form == FORM_REDUCE) {
+      if (sym)
+        buf_printf(B->out, "   %s\n", line);
+      emit_loop(B, id, s->name[id], false);
+      continue;
+    }
+    Buf expr = {0};
+    render_def(B, id, &expr, true, NULL);
+    buf_printf(B->out, "    const %s %s = %s;%s\n", B->E->R, s->name[id], expr.s, line);
+    free(expr.s);
+  }
+}
+
+/* The roots: assignments (a copy loop for a tensor stored elsewhere),
+ * _sgd_step's updates in place, and last the return of the root with no
+ * destination. */
+static void emit_roots(Body *B, const Root *roots, int nroots, StrMap *used) {
+  Schedule *s = B->s;
+  Buf ret = {0};
+  VEC(char *) update_names = {0};
+  for (int r = 0; r < nroots; r++) {
+    int id = roots[r].node;
+    int n = shape_size(B->d->nodes[id].shape);
+    Buf expr = {0};
+    if (roots[r].param && B->d->nodes[id].shape.rank) { /* _sgd_step: a tensor param, in place */
+      char *ptr = local_name(used, roots[r].param, B->E->P); /* used keeps it: freed below */
+      buf_printf(B->out, "    %s *const %s = %s;\n", B->E->R, ptr, roots[r].dst);
+      B->pointers++;
+      if (s->deferred[id]) {
+        emit_loop(B, id, ptr, true); /* the update loop writes the param */
+      } else {
+        render_at(B, id, &expr, false, "i");
+        buf_printf(B->out, "    for (int i = 0; i < %d; i++)\n        %s[i] -= lr * %s;\n", n, ptr, expr.s);
+        loop_var(B);
+      }
+      vec_push(&update_names, ptr);
+    } else if (B->d->nodes[id].shape.rank) {
+      if (s->root_of[id] != r) {
+        render_at(B, id, &expr, true, "i");
+        buf_printf(B->out, "    for (int i = 0; i < %d; i++)\n        (%s)[i] = %s;\n", n, roots[r].dst, expr.s);
+        loop_var(B);
+      }
+    } else if (roots[r].param) { /* _sgd_step: a scalar, its gradient a temporary already */
+      render(B, id, &expr, false, NULL);
+      buf_printf(B->out, "    %s -= lr * %s;\n", roots[r].dst, expr.s);
+    } else {
+      render(B, id, &expr, true, NULL);
+      if (roots[r].dst)
+        buf_printf(B->out, "    %s = %s;\n", roots[r].dst, expr.s);
+      else
+        buf_printf(&ret, "    return %s;\n", expr.s);
+    }
+    free(expr.s);
+  }
+  if (ret.s)
+    buf_puts(B->out, ret.s);
+  free(ret.s);
+  for (int i = 0; i < update_names.n; i++)
+    free(update_names.v[i]);
+  free(update_names.v);
+}
+
+FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam) {
+  Built *b = E->b;
+  Model *m = b->m;
+  FuncBody f = {schedule_make(b, roots, nroots, E->o0), NULL, 0, 0};
+  Buf out = {0};
+  Body B = {E, f.s, b->dag, &out, -1, f.s->ntemps, 0, 0};
+  StrMap used = {0};
+  if (!f.s->uses_in)
+    buf_puts(&out, "    (void)in;\n");
+  if (!f.s->uses_p)
+    buf_puts(&out, "    (void)p;\n");
+  if (outparam) /* the caller knows the function writes nothing there */
+    buf_printf(&out, "    (void)%s;\n", outparam);
+  if (b->loops && !f.s->ws_size)
+    buf_puts(&out, "    (void)ws;\n");
+  /* Scalar inputs and params get a local named after them. */
+  for (int pass = 0; pass < 2; pass++) {
+    SymList *list = pass ? &m->params : &m->inputs;
+    for (int i = 0; i < list->n; i++) {
+      Sym *sym = list->v[i];
+      int id = leaf_nodes(b, sym)[0];
+      if (sym->shape.rank != 0 || !f.s->live[id])
+        continue;
+      f.s->name[id] = local_name(&used, sym->name, E->P);
+      buf_printf(&out, "    const %s %s = %s[%d];\n", E->R, f.s->name[id], pass ? "p" : "in", sym->offset);
+      B.reals++;
+    }
+  }
+  f.locals = B.reals;
+  emit_statements(&B, roots, &used);
+  emit_roots(&B, roots, nroots, &used);
+  free(used.keys);
+  free(used.vals);
+  for (int id = 0; id < b->dag->n; id++) {
+    free(f.s->name[id]);
+    f.s->name[id] = NULL;
+  }
+  f.text = out.s ? out.s : xstrdup("");
+  /* The stack by dcc's accounting: every value, loop variable and pointer
+   * the body declares (an unoptimised build gives each its own slot), the
+   * plain function's workspace, and DCC_FRAME_BYTES per call level for
+   * saved registers and the return address; not the stack of the libm
+   * functions it calls. */
+  f.stack = (B.reals + f.s->ws_size) * (E->is_float ? 4 : 8) + B.loops * 4L + B.pointers * 8L +
+            DCC_FRAME_BYTES * (b->loops ? 2 : 1); /* the plain function calls its _ws body */
+  return f;
+}
+
+void body_free(FuncBody *f) {
+  schedule_free(f->s);
+  free(f->text);
+}
