@@ -24,47 +24,6 @@ static void blame(Builder *B, int tok) { B->d->loc = B->prog->toks[tok].off; }
 
 static Shape node_shape(Dag *d, int id) { return d->nodes[id].shape; }
 
-/* ---- elementwise ----------------------------------------------------- */
-
-static const Op unary_ops[FN_COUNT] = {
-    [FN_EXP] = OP_EXP,   [FN_LOG] = OP_LOG,   [FN_LOG1P] = OP_LOG1P, [FN_EXPM1] = OP_EXPM1,
-    [FN_SQRT] = OP_SQRT, [FN_ABS] = OP_ABS,   [FN_TANH] = OP_TANH,   [FN_SIGMOID] = OP_SIGMOID,
-    [FN_SOFTPLUS] = OP_SOFTPLUS, [FN_SIN] = OP_SIN, [FN_COS] = OP_COS, [FN_ERF] = OP_ERF,
-};
-
-/* One builtin of one argument, elementwise. */
-static int apply1(Dag *d, int fn, int x) {
-  switch (fn) {
-  case FN_RELU: /* relu(x) = x > 0 ? x : 0, so that relu'(0) = 0 */
-    return dag_op(d, OP_IFGT, x, 0, x, 0);
-  case FN_GELU: /* x * (1 + erf(x / sqrt(2))) / 2, the exact form */
-    return dag_bin(d, OP_MUL, dag_const(d, 0.5),
-                   dag_bin(d, OP_MUL, x,
-                           dag_bin(d, OP_ADD, dag_const(d, 1),
-                                   dag_un(d, OP_ERF, dag_bin(d, OP_MUL, dag_const(d, 0.70710678118654752440), x)))));
-  default:
-    return dag_un(d, unary_ops[fn], x);
-  }
-}
-
-/* A binary operation, elementwise with a scalar broadcast: '+', '-', '*',
- * '/', '^', or a builtin of two arguments (pow, max, min, leaky_relu with
- * y its slope). */
-static int apply2(Dag *d, int what, int x, int y) {
-  switch (what) {
-  case '+': return dag_bin(d, OP_ADD, x, y);
-  case '-': return dag_bin(d, OP_SUB, x, y);
-  case '*': return dag_bin(d, OP_MUL, x, y);
-  case '/': return dag_bin(d, OP_DIV, x, y);
-  case '^':
-  case 256 + FN_POW: return dag_bin(d, OP_POW, x, y);
-  case 256 + FN_MAX: return dag_op(d, OP_IFGE, x, y, x, y); /* max'(a) when a >= b */
-  case 256 + FN_MIN: return dag_op(d, OP_IFGE, y, x, x, y); /* min'(a) when a <= b */
-  case 256 + FN_LEAKY_RELU: return dag_op(d, OP_IFGT, x, 0, x, dag_bin(d, OP_MUL, y, x));
-  default: return 0;
-  }
-}
-
 /* ---- reductions and tensor operations -------------------------------- */
 
 /* sum(t), and of a scalar the scalar itself */
@@ -100,6 +59,11 @@ static int log_softmax(Dag *d, int v) {
 
 static int build_expr(Builder *B, Expr *e);
 
+/* The op of a binary operator of the language. */
+static Op binary_op(char c) {
+  return c == '+' ? OP_ADD : c == '-' ? OP_SUB : c == '*' ? OP_MUL : c == '/' ? OP_DIV : c == '^' ? OP_POW : OP_MATMUL;
+}
+
 /* The part of t (a whole tensor of v's symbol's shape) that the diff()
  * variable v names: all of it, a row or an element. */
 static int diff_var_part(Dag *d, Expr *v, int t) {
@@ -127,76 +91,154 @@ static int build_diff(Builder *B, Expr *e) {
   return node;
 }
 
+/* ---- each builtin's definition (DCC_BUILTINS), on its arguments' nodes --- */
+
+/* relu(x) = x > 0 ? x : 0, so that relu'(0) = 0 */
+static int build_RELU(Builder *B, Expr *e, const int *a) {
+  (void)e;
+  return dag_op(B->d, OP_IFGT, a[0], 0, a[0], 0);
+}
+
+/* x * (1 + erf(x / sqrt(2))) / 2, the exact form */
+static int build_GELU(Builder *B, Expr *e, const int *a) {
+  Dag *d = B->d;
+  (void)e;
+  return dag_bin(d, OP_MUL, dag_const(d, 0.5),
+                 dag_bin(d, OP_MUL, a[0],
+                         dag_bin(d, OP_ADD, dag_const(d, 1),
+                                 dag_un(d, OP_ERF, dag_bin(d, OP_MUL, dag_const(d, 0.70710678118654752440), a[0])))));
+}
+
+static int build_LEAKY_RELU(Builder *B, Expr *e, const int *a) {
+  Dag *d = B->d;
+  /* checked on the simplified DAG only: unfolded, -0.1 is not a constant node */
+  if (d->simplify && NODE(d, a[1])->op != OP_CONST) {
+    Token *t = &B->prog->toks[e->arg_tok[1]];
+    diag_at(DIAG_ERROR, t->off, t->len, "the slope of leaky_relu must be a constant");
+  }
+  return dag_op(d, OP_IFGT, a[0], 0, a[0], dag_bin(d, OP_MUL, a[1], a[0]));
+}
+
+/* max'(a) when a >= b */
+static int build_MAX(Builder *B, Expr *e, const int *a) {
+  (void)e;
+  return dag_op(B->d, OP_IFGE, a[0], a[1], a[0], a[1]);
+}
+
+/* min'(a) when a <= b */
+static int build_MIN(Builder *B, Expr *e, const int *a) {
+  (void)e;
+  return dag_op(B->d, OP_IFGE, a[1], a[0], a[0], a[1]);
+}
+
+static int build_SUM(Builder *B, Expr *e, const int *a) {
+  (void)e;
+  return sum_of(B->d, a[0]);
+}
+
+static int build_MEAN(Builder *B, Expr *e, const int *a) {
+  (void)e;
+  return mean_of(B->d, a[0]);
+}
+
+static int build_DOT(Builder *B, Expr *e, const int *a) {
+  (void)e;
+  return sum_of(B->d, dag_bin(B->d, OP_MUL, a[0], a[1]));
+}
+
+static int build_TRANSPOSE(Builder *B, Expr *e, const int *a) {
+  (void)e;
+  return dag_un(B->d, OP_TRANSPOSE, a[0]);
+}
+
+static int build_SOFTMAX(Builder *B, Expr *e, const int *a) {
+  (void)e;
+  Stable s = stable(B->d, a[0]);
+  return dag_bin(B->d, OP_DIV, s.e, s.S);
+}
+
+static int build_LOG_SOFTMAX(Builder *B, Expr *e, const int *a) {
+  (void)e;
+  return log_softmax(B->d, a[0]);
+}
+
+static int build_LOGSUMEXP(Builder *B, Expr *e, const int *a) {
+  (void)e;
+  Stable s = stable(B->d, a[0]);
+  return dag_bin(B->d, OP_ADD, s.m, dag_un(B->d, OP_LOG, s.S));
+}
+
+/* mean((pred - target)^2) */
+static int build_MSE(Builder *B, Expr *e, const int *a) {
+  Dag *d = B->d;
+  (void)e;
+  int diff = dag_bin(d, OP_SUB, a[0], a[1]);
+  return mean_of(d, dag_bin(d, OP_MUL, diff, diff));
+}
+
+/* mean(-y*log(p) - (1-y)*log(1-p)); log(sigmoid(z)) is rewritten stably */
+static int build_BCE(Builder *B, Expr *e, const int *a) {
+  Dag *d = B->d;
+  (void)e;
+  int one = dag_const(d, 1), p = a[0], y = a[1];
+  int t1 = dag_un(d, OP_NEG, dag_bin(d, OP_MUL, y, dag_un(d, OP_LOG, p)));
+  int t2 = dag_bin(d, OP_MUL, dag_bin(d, OP_SUB, one, y), dag_un(d, OP_LOG, dag_bin(d, OP_SUB, one, p)));
+  return mean_of(d, dag_bin(d, OP_SUB, t1, t2));
+}
+
+/* mean(softplus(z) - z*y) */
+static int build_BCE_LOGITS(Builder *B, Expr *e, const int *a) {
+  Dag *d = B->d;
+  (void)e;
+  return mean_of(d, dag_bin(d, OP_SUB, dag_un(d, OP_SOFTPLUS, a[0]), dag_bin(d, OP_MUL, a[0], a[1])));
+}
+
+/* -sum(t * log_softmax(z)); a matrix row by row */
+static int build_CROSS_ENTROPY(Builder *B, Expr *e, const int *a) {
+  Dag *d = B->d;
+  Shape sh = node_shape(d, a[0]);
+  (void)e;
+  if (sh.rank < 2)
+    return dag_un(d, OP_NEG, sum_of(d, dag_bin(d, OP_MUL, a[1], log_softmax(d, a[0]))));
+  int total = -1;
+  for (int r = 0; r < sh.dim[0]; r++) {
+    int term = sum_of(d, dag_bin(d, OP_MUL, dag_row(d, a[1], r), log_softmax(d, dag_row(d, a[0], r))));
+    total = total < 0 ? term : dag_bin(d, OP_ADD, total, term);
+  }
+  return dag_un(d, OP_NEG, total);
+}
+
+/* sum(w^2) */
+static int build_L2(Builder *B, Expr *e, const int *a) {
+  (void)e;
+  return sum_of(B->d, dag_bin(B->d, OP_MUL, a[0], a[0]));
+}
+
+/* built by build_diff, from its unbuilt arguments */
+static int build_DIFF(Builder *B, Expr *e, const int *a) {
+  (void)B, (void)e, (void)a;
+  return 0;
+}
+
+typedef int BuildFn(Builder *B, Expr *e, const int *a);
+static BuildFn *const build_fn[FN_COUNT] = {
+#define BUILTIN(name, ...) [FN_##name] = build_##name,
+    DCC_BUILTINS(BUILTIN)
+#undef BUILTIN
+};
+
 static int build_call(Builder *B, Expr *e) {
   Dag *d = B->d;
   if (e->fn == FN_DIFF)
     return build_diff(B, e);
-  int a[2] = {0, 0};
-  for (int i = 0; i < e->nargs && i < 2; i++)
+  int a[4] = {0, 0, 0, 0};
+  for (int i = 0; i < e->nargs && i < 4; i++)
     a[i] = build_expr(B, e->args[i]);
   blame(B, e->tok);
-  Shape sh = node_shape(d, a[0]);
-  switch ((Builtin)e->fn) {
-  case FN_LEAKY_RELU:
-    /* checked on the simplified DAG only: unfolded, -0.1 is not a constant node */
-    if (d->simplify && NODE(d, a[1])->op != OP_CONST) {
-      Token *t = &B->prog->toks[e->arg_tok[1]];
-      diag_at(DIAG_ERROR, t->off, t->len, "the slope of leaky_relu must be a constant");
-    }
-    /* fallthrough */
-  case FN_POW:
-  case FN_MAX:
-  case FN_MIN:
-    return apply2(d, 256 + e->fn, a[0], a[1]);
-  case FN_SUM:
-    return sum_of(d, a[0]);
-  case FN_MEAN:
-    return mean_of(d, a[0]);
-  case FN_DOT:
-    return sum_of(d, dag_bin(d, OP_MUL, a[0], a[1]));
-  case FN_TRANSPOSE:
-    return dag_un(d, OP_TRANSPOSE, a[0]);
-  case FN_SOFTMAX: {
-    Stable s = stable(d, a[0]);
-    return dag_bin(d, OP_DIV, s.e, s.S);
-  }
-  case FN_LOG_SOFTMAX:
-    return log_softmax(d, a[0]);
-  case FN_LOGSUMEXP: {
-    Stable s = stable(d, a[0]);
-    return dag_bin(d, OP_ADD, s.m, dag_un(d, OP_LOG, s.S));
-  }
-  case FN_MSE: { /* mean((pred - target)^2) */
-    int diff = dag_bin(d, OP_SUB, a[0], a[1]);
-    return mean_of(d, dag_bin(d, OP_MUL, diff, diff));
-  }
-  case FN_BCE: { /* mean(-y*log(p) - (1-y)*log(1-p)); log(sigmoid(z)) is rewritten stably */
-    int one = dag_const(d, 1), p = a[0], y = a[1];
-    int t1 = dag_un(d, OP_NEG, dag_bin(d, OP_MUL, y, dag_un(d, OP_LOG, p)));
-    int t2 = dag_bin(d, OP_MUL, dag_bin(d, OP_SUB, one, y), dag_un(d, OP_LOG, dag_bin(d, OP_SUB, one, p)));
-    return mean_of(d, dag_bin(d, OP_SUB, t1, t2));
-  }
-  case FN_BCE_LOGITS: /* mean(softplus(z) - z*y) */
-    return mean_of(d, dag_bin(d, OP_SUB, dag_un(d, OP_SOFTPLUS, a[0]), dag_bin(d, OP_MUL, a[0], a[1])));
-  case FN_CROSS_ENTROPY: { /* -sum(t * log_softmax(z)); a matrix row by row */
-    if (sh.rank < 2)
-      return dag_un(d, OP_NEG, sum_of(d, dag_bin(d, OP_MUL, a[1], log_softmax(d, a[0]))));
-    int total = -1;
-    for (int r = 0; r < sh.dim[0]; r++) {
-      int term = sum_of(d, dag_bin(d, OP_MUL, dag_row(d, a[1], r), log_softmax(d, dag_row(d, a[0], r))));
-      total = total < 0 ? term : dag_bin(d, OP_ADD, total, term);
-    }
-    return dag_un(d, OP_NEG, total);
-  }
-  case FN_L2: /* sum(w^2) */
-    return sum_of(d, dag_bin(d, OP_MUL, a[0], a[0]));
-  case FN_DIFF:
-  case FN_COUNT:
-    break;
-  default:
-    return apply1(d, e->fn, a[0]);
-  }
-  return 0;
+  int op = builtin_op(e->fn);
+  if (op >= 0) /* a builtin that is one op */
+    return dag_op(d, (Op)op, a[0], a[1], a[2], a[3]);
+  return build_fn[e->fn](B, e, a);
 }
 
 static int build_name(Builder *B, Expr *e) {
@@ -230,7 +272,7 @@ static int build_expr(Builder *B, Expr *e) {
     if (e->op == '^') {
       int l = build_expr(B, e->a), r = build_expr(B, e->b);
       blame(B, e->tok);
-      return apply2(d, '^', l, r);
+      return dag_bin(d, OP_POW, l, r);
     }
     VEC(Expr *) spine = {0};
     Expr *x = e;
@@ -243,7 +285,7 @@ static int build_expr(Builder *B, Expr *e) {
       Expr *bin = spine.v[i];
       int r = build_expr(B, bin->b);
       blame(B, bin->tok);
-      acc = bin->op == '@' ? dag_bin(d, OP_MATMUL, acc, r) : apply2(d, bin->op, acc, r);
+      acc = dag_bin(d, binary_op(bin->op), acc, r);
     }
     free(spine.v);
     return acc;

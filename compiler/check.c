@@ -42,44 +42,38 @@ static const Shape BAD = {-1, {1, 1}};
 
 /* ---- builtins -------------------------------------------------------- */
 
-/* Parallel to the Builtin enum. */
-const char *const builtin_names[FN_COUNT] = {
-    [FN_EXP] = "exp",           [FN_LOG] = "log",
-    [FN_LOG1P] = "log1p",       [FN_EXPM1] = "expm1",
-    [FN_SQRT] = "sqrt",         [FN_ABS] = "abs",
-    [FN_TANH] = "tanh",         [FN_SIGMOID] = "sigmoid",
-    [FN_RELU] = "relu",         [FN_SOFTPLUS] = "softplus",
-    [FN_SIN] = "sin",           [FN_COS] = "cos",
-    [FN_ERF] = "erf",           [FN_GELU] = "gelu",
-    [FN_LEAKY_RELU] = "leaky_relu", [FN_POW] = "pow",
-    [FN_MAX] = "max",           [FN_MIN] = "min",
-    [FN_SUM] = "sum",           [FN_MEAN] = "mean",
-    [FN_DOT] = "dot",           [FN_TRANSPOSE] = "transpose",
-    [FN_SOFTMAX] = "softmax",   [FN_LOG_SOFTMAX] = "log_softmax",
-    [FN_LOGSUMEXP] = "logsumexp", [FN_MSE] = "mse",
-    [FN_BCE] = "bce",           [FN_BCE_LOGITS] = "bce_logits",
-    [FN_CROSS_ENTROPY] = "cross_entropy", [FN_L2] = "l2",
-    [FN_DIFF] = "diff",
+static const struct {
+  const char *name;
+  int min, max;
+} builtins[FN_COUNT] = {
+#define BUILTIN(name, spelling, min, max) [FN_##name] = {spelling, min, max},
+    DCC_BUILTINS(BUILTIN)
+#undef BUILTIN
 };
+
+int builtin_op(int fn) { return fn >= FN_COUNT ? fn - FN_COUNT : -1; }
+
+const char *builtin_name(int fn) { return fn < FN_COUNT ? builtins[fn].name : op_info[fn - FN_COUNT].lang; }
 
 int builtin_lookup(const char *name) {
   for (int i = 0; i < FN_COUNT; i++)
-    if (!strcmp(builtin_names[i], name))
+    if (!strcmp(builtins[i].name, name))
       return i;
+  for (int op = 0; op < OP_COUNT; op++)
+    if (*op_info[op].lang && !strcmp(op_info[op].lang, name))
+      return FN_COUNT + op;
   return -1;
 }
 
-/* How many arguments each builtin takes (diff: at least 2). */
-static int builtin_arity(int fn) {
-  switch (fn) {
-  case FN_LEAKY_RELU: case FN_POW: case FN_MAX: case FN_MIN: case FN_DOT:
-  case FN_MSE: case FN_BCE: case FN_BCE_LOGITS: case FN_CROSS_ENTROPY:
-    return 2;
-  case FN_DIFF:
-    return -2;
-  default:
-    return 1;
-  }
+/* Every builtin's name, for "did you mean". */
+static int builtin_names(const char **names) {
+  int n = 0;
+  for (int i = 0; i < FN_COUNT; i++)
+    names[n++] = builtins[i].name;
+  for (int op = 0; op < OP_COUNT; op++)
+    if (*op_info[op].lang)
+      names[n++] = op_info[op].lang;
+  return n;
 }
 
 /* ---- the checker ----------------------------------------------------- */
@@ -273,6 +267,99 @@ static Shape check_diff(Checker *c, Expr *e, Shape *args) {
   return bad || args[0].rank < 0 ? BAD : args[e->nargs - 1];
 }
 
+/* ---- each builtin's shape, from its arguments' (DCC_BUILTINS) ---------- */
+
+/* elementwise, one argument */
+static Shape check_elementwise(Checker *c, Expr *e, Shape *a) {
+  (void)c, (void)e;
+  return a[0];
+}
+#define check_RELU check_elementwise
+#define check_GELU check_elementwise
+
+static Shape check_LEAKY_RELU(Checker *c, Expr *e, Shape *a) {
+  if (a[1].rank != 0) {
+    error_tok(c, e->arg_tok[1], "the slope of leaky_relu must be a scalar constant");
+    return BAD;
+  }
+  return a[0];
+}
+
+/* elementwise, two arguments */
+static Shape check_elementwise2(Checker *c, Expr *e, Shape *a) {
+  return broadcast(c, e->tok, builtin_name(e->fn), a[0], a[1]);
+}
+#define check_MAX check_elementwise2
+#define check_MIN check_elementwise2
+
+/* a reduction of anything to a scalar */
+static Shape check_reduction(Checker *c, Expr *e, Shape *a) {
+  (void)c, (void)e, (void)a;
+  return SCALAR;
+}
+#define check_SUM check_reduction
+#define check_MEAN check_reduction
+#define check_L2 check_reduction
+
+static Shape check_DOT(Checker *c, Expr *e, Shape *a) {
+  if (a[0].rank != 1 || !shape_eq(a[0], a[1])) {
+    error_tok(c, e->tok, "dot() needs two vectors of one length, not %s and %s", shape_str(a[0]), shape_str(a[1]));
+    return BAD;
+  }
+  return SCALAR;
+}
+
+static Shape check_TRANSPOSE(Checker *c, Expr *e, Shape *a) {
+  if (a[0].rank != 2) {
+    error_tok(c, e->arg_tok[0], "transpose() needs a matrix, not %s", shape_str(a[0]));
+    return BAD;
+  }
+  return (Shape){2, {a[0].dim[1], a[0].dim[0]}};
+}
+
+/* softmax, log_softmax, logsumexp: of a vector */
+static Shape check_softmax(Checker *c, Expr *e, Shape *a) {
+  if (a[0].rank != 1) {
+    error_tok(c, e->arg_tok[0], "%s() needs a vector, not %s", builtin_name(e->fn), shape_str(a[0]));
+    return BAD;
+  }
+  return e->fn == FN_LOGSUMEXP ? SCALAR : a[0];
+}
+#define check_SOFTMAX check_softmax
+#define check_LOG_SOFTMAX check_softmax
+#define check_LOGSUMEXP check_softmax
+
+/* mse, bce, bce_logits: of two tensors of one shape */
+static Shape check_loss(Checker *c, Expr *e, Shape *a) {
+  if (!shape_eq(a[0], a[1])) {
+    error_tok(c, e->tok, "shape mismatch: %s() of %s and %s", builtin_name(e->fn), shape_str(a[0]), shape_str(a[1]));
+    return BAD;
+  }
+  return SCALAR;
+}
+#define check_MSE check_loss
+#define check_BCE check_loss
+#define check_BCE_LOGITS check_loss
+
+/* a matrix is a batch: one distribution per row */
+static Shape check_CROSS_ENTROPY(Checker *c, Expr *e, Shape *a) {
+  if (!shape_eq(a[0], a[1])) {
+    error_tok(c, e->tok, "cross_entropy() needs logits and a target of one shape, not %s and %s",
+              shape_str(a[0]), shape_str(a[1]));
+    return BAD;
+  }
+  return SCALAR;
+}
+
+#define check_DIFF check_diff
+
+typedef Shape CheckFn(Checker *c, Expr *e, Shape *a);
+static CheckFn *const check_fn[FN_COUNT] = {
+#define BUILTIN(name, ...) [FN_##name] = check_##name,
+    DCC_BUILTINS(BUILTIN)
+#undef BUILTIN
+};
+
 static Shape check_call(Checker *c, Expr *e) {
   Token *t = tk(c, e->tok);
   int fn = builtin_lookup(t->name);
@@ -284,7 +371,8 @@ static Shape check_call(Checker *c, Expr *e) {
     if (model_lookup(c->m, t->name))
       error_tok(c, e->tok, "'%s' is not a function", t->name);
     else {
-      const char *sugg = closest(t->name, builtin_names, FN_COUNT);
+      const char *names[FN_COUNT + OP_COUNT];
+      const char *sugg = closest(t->name, names, builtin_names(names));
       if (sugg)
         error_tok(c, e->tok, "unknown function '%s'; did you mean '%s'?", t->name, sugg);
       else
@@ -298,64 +386,27 @@ static Shape check_call(Checker *c, Expr *e) {
     if ((a[i] = check_expr(c, e->args[i])).rank < 0)
       bad = true;
   e->fn = fn;
-  int arity = builtin_arity(fn);
-  if ((arity > 0 && e->nargs != arity) || (arity < 0 && e->nargs < -arity)) {
+  int op = builtin_op(fn);
+  int min = op >= 0 ? op_info[op].arity : builtins[fn].min, max = op >= 0 ? min : builtins[fn].max;
+  if (e->nargs < min || (max >= 0 && e->nargs > max)) {
     int spot = e->nargs ? e->arg_tok[0] : e->idx_tok[0];
-    error_tok(c, spot, "'%s' takes %s%d argument%s, but %d %s given", t->name, arity < 0 ? "at least " : "",
-              arity < 0 ? -arity : arity, (arity == 1 || arity == -1) ? "" : "s", e->nargs,
-              e->nargs == 1 ? "was" : "were");
+    char takes[48];
+    if (min == max)
+      snprintf(takes, sizeof takes, "%d argument%s", min, min == 1 ? "" : "s");
+    else if (max < 0)
+      snprintf(takes, sizeof takes, "at least %d argument%s", min, min == 1 ? "" : "s");
+    else
+      snprintf(takes, sizeof takes, "%d to %d arguments", min, max);
+    error_tok(c, spot, "'%s' takes %s, but %d %s given", t->name, takes, e->nargs, e->nargs == 1 ? "was" : "were");
     return BAD;
   }
   if (fn == FN_DIFF)
     return check_diff(c, e, a);
   if (bad)
     return BAD;
-  const char *name = builtin_names[fn];
-  switch ((Builtin)fn) {
-  case FN_LEAKY_RELU:
-    if (a[1].rank != 0) {
-      error_tok(c, e->arg_tok[1], "the slope of leaky_relu must be a scalar constant");
-      return BAD;
-    }
-    return a[0];
-  case FN_POW: case FN_MAX: case FN_MIN:
-    return broadcast(c, e->tok, name, a[0], a[1]);
-  case FN_SUM: case FN_MEAN: case FN_L2:
-    return SCALAR;
-  case FN_DOT:
-    if (a[0].rank != 1 || !shape_eq(a[0], a[1])) {
-      error_tok(c, e->tok, "dot() needs two vectors of one length, not %s and %s", shape_str(a[0]), shape_str(a[1]));
-      return BAD;
-    }
-    return SCALAR;
-  case FN_TRANSPOSE:
-    if (a[0].rank != 2) {
-      error_tok(c, e->arg_tok[0], "transpose() needs a matrix, not %s", shape_str(a[0]));
-      return BAD;
-    }
-    return (Shape){2, {a[0].dim[1], a[0].dim[0]}};
-  case FN_SOFTMAX: case FN_LOG_SOFTMAX: case FN_LOGSUMEXP:
-    if (a[0].rank != 1) {
-      error_tok(c, e->arg_tok[0], "%s() needs a vector, not %s", name, shape_str(a[0]));
-      return BAD;
-    }
-    return fn == FN_LOGSUMEXP ? SCALAR : a[0];
-  case FN_MSE: case FN_BCE: case FN_BCE_LOGITS:
-    if (!shape_eq(a[0], a[1])) {
-      error_tok(c, e->tok, "shape mismatch: %s() of %s and %s", name, shape_str(a[0]), shape_str(a[1]));
-      return BAD;
-    }
-    return SCALAR;
-  case FN_CROSS_ENTROPY: /* a matrix is a batch: one distribution per row */
-    if (!shape_eq(a[0], a[1])) {
-      error_tok(c, e->tok, "cross_entropy() needs logits and a target of one shape, not %s and %s",
-                shape_str(a[0]), shape_str(a[1]));
-      return BAD;
-    }
-    return SCALAR;
-  default: /* elementwise functions of one argument */
-    return a[0];
-  }
+  if (op >= 0) /* elementwise */
+    return op_info[op].arity == 1 ? a[0] : broadcast(c, e->tok, t->name, a[0], a[1]);
+  return check_fn[fn](c, e, a);
 }
 
 /* Chains of left-associative operators (a + b + c ...) are walked with a

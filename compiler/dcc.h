@@ -296,19 +296,19 @@ typedef struct Sym {
   int *ids;          /* unroll.c: the DAG node of each scalar, row-major */
 } Sym;
 
-/* The builtin functions (check.c owns the table, build.c the meaning). */
+/* The builtin functions: FN_<NAME> for those of DCC_BUILTINS (ops.h), and
+ * FN_COUNT + op for a scalar op the language names (its lang column). */
 typedef enum {
-  FN_EXP, FN_LOG, FN_LOG1P, FN_EXPM1, FN_SQRT, FN_ABS, FN_TANH, FN_SIGMOID,
-  FN_RELU, FN_SOFTPLUS, FN_SIN, FN_COS, FN_ERF, FN_GELU,
-  FN_LEAKY_RELU, FN_POW, FN_MAX, FN_MIN,
-  FN_SUM, FN_MEAN, FN_DOT, FN_TRANSPOSE, FN_SOFTMAX, FN_LOG_SOFTMAX,
-  FN_LOGSUMEXP,
-  FN_MSE, FN_BCE, FN_BCE_LOGITS, FN_CROSS_ENTROPY, FN_L2,
-  FN_DIFF,
+#define BUILTIN(name, ...) FN_##name,
+  DCC_BUILTINS(BUILTIN)
+#undef BUILTIN
   FN_COUNT
 } Builtin;
-extern const char *const builtin_names[FN_COUNT];
+/* A builtin's id by name, or -1. */
 int builtin_lookup(const char *name);
+const char *builtin_name(int fn);
+/* The op that builtin fn is, or -1 if it is one of DCC_BUILTINS. */
+int builtin_op(int fn);
 
 typedef VEC(Sym *) SymList;
 

@@ -92,6 +92,31 @@
   X(SCATTER,   1, "scatter",   STORE)   /* n->shape, zero but a at n->index */                       \
   X(SCATROW,   1, "scatrow",   STORE)   /* n->shape, zero but row n->index = a */
 
+/* DCC_BUILTINS(X): X(NAME, name, min_args, max_args)
+ *   The language's builtin functions that are not one op (those are the
+ *   scalar ops whose lang column names them): each has check_<NAME> in
+ *   check.c (its arguments' shapes -> its shape) and build_<NAME> in
+ *   build.c (its definition in DAG ops).  max_args -1: no limit. */
+#define DCC_BUILTINS(X)                                                                              \
+  X(RELU,          "relu",          1, 1)  /* x > 0 ? x : 0 */                                      \
+  X(GELU,          "gelu",          1, 1)  /* x (1 + erf(x / sqrt(2))) / 2 */                       \
+  X(LEAKY_RELU,    "leaky_relu",    2, 2)  /* x > 0 ? x : slope x */                                \
+  X(MAX,           "max",           2, 2)  /* elementwise */                                        \
+  X(MIN,           "min",           2, 2)                                                           \
+  X(SUM,           "sum",           1, 1)                                                           \
+  X(MEAN,          "mean",          1, 1)                                                           \
+  X(DOT,           "dot",           2, 2)                                                           \
+  X(TRANSPOSE,     "transpose",     1, 1)                                                           \
+  X(SOFTMAX,       "softmax",       1, 1)                                                           \
+  X(LOG_SOFTMAX,   "log_softmax",   1, 1)                                                           \
+  X(LOGSUMEXP,     "logsumexp",     1, 1)                                                           \
+  X(MSE,           "mse",           2, 2)                                                           \
+  X(BCE,           "bce",           2, 2)                                                           \
+  X(BCE_LOGITS,    "bce_logits",    2, 2)                                                           \
+  X(CROSS_ENTROPY, "cross_entropy", 2, 2)                                                           \
+  X(L2,            "l2",            1, 1)                                                           \
+  X(DIFF,          "diff",          2, -1) /* diff(e, v1, v2, ...) */
+
 typedef enum {
 #define LEAF(name, spelling) OP_##name,
 #define SCALAR(name, arity, spelling, c, kind, prec, lang, value, adjoint) OP_##name,
