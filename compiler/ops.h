@@ -71,6 +71,7 @@
   X(COS,      1, "cos",      "cos",   CALL,   5, "cos",      cos(V0),            NEG(MUL(G, UN(SIN, A0)))) \
   X(ERF,      1, "erf",      "erf",   CALL,   5, "erf",      erf(V0),            /* 2/sqrt(pi) e^(-a^2) */ \
     MUL(G, MUL(K(1.12837916709551257390), UN(EXP, NEG(MUL(A0, A0))))))                               \
+  X(ATAN,     1, "atan",     "atan",  CALL,   5, "atan",     atan(V0),           DIV(G, ADD(K(1), MUL(A0, A0)))) \
   X(SIGMOID,  1, "sigmoid",  "",      CALL,   5, "sigmoid",  sigmoid_of(V0),     /* s (1 - s) */    \
     MUL(G, MUL(Y, SUB(K(1), Y))))                                                                    \
   X(SOFTPLUS, 1, "softplus", "",      CALL,   5, "softplus", softplus_of(V0),    MUL(G, UN(SIGMOID, A0))) \
