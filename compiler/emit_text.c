@@ -48,20 +48,17 @@ typedef struct {
   char **name; /* per node: its let-name, or NULL to print inline */
 } Text;
 
-/* Precedence in the language: + - (1), * / (2), unary - (3), ^ (4),
+/* Precedence in the language: + - (1), * / @ (2), unary - (3), ^ (4),
  * calls and names (5). */
 static int text_prec(Text *T, int id) {
   Node *nd = &T->b->dag->nodes[id];
   if (T->name[id])
     return 5;
-  switch ((Op)nd->op) {
-  case OP_ADD: case OP_SUB: return 1;
-  case OP_MUL: case OP_DIV: case OP_MATMUL: return 2;
-  case OP_NEG: return 3;
-  case OP_POW: return 4;
-  case OP_CONST: return nd->val < 0 ? 3 : 5;
-  default: return 5;
-  }
+  if (nd->op == OP_CONST)
+    return nd->val < 0 ? 3 : 5;
+  if (nd->op == OP_MATMUL) /* the tensor op the language writes infix */
+    return 2;
+  return op_info[nd->op].prec;
 }
 
 static void text_expr(Text *T, int id, Buf *b);
@@ -75,65 +72,106 @@ static void text_operand(Text *T, int id, int min_prec, Buf *b) {
     buf_putc(b, ')');
 }
 
-static void text_expr(Text *T, int id, Buf *b) {
+/* a op b, left-associative */
+static void text_infix(Text *T, int id, const char *op, Buf *b) {
   Node *nd = &T->b->dag->nodes[id];
-  if (T->name[id]) {
-    buf_puts(b, T->name[id]);
-    return;
+  int p = text_prec(T, id);
+  text_operand(T, nd->a[0], p, b);
+  buf_printf(b, " %s ", op);
+  text_operand(T, nd->a[1], p + 1, b);
+}
+
+/* f(a, b, ...) */
+static void text_call(Text *T, int id, Buf *b) {
+  Node *nd = &T->b->dag->nodes[id];
+  buf_printf(b, "%s(", op_info[nd->op].print);
+  for (int i = 0; i < nd->nops; i++) {
+    if (i)
+      buf_puts(b, ", ");
+    text_expr(T, nd->a[i], b);
   }
-  switch ((Op)nd->op) {
-  case OP_CONST:
+  buf_putc(b, ')');
+}
+
+/* ---- each tensor op's spelling ----------------------------------------- */
+
+static void text_MATMUL(Text *T, int id, Buf *b) { text_infix(T, id, "@", b); }
+#define text_OUTER text_call     /* outer(u, v) */
+#define text_TRANSPOSE text_call /* transpose(M) */
+#define text_SUM text_call       /* sum(t) */
+#define text_MAXR text_call      /* max(t) */
+
+/* t[i][j], M[r] */
+static void text_element(Text *T, int id, Buf *b) {
+  Node *nd = &T->b->dag->nodes[id];
+  Shape as = T->b->dag->nodes[nd->a[0]].shape;
+  text_operand(T, nd->a[0], 5, b);
+  if (nd->op == OP_INDEX && as.rank == 2)
+    buf_printf(b, "[%d][%d]", nd->index / as.dim[1], nd->index % as.dim[1]);
+  else
+    buf_printf(b, "[%d]", nd->index);
+}
+#define text_INDEX text_element
+#define text_ROW text_element
+
+/* fill(s, [2][3]), scatter(s, 4, [8]), scatrow(v, 1, [2][3]) */
+static void text_shaped(Text *T, int id, Buf *b) {
+  Node *nd = &T->b->dag->nodes[id];
+  buf_printf(b, "%s(", op_info[nd->op].print);
+  text_expr(T, nd->a[0], b);
+  if (nd->op != OP_FILL)
+    buf_printf(b, ", %d", nd->index);
+  buf_printf(b, ", %s)", shape_str(nd->shape));
+}
+#define text_FILL text_shaped
+#define text_SCATTER text_shaped
+#define text_SCATROW text_shaped
+
+static void text_leaf(Text *T, int id, Buf *b) {
+  Node *nd = &T->b->dag->nodes[id];
+  if (nd->op == OP_CONST) {
     text_const(b, nd->val);
     return;
-  case OP_INPUT:
-  case OP_PARAM: {
-    char *n = leaf_name(T->b->m, nd);
-    buf_puts(b, n);
-    free(n);
-    return;
   }
-  case OP_INDEX: case OP_ROW: { /* t[i][j], M[r] */
-    Shape as = T->b->dag->nodes[nd->a[0]].shape;
-    text_operand(T, nd->a[0], 5, b);
-    if (nd->op == OP_INDEX && as.rank == 2)
-      buf_printf(b, "[%d][%d]", nd->index / as.dim[1], nd->index % as.dim[1]);
-    else
-      buf_printf(b, "[%d]", nd->index);
-    return;
-  }
-  case OP_FILL: case OP_SCATTER: case OP_SCATROW: /* fill(s, [2][3]), scatter(s, 4, [8]) */
-    buf_printf(b, "%s(", op_info[nd->op].print);
-    text_expr(T, nd->a[0], b);
-    if (nd->op != OP_FILL)
-      buf_printf(b, ", %d", nd->index);
-    buf_printf(b, ", %s)", shape_str(nd->shape));
-    return;
-  case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MATMUL: {
-    int p = text_prec(T, id);
-    text_operand(T, nd->a[0], p, b);
-    buf_printf(b, " %s ", nd->op == OP_MATMUL ? "@" : op_info[nd->op].print);
-    text_operand(T, nd->a[1], p + 1, b);
-    return;
-  }
-  case OP_POW: /* right-associative; the exponent may be signed */
+  char *n = leaf_name(T->b->m, nd);
+  buf_puts(b, n);
+  free(n);
+}
+
+/* a scalar op, by its kind */
+static void text_scalar(Text *T, int id, Buf *b) {
+  Node *nd = &T->b->dag->nodes[id];
+  const OpInfo *oi = &op_info[nd->op];
+  if (oi->kind == KIND_INFIX) {
+    text_infix(T, id, oi->print, b);
+  } else if (oi->kind == KIND_PREFIX) {
+    buf_puts(b, oi->print);
+    text_operand(T, nd->a[0], 4, b);
+  } else if (oi->prec == 4) { /* a^b: right-associative; the exponent may be signed */
     text_operand(T, nd->a[0], 5, b);
     buf_puts(b, "^");
     text_operand(T, nd->a[1], 3, b);
-    return;
-  case OP_NEG:
-    buf_putc(b, '-');
-    text_operand(T, nd->a[0], 4, b);
-    return;
-  default:
-    buf_printf(b, "%s(", op_info[nd->op].print);
-    for (int i = 0; i < nd->nops; i++) {
-      if (i)
-        buf_puts(b, ", ");
-      text_expr(T, nd->a[i], b);
-    }
-    buf_putc(b, ')');
-    return;
+  } else {
+    text_call(T, id, b);
   }
+}
+
+typedef void TextFn(Text *T, int id, Buf *b);
+static TextFn *const text_fn[OP_COUNT] = {
+#define LEAF(name, ...) [OP_##name] = text_leaf,
+#define SCALAR(name, ...) [OP_##name] = text_scalar,
+#define TENSOR(name, ...) [OP_##name] = text_##name,
+    DCC_LEAF_OPS(LEAF) DCC_SCALAR_OPS(SCALAR) DCC_TENSOR_OPS(TENSOR)
+#undef LEAF
+#undef SCALAR
+#undef TENSOR
+};
+
+static void text_expr(Text *T, int id, Buf *b) {
+  if (T->name[id])
+    buf_puts(b, T->name[id]);
+  else
+    text_fn[T->b->dag->nodes[id].op](T, id, b);
 }
 
 typedef struct {
@@ -284,35 +322,62 @@ static uint64_t sat_add(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX 
 
 static uint64_t sat_mul(uint64_t a, uint64_t b) { return b && a > UINT64_MAX / b ? UINT64_MAX : a * b; }
 
+static void count(OpCounts *c, Op op, uint64_t mult, uint64_t n) { c->ops[op] = sat_add(c->ops[op], sat_mul(mult, n)); }
+
+/* ---- each tensor op's scalar operations --------------------------------- */
+
+static void count_MATMUL(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
+  uint64_t n = (uint64_t)shape_size(nd->shape), k = (uint64_t)d->nodes[nd->a[0]].shape.dim[1];
+  count(c, OP_MUL, mult, n * k);
+  count(c, OP_ADD, mult, n * (k - 1));
+}
+
+static void count_OUTER(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
+  (void)d;
+  count(c, OP_MUL, mult, (uint64_t)shape_size(nd->shape));
+}
+
+static void count_SUM(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
+  count(c, OP_ADD, mult, (uint64_t)shape_size(d->nodes[nd->a[0]].shape) - 1);
+}
+
+static void count_MAXR(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
+  count(c, OP_IFGE, mult, (uint64_t)shape_size(d->nodes[nd->a[0]].shape) - 1);
+}
+
+/* views, scatters and leaves: no arithmetic */
+static void count_none(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) { (void)d, (void)nd, (void)mult, (void)c; }
+#define count_TRANSPOSE count_none
+#define count_FILL count_none
+#define count_INDEX count_none
+#define count_ROW count_none
+#define count_SCATTER count_none
+#define count_SCATROW count_none
+
+/* an elementwise op, once per element */
+static void count_scalar(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
+  (void)d;
+  count(c, (Op)nd->op, mult, (uint64_t)shape_size(nd->shape));
+}
+
+typedef void CountFn(Dag *d, const Node *nd, uint64_t mult, OpCounts *c);
+static CountFn *const count_fn[OP_COUNT] = {
+#define LEAF(name, ...) [OP_##name] = count_none,
+#define SCALAR(name, ...) [OP_##name] = count_scalar,
+#define TENSOR(name, ...) [OP_##name] = count_##name,
+    DCC_LEAF_OPS(LEAF) DCC_SCALAR_OPS(SCALAR) DCC_TENSOR_OPS(TENSOR)
+#undef LEAF
+#undef SCALAR
+#undef TENSOR
+};
+
 /* Count node id, mult times, as the scalar operations it performs: an
  * elementwise op once per element, a matrix product its multiplies and
  * adds, a sum its adds, a max its selects; views (fill, index, row,
- * transpose, scatter) none. */
+ * transpose) and scatters none. */
 static void count_node(Dag *d, int id, uint64_t mult, OpCounts *c) {
-  Node *nd = &d->nodes[id];
-  uint64_t n = (uint64_t)shape_size(nd->shape), len = (uint64_t)shape_size(d->nodes[nd->a[0]].shape);
   c->nodes = sat_add(c->nodes, mult);
-  switch ((Op)nd->op) {
-  case OP_MATMUL: {
-    uint64_t k = (uint64_t)d->nodes[nd->a[0]].shape.dim[1];
-    c->ops[OP_MUL] = sat_add(c->ops[OP_MUL], sat_mul(mult, n * k));
-    c->ops[OP_ADD] = sat_add(c->ops[OP_ADD], sat_mul(mult, n * (k - 1)));
-    break;
-  }
-  case OP_OUTER:
-    c->ops[OP_MUL] = sat_add(c->ops[OP_MUL], sat_mul(mult, n));
-    break;
-  case OP_SUM:
-    c->ops[OP_ADD] = sat_add(c->ops[OP_ADD], sat_mul(mult, len - 1));
-    break;
-  case OP_MAXR:
-    c->ops[OP_IFGE] = sat_add(c->ops[OP_IFGE], sat_mul(mult, len - 1));
-    break;
-  default:
-    if (op_info[nd->op].kind != KIND_TENSOR)
-      c->ops[nd->op] = sat_add(c->ops[nd->op], sat_mul(mult, n));
-    break;
-  }
+  count_fn[d->nodes[id].op](d, &d->nodes[id], mult, c);
 }
 
 /* Counts of the expanded trees of roots: a node reached along k paths
