@@ -28,7 +28,7 @@ static Layout layout(Dag *d, const bool *live) {
     double w = shape_size(nd->shape);
     if (nd->op == OP_MATMUL)
       w *= d->nodes[nd->a[0]].shape.dim[1];
-    else if (nd->op == OP_SUM || nd->op == OP_MAXR)
+    else if (op_info[nd->op].form == FORM_REDUCE)
       w = shape_size(d->nodes[nd->a[0]].shape);
     L.work += w;
   }

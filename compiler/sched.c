@@ -39,7 +39,7 @@
  * its users' loops, never stored. */
 static bool is_view(Dag *d, int id) {
   Op op = (Op)d->nodes[id].op;
-  return op == OP_INPUT || op == OP_PARAM || op == OP_FILL || op == OP_ROW || op == OP_TRANSPOSE;
+  return op == OP_INPUT || op == OP_PARAM || op_info[op].form == FORM_VIEW;
 }
 
 /* Whether reading id where it is used reads the params (p[]): a param, or
@@ -49,7 +49,7 @@ static bool view_of_param(Dag *d, int id) {
     Node *nd = &d->nodes[id];
     if (nd->op == OP_PARAM)
       return true;
-    if ((!is_view(d, id) && nd->op != OP_INDEX) || nd->op == OP_INPUT || !nd->nops)
+    if ((!is_view(d, id) && op_info[nd->op].form != FORM_ELEMENT) || nd->op == OP_INPUT || !nd->nops)
       return false;
     id = nd->a[0];
   }
@@ -160,11 +160,12 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
     if (!s->live[id])
       continue;
     Node *nd = &d->nodes[id];
-    bool loop = nd->shape.rank || nd->op == OP_SUM || nd->op == OP_MAXR;
+    bool reduce = op_info[nd->op].form == FORM_REDUCE, element = op_info[nd->op].form == FORM_ELEMENT;
+    bool loop = nd->shape.rank || reduce;
     for (int i = 0; i < nd->nops; i++) {
       int a = nd->a[i];
-      in_loop[a] |= loop && nd->op != OP_INDEX;
-      if (!(op_is_elementwise((Op)nd->op) && nd->shape.rank) && nd->op != OP_SUM && nd->op != OP_MAXR)
+      in_loop[a] |= loop && !element;
+      if (!(op_is_elementwise((Op)nd->op) && nd->shape.rank) && !reduce)
         fusable[a] = false;
     }
   }
@@ -217,14 +218,14 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
       temp = false;
     else if (nd->shape.rank) /* a tensor: stored, or fused into its one reader's loop */
       temp = !op_is_elementwise((Op)nd->op) || uses[id] > 1 || !fusable[id] || dep > FUSE_DEPTH || update_root[id];
-    else if (nd->op == OP_INDEX) /* an element of a stored tensor or a view */
+    else if (op_info[nd->op].form == FORM_ELEMENT) /* an element of a stored tensor or a view */
       temp = named || uses[id] > 1;
     else
       temp = named || uses[id] > 1 || k == KIND_CALL || k == KIND_SELECT || k == KIND_TENSOR ||
              dep > INLINE_DEPTH || in_loop[id];
     if (sgd && !nd->shape.rank && (update_root[id] || roots[0].node == id))
       temp = true; /* the loss and the scalar gradients: before any update */
-    if (nd->op == OP_INDEX && !temp)
+    if (op_info[nd->op].form == FORM_ELEMENT && !temp)
       dep = 0;
     depth[id] = temp ? 0 : dep;
     if (temp) {
