@@ -103,6 +103,12 @@ $(FW)/%.o: $(FW)/%.c
 $(FW)/dcc_train.o: runtime/dcc_train.c $(RUNTIME_HDRS)
 	@mkdir -p $(FW)
 	$(FW_CC) $(FW_CFLAGS) -c $< -o $@
+# Weights in flash (dcc_store): compiled for the board, linked into no
+# program here (tests/runtime/store-cortex-m4.test checks the object,
+# store-qemu.test runs dcc_store's tests on the emulated board).
+$(FW)/dcc_store.o: runtime/dcc_store.c $(RUNTIME_HDRS)
+	@mkdir -p $(FW)
+	$(FW_CC) $(FW_CFLAGS) -c $< -o $@
 $(FW)/%_fw.o: examples/firmware/%_fw.c examples/firmware/fw_stack.h $(FW)/five_points.c $(FW)/digits.c \
               $(FW)/digits_data.c $(RUNTIME_HDRS)
 	$(FW_CC) $(FW_CFLAGS) -c $< -o $@
@@ -119,7 +125,7 @@ $(FW)/five_points_host: examples/firmware/five_points_fw.c $(FW)/five_points.c r
 $(FW)/digits_host: examples/firmware/digits_fw.c $(FW)/digits.c $(FW)/digits_data.c
 	$(FW_HOST) -o $@ examples/firmware/digits_fw.c $(FW)/digits.c $(FW)/digits_data.c -lm
 
-firmware: $(FW)/five_points.elf $(FW)/digits.elf $(FW)/five_points_host $(FW)/digits_host
+firmware: $(FW)/five_points.elf $(FW)/digits.elf $(FW)/five_points_host $(FW)/digits_host $(FW)/dcc_store.o
 
 # Runs both programs under qemu and on the host and compares what they
 # print; says so and succeeds when the Arm tools are not installed.
