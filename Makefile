@@ -103,6 +103,12 @@ $(FW)/%.o: $(FW)/%.c
 $(FW)/dcc_train.o: runtime/dcc_train.c $(RUNTIME_HDRS)
 	@mkdir -p $(FW)
 	$(FW_CC) $(FW_CFLAGS) -c $< -o $@
+# Weights in flash (dcc_store): compiled for the board, linked into no
+# program here (tests/runtime/store-cortex-m4.test checks the object,
+# store-qemu.test runs dcc_store's tests on the emulated board).
+$(FW)/dcc_store.o: runtime/dcc_store.c $(RUNTIME_HDRS)
+	@mkdir -p $(FW)
+	$(FW_CC) $(FW_CFLAGS) -c $< -o $@
 $(FW)/%_fw.o: examples/firmware/%_fw.c examples/firmware/fw_stack.h $(FW)/five_points.c $(FW)/digits.c \
               $(FW)/digits_data.c $(RUNTIME_HDRS)
 	$(FW_CC) $(FW_CFLAGS) -c $< -o $@
@@ -119,7 +125,7 @@ $(FW)/five_points_host: examples/firmware/five_points_fw.c $(FW)/five_points.c r
 $(FW)/digits_host: examples/firmware/digits_fw.c $(FW)/digits.c $(FW)/digits_data.c
 	$(FW_HOST) -o $@ examples/firmware/digits_fw.c $(FW)/digits.c $(FW)/digits_data.c -lm
 
-firmware: $(FW)/five_points.elf $(FW)/digits.elf $(FW)/five_points_host $(FW)/digits_host
+firmware: $(FW)/five_points.elf $(FW)/digits.elf $(FW)/five_points_host $(FW)/digits_host $(FW)/dcc_store.o
 
 # Runs both programs under qemu and on the host and compares what they
 # print; says so and succeeds when the Arm tools are not installed.
@@ -145,7 +151,8 @@ bench: build/dcc
 
 # Install: dcc, its man page, the runtime as a static library (libdccrt.a,
 # its headers in include/dcc/, dccrt.pc for pkg-config), the runtime's
-# portable sources for firmware builds (share/dcc/runtime/), dcc.mk for a
+# portable sources for firmware builds (share/dcc/runtime/: dcc_train and
+# dcc_store), dcc.mk for a
 # user's Makefile and dccConfig.cmake for CMake's find_package(dcc).
 #   make install [PREFIX=/usr/local] [DESTDIR=/staging]
 #   make uninstall (the same PREFIX and DESTDIR) removes exactly those files.
@@ -161,11 +168,12 @@ AR      ?= ar
 build/dccrt/%.o: runtime/%.c $(RUNTIME_HDRS)
 	@mkdir -p build/dccrt
 	$(CC) $(LIBDCCRT_CFLAGS) -c $< -o $@.$$$$.tmp && mv -f $@.$$$$.tmp $@
-build/libdccrt.a: build/dccrt/dcc_train.o build/dccrt/dcc_host.o
+build/libdccrt.a: build/dccrt/dcc_train.o build/dccrt/dcc_host.o build/dccrt/dcc_store.o
 	rm -f $@.$$$$.tmp && $(AR) rcs $@.$$$$.tmp $^ && mv -f $@.$$$$.tmp $@
 
-DCC_INSTALLED = bin/dcc include/dcc/dcc_train.h include/dcc/dcc_host.h lib/libdccrt.a \
+DCC_INSTALLED = bin/dcc include/dcc/dcc_train.h include/dcc/dcc_host.h include/dcc/dcc_store.h lib/libdccrt.a \
   lib/pkgconfig/dccrt.pc share/dcc/runtime/dcc_train.c share/dcc/runtime/dcc_train.h \
+  share/dcc/runtime/dcc_store.c share/dcc/runtime/dcc_store.h \
   share/man/man1/dcc.1 share/dcc/dcc.mk lib/cmake/dcc/dccConfig.cmake lib/cmake/dcc/dccConfigVersion.cmake
 # The folders that only dcc uses (uninstall removes them when empty), innermost first.
 DCC_DIRS = include/dcc share/dcc/runtime share/dcc lib/cmake/dcc
@@ -175,9 +183,10 @@ install: build/dcc build/libdccrt.a $(DCC_MAN1) runtime/dccrt.pc.in compiler/dcc
 	$(INSTALL) -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/dcc $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	  $(DESTDIR)$(PREFIX)/lib/cmake/dcc $(DESTDIR)$(PREFIX)/share/dcc/runtime $(DESTDIR)$(PREFIX)/share/man/man1
 	$(INSTALL) -m 755 build/dcc $(DESTDIR)$(PREFIX)/bin/dcc
-	$(INSTALL) -m 644 runtime/dcc_train.h runtime/dcc_host.h $(DESTDIR)$(PREFIX)/include/dcc
+	$(INSTALL) -m 644 runtime/dcc_train.h runtime/dcc_host.h runtime/dcc_store.h $(DESTDIR)$(PREFIX)/include/dcc
 	$(INSTALL) -m 644 build/libdccrt.a $(DESTDIR)$(PREFIX)/lib/libdccrt.a
-	$(INSTALL) -m 644 runtime/dcc_train.c runtime/dcc_train.h $(DESTDIR)$(PREFIX)/share/dcc/runtime
+	$(INSTALL) -m 644 runtime/dcc_train.c runtime/dcc_train.h runtime/dcc_store.c runtime/dcc_store.h \
+	  $(DESTDIR)$(PREFIX)/share/dcc/runtime
 	$(INSTALL) -m 644 $(DCC_MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/dcc.1
 	$(INSTALL) -m 644 compiler/dcc.mk $(DESTDIR)$(PREFIX)/share/dcc/dcc.mk
 	$(INSTALL) -m 644 compiler/cmake/dccConfig.cmake $(DESTDIR)$(PREFIX)/lib/cmake/dcc/dccConfig.cmake
