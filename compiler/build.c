@@ -64,15 +64,29 @@ static Op binary_op(char c) {
   return c == '+' ? OP_ADD : c == '-' ? OP_SUB : c == '*' ? OP_MUL : c == '/' ? OP_DIV : c == '^' ? OP_POW : OP_MATMUL;
 }
 
+/* t (of shape sh) indexed by idx[0 .. n-1]: an element when every
+ * dimension is indexed, else the tensor left (each index drops the first
+ * dimension: X[c] of X[3][8][8] is an [8][8]). */
+static int indexed(Dag *d, int t, Shape sh, const int *idx, int n) {
+  if (n == 0)
+    return t;
+  if (n == sh.rank) {
+    int k = 0;
+    for (int i = 0; i < n; i++)
+      k = k * sh.dim[i] + idx[i];
+    return dag_index(d, t, k);
+  }
+  for (int i = 0; i < n; i++)
+    t = dag_row(d, t, idx[i]);
+  return t;
+}
+
 /* The part of t (a whole tensor of v's symbol's shape) that the diff()
  * variable v names: all of it, a row or an element. */
 static int diff_var_part(Dag *d, Expr *v, int t) {
-  Sym *s = v->sym;
-  if (v->kind != EX_INDEX || v->nidx == 0)
+  if (v->kind != EX_INDEX)
     return t;
-  if (v->nidx == s->shape.rank)
-    return dag_index(d, t, v->nidx == 2 ? v->idx[0] * s->shape.dim[1] + v->idx[1] : v->idx[0]);
-  return dag_row(d, t, v->idx[0]);
+  return indexed(d, t, v->sym->shape, v->idx, v->nidx);
 }
 
 /* diff(e, v1, ..., vn): reverse mode once per variable, each on the
@@ -243,11 +257,9 @@ static int build_call(Builder *B, Expr *e) {
 
 static int build_name(Builder *B, Expr *e) {
   Sym *s = e->sym;
-  if (e->kind == EX_NAME || e->nidx == 0)
+  if (e->kind == EX_NAME)
     return s->node;
-  if (e->nidx == s->shape.rank)
-    return dag_index(B->d, s->node, e->nidx == 2 ? e->idx[0] * s->shape.dim[1] + e->idx[1] : e->idx[0]);
-  return dag_row(B->d, s->node, e->idx[0]); /* a row of a matrix */
+  return indexed(B->d, s->node, s->shape, e->idx, e->nidx);
 }
 
 /* Left-associative chains are walked with a loop, like check.c does. */

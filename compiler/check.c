@@ -13,7 +13,32 @@
 
 /* ---- shapes ---------------------------------------------------------- */
 
-int shape_size(Shape s) { return s.rank == 0 ? 1 : s.rank == 1 ? s.dim[0] : s.dim[0] * s.dim[1]; }
+int shape_size(Shape s) { return (int)shape_count(s); }
+
+long long shape_count(Shape s) {
+  long long n = 1;
+  for (int i = 0; i < s.rank; i++)
+    n *= s.dim[i];
+  return n;
+}
+
+Shape shape_make(int rank, const int *dims) {
+  Shape s = {rank, {1, 1, 1, 1}};
+  for (int i = 0; i < rank; i++)
+    s.dim[i] = dims[i];
+  return s;
+}
+
+Shape shape1(int n) { return shape_make(1, &n); }
+
+Shape shape2(int m, int n) {
+  int d[2] = {m, n};
+  return shape_make(2, d);
+}
+
+Shape shape_drop_first(Shape s) { return s.rank ? shape_make(s.rank - 1, s.dim + 1) : s; }
+
+int shape_inner(Shape s) { return shape_size(shape_drop_first(s)); }
 
 bool shape_eq(Shape a, Shape b) {
   if (a.rank != b.rank)
@@ -25,20 +50,20 @@ bool shape_eq(Shape a, Shape b) {
 }
 
 const char *shape_str(Shape s) {
-  static char buf[4][48];
+  static char buf[4][96];
   static int k;
   char *b = buf[k++ & 3];
-  if (s.rank == 0)
-    snprintf(b, 48, "scalar");
-  else if (s.rank == 1)
-    snprintf(b, 48, "[%d]", s.dim[0]);
-  else
-    snprintf(b, 48, "[%d][%d]", s.dim[0], s.dim[1]);
+  if (s.rank == 0) {
+    snprintf(b, 96, "scalar");
+    return b;
+  }
+  int n = 0;
+  for (int i = 0; i < s.rank; i++)
+    n += snprintf(b + n, (size_t)(96 - n), "[%d]", s.dim[i]);
   return b;
 }
 
-
-static const Shape BAD = {-1, {1, 1}};
+static const Shape BAD = {-1, {1, 1, 1, 1}};
 
 /* ---- builtins -------------------------------------------------------- */
 
@@ -190,9 +215,9 @@ static Shape check_name(Checker *c, Expr *e) {
       return BAD;
     }
   }
-  if (e->nidx == sh.rank)
-    return SCALAR;
-  return (Shape){1, {sh.dim[1], 1}};
+  for (int i = 0; i < e->nidx; i++) /* each index drops the first dimension left */
+    sh = shape_drop_first(sh);
+  return sh;
 }
 
 /* Elementwise: a scalar broadcasts against a tensor; two tensors must have
@@ -231,7 +256,7 @@ static Shape check_binary(Checker *c, Expr *e, Shape a, Shape b) {
               DCC_MAX_SCALARS);
     return BAD;
   }
-  return b.rank == 1 ? (Shape){1, {a.dim[0], 1}} : (Shape){2, {a.dim[0], b.dim[1]}};
+  return b.rank == 1 ? shape1(a.dim[0]) : shape2(a.dim[0], b.dim[1]);
 }
 
 /* diff(e, v1, ..., vn): e scalar; each v an input or param (or an element
@@ -314,7 +339,7 @@ static Shape check_TRANSPOSE(Checker *c, Expr *e, Shape *a) {
     error_tok(c, e->arg_tok[0], "transpose() needs a matrix, not %s", shape_str(a[0]));
     return BAD;
   }
-  return (Shape){2, {a[0].dim[1], a[0].dim[0]}};
+  return shape2(a[0].dim[1], a[0].dim[0]);
 }
 
 /* softmax, log_softmax, logsumexp: of a vector */
@@ -478,8 +503,10 @@ static void check_init(Checker *c, Decl *d) {
   Init *in = &d->init;
   switch (in->kind) {
   case INIT_GLOROT:
-    if (d->shape.rank != 2)
-      error_tok(c, in->tok, "bare 'glorot' takes its fans from a matrix shape, and '%s' is a %s; write glorot(fan_in, fan_out)",
+    if (d->shape.rank < 2)
+      error_tok(c, in->tok,
+                "bare 'glorot' takes its fans from a matrix or kernel shape, and '%s' is a %s; write "
+                "glorot(fan_in, fan_out)",
                 d->name, d->shape.rank == 0 ? "scalar" : "vector");
     break;
   case INIT_GLOROT_FANS:
@@ -516,7 +543,7 @@ static void check_stmt(Checker *c, Stmt *s) {
   case ST_PARAM:
     for (int i = 0; i < s->ndecls; i++) {
       Decl *d = &s->decls[i];
-      bool too_large = d->shape.rank == 2 && (long long)d->shape.dim[0] * d->shape.dim[1] > DCC_MAX_SCALARS;
+      bool too_large = shape_count(d->shape) > DCC_MAX_SCALARS;
       if (too_large)
         error_tok(c, d->tok, "'%s' is too large (the limit is %d scalars)", d->name, DCC_MAX_SCALARS);
       Sym *sym = define(c, d->tok, s->kind == ST_INPUT ? SYM_INPUT : SYM_PARAM, d->shape);

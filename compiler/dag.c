@@ -22,8 +22,8 @@ static uint32_t node_hash(const Node *n) {
     h = (h ^ (uint32_t)n->a[i]) * 16777619u;
   h = (h ^ (uint32_t)n->index) * 16777619u;
   h = (h ^ (uint32_t)n->shape.rank) * 16777619u;
-  h = (h ^ (uint32_t)n->shape.dim[0]) * 16777619u;
-  h = (h ^ (uint32_t)n->shape.dim[1]) * 16777619u;
+  for (int i = 0; i < n->shape.rank; i++)
+    h = (h ^ (uint32_t)n->shape.dim[i]) * 16777619u;
   h = (h ^ (uint32_t)bits) * 16777619u;
   h = (h ^ (uint32_t)(bits >> 32)) * 16777619u;
   return h;
@@ -122,7 +122,7 @@ int dag_make(Dag *d, Op op, const int *ops, double val, int index, Shape shape) 
   return id;
 }
 
-const Shape SCALAR = {0, {1, 1}};
+const Shape SCALAR = {0, {1, 1, 1, 1}};
 
 int dag_const(Dag *d, double v) { return dag_make(d, OP_CONST, NULL, v, 0, SCALAR); }
 
@@ -141,19 +141,20 @@ bool op_is_elementwise(Op op) {
 
 static Shape shape_MATMUL(Dag *d, const int *ops) {
   Shape a = d->nodes[ops[0]].shape, b = d->nodes[ops[1]].shape;
-  return b.rank == 1 ? (Shape){1, {a.dim[0], 1}} : (Shape){2, {a.dim[0], b.dim[1]}};
+  return b.rank == 1 ? shape1(a.dim[0]) : shape2(a.dim[0], b.dim[1]);
 }
 
 static Shape shape_OUTER(Dag *d, const int *ops) {
-  return (Shape){2, {d->nodes[ops[0]].shape.dim[0], d->nodes[ops[1]].shape.dim[0]}};
+  return shape2(d->nodes[ops[0]].shape.dim[0], d->nodes[ops[1]].shape.dim[0]);
 }
 
 static Shape shape_TRANSPOSE(Dag *d, const int *ops) {
   Shape a = d->nodes[ops[0]].shape;
-  return (Shape){2, {a.dim[1], a.dim[0]}};
+  return shape2(a.dim[1], a.dim[0]);
 }
 
-static Shape shape_ROW(Dag *d, const int *ops) { return (Shape){1, {d->nodes[ops[0]].shape.dim[1], 1}}; }
+/* a row of a matrix, or more generally the tensor at one index of the first dimension */
+static Shape shape_ROW(Dag *d, const int *ops) { return shape_drop_first(d->nodes[ops[0]].shape); }
 
 static Shape shape_scalar(Dag *d, const int *ops) {
   (void)d, (void)ops;

@@ -199,12 +199,21 @@ typedef enum {
   EX_POS,   // +a
 } ExprKind;
 
-/* A shape: rank 0 (scalar), 1 ([n]) or 2 ([m][n]); rank -1 after an error. */
+/* A shape: rank 0 (a scalar) to DCC_MAX_RANK ([n], [m][n], [c][h][w],
+ * [o][c][h][w]), row-major; rank -1 after an error.  Only the first
+ * rank dimensions mean anything. */
+#define DCC_MAX_RANK 4
 typedef struct {
   int rank;
-  int dim[2];
+  int dim[DCC_MAX_RANK];
 } Shape;
 int shape_size(Shape s);
+long long shape_count(Shape s);      /* the same, without overflow, for checks */
+Shape shape_make(int rank, const int *dims);
+Shape shape1(int n);                 /* [n] */
+Shape shape2(int m, int n);          /* [m][n] */
+Shape shape_drop_first(Shape s);     /* [a][b][c] -> [b][c] */
+int shape_inner(Shape s);            /* elements per index of the first dimension */
 bool shape_eq(Shape a, Shape b);
 const char *shape_str(Shape s);
 
@@ -219,8 +228,8 @@ struct Expr {
   Expr **args;      /* EX_CALL */
   int *arg_tok;     /* EX_CALL: the first token of each argument */
   int nargs;
-  int nidx, idx[2]; /* EX_INDEX */
-  int idx_tok[2];
+  int nidx, idx[DCC_MAX_RANK]; /* EX_INDEX */
+  int idx_tok[DCC_MAX_RANK];
   /* set by check.c */
   Shape shape;
   struct Sym *sym;  /* EX_NAME, EX_INDEX */
@@ -412,6 +421,8 @@ Ix elem_offset(Shape s, Elem e);         /* its flat index in shape s */
 Elem view_elem(const Dag *d, int id, Elem e);
 /* The same for a flat element number: the operand's flat element number. */
 long view_elem_num(const Dag *d, int id, long k);
+/* Element k of shape sh as a suffix: "[0][1]" with brackets, else "_0_1". */
+const char *elem_suffix(Shape sh, int k, char *buf, size_t n, bool brackets);
 
 /* ---- simplify.c ------------------------------------------------------ */
 
@@ -570,7 +581,6 @@ void emit_real_const(Buf *out, double v, bool is_float);
 /* A C local's name after user's, unique among used and free of C's and
  * the emitted code's reserved names: "h", "int_", "v2_h_". */
 char *local_name(StrMap *used, const char *user, const char *prefix);
-const char *elem_suffix(Shape sh, int k, char *buf, size_t n, bool brackets);
 
 /* ---- emit_api.c ---------------------------------------------------------- */
 

@@ -379,6 +379,24 @@ static void emit_decls(Out *O, Code *c) {
 
 /* ---- _init ------------------------------------------------------------- */
 
+/* A param's initialiser, the default made explicit: tensors of rank 2 to 4
+ * are glorot, everything else zeros. */
+static InitKind init_kind(const Sym *s) {
+  if (s->init.kind != INIT_DEFAULT)
+    return s->init.kind;
+  return s->shape.rank >= 2 ? INIT_GLOROT : INIT_ZEROS;
+}
+
+/* Glorot's fans from a shape, as PyTorch counts them: [m][n] has fan_in n
+ * and fan_out m; a kernel [o][c][k...] fan_in c k... and fan_out o k... */
+static void glorot_fans(Shape sh, double *fan_in, double *fan_out) {
+  double receptive = 1;
+  for (int i = 2; i < sh.rank; i++)
+    receptive *= sh.dim[i];
+  *fan_in = sh.dim[1] * receptive;
+  *fan_out = sh.dim[0] * receptive;
+}
+
 static void emit_init(Out *O) {
   const Emit *E = O->E;
   Model *m = E->b->m;
@@ -386,9 +404,7 @@ static void emit_init(Out *O) {
   bool any_uniform = false, any_normal = false, any_loop = false;
   for (int i = 0; i < m->params.n; i++) {
     Sym *s = m->params.v[i];
-    InitKind k = s->init.kind;
-    if (k == INIT_DEFAULT)
-      k = s->shape.rank == 2 ? INIT_GLOROT : INIT_ZEROS;
+    InitKind k = init_kind(s);
     any_uniform |= k == INIT_GLOROT || k == INIT_GLOROT_FANS || k == INIT_UNIFORM;
     any_normal |= k == INIT_NORMAL;
     any_loop |= shape_size(s->shape) > 1; /* a tensor of one value is one assignment */
@@ -436,8 +452,7 @@ static void emit_init(Out *O) {
   for (int i = 0; i < m->params.n; i++) {
     Sym *s = m->params.v[i];
     Init in = s->init;
-    if (in.kind == INIT_DEFAULT)
-      in.kind = s->shape.rank == 2 ? INIT_GLOROT : INIT_ZEROS;
+    in.kind = init_kind(s);
     int n = shape_size(s->shape);
     Buf val = {0};
     switch (in.kind) {
@@ -453,8 +468,9 @@ static void emit_init(Out *O) {
     case INIT_UNIFORM: {
       double lo = in.a, hi = in.b;
       if (in.kind != INIT_UNIFORM) {
-        double fan_in = in.kind == INIT_GLOROT ? s->shape.dim[1] : in.a;
-        double fan_out = in.kind == INIT_GLOROT ? s->shape.dim[0] : in.b;
+        double fan_in = in.a, fan_out = in.b;
+        if (in.kind == INIT_GLOROT)
+          glorot_fans(s->shape, &fan_in, &fan_out);
         hi = sqrt(6.0 / (fan_in + fan_out));
         lo = -hi;
       }
@@ -490,17 +506,19 @@ static void emit_init(Out *O) {
 /* With loops, a tensor's element names are spelt by the preprocessor, so
  * that the source stays small however wide the layers: P_NAMES_C2(f, x,
  * "1") expands to f(x, "100"), ..., f(x, "199"), and a range 0..n-1 is a
- * few such blocks.  The R family enumerates rows, the C family columns (a
- * macro cannot expand inside itself, so rows and columns need their own). */
+ * few such blocks.  The R family enumerates rows (the first dimension),
+ * the C family columns (the last), S and T the second and third of a
+ * tensor of rank 3 or 4: a macro cannot expand inside itself, so each
+ * dimension needs a family of its own. */
 #define NAME_LEVELS 6 /* 10^6 numbers: DCC_MAX_DIM has 7 digits */
 
-static void emit_name_macros(Out *O) {
+static void emit_name_macros(Out *O, int max_rank) {
   const Emit *E = O->E;
   buf_puts(O->out, "\n/* Element names by the preprocessor: ..._C<L>(f, x, d) is f(x, d followed by\n"
                    "   every L-digit string), the R macros the same for rows. */\n");
-  for (int fam = 0; fam < 2; fam++)
+  for (int fam = 0; fam < 2 + (max_rank > 2) + (max_rank > 3); fam++)
     for (int level = 1; level <= NAME_LEVELS; level++) {
-      char fc = "RC"[fam];
+      char fc = "RCST"[fam];
       buf_printf(O->out, "#define %s_NAMES_%c%d(f, x, d)", E->PU, fc, level);
       for (int dgt = 0; dgt < 10; dgt++) {
         if (level == 1)
@@ -542,46 +560,52 @@ static void emit_name_range(Out *O, char fam, const char *f, const char *x, long
   }
 }
 
+/* The family that enumerates dimension l of a tensor of rank r. */
+static char name_family(int l, int r) { return l == r - 1 ? 'C' : "RST"[l]; }
+
+/* The macro that spells the names below index i of dimension l - 1 of s
+ * (l >= 1): P_NAMES_ROW_W(x, i) for a matrix's row, P_NAMES_ROW2_K(x, i)
+ * one level deeper. */
+static char *name_row_macro(const Emit *E, const Sym *s, int l) {
+  return l == 1 ? xprintf("%s_NAMES_ROW_%s", E->PU, s->name) : xprintf("%s_NAMES_ROW%d_%s", E->PU, l, s->name);
+}
+
 static void emit_param_names(Out *O) {
   const Emit *E = O->E;
   Model *m = E->b->m;
   Buf *out = O->out;
-  char sfx[48];
-  bool macros = false;
+  char sfx[64];
+  int max_rank = 0;
   for (int i = 0; i < m->params.n; i++)
-    macros |= E->b->loops && m->params.v[i]->shape.rank;
-  if (macros) {
-    emit_name_macros(O);
+    if (E->b->loops && m->params.v[i]->shape.rank > max_rank)
+      max_rank = m->params.v[i]->shape.rank;
+  if (max_rank) {
+    emit_name_macros(O, max_rank);
     for (int i = 0; i < m->params.n; i++) {
       Sym *s = m->params.v[i];
-      if (s->shape.rank != 2)
-        continue;
-      buf_printf(out, "#define %s_NAMES_ROW_%s(x, i) ", E->PU, s->name);
-      char *ctx = xprintf("x i \"][\"");
-      char *el = xprintf("%s_NAMES_EL", E->PU);
-      emit_name_range(O, 'C', el, ctx, s->shape.dim[1]);
-      buf_putc(out, '\n');
-      free(ctx);
-      free(el);
+      for (int l = 1; l < s->shape.rank; l++) { /* dimension l, under an index of l - 1 */
+        char *self = name_row_macro(E, s, l), *ctx = xprintf("x i \"][\"");
+        char *inner = l == s->shape.rank - 1 ? xprintf("%s_NAMES_EL", E->PU) : name_row_macro(E, s, l + 1);
+        buf_printf(out, "#define %s(x, i) ", self);
+        emit_name_range(O, name_family(l, s->shape.rank), inner, ctx, s->shape.dim[l]);
+        buf_putc(out, '\n');
+        free(self);
+        free(ctx);
+        free(inner);
+      }
     }
   }
   buf_printf(out, "\nconst char *const %s_param_names[%s_N_PARAMS] = {\n", E->P, E->PU);
   for (int i = 0; i < m->params.n; i++) {
     Sym *s = m->params.v[i];
-    if (macros && s->shape.rank) {
+    if (max_rank && s->shape.rank) {
       char *ctx = xprintf("\"%s[\"", s->name);
+      char *f = s->shape.rank == 1 ? xprintf("%s_NAMES_EL", E->PU) : name_row_macro(E, s, 1);
       buf_puts(out, "    ");
-      if (s->shape.rank == 1) {
-        char *el = xprintf("%s_NAMES_EL", E->PU);
-        emit_name_range(O, 'C', el, ctx, s->shape.dim[0]);
-        free(el);
-      } else {
-        char *row = xprintf("%s_NAMES_ROW_%s", E->PU, s->name);
-        emit_name_range(O, 'R', row, ctx, s->shape.dim[0]);
-        free(row);
-      }
+      emit_name_range(O, name_family(0, s->shape.rank), f, ctx, s->shape.dim[0]);
       buf_puts(out, ",\n");
       free(ctx);
+      free(f);
       continue;
     }
     for (int k = 0; k < shape_size(s->shape); k++)

@@ -442,7 +442,7 @@ static void emit_scatter(Body *B, int id, const char *N, bool update) {
     render(B, nd->a[0], &x, !update, NULL);
     buf_printf(B->out, "    %s[%d] %s %s;\n", N, nd->index, op, x.s);
   } else {
-    int cols = nd->shape.dim[1];
+    int cols = shape_inner(nd->shape);
     render_at(B, nd->a[0], &x, !update, "j");
     buf_printf(B->out, "    for (int j = 0; j < %d; j++)\n        %s[%d + j] %s %s;\n", cols, N, nd->index * cols, op,
                x.s);
@@ -531,18 +531,6 @@ static EmitFn *const emit_fn[OP_COUNT] = {
 static void emit_loop(Body *B, int id, const char *N, bool update) { emit_fn[B->d->nodes[id].op](B, id, N, update); }
 
 /* ---- function bodies --------------------------------------------------- */
-
-/* Element k of a tensor of shape sh as a C suffix: "_3", "_0_1" for a
- * local's name, "[3]", "[0][1]" (brackets) for a param's. */
-const char *elem_suffix(Shape sh, int k, char *buf, size_t n, bool brackets) {
-  if (sh.rank == 0)
-    buf[0] = 0;
-  else if (sh.rank == 1)
-    snprintf(buf, n, brackets ? "[%d]" : "_%d", k);
-  else
-    snprintf(buf, n, brackets ? "[%d][%d]" : "_%d_%d", k / sh.dim[1], k % sh.dim[1]);
-  return buf;
-}
 
 /* The C name of scheduled node id: named after its value in the source,
  * or the root it is, or t1, t2, ... */

@@ -10,6 +10,13 @@
 
 /* ---- leaves' names ------------------------------------------------------ */
 
+static char *value_name(Sym *s, int k) {
+  char sfx[64];
+  if (s->shape.rank == 0 || k < 0)
+    return xstrdup(s->name);
+  return xprintf("%s%s", s->name, elem_suffix(s->shape, k, sfx, sizeof sfx, true));
+}
+
 /* "x1", "v[3]", "W[0][1]": the source name of an input or param scalar. */
 static char *leaf_name(Model *m, Node *nd) {
   SymList *list = nd->op == OP_INPUT ? &m->inputs : &m->params;
@@ -18,21 +25,9 @@ static char *leaf_name(Model *m, Node *nd) {
     int k = nd->index - s->offset;
     if (k < 0 || k >= shape_size(s->shape))
       continue;
-    if (s->shape.rank == 0 || nd->shape.rank) /* a scalar, or the tensor whole */
-      return xstrdup(s->name);
-    if (s->shape.rank == 1)
-      return xprintf("%s[%d]", s->name, k);
-    return xprintf("%s[%d][%d]", s->name, k / s->shape.dim[1], k % s->shape.dim[1]);
+    return value_name(s, nd->shape.rank ? -1 : k); /* a scalar, or the tensor whole */
   }
   return xprintf("?%d", nd->index);
-}
-
-static char *value_name(Sym *s, int k) {
-  if (s->shape.rank == 0 || k < 0)
-    return xstrdup(s->name);
-  if (s->shape.rank == 1)
-    return xprintf("%s[%d]", s->name, k);
-  return xprintf("%s[%d][%d]", s->name, k / s->shape.dim[1], k % s->shape.dim[1]);
 }
 
 static void text_const(Buf *b, double v) {
@@ -105,9 +100,10 @@ static void text_MATMUL(Text *T, int id, Buf *b) { text_infix(T, id, "@", b); }
 static void text_element(Text *T, int id, Buf *b) {
   Node *nd = &T->b->dag->nodes[id];
   Shape as = T->b->dag->nodes[nd->a[0]].shape;
+  char sfx[64];
   text_operand(T, nd->a[0], 5, b);
-  if (nd->op == OP_INDEX && as.rank == 2)
-    buf_printf(b, "[%d][%d]", nd->index / as.dim[1], nd->index % as.dim[1]);
+  if (nd->op == OP_INDEX)
+    buf_puts(b, elem_suffix(as, nd->index, sfx, sizeof sfx, true));
   else
     buf_printf(b, "[%d]", nd->index);
 }

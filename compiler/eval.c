@@ -115,7 +115,7 @@ static void eval_SCATTER(const EvalAt *e) {
 }
 
 static void eval_SCATROW(const EvalAt *e) {
-  int cols = e->nd->shape.dim[1];
+  int cols = shape_inner(e->nd->shape);
   for (int k = 0; k < shape_size(e->nd->shape); k++)
     e->r[k] = k / cols == e->nd->index ? e->x[k % cols] : 0;
 }

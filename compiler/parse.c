@@ -136,8 +136,8 @@ static Expr *primary(Parser *p) {
   if (at(p, TK_LBRACK)) {
     Expr *e = new_expr(p, EX_INDEX, t);
     while (at(p, TK_LBRACK)) {
-      if (e->nidx == 2)
-        syntax_error(p, peek(p), "too many indices: a tensor has at most 2 dimensions");
+      if (e->nidx == DCC_MAX_RANK)
+        syntax_error(p, peek(p), "too many indices: a tensor has at most %d dimensions", DCC_MAX_RANK);
       int pos;
       e->idx[e->nidx] = index_literal(p, &pos);
       e->idx_tok[e->nidx++] = pos;
@@ -208,11 +208,11 @@ static Expr *expr(Parser *p) {
 
 /* dims := ('[' INT ']' ('[' INT ']')?)?   -- sizes are positive */
 static Shape dims(Parser *p) {
-  Shape s = {0, {1, 1}};
+  Shape s = SCALAR;
   while (at(p, TK_LBRACK)) {
     Token *lb = next(p);
-    if (s.rank == 2)
-      syntax_error(p, lb, "too many dimensions: a tensor has at most 2");
+    if (s.rank == DCC_MAX_RANK)
+      syntax_error(p, lb, "too many dimensions: a tensor has at most %d", DCC_MAX_RANK);
     Token *t = peek(p);
     if (t->kind != TK_NUM || !t->is_int || t->ival == 0)
       syntax_error(p, t, "a size must be a positive integer literal");
@@ -276,7 +276,7 @@ static void decls(Parser *p, Stmt *s) {
     Token *name = expect(p, TK_NAME, "a name to declare");
     /* Kept as soon as it has a name, so that a broken initialiser does not
      * make every later use an "unknown name". */
-    Decl d = {tok_index(p, name), name->name, {0, {1, 1}}, {INIT_DEFAULT, 0, 0, -1}};
+    Decl d = {tok_index(p, name), name->name, SCALAR, {INIT_DEFAULT, 0, 0, -1}};
     vec_push(&ds, d);
     s->decls = ds.v;
     s->ndecls = ds.n;

@@ -123,7 +123,7 @@ static void unroll_SCATTER(Unroller *U, int id, const Node *nd, int *r) {
 
 static void unroll_SCATROW(Unroller *U, int id, const Node *nd, int *r) {
   (void)id;
-  int cols = nd->shape.dim[1];
+  int cols = shape_inner(nd->shape);
   for (int k = 0; k < shape_size(nd->shape); k++)
     r[k] = k / cols == nd->index ? EL(nd->a[0], k % cols) : dag_const(U->d, 0);
 }

@@ -93,8 +93,8 @@ Elem view_elem(const Dag *d, int id, Elem e) {
     free(x.text);
     return elem_flat(r);
   }
-  case OP_ROW: /* element j of row r of M[m][n] is M's r n + j */
-    return elem_flat(ix_plus((long)nd->index * as.dim[1], elem_offset(nd->shape, e)));
+  case OP_ROW: /* element j of row r of M[m][n] is M's r n + j (of X[c], X's c h w + j) */
+    return elem_flat(ix_plus((long)nd->index * shape_inner(as), elem_offset(nd->shape, e)));
   case OP_FILL: /* every element of a filled scalar is the scalar */
     elem_free(e);
     return elem_flat(ix_num(0));
@@ -115,4 +115,19 @@ Elem view_elem(const Dag *d, int id, Elem e) {
 long view_elem_num(const Dag *d, int id, long k) {
   Elem e = view_elem(d, id, elem_flat(ix_num(k)));
   return elem_offset(d->nodes[d->nodes[id].a[0]].shape, e).k;
+}
+
+/* Element k of a tensor of shape sh as a suffix: "[0][1]" (brackets: a
+ * param's name, the language's indexing), "_0_1" (a C local's name). */
+const char *elem_suffix(Shape sh, int k, char *buf, size_t n, bool brackets) {
+  int idx[DCC_MAX_RANK];
+  for (int i = sh.rank - 1; i >= 0; i--) {
+    idx[i] = k % sh.dim[i];
+    k /= sh.dim[i];
+  }
+  size_t len = 0;
+  buf[0] = 0;
+  for (int i = 0; i < sh.rank && len < n; i++)
+    len += (size_t)snprintf(buf + len, n - len, brackets ? "[%d]" : "_%d", idx[i]);
+  return buf;
 }

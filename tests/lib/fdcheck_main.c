@@ -9,7 +9,7 @@
  *       difference of m_loss (with one Richardson step, error O(h^4)),
  *   (c) every per-param m_grad_NAME against its slice of m_loss_grad,
  *   (d) every --wrt input's m_grad_NAME against finite differences,
- * and, once: m_param_names spells "name", "name[i]" or "name[i][j]" in
+ * and, once: m_param_names spells "name", "name[i]", "name[i][j]", ... in
  * row-major order; no function writes past its output or changes its
  * arguments; a second call of m_loss_grad gives the same bits; m_init is
  * deterministic and finite; m_outputs runs.
@@ -246,19 +246,23 @@ static void check_grad_ws(int pt, const struct fd_var *var, const real *in, cons
 }
 #endif
 
-/* m_param_names: "name" for a scalar, "name[i]" or "name[i][j]" in
- * row-major order for a tensor. */
+/* m_param_names: "name" for a scalar, "name[i]", "name[i][j]", ... (up to
+ * four indices) in row-major order for a tensor: each name the previous
+ * one with its last index advanced, carrying into the index before it as
+ * an odometer does, every dimension wrapping at one size, and the last
+ * name the tensor's last element. */
 static void check_names(void) {
 #if M_N_PARAMS > 0
     int v;
     for (v = 0; v < FD_NPARAMS; v++) {
         const struct fd_var *var = &fd_params[v];
         size_t n = strlen(var->name);
-        int k, dims = -1, cols = -1, pi = 0, pj = -1;
+        int k, q, dims = -1;
+        long prev[4] = {0, 0, 0, 0}, size[4] = {-1, -1, -1, -1};
         for (k = 0; k < var->size; k++) {
             const char *s = m_param_names[var->offset + k], *r;
-            long idx[2];
-            int nd = 0;
+            long idx[4] = {0, 0, 0, 0};
+            int nd = 0, ok = 1;
             char *end;
             if (s == NULL || strncmp(s, var->name, n) != 0) {
                 fail("m_param_names[%d] is \"%s\", expected %s or %s[...]",
@@ -266,7 +270,7 @@ static void check_names(void) {
                 break;
             }
             r = s + n;
-            while (*r == '[' && nd < 2) {
+            while (*r == '[' && nd < 4) {
                 idx[nd] = strtol(r + 1, &end, 10);
                 if (end == r + 1 || *end != ']')
                     break;
@@ -274,31 +278,37 @@ static void check_names(void) {
                 r = end + 1;
             }
             if (*r != '\0' || (dims >= 0 && nd != dims) || (nd == 0 && var->size != 1)) {
-                fail("m_param_names[%d] is \"%s\": not %s, %s[i] or %s[i][j] (param of %d scalars)",
-                     var->offset + k, s, var->name, var->name, var->name, var->size);
+                fail("m_param_names[%d] is \"%s\": not %s or %s[i]... (param of %d scalars)",
+                     var->offset + k, s, var->name, var->name, var->size);
                 break;
             }
             dims = nd;
-            if (nd == 1 && idx[0] != k) {
-                fail("m_param_names[%d] is \"%s\", expected %s[%d]", var->offset + k, s, var->name, k);
+            if (k == 0) {
+                for (q = 0; q < nd; q++)
+                    ok &= idx[q] == 0;
+            } else if (nd > 0) { /* the odometer's next reading */
+                int f = 0;
+                while (f < nd && idx[f] == prev[f])
+                    f++;
+                ok = f < nd && idx[f] == prev[f] + 1 && (size[f] < 0 || idx[f] < size[f]);
+                for (q = f + 1; ok && q < nd; q++) { /* carried out of dimension q: its size */
+                    ok = idx[q] == 0 && (size[q] < 0 || size[q] == prev[q] + 1);
+                    size[q] = prev[q] + 1;
+                }
+            }
+            if (!ok) {
+                fail("m_param_names[%d] is \"%s\": not row-major after the name before it", var->offset + k, s);
                 break;
             }
-            if (nd == 2) {
-                int i = (int)idx[0], j = (int)idx[1];
-                int next_in_row = (i == pi && j == pj + 1 && (cols < 0 || j < cols));
-                int next_row = (i == pi + 1 && j == 0 && (cols < 0 || pj + 1 == cols));
-                if (k == 0 ? (i != 0 || j != 0) : !(next_in_row || next_row)) {
-                    fail("m_param_names[%d] is \"%s\": not row-major after %s[%d][%d]",
-                         var->offset + k, s, var->name, pi, pj);
-                    break;
-                }
-                if (next_row && k > 0)
-                    cols = pj + 1;
-                pi = i;
-                pj = j;
-                if (k == var->size - 1 && ((cols >= 0 && pj + 1 != cols) || (pi + 1) * (pj + 1) != var->size))
-                    fail("m_param_names: %s ends at [%d][%d], not a full matrix of %d scalars",
-                         var->name, pi, pj, var->size);
+            for (q = 0; q < nd; q++)
+                prev[q] = idx[q];
+            if (k == var->size - 1 && nd > 0) {
+                long total = prev[0] + 1;
+                for (q = 1; q < nd; q++)
+                    total *= prev[q] + 1;
+                if (total != var->size)
+                    fail("m_param_names: %s's last name is not the last element of a full tensor of %d scalars",
+                         var->name, var->size);
             }
         }
     }
