@@ -53,22 +53,28 @@ test: build/dcc build/san/dcc build/fuzz/fuzz_dcc examples
 # that dcc makes of each model and with the runtime.  MODEL.dccflags beside
 # MODEL.expr holds extra dcc options for it (--wrt x, --real float).  Compressed data
 # (*.gz) is unpacked beside the program.
+# Every example also links examples/common/ (the demo tooling the examples
+# share: SVG pictures, the progress line, command-line numbers), which is
+# not part of the runtime.
 # Not built here: firmware (make firmware), make_project and cmake_project
-# (a user's Make and CMake builds against an installed dcc: tests/install/)
-# and python.
-EXAMPLES     := $(filter-out firmware make_project cmake_project python,$(notdir $(patsubst %/,%,$(wildcard examples/*/))))
+# (a user's Make and CMake builds against an installed dcc: tests/install/),
+# python and common.
+EXAMPLES     := $(filter-out firmware make_project cmake_project python common,$(notdir $(patsubst %/,%,$(wildcard examples/*/))))
 RUNTIME_SRCS := $(wildcard runtime/*.c)
 RUNTIME_HDRS := $(wildcard runtime/*.h)
+COMMON_SRCS  := $(wildcard examples/common/*.c)
+COMMON_HDRS  := $(wildcard examples/common/*.h)
 EXAMPLE_CFLAGS = -std=c99 -O2 -Wall -Wextra -Werror -pedantic
 
 define example_rule
-build/examples/$(1)/$(1): build/dcc $(wildcard examples/$(1)/*) $(RUNTIME_SRCS) $(RUNTIME_HDRS)
+build/examples/$(1)/$(1): build/dcc $(wildcard examples/$(1)/*) $(RUNTIME_SRCS) $(RUNTIME_HDRS) $(COMMON_SRCS) $(COMMON_HDRS)
 	@mkdir -p build/examples/$(1)
 	@for f in examples/$(1)/*.expr; do \
 	  build/dcc $$$$f $$$$(cat $$$${f%.expr}.dccflags 2>/dev/null) -o build/examples/$(1)/$$$$(basename $$$$f .expr).c || exit 1; done
 	@for f in $$(wildcard examples/$(1)/*.gz); do gzip -dc $$$$f > build/examples/$(1)/$$$$(basename $$$$f .gz) || exit 1; done
-	$(CC) $(EXAMPLE_CFLAGS) -Iruntime -Ibuild/examples/$(1) -o $$@ $$(wildcard examples/$(1)/*.c) \
-	  $$(patsubst examples/$(1)/%.expr,build/examples/$(1)/%.c,$$(wildcard examples/$(1)/*.expr)) $(RUNTIME_SRCS) -lm
+	$(CC) $(EXAMPLE_CFLAGS) -Iruntime -Iexamples/common -Ibuild/examples/$(1) -o $$@ $$(wildcard examples/$(1)/*.c) \
+	  $$(patsubst examples/$(1)/%.expr,build/examples/$(1)/%.c,$$(wildcard examples/$(1)/*.expr)) $(RUNTIME_SRCS) \
+	  $(COMMON_SRCS) -lm
 endef
 $(foreach e,$(EXAMPLES),$(eval $(call example_rule,$(e))))
 

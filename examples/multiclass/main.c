@@ -26,7 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "dcc_host.h"
+#include "plot.h"
+#include "progress.h"
 #include "dcc_train.h"
 
 #include "blobs.h"
@@ -143,7 +146,7 @@ typedef struct {
   dcc_real *scratch;
   double *curves; /* [0 .. epochs): training loss; [epochs .. 2 epochs): held-out */
   int epochs;
-  dcc_progress_ctx progress;
+  progress_ctx progress;
   int quiet;
 } epoch_ctx;
 
@@ -154,7 +157,7 @@ static void on_epoch(void *ctx, const dcc_epoch_report *r) {
     c->curves[c->epochs + r->epoch] = dcc_mean_loss(&c->info->m, c->p, c->test->rows, c->test->n, c->scratch);
   }
   if (!c->quiet)
-    dcc_progress_on_epoch(&c->progress, r);
+    progress_on_epoch(&c->progress, r);
 }
 
 /* Train a freshly initialised network on train, report, and return its
@@ -196,7 +199,7 @@ static dcc_real *train_and_report(const model_info *info, const train_plan *plan
 
   int run = dcc_sgd(&info->m, p, train->rows, train->n, &o, &w);
   if (!s->quiet)
-    dcc_progress_end(stderr, run, plan.epochs, ec.progress.last_loss);
+    progress_end(stderr, run, plan.epochs, ec.progress.last_loss);
 
   int right_train = correct(info, p, train, NULL);
   int *confusion = calloc((size_t)(info->n_classes * info->n_classes), sizeof *confusion);
@@ -231,7 +234,7 @@ static dcc_real *train_and_report(const model_info *info, const train_plan *plan
     sprintf(title, "%s: %s MLP, mean cross-entropy per epoch", info->name, info->shape);
     static const char *const names[] = {"training (during the epoch)", "held-out (after the epoch)"};
     char *path = join(s->svg_dir, file);
-    if (dcc_svg_loss_curves(path, title, curves, 2, run, names) != 0) {
+    if (plot_loss_curves(path, title, curves, 2, run, names) != 0) {
       fprintf(stderr, "multiclass: cannot write %s\n", path);
       write_failed = 1;
     } else {
@@ -288,7 +291,7 @@ static int run_blobs(const settings *s) {
     int *labels = xmalloc((size_t)train.n * sizeof *labels);
     for (int i = 0; i < train.n; i++)
       labels[i] = label_of(&blobs_info, train.rows + (size_t)i * BLOBS_N_IN);
-    dcc_svg_boundary b;
+    plot_boundary b;
     memset(&b, 0, sizeof b);
     b.title = "blobs: 2-8-3 MLP, decision regions and the training points";
     b.predict = blobs_predict;
@@ -301,7 +304,7 @@ static int run_blobs(const settings *s) {
     b.labels = labels;
     b.n_points = train.n;
     char *path = join(s->svg_dir, "blobs_boundary.svg");
-    if (dcc_svg_decision_boundary(path, &b) != 0) {
+    if (plot_decision_boundary(path, &b) != 0) {
       fprintf(stderr, "multiclass: cannot write %s\n", path);
       write_failed = 1;
     } else {
@@ -430,11 +433,11 @@ int main(int argc, char **argv) {
     if (!strcmp(a, "--quiet")) {
       s.quiet = 1;
     } else if (!strcmp(a, "--seed") && i + 1 < argc) {
-      if (dcc_arg_integer(argv[++i], 0, 4294967295LL, &v))
+      if (arg_integer(argv[++i], 0, 4294967295LL, &v))
         return usage();
       s.seed = (uint32_t)v;
     } else if (!strcmp(a, "--epochs") && i + 1 < argc) {
-      if (dcc_arg_integer(argv[++i], 1, 1000000, &v))
+      if (arg_integer(argv[++i], 1, 1000000, &v))
         return usage();
       s.epochs = (int)v;
     } else if (!strcmp(a, "--data") && i + 1 < argc) {
