@@ -64,7 +64,7 @@ static int number_value(const char *s, size_t n, double *value) {
   char local[128], *buf = local;
   const char *dp = localeconv()->decimal_point;
   size_t dplen = dp && *dp ? strlen(dp) : 1, need = n + dplen + 1, k = 0;
-  if (need > sizeof local && !(buf = malloc(need)))
+  if (need > sizeof local && !(buf = (char *)malloc(need)))
     return -1;
   for (size_t i = 0; i < n; i++) {
     if (s[i] == '.' && dp && *dp) {
@@ -106,12 +106,12 @@ static void quote_field(char *dst, size_t dstlen, const char *s, size_t n) {
 
 static char *read_all(FILE *f, size_t *len) {
   size_t cap = 1 << 16, n = 0;
-  char *buf = malloc(cap);
+  char *buf = (char *)malloc(cap);
   if (!buf)
     return NULL;
   for (;;) {
     if (n == cap) {
-      char *bigger = cap > (size_t)-1 / 2 ? NULL : realloc(buf, cap * 2);
+      char *bigger = cap > (size_t)-1 / 2 ? NULL : (char *)realloc(buf, cap * 2);
       if (!bigger) {
         free(buf);
         errno = ENOMEM;
@@ -226,7 +226,7 @@ int dcc_csv_load(const char *path, int skip_lines, dcc_csv *out, char *err, size
       }
       if (count == cap) {
         size_t ncap = cap ? cap * 2 : 1024;
-        double *bigger = ncap > (size_t)-1 / sizeof *values ? NULL : realloc(values, ncap * sizeof *values);
+        double *bigger = ncap > (size_t)-1 / sizeof *values ? NULL : (double *)realloc(values, ncap * sizeof *values);
         if (!bigger) {
           set_err(err, errlen, "%s: error: out of memory", path);
           goto fail;
