@@ -25,14 +25,120 @@ dcc_sgd_options dcc_sgd_defaults(int epochs, dcc_real rate) {
   return o;
 }
 
+/* finite and >= 0 */
+static int nonnegative(dcc_real x) { return isfinite(x) && x >= 0; }
+
+/* 0, or the DCC_ERR_ code of the first thing wrong with o's schedule. */
+static int check_schedule(const dcc_sgd_options *o) {
+  if (o->schedule_len < 0)
+    return DCC_ERR_SCHEDULE_LEN;
+  if (o->schedule_len > 0 && (!o->schedule_rate || (o->schedule_len > 1 && !o->schedule_until)))
+    return DCC_ERR_SCHEDULE_NULL;
+  for (int i = 0; i < o->schedule_len; i++)
+    if (!nonnegative(o->schedule_rate[i]))
+      return DCC_ERR_SCHEDULE_RATE;
+  for (int i = 1; i < o->schedule_len - 1; i++)
+    if (o->schedule_until[i] < o->schedule_until[i - 1])
+      return DCC_ERR_SCHEDULE_ORDER;
+  return 0;
+}
+
 dcc_real dcc_rate_at(const dcc_sgd_options *o, int epoch) {
-  if (!o->schedule_len)
+  if (!o)
+    return 0;
+  if (!o->schedule_len || check_schedule(o))
     return o->rate;
   /* schedule_len rates, schedule_len - 1 boundaries */
   for (int i = 0; i < o->schedule_len - 1; i++)
     if (epoch < o->schedule_until[i])
       return o->schedule_rate[i];
   return o->schedule_rate[o->schedule_len - 1];
+}
+
+const char *dcc_strerror(int code) {
+  switch (code) {
+  case DCC_SGD_NONFINITE: return "a loss, gradient or update became infinite or NaN";
+  case DCC_ERR_MODEL: return "the model is NULL";
+  case DCC_ERR_LOSS_GRAD: return "the model's loss_grad is NULL";
+  case DCC_ERR_MODEL_SIZE: return "the model's n_in or n_params is negative";
+  case DCC_ERR_PARAMS: return "the params are NULL";
+  case DCC_ERR_DATA: return "the data are NULL";
+  case DCC_ERR_N_SAMPLES: return "the number of samples is negative";
+  case DCC_ERR_OPTIONS: return "the options are NULL";
+  case DCC_ERR_WORKSPACE: return "the workspace is NULL";
+  case DCC_ERR_GRAD: return "the workspace's grad buffer is NULL";
+  case DCC_ERR_ACC: return "the workspace's acc buffer is NULL";
+  case DCC_ERR_VELOCITY: return "momentum needs the workspace's velocity buffer, which is NULL";
+  case DCC_ERR_ORDER: return "shuffling needs the workspace's order buffer, which is NULL";
+  case DCC_ERR_EPOCHS: return "epochs is negative";
+  case DCC_ERR_BATCH_SIZE: return "batch_size is negative";
+  case DCC_ERR_RATE: return "the learning rate is negative, infinite or NaN";
+  case DCC_ERR_SCHEDULE_LEN: return "schedule_len is negative";
+  case DCC_ERR_SCHEDULE_NULL: return "the schedule's rates or boundaries are NULL";
+  case DCC_ERR_SCHEDULE_RATE: return "a rate of the schedule is negative, infinite or NaN";
+  case DCC_ERR_SCHEDULE_ORDER: return "the schedule's boundaries decrease";
+  case DCC_ERR_MOMENTUM: return "momentum is outside [0, 1)";
+  case DCC_ERR_WEIGHT_DECAY: return "weight_decay is negative, infinite or NaN";
+  case DCC_ERR_TOLERANCE: return "tolerance is negative, infinite or NaN";
+  default: return code >= 0 ? "ok" : "unknown error";
+  }
+}
+
+/* 0, or the DCC_ERR_ code of the first thing wrong with the model. */
+static int check_model(const dcc_model *m) {
+  if (!m)
+    return DCC_ERR_MODEL;
+  if (!m->loss_grad)
+    return DCC_ERR_LOSS_GRAD;
+  if (m->n_in < 0 || m->n_params < 0)
+    return DCC_ERR_MODEL_SIZE;
+  return 0;
+}
+
+/* 0, or the DCC_ERR_ code of the first invalid argument of dcc_sgd. */
+static int check_sgd(const dcc_model *m, const dcc_real *p, const dcc_real *data, int n_samples,
+                     const dcc_sgd_options *o, const dcc_workspace *w) {
+  int e = check_model(m);
+  if (e)
+    return e;
+  if (!p)
+    return DCC_ERR_PARAMS;
+  if (n_samples < 0)
+    return DCC_ERR_N_SAMPLES;
+  if (!data && n_samples > 0 && m->n_in > 0)
+    return DCC_ERR_DATA;
+  if (!o)
+    return DCC_ERR_OPTIONS;
+  if (!w)
+    return DCC_ERR_WORKSPACE;
+  if (!w->grad)
+    return DCC_ERR_GRAD;
+  if (!w->acc)
+    return DCC_ERR_ACC;
+  if (o->momentum != 0 && !w->velocity)
+    return DCC_ERR_VELOCITY;
+  if (o->shuffle && n_samples > 0 && !w->order)
+    return DCC_ERR_ORDER;
+  if (o->epochs < 0)
+    return DCC_ERR_EPOCHS;
+  if (o->batch_size < 0)
+    return DCC_ERR_BATCH_SIZE;
+  if (!nonnegative(o->rate))
+    return DCC_ERR_RATE;
+  if ((e = check_schedule(o)) != 0)
+    return e;
+  if (!(o->momentum >= 0 && o->momentum < 1))
+    return DCC_ERR_MOMENTUM;
+  if (!nonnegative(o->weight_decay))
+    return DCC_ERR_WEIGHT_DECAY;
+  if (!nonnegative(o->tolerance))
+    return DCC_ERR_TOLERANCE;
+  return 0;
+}
+
+/* Sample i of data (data itself when samples have no reals: it may be NULL). */
+static const dcc_real *sample(const dcc_model *m, const dcc_real *data, int i) {
+  return m->n_in ? data + (size_t)i * (size_t)m->n_in : data;
 }
 
 /* The generator of the emitted _init: a Weyl sequence through a 32-bit
@@ -84,15 +190,20 @@ static int step(const dcc_model *m, dcc_real *p, dcc_real *g, const dcc_sgd_opti
 
 dcc_real dcc_mean_loss(const dcc_model *m, const dcc_real *p, const dcc_real *data, int n_samples,
                        dcc_real *grad) {
+  if (check_model(m) || !p || n_samples < 0 || (!data && n_samples > 0 && m->n_in > 0) || !grad)
+    return (dcc_real)NAN;
   dcc_real sum = 0;
   for (int i = 0; i < n_samples; i++)
-    sum += m->loss_grad(data + (size_t)i * (size_t)m->n_in, p, grad);
+    sum += m->loss_grad(sample(m, data, i), p, grad);
   return n_samples ? sum / (dcc_real)n_samples : 0;
 }
 
 int dcc_sgd(const dcc_model *m, dcc_real *p, const dcc_real *data, int n_samples,
             const dcc_sgd_options *o, dcc_workspace *w) {
-  int batch = o->batch_size <= 0 || o->batch_size > n_samples ? n_samples : o->batch_size;
+  int e = check_sgd(m, p, data, n_samples, o, w);
+  if (e)
+    return e;
+  int batch = o->batch_size == 0 || o->batch_size > n_samples ? n_samples : o->batch_size;
   int full_batch = batch == n_samples;
   dcc_real previous = 0;
   if (o->momentum != 0)
@@ -122,7 +233,7 @@ int dcc_sgd(const dcc_model *m, dcc_real *p, const dcc_real *data, int n_samples
         w->acc[j] = 0;
       for (int i = start; i < end; i++) {
         int s = o->shuffle ? w->order[i] : i;
-        dcc_real loss = m->loss_grad(data + (size_t)s * (size_t)m->n_in, p, w->grad);
+        dcc_real loss = m->loss_grad(sample(m, data, s), p, w->grad);
         int finite = isfinite(loss);
         for (int j = 0; j < m->n_params; j++)
           finite = finite && isfinite(w->grad[j]);

@@ -55,7 +55,8 @@ typedef struct {
 typedef struct {
   int epochs;            /* at most this many epochs (full batch: steps) */
   int batch_size;        /* 1: an update per sample; k: mini-batches of k,
-                            gradients averaged; 0 or >= n: full batch */
+                            gradients averaged; 0 or >= n: full batch
+                            (negative: an error) */
   dcc_real rate;         /* the learning rate, unless a schedule is given */
   /* A piecewise-constant schedule of schedule_len rates and
    * schedule_len - 1 boundaries: schedule_rate[i] while epoch <
@@ -64,8 +65,9 @@ typedef struct {
   const int *schedule_until;
   const dcc_real *schedule_rate;
   int schedule_len;
-  dcc_real momentum;     /* 0: plain SGD; else v = momentum v - rate g, p += v */
-  dcc_real weight_decay; /* L2: the gradient gets weight_decay * p added */
+  dcc_real momentum;     /* 0: plain SGD; in (0, 1): v = momentum v - rate g,
+                            p += v */
+  dcc_real weight_decay; /* >= 0, L2: the gradient gets weight_decay * p added */
   dcc_real tolerance;    /* > 0: stop when an epoch's mean loss improves on
                             the previous one by less than this (lab 3) */
   int shuffle;           /* visit the samples in a new random order each epoch */
@@ -101,10 +103,40 @@ dcc_sgd_options dcc_sgd_defaults(int epochs, dcc_real rate);
  * it, the params at which the loss broke. */
 #define DCC_SGD_NONFINITE (-1)
 
+/* dcc_sgd's results when an argument is invalid: it checks them all before
+ * it touches anything (p, the workspace, the callbacks), and returns the
+ * first of these that applies.  dcc_strerror names each one. */
+#define DCC_ERR_MODEL (-2)          /* m is NULL */
+#define DCC_ERR_LOSS_GRAD (-3)      /* m->loss_grad is NULL */
+#define DCC_ERR_MODEL_SIZE (-4)     /* m->n_in or m->n_params is negative */
+#define DCC_ERR_PARAMS (-5)         /* p is NULL */
+#define DCC_ERR_DATA (-6)           /* data is NULL, with samples of n_in > 0 reals */
+#define DCC_ERR_N_SAMPLES (-7)      /* n_samples is negative */
+#define DCC_ERR_OPTIONS (-8)        /* o is NULL */
+#define DCC_ERR_WORKSPACE (-9)      /* w is NULL */
+#define DCC_ERR_GRAD (-10)          /* w->grad is NULL */
+#define DCC_ERR_ACC (-11)           /* w->acc is NULL */
+#define DCC_ERR_VELOCITY (-12)      /* w->velocity is NULL, with momentum */
+#define DCC_ERR_ORDER (-13)         /* w->order is NULL, with shuffle */
+#define DCC_ERR_EPOCHS (-14)        /* o->epochs is negative */
+#define DCC_ERR_BATCH_SIZE (-15)    /* o->batch_size is negative */
+#define DCC_ERR_RATE (-16)          /* o->rate is negative, infinite or NaN */
+#define DCC_ERR_SCHEDULE_LEN (-17)  /* o->schedule_len is negative */
+#define DCC_ERR_SCHEDULE_NULL (-18) /* schedule_rate is NULL (len > 0), or schedule_until (len > 1) */
+#define DCC_ERR_SCHEDULE_RATE (-19) /* a schedule_rate is negative, infinite or NaN */
+#define DCC_ERR_SCHEDULE_ORDER (-20) /* schedule_until decreases */
+#define DCC_ERR_MOMENTUM (-21)      /* o->momentum is outside [0, 1) */
+#define DCC_ERR_WEIGHT_DECAY (-22)  /* o->weight_decay is negative, infinite or NaN */
+#define DCC_ERR_TOLERANCE (-23)     /* o->tolerance is negative, infinite or NaN */
+
+/* A short English message for a result of dcc_sgd: "ok" for 0 and epoch
+ * counts, "unknown error" for a code that is none of the above. */
+const char *dcc_strerror(int code);
+
 /* Train p (n_params reals, already initialised) on n_samples samples, each
- * n_in reals in data (row-major).  Returns the number of epochs run, or
+ * n_in reals in data (row-major).  Returns the number of epochs run,
  * DCC_SGD_NONFINITE (p as above; the epoch it stopped in gets no on_epoch
- * report).
+ * report) or, before doing anything, one of the DCC_ERR_ codes above.
  *
  * Full batch (lab 3): the epoch's loss is measured at the epoch's starting
  * params, and with a tolerance the run stops before the update when the
@@ -115,11 +147,13 @@ dcc_sgd_options dcc_sgd_defaults(int epochs, dcc_real rate);
 int dcc_sgd(const dcc_model *m, dcc_real *p, const dcc_real *data, int n_samples,
             const dcc_sgd_options *o, dcc_workspace *w);
 
-/* The mean loss over n_samples samples at p (grad: n_params scratch reals). */
+/* The mean loss over n_samples samples at p (grad: n_params scratch reals);
+ * 0 without samples, NaN if an argument is invalid (as for dcc_sgd). */
 dcc_real dcc_mean_loss(const dcc_model *m, const dcc_real *p, const dcc_real *data, int n_samples,
                        dcc_real *grad);
 
-/* The learning rate of an epoch under o's schedule. */
+/* The learning rate of an epoch under o's schedule (o->rate when the
+ * schedule is invalid, 0 when o is NULL). */
 dcc_real dcc_rate_at(const dcc_sgd_options *o, int epoch);
 
 /* A small seeded generator (the one the emitted _init uses): for shuffling
