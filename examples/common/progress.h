@@ -18,9 +18,11 @@ extern "C" {
  *
  * Call it after every epoch (0-based, as in dcc_epoch_report) of a run of
  * at most `epochs`: it prints the first epoch, about every 20th of the run
- * and the last, each time going back to the start of the line with '\r',
- * and ends the line with '\n' at epoch epochs - 1.  So a run prints at most
- * 21 updates, whatever its length.  Nothing when f is NULL or epochs <= 0. */
+ * and the last, so a run prints at most 21 updates, whatever its length.
+ * On a terminal each update goes back to the start of the line with '\r'
+ * and the line ends with '\n' at epoch epochs - 1; anywhere else (a file,
+ * a pipe: a captured log) each update is a line of its own, without '\r'.
+ * Nothing when f is NULL or epochs <= 0. */
 void progress_update(FILE *f, int epoch, int epochs, double loss);
 
 /* After a run that stopped early (epochs_run < epochs): print the last
@@ -28,7 +30,8 @@ void progress_update(FILE *f, int epoch, int epochs, double loss);
  * line is already ended) or epochs_run <= 0. */
 void progress_end(FILE *f, int epochs_run, int epochs, double loss);
 
-/* progress_update as a dcc_sgd on_epoch callback, showing the mean loss:
+/* progress_update as a dcc_sgd on_epoch callback, showing the mean loss
+ * (nothing when ctx is NULL):
  *
  *     progress_ctx pc = {stderr, o.epochs, 0};
  *     o.on_epoch = progress_on_epoch; o.ctx = &pc;

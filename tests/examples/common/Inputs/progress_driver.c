@@ -2,7 +2,8 @@
  *   progress_driver run N       every epoch of a run of N, loss 1/(epoch+1)
  *   progress_driver stop N K    a run of N that stopped after K epochs,
  *                               through progress_on_epoch, then
- *                               progress_end */
+ *                               progress_end
+ *   progress_driver nullctx     progress_on_epoch without its context */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,12 @@ int main(int argc, char **argv) {
     progress_end(stdout, k, n, pc.last_loss);
     return 0;
   }
-  fprintf(stderr, "usage: progress_driver run N | stop N K\n");
+  if (argc > 1 && !strcmp(argv[1], "nullctx")) {
+    dcc_epoch_report r = {0, 1, 1, 1};
+    progress_on_epoch(NULL, &r);
+    printf("no output, no crash\n");
+    return 0;
+  }
+  fprintf(stderr, "usage: progress_driver run N | stop N K | nullctx\n");
   return 2;
 }
