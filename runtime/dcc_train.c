@@ -80,6 +80,7 @@ const char *dcc_strerror(int code) {
   case DCC_ERR_MOMENTUM: return "momentum is outside [0, 1)";
   case DCC_ERR_WEIGHT_DECAY: return "weight_decay is negative, infinite or NaN";
   case DCC_ERR_TOLERANCE: return "tolerance is negative, infinite or NaN";
+  case DCC_ERR_MODEL_WS: return "the model's loss_grad_ws needs its ws buffer, which is NULL";
   default: return code >= 0 ? "ok" : "unknown error";
   }
 }
@@ -88,11 +89,19 @@ const char *dcc_strerror(int code) {
 static int check_model(const dcc_model *m) {
   if (!m)
     return DCC_ERR_MODEL;
-  if (!m->loss_grad)
+  if (!m->loss_grad && !m->loss_grad_ws)
     return DCC_ERR_LOSS_GRAD;
   if (m->n_in < 0 || m->n_params < 0)
     return DCC_ERR_MODEL_SIZE;
+  if (m->loss_grad_ws && !m->ws)
+    return DCC_ERR_MODEL_WS;
   return 0;
+}
+
+/* The loss at one sample and its gradient, in the caller's workspace when
+ * the model has one (DCC_MODEL_WS). */
+static dcc_real loss_grad(const dcc_model *m, const dcc_real *in, const dcc_real *p, dcc_real *grad) {
+  return m->loss_grad_ws ? m->loss_grad_ws(in, p, grad, m->ws) : m->loss_grad(in, p, grad);
 }
 
 /* 0, or the DCC_ERR_ code of the first invalid argument of dcc_sgd. */
@@ -194,7 +203,7 @@ dcc_real dcc_mean_loss(const dcc_model *m, const dcc_real *p, const dcc_real *da
     return (dcc_real)NAN;
   dcc_real sum = 0;
   for (int i = 0; i < n_samples; i++)
-    sum += m->loss_grad(sample(m, data, i), p, grad);
+    sum += loss_grad(m, sample(m, data, i), p, grad);
   return n_samples ? sum / (dcc_real)n_samples : 0;
 }
 
@@ -233,7 +242,7 @@ int dcc_sgd(const dcc_model *m, dcc_real *p, const dcc_real *data, int n_samples
         w->acc[j] = 0;
       for (int i = start; i < end; i++) {
         int s = o->shuffle ? w->order[i] : i;
-        dcc_real loss = m->loss_grad(sample(m, data, s), p, w->grad);
+        dcc_real loss = loss_grad(m, sample(m, data, s), p, w->grad);
         int finite = isfinite(loss);
         for (int j = 0; j < m->n_params; j++)
           finite = finite && isfinite(w->grad[j]);

@@ -19,7 +19,22 @@
 
 #include <stdint.h>
 
+/* C++: DCC_MODEL's check that the model's real type is the runtime's (see
+ * DCC_MODEL below). */
 #ifdef __cplusplus
+#if __cplusplus >= 201103L
+template <bool B> struct DCC_TRAIN_REAL_is_not_the_models_real_type_use_DDCC_TRAIN_REAL_float_for_dcc_real_float_models {
+  static_assert(B, "the model's real type is not the runtime's dcc_real (DCC_TRAIN_REAL): compile the runtime "
+                   "and this file with -DDCC_TRAIN_REAL=float for a model made with dcc --real float, "
+                   "without it for a double model");
+  enum { ok = 0 };
+};
+#else
+template <bool B> struct DCC_TRAIN_REAL_is_not_the_models_real_type_use_DDCC_TRAIN_REAL_float_for_dcc_real_float_models;
+template <> struct DCC_TRAIN_REAL_is_not_the_models_real_type_use_DDCC_TRAIN_REAL_float_for_dcc_real_float_models<true> {
+  enum { ok = 0 };
+};
+#endif
 extern "C" {
 #endif
 
@@ -34,15 +49,57 @@ typedef struct {
   int n_in;      /* scalars per sample: the model's inputs, labels included */
   int n_params;
   void (*init)(dcc_real *p, uint32_t seed);
+  /* Optional (DCC_MODEL_WS): the _ws variant of loss_grad that a model
+   * emitted with loops has, and the workspace it runs in (ws[PU_WORKSPACE_SIZE],
+   * the caller's: static, say, so that the loops' scratch is not on the
+   * stack).  When loss_grad_ws is set the runtime calls it, with ws. */
+  dcc_real (*loss_grad_ws)(const dcc_real *in, const dcc_real *p, dcc_real *grad, dcc_real *ws);
+  dcc_real *ws;
 } dcc_model;
 
-/* The n_in field also checks, at compile time, that the model's real type
- * is the runtime's: an array of size -1 is an error in every compiler,
- * where a mismatched function pointer is only a warning. */
-#define DCC_MODEL(prefix, PREFIX)                                                     \
-  { prefix##_loss_grad,                                                               \
-    PREFIX##_N_IN + 0 * (int)sizeof(char[sizeof(prefix##_real) == sizeof(dcc_real) ? 1 : -1]), \
-    PREFIX##_N_PARAMS, prefix##_init }
+/* One line of glue: DCC_MODEL(net, NET) takes net_loss_grad, NET_N_IN,
+ * NET_N_PARAMS and net_init from the header dcc wrote; DCC_MODEL_WS(net,
+ * NET, ws) also net_loss_grad_ws, which it calls with the caller's ws
+ * (dcc_real ws[NET_WORKSPACE_SIZE]; a model emitted with loops only).  Both
+ * expand their arguments first, so a generic driver can be built with
+ * -DMODEL=net -DMODEL_U=NET and say DCC_MODEL(MODEL, MODEL_U).
+ *
+ * They also check, at compile time, that the model's real type is the
+ * runtime's (dcc_real, DCC_TRAIN_REAL): a model made with dcc --real float
+ * needs the runtime and the file using DCC_MODEL compiled with
+ * -DDCC_TRAIN_REAL=float.  The message says so: C11's _Static_assert, in
+ * C99 and C++98 the name of a negative-size array or undefined template
+ * (DCC_TRAIN_REAL_is_not_the_models_real_type_use_DDCC_TRAIN_REAL_float_...). */
+#define DCC_MODEL(prefix, PREFIX) DCC_MODEL_(prefix, PREFIX)
+#define DCC_MODEL_WS(prefix, PREFIX, ws) DCC_MODEL_WS_(prefix, PREFIX, ws)
+#define DCC_MODEL_(prefix, PREFIX)                                                            \
+  { prefix##_loss_grad, PREFIX##_N_IN + DCC_REAL_CHECK_(prefix##_real), PREFIX##_N_PARAMS,   \
+    prefix##_init, 0, 0 }
+#define DCC_MODEL_WS_(prefix, PREFIX, ws)                                                     \
+  { prefix##_loss_grad, PREFIX##_N_IN + DCC_REAL_CHECK_(prefix##_real), PREFIX##_N_PARAMS,   \
+    prefix##_init, prefix##_loss_grad_ws, (ws) }
+
+/* 0, or a compile error when the type T is not dcc_real's size. */
+#if defined(__cplusplus)
+#define DCC_REAL_CHECK_(T) \
+  (int)DCC_TRAIN_REAL_is_not_the_models_real_type_use_DDCC_TRAIN_REAL_float_for_dcc_real_float_models< \
+      sizeof(T) == sizeof(dcc_real)>::ok
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define DCC_REAL_CHECK_(T)                                                                    \
+  0 * (int)sizeof(struct {                                                                    \
+    _Static_assert(sizeof(T) == sizeof(dcc_real),                                             \
+                   "the model's real type is not the runtime's dcc_real (DCC_TRAIN_REAL): "   \
+                   "compile the runtime and this file with -DDCC_TRAIN_REAL=float for a "     \
+                   "model made with dcc --real float, without it for a double model");        \
+    int dcc_ok_;                                                                              \
+  })
+#else
+#define DCC_REAL_CHECK_(T)                                                                    \
+  0 * (int)sizeof(struct {                                                                    \
+    char DCC_TRAIN_REAL_is_not_the_models_real_type_use_DDCC_TRAIN_REAL_float_for_dcc_real_float_models \
+        [sizeof(T) == sizeof(dcc_real) ? 1 : -1];                                             \
+  })
+#endif
 
 /* What one epoch did, for the on_epoch callback. */
 typedef struct {
@@ -107,7 +164,7 @@ dcc_sgd_options dcc_sgd_defaults(int epochs, dcc_real rate);
  * it touches anything (p, the workspace, the callbacks), and returns the
  * first of these that applies.  dcc_strerror names each one. */
 #define DCC_ERR_MODEL (-2)          /* m is NULL */
-#define DCC_ERR_LOSS_GRAD (-3)      /* m->loss_grad is NULL */
+#define DCC_ERR_LOSS_GRAD (-3)      /* m->loss_grad (and m->loss_grad_ws) is NULL */
 #define DCC_ERR_MODEL_SIZE (-4)     /* m->n_in or m->n_params is negative */
 #define DCC_ERR_PARAMS (-5)         /* p is NULL */
 #define DCC_ERR_DATA (-6)           /* data is NULL, with samples of n_in > 0 reals */
@@ -128,6 +185,7 @@ dcc_sgd_options dcc_sgd_defaults(int epochs, dcc_real rate);
 #define DCC_ERR_MOMENTUM (-21)      /* o->momentum is outside [0, 1) */
 #define DCC_ERR_WEIGHT_DECAY (-22)  /* o->weight_decay is negative, infinite or NaN */
 #define DCC_ERR_TOLERANCE (-23)     /* o->tolerance is negative, infinite or NaN */
+#define DCC_ERR_MODEL_WS (-24)      /* m->loss_grad_ws is set and m->ws is NULL */
 
 /* A short English message for a result of dcc_sgd: "ok" for 0 and epoch
  * counts, "unknown error" for a code that is none of the above. */
