@@ -15,6 +15,7 @@ dcc_sgd_options dcc_sgd_defaults(int epochs, dcc_real rate) {
   o.schedule_len = 0;
   o.momentum = 0;
   o.weight_decay = 0;
+  o.decay_mask = NULL;
   o.tolerance = 0;
   o.shuffle = 0;
   o.seed = 0;
@@ -170,7 +171,7 @@ double dcc_rng_normal(uint32_t *state) {
  * velocity (with momentum). */
 static dcc_real updated(const dcc_real *p, const dcc_real *g, const dcc_sgd_options *o, const dcc_workspace *w,
                         dcc_real rate, int j, dcc_real *v) {
-  dcc_real gj = g[j] + o->weight_decay * p[j];
+  dcc_real gj = !o->decay_mask || o->decay_mask[j] ? g[j] + o->weight_decay * p[j] : g[j];
   if (o->momentum != 0) {
     *v = o->momentum * w->velocity[j] - rate * gj;
     return p[j] + *v;

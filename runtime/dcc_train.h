@@ -125,6 +125,12 @@ typedef struct {
   dcc_real momentum;     /* 0: plain SGD; in (0, 1): v = momentum v - rate g,
                             p += v */
   dcc_real weight_decay; /* >= 0, L2: the gradient gets weight_decay * p added */
+  /* Optional, n_params flags: only params whose flag is non-zero are
+   * decayed (NULL: all of them).  Biases usually are not:
+   *   static unsigned char decay[NET_N_PARAMS];          // zero: no decay
+   *   memset(decay + NET_PARAM_W1, 1, 8 * 4);            // W1[8][4] only
+   */
+  const unsigned char *decay_mask;
   dcc_real tolerance;    /* > 0: stop when an epoch's mean loss improves on
                             the previous one by less than this (lab 3) */
   int shuffle;           /* visit the samples in a new random order each epoch */
