@@ -149,10 +149,12 @@ golden: build/dcc
 bench: build/dcc
 	@tests/bench/run-bench.sh
 
-# Install: dcc, its man page, the runtime as a static library (libdccrt.a,
-# its headers in include/dcc/, dccrt.pc for pkg-config), the runtime's
-# portable sources for firmware builds (share/dcc/runtime/), dcc.mk for a
-# user's Makefile and dccConfig.cmake for CMake's find_package(dcc).
+# Install: dcc, its man page, the runtime as static libraries (libdccrt.a
+# for double models, libdccrt-float.a built with -DDCC_TRAIN_REAL=float
+# for --real float ones; their headers in include/dcc/, dccrt.pc and
+# dccrt-float.pc for pkg-config), the runtime's portable sources for
+# firmware builds (share/dcc/runtime/), dcc.mk for a user's Makefile and
+# dccConfig.cmake for CMake's find_package(dcc).
 #   make install [PREFIX=/usr/local] [DESTDIR=/staging]
 #   make uninstall (the same PREFIX and DESTDIR) removes exactly those files.
 PREFIX  ?= /usr/local
@@ -167,32 +169,41 @@ AR      ?= ar
 build/dccrt/%.o: runtime/%.c $(RUNTIME_HDRS)
 	@mkdir -p build/dccrt
 	$(CC) $(LIBDCCRT_CFLAGS) -c $< -o $@.$$$$.tmp && mv -f $@.$$$$.tmp $@
+build/dccrt-float/%.o: runtime/%.c $(RUNTIME_HDRS)
+	@mkdir -p build/dccrt-float
+	$(CC) $(LIBDCCRT_CFLAGS) -DDCC_TRAIN_REAL=float -c $< -o $@.$$$$.tmp && mv -f $@.$$$$.tmp $@
 build/libdccrt.a: build/dccrt/dcc_train.o build/dccrt/dcc_host.o
 	rm -f $@.$$$$.tmp && $(AR) rcs $@.$$$$.tmp $^ && mv -f $@.$$$$.tmp $@
+build/libdccrt-float.a: build/dccrt-float/dcc_train.o build/dccrt-float/dcc_host.o
+	rm -f $@.$$$$.tmp && $(AR) rcs $@.$$$$.tmp $^ && mv -f $@.$$$$.tmp $@
 
-DCC_INSTALLED = bin/dcc include/dcc/dcc_train.h include/dcc/dcc_host.h lib/libdccrt.a \
-  lib/pkgconfig/dccrt.pc share/dcc/runtime/dcc_train.c share/dcc/runtime/dcc_train.h \
+DCC_INSTALLED = bin/dcc include/dcc/dcc_train.h include/dcc/dcc_host.h lib/libdccrt.a lib/libdccrt-float.a \
+  lib/pkgconfig/dccrt.pc lib/pkgconfig/dccrt-float.pc share/dcc/runtime/dcc_train.c share/dcc/runtime/dcc_train.h \
   share/man/man1/dcc.1 share/dcc/dcc.mk lib/cmake/dcc/dccConfig.cmake lib/cmake/dcc/dccConfigVersion.cmake
 # The folders that only dcc uses (uninstall removes them when empty), innermost first.
 DCC_DIRS = include/dcc share/dcc/runtime share/dcc lib/cmake/dcc
 
-install: build/dcc build/libdccrt.a $(DCC_MAN1) runtime/dccrt.pc.in compiler/dcc.mk \
-         compiler/cmake/dccConfig.cmake compiler/cmake/dccConfigVersion.cmake.in
+install: build/dcc build/libdccrt.a build/libdccrt-float.a $(DCC_MAN1) runtime/dccrt.pc.in \
+         runtime/dccrt-float.pc.in compiler/dcc.mk compiler/cmake/dccConfig.cmake \
+         compiler/cmake/dccConfigVersion.cmake.in
 	$(INSTALL) -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/dcc $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	  $(DESTDIR)$(PREFIX)/lib/cmake/dcc $(DESTDIR)$(PREFIX)/share/dcc/runtime $(DESTDIR)$(PREFIX)/share/man/man1
 	$(INSTALL) -m 755 build/dcc $(DESTDIR)$(PREFIX)/bin/dcc
 	$(INSTALL) -m 644 runtime/dcc_train.h runtime/dcc_host.h $(DESTDIR)$(PREFIX)/include/dcc
 	$(INSTALL) -m 644 build/libdccrt.a $(DESTDIR)$(PREFIX)/lib/libdccrt.a
+	$(INSTALL) -m 644 build/libdccrt-float.a $(DESTDIR)$(PREFIX)/lib/libdccrt-float.a
 	$(INSTALL) -m 644 runtime/dcc_train.c runtime/dcc_train.h $(DESTDIR)$(PREFIX)/share/dcc/runtime
 	$(INSTALL) -m 644 $(DCC_MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/dcc.1
 	$(INSTALL) -m 644 compiler/dcc.mk $(DESTDIR)$(PREFIX)/share/dcc/dcc.mk
 	$(INSTALL) -m 644 compiler/cmake/dccConfig.cmake $(DESTDIR)$(PREFIX)/lib/cmake/dcc/dccConfig.cmake
 	@tmp=build/install.$$$$; \
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(DCC_VERSION)|g' runtime/dccrt.pc.in > $$tmp.pc && \
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(DCC_VERSION)|g' runtime/dccrt-float.pc.in > $$tmp-float.pc && \
 	sed -e 's|@VERSION@|$(DCC_VERSION)|g' compiler/cmake/dccConfigVersion.cmake.in > $$tmp.cmake && \
 	$(INSTALL) -m 644 $$tmp.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/dccrt.pc && \
+	$(INSTALL) -m 644 $$tmp-float.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/dccrt-float.pc && \
 	$(INSTALL) -m 644 $$tmp.cmake $(DESTDIR)$(PREFIX)/lib/cmake/dcc/dccConfigVersion.cmake; \
-	status=$$?; rm -f $$tmp.pc $$tmp.cmake; exit $$status
+	status=$$?; rm -f $$tmp.pc $$tmp-float.pc $$tmp.cmake; exit $$status
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/,$(DCC_INSTALLED))
