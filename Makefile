@@ -51,8 +51,8 @@ test: build/dcc build/san/dcc build/fuzz/fuzz_dcc examples
 # The examples: examples/NAME/ holds NAME's models (*.expr), its driver (*.c)
 # and its data; build/examples/NAME/NAME is the program, linked with the C
 # that dcc makes of each model and with the runtime.  MODEL.dccflags beside
-# MODEL.expr holds extra dcc options for it (--wrt x, --real float).  Compressed data
-# (*.gz) is unpacked beside the program.
+# MODEL.expr holds extra dcc options for it (--wrt x, --real float).  Data
+# files (*.csv, plain text: no gzip needed) are copied beside the program.
 # Every example also links examples/common/ (the demo tooling the examples
 # share: SVG pictures, the progress line, command-line numbers), which is
 # not part of the runtime.
@@ -71,7 +71,7 @@ build/examples/$(1)/$(1): build/dcc $(wildcard examples/$(1)/*) $(RUNTIME_SRCS) 
 	@mkdir -p build/examples/$(1)
 	@for f in examples/$(1)/*.expr; do \
 	  build/dcc $$$$f $$$$(cat $$$${f%.expr}.dccflags 2>/dev/null) -o build/examples/$(1)/$$$$(basename $$$$f .expr).c || exit 1; done
-	@for f in $$(wildcard examples/$(1)/*.gz); do gzip -dc $$$$f > build/examples/$(1)/$$$$(basename $$$$f .gz) || exit 1; done
+	@for f in $$(wildcard examples/$(1)/*.csv); do cp $$$$f build/examples/$(1)/ || exit 1; done
 	$(CC) $(EXAMPLE_CFLAGS) -Iruntime -Iexamples/common -Ibuild/examples/$(1) -o $$@ $$(wildcard examples/$(1)/*.c) \
 	  $$(patsubst examples/$(1)/%.expr,build/examples/$(1)/%.c,$$(wildcard examples/$(1)/*.expr)) $(RUNTIME_SRCS) \
 	  $(COMMON_SRCS) -lm
@@ -101,9 +101,9 @@ $(FW)/five_points.c: build/dcc examples/five_points/five_points.expr
 $(FW)/digits.c: build/dcc examples/multiclass/digits.expr
 	@mkdir -p $(FW)
 	build/dcc examples/multiclass/digits.expr --real float -o $@
-$(FW)/digits_data.c: examples/firmware/digits_data.sh examples/multiclass/digits.csv.gz
+$(FW)/digits_data.c: examples/firmware/digits_data.sh examples/multiclass/digits.csv
 	@mkdir -p $(FW)
-	examples/firmware/digits_data.sh examples/multiclass/digits.csv.gz $(FW_DIGITS) $(FW)
+	examples/firmware/digits_data.sh examples/multiclass/digits.csv $(FW_DIGITS) $(FW)
 $(FW)/%.o: $(FW)/%.c
 	$(FW_CC) $(FW_CFLAGS) -c $< -o $@
 $(FW)/dcc_train.o: runtime/dcc_train.c $(RUNTIME_HDRS)

@@ -16,7 +16,7 @@
  *   --seed N      initial weights, shuffling and the blobs (default 1)
  *   --epochs N    train every data set for N epochs instead of its default
  *   --data DIR    where iris.csv and digits.csv are (default: the folder of
- *                 this program, where `make` unpacks them)
+ *                 this program, where `make` copies them)
  *   --svg DIR     write the pictures there: loss curves for each data set,
  *                 the decision boundary for blobs
  *   --quiet       no progress line on standard error
