@@ -1,10 +1,12 @@
-/* dcc_host.c — host-only helpers: the CSV loader.  See dcc_host.h.
- * C99 with stdio and malloc; not for firmware. */
+/* dcc_host.c — host-only helpers: the CSV loader, data preparation,
+ * scoring, params as a C array.  See dcc_host.h.  C99 with stdio and
+ * malloc; not for firmware. */
 #include "dcc_host.h"
 
 #include <errno.h>
 #include <float.h>
 #include <locale.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,4 +284,201 @@ void dcc_csv_to_reals(const dcc_csv *csv, dcc_real *dst) {
   size_t n = (size_t)csv->rows * (size_t)csv->cols;
   for (size_t i = 0; i < n; i++)
     dst[i] = (dcc_real)csv->values[i];
+}
+
+/* ======================================================================
+ * Preparing the data
+ * ====================================================================== */
+
+int dcc_csv_columns(const dcc_csv *csv, int first_col, int n_cols, dcc_real *dst, int stride) {
+  if (!csv || (csv->rows > 0 && !csv->values) || !dst || first_col < 0 || n_cols < 0 ||
+      first_col > csv->cols - n_cols || stride < n_cols)
+    return -1;
+  for (int r = 0; r < csv->rows; r++)
+    for (int j = 0; j < n_cols; j++)
+      dst[(size_t)r * (size_t)stride + (size_t)j] =
+          (dcc_real)csv->values[(size_t)r * (size_t)csv->cols + (size_t)(first_col + j)];
+  return 0;
+}
+
+int dcc_one_hot(const dcc_csv *csv, int label_col, int n_classes, dcc_real *dst, int stride, char *err,
+                size_t errlen) {
+  if (err && errlen)
+    err[0] = 0;
+  if (!csv || (csv->rows > 0 && !csv->values) || !dst || label_col < 0 || label_col >= csv->cols ||
+      n_classes < 1 || stride < n_classes) {
+    set_err(err, errlen, "error: invalid argument");
+    return -1;
+  }
+  for (int r = 0; r < csv->rows; r++) { /* every label first: on an error, nothing is written */
+    double c = csv->values[(size_t)r * (size_t)csv->cols + (size_t)label_col];
+    if (!(c >= 0 && c < n_classes) || c != (double)(int)c) {
+      set_err(err, errlen, "data row %d: class %.17g is not one of 0 .. %d", r + 1, c, n_classes - 1);
+      return -1;
+    }
+  }
+  for (int r = 0; r < csv->rows; r++) {
+    int c = (int)csv->values[(size_t)r * (size_t)csv->cols + (size_t)label_col];
+    for (int k = 0; k < n_classes; k++)
+      dst[(size_t)r * (size_t)stride + (size_t)k] = (dcc_real)(k == c);
+  }
+  return 0;
+}
+
+int dcc_standardize(dcc_real *data, int rows, int stride, int n_cols, dcc_real *mean, dcc_real *std) {
+  if (!data || !mean || !std || rows < 1 || n_cols < 0 || stride < n_cols)
+    return -1;
+  for (int j = 0; j < n_cols; j++) {
+    /* in double, whatever dcc_real is; each term divided by rows, so that
+     * the sums cannot overflow */
+    double m = 0, var = 0;
+    for (int r = 0; r < rows; r++)
+      m += (double)data[(size_t)r * (size_t)stride + (size_t)j] / rows;
+    for (int r = 0; r < rows; r++) {
+      double d = (double)data[(size_t)r * (size_t)stride + (size_t)j] - m;
+      var += d * d / rows;
+    }
+    mean[j] = (dcc_real)m;
+    std[j] = (dcc_real)(var > 0 ? sqrt(var) : 1);
+    if (!(std[j] > 0)) /* a variance below float's range */
+      std[j] = 1;
+  }
+  return dcc_standardize_apply(data, rows, stride, n_cols, mean, std);
+}
+
+int dcc_standardize_apply(dcc_real *data, int rows, int stride, int n_cols, const dcc_real *mean,
+                          const dcc_real *std) {
+  if (!data || !mean || !std || rows < 0 || n_cols < 0 || stride < n_cols)
+    return -1;
+  for (int r = 0; r < rows; r++)
+    for (int j = 0; j < n_cols; j++) {
+      dcc_real *x = data + (size_t)r * (size_t)stride + (size_t)j;
+      *x = (*x - mean[j]) / std[j];
+    }
+  return 0;
+}
+
+int dcc_split(dcc_real *data, int rows, int row_len, double test_fraction, uint32_t seed) {
+  if (!data || rows < 0 || row_len < 1 || !(test_fraction >= 0 && test_fraction <= 1))
+    return -1;
+  uint32_t rng = seed;
+  for (int i = rows - 1; i > 0; i--) {
+    int k = (int)(dcc_rng_next(&rng) % (uint32_t)(i + 1));
+    dcc_real *a = data + (size_t)i * (size_t)row_len, *b = data + (size_t)k * (size_t)row_len;
+    for (int j = 0; j < row_len && k != i; j++) {
+      dcc_real t = a[j];
+      a[j] = b[j];
+      b[j] = t;
+    }
+  }
+  return rows - (int)ceil(test_fraction * rows);
+}
+
+/* ======================================================================
+ * Scoring
+ * ====================================================================== */
+
+int dcc_argmax(const dcc_real *v, int n) {
+  if (!v || n < 1)
+    return -1;
+  int best = 0;
+  for (int k = 1; k < n; k++)
+    if (v[k] > v[best] || (v[best] != v[best] && v[k] == v[k]))
+      best = k;
+  return best;
+}
+
+double dcc_accuracy(void (*outputs)(const dcc_real *in, const dcc_real *p, dcc_real *out), int n_out,
+                    const dcc_real *p, const dcc_real *data, int rows, int n_in, int label_col, int out_col,
+                    int n_classes, int *confusion) {
+  if (!outputs || !p || (!data && rows > 0) || rows < 0 || n_classes < 1 || label_col < 0 ||
+      label_col > n_in - n_classes || out_col < 0 || out_col > n_out - n_classes)
+    return -1;
+  if (rows == 0)
+    return 0;
+  dcc_real *out = (dcc_real *)malloc((size_t)n_out * sizeof *out);
+  if (!out)
+    return -1;
+  int right = 0;
+  for (int r = 0; r < rows; r++) {
+    const dcc_real *row = data + (size_t)r * (size_t)n_in;
+    outputs(row, p, out);
+    int truth = dcc_argmax(row + label_col, n_classes), guess = dcc_argmax(out + out_col, n_classes);
+    right += truth == guess;
+    if (confusion)
+      confusion[truth * n_classes + guess]++;
+  }
+  free(out);
+  return (double)right / rows;
+}
+
+/* ======================================================================
+ * Firmware
+ * ====================================================================== */
+
+static int is_identifier(const char *s) {
+  if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+    return 0;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_' || is_digit(*s)))
+      return 0;
+  return 1;
+}
+
+/* v as a C literal of the type: the shortest %.*g that the type needs to
+ * give v back exactly (9 digits for float, 17 for double), with '.' as the
+ * decimal point whatever the locale, a '.0' when %g wrote an integer, and
+ * an 'f' suffix for float. */
+static void c_literal(char *buf, size_t len, double v, int is_float) {
+  char tmp[64];
+  const char *dp = localeconv()->decimal_point;
+  snprintf(tmp, sizeof tmp, "%.*g", is_float ? 9 : 17, v);
+  size_t k = 0;
+  int has_point = 0;
+  for (const char *c = tmp; *c && k + 4 < len;) {
+    if (dp && *dp && !strncmp(c, dp, strlen(dp))) {
+      buf[k++] = '.';
+      c += strlen(dp);
+      has_point = 1;
+      continue;
+    }
+    has_point |= *c == '.' || *c == 'e';
+    buf[k++] = *c++;
+  }
+  if (!has_point) {
+    buf[k++] = '.';
+    buf[k++] = '0';
+  }
+  if (is_float)
+    buf[k++] = 'f';
+  buf[k] = 0;
+}
+
+int dcc_write_c_array(FILE *f, const char *type, const char *name, const dcc_real *v, int n) {
+  int is_float = type && !strcmp(type, "float");
+  if (!f || !type || (!is_float && strcmp(type, "double")) || !name || !is_identifier(name) || !v || n < 1) {
+    errno = EINVAL;
+    return -1;
+  }
+  for (int i = 0; i < n; i++) {
+    double x = (double)v[i];
+    if (!(x >= -DBL_MAX && x <= DBL_MAX) || (is_float && !(x >= -FLT_MAX && x <= FLT_MAX))) {
+      errno = EINVAL;
+      return -1;
+    }
+  }
+  fprintf(f, "static const %s %s[%d] = {\n", type, name, n);
+  for (int i = 0; i < n; i++) {
+    char lit[64];
+    double x = (double)v[i];
+    c_literal(lit, sizeof lit, is_float ? (double)(float)x : x, is_float);
+    fprintf(f, "%s%s,%s", i % 6 ? " " : "  ", lit, i % 6 == 5 || i == n - 1 ? "\n" : "");
+  }
+  fputs("};\n", f);
+  if (fflush(f) != 0 || ferror(f)) {
+    if (!errno)
+      errno = EIO;
+    return -1;
+  }
+  return 0;
 }
