@@ -198,14 +198,49 @@ static int step(const dcc_model *m, dcc_real *p, dcc_real *g, const dcc_sgd_opti
   return 1;
 }
 
+/* The mean of n losses from their sum and the sum of each divided by n:
+ * sum / n as long as the sum is finite; when finite losses overflow it,
+ * the second, which cannot overflow (each term is at most the largest
+ * real over n). */
+static dcc_real mean_of(dcc_real sum, dcc_real scaled, int n) {
+  return isfinite(sum) ? sum / (dcc_real)n : scaled;
+}
+
 dcc_real dcc_mean_loss(const dcc_model *m, const dcc_real *p, const dcc_real *data, int n_samples,
                        dcc_real *grad) {
   if (check_model(m) || !p || n_samples < 0 || (!data && n_samples > 0 && m->n_in > 0) || !grad)
     return (dcc_real)NAN;
-  dcc_real sum = 0;
-  for (int i = 0; i < n_samples; i++)
-    sum += loss_grad(m, sample(m, data, i), p, grad);
-  return n_samples ? sum / (dcc_real)n_samples : 0;
+  dcc_real sum = 0, scaled = 0;
+  for (int i = 0; i < n_samples; i++) {
+    dcc_real loss = loss_grad(m, sample(m, data, i), p, grad);
+    sum += loss;
+    scaled += loss / (dcc_real)n_samples;
+  }
+  return n_samples ? mean_of(sum, scaled, n_samples) : 0;
+}
+
+/* w->acc holds the sum of the gradients of samples start .. end - 1 (each
+ * finite): make it their mean.  When finite gradients overflow the sum,
+ * the batch's gradients are computed again and added divided by their
+ * number, which cannot overflow. */
+static void mean_gradient(const dcc_model *m, const dcc_real *p, const dcc_real *data, const int *order, int start,
+                          int end, dcc_workspace *w) {
+  dcc_real count = (dcc_real)(end - start);
+  int finite = 1;
+  for (int j = 0; j < m->n_params; j++)
+    finite = finite && isfinite(w->acc[j]);
+  if (finite) {
+    for (int j = 0; j < m->n_params; j++)
+      w->acc[j] /= count;
+    return;
+  }
+  for (int j = 0; j < m->n_params; j++)
+    w->acc[j] = 0;
+  for (int i = start; i < end; i++) {
+    loss_grad(m, sample(m, data, order ? order[i] : i), p, w->grad);
+    for (int j = 0; j < m->n_params; j++)
+      w->acc[j] += w->grad[j] / count;
+  }
 }
 
 int dcc_sgd(const dcc_model *m, dcc_real *p, const dcc_real *data, int n_samples,
@@ -235,7 +270,7 @@ int dcc_sgd(const dcc_model *m, dcc_real *p, const dcc_real *data, int n_samples
         w->order[i] = w->order[k];
         w->order[k] = t;
       }
-    dcc_real sum = 0;
+    dcc_real sum = 0, scaled = 0; /* the losses, and the losses / n_samples */
     int stop = 0;
     for (int start = 0; start < n_samples && !stop; start += batch) {
       int end = start + batch < n_samples ? start + batch : n_samples;
@@ -255,14 +290,14 @@ int dcc_sgd(const dcc_model *m, dcc_real *p, const dcc_real *data, int n_samples
         if (o->on_sample)
           o->on_sample(o->ctx, epoch, s, loss);
         sum += loss;
+        scaled += loss / (dcc_real)n_samples;
         for (int j = 0; j < m->n_params; j++)
           w->acc[j] += w->grad[j];
       }
-      for (int j = 0; j < m->n_params; j++)
-        w->acc[j] /= (dcc_real)(end - start);
+      mean_gradient(m, p, data, o->shuffle ? w->order : NULL, start, end, w);
       /* Full batch: the loss at this point is known before the update, so
        * the stopping test comes first (lab 3's optimiser). */
-      if (full_batch && o->tolerance > 0 && epoch > 0 && previous - sum / (dcc_real)n_samples < o->tolerance)
+      if (full_batch && o->tolerance > 0 && epoch > 0 && previous - mean_of(sum, scaled, n_samples) < o->tolerance)
         stop = 1;
       else if (!step(m, p, w->acc, o, w, rate))
         return DCC_SGD_NONFINITE;
@@ -270,7 +305,7 @@ int dcc_sgd(const dcc_model *m, dcc_real *p, const dcc_real *data, int n_samples
     dcc_epoch_report r;
     r.epoch = epoch;
     r.loss_sum = sum;
-    r.loss_mean = sum / (dcc_real)n_samples;
+    r.loss_mean = mean_of(sum, scaled, n_samples);
     r.rate = rate;
     if (o->on_epoch)
       o->on_epoch(o->ctx, &r);

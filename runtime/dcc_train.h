@@ -104,8 +104,10 @@ typedef struct {
 /* What one epoch did, for the on_epoch callback. */
 typedef struct {
   int epoch;          /* 0-based */
-  dcc_real loss_sum;  /* sum of the per-sample losses seen in the epoch */
-  dcc_real loss_mean; /* loss_sum / number of samples */
+  dcc_real loss_sum;  /* sum of the per-sample losses seen in the epoch
+                         (infinite if finite losses overflow it) */
+  dcc_real loss_mean; /* loss_sum / number of samples; when loss_sum
+                         overflowed, the sum of loss / n, always finite */
   dcc_real rate;      /* the learning rate the epoch used */
 } dcc_epoch_report;
 
