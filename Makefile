@@ -127,6 +127,10 @@ $(FW)/digits_host: examples/firmware/digits_fw.c $(FW)/digits.c $(FW)/digits_dat
 
 firmware: $(FW)/five_points.elf $(FW)/digits.elf $(FW)/five_points_host $(FW)/digits_host
 
+# The firmware's compiler flags (for tests that build code the same way).
+fw-cflags:
+	@echo $(FW_CC) $(FW_CFLAGS)
+
 # Runs both programs under qemu and on the host and compares what they
 # print; says so and succeeds when the Arm tools are not installed.
 firmware-test:
@@ -214,4 +218,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all test examples demo golden bench fuzz clean firmware firmware-test size
+.PHONY: all test examples demo golden bench fuzz clean firmware firmware-test size fw-cflags

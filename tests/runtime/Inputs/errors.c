@@ -25,6 +25,12 @@ static void on_sample(void *ctx, int epoch, int sample, dcc_real loss) {
 }
 
 static const dcc_real data[3] = {1, 2, 3};
+
+/* A _ws function for a model without one, for a model with a NULL ws. */
+static dcc_real lin_ws(const dcc_real *in, const dcc_real *p, dcc_real *grad, dcc_real *ws) {
+  (void)ws;
+  return lin_loss_grad(in, p, grad);
+}
 static dcc_real grad[1], acc[1], velocity[1];
 static int order[3];
 
@@ -48,10 +54,18 @@ int main(void) {
   dcc_workspace ws = {grad, acc, velocity, order}, none = {NULL, NULL, NULL, NULL};
   dcc_workspace no_acc = {grad, NULL, velocity, order}, no_vel = {grad, acc, NULL, order},
                 no_order = {grad, acc, velocity, NULL};
-  dcc_model no_fn = lin, neg_in = lin, neg_params = lin;
+  static const int32_t two[1][2] = {{0, 2}};
+  dcc_model no_fn = lin, neg_in = lin, neg_params = lin, ws_null = lin, bad_count = lin, bad_range = lin,
+            bad_plain = lin;
   no_fn.loss_grad = NULL;
   neg_in.n_in = -1;
   neg_params.n_params = -3;
+  ws_null.loss_grad_ws = lin_ws;
+  bad_count.n_grad = 2;
+  bad_range.n_grad = 2;
+  bad_range.grad_ranges = two;
+  bad_plain.grad_ranges = NULL;
+  bad_plain.n_grad = 3;
   dcc_sgd_options base = dcc_sgd_defaults(3, (dcc_real)0.1), o;
   base.on_epoch = on_epoch;
   base.on_sample = on_sample;
@@ -101,6 +115,16 @@ int main(void) {
   run("weight_decay NaN", &lin, w, data, 3, WITH(weight_decay, (dcc_real)NAN), &ws);
   run("tolerance -1e-3", &lin, w, data, 3, WITH(tolerance, (dcc_real)-1e-3), &ws);
   run("tolerance NaN", &lin, w, data, 3, WITH(tolerance, (dcc_real)NAN), &ws);
+  run("model ws NULL", &ws_null, w, data, 3, &base, &ws);
+  run("n_grad 2 of 1 range", &bad_count, w, data, 3, &base, &ws);
+  run("range {0, 2} of 1", &bad_range, w, data, 3, &base, &ws);
+  run("n_grad 3, no ranges", &bad_plain, w, data, 3, &base, &ws);
+  run("Adam, velocity NULL", &lin, w, data, 3, WITH(optimizer, &dcc_adam), &no_vel);
+  run("beta1 1", &lin, w, data, 3, (o = base, o.optimizer = &dcc_adamw, o.beta1 = 1, &o), &ws);
+  run("beta2 -0.1", &lin, w, data, 3, (o = base, o.optimizer = &dcc_adam, o.beta2 = (dcc_real)-0.1, &o), &ws);
+  run("alpha 1", &lin, w, data, 3, (o = base, o.optimizer = &dcc_rmsprop, o.alpha = 1, &o), &ws);
+  run("eps -1", &lin, w, data, 3, (o = base, o.optimizer = &dcc_adam, o.eps = -1, &o), &ws);
+  run("clip_norm NaN", &lin, w, data, 3, WITH(clip_norm, (dcc_real)NAN), &ws);
 
   /* What is allowed: no samples, no data when the model has no inputs
    * (n_in 0), momentum with only the velocity, no order without
@@ -109,6 +133,31 @@ int main(void) {
   run("one-rate schedule", &lin, w, data, 3, (o = base, o.schedule_len = 1, o.schedule_rate = rates, &o), &ws);
   run("no order, no shuffle", &lin, w, data, 3, &base, &no_order);
   run("momentum 0.5", &lin, w, data, 3, WITH(momentum, (dcc_real)0.5), &no_order);
+
+  /* dcc_step checks its arguments too, and makes no update from a
+   * non-finite gradient or into a non-finite param. */
+  dcc_real g[1] = {1}, st[DCC_ADAM_STATE(1)] = {0, 0, 0, 0};
+  w[0] = (dcc_real)0.5;
+  o = base;
+  o.optimizer = &dcc_adam;
+  printf("step, grad NULL: %d\n", dcc_step(&lin, w, NULL, 1, &o, st));
+  printf("step, Adam state NULL: %d\n", dcc_step(&lin, w, g, 1, &o, NULL));
+  printf("step, rate -1: %d\n", dcc_step(&lin, w, g, -1, &o, st));
+  printf("step, options NULL: %d\n", dcc_step(&lin, w, g, 1, NULL, st));
+  printf("step, model NULL: %d\n", dcc_step(NULL, w, g, 1, &o, st));
+  g[0] = (dcc_real)NAN;
+  printf("step, NaN gradient: %d, w %g, state %g %g %g %g\n", dcc_step(&lin, w, g, 1, &o, st), (double)w[0],
+         (double)st[0], (double)st[1], (double)st[2], (double)st[3]);
+  g[0] = 1;
+  o.optimizer = NULL;
+  printf("step, SGD without momentum needs no state: %d, w %g\n", dcc_step(&lin, w, g, (dcc_real)0.25, &o, NULL),
+         (double)w[0]);
+  dcc_real huge[1] = {(dcc_real)(sizeof(dcc_real) == sizeof(float) ? 3e38 : 1.7e308)};
+  g[0] = -huge[0];
+  printf("step into overflow: %d, w finite %s\n", dcc_step(&lin, huge, g, 1, &o, NULL),
+         isfinite(huge[0]) ? "yes" : "no");
+  printf("clip, grad NULL: %g; max_norm -1: %g\n", (double)dcc_clip_grad_norm(NULL, 1, 1),
+         (double)dcc_clip_grad_norm(g, 1, -1));
 
   o = base;
   o.schedule_len = -1;
