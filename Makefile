@@ -51,24 +51,30 @@ test: build/dcc build/san/dcc build/fuzz/fuzz_dcc examples
 # The examples: examples/NAME/ holds NAME's models (*.expr), its driver (*.c)
 # and its data; build/examples/NAME/NAME is the program, linked with the C
 # that dcc makes of each model and with the runtime.  MODEL.dccflags beside
-# MODEL.expr holds extra dcc options for it (--wrt x, --real float).  Compressed data
-# (*.gz) is unpacked beside the program.
+# MODEL.expr holds extra dcc options for it (--wrt x, --real float).  Data
+# files (*.csv, plain text: no gzip needed) are copied beside the program.
+# Every example also links examples/common/ (the demo tooling the examples
+# share: SVG pictures, the progress line, command-line numbers), which is
+# not part of the runtime.
 # Not built here: firmware (make firmware), make_project and cmake_project
-# (a user's Make and CMake builds against an installed dcc: tests/install/)
-# and python.
-EXAMPLES     := $(filter-out firmware make_project cmake_project python,$(notdir $(patsubst %/,%,$(wildcard examples/*/))))
+# (a user's Make and CMake builds against an installed dcc: tests/install/),
+# python and common.
+EXAMPLES     := $(filter-out firmware make_project cmake_project python common,$(notdir $(patsubst %/,%,$(wildcard examples/*/))))
 RUNTIME_SRCS := $(wildcard runtime/*.c)
 RUNTIME_HDRS := $(wildcard runtime/*.h)
+COMMON_SRCS  := $(wildcard examples/common/*.c)
+COMMON_HDRS  := $(wildcard examples/common/*.h)
 EXAMPLE_CFLAGS = -std=c99 -O2 -Wall -Wextra -Werror -pedantic
 
 define example_rule
-build/examples/$(1)/$(1): build/dcc $(wildcard examples/$(1)/*) $(RUNTIME_SRCS) $(RUNTIME_HDRS)
+build/examples/$(1)/$(1): build/dcc $(wildcard examples/$(1)/*) $(RUNTIME_SRCS) $(RUNTIME_HDRS) $(COMMON_SRCS) $(COMMON_HDRS)
 	@mkdir -p build/examples/$(1)
 	@for f in examples/$(1)/*.expr; do \
 	  build/dcc $$$$f $$$$(cat $$$${f%.expr}.dccflags 2>/dev/null) -o build/examples/$(1)/$$$$(basename $$$$f .expr).c || exit 1; done
-	@for f in $$(wildcard examples/$(1)/*.gz); do gzip -dc $$$$f > build/examples/$(1)/$$$$(basename $$$$f .gz) || exit 1; done
-	$(CC) $(EXAMPLE_CFLAGS) -Iruntime -Ibuild/examples/$(1) -o $$@ $$(wildcard examples/$(1)/*.c) \
-	  $$(patsubst examples/$(1)/%.expr,build/examples/$(1)/%.c,$$(wildcard examples/$(1)/*.expr)) $(RUNTIME_SRCS) -lm
+	@for f in $$(wildcard examples/$(1)/*.csv); do cp $$$$f build/examples/$(1)/ || exit 1; done
+	$(CC) $(EXAMPLE_CFLAGS) -Iruntime -Iexamples/common -Ibuild/examples/$(1) -o $$@ $$(wildcard examples/$(1)/*.c) \
+	  $$(patsubst examples/$(1)/%.expr,build/examples/$(1)/%.c,$$(wildcard examples/$(1)/*.expr)) $(RUNTIME_SRCS) \
+	  $(COMMON_SRCS) -lm
 endef
 $(foreach e,$(EXAMPLES),$(eval $(call example_rule,$(e))))
 
@@ -95,9 +101,9 @@ $(FW)/five_points.c: build/dcc examples/five_points/five_points.expr
 $(FW)/digits.c: build/dcc examples/multiclass/digits.expr
 	@mkdir -p $(FW)
 	build/dcc examples/multiclass/digits.expr --real float -o $@
-$(FW)/digits_data.c: examples/firmware/digits_data.sh examples/multiclass/digits.csv.gz
+$(FW)/digits_data.c: examples/firmware/digits_data.sh examples/multiclass/digits.csv
 	@mkdir -p $(FW)
-	examples/firmware/digits_data.sh examples/multiclass/digits.csv.gz $(FW_DIGITS) $(FW)
+	examples/firmware/digits_data.sh examples/multiclass/digits.csv $(FW_DIGITS) $(FW)
 $(FW)/%.o: $(FW)/%.c
 	$(FW_CC) $(FW_CFLAGS) -c $< -o $@
 $(FW)/dcc_train.o: runtime/dcc_train.c $(RUNTIME_HDRS)
@@ -127,6 +133,10 @@ $(FW)/digits_host: examples/firmware/digits_fw.c $(FW)/digits.c $(FW)/digits_dat
 
 firmware: $(FW)/five_points.elf $(FW)/digits.elf $(FW)/five_points_host $(FW)/digits_host $(FW)/dcc_store.o
 
+# The firmware's compiler flags (for tests that build code the same way).
+fw-cflags:
+	@echo $(FW_CC) $(FW_CFLAGS)
+
 # Runs both programs under qemu and on the host and compares what they
 # print; says so and succeeds when the Arm tools are not installed.
 firmware-test:
@@ -149,11 +159,12 @@ golden: build/dcc
 bench: build/dcc
 	@tests/bench/run-bench.sh
 
-# Install: dcc, its man page, the runtime as a static library (libdccrt.a,
-# its headers in include/dcc/, dccrt.pc for pkg-config), the runtime's
-# portable sources for firmware builds (share/dcc/runtime/: dcc_train and
-# dcc_store), dcc.mk for a
-# user's Makefile and dccConfig.cmake for CMake's find_package(dcc).
+# Install: dcc, its man page, the runtime as static libraries (libdccrt.a
+# for double models, libdccrt-float.a built with -DDCC_TRAIN_REAL=float
+# for --real float ones; their headers in include/dcc/, dccrt.pc and
+# dccrt-float.pc for pkg-config), the runtime's portable sources for
+# firmware builds (share/dcc/runtime/: dcc_train and dcc_store), dcc.mk for
+# a user's Makefile and dccConfig.cmake for CMake's find_package(dcc).
 #   make install [PREFIX=/usr/local] [DESTDIR=/staging]
 #   make uninstall (the same PREFIX and DESTDIR) removes exactly those files.
 PREFIX  ?= /usr/local
@@ -168,23 +179,31 @@ AR      ?= ar
 build/dccrt/%.o: runtime/%.c $(RUNTIME_HDRS)
 	@mkdir -p build/dccrt
 	$(CC) $(LIBDCCRT_CFLAGS) -c $< -o $@.$$$$.tmp && mv -f $@.$$$$.tmp $@
+build/dccrt-float/%.o: runtime/%.c $(RUNTIME_HDRS)
+	@mkdir -p build/dccrt-float
+	$(CC) $(LIBDCCRT_CFLAGS) -DDCC_TRAIN_REAL=float -c $< -o $@.$$$$.tmp && mv -f $@.$$$$.tmp $@
 build/libdccrt.a: build/dccrt/dcc_train.o build/dccrt/dcc_host.o build/dccrt/dcc_store.o
 	rm -f $@.$$$$.tmp && $(AR) rcs $@.$$$$.tmp $^ && mv -f $@.$$$$.tmp $@
+build/libdccrt-float.a: build/dccrt-float/dcc_train.o build/dccrt-float/dcc_host.o build/dccrt-float/dcc_store.o
+	rm -f $@.$$$$.tmp && $(AR) rcs $@.$$$$.tmp $^ && mv -f $@.$$$$.tmp $@
 
-DCC_INSTALLED = bin/dcc include/dcc/dcc_train.h include/dcc/dcc_host.h include/dcc/dcc_store.h lib/libdccrt.a \
-  lib/pkgconfig/dccrt.pc share/dcc/runtime/dcc_train.c share/dcc/runtime/dcc_train.h \
+DCC_INSTALLED = bin/dcc include/dcc/dcc_train.h include/dcc/dcc_host.h include/dcc/dcc_store.h \
+  lib/libdccrt.a lib/libdccrt-float.a lib/pkgconfig/dccrt.pc lib/pkgconfig/dccrt-float.pc \
+  share/dcc/runtime/dcc_train.c share/dcc/runtime/dcc_train.h \
   share/dcc/runtime/dcc_store.c share/dcc/runtime/dcc_store.h \
   share/man/man1/dcc.1 share/dcc/dcc.mk lib/cmake/dcc/dccConfig.cmake lib/cmake/dcc/dccConfigVersion.cmake
 # The folders that only dcc uses (uninstall removes them when empty), innermost first.
 DCC_DIRS = include/dcc share/dcc/runtime share/dcc lib/cmake/dcc
 
-install: build/dcc build/libdccrt.a $(DCC_MAN1) runtime/dccrt.pc.in compiler/dcc.mk \
-         compiler/cmake/dccConfig.cmake compiler/cmake/dccConfigVersion.cmake.in
+install: build/dcc build/libdccrt.a build/libdccrt-float.a $(DCC_MAN1) runtime/dccrt.pc.in \
+         runtime/dccrt-float.pc.in compiler/dcc.mk compiler/cmake/dccConfig.cmake \
+         compiler/cmake/dccConfigVersion.cmake.in
 	$(INSTALL) -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/dcc $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	  $(DESTDIR)$(PREFIX)/lib/cmake/dcc $(DESTDIR)$(PREFIX)/share/dcc/runtime $(DESTDIR)$(PREFIX)/share/man/man1
 	$(INSTALL) -m 755 build/dcc $(DESTDIR)$(PREFIX)/bin/dcc
 	$(INSTALL) -m 644 runtime/dcc_train.h runtime/dcc_host.h runtime/dcc_store.h $(DESTDIR)$(PREFIX)/include/dcc
 	$(INSTALL) -m 644 build/libdccrt.a $(DESTDIR)$(PREFIX)/lib/libdccrt.a
+	$(INSTALL) -m 644 build/libdccrt-float.a $(DESTDIR)$(PREFIX)/lib/libdccrt-float.a
 	$(INSTALL) -m 644 runtime/dcc_train.c runtime/dcc_train.h runtime/dcc_store.c runtime/dcc_store.h \
 	  $(DESTDIR)$(PREFIX)/share/dcc/runtime
 	$(INSTALL) -m 644 $(DCC_MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/dcc.1
@@ -192,10 +211,12 @@ install: build/dcc build/libdccrt.a $(DCC_MAN1) runtime/dccrt.pc.in compiler/dcc
 	$(INSTALL) -m 644 compiler/cmake/dccConfig.cmake $(DESTDIR)$(PREFIX)/lib/cmake/dcc/dccConfig.cmake
 	@tmp=build/install.$$$$; \
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(DCC_VERSION)|g' runtime/dccrt.pc.in > $$tmp.pc && \
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(DCC_VERSION)|g' runtime/dccrt-float.pc.in > $$tmp-float.pc && \
 	sed -e 's|@VERSION@|$(DCC_VERSION)|g' compiler/cmake/dccConfigVersion.cmake.in > $$tmp.cmake && \
 	$(INSTALL) -m 644 $$tmp.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/dccrt.pc && \
+	$(INSTALL) -m 644 $$tmp-float.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/dccrt-float.pc && \
 	$(INSTALL) -m 644 $$tmp.cmake $(DESTDIR)$(PREFIX)/lib/cmake/dcc/dccConfigVersion.cmake; \
-	status=$$?; rm -f $$tmp.pc $$tmp.cmake; exit $$status
+	status=$$?; rm -f $$tmp.pc $$tmp-float.pc $$tmp.cmake; exit $$status
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/,$(DCC_INSTALLED))
@@ -206,4 +227,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all test examples demo golden bench fuzz clean firmware firmware-test size
+.PHONY: all test examples demo golden bench fuzz clean firmware firmware-test size fw-cflags

@@ -1,12 +1,13 @@
 /* dcc_host.h — host-only helpers for training dcc's models on a PC: a CSV
- * loader, a console progress line and two pictures as SVG (loss curves, a
- * two-input classifier's decision boundary).  Unlike dcc_train.[ch] this
- * file uses stdio and malloc; leave dcc_host.c out of firmware builds.
+ * loader, the data preparation every driver needs (columns into the
+ * model's rows, one-hot labels, standardisation, a seeded train/test
+ * split), argmax accuracy, and the trained params written as a C array for
+ * firmware.  Unlike dcc_train.[ch] this file uses stdio and malloc; leave
+ * dcc_host.c out of firmware builds.
  *
- * C99.  Every symbol starts with dcc_.  Output never depends on the locale:
- * the CSV loader reads '.' as the decimal point and the SVG writers print
- * numbers with a fixed number of decimals, so the same inputs give a
- * byte-identical file on every run. */
+ * C99.  Every symbol starts with dcc_.  Nothing depends on the locale: the
+ * CSV loader reads '.' as the decimal point and dcc_write_c_array writes
+ * it, whatever the locale says. */
 #ifndef DCC_HOST_H
 #define DCC_HOST_H
 
@@ -58,98 +59,94 @@ void dcc_csv_free(dcc_csv *csv);
  * model's input order. */
 void dcc_csv_to_reals(const dcc_csv *csv, dcc_real *dst);
 
-/* ---- Progress ----------------------------------------------------------
+/* ---- Preparing the data -------------------------------------------------
  *
- * One console line that training rewrites in place:
+ * The model's data are rows of n_in reals (NET_N_IN), each input at its
+ * offset (NET_IN_x).  These helpers fill and transform such rows in place;
+ * `dst`/`data` points at the first column concerned in row 0 (rows +
+ * NET_IN_x) and `stride` is the row length (NET_N_IN).  Each returns 0, or
+ * -1 when an argument is invalid (NULL, a negative count, columns outside
+ * the table, stride smaller than the columns written) and then writes
+ * nothing.  With iris.csv (4 features, then the class 0..2):
  *
- *     epoch 120/250 [#########...........] loss     0.0123457
- *
- * Call it after every epoch (0-based, as in dcc_epoch_report) of a run of
- * at most `epochs`: it prints the first epoch, about every 20th of the run
- * and the last, each time going back to the start of the line with '\r',
- * and ends the line with '\n' at epoch epochs - 1.  So a run prints at most
- * 21 updates, whatever its length.  Nothing when f is NULL or epochs <= 0. */
-void dcc_progress(FILE *f, int epoch, int epochs, double loss);
-
-/* After a run that stopped early (epochs_run < epochs): print the last
- * epoch's line and end it with '\n'.  Nothing if epochs_run >= epochs (the
- * line is already ended) or epochs_run <= 0. */
-void dcc_progress_end(FILE *f, int epochs_run, int epochs, double loss);
-
-/* dcc_progress as a dcc_sgd on_epoch callback, showing the mean loss:
- *
- *     dcc_progress_ctx pc = {stderr, o.epochs, 0};
- *     o.on_epoch = dcc_progress_on_epoch; o.ctx = &pc;
- *     int run = dcc_sgd(...);
- *     dcc_progress_end(stderr, run, o.epochs, pc.last_loss);
+ *     dcc_real *rows = malloc(csv.rows * IRIS_N_IN * sizeof *rows);
+ *     dcc_csv_columns(&csv, 0, 4, rows + IRIS_IN_x, IRIS_N_IN);
+ *     dcc_one_hot(&csv, 4, 3, rows + IRIS_IN_t, IRIS_N_IN, err, sizeof err);
+ *     int n_train = dcc_split(rows, csv.rows, IRIS_N_IN, 0.2, seed);
+ *     dcc_real mean[4], std[4];       // keep them: firmware needs them too
+ *     dcc_standardize(rows + IRIS_IN_x, n_train, IRIS_N_IN, 4, mean, std);
+ *     dcc_standardize_apply(rows + n_train * IRIS_N_IN + IRIS_IN_x,
+ *                           csv.rows - n_train, IRIS_N_IN, 4, mean, std);
  */
-typedef struct {
-  FILE *f;
-  int epochs;
-  double last_loss; /* set by each call: the last epoch's mean loss */
-} dcc_progress_ctx;
-void dcc_progress_on_epoch(void *ctx, const dcc_epoch_report *r);
 
-/* ---- SVG pictures ------------------------------------------------------
+/* n_cols columns of the table, from first_col: dst[r * stride + j] =
+ * column first_col + j of row r, for every row. */
+int dcc_csv_columns(const dcc_csv *csv, int first_col, int n_cols, dcc_real *dst, int stride);
+
+/* The one-hot encoding of a label column: dst[r * stride + k] = 1 if row r's
+ * label is k, else 0, for k < n_classes.  A label that is not an integer in
+ * 0 .. n_classes - 1 is an error: -1, nothing written, and one line in err
+ * (as dcc_csv_load's), e.g. "data row 7: class 3.5 is not one of 0 .. 2"
+ * (data rows counted from 1). */
+int dcc_one_hot(const dcc_csv *csv, int label_col, int n_classes, dcc_real *dst, int stride, char *err,
+                size_t errlen);
+
+/* Standardise n_cols columns of rows rows: each column's mean and
+ * population standard deviation (divided by rows, as NumPy's std and
+ * scikit-learn's StandardScaler) go into mean[] and std[] (a constant
+ * column gets std 1), then every value becomes (x - mean) / std.  Keep
+ * mean and std: the test set and the firmware's inputs need the same
+ * transformation (dcc_standardize_apply; dcc_write_c_array bakes them into
+ * C).  rows >= 1. */
+int dcc_standardize(dcc_real *data, int rows, int stride, int n_cols, dcc_real *mean, dcc_real *std);
+
+/* (x - mean[j]) / std[j] on n_cols columns of rows rows (rows may be 0). */
+int dcc_standardize_apply(dcc_real *data, int rows, int stride, int n_cols, const dcc_real *mean,
+                          const dcc_real *std);
+
+/* A seeded train/test split: the rows (row_len reals each) are put in a
+ * random order (Fisher and Yates, with dcc_rng_next from seed: the same
+ * seed, the same order), in place; the first rows - n_test are the training
+ * set and the last n_test the test set, n_test = ceil(test_fraction * rows)
+ * as scikit-learn's train_test_split.  Returns the number of training rows,
+ * or -1 (test_fraction outside [0, 1], ...). */
+int dcc_split(dcc_real *data, int rows, int row_len, double test_fraction, uint32_t seed);
+
+/* ---- Scoring ------------------------------------------------------------ */
+
+/* The index of the largest of v[0 .. n) (the first one on ties; NaN never
+ * wins unless every value is NaN: then 0); -1 if n < 1 or v is NULL. */
+int dcc_argmax(const dcc_real *v, int n);
+
+/* The fraction of rows a classifier gets right: row r (n_in reals of data)
+ * has the class argmax(row[label_col .. label_col + n_classes)) (its one-hot
+ * label); the model predicts argmax(out[out_col .. out_col + n_classes))
+ * where outputs(row, p, out) fills out[n_out] (the model's _outputs,
+ * NET_N_OUT, NET_OUT_prob).  With confusion (n_classes * n_classes ints,
+ * which it adds to), confusion[true * n_classes + predicted] counts the
+ * rows.  0 for no rows; -1 if an argument is invalid or out of memory. */
+double dcc_accuracy(void (*outputs)(const dcc_real *in, const dcc_real *p, dcc_real *out), int n_out,
+                    const dcc_real *p, const dcc_real *data, int rows, int n_in, int label_col, int out_col,
+                    int n_classes, int *confusion);
+
+/* ---- Firmware ----------------------------------------------------------- */
+
+/* Write n reals as a C array definition for firmware, to be compiled into
+ * flash:
  *
- * Both writers return 0, or -1 when the file cannot be written or an
- * argument is invalid (errno tells which for I/O errors).  Text (titles,
- * names) is escaped for XML; NULL means none.  Numbers are printed with a
- * fixed precision: same inputs, byte-identical file. */
-
-/* Loss curves: n_series curves of n_points values each, series-major
- * (values[s * n_points + i] is series s at epoch i + 1), drawn as one
- * <polyline> per series (a series with non-finite values is broken into a
- * <polyline> per finite stretch; a stretch of one point is a short mark),
- * over axes with tick labels ("epoch" from 1, "loss"), and a legend of the
- * names (names may be NULL: "series 1", ...; at most 12 legend entries).
- * The loss axis starts at 0 when every value is >= 0 and the smallest is at
- * most half the largest. */
-int dcc_svg_loss_curves(const char *path, const char *title, const double *values, int n_series,
-                        int n_points, const char *const *names);
-
-/* The decision boundary of a classifier of two inputs, over a grid. */
-typedef struct {
-  const char *title;
-  /* n_classes <= 2: predict returns the probability of class 1 (values
-   * outside [0, 1] are clamped); n_classes >= 3: predict returns a class
-   * index 0 .. n_classes - 1 (rounded to the nearest integer; any other
-   * value is drawn grey). */
-  double (*predict)(void *ctx, double x1, double x2);
-  void *ctx;
-  int n_classes;
-  /* The view: x1 across, x2 up.  x1_min >= x1_max (e.g. all four 0): the
-   * points' x1 range with a 10% margin on each side ([-1.2, 1.2] without
-   * points); the same for x2. */
-  double x1_min, x1_max, x2_min, x2_max;
-  int resolution; /* grid cells per axis, 2 .. 1000 (0: 60) */
-  /* The data: point i is (points[i * stride], points[i * stride + 1]) with
-   * class labels[i] (stride 0 means 2), one <circle> each. */
-  const double *points;
-  int stride;
-  const int *labels;
-  int n_points;
-} dcc_svg_boundary;
-
-/* Each grid cell is shaded by predict at its centre (two classes: white at
- * 0.5, deepening towards class 0's blue at 0 and class 1's red at 1, in 32
- * steps; more: a light tint of the class's colour; NaN or no class: grey),
- * runs of equal shade along a row being one <rect>.  The boundary is
- * one <path> (none if the view holds no boundary): two classes, the 0.5
- * contour of the predictions at the cell centres (marching squares,
- * linear interpolation); more, the cell edges between different classes.
- * Then the points, as circles in their class's colour (white for a label
- * that is not a class, or without labels), clipped to the view.  The legend
- * uses squares, so the file has exactly n_points <circle>s; other elements
- * are <rect>, <line>, <text>, <g> and one <clipPath>.  predict is called
- * resolution^2 times, row by row from the bottom left. */
-int dcc_svg_decision_boundary(const char *path, const dcc_svg_boundary *b);
-
-/* ---- command lines ---- */
-
-/* A whole decimal number in [lo, hi] from a command-line argument: 0 with
- * *out set, or -1 (and *out untouched) if s is not one. */
-int dcc_arg_integer(const char *s, long long lo, long long hi, long long *out);
+ *     static const float name[3] = {
+ *       0.123456791f, -2.5f, 1e-07f,
+ *     };
+ *
+ * type is "float" (the values are rounded to float first: the firmware of
+ * a --real float model) or "double".  Each value is written with the
+ * digits that give it back exactly (9 significant digits for float, 17 for
+ * double), so the firmware's params are the host's, bit for bit.  Returns
+ * 0, or -1 with errno set: EINVAL for a NULL argument, n < 1, a name that
+ * is not a C identifier, another type, or a value that is infinite or NaN
+ * (or, for float, beyond float's range); the stream's error if writing
+ * failed. */
+int dcc_write_c_array(FILE *f, const char *type, const char *name, const dcc_real *v, int n);
 
 #ifdef __cplusplus
 }

@@ -8,10 +8,11 @@
 # Defines:
 #   dcc::dcc       imported executable: the compiler
 #   dcc::runtime   imported static library libdccrt.a (dcc_train.h,
-#                  dcc_host.h; links m).  Built with DCC_TRAIN_REAL double:
-#                  a model made with REAL float needs the runtime compiled
-#                  with -DDCC_TRAIN_REAL=float, from dcc_RUNTIME_SOURCES.
-#   dcc_RUNTIME_SOURCES  the runtime's portable source (dcc_train.c), and
+#                  dcc_host.h; links m), for models made with REAL double.
+#   dcc::runtime_float  the same built with -DDCC_TRAIN_REAL=float
+#                  (libdccrt-float.a), for models made with REAL float; it
+#                  passes DCC_TRAIN_REAL=float on to the target's sources.
+#   dcc_RUNTIME_SOURCES  the runtime's portable sources (dcc_train.c, dcc_store.c), and
 #   dcc_RUNTIME_DIR      its folder (dcc_train.h), for firmware builds
 #   dcc_add_model(<target> <file.expr> [PREFIX <name>] [REAL float|double]
 #                 [WRT <input>...] [OPTIONS <dcc option>...])
@@ -25,7 +26,7 @@
 
 get_filename_component(_dcc_prefix "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)
 
-foreach(_dcc_file bin/dcc lib/libdccrt.a include/dcc/dcc_train.h share/dcc/runtime/dcc_train.c)
+foreach(_dcc_file bin/dcc lib/libdccrt.a lib/libdccrt-float.a include/dcc/dcc_train.h share/dcc/runtime/dcc_train.c)
   if(NOT EXISTS "${_dcc_prefix}/${_dcc_file}")
     set(dcc_FOUND FALSE)
     set(dcc_NOT_FOUND_MESSAGE "dcc's install in ${_dcc_prefix} lacks ${_dcc_file}")
@@ -50,9 +51,21 @@ if(NOT TARGET dcc::runtime)
   endif()
 endif()
 
+if(NOT TARGET dcc::runtime_float)
+  add_library(dcc::runtime_float STATIC IMPORTED)
+  set_target_properties(dcc::runtime_float PROPERTIES
+    IMPORTED_LOCATION "${_dcc_prefix}/lib/libdccrt-float.a"
+    IMPORTED_LINK_INTERFACE_LANGUAGES C
+    INTERFACE_INCLUDE_DIRECTORIES "${_dcc_prefix}/include/dcc"
+    INTERFACE_COMPILE_DEFINITIONS "DCC_TRAIN_REAL=float")
+  if(UNIX)
+    set_property(TARGET dcc::runtime_float PROPERTY INTERFACE_LINK_LIBRARIES m)
+  endif()
+endif()
+
 set(dcc_EXECUTABLE "${_dcc_prefix}/bin/dcc")
 set(dcc_RUNTIME_DIR "${_dcc_prefix}/share/dcc/runtime")
-set(dcc_RUNTIME_SOURCES "${dcc_RUNTIME_DIR}/dcc_train.c")
+set(dcc_RUNTIME_SOURCES "${dcc_RUNTIME_DIR}/dcc_train.c" "${dcc_RUNTIME_DIR}/dcc_store.c")
 unset(_dcc_prefix)
 
 function(dcc_add_model target expr)

@@ -23,7 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dcc_host.h"
+#include "args.h"
+#include "plot.h"
 #include "dcc_train.h"
 #include "mlp_1x2.h"
 #include "mlp_2x4.h"
@@ -126,12 +127,12 @@ static void train(const mlp *net, uint32_t seed, int epochs, double rate, int ev
   static const char *const names[1] = {"mean loss"};
   snprintf(path, sizeof path, "%s/deep_mlp_%s_loss.svg", outdir, net->name);
   snprintf(title, sizeof title, "Lab 4: network %s, full-batch gradient descent", net->name);
-  check(dcc_svg_loss_curves(path, title, log.curve, 1, epochs, names), path);
+  check(plot_loss_curves(path, title, log.curve, 1, epochs, names), path);
   free(log.curve);
 
   static const int labels[N_SAMPLES] = {1, 0, 0, 0, 0};
   predictor pr = {net, p};
-  dcc_svg_boundary b;
+  plot_boundary b;
   memset(&b, 0, sizeof b);
   snprintf(title, sizeof title, "Lab 4: decision boundary of network %s", net->name);
   b.title = title;
@@ -146,7 +147,7 @@ static void train(const mlp *net, uint32_t seed, int epochs, double rate, int ev
   b.labels = labels;
   b.n_points = N_SAMPLES;
   snprintf(path, sizeof path, "%s/deep_mlp_%s_boundary.svg", outdir, net->name);
-  check(dcc_svg_decision_boundary(path, &b), path);
+  check(plot_decision_boundary(path, &b), path);
 }
 
 static void usage(void) {
@@ -157,7 +158,7 @@ static void usage(void) {
 
 static long long number(const char *s, long long lo, long long hi) {
   long long v;
-  if (dcc_arg_integer(s, lo, hi, &v))
+  if (arg_integer(s, lo, hi, &v))
     usage();
   return v;
 }

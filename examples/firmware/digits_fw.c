@@ -3,7 +3,7 @@
  * float) and its fused step digits_sgd_step, which updates the params in
  * place without a gradient array, so training needs the weights' RAM and
  * little more.  The images (pixels 0..16, one byte each) and labels are
- * in flash: digits_data.c, made from examples/multiclass/digits.csv.gz by
+ * in flash: digits_data.c, made from examples/multiclass/digits.csv by
  * make.  It trains on the first DIGITS_TRAIN images, in order, for EPOCHS
  * epochs at rate RATE, and prints the accuracy on them and on the next
  * DIGITS_TEST.  The same file builds for the host. */

@@ -29,7 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dcc_host.h"
+#include "args.h"
+#include "plot.h"
 #include "dcc_train.h"
 #include "five_points.h"
 #include "five_points_lab3.h"
@@ -90,7 +91,7 @@ static double five_points_lab3_predict(void *ctx, double x1, double x2) {
  * points on top. */
 static void boundary(const char *path, const char *title, double (*predict)(void *, double, double), dcc_real *p) {
   static const int labels[N_SAMPLES] = {1, 0, 0, 0, 0};
-  dcc_svg_boundary b;
+  plot_boundary b;
   memset(&b, 0, sizeof b);
   b.title = title;
   b.predict = predict;
@@ -103,7 +104,7 @@ static void boundary(const char *path, const char *title, double (*predict)(void
   b.stride = 3;
   b.labels = labels;
   b.n_points = N_SAMPLES;
-  check(dcc_svg_decision_boundary(path, &b), path);
+  check(plot_decision_boundary(path, &b), path);
 }
 
 /* Lab 5: per-sample SGD with the rate schedule. */
@@ -149,7 +150,7 @@ static void lab5(uint32_t seed, int epochs, int every, const char *outdir) {
                                                "sample 4 (0)"};
   char path[4096];
   snprintf(path, sizeof path, "%s/five_points_loss.svg", outdir);
-  check(dcc_svg_loss_curves(path, "Lab 5: the loss of each sample, per-sample SGD", log.curves, N_SAMPLES, epochs,
+  check(plot_loss_curves(path, "Lab 5: the loss of each sample, per-sample SGD", log.curves, N_SAMPLES, epochs,
                             names),
         path);
   free(log.curves);
@@ -233,7 +234,7 @@ static void lab3(uint32_t seed, int restarts, const char *outdir) {
   }
   char path[4096];
   snprintf(path, sizeof path, "%s/five_points_lab3_loss.svg", outdir);
-  check(dcc_svg_loss_curves(path, "Lab 3: mean loss of each restart, full-batch gradient descent", curves, restarts,
+  check(plot_loss_curves(path, "Lab 3: mean loss of each restart, full-batch gradient descent", curves, restarts,
                             LAB3_STEPS, name_ptrs),
         path);
   free(curves);
@@ -251,7 +252,7 @@ static void usage(void) {
 
 static long long number(const char *s, long long lo, long long hi) {
   long long v;
-  if (dcc_arg_integer(s, lo, hi, &v))
+  if (arg_integer(s, lo, hi, &v))
     usage();
   return v;
 }

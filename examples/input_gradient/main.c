@@ -32,7 +32,9 @@
 #include <string.h>
 
 #include "classifier.h"
-#include "dcc_host.h"
+#include "args.h"
+#include "plot.h"
+#include "progress.h"
 #include "dcc_train.h"
 
 #define N_TRAIN 400
@@ -138,14 +140,14 @@ static int optimise_input(const real *p, int cls, const real *x0, real *x) {
 }
 
 typedef struct {
-  dcc_progress_ctx progress;
+  progress_ctx progress;
   int quiet;
 } epoch_ctx;
 
 static void on_epoch(void *ctx, const dcc_epoch_report *r) {
   epoch_ctx *c = ctx;
   if (!c->quiet)
-    dcc_progress_on_epoch(&c->progress, r);
+    progress_on_epoch(&c->progress, r);
 }
 
 static double predict(void *ctx, double x1, double x2) { return score_at(ctx, x1, x2, NULL); }
@@ -164,11 +166,11 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[i], "--quiet")) {
       quiet = 1;
     } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
-      if (dcc_arg_integer(argv[++i], 0, 4294967295LL, &v))
+      if (arg_integer(argv[++i], 0, 4294967295LL, &v))
         return usage();
       seed = (uint32_t)v;
     } else if (!strcmp(argv[i], "--epochs") && i + 1 < argc) {
-      if (dcc_arg_integer(argv[++i], 1, MAX_EPOCHS, &v))
+      if (arg_integer(argv[++i], 1, MAX_EPOCHS, &v))
         return usage();
       epochs = (int)v;
     } else if (!strcmp(argv[i], "--svg") && i + 1 < argc) {
@@ -204,7 +206,7 @@ int main(int argc, char **argv) {
          N_TRAIN, N_TEST, epochs, rate, decay);
   int run = dcc_sgd(&m, p, &train[0][0], N_TRAIN, &o, &w);
   if (!quiet)
-    dcc_progress_end(stderr, run, epochs, ec.progress.last_loss);
+    progress_end(stderr, run, epochs, ec.progress.last_loss);
   printf("classifier: train loss %.4f, held-out loss %.4f\n", dcc_mean_loss(&m, p, &train[0][0], N_TRAIN, grad),
          dcc_mean_loss(&m, p, &test[0][0], N_TEST, grad));
   printf("classifier: train accuracy %.4f, held-out accuracy %.4f\n", accuracy(p, train, N_TRAIN),
@@ -258,7 +260,7 @@ int main(int argc, char **argv) {
     int labels[N_TRAIN];
     for (int i = 0; i < N_TRAIN; i++)
       labels[i] = train[i][CLASSIFIER_IN_y] == 1;
-    dcc_svg_boundary b;
+    plot_boundary b;
     memset(&b, 0, sizeof b);
     b.title = "input_gradient: the classifier's score for class 1, and its training points";
     b.predict = predict;
@@ -276,7 +278,7 @@ int main(int argc, char **argv) {
       return 1;
     }
     sprintf(path, "%s/input_gradient_boundary.svg", svg_dir);
-    int bad = dcc_svg_decision_boundary(path, &b) != 0;
+    int bad = plot_decision_boundary(path, &b) != 0;
     if (bad)
       fprintf(stderr, "input_gradient: cannot write %s\n", path);
     else

@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dcc_host.h"
+#include "args.h"
+#include "plot.h"
+#include "progress.h"
 #include "dcc_train.h"
 #include "mlp.h"
 
@@ -46,7 +48,7 @@ typedef struct {
   mlp_real *scratch;
   double *curves; /* [0, epochs): training; [epochs, 2 epochs): held-out */
   int epochs;
-  dcc_progress_ctx progress;
+  progress_ctx progress;
   int quiet;
 } epoch_ctx;
 
@@ -57,7 +59,7 @@ static void on_epoch(void *ctx, const dcc_epoch_report *r) {
     c->curves[c->epochs + r->epoch] = dcc_mean_loss(c->m, c->p, &test[0][0], N_TEST, c->scratch);
   }
   if (!c->quiet)
-    dcc_progress_on_epoch(&c->progress, r);
+    progress_on_epoch(&c->progress, r);
 }
 
 /* The least-squares line through the training data, and its mean square
@@ -94,11 +96,11 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[i], "--quiet")) {
       quiet = 1;
     } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
-      if (dcc_arg_integer(argv[++i], 0, 4294967295LL, &v))
+      if (arg_integer(argv[++i], 0, 4294967295LL, &v))
         return usage();
       seed = (uint32_t)v;
     } else if (!strcmp(argv[i], "--epochs") && i + 1 < argc) {
-      if (dcc_arg_integer(argv[++i], 1, MAX_EPOCHS, &v))
+      if (arg_integer(argv[++i], 1, MAX_EPOCHS, &v))
         return usage();
       epochs = (int)v;
     } else if (!strcmp(argv[i], "--svg") && i + 1 < argc) {
@@ -142,7 +144,7 @@ int main(int argc, char **argv) {
          epochs, batch, rate, momentum);
   int run = dcc_sgd(&m, p, &train[0][0], N_TRAIN, &o, &w);
   if (!quiet)
-    dcc_progress_end(stderr, run, epochs, ec.progress.last_loss);
+    progress_end(stderr, run, epochs, ec.progress.last_loss);
 
   printf("\n%8s %9s %9s\n", "x", "sin(2x)", "network");
   for (int k = 0; k <= 8; k++) {
@@ -167,7 +169,7 @@ int main(int argc, char **argv) {
     }
     sprintf(path, "%s/mlp_regression_loss.svg", svg_dir);
     static const char *const names[] = {"training (during the epoch)", "held-out (after the epoch)"};
-    if (dcc_svg_loss_curves(path, "mlp_regression: 1-10-1 tanh MLP on sin(2x), mean square error", curves, 2, run,
+    if (plot_loss_curves(path, "mlp_regression: 1-10-1 tanh MLP on sin(2x), mean square error", curves, 2, run,
                             names) != 0) {
       fprintf(stderr, "mlp_regression: cannot write %s\n", path);
       status = 1;

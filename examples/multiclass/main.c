@@ -16,9 +16,13 @@
  *   --seed N      initial weights, shuffling and the blobs (default 1)
  *   --epochs N    train every data set for N epochs instead of its default
  *   --data DIR    where iris.csv and digits.csv are (default: the folder of
- *                 this program, where `make` unpacks them)
+ *                 this program, where `make` copies them)
  *   --svg DIR     write the pictures there: loss curves for each data set,
  *                 the decision boundary for blobs
+ *   --export DIR  write the trained params there as C for firmware,
+ *                 DIR/NAME_params.h (dcc_write_c_array: static const float
+ *                 NAME_params[N]; for iris also iris_mean[4] and
+ *                 iris_std[4], the inputs' standardisation)
  *   --quiet       no progress line on standard error
  */
 #include <math.h>
@@ -26,7 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "dcc_host.h"
+#include "plot.h"
+#include "progress.h"
 #include "dcc_train.h"
 
 #include "blobs.h"
@@ -49,8 +56,12 @@ static const model_info blobs_info = {
 static const model_info iris_info = {
     "iris", "4-8-3", DCC_MODEL(iris, IRIS), iris_outputs,
     IRIS_N_IN, IRIS_IN_x, IRIS_IN_t, IRIS_OUT_prob, IRIS_N_OUT, 4, 3};
+/* The digits model is emitted with loops (its W1 has 2048 weights): it
+ * trains through digits_loss_grad_ws in this static workspace, rather than
+ * with DIGITS_WORKSPACE_SIZE reals on the stack at every call. */
+static dcc_real digits_ws[DIGITS_WORKSPACE_SIZE];
 static const model_info digits_info = {
-    "digits", "64-32-10", DCC_MODEL(digits, DIGITS), digits_outputs,
+    "digits", "64-32-10", DCC_MODEL_WS(digits, DIGITS, digits_ws), digits_outputs,
     DIGITS_N_IN, DIGITS_IN_x, DIGITS_IN_t, DIGITS_OUT_prob, DIGITS_N_OUT, 64, 10};
 
 /* How one data set is trained. */
@@ -66,6 +77,7 @@ typedef struct {
   int epochs;            /* > 0: overrides every plan's epochs */
   const char *data_dir;
   const char *svg_dir;
+  const char *export_dir;
   int quiet;
 } settings;
 
@@ -75,7 +87,8 @@ typedef struct {
   int n;
 } dataset;
 
-/* Set when a picture could not be written: the exit status is then 1. */
+/* Set when a picture or an export could not be written: the exit status is
+ * then 1. */
 static int write_failed;
 
 static void *xmalloc(size_t n) {
@@ -101,10 +114,7 @@ static void set_row(const model_info *info, dcc_real *row, const double *feature
 }
 
 static int label_of(const model_info *info, const dcc_real *row) {
-  for (int k = 0; k < info->n_classes; k++)
-    if (row[info->in_t + k] == 1)
-      return k;
-  return -1;
+  return dcc_argmax(row + info->in_t, info->n_classes);
 }
 
 /* Room for the outputs of any of the three models. */
@@ -114,25 +124,19 @@ static int label_of(const model_info *info, const dcc_real *row) {
 static int predict_row(const model_info *info, const dcc_real *p, const dcc_real *row) {
   dcc_real out[MAX_OUT];
   info->outputs(row, p, out);
-  int best = 0;
-  for (int k = 1; k < info->n_classes; k++)
-    if (out[info->out_prob + k] > out[info->out_prob + best])
-      best = k;
-  return best;
+  return dcc_argmax(out + info->out_prob, info->n_classes);
 }
 
-/* Number of rows classified correctly; counts the confusion matrix
- * (confusion[true * n_classes + predicted]) when it is not NULL. */
+/* Number of rows classified correctly (dcc_accuracy); counts the confusion
+ * matrix (confusion[true * n_classes + predicted]) when it is not NULL. */
 static int correct(const model_info *info, const dcc_real *p, const dataset *d, int *confusion) {
-  int right = 0;
-  for (int i = 0; i < d->n; i++) {
-    const dcc_real *row = d->rows + (size_t)i * info->n_in;
-    int truth = label_of(info, row), guess = predict_row(info, p, row);
-    right += truth == guess;
-    if (confusion)
-      confusion[truth * info->n_classes + guess]++;
+  double a = dcc_accuracy(info->outputs, info->n_out, p, d->rows, d->n, info->n_in, info->in_t, info->out_prob,
+                          info->n_classes, confusion);
+  if (a < 0) {
+    fprintf(stderr, "multiclass: out of memory\n");
+    exit(1);
   }
-  return right;
+  return (int)(a * d->n + 0.5);
 }
 
 /* The on_epoch callback: the progress line, and the curves for the SVG. */
@@ -143,7 +147,7 @@ typedef struct {
   dcc_real *scratch;
   double *curves; /* [0 .. epochs): training loss; [epochs .. 2 epochs): held-out */
   int epochs;
-  dcc_progress_ctx progress;
+  progress_ctx progress;
   int quiet;
 } epoch_ctx;
 
@@ -154,7 +158,7 @@ static void on_epoch(void *ctx, const dcc_epoch_report *r) {
     c->curves[c->epochs + r->epoch] = dcc_mean_loss(&c->info->m, c->p, c->test->rows, c->test->n, c->scratch);
   }
   if (!c->quiet)
-    dcc_progress_on_epoch(&c->progress, r);
+    progress_on_epoch(&c->progress, r);
 }
 
 /* Train a freshly initialised network on train, report, and return its
@@ -196,7 +200,7 @@ static dcc_real *train_and_report(const model_info *info, const train_plan *plan
 
   int run = dcc_sgd(&info->m, p, train->rows, train->n, &o, &w);
   if (!s->quiet)
-    dcc_progress_end(stderr, run, plan.epochs, ec.progress.last_loss);
+    progress_end(stderr, run, plan.epochs, ec.progress.last_loss);
 
   int right_train = correct(info, p, train, NULL);
   int *confusion = calloc((size_t)(info->n_classes * info->n_classes), sizeof *confusion);
@@ -231,7 +235,7 @@ static dcc_real *train_and_report(const model_info *info, const train_plan *plan
     sprintf(title, "%s: %s MLP, mean cross-entropy per epoch", info->name, info->shape);
     static const char *const names[] = {"training (during the epoch)", "held-out (after the epoch)"};
     char *path = join(s->svg_dir, file);
-    if (dcc_svg_loss_curves(path, title, curves, 2, run, names) != 0) {
+    if (plot_loss_curves(path, title, curves, 2, run, names) != 0) {
       fprintf(stderr, "multiclass: cannot write %s\n", path);
       write_failed = 1;
     } else {
@@ -246,6 +250,40 @@ static dcc_real *train_and_report(const model_info *info, const train_plan *plan
   free(order);
   free(curves);
   return p;
+}
+
+/* --export: the params (and the inputs' standardisation, when there is
+ * one) as float arrays in DIR/NAME_params.h, to compile into the firmware
+ * of a --real float build of the model. */
+static void export_params(const settings *s, const model_info *info, const dcc_real *p, const dcc_real *mean,
+                          const dcc_real *std, int n_std) {
+  if (!s->export_dir)
+    return;
+  char file[64], name[64];
+  sprintf(file, "%s_params.h", info->name);
+  char *path = join(s->export_dir, file);
+  FILE *f = fopen(path, "w");
+  int bad = !f;
+  if (f) {
+    fprintf(f, "/* %s: the %s MLP's params as multiclass trained them (seed %lu)%s. */\n", info->name,
+            info->shape, s->seed, n_std ? ", and the standardisation of its inputs" : "");
+    sprintf(name, "%s_params", info->name);
+    bad |= dcc_write_c_array(f, "float", name, p, info->m.n_params) != 0;
+    if (n_std) {
+      sprintf(name, "%s_mean", info->name);
+      bad |= dcc_write_c_array(f, "float", name, mean, n_std) != 0;
+      sprintf(name, "%s_std", info->name);
+      bad |= dcc_write_c_array(f, "float", name, std, n_std) != 0;
+    }
+    bad |= fclose(f) != 0;
+  }
+  if (bad) {
+    fprintf(stderr, "multiclass: cannot write %s\n", path);
+    write_failed = 1;
+  } else {
+    printf("params: %s\n", path);
+  }
+  free(path);
 }
 
 /* ---- blobs ------------------------------------------------------------ */
@@ -284,11 +322,12 @@ static int run_blobs(const settings *s) {
          BLOB_STD);
   static const train_plan plan = {100, 1, 0.05, 0};
   dcc_real *p = train_and_report(&blobs_info, &plan, s, &train, &test);
+  export_params(s, &blobs_info, p, NULL, NULL, 0);
   if (s->svg_dir) {
     int *labels = xmalloc((size_t)train.n * sizeof *labels);
     for (int i = 0; i < train.n; i++)
       labels[i] = label_of(&blobs_info, train.rows + (size_t)i * BLOBS_N_IN);
-    dcc_svg_boundary b;
+    plot_boundary b;
     memset(&b, 0, sizeof b);
     b.title = "blobs: 2-8-3 MLP, decision regions and the training points";
     b.predict = blobs_predict;
@@ -301,7 +340,7 @@ static int run_blobs(const settings *s) {
     b.labels = labels;
     b.n_points = train.n;
     char *path = join(s->svg_dir, "blobs_boundary.svg");
-    if (dcc_svg_decision_boundary(path, &b) != 0) {
+    if (plot_decision_boundary(path, &b) != 0) {
       fprintf(stderr, "multiclass: cannot write %s\n", path);
       write_failed = 1;
     } else {
@@ -336,6 +375,16 @@ static int load_split(const model_info *info, const char *path, int skip, datase
     dcc_csv_free(&csv);
     return -1;
   }
+  /* every row in the model's layout: the features at IN_x, the class
+   * one-hot at IN_t (dcc_one_hot checks that each is a class) */
+  dcc_real *all = xmalloc((size_t)csv.rows * info->n_in * sizeof *all);
+  dcc_csv_columns(&csv, 0, info->n_features, all + info->in_x, info->n_in);
+  if (dcc_one_hot(&csv, info->n_features, info->n_classes, all + info->in_t, info->n_in, err, sizeof err) != 0) {
+    fprintf(stderr, "multiclass: %s: %s\n", path, err);
+    dcc_csv_free(&csv);
+    free(all);
+    return -1;
+  }
   int n_test = csv.rows / 5;
   train->n = csv.rows - n_test;
   test->n = n_test;
@@ -343,21 +392,12 @@ static int load_split(const model_info *info, const char *path, int skip, datase
   test->rows = xmalloc((size_t)(test->n ? test->n : 1) * info->n_in * sizeof *test->rows);
   int a = 0, b = 0;
   for (int i = 0; i < csv.rows; i++) {
-    const double *v = csv.values + (size_t)i * csv.cols;
-    double c = v[info->n_features];
-    if (c != floor(c) || c < 0 || c >= info->n_classes) {
-      fprintf(stderr, "multiclass: %s: data row %d: class %g is not one of 0 .. %d\n", path, i + 1, c,
-              info->n_classes - 1);
-      dcc_csv_free(&csv);
-      free(train->rows);
-      free(test->rows);
-      return -1;
-    }
     dcc_real *row = i % 5 == 4 ? test->rows + (size_t)b++ * info->n_in : train->rows + (size_t)a++ * info->n_in;
-    set_row(info, row, v, (int)c);
+    memcpy(row, all + (size_t)i * info->n_in, (size_t)info->n_in * sizeof *row);
   }
   *n_rows = csv.rows;
   dcc_csv_free(&csv);
+  free(all);
   return 0;
 }
 
@@ -368,24 +408,15 @@ static int run_iris(const settings *s) {
   int status = load_split(&iris_info, path, 1, &train, &test, &n);
   if (status == 0) {
     /* Standardise each measurement with the training rows' mean and
-     * standard deviation. */
-    for (int j = 0; j < 4; j++) {
-      double mean = 0, var = 0;
-      for (int i = 0; i < train.n; i++)
-        mean += train.rows[(size_t)i * IRIS_N_IN + IRIS_IN_x + j] / train.n;
-      for (int i = 0; i < train.n; i++) {
-        double d = train.rows[(size_t)i * IRIS_N_IN + IRIS_IN_x + j] - mean;
-        var += d * d / train.n;
-      }
-      double sd = var > 0 ? sqrt(var) : 1;
-      for (int i = 0; i < train.n; i++)
-        train.rows[(size_t)i * IRIS_N_IN + IRIS_IN_x + j] = (train.rows[(size_t)i * IRIS_N_IN + IRIS_IN_x + j] - mean) / sd;
-      for (int i = 0; i < test.n; i++)
-        test.rows[(size_t)i * IRIS_N_IN + IRIS_IN_x + j] = (test.rows[(size_t)i * IRIS_N_IN + IRIS_IN_x + j] - mean) / sd;
-    }
+     * standard deviation, the held-out rows with the same. */
+    dcc_real mean[4], std[4];
+    dcc_standardize(train.rows + IRIS_IN_x, train.n, IRIS_N_IN, 4, mean, std);
+    dcc_standardize_apply(test.rows + IRIS_IN_x, test.n, IRIS_N_IN, 4, mean, std);
     printf("iris: %s, %d rows; every 5th row held out; features standardised\n", path, n);
     static const train_plan plan = {100, 1, 0.02, 0};
-    free(train_and_report(&iris_info, &plan, s, &train, &test));
+    dcc_real *p = train_and_report(&iris_info, &plan, s, &train, &test);
+    export_params(s, &iris_info, p, mean, std, 4);
+    free(p);
     free(train.rows);
     free(test.rows);
   }
@@ -407,7 +438,9 @@ static int run_digits(const settings *s) {
         test.rows[(size_t)i * DIGITS_N_IN + DIGITS_IN_x + j] /= 16;
     printf("digits: %s, %d rows; every 5th row held out; pixels / 16\n", path, n);
     static const train_plan plan = {20, 16, 0.05, 0.9};
-    free(train_and_report(&digits_info, &plan, s, &train, &test));
+    dcc_real *p = train_and_report(&digits_info, &plan, s, &train, &test);
+    export_params(s, &digits_info, p, NULL, NULL, 0);
+    free(p);
     free(train.rows);
     free(test.rows);
   }
@@ -416,13 +449,13 @@ static int run_digits(const settings *s) {
 }
 
 static int usage(void) {
-  fprintf(stderr, "usage: multiclass [--seed N] [--epochs N] [--data DIR] [--svg DIR] [--quiet] "
+  fprintf(stderr, "usage: multiclass [--seed N] [--epochs N] [--data DIR] [--svg DIR] [--export DIR] [--quiet] "
                   "[blobs|iris|digits ...]\n");
   return 2;
 }
 
 int main(int argc, char **argv) {
-  settings s = {1, 0, NULL, NULL, 0};
+  settings s = {1, 0, NULL, NULL, NULL, 0};
   int want[3] = {0, 0, 0}, any = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -430,17 +463,19 @@ int main(int argc, char **argv) {
     if (!strcmp(a, "--quiet")) {
       s.quiet = 1;
     } else if (!strcmp(a, "--seed") && i + 1 < argc) {
-      if (dcc_arg_integer(argv[++i], 0, 4294967295LL, &v))
+      if (arg_integer(argv[++i], 0, 4294967295LL, &v))
         return usage();
       s.seed = (uint32_t)v;
     } else if (!strcmp(a, "--epochs") && i + 1 < argc) {
-      if (dcc_arg_integer(argv[++i], 1, 1000000, &v))
+      if (arg_integer(argv[++i], 1, 1000000, &v))
         return usage();
       s.epochs = (int)v;
     } else if (!strcmp(a, "--data") && i + 1 < argc) {
       s.data_dir = argv[++i];
     } else if (!strcmp(a, "--svg") && i + 1 < argc) {
       s.svg_dir = argv[++i];
+    } else if (!strcmp(a, "--export") && i + 1 < argc) {
+      s.export_dir = argv[++i];
     } else if (!strcmp(a, "blobs") || !strcmp(a, "iris") || !strcmp(a, "digits")) {
       want[a[0] == 'b' ? 0 : a[0] == 'i' ? 1 : 2] = any = 1;
     } else {

@@ -19,7 +19,7 @@ four.  For each model the script
      on, moved by a normal(0, 1) step, so that biases are not all zero and
      a model without inputs is not checked at one point only), inputs drawn
      in their range (labels 0 or 1, one-hot targets; real digits rows from
-     examples/multiclass/digits.csv.gz, pixels / 16);
+     examples/multiclass/digits.csv, pixels / 16);
   5. calls net_loss, net_loss_grad and net_outputs, and compares them with
      the same model written in torch (float64, autograd): the script cannot
      read .expr, so each model is written here by hand, from its .expr and
@@ -41,7 +41,6 @@ Needs python3's standard library and PyTorch (Debian: python3-torch, for
 
 import argparse
 import ctypes
-import gzip
 import os
 import random
 import re
@@ -125,9 +124,9 @@ _digits_rows = None
 def digits_inputs(rng):
     global _digits_rows
     if _digits_rows is None:
-        path = os.path.join(REPO, 'examples', 'multiclass', 'digits.csv.gz')
+        path = os.path.join(REPO, 'examples', 'multiclass', 'digits.csv')
         try:
-            with gzip.open(path, 'rt') as f:
+            with open(path) as f:
                 _digits_rows = [[int(v) for v in line.split(',')]
                                 for line in f if line.strip()]
         except OSError:

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dcc_host.h"
+#include "plot.h"
 #include "dcc_train.h"
 #include "quadratic.h"
 
@@ -132,7 +132,7 @@ int main(int argc, char **argv) {
   char path[4096];
   snprintf(path, sizeof path, "%s/quadratic_loss.svg", outdir);
   static const char *const names[1] = {"f(x)"};
-  if (dcc_svg_loss_curves(path, "Gradient descent on f(x1, x2) = (x1 - 6)^2 + x2^2 - x1 x2", t.f, 1, t.n,
+  if (plot_loss_curves(path, "Gradient descent on f(x1, x2) = (x1 - 6)^2 + x2^2 - x1 x2", t.f, 1, t.n,
                           names) != 0) {
     fprintf(stderr, "quadratic: cannot write %s\n", path);
     return 1;

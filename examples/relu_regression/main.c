@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dcc_host.h"
+#include "args.h"
+#include "plot.h"
+#include "progress.h"
 #include "dcc_train.h"
 #include "relu_net.h"
 
@@ -54,7 +56,7 @@ typedef struct {
   real *scratch;
   double *curves; /* [0, epochs): training; [epochs, 2 epochs): held-out */
   int epochs;
-  dcc_progress_ctx progress;
+  progress_ctx progress;
   int quiet;
 } epoch_ctx;
 
@@ -65,7 +67,7 @@ static void on_epoch(void *ctx, const dcc_epoch_report *r) {
     c->curves[c->epochs + r->epoch] = dcc_mean_loss(c->m, c->p, &test[0][0], N_TEST, c->scratch);
   }
   if (!c->quiet)
-    dcc_progress_on_epoch(&c->progress, r);
+    progress_on_epoch(&c->progress, r);
 }
 
 /* The least-squares affine map y = A x + c fitted on the training data,
@@ -137,11 +139,11 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[i], "--quiet")) {
       quiet = 1;
     } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
-      if (dcc_arg_integer(argv[++i], 0, 4294967295LL, &v))
+      if (arg_integer(argv[++i], 0, 4294967295LL, &v))
         return usage();
       seed = (uint32_t)v;
     } else if (!strcmp(argv[i], "--epochs") && i + 1 < argc) {
-      if (dcc_arg_integer(argv[++i], 1, MAX_EPOCHS, &v))
+      if (arg_integer(argv[++i], 1, MAX_EPOCHS, &v))
         return usage();
       epochs = (int)v;
     } else if (!strcmp(argv[i], "--svg") && i + 1 < argc) {
@@ -188,7 +190,7 @@ int main(int argc, char **argv) {
   double before = dcc_mean_loss(&m, p, &train[0][0], N_TRAIN, scratch);
   int run = dcc_sgd(&m, p, &train[0][0], N_TRAIN, &o, &w);
   if (!quiet)
-    dcc_progress_end(stderr, run, epochs, ec.progress.last_loss);
+    progress_end(stderr, run, epochs, ec.progress.last_loss);
 
   static const real probe[][2] = {{-1.5, 1.0}, {-0.5, -1.0}, {0.0, 0.0}, {0.5, 1.5}, {1.0, -1.0}, {1.5, 0.5}};
   printf("\n%7s %7s %9s %9s %9s %9s\n", "x1", "x2", "y1", "yhat1", "y2", "yhat2");
@@ -219,7 +221,7 @@ int main(int argc, char **argv) {
     }
     sprintf(path, "%s/relu_regression_loss.svg", svg_dir);
     static const char *const names[] = {"training (during the epoch)", "held-out (after the epoch)"};
-    if (dcc_svg_loss_curves(path, "relu_regression: Linear -> 5 relu -> Linear, MSE", curves, 2, run, names) != 0) {
+    if (plot_loss_curves(path, "relu_regression: Linear -> 5 relu -> Linear, MSE", curves, 2, run, names) != 0) {
       fprintf(stderr, "relu_regression: cannot write %s\n", path);
       status = 1;
     } else {

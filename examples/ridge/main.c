@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dcc_host.h"
+#include "progress.h"
 #include "dcc_train.h"
 #include "ridge.h"
 
@@ -166,14 +166,14 @@ int main(int argc, char **argv) {
   dcc_sgd_options o = dcc_sgd_defaults(epochs, rate);
   o.batch_size = 0;
   dcc_workspace ws = {grad, acc, NULL, NULL};
-  dcc_progress_ctx progress = {stderr, epochs, 0};
+  progress_ctx progress = {stderr, epochs, 0};
   if (!quiet) {
-    o.on_epoch = dcc_progress_on_epoch;
+    o.on_epoch = progress_on_epoch;
     o.ctx = &progress;
   }
   int steps = dcc_sgd(&m, p, &train[0][0], n_train, &o, &ws);
   if (!quiet)
-    dcc_progress_end(stderr, steps, epochs, progress.last_loss);
+    progress_end(stderr, steps, epochs, progress.last_loss);
   o.on_epoch = NULL; /* the sweep below runs quietly */
   printf("trained: %d full-batch gradient steps, rate %.4f (1 / (2 (mean |(x, 1)|^2 + lambda)))\n", steps, rate);
 

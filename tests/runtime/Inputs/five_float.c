@@ -4,7 +4,11 @@
 #include <stdio.h>
 
 #include "dcc_train.h"
-#include "five_points.h"
+/* dcc's header: five_points.h, or (CMake's dcc_add_model) five_points_grad.h */
+#ifndef MODEL_HEADER
+#define MODEL_HEADER "five_points.h"
+#endif
+#include MODEL_HEADER
 
 static const dcc_real data[5][3] = {
     {0, 0, 1}, {1, 0, 0}, {0, -1, 0}, {-1, 0, 0}, {0, 1, 0},

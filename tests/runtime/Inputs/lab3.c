@@ -5,6 +5,7 @@
  *              the first epoch whose loss improved by less than 1
  *   pen        rates 1/2, 1/3, 1/4 as a schedule, one epoch each: the point
  *              after each epoch (on_epoch sees the params after the update)
+ *   mask       one step with weight decay restricted by a decay_mask
  * The schedule's until[] holds schedule_len - 1 boundaries, as dcc_train.h
  * documents (sanitizers.test runs this under AddressSanitizer). */
 #include <stdio.h>
@@ -52,8 +53,24 @@ int main(int argc, char **argv) {
     o.on_epoch = on_epoch;
     o.ctx = &t;
     printf("epochs %d\n", dcc_sgd(&m, p, no_data, 1, &o, &w));
+  } else if (argc > 1 && !strcmp(argv[1], "mask")) {
+    /* Weight decay 0.5 restricted by a mask, rate 0.1, one step from
+     * (6, 6), where the gradient is (-6, 6): decayed, a param's gradient
+     * gets 0.5 * 6 = 3 more. */
+    static const unsigned char masks[3][2] = {{1, 0}, {0, 1}, {1, 1}};
+    for (int k = 0; k < 4; k++) {
+      dcc_sgd_options o = dcc_sgd_defaults(1, (dcc_real)0.1);
+      o.weight_decay = (dcc_real)0.5;
+      o.decay_mask = k < 3 ? masks[k] : NULL;
+      quad_init(p, 1);
+      dcc_sgd(&m, p, no_data, 1, &o, &w);
+      if (k < 3)
+        printf("mask {%d, %d}: x (%.6f, %.6f)\n", masks[k][0], masks[k][1], (double)p[0], (double)p[1]);
+      else
+        printf("mask NULL: x (%.6f, %.6f)\n", (double)p[0], (double)p[1]);
+    }
   } else {
-    fprintf(stderr, "usage: lab3 optimizer|stop|pen\n");
+    fprintf(stderr, "usage: lab3 optimizer|stop|pen|mask\n");
     return 2;
   }
   return 0;

@@ -3,7 +3,8 @@
  * every call of those from these objects (the runtime, the model, this
  * driver) goes through the wrappers below, which abort while `guarded`.
  * dcc_sgd runs guarded with every option on (mini-batches, momentum, weight
- * decay, a schedule, early stopping, shuffling, callbacks).
+ * decay, a schedule, early stopping, shuffling, callbacks), then with Adam,
+ * AdamW and RMSprop, clipping and a decay mask, and dcc_step too.
  *   nomalloc train     the run; prints how many epochs it ran
  *   nomalloc selftest  malloc while guarded: must abort (the wrapping works) */
 #include <stddef.h>
@@ -72,7 +73,7 @@ int main(int argc, char **argv) {
   static const int until[] = {20};
   static const dcc_real rates[] = {(dcc_real)1.0, (dcc_real)0.5};
   dcc_real p[FIVE_POINTS_N_PARAMS], grad[FIVE_POINTS_N_PARAMS], acc[FIVE_POINTS_N_PARAMS],
-      velocity[FIVE_POINTS_N_PARAMS];
+      velocity[DCC_STATE_MAX(FIVE_POINTS_N_GRAD)];
   int order[5];
   dcc_model m = DCC_MODEL(five_points, FIVE_POINTS);
   dcc_workspace w = {grad, acc, velocity, order};
@@ -94,6 +95,21 @@ int main(int argc, char **argv) {
   int run = dcc_sgd(&m, p, &data[0][0], 5, &o, &w);
   o.batch_size = 0; /* full batch too */
   run += dcc_sgd(&m, p, &data[0][0], 5, &o, &w);
+  /* every other optimiser, with clipping and a decay mask */
+  static const unsigned char mask[FIVE_POINTS_N_PARAMS] = {0, 0, 0, 1, 1, 1, 1, 1, 1}; /* the weights */
+  o.batch_size = 2;
+  o.clip_norm = (dcc_real)0.5;
+  o.decay_mask = mask;
+  static const dcc_optimizer *const optimizers[] = {&dcc_adam, &dcc_adamw, &dcc_rmsprop};
+  for (int k = 0; k < 3; k++) {
+    o.optimizer = optimizers[k];
+    run += dcc_sgd(&m, p, &data[0][0], 5, &o, &w);
+  }
+  /* and one update at a time */
+  for (int i = 0; i < 5; i++) {
+    five_points_loss_grad(data[i], p, grad);
+    run += dcc_step(&m, p, grad, (dcc_real)0.01, &o, velocity) == 0;
+  }
   dcc_real loss = dcc_mean_loss(&m, p, &data[0][0], 5, grad);
   guarded = 0;
   printf("trained %s, allocations while training: %d\n", run > 0 && loss == loss ? "yes" : "no",

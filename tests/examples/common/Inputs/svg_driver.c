@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dcc_host.h"
+#include "plot.h"
 
 static double circle(void *ctx, double x1, double x2) {
   int *calls = ctx;
@@ -45,24 +45,24 @@ int main(int argc, char **argv) {
       curves[s * N + i] = (s + 1) * exp(-0.1 * (s + 1) * i) + 0.01 * (i % 3);
   const char *const names[S] = {"sample 0", "a<b & \"c\" 'd' > e", NULL};
   snprintf(path, sizeof path, "%s/curves.svg", dir);
-  printf("curves %d\n", dcc_svg_loss_curves(path, "Loss per sample <lab 5>", curves, S, N, names));
+  printf("curves %d\n", plot_loss_curves(path, "Loss per sample <lab 5>", curves, S, N, names));
 
   double gap[2 * N];
   memcpy(gap, curves, sizeof gap);
   gap[10] = NAN;
   snprintf(path, sizeof path, "%s/gap.svg", dir);
-  printf("gap %d\n", dcc_svg_loss_curves(path, NULL, gap, 2, N, NULL));
+  printf("gap %d\n", plot_loss_curves(path, NULL, gap, 2, N, NULL));
 
   for (int i = 0; i < 100000; i++)
     big[i] = 1.0 / (1 + i) + 0.1 * sin(i);
   snprintf(path, sizeof path, "%s/long.svg", dir);
-  printf("long %d\n", dcc_svg_loss_curves(path, "long", big, 1, 100000, NULL));
+  printf("long %d\n", plot_loss_curves(path, "long", big, 1, 100000, NULL));
 
   /* x1, x2, label: as lab 5's data, label separate */
   static const double five[5][3] = {{0, 0, 1}, {1, 0, 0}, {0, -1, 0}, {-1, 0, 0}, {0, 1, 0}};
   static const int five_labels[5] = {1, 0, 0, 0, 0};
   int calls = 0;
-  dcc_svg_boundary b;
+  plot_boundary b;
   memset(&b, 0, sizeof b);
   b.title = "five points";
   b.predict = circle;
@@ -74,12 +74,12 @@ int main(int argc, char **argv) {
   b.labels = five_labels;
   b.n_points = 5;
   snprintf(path, sizeof path, "%s/boundary.svg", dir);
-  printf("boundary %d (predict called %d times)\n", dcc_svg_decision_boundary(path, &b), calls);
+  printf("boundary %d (predict called %d times)\n", plot_decision_boundary(path, &b), calls);
 
   static const double pts[9][2] = {{-1, -1}, {-1, 1}, {-0.5, 0.2}, {1, -1}, {0.5, -0.2},
                                    {0.7, -0.9}, {1, 1}, {0.3, 0.4}, {0.9, 0.1}};
   static const int pts_labels[9] = {0, 0, 0, 1, 1, 1, 2, 2, 2};
-  dcc_svg_boundary mc;
+  plot_boundary mc;
   memset(&mc, 0, sizeof mc);
   mc.predict = regions;
   mc.n_classes = 3;
@@ -92,24 +92,24 @@ int main(int argc, char **argv) {
   mc.labels = pts_labels;
   mc.n_points = 9;
   snprintf(path, sizeof path, "%s/multi.svg", dir);
-  printf("multi %d\n", dcc_svg_decision_boundary(path, &mc));
+  printf("multi %d\n", plot_decision_boundary(path, &mc));
 
-  dcc_svg_boundary fl = mc;
+  plot_boundary fl = mc;
   fl.predict = flat;
   fl.n_classes = 2;
   snprintf(path, sizeof path, "%s/flat.svg", dir);
-  printf("flat %d\n", dcc_svg_decision_boundary(path, &fl));
+  printf("flat %d\n", plot_decision_boundary(path, &fl));
 
   /* bad calls: -1, and no file */
-  dcc_svg_boundary bad = mc;
+  plot_boundary bad = mc;
   bad.resolution = 1;
   snprintf(path, sizeof path, "%s/bad.svg", dir);
-  printf("resolution 1: %d\n", dcc_svg_decision_boundary(path, &bad));
+  printf("resolution 1: %d\n", plot_decision_boundary(path, &bad));
   bad = mc;
   bad.predict = NULL;
-  printf("no predict: %d\n", dcc_svg_decision_boundary(path, &bad));
-  printf("negative series: %d\n", dcc_svg_loss_curves(path, NULL, curves, -1, N, NULL));
+  printf("no predict: %d\n", plot_decision_boundary(path, &bad));
+  printf("negative series: %d\n", plot_loss_curves(path, NULL, curves, -1, N, NULL));
   snprintf(path, sizeof path, "%s/no/such/dir/x.svg", dir);
-  printf("unwritable: %d\n", dcc_svg_loss_curves(path, NULL, curves, S, N, NULL));
+  printf("unwritable: %d\n", plot_loss_curves(path, NULL, curves, S, N, NULL));
   return 0;
 }
