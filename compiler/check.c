@@ -40,6 +40,22 @@ Shape shape_drop_first(Shape s) { return s.rank ? shape_make(s.rank - 1, s.dim +
 
 int shape_inner(Shape s) { return shape_size(shape_drop_first(s)); }
 
+bool shape_broadcast(Shape a, Shape b, Shape *out) {
+  if (a.rank < b.rank) {
+    Shape t = a;
+    a = b;
+    b = t;
+  }
+  *out = a;
+  for (int i = 1; i <= b.rank; i++) { /* aligned at the last dimension */
+    int da = a.dim[a.rank - i], db = b.dim[b.rank - i];
+    if (da != db && da != 1 && db != 1)
+      return false;
+    out->dim[a.rank - i] = da == 1 ? db : da;
+  }
+  return true;
+}
+
 bool shape_eq(Shape a, Shape b) {
   if (a.rank != b.rank)
     return false;
@@ -220,17 +236,23 @@ static Shape check_name(Checker *c, Expr *e) {
   return sh;
 }
 
-/* Elementwise: a scalar broadcasts against a tensor; two tensors must have
- * one shape.  t is the token to blame. */
+/* Elementwise: NumPy's broadcasting (shapes aligned at their last
+ * dimension, a missing or size-1 dimension stretched; a scalar against
+ * anything).  t is the token to blame. */
 static Shape broadcast(Checker *c, int t, const char *what, Shape a, Shape b) {
+  Shape r;
   if (a.rank < 0 || b.rank < 0)
     return BAD;
-  if (a.rank == 0)
-    return b;
-  if (b.rank == 0 || shape_eq(a, b))
-    return a;
-  error_tok(c, t, "shape mismatch: %s of %s and %s", what, shape_str(a), shape_str(b));
-  return BAD;
+  if (!shape_broadcast(a, b, &r)) {
+    error_tok(c, t, "shape mismatch: %s of %s and %s", what, shape_str(a), shape_str(b));
+    return BAD;
+  }
+  if (shape_count(r) > DCC_MAX_SCALARS) {
+    error_tok(c, t, "%s of %s and %s is too large (the limit is %d scalars)", what, shape_str(a), shape_str(b),
+              DCC_MAX_SCALARS);
+    return BAD;
+  }
+  return r;
 }
 
 static Shape check_binary(Checker *c, Expr *e, Shape a, Shape b) {

@@ -163,17 +163,21 @@ static Shape shape_scalar(Dag *d, const int *ops) {
 #define shape_SUM shape_scalar
 #define shape_MAXR shape_scalar
 #define shape_INDEX shape_scalar
-/* made by dag_fill and dag_node with their shape given */
+/* made by dag_node with their shape given */
 #define shape_FILL shape_scalar
 #define shape_SCATTER shape_scalar
 #define shape_SCATROW shape_scalar
+#define shape_BCAST shape_scalar
+#define shape_RESHAPE shape_scalar
+#define shape_SUMD shape_scalar
 
-/* An elementwise op has its tensor operand's shape (a scalar broadcasts). */
+/* An elementwise op has its operands' shapes broadcast (check.c has
+ * made sure that they do). */
 static Shape shape_elementwise(Dag *d, Op op, const int *ops) {
+  Shape r = SCALAR;
   for (int i = 0; i < op_info[op].arity; i++)
-    if (d->nodes[ops[i]].shape.rank)
-      return d->nodes[ops[i]].shape;
-  return SCALAR;
+    shape_broadcast(r, d->nodes[ops[i]].shape, &r);
+  return r;
 }
 
 Shape infer_shape(Dag *d, Op op, const int *ops) {
@@ -216,7 +220,15 @@ int dag_node(Dag *d, Op op, const int *in_ops, int index, Shape shape) {
 
 int dag_op(Dag *d, Op op, int a, int b, int c, int e) {
   int ops[4] = {a, b, c, e};
-  return dag_node(d, op, ops, 0, infer_shape(d, op, ops));
+  Shape shape = infer_shape(d, op, ops);
+  /* An elementwise op's tensor operands all have its shape: one that is
+   * stretched is read through a broadcast view.  (A scalar operand stays
+   * a scalar: every back end broadcasts it.) */
+  if (op_is_elementwise(op))
+    for (int i = 0; i < op_info[op].arity; i++)
+      if (d->nodes[ops[i]].shape.rank && !shape_eq(d->nodes[ops[i]].shape, shape))
+        ops[i] = dag_bcast(d, ops[i], shape);
+  return dag_node(d, op, ops, 0, shape);
 }
 
 int dag_un(Dag *d, Op op, int a) { return dag_op(d, op, a, 0, 0, 0); }
@@ -239,6 +251,50 @@ int dag_index(Dag *d, int tensor, int k) {
 int dag_row(Dag *d, int matrix, int r) {
   int ops[1] = {matrix};
   return dag_node(d, OP_ROW, ops, r, infer_shape(d, OP_ROW, ops));
+}
+
+int dag_bcast(Dag *d, int x, Shape shape) {
+  int ops[1] = {x};
+  if (shape_eq(d->nodes[x].shape, shape))
+    return x;
+  if (!d->nodes[x].shape.rank)
+    return dag_fill(d, x, shape);
+  return dag_node(d, OP_BCAST, ops, 0, shape);
+}
+
+int dag_reshape(Dag *d, int x, Shape shape) {
+  int ops[1] = {x};
+  if (shape_eq(d->nodes[x].shape, shape))
+    return x;
+  if (!d->nodes[x].shape.rank)
+    return dag_fill(d, x, shape); /* a scalar as a tensor of one element */
+  return dag_node(d, OP_RESHAPE, ops, 0, shape);
+}
+
+int dag_sumd(Dag *d, int x, int dim) {
+  int ops[1] = {x};
+  Shape xs = d->nodes[x].shape;
+  if (xs.rank <= 1)
+    return dag_un(d, OP_SUM, x);
+  Shape r = {xs.rank - 1, {1, 1, 1, 1}};
+  for (int i = 0, j = 0; i < xs.rank; i++)
+    if (i != dim)
+      r.dim[j++] = xs.dim[i];
+  return dag_node(d, OP_SUMD, ops, dim, r);
+}
+
+int dag_sum_to(Dag *d, int g, Shape shape) {
+  Shape gs = d->nodes[g].shape;
+  if (!shape.rank)
+    return dag_un(d, OP_SUM, g);
+  /* the dimensions shape lacks or has as 1, from the last, so that the
+   * ones before keep their numbers */
+  for (int i = gs.rank - 1; i >= 0; i--) {
+    int j = i - (gs.rank - shape.rank); /* shape's dimension aligned with g's i */
+    if (j < 0 || (shape.dim[j] == 1 && gs.dim[i] != 1))
+      g = dag_sumd(d, g, i);
+  }
+  return dag_reshape(d, g, shape);
 }
 
 bool dag_is_const(Dag *d, int id, double v) {

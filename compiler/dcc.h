@@ -215,6 +215,8 @@ Shape shape2(int m, int n);          /* [m][n] */
 Shape shape_drop_first(Shape s);     /* [a][b][c] -> [b][c] */
 int shape_inner(Shape s);            /* elements per index of the first dimension */
 bool shape_eq(Shape a, Shape b);
+/* NumPy's broadcast of a and b into *out; false if they do not broadcast. */
+bool shape_broadcast(Shape a, Shape b, Shape *out);
 const char *shape_str(Shape s);
 
 struct Sym;
@@ -376,6 +378,15 @@ int dag_bin(Dag *d, Op op, int a, int b);
 int dag_fill(Dag *d, int scalar, Shape shape);
 int dag_index(Dag *d, int tensor, int k);
 int dag_row(Dag *d, int matrix, int r);
+/* x stretched to shape (NumPy's rule; x itself if it has that shape) */
+int dag_bcast(Dag *d, int x, Shape shape);
+/* x's elements in shape (x itself if it has that shape) */
+int dag_reshape(Dag *d, int x, Shape shape);
+/* x summed along dimension dim (of a vector: its sum) */
+int dag_sumd(Dag *d, int x, int dim);
+/* g summed over the dimensions that shape stretches to g's: the adjoint of
+ * a broadcast to g's shape from shape */
+int dag_sum_to(Dag *d, int g, Shape shape);
 /* The shape op gives to its operands (FILL, SCATTER, SCATROW: not
  * defined by them). */
 Shape infer_shape(Dag *d, Op op, const int *ops);
@@ -405,12 +416,16 @@ void ix_free(Ix x);
 char *ix_str(Ix x);                      /* as C text, malloc'd */
 Ix ix_plus(long base, Ix x);             /* base + x */
 Ix ix_rowcol(Ix row, long ncols, Ix col); /* row * ncols + col */
+Ix ix_mul(Ix x, long c);                 /* x * c */
+Ix ix_div(Ix x, long c);                 /* x / c */
+Ix ix_mod(Ix x, long c);                 /* x % c */
+Ix ix_sum(Ix a, Ix b);                   /* a + b */
 
-/* An element of a tensor: its flat row-major index (n = 1) or its row and
- * column (n = 2). */
+/* An element of a tensor: its flat row-major index (n = 1) or one index
+ * per dimension (n = its rank). */
 typedef struct {
   int n;
-  Ix at[2];
+  Ix at[DCC_MAX_RANK];
 } Elem;
 Elem elem_flat(Ix x);
 Elem elem_2d(Ix row, Ix col);

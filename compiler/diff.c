@@ -126,6 +126,26 @@ static int adjoint_SCATROW(Dag *d, int I, int G, int Y, const Node *nd) {
   return dag_row(d, G, nd->index);
 }
 
+/* a broadcast: the sum over the stretched dimensions */
+static int adjoint_BCAST(Dag *d, int I, int G, int Y, const Node *nd) {
+  (void)I, (void)Y;
+  return dag_sum_to(d, G, d->nodes[nd->a[0]].shape);
+}
+
+/* the same elements in the operand's shape */
+static int adjoint_RESHAPE(Dag *d, int I, int G, int Y, const Node *nd) {
+  (void)I, (void)Y;
+  return dag_reshape(d, G, d->nodes[nd->a[0]].shape);
+}
+
+/* a sum along dimension k: dG broadcast back along it */
+static int adjoint_SUMD(Dag *d, int I, int G, int Y, const Node *nd) {
+  (void)I, (void)Y;
+  Shape xs = d->nodes[nd->a[0]].shape, kept = xs;
+  kept.dim[nd->index] = 1;
+  return dag_bcast(d, dag_reshape(d, G, kept), xs);
+}
+
 /* What operand I of node Y (nd) receives from derivative G: NONE, or a
  * node.  Rules that create several nodes make them in one order, from
  * the outside in, so that the DAG's ids do not depend on the C compiler's

@@ -25,6 +25,10 @@ typedef struct {
   Dag *d;
   Buf *out;
   int acc_node;   /* a product whose row sum is in acc where it is read, or -1 */
+  /* a sum along a dimension: its term kk is its operand's element
+   * outer + kk * stride + inner (emit_SUMD) */
+  Ix sumd_outer, sumd_inner;
+  long sumd_stride;
   /* what the body has declared so far (for its stack) */
   int reals;      /* scalar values: temporaries, locals, accumulators */
   int loops;      /* loop variables */
@@ -288,11 +292,14 @@ static void matmul_term(Body *B, const Node *nd, const char *kk, Buf *b) {
 static void reduce_term(Body *B, const Node *nd, const char *kk, Buf *b) {
   if (nd->op == OP_MATMUL) {
     matmul_term(B, nd, kk, b);
-  } else {
-    Elem e = elem_flat(ix_text(kk));
-    operand(B, nd->a[0], 2, b, &e);
-    elem_free(e);
+    return;
   }
+  Ix at = ix_text(kk);
+  if (nd->op == OP_SUMD)
+    at = ix_sum(ix_copy(B->sumd_outer), ix_sum(ix_mul(at, B->sumd_stride), ix_copy(B->sumd_inner)));
+  Elem e = elem_flat(at);
+  operand(B, nd->a[0], 2, b, &e);
+  elem_free(e);
 }
 
 /* The K terms of reduction nd (a matrix product's row, a sum of 8 or
@@ -483,6 +490,37 @@ static void emit_reduce(Body *B, int id, const char *N, bool update) {
 #define emit_SUM emit_reduce
 #define emit_MAXR emit_reduce
 
+/* N[o][q] = sum over k of X[o][k][q]: a loop over the elements before the
+ * dimension and one over those after it (either left out when it has one
+ * element), the sum as a product's row */
+static void emit_SUMD(Body *B, int id, const char *N, bool update) {
+  const Node *nd = &B->d->nodes[id];
+  Shape xs = B->d->nodes[nd->a[0]].shape;
+  int n = xs.dim[nd->index], inner = 1, outer;
+  (void)update;
+  for (int i = nd->index + 1; i < xs.rank; i++)
+    inner *= xs.dim[i];
+  outer = shape_size(nd->shape) / inner;
+  B->sumd_stride = inner;
+  if (outer > 1 && inner > 1) {
+    B->sumd_outer = ix_mul(ix_text("i"), (long)n * inner);
+    B->sumd_inner = ix_text("j");
+    buf_printf(B->out, "    for (int i = 0; i < %d; i++) {\n        for (int j = 0; j < %d; j++) {\n", outer, inner);
+    loop_var(B), loop_var(B);
+    reduce_terms(B, nd, n, "    ");
+    buf_printf(B->out, "            %s[i * %d + j] = acc;\n        }\n    }\n", N, inner);
+  } else {
+    B->sumd_outer = outer > 1 ? ix_mul(ix_text("i"), n) : ix_num(0);
+    B->sumd_inner = outer > 1 ? ix_num(0) : ix_text("i");
+    buf_printf(B->out, "    for (int i = 0; i < %d; i++) {\n", outer > 1 ? outer : inner);
+    loop_var(B);
+    reduce_terms(B, nd, n, "");
+    buf_printf(B->out, "        %s[i] = acc;\n    }\n", N);
+  }
+  ix_free(B->sumd_outer);
+  ix_free(B->sumd_inner);
+}
+
 /* A view is read inside its readers' loops, never stored (sched.c). */
 static void emit_view(Body *B, int id, const char *N, bool update) {
   (void)B, (void)id, (void)N, (void)update;
@@ -492,6 +530,8 @@ static void emit_view(Body *B, int id, const char *N, bool update) {
 #define emit_FILL emit_view
 #define emit_INDEX emit_view
 #define emit_ROW emit_view
+#define emit_BCAST emit_view
+#define emit_RESHAPE emit_view
 
 /* elementwise, with the single-use operands fused in, and perhaps a
  * matrix-vector product's row sums (the product's own loop) */
@@ -645,7 +685,7 @@ FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam)
   Model *m = b->m;
   FuncBody f = {schedule_make(b, roots, nroots, E->o0), NULL, 0, 0};
   Buf out = {0};
-  Body B = {E, f.s, b->dag, &out, -1, f.s->ntemps, 0, 0};
+  Body B = {E, f.s, b->dag, &out, -1, {0, NULL}, {0, NULL}, 0, f.s->ntemps, 0, 0};
   StrMap used = {0};
   if (!f.s->uses_in)
     buf_puts(&out, "    (void)in;\n");

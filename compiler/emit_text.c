@@ -115,13 +115,32 @@ static void text_shaped(Text *T, int id, Buf *b) {
   Node *nd = &T->b->dag->nodes[id];
   buf_printf(b, "%s(", op_info[nd->op].print);
   text_expr(T, nd->a[0], b);
-  if (nd->op != OP_FILL)
+  if (nd->op == OP_SCATTER || nd->op == OP_SCATROW)
     buf_printf(b, ", %d", nd->index);
   buf_printf(b, ", %s)", shape_str(nd->shape));
 }
 #define text_FILL text_shaped
 #define text_SCATTER text_shaped
 #define text_SCATROW text_shaped
+#define text_BCAST text_shaped /* broadcast(v, [2][3]) */
+
+/* reshape(t, 2, 3), as the language writes it */
+static void text_RESHAPE(Text *T, int id, Buf *b) {
+  Node *nd = &T->b->dag->nodes[id];
+  buf_puts(b, "reshape(");
+  text_expr(T, nd->a[0], b);
+  for (int i = 0; i < nd->shape.rank; i++)
+    buf_printf(b, ", %d", nd->shape.dim[i]);
+  buf_putc(b, ')');
+}
+
+/* sum(t, k) */
+static void text_SUMD(Text *T, int id, Buf *b) {
+  Node *nd = &T->b->dag->nodes[id];
+  buf_puts(b, "sum(");
+  text_expr(T, nd->a[0], b);
+  buf_printf(b, ", %d)", nd->index);
+}
 
 static void text_leaf(Text *T, int id, Buf *b) {
   Node *nd = &T->b->dag->nodes[id];
@@ -349,6 +368,12 @@ static void count_none(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) { (vo
 #define count_ROW count_none
 #define count_SCATTER count_none
 #define count_SCATROW count_none
+#define count_BCAST count_none
+#define count_RESHAPE count_none
+
+static void count_SUMD(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
+  count(c, OP_ADD, mult, (uint64_t)(shape_size(d->nodes[nd->a[0]].shape) - shape_size(nd->shape)));
+}
 
 /* an elementwise op, once per element */
 static void count_scalar(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {

@@ -108,6 +108,23 @@ static void eval_view(const EvalAt *e) {
 #define eval_FILL eval_view
 #define eval_INDEX eval_view
 #define eval_ROW eval_view
+#define eval_BCAST eval_view
+#define eval_RESHAPE eval_view
+
+/* a sum along dimension k, left to right */
+static void eval_SUMD(const EvalAt *e) {
+  Shape xs = e->d->nodes[e->nd->a[0]].shape;
+  int inner = 1, n = xs.dim[e->nd->index];
+  for (int i = e->nd->index + 1; i < xs.rank; i++)
+    inner *= xs.dim[i];
+  for (int o = 0; o < shape_size(e->nd->shape); o++) {
+    const double *x = e->x + o / inner * n * inner + o % inner;
+    double acc = x[0];
+    for (int t = 1; t < n; t++)
+      acc += x[t * inner];
+    e->r[o] = acc;
+  }
+}
 
 static void eval_SCATTER(const EvalAt *e) {
   for (int k = 0; k < shape_size(e->nd->shape); k++)

@@ -91,7 +91,10 @@
   X(INDEX,     1, "index",     ELEMENT) /* element n->index of a, row-major */                       \
   X(ROW,       1, "row",       VIEW)    /* row n->index of the matrix a */                           \
   X(SCATTER,   1, "scatter",   STORE)   /* n->shape, zero but a at n->index */                       \
-  X(SCATROW,   1, "scatrow",   STORE)   /* n->shape, zero but row n->index = a */
+  X(SCATROW,   1, "scatrow",   STORE)   /* n->shape, zero but row n->index = a */                    \
+  X(BCAST,     1, "broadcast", VIEW)    /* a stretched to n->shape (NumPy's rule) */                 \
+  X(RESHAPE,   1, "reshape",   VIEW)    /* a's elements, row-major, in n->shape */                   \
+  X(SUMD,      1, "sum",       REDUCE)  /* a summed along dimension n->index */
 
 /* DCC_BUILTINS(X): X(NAME, name, min_args, max_args)
  *   The language's builtin functions that are not one op (those are the

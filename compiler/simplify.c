@@ -77,6 +77,13 @@ static int simplify_tensor(Dag *d, Op op, const int *a, int index) {
   case OP_SCATROW:
     if (zero) return cst(d, 0);                               /* scatter(0) -> 0 */
     break;
+  case OP_BCAST:
+  case OP_RESHAPE:
+    if (IS(x, FILL)) return A0(x);                            /* broadcast(fill(s)) -> s, filled */
+    break;
+  case OP_SUMD:                                               /* sum(fill(s), k) -> n_k s, filled */
+    if (IS(x, FILL)) return dag_bin(d, OP_MUL, cst(d, xs.dim[index]), A0(x));
+    break;
   default:
     break;
   }

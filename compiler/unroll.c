@@ -114,6 +114,34 @@ static void unroll_view(Unroller *U, int id, const Node *nd, int *r) {
 #define unroll_FILL unroll_view
 #define unroll_INDEX unroll_view
 #define unroll_ROW unroll_view
+#define unroll_BCAST unroll_view
+#define unroll_RESHAPE unroll_view
+
+/* Element o of a sum along dimension k of x: x's elements (outer, t,
+ * inner) for t < n_k, with outer and inner o's parts before and after k. */
+static void sumd_range(const Dag *d, const Node *nd, int o, int *first, int *n, int *stride) {
+  Shape xs = d->nodes[nd->a[0]].shape;
+  int inner = 1;
+  for (int i = nd->index + 1; i < xs.rank; i++)
+    inner *= xs.dim[i];
+  *n = xs.dim[nd->index];
+  *stride = inner;
+  *first = o / inner * *n * inner + o % inner;
+}
+
+static void unroll_SUMD(Unroller *U, int id, const Node *nd, int *r) {
+  (void)id;
+  int n, stride, first;
+  sumd_range(U->d, nd, 0, &first, &n, &stride);
+  int *terms = xmalloc((size_t)n * sizeof *terms);
+  for (int o = 0; o < shape_size(nd->shape); o++) {
+    sumd_range(U->d, nd, o, &first, &n, &stride);
+    for (int t = 0; t < n; t++)
+      terms[t] = EL(nd->a[0], first + t * stride);
+    r[o] = paired_sum(U->d, terms, n);
+  }
+  free(terms);
+}
 
 static void unroll_SCATTER(Unroller *U, int id, const Node *nd, int *r) {
   (void)id;

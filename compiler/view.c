@@ -62,7 +62,48 @@ Ix ix_rowcol(Ix row, long ncols, Ix col) {
   return r;
 }
 
-Elem elem_flat(Ix x) { return (Elem){1, {x, {0, NULL}}}; }
+/* Whether text has a + or - outside parentheses (then it needs them
+ * before a *, / or %). */
+static bool additive(const char *t) {
+  int depth = 0;
+  for (; *t; t++) {
+    depth += *t == '(' ? 1 : *t == ')' ? -1 : 0;
+    if (!depth && (t[0] == '+' || t[0] == '-') && t[1] == ' ')
+      return true;
+  }
+  return false;
+}
+
+/* x op c, for op one of * / %, c > 0 (consumes x) */
+static Ix ix_arith(Ix x, char op, long c) {
+  if (!x.text)
+    return ix_num(op == '*' ? x.k * c : op == '/' ? x.k / c : x.k % c);
+  if (c == 1 && op != '%')
+    return x;
+  Ix r = {0, xprintf(additive(x.text) ? "(%s) %c %ld" : "%s %c %ld", x.text, op, c)};
+  free(x.text);
+  return r;
+}
+
+Ix ix_mul(Ix x, long c) { return c == 0 ? (ix_free(x), ix_num(0)) : ix_arith(x, '*', c); }
+Ix ix_div(Ix x, long c) { return ix_arith(x, '/', c); }
+Ix ix_mod(Ix x, long c) { return c == 1 ? (ix_free(x), ix_num(0)) : ix_arith(x, '%', c); }
+
+/* a + b (consumes both) */
+Ix ix_sum(Ix a, Ix b) {
+  if (!a.text)
+    return ix_plus(a.k, b);
+  if (!b.text && b.k == 0)
+    return a;
+  char *bt = ix_str(b);
+  Ix r = {0, xprintf("%s + %s", a.text, bt)};
+  free(bt);
+  free(a.text);
+  ix_free(b);
+  return r;
+}
+
+Elem elem_flat(Ix x) { return (Elem){1, {x}}; }
 
 Elem elem_2d(Ix row, Ix col) { return (Elem){2, {row, col}}; }
 
@@ -73,9 +114,22 @@ void elem_free(Elem e) {
 
 /* The flat row-major index of e in a tensor of shape s (consumes e). */
 Ix elem_offset(Shape s, Elem e) {
-  if (e.n == 1)
-    return e.at[0];
-  return ix_rowcol(e.at[0], s.dim[1], e.at[1]);
+  Ix off = e.at[0];
+  for (int i = 1; i < e.n; i++)
+    off = ix_rowcol(off, s.dim[i], e.at[i]);
+  return off;
+}
+
+/* Index i of element e of a tensor of shape s: its own, or worked out
+ * from the flat index (e stays whole). */
+static Ix elem_dim(Shape s, const Elem *e, int i) {
+  if (e->n > 1)
+    return ix_copy(e->at[i]);
+  long stride = 1;
+  for (int j = i + 1; j < s.rank; j++)
+    stride *= s.dim[j];
+  Ix x = ix_div(ix_copy(e->at[0]), stride);
+  return i == 0 ? x : ix_mod(x, s.dim[i]); /* the first index needs no wrap */
 }
 
 Elem view_elem(const Dag *d, int id, Elem e) {
@@ -101,7 +155,21 @@ Elem view_elem(const Dag *d, int id, Elem e) {
   case OP_INDEX: /* the scalar that is element k */
     elem_free(e);
     return elem_flat(ix_num(nd->index));
-  case OP_MATMUL: case OP_OUTER: case OP_SUM: case OP_MAXR: case OP_SCATTER: case OP_SCATROW:
+  case OP_RESHAPE: /* the same elements, row-major */
+    return elem_flat(elem_offset(nd->shape, e));
+  case OP_BCAST: { /* a stretched dimension is read at index 0: stride 0 */
+    Shape s = nd->shape;
+    Ix off = ix_num(0);
+    long stride = 1;
+    for (int q = as.rank - 1; q >= 0; q--) {
+      if (as.dim[q] != 1)
+        off = ix_sum(ix_mul(elem_dim(s, &e, q + s.rank - as.rank), stride), off);
+      stride *= as.dim[q];
+    }
+    elem_free(e);
+    return elem_flat(off);
+  }
+  case OP_MATMUL: case OP_OUTER: case OP_SUM: case OP_MAXR: case OP_SCATTER: case OP_SCATROW: case OP_SUMD:
 #define OTHER(name, ...) case OP_##name:
     DCC_LEAF_OPS(OTHER)
     DCC_SCALAR_OPS(OTHER)
