@@ -228,6 +228,41 @@ static int build_L2(Builder *B, Expr *e, const int *a) {
   return sum_of(B->d, dag_bin(B->d, OP_MUL, a[0], a[0]));
 }
 
+/* Argument i of call e, an integer literal (check.c has made sure). */
+static int int_arg(Builder *B, Expr *e, int i) { return B->prog->toks[e->args[i]->tok].ival; }
+
+static Shape sizes_arg(Builder *B, Expr *e, int first) {
+  Shape s = SCALAR;
+  for (int i = first; i < e->nargs; i++)
+    s.dim[s.rank++] = int_arg(B, e, i);
+  return s;
+}
+
+static int build_RESHAPE(Builder *B, Expr *e, const int *a) { return dag_reshape(B->d, a[0], sizes_arg(B, e, 1)); }
+
+static int build_FLATTEN(Builder *B, Expr *e, const int *a) {
+  (void)e;
+  return dag_reshape(B->d, a[0], shape1(shape_size(node_shape(B->d, a[0]))));
+}
+
+/* a chain of two-way joins */
+static int build_CONCAT(Builder *B, Expr *e, const int *a) {
+  int r = a[0];
+  for (int i = 1; i < e->nargs; i++)
+    r = dag_bin(B->d, OP_CONCAT, r, a[i]);
+  return r;
+}
+
+static int build_FULL(Builder *B, Expr *e, const int *a) {
+  Dag *d = B->d;
+  /* checked on the simplified DAG only: unfolded, -1 is not a constant node */
+  if (d->simplify && NODE(d, a[0])->op != OP_CONST) {
+    Token *t = &B->prog->toks[e->arg_tok[0]];
+    diag_at(DIAG_ERROR, t->off, t->len, "full() fills with a constant");
+  }
+  return dag_fill(d, a[0], sizes_arg(B, e, 1));
+}
+
 /* built by build_diff, from its unbuilt arguments */
 static int build_DIFF(Builder *B, Expr *e, const int *a) {
   (void)B, (void)e, (void)a;
@@ -245,14 +280,17 @@ static int build_call(Builder *B, Expr *e) {
   Dag *d = B->d;
   if (e->fn == FN_DIFF)
     return build_diff(B, e);
-  int a[4] = {0, 0, 0, 0};
-  for (int i = 0; i < e->nargs && i < 4; i++)
+  int *a = xcalloc((size_t)e->nargs + 4, sizeof *a);
+  for (int i = 0; i < e->nargs; i++)
     a[i] = build_expr(B, e->args[i]);
   blame(B, e->tok);
-  int op = builtin_op(e->fn);
+  int op = builtin_op(e->fn), r;
   if (op >= 0) /* a builtin that is one op */
-    return dag_op(d, (Op)op, a[0], a[1], a[2], a[3]);
-  return build_fn[e->fn](B, e, a);
+    r = dag_op(d, (Op)op, a[0], a[1], a[2], a[3]);
+  else
+    r = build_fn[e->fn](B, e, a);
+  free(a);
+  return r;
 }
 
 static int build_name(Builder *B, Expr *e) {

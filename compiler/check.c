@@ -398,6 +398,85 @@ static Shape check_CROSS_ENTROPY(Checker *c, Expr *e, Shape *a) {
   return SCALAR;
 }
 
+/* Argument i of call e, an integer literal at least lo (a size, a
+ * dimension, a stride), or -1 after an error that says so. */
+static int int_arg(Checker *c, Expr *e, int i, int lo, const char *what) {
+  Expr *a = e->args[i];
+  Token *t = tk(c, a->tok);
+  if (a->kind != EX_NUM || !t->is_int || t->ival < lo || t->ival > DCC_MAX_DIM) {
+    error_tok(c, e->arg_tok[i], "%s() takes %s as an integer literal, %d or more", builtin_name(e->fn), what, lo);
+    return -1;
+  }
+  return t->ival;
+}
+
+/* The shape that arguments first .. nargs-1 of e give as sizes, or BAD. */
+static Shape sizes_arg(Checker *c, Expr *e, int first) {
+  Shape s = SCALAR;
+  for (int i = first; i < e->nargs; i++) {
+    int n = int_arg(c, e, i, 1, "each size");
+    if (n < 0)
+      return BAD;
+    s.dim[s.rank++] = n;
+  }
+  if (shape_count(s) > DCC_MAX_SCALARS) {
+    error_tok(c, e->arg_tok[first], "%s() of shape %s is too large (the limit is %d scalars)", builtin_name(e->fn),
+              shape_str(s), DCC_MAX_SCALARS);
+    return BAD;
+  }
+  return s;
+}
+
+static Shape check_RESHAPE(Checker *c, Expr *e, Shape *a) {
+  Shape s = sizes_arg(c, e, 1);
+  if (s.rank >= 0 && shape_count(s) != shape_count(a[0])) {
+    error_tok(c, e->arg_tok[1], "reshape() of %s (%lld values) to %s (%lld values): the counts differ", shape_str(a[0]),
+              shape_count(a[0]), shape_str(s), shape_count(s));
+    return BAD;
+  }
+  return s;
+}
+
+static Shape check_FLATTEN(Checker *c, Expr *e, Shape *a) {
+  (void)c, (void)e;
+  return shape1(shape_size(a[0]));
+}
+
+/* tensors of one rank, joined along their first dimension (the others
+ * equal) */
+static Shape check_CONCAT(Checker *c, Expr *e, Shape *a) {
+  Shape r = a[0];
+  for (int i = 0; i < e->nargs; i++) {
+    bool fits = a[i].rank == a[0].rank;
+    for (int j = 1; fits && j < a[i].rank; j++)
+      fits = a[i].dim[j] == a[0].dim[j];
+    if (!a[i].rank) {
+      error_tok(c, e->arg_tok[i], "concat() joins tensors, not a scalar");
+      return BAD;
+    }
+    if (!fits) {
+      error_tok(c, e->arg_tok[i], "concat() joins tensors along their first dimension, the others equal: %s and %s",
+                shape_str(a[0]), shape_str(a[i]));
+      return BAD;
+    }
+    if (i)
+      r.dim[0] += a[i].dim[0];
+    if (shape_count(r) > DCC_MAX_SCALARS) {
+      error_tok(c, e->tok, "concat() is too large (the limit is %d scalars)", DCC_MAX_SCALARS);
+      return BAD;
+    }
+  }
+  return r;
+}
+
+static Shape check_FULL(Checker *c, Expr *e, Shape *a) {
+  if (a[0].rank != 0) {
+    error_tok(c, e->arg_tok[0], "full() fills with a scalar constant, not %s", shape_str(a[0]));
+    return BAD;
+  }
+  return sizes_arg(c, e, 1);
+}
+
 #define check_DIFF check_diff
 
 typedef Shape CheckFn(Checker *c, Expr *e, Shape *a);

@@ -170,6 +170,14 @@ static Shape shape_scalar(Dag *d, const int *ops) {
 #define shape_BCAST shape_scalar
 #define shape_RESHAPE shape_scalar
 #define shape_SUMD shape_scalar
+#define shape_SLICE shape_scalar
+
+/* a's rows, then b's */
+static Shape shape_CONCAT(Dag *d, const int *ops) {
+  Shape r = d->nodes[ops[0]].shape;
+  r.dim[0] += d->nodes[ops[1]].shape.dim[0];
+  return r;
+}
 
 /* An elementwise op has its operands' shapes broadcast (check.c has
  * made sure that they do). */
@@ -269,6 +277,23 @@ int dag_reshape(Dag *d, int x, Shape shape) {
   if (!d->nodes[x].shape.rank)
     return dag_fill(d, x, shape); /* a scalar as a tensor of one element */
   return dag_node(d, OP_RESHAPE, ops, 0, shape);
+}
+
+int dag_slice(Dag *d, int x, int start, int rows) {
+  int ops[1] = {x};
+  Shape s = d->nodes[x].shape;
+  if (start == 0 && rows == s.dim[0])
+    return x;
+  const Node *nd = &d->nodes[x];
+  if (d->simplify && nd->op == OP_CONCAT) { /* concat(a, b)'s rows of a or of b: a or b */
+    int rows_a = d->nodes[nd->a[0]].shape.dim[0];
+    if (start == 0 && rows == rows_a)
+      return nd->a[0];
+    if (start == rows_a && rows == s.dim[0] - rows_a)
+      return nd->a[1];
+  }
+  s.dim[0] = rows;
+  return dag_node(d, OP_SLICE, ops, start, s);
 }
 
 int dag_sumd(Dag *d, int x, int dim) {

@@ -382,6 +382,8 @@ int dag_row(Dag *d, int matrix, int r);
 int dag_bcast(Dag *d, int x, Shape shape);
 /* x's elements in shape (x itself if it has that shape) */
 int dag_reshape(Dag *d, int x, Shape shape);
+/* rows start .. start + rows - 1 of x's first dimension (x itself if all) */
+int dag_slice(Dag *d, int x, int start, int rows);
 /* x summed along dimension dim (of a vector: its sum) */
 int dag_sumd(Dag *d, int x, int dim);
 /* g summed over the dimensions that shape stretches to g's: the adjoint of

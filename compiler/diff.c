@@ -146,6 +146,29 @@ static int adjoint_SUMD(Dag *d, int I, int G, int Y, const Node *nd) {
   return dag_bcast(d, dag_reshape(d, G, kept), xs);
 }
 
+/* the rows of dG that are each operand's */
+static int adjoint_CONCAT(Dag *d, int I, int G, int Y, const Node *nd) {
+  (void)Y;
+  int rows0 = d->nodes[nd->a[0]].shape.dim[0];
+  return I == 0 ? dag_slice(d, G, 0, rows0) : dag_slice(d, G, rows0, d->nodes[nd->a[1]].shape.dim[0]);
+}
+
+/* dG in the slice's rows, zeros around them */
+static int adjoint_SLICE(Dag *d, int I, int G, int Y, const Node *nd) {
+  (void)I, (void)Y;
+  Shape xs = d->nodes[nd->a[0]].shape, zeros = xs;
+  int r = G, end = nd->index + nd->shape.dim[0];
+  if (nd->index > 0) {
+    zeros.dim[0] = nd->index;
+    r = dag_bin(d, OP_CONCAT, dag_fill(d, K(0), zeros), r);
+  }
+  if (end < xs.dim[0]) {
+    zeros.dim[0] = xs.dim[0] - end;
+    r = dag_bin(d, OP_CONCAT, r, dag_fill(d, K(0), zeros));
+  }
+  return r;
+}
+
 /* What operand I of node Y (nd) receives from derivative G: NONE, or a
  * node.  Rules that create several nodes make them in one order, from
  * the outside in, so that the DAG's ids do not depend on the C compiler's

@@ -521,6 +521,24 @@ static void emit_SUMD(Body *B, int id, const char *N, bool update) {
   ix_free(B->sumd_inner);
 }
 
+/* a's elements, then b's */
+static void emit_CONCAT(Body *B, int id, const char *N, bool update) {
+  const Node *nd = &B->d->nodes[id];
+  (void)update;
+  for (int i = 0, at = 0; i < 2; i++) {
+    int n = shape_size(B->d->nodes[nd->a[i]].shape);
+    Buf x = {0};
+    render_at(B, nd->a[i], &x, true, "i");
+    if (at)
+      buf_printf(B->out, "    for (int i = 0; i < %d; i++)\n        %s[%d + i] = %s;\n", n, N, at, x.s);
+    else
+      buf_printf(B->out, "    for (int i = 0; i < %d; i++)\n        %s[i] = %s;\n", n, N, x.s);
+    loop_var(B);
+    at += n;
+    free(x.s);
+  }
+}
+
 /* A view is read inside its readers' loops, never stored (sched.c). */
 static void emit_view(Body *B, int id, const char *N, bool update) {
   (void)B, (void)id, (void)N, (void)update;
@@ -532,6 +550,7 @@ static void emit_view(Body *B, int id, const char *N, bool update) {
 #define emit_ROW emit_view
 #define emit_BCAST emit_view
 #define emit_RESHAPE emit_view
+#define emit_SLICE emit_view
 
 /* elementwise, with the single-use operands fused in, and perhaps a
  * matrix-vector product's row sums (the product's own loop) */

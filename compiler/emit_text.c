@@ -123,6 +123,15 @@ static void text_shaped(Text *T, int id, Buf *b) {
 #define text_SCATTER text_shaped
 #define text_SCATROW text_shaped
 #define text_BCAST text_shaped /* broadcast(v, [2][3]) */
+#define text_CONCAT text_call  /* concat(a, b) */
+
+/* slice(t, 2, [3][4]): rows 2 .. 4 of t */
+static void text_SLICE(Text *T, int id, Buf *b) {
+  Node *nd = &T->b->dag->nodes[id];
+  buf_puts(b, "slice(");
+  text_expr(T, nd->a[0], b);
+  buf_printf(b, ", %d, %s)", nd->index, shape_str(nd->shape));
+}
 
 /* reshape(t, 2, 3), as the language writes it */
 static void text_RESHAPE(Text *T, int id, Buf *b) {
@@ -370,6 +379,8 @@ static void count_none(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) { (vo
 #define count_SCATROW count_none
 #define count_BCAST count_none
 #define count_RESHAPE count_none
+#define count_SLICE count_none
+#define count_CONCAT count_none
 
 static void count_SUMD(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
   count(c, OP_ADD, mult, (uint64_t)(shape_size(d->nodes[nd->a[0]].shape) - shape_size(nd->shape)));

@@ -110,6 +110,13 @@ static void eval_view(const EvalAt *e) {
 #define eval_ROW eval_view
 #define eval_BCAST eval_view
 #define eval_RESHAPE eval_view
+#define eval_SLICE eval_view
+
+static void eval_CONCAT(const EvalAt *e) {
+  int na = shape_size(e->d->nodes[e->nd->a[0]].shape);
+  for (int k = 0; k < shape_size(e->nd->shape); k++)
+    e->r[k] = k < na ? e->x[k] : e->y[k - na];
+}
 
 /* a sum along dimension k, left to right */
 static void eval_SUMD(const EvalAt *e) {

@@ -94,7 +94,9 @@
   X(SCATROW,   1, "scatrow",   STORE)   /* n->shape, zero but row n->index = a */                    \
   X(BCAST,     1, "broadcast", VIEW)    /* a stretched to n->shape (NumPy's rule) */                 \
   X(RESHAPE,   1, "reshape",   VIEW)    /* a's elements, row-major, in n->shape */                   \
-  X(SUMD,      1, "sum",       REDUCE)  /* a summed along dimension n->index */
+  X(SUMD,      1, "sum",       REDUCE)  /* a summed along dimension n->index */                      \
+  X(CONCAT,    2, "concat",    STORE)   /* a then b, along the first dimension */                    \
+  X(SLICE,     1, "slice",     VIEW)    /* n->shape's rows of a, from row n->index */
 
 /* DCC_BUILTINS(X): X(NAME, name, min_args, max_args)
  *   The language's builtin functions that are not one op (those are the
@@ -119,6 +121,10 @@
   X(BCE_LOGITS,    "bce_logits",    2, 2)                                                           \
   X(CROSS_ENTROPY, "cross_entropy", 2, 2)                                                           \
   X(L2,            "l2",            1, 1)                                                           \
+  X(RESHAPE,       "reshape",       2, 5)  /* reshape(t, d1, ...) */                                \
+  X(FLATTEN,       "flatten",       1, 1)                                                           \
+  X(CONCAT,        "concat",        2, -1) /* along the first dimension */                          \
+  X(FULL,          "full",          2, 5)  /* full(v, d1, ...) */                                   \
   X(DIFF,          "diff",          2, -1) /* diff(e, v1, v2, ...) */
 
 typedef enum {

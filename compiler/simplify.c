@@ -81,6 +81,9 @@ static int simplify_tensor(Dag *d, Op op, const int *a, int index) {
   case OP_RESHAPE:
     if (IS(x, FILL)) return A0(x);                            /* broadcast(fill(s)) -> s, filled */
     break;
+  case OP_SLICE:
+    if (IS(x, FILL)) return A0(x);                            /* slice(fill(s)) -> s, filled */
+    break;
   case OP_SUMD:                                               /* sum(fill(s), k) -> n_k s, filled */
     if (IS(x, FILL)) return dag_bin(d, OP_MUL, cst(d, xs.dim[index]), A0(x));
     break;

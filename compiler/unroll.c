@@ -116,6 +116,14 @@ static void unroll_view(Unroller *U, int id, const Node *nd, int *r) {
 #define unroll_ROW unroll_view
 #define unroll_BCAST unroll_view
 #define unroll_RESHAPE unroll_view
+#define unroll_SLICE unroll_view
+
+static void unroll_CONCAT(Unroller *U, int id, const Node *nd, int *r) {
+  (void)id;
+  int na = shape_size(U->d->nodes[nd->a[0]].shape);
+  for (int k = 0; k < shape_size(nd->shape); k++)
+    r[k] = k < na ? EL(nd->a[0], k) : EL(nd->a[1], k - na);
+}
 
 /* Element o of a sum along dimension k of x: x's elements (outer, t,
  * inner) for t < n_k, with outer and inner o's parts before and after k. */

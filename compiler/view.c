@@ -155,6 +155,8 @@ Elem view_elem(const Dag *d, int id, Elem e) {
   case OP_INDEX: /* the scalar that is element k */
     elem_free(e);
     return elem_flat(ix_num(nd->index));
+  case OP_SLICE: /* rows from r: element j is the operand's r inner + j */
+    return elem_flat(ix_plus((long)nd->index * shape_inner(as), elem_offset(nd->shape, e)));
   case OP_RESHAPE: /* the same elements, row-major */
     return elem_flat(elem_offset(nd->shape, e));
   case OP_BCAST: { /* a stretched dimension is read at index 0: stride 0 */
@@ -170,6 +172,7 @@ Elem view_elem(const Dag *d, int id, Elem e) {
     return elem_flat(off);
   }
   case OP_MATMUL: case OP_OUTER: case OP_SUM: case OP_MAXR: case OP_SCATTER: case OP_SCATROW: case OP_SUMD:
+  case OP_CONCAT:
 #define OTHER(name, ...) case OP_##name:
     DCC_LEAF_OPS(OTHER)
     DCC_SCALAR_OPS(OTHER)
