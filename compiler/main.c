@@ -76,6 +76,15 @@ static _Noreturn void usage_error(const char *fmt, ...) {
   exit(2);
 }
 
+/* Standard output flushed, or exit 2: a --help, --version or --check whose
+ * output was lost must not say it succeeded. */
+static void finish_stdout(void) {
+  if (fflush(stdout) || ferror(stdout)) {
+    fprintf(stderr, "dcc: error: cannot write to standard output\n");
+    exit(2);
+  }
+}
+
 static bool is_identifier(const char *s) {
   if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
     return false;
@@ -119,9 +128,11 @@ static Options parse_options(int argc, char **argv) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       fputs(usage_text, stdout);
+      finish_stdout();
       exit(0);
     } else if (!strcmp(a, "--version")) {
       printf("dcc %s\n", DCC_VERSION);
+      finish_stdout();
       exit(0);
     } else if (option_is(a, "-o")) {
       o.output = option_value(argc, argv, &i, "-o");
@@ -300,10 +311,7 @@ static void write_stdout(const Buf *b) {
     fprintf(stderr, "dcc: error: cannot write to standard output\n");
     exit(2);
   }
-  if (fflush(stdout)) {
-    fprintf(stderr, "dcc: error: cannot write to standard output\n");
-    exit(2);
-  }
+  finish_stdout();
 }
 
 static const char *base_name(const char *path) {
@@ -445,8 +453,11 @@ int main(int argc, char **argv) {
   warn_independent_params(b);
   if (diags.errors)
     return 1;
-  if (o.check)
-    return check_gradients(b, stdout) ? 0 : 1;
+  if (o.check) {
+    bool ok = check_gradients(b, stdout);
+    finish_stdout();
+    return ok ? 0 : 1;
+  }
   Buf text = {0};
   if (o.emit == EMIT_EXPR)
     emit_expr(&text, b);
