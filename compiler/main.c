@@ -85,6 +85,31 @@ static void finish_stdout(void) {
   }
 }
 
+/* Every option, as --help lists it: what "did you mean" picks from. */
+static const char *const known_options[] = {
+    "-o", "--header", "--no-header", "--prefix", "--real", "--wrt", "-O0", "--max-stack",
+    "--unroll-limit", "--emit", "--stats", "--check", "-Werror", "-w", "--help", "--version",
+};
+
+/* An unknown option is a usage error, with the nearest known option (by
+ * edit distance, of the part before any '=') when one is close. */
+static _Noreturn void unknown_option(const char *a) {
+  if (a[1] == 'O' && strncmp(a, "-O0", 3))
+    usage_error("unknown option '%s': dcc always optimises; -O0 turns it off", a);
+  size_t n = strcspn(a, "=");
+  char *name = xstrndup(a, n);
+  const char *best = NULL;
+  int bestd = (int)n / 3 + 1 < 2 ? (int)n / 3 + 1 : 2; /* as check.c's "did you mean" */
+  for (size_t i = 0; i < sizeof known_options / sizeof *known_options; i++) {
+    int d = edit_distance(name, known_options[i]);
+    if (d <= bestd && (!best || d < edit_distance(name, best)))
+      best = known_options[i];
+  }
+  if (best)
+    usage_error("unknown option '%s'; did you mean '%s'?", a, best);
+  usage_error("unknown option '%s'", a);
+}
+
 static bool is_identifier(const char *s) {
   if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
     return false;
@@ -178,7 +203,7 @@ static Options parse_options(int argc, char **argv) {
     } else if (!strcmp(a, "-w")) {
       diags.no_warnings = true;
     } else if (a[0] == '-' && a[1] != 0) {
-      usage_error("unknown option '%s'", a);
+      unknown_option(a);
     } else if (o.input) {
       usage_error("more than one input file ('%s' and '%s')", o.input, a);
     } else {
