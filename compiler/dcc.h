@@ -488,7 +488,8 @@ void differentiate(Built *b, const bool *wrt);
  * its gradient one forward-mode tree per scalar; NULL after a diagnostic
  * when a tree is too big to print. */
 Built *naive_model(Model *m, const bool *wrt);
-/* A warning for each param the loss does not depend on. */
+/* A warning for each param the loss does not depend on, and one for a
+ * loss when no param is declared (and --wrt names no input). */
 void warn_independent_params(Built *b);
 
 /* ---- lower.c --------------------------------------------------------- */

@@ -464,6 +464,9 @@ int main(int argc, char **argv) {
     return 1;
   }
   bool *wrt = resolve_wrt(m, o.wrt, src->path);
+  if (!m->loss) /* legal, but most likely not what the user meant */
+    diag_at(DIAG_WARNING, -1, 0, "%s: only _outputs and _init are emitted (no _loss, _loss_grad, _grad_ or "
+            "_sgd_step function)", m->prog->stmts.n ? "no loss" : "the file has no statements");
 
   /* middle: the hash-consed DAG, unrolled if small, its gradient */
   Built *b = build(m, dag_new(true));
