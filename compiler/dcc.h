@@ -595,9 +595,11 @@ typedef struct {
   long workspace;            /* reals: the largest function's ws */
   long max_stack;            /* bytes: the largest function's stack */
   const char *max_stack_fn;  /* its name after the prefix */
+  uint64_t header_hash;      /* emit_header's PU_HEADER_HASH, which the source checks */
 } Code;
 
 Code *plan_code(EmitOpts *o);
+/* The header first when the source includes it: the source checks its hash. */
 void emit_header(Buf *out, Code *c);
 void emit_source(Buf *out, Code *c);
 

@@ -428,9 +428,9 @@ static void write_outputs(const Options *o, Built *b, Buf *text) {
     if (diags.errors)
       exit(1);
     if (o->emit == EMIT_C) {
-      emit_source(text, code);
       if (header_path)
-        emit_header(&header, code);
+        emit_header(&header, code); /* first: the source checks its hash */
+      emit_source(text, code);
     } else {
       emit_header(text, code);
     }
@@ -446,9 +446,9 @@ static void write_outputs(const Options *o, Built *b, Buf *text) {
     files[n++] = stage(header_path, &header);
   if (to_file)
     files[n++] = stage(o->output, text);
-  commit(files, n);
-  if (!to_file)
+  if (!to_file) /* before the commit: if it fails, the header is untouched */
     write_stdout(text);
+  commit(files, n);
 }
 
 int main(int argc, char **argv) {
