@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -260,75 +261,174 @@ static Source *read_source(const char *path) {
   return src;
 }
 
+/* ---- output files --------------------------------------------------------
+ *
+ * Each output that is (or will be) a regular file is written to a
+ * temporary file beside it and renamed over it once every output has been
+ * written (commit).  The temporaries not yet renamed are in temps[]: the
+ * exit handler removes them after any failure, and so does the handler of
+ * SIGINT, SIGTERM, SIGHUP and SIGPIPE before the signal ends dcc.  The
+ * renames run with those signals blocked, so that a signal leaves the old
+ * pair or the new one (and the source checks its header's hash anyway). */
+
+#define MAX_TEMPS 2
+static char *volatile temps[MAX_TEMPS];
+static const int cleanup_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+
+static void remove_temps(void) {
+  for (int i = 0; i < MAX_TEMPS; i++)
+    if (temps[i])
+      unlink(temps[i]);
+}
+
+static void on_signal(int sig) {
+  remove_temps(); /* unlink, signal and raise are async-signal-safe */
+  signal(sig, SIG_DFL);
+  raise(sig); /* delivered when the handler returns: dcc ends by the signal */
+}
+
+/* Block the signals above (block true) or restore the mask. */
+static void block_signals(bool block, sigset_t *saved) {
+  if (block) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof cleanup_signals / sizeof *cleanup_signals; i++)
+      sigaddset(&set, cleanup_signals[i]);
+    sigprocmask(SIG_BLOCK, &set, saved);
+  } else {
+    sigprocmask(SIG_SETMASK, saved, NULL);
+  }
+}
+
+/* The handlers, installed once before the first temporary; a signal the
+ * caller ignores (nohup, a background job) stays ignored. */
+static void install_cleanup(void) {
+  static bool done;
+  if (done)
+    return;
+  done = true;
+  atexit(remove_temps);
+  for (size_t i = 0; i < sizeof cleanup_signals / sizeof *cleanup_signals; i++) {
+    struct sigaction old, sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    if (sigaction(cleanup_signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+      sigaction(cleanup_signals[i], &sa, NULL);
+  }
+}
+
+static _Noreturn void write_error(const char *path) {
+  fprintf(stderr, "dcc: error: cannot write '%s': %s\n", path, strerror(errno));
+  exit(2); /* remove_temps runs at exit */
+}
+
+static const char *base_name(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash ? slash + 1 : path;
+}
+
+/* The folder of path: "." for a bare name. */
+static char *dir_name(const char *path) {
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    return xstrdup(".");
+  return slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+}
+
+/* A new temporary file beside path, registered in temps[]: path.dcc-XXXXXX,
+ * or .dcc-XXXXXX in the same folder when that name would be too long (an
+ * output name of 245 characters or more). */
+static int make_temp(const char *path, int *slot) {
+  install_cleanup();
+  char *dir = dir_name(path);
+  char *names[2] = {xprintf("%s.dcc-XXXXXX", path), xprintf("%s/.dcc-XXXXXX", dir)};
+  free(dir);
+  int fd = -1;
+  for (int k = 0; k < 2 && fd < 0; k++) {
+    sigset_t saved;
+    block_signals(true, &saved); /* created and registered, or neither */
+    fd = mkstemp(names[k]);
+    if (fd >= 0) {
+      for (*slot = 0; temps[*slot]; ++*slot)
+        ;
+      temps[*slot] = names[k];
+    }
+    int err = errno;
+    block_signals(false, &saved);
+    errno = err;
+    if (fd < 0 && errno != ENAMETOOLONG)
+      break;
+  }
+  if (fd < 0)
+    write_error(path);
+  return fd;
+}
+
 typedef struct {
   const char *path;
-  char *tmp;        /* NULL: written in place (not a regular file) */
+  int slot;         /* its temporary in temps[]; -1: written in place (not a regular file) */
   const Buf *data;
 } Staged;
 
 /* Write data to a new temporary file beside path, to be renamed over it.
- * A path that exists and is not a regular file (/dev/null, a pipe) cannot
- * be replaced: it is written directly, at commit. */
+ * The new file keeps an existing output's permissions (and, where dcc may,
+ * its owner), else takes the umask's.  A path that exists and is not a
+ * regular file (/dev/null, a pipe) cannot be replaced: it is written
+ * directly, at commit. */
 static Staged stage(const char *path, const Buf *data) {
-  Staged s = {path, NULL, data};
+  Staged s = {path, -1, data};
   struct stat st;
-  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+  bool exists = stat(path, &st) == 0;
+  if (exists && !S_ISREG(st.st_mode))
     return s;
-  s.tmp = xprintf("%s.dcc-XXXXXX", path);
-  int fd = mkstemp(s.tmp);
-  if (fd < 0) {
-    fprintf(stderr, "dcc: error: cannot write '%s': %s\n", path, strerror(errno));
-    exit(2);
+  int fd = make_temp(path, &s.slot);
+  if (exists) {
+    if (st.st_uid != geteuid() || st.st_gid != getegid())
+      if (fchown(fd, st.st_uid, st.st_gid)) {
+        /* not allowed: the file becomes the user's, as any new file */
+      }
+    fchmod(fd, st.st_mode & 0777);
+  } else {
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
   }
-  mode_t mask = umask(0);
-  umask(mask);
-  fchmod(fd, 0666 & ~mask);
   size_t off = 0;
   while (off < data->len) {
     ssize_t w = write(fd, data->s + off, data->len - off);
-    if (w <= 0) {
-      fprintf(stderr, "dcc: error: cannot write '%s': %s\n", path, strerror(errno));
-      close(fd);
-      unlink(s.tmp);
-      exit(2);
-    }
+    if (w <= 0)
+      write_error(path);
     off += (size_t)w;
   }
-  if (close(fd)) {
-    fprintf(stderr, "dcc: error: cannot write '%s': %s\n", path, strerror(errno));
-    unlink(s.tmp);
-    exit(2);
-  }
+  if (close(fd))
+    write_error(path);
   return s;
 }
 
 /* Files written in place go first: if one fails, no file has changed yet
- * (the temporaries are removed). */
+ * (the temporaries are removed).  Then the renames, signals blocked. */
 static void commit(Staged *files, int n) {
   for (int i = 0; i < n; i++) {
-    if (files[i].tmp)
+    if (files[i].slot >= 0)
       continue;
     FILE *f = fopen(files[i].path, "wb");
     bool ok = f && fwrite(files[i].data->s, 1, files[i].data->len, f) == files[i].data->len;
     if (f && fclose(f))
       ok = false;
-    if (!ok) {
-      fprintf(stderr, "dcc: error: cannot write '%s': %s\n", files[i].path, strerror(errno));
-      for (int j = 0; j < n; j++)
-        if (files[j].tmp)
-          unlink(files[j].tmp);
-      exit(2);
-    }
+    if (!ok)
+      write_error(files[i].path);
   }
+  sigset_t saved;
+  block_signals(true, &saved);
   for (int i = 0; i < n; i++) {
-    if (files[i].tmp && rename(files[i].tmp, files[i].path)) {
-      fprintf(stderr, "dcc: error: cannot write '%s': %s\n", files[i].path, strerror(errno));
-      for (int j = i; j < n; j++)
-        if (files[j].tmp)
-          unlink(files[j].tmp);
-      exit(2);
-    }
+    if (files[i].slot < 0)
+      continue;
+    if (rename(temps[files[i].slot], files[i].path))
+      write_error(files[i].path);
+    temps[files[i].slot] = NULL;
   }
+  block_signals(false, &saved);
 }
 
 static void write_stdout(const Buf *b) {
@@ -337,11 +437,6 @@ static void write_stdout(const Buf *b) {
     exit(2);
   }
   finish_stdout();
-}
-
-static const char *base_name(const char *path) {
-  const char *slash = strrchr(path, '/');
-  return slash ? slash + 1 : path;
 }
 
 /* net.expr -> net; 2-layer.expr -> m2_layer; standard input -> model */
