@@ -32,6 +32,9 @@ typedef struct {
   long max_stack;        /* --max-stack, bytes; -1: none */
   EmitKind emit;
   bool stats, check;
+  /* planned from the above (plan_header) */
+  bool to_file;            /* -o names a file, not standard output */
+  const char *header_path; /* where the header goes, NULL: no header */
 } Options;
 
 static const char usage_text[] =
@@ -42,8 +45,11 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  -o FILE            write to FILE (default: standard output); for C, the\n"
-    "                     header goes beside it (FILE.c -> FILE.h); -o - writes\n"
-    "                     the source to standard output and no header\n"
+    "                     header goes beside it (FILE.c -> FILE.h, and so for\n"
+    "                     .cc .cpp .C ...; other names get .h appended), but\n"
+    "                     not beside a FILE that is not a regular file\n"
+    "                     (/dev/null); -o - writes the source to standard\n"
+    "                     output and no header\n"
     "  --header FILE      write the header to FILE\n"
     "  --no-header        no header: the source declares what it needs itself\n"
     "  --prefix NAME      prefix of every emitted symbol (default: the input's\n"
@@ -461,15 +467,34 @@ static char *default_prefix(const char *input) {
   return p;
 }
 
-/* The header beside a C output: x.c -> x.h, anything else -> anything.h */
+/* The header beside a C output: x.c -> x.h, and so for the suffixes gcc
+ * takes for C++ (x.C, x.cc, x.cpp, ... -> x.h); any other name gets .h
+ * appended (x -> x.h, x.txt -> x.txt.h). */
 static char *header_beside(const char *out) {
-  size_t n = strlen(out);
-  if (n > 2 && !strcmp(out + n - 2, ".c")) {
-    char *h = xstrdup(out);
-    h[n - 1] = 'h';
-    return h;
-  }
+  static const char *const sources[] = {".c", ".C", ".cc", ".cp", ".cpp", ".cxx", ".CPP", ".c++"};
+  const char *base = base_name(out);
+  const char *dot = strrchr(base, '.');
+  for (size_t i = 0; dot && dot != base && i < sizeof sources / sizeof *sources; i++)
+    if (!strcmp(dot, sources[i]))
+      return xprintf("%.*s.h", (int)(dot - out), out);
   return xprintf("%s.h", out);
+}
+
+/* Where the outputs go: o->output as given (to_file: a file, not standard
+ * output) and the header's path, NULL for none.  An -o that exists and is
+ * not a regular file (/dev/null, a pipe, a terminal) gets no header beside
+ * it: the source is self-contained, as with --no-header, unless --header
+ * names one. */
+static const char *plan_header(const Options *o, bool *to_file) {
+  *to_file = o->output && strcmp(o->output, "-");
+  if (o->emit != EMIT_C || o->no_header)
+    return NULL;
+  if (o->header)
+    return o->header;
+  struct stat st;
+  if (!*to_file || (stat(o->output, &st) == 0 && !S_ISREG(st.st_mode)))
+    return NULL;
+  return header_beside(o->output);
 }
 
 /* --wrt a,b: which inputs get a gradient function (a name that is not an
@@ -495,10 +520,8 @@ static bool *resolve_wrt(Model *m, const char *list, const char *path) {
  * expr or dot) and write every output file whole, or none. */
 static void write_outputs(const Options *o, Built *b, Buf *text) {
   char *prefix = o->prefix ? xstrdup(o->prefix) : default_prefix(o->input);
-  bool to_file = o->output && strcmp(o->output, "-");
-  char *header_path = NULL;
-  if (o->emit == EMIT_C && !o->no_header)
-    header_path = o->header ? xstrdup(o->header) : to_file ? header_beside(o->output) : NULL;
+  bool to_file = o->to_file;
+  const char *header_path = o->header_path;
   EmitOpts eo = {prefix, diags.src->path, header_path ? base_name(header_path) : NULL, o->is_float, o->o0, b};
   Buf header = {0};
   if (o->emit == EMIT_C || o->emit == EMIT_H) {
@@ -550,6 +573,7 @@ int main(int argc, char **argv) {
   Options o = parse_options(argc, argv);
   Source *src = read_source(o.input);
   diags.src = src;
+  o.header_path = plan_header(&o, &o.to_file);
 
   /* front end: text to a checked model */
   Model *m = check(parse(src, lex(src)));
