@@ -5,7 +5,8 @@
  *
  * Exit status: 0 success, 1 errors in the input, 2 usage or I/O errors.
  * Output files are written whole or not at all: each goes to a temporary
- * file beside it, renamed over it only when everything succeeded. */
+ * file beside it, renamed over it only when everything succeeded; an
+ * output that is the input or the other output is refused. */
 #include "dcc.h"
 
 #include <ctype.h>
@@ -497,6 +498,60 @@ static const char *plan_header(const Options *o, bool *to_file) {
   return header_beside(o->output);
 }
 
+/* What a path names, to tell whether two paths are one file: a file that
+ * exists by its device and inode (so hard links and symlinks to it are
+ * it), one that does not yet by its folder's and its name there. */
+typedef struct {
+  bool known;
+  dev_t dev;
+  ino_t ino;
+  const char *name; /* NULL: an existing file */
+  bool device;      /* a character device (/dev/null): any number of writers */
+} FileId;
+
+static FileId file_id(const char *path, bool exists_only) {
+  FileId id = {0};
+  struct stat st;
+  bool stdin_ = !strcmp(path, "-");
+  if (stdin_ ? fstat(STDIN_FILENO, &st) == 0 : stat(path, &st) == 0)
+    return (FileId){true, st.st_dev, st.st_ino, NULL, S_ISCHR(st.st_mode)};
+  if (stdin_ || exists_only || errno != ENOENT)
+    return id;
+  char *dir = dir_name(path);
+  if (stat(dir, &st) == 0)
+    id = (FileId){true, st.st_dev, st.st_ino, base_name(path), false};
+  free(dir);
+  return id;
+}
+
+static bool same_file(FileId a, FileId b) {
+  return a.known && b.known && !a.device && a.dev == b.dev && a.ino == b.ino && !a.name == !b.name &&
+         (!a.name || !strcmp(a.name, b.name));
+}
+
+/* No output may be the input or the other output: that is refused before
+ * anything is written (exit 2). */
+static void check_distinct(const Options *o) {
+  const char *header = o->header_path;
+  FileId in = file_id(o->input, true);
+  FileId out = o->to_file ? file_id(o->output, false) : (FileId){0};
+  FileId hdr = header ? file_id(header, false) : (FileId){0};
+  const char *why = NULL, *fix = "";
+  if (same_file(out, in))
+    why = xprintf("the output '%s' is the input file", o->output);
+  else if (same_file(hdr, in) && o->header)
+    why = xprintf("the header '%s' is the input file", header), fix = " (name another with --header)";
+  else if (same_file(hdr, in))
+    why = xprintf("the header beside '%s' would be '%s', the input file", o->output, header),
+    fix = " (name another with --header, or --no-header)";
+  else if (same_file(hdr, out))
+    why = xprintf("the header '%s' and the output '%s' are the same file", header, o->output);
+  if (!why)
+    return;
+  fprintf(stderr, "dcc: error: %s; nothing written%s\n", why, fix);
+  exit(2);
+}
+
 /* --wrt a,b: which inputs get a gradient function (a name that is not an
  * input is a usage error). */
 static bool *resolve_wrt(Model *m, const char *list, const char *path) {
@@ -574,6 +629,8 @@ int main(int argc, char **argv) {
   Source *src = read_source(o.input);
   diags.src = src;
   o.header_path = plan_header(&o, &o.to_file);
+  if (!o.check) /* --check writes nothing */
+    check_distinct(&o);
 
   /* front end: text to a checked model */
   Model *m = check(parse(src, lex(src)));
