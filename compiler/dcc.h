@@ -516,7 +516,8 @@ void differentiate(Built *b, const bool *wrt);
  * its gradient one forward-mode tree per scalar; NULL after a diagnostic
  * when a tree is too big to print. */
 Built *naive_model(Model *m, const bool *wrt);
-/* A warning for each param the loss does not depend on. */
+/* A warning for each param the loss does not depend on, and one for a
+ * loss when no param is declared (and --wrt names no input). */
 void warn_independent_params(Built *b);
 
 /* ---- lower.c --------------------------------------------------------- */
@@ -621,9 +622,11 @@ typedef struct {
   long workspace;            /* reals: the largest function's ws */
   long max_stack;            /* bytes: the largest function's stack */
   const char *max_stack_fn;  /* its name after the prefix */
+  uint64_t header_hash;      /* emit_header's PU_HEADER_HASH, which the source checks */
 } Code;
 
 Code *plan_code(EmitOpts *o);
+/* The header first when the source includes it: the source checks its hash. */
 void emit_header(Buf *out, Code *c);
 void emit_source(Buf *out, Code *c);
 

@@ -352,5 +352,17 @@ void warn_independent_params(Built *b) {
       diag_at(DIAG_WARNING, t->off, t->len, "the loss does not depend on param '%s'", s->name);
     }
   }
+  /* ... and, when none is declared (the one case no warning above covers,
+   * unless --wrt asks for an input's gradient), one for the loss, saying
+   * what that leaves of the C. */
+  bool wrt_input = false;
+  for (int i = 0; i < b->diff_syms.n; i++)
+    wrt_input |= b->diff_syms.v[i]->kind == SYM_INPUT;
+  if (!m->n_params && !wrt_input) {
+    Token *t = &m->prog->toks[m->loss->name_tok];
+    diag_at(DIAG_WARNING, t->off, t->len,
+            "the loss depends on no param (none is declared): _loss_grad has no gradient to write, and there "
+            "are no _grad_ or _sgd_step functions");
+  }
   free(live);
 }

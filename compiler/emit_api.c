@@ -617,13 +617,31 @@ static void emit_param_names(Out *O) {
 
 /* ---- the files ------------------------------------------------------------ */
 
+/* FNV-1a, 64 bits: the header's hash. */
+static uint64_t hash64(const char *s, size_t n) {
+  uint64_t h = 14695981039346656037u;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+  return h;
+}
+
+/* The header ends with PU_HEADER_HASH, the hash of its lines from the
+ * include guard on (the banner's path of the input aside: it does not
+ * change what the header declares); the source that includes it checks
+ * the value (emit_source), so that a source and a header of two different
+ * runs (two runs writing the same files at once) do not compile together. */
 void emit_header(Buf *out, Code *c) {
   Out O = {&c->E, out};
   banner(&O, c->o->src_name, "Header");
+  size_t start = out->len;
   buf_printf(out, "#ifndef DCC_%s_H\n#define DCC_%s_H\n\n#include <stdint.h>\n\n", c->E.PU, c->E.PU);
   buf_puts(out, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n");
   emit_decls(&O, c);
   buf_puts(out, "\n#ifdef __cplusplus\n}\n#endif\n\n");
+  c->header_hash = hash64(out->s + start, out->len - start);
+  buf_printf(out, "/* A hash of the lines above from #ifndef on: the source written with this\n"
+                  "   header checks it. */\n");
+  buf_printf(out, "#define %s_HEADER_HASH 0x%016llXu\n\n", c->E.PU, (unsigned long long)c->header_hash);
   buf_printf(out, "#endif /* DCC_%s_H */\n", c->E.PU);
 }
 
@@ -632,7 +650,11 @@ void emit_source(Buf *out, Code *c) {
   Model *m = c->E.b->m;
   banner(&O, c->o->src_name, "Source");
   if (c->o->header_name) {
-    buf_printf(out, "#include \"%s\"\n\n#include <math.h>\n#include <stdint.h>\n", c->o->header_name);
+    buf_printf(out, "#include \"%s\"\n", c->o->header_name);
+    buf_printf(out, "#if !defined(%s_HEADER_HASH) || %s_HEADER_HASH != 0x%016llXu\n"
+                    "#error \"this source and the header it includes come from different runs of dcc: run dcc again\"\n"
+                    "#endif\n", c->E.PU, c->E.PU, (unsigned long long)c->header_hash);
+    buf_puts(out, "\n#include <math.h>\n#include <stdint.h>\n");
   } else {
     buf_puts(out, "#include <math.h>\n#include <stdint.h>\n");
     emit_decls(&O, c);

@@ -82,7 +82,9 @@ Tokens lex(Source *src) {
       i++;
       continue;
     }
-    if (c == '#') {
+    if (c == '/' && i + 1 < n && t[i + 1] == '/') /* C's comment: an error, then read as one */
+      diag_at(DIAG_ERROR, (int)i, 2, "'//' does not start a comment: comments start with #");
+    if (c == '#' || (c == '/' && i + 1 < n && t[i + 1] == '/')) {
       /* A comment holds any byte but NUL. */
       while (i < n && t[i] != '\n') {
         if (t[i] == 0)
@@ -176,7 +178,13 @@ Tokens lex(Source *src) {
     switch (c) {
     case '+': tok.kind = TK_PLUS; break;
     case '-': tok.kind = TK_MINUS; break;
-    case '*': tok.kind = TK_STAR; break;
+    case '*':
+      tok.kind = TK_STAR;
+      if (i < n && t[i] == '*') { /* an error, then read as the power it means */
+        diag_at(DIAG_ERROR, tok.off, 2, "'**' is not an operator: use ^ for powers (x^2)");
+        tok.kind = TK_CARET, tok.len = 2, i++;
+      }
+      break;
     case '/': tok.kind = TK_SLASH; break;
     case '^': tok.kind = TK_CARET; break;
     case '@': tok.kind = TK_AT; break;
@@ -196,6 +204,8 @@ Tokens lex(Source *src) {
         i = (size_t)tok.off + (size_t)len;
       } else if (c >= 0x80) {
         diag_at(DIAG_ERROR, tok.off, 1, "invalid UTF-8 byte 0x%02X", c);
+      } else if (c == ';') {
+        diag_at(DIAG_ERROR, tok.off, 1, "unexpected ';': a statement ends at the end of its line");
       } else if (c < 0x20 || c == 0x7f) {
         diag_at(DIAG_ERROR, tok.off, 1, "unexpected control character 0x%02X", c);
       } else {

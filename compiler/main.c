@@ -5,12 +5,14 @@
  *
  * Exit status: 0 success, 1 errors in the input, 2 usage or I/O errors.
  * Output files are written whole or not at all: each goes to a temporary
- * file beside it, renamed over it only when everything succeeded. */
+ * file beside it, renamed over it only when everything succeeded; an
+ * output that is the input or the other output is refused. */
 #include "dcc.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,6 +33,9 @@ typedef struct {
   long max_stack;        /* --max-stack, bytes; -1: none */
   EmitKind emit;
   bool stats, check;
+  /* planned from the above (plan_header) */
+  bool to_file;            /* -o names a file, not standard output */
+  const char *header_path; /* where the header goes, NULL: no header */
 } Options;
 
 static const char usage_text[] =
@@ -41,8 +46,11 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  -o FILE            write to FILE (default: standard output); for C, the\n"
-    "                     header goes beside it (FILE.c -> FILE.h); -o - writes\n"
-    "                     the source to standard output and no header\n"
+    "                     header goes beside it (FILE.c -> FILE.h, and so for\n"
+    "                     .cc .cpp .C ...; other names get .h appended), but\n"
+    "                     not beside a FILE that is not a regular file\n"
+    "                     (/dev/null); -o - writes the source to standard\n"
+    "                     output and no header\n"
     "  --header FILE      write the header to FILE\n"
     "  --no-header        no header: the source declares what it needs itself\n"
     "  --prefix NAME      prefix of every emitted symbol (default: the input's\n"
@@ -74,6 +82,40 @@ static _Noreturn void usage_error(const char *fmt, ...) {
   va_end(ap);
   fputs("\nusage: dcc [options] FILE.expr (dcc --help lists the options)\n", stderr);
   exit(2);
+}
+
+/* Standard output flushed, or exit 2: a --help, --version or --check whose
+ * output was lost must not say it succeeded. */
+static void finish_stdout(void) {
+  if (fflush(stdout) || ferror(stdout)) {
+    fprintf(stderr, "dcc: error: cannot write to standard output\n");
+    exit(2);
+  }
+}
+
+/* Every option, as --help lists it: what "did you mean" picks from. */
+static const char *const known_options[] = {
+    "-o", "--header", "--no-header", "--prefix", "--real", "--wrt", "-O0", "--max-stack",
+    "--unroll-limit", "--emit", "--stats", "--check", "-Werror", "-w", "--help", "--version",
+};
+
+/* An unknown option is a usage error, with the nearest known option (by
+ * edit distance, of the part before any '=') when one is close. */
+static _Noreturn void unknown_option(const char *a) {
+  if (a[1] == 'O' && strncmp(a, "-O0", 3))
+    usage_error("unknown option '%s': dcc always optimises; -O0 turns it off", a);
+  size_t n = strcspn(a, "=");
+  char *name = xstrndup(a, n);
+  const char *best = NULL;
+  int bestd = (int)n / 3 + 1 < 2 ? (int)n / 3 + 1 : 2; /* as check.c's "did you mean" */
+  for (size_t i = 0; i < sizeof known_options / sizeof *known_options; i++) {
+    int d = edit_distance(name, known_options[i]);
+    if (d <= bestd && (!best || d < edit_distance(name, best)))
+      best = known_options[i];
+  }
+  if (best)
+    usage_error("unknown option '%s'; did you mean '%s'?", a, best);
+  usage_error("unknown option '%s'", a);
 }
 
 static bool is_identifier(const char *s) {
@@ -119,9 +161,11 @@ static Options parse_options(int argc, char **argv) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       fputs(usage_text, stdout);
+      finish_stdout();
       exit(0);
     } else if (!strcmp(a, "--version")) {
       printf("dcc %s\n", DCC_VERSION);
+      finish_stdout();
       exit(0);
     } else if (option_is(a, "-o")) {
       o.output = option_value(argc, argv, &i, "-o");
@@ -167,7 +211,7 @@ static Options parse_options(int argc, char **argv) {
     } else if (!strcmp(a, "-w")) {
       diags.no_warnings = true;
     } else if (a[0] == '-' && a[1] != 0) {
-      usage_error("unknown option '%s'", a);
+      unknown_option(a);
     } else if (o.input) {
       usage_error("more than one input file ('%s' and '%s')", o.input, a);
     } else {
@@ -224,75 +268,174 @@ static Source *read_source(const char *path) {
   return src;
 }
 
+/* ---- output files --------------------------------------------------------
+ *
+ * Each output that is (or will be) a regular file is written to a
+ * temporary file beside it and renamed over it once every output has been
+ * written (commit).  The temporaries not yet renamed are in temps[]: the
+ * exit handler removes them after any failure, and so does the handler of
+ * SIGINT, SIGTERM, SIGHUP and SIGPIPE before the signal ends dcc.  The
+ * renames run with those signals blocked, so that a signal leaves the old
+ * pair or the new one (and the source checks its header's hash anyway). */
+
+#define MAX_TEMPS 2
+static char *volatile temps[MAX_TEMPS];
+static const int cleanup_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+
+static void remove_temps(void) {
+  for (int i = 0; i < MAX_TEMPS; i++)
+    if (temps[i])
+      unlink(temps[i]);
+}
+
+static void on_signal(int sig) {
+  remove_temps(); /* unlink, signal and raise are async-signal-safe */
+  signal(sig, SIG_DFL);
+  raise(sig); /* delivered when the handler returns: dcc ends by the signal */
+}
+
+/* Block the signals above (block true) or restore the mask. */
+static void block_signals(bool block, sigset_t *saved) {
+  if (block) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof cleanup_signals / sizeof *cleanup_signals; i++)
+      sigaddset(&set, cleanup_signals[i]);
+    sigprocmask(SIG_BLOCK, &set, saved);
+  } else {
+    sigprocmask(SIG_SETMASK, saved, NULL);
+  }
+}
+
+/* The handlers, installed once before the first temporary; a signal the
+ * caller ignores (nohup, a background job) stays ignored. */
+static void install_cleanup(void) {
+  static bool done;
+  if (done)
+    return;
+  done = true;
+  atexit(remove_temps);
+  for (size_t i = 0; i < sizeof cleanup_signals / sizeof *cleanup_signals; i++) {
+    struct sigaction old, sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    if (sigaction(cleanup_signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+      sigaction(cleanup_signals[i], &sa, NULL);
+  }
+}
+
+static _Noreturn void write_error(const char *path) {
+  fprintf(stderr, "dcc: error: cannot write '%s': %s\n", path, strerror(errno));
+  exit(2); /* remove_temps runs at exit */
+}
+
+static const char *base_name(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash ? slash + 1 : path;
+}
+
+/* The folder of path: "." for a bare name. */
+static char *dir_name(const char *path) {
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    return xstrdup(".");
+  return slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+}
+
+/* A new temporary file beside path, registered in temps[]: path.dcc-XXXXXX,
+ * or .dcc-XXXXXX in the same folder when that name would be too long (an
+ * output name of 245 characters or more). */
+static int make_temp(const char *path, int *slot) {
+  install_cleanup();
+  char *dir = dir_name(path);
+  char *names[2] = {xprintf("%s.dcc-XXXXXX", path), xprintf("%s/.dcc-XXXXXX", dir)};
+  free(dir);
+  int fd = -1;
+  for (int k = 0; k < 2 && fd < 0; k++) {
+    sigset_t saved;
+    block_signals(true, &saved); /* created and registered, or neither */
+    fd = mkstemp(names[k]);
+    if (fd >= 0) {
+      for (*slot = 0; temps[*slot]; ++*slot)
+        ;
+      temps[*slot] = names[k];
+    }
+    int err = errno;
+    block_signals(false, &saved);
+    errno = err;
+    if (fd < 0 && errno != ENAMETOOLONG)
+      break;
+  }
+  if (fd < 0)
+    write_error(path);
+  return fd;
+}
+
 typedef struct {
   const char *path;
-  char *tmp;        /* NULL: written in place (not a regular file) */
+  int slot;         /* its temporary in temps[]; -1: written in place (not a regular file) */
   const Buf *data;
 } Staged;
 
 /* Write data to a new temporary file beside path, to be renamed over it.
- * A path that exists and is not a regular file (/dev/null, a pipe) cannot
- * be replaced: it is written directly, at commit. */
+ * The new file keeps an existing output's permissions (and, where dcc may,
+ * its owner), else takes the umask's.  A path that exists and is not a
+ * regular file (/dev/null, a pipe) cannot be replaced: it is written
+ * directly, at commit. */
 static Staged stage(const char *path, const Buf *data) {
-  Staged s = {path, NULL, data};
+  Staged s = {path, -1, data};
   struct stat st;
-  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+  bool exists = stat(path, &st) == 0;
+  if (exists && !S_ISREG(st.st_mode))
     return s;
-  s.tmp = xprintf("%s.dcc-XXXXXX", path);
-  int fd = mkstemp(s.tmp);
-  if (fd < 0) {
-    fprintf(stderr, "dcc: error: cannot write '%s': %s\n", path, strerror(errno));
-    exit(2);
+  int fd = make_temp(path, &s.slot);
+  if (exists) {
+    if (st.st_uid != geteuid() || st.st_gid != getegid())
+      if (fchown(fd, st.st_uid, st.st_gid)) {
+        /* not allowed: the file becomes the user's, as any new file */
+      }
+    fchmod(fd, st.st_mode & 0777);
+  } else {
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
   }
-  mode_t mask = umask(0);
-  umask(mask);
-  fchmod(fd, 0666 & ~mask);
   size_t off = 0;
   while (off < data->len) {
     ssize_t w = write(fd, data->s + off, data->len - off);
-    if (w <= 0) {
-      fprintf(stderr, "dcc: error: cannot write '%s': %s\n", path, strerror(errno));
-      close(fd);
-      unlink(s.tmp);
-      exit(2);
-    }
+    if (w <= 0)
+      write_error(path);
     off += (size_t)w;
   }
-  if (close(fd)) {
-    fprintf(stderr, "dcc: error: cannot write '%s': %s\n", path, strerror(errno));
-    unlink(s.tmp);
-    exit(2);
-  }
+  if (close(fd))
+    write_error(path);
   return s;
 }
 
 /* Files written in place go first: if one fails, no file has changed yet
- * (the temporaries are removed). */
+ * (the temporaries are removed).  Then the renames, signals blocked. */
 static void commit(Staged *files, int n) {
   for (int i = 0; i < n; i++) {
-    if (files[i].tmp)
+    if (files[i].slot >= 0)
       continue;
     FILE *f = fopen(files[i].path, "wb");
     bool ok = f && fwrite(files[i].data->s, 1, files[i].data->len, f) == files[i].data->len;
     if (f && fclose(f))
       ok = false;
-    if (!ok) {
-      fprintf(stderr, "dcc: error: cannot write '%s': %s\n", files[i].path, strerror(errno));
-      for (int j = 0; j < n; j++)
-        if (files[j].tmp)
-          unlink(files[j].tmp);
-      exit(2);
-    }
+    if (!ok)
+      write_error(files[i].path);
   }
+  sigset_t saved;
+  block_signals(true, &saved);
   for (int i = 0; i < n; i++) {
-    if (files[i].tmp && rename(files[i].tmp, files[i].path)) {
-      fprintf(stderr, "dcc: error: cannot write '%s': %s\n", files[i].path, strerror(errno));
-      for (int j = i; j < n; j++)
-        if (files[j].tmp)
-          unlink(files[j].tmp);
-      exit(2);
-    }
+    if (files[i].slot < 0)
+      continue;
+    if (rename(temps[files[i].slot], files[i].path))
+      write_error(files[i].path);
+    temps[files[i].slot] = NULL;
   }
+  block_signals(false, &saved);
 }
 
 static void write_stdout(const Buf *b) {
@@ -300,15 +443,7 @@ static void write_stdout(const Buf *b) {
     fprintf(stderr, "dcc: error: cannot write to standard output\n");
     exit(2);
   }
-  if (fflush(stdout)) {
-    fprintf(stderr, "dcc: error: cannot write to standard output\n");
-    exit(2);
-  }
-}
-
-static const char *base_name(const char *path) {
-  const char *slash = strrchr(path, '/');
-  return slash ? slash + 1 : path;
+  finish_stdout();
 }
 
 /* net.expr -> net; 2-layer.expr -> m2_layer; standard input -> model */
@@ -333,15 +468,88 @@ static char *default_prefix(const char *input) {
   return p;
 }
 
-/* The header beside a C output: x.c -> x.h, anything else -> anything.h */
+/* The header beside a C output: x.c -> x.h, and so for the suffixes gcc
+ * takes for C++ (x.C, x.cc, x.cpp, ... -> x.h); any other name gets .h
+ * appended (x -> x.h, x.txt -> x.txt.h). */
 static char *header_beside(const char *out) {
-  size_t n = strlen(out);
-  if (n > 2 && !strcmp(out + n - 2, ".c")) {
-    char *h = xstrdup(out);
-    h[n - 1] = 'h';
-    return h;
-  }
+  static const char *const sources[] = {".c", ".C", ".cc", ".cp", ".cpp", ".cxx", ".CPP", ".c++"};
+  const char *base = base_name(out);
+  const char *dot = strrchr(base, '.');
+  for (size_t i = 0; dot && dot != base && i < sizeof sources / sizeof *sources; i++)
+    if (!strcmp(dot, sources[i]))
+      return xprintf("%.*s.h", (int)(dot - out), out);
   return xprintf("%s.h", out);
+}
+
+/* Where the outputs go: o->output as given (to_file: a file, not standard
+ * output) and the header's path, NULL for none.  An -o that exists and is
+ * not a regular file (/dev/null, a pipe, a terminal) gets no header beside
+ * it: the source is self-contained, as with --no-header, unless --header
+ * names one. */
+static const char *plan_header(const Options *o, bool *to_file) {
+  *to_file = o->output && strcmp(o->output, "-");
+  if (o->emit != EMIT_C || o->no_header)
+    return NULL;
+  if (o->header)
+    return o->header;
+  struct stat st;
+  if (!*to_file || (stat(o->output, &st) == 0 && !S_ISREG(st.st_mode)))
+    return NULL;
+  return header_beside(o->output);
+}
+
+/* What a path names, to tell whether two paths are one file: a file that
+ * exists by its device and inode (so hard links and symlinks to it are
+ * it), one that does not yet by its folder's and its name there. */
+typedef struct {
+  bool known;
+  dev_t dev;
+  ino_t ino;
+  const char *name; /* NULL: an existing file */
+  bool device;      /* a character device (/dev/null): any number of writers */
+} FileId;
+
+static FileId file_id(const char *path, bool exists_only) {
+  FileId id = {0};
+  struct stat st;
+  bool stdin_ = !strcmp(path, "-");
+  if (stdin_ ? fstat(STDIN_FILENO, &st) == 0 : stat(path, &st) == 0)
+    return (FileId){true, st.st_dev, st.st_ino, NULL, S_ISCHR(st.st_mode)};
+  if (stdin_ || exists_only || errno != ENOENT)
+    return id;
+  char *dir = dir_name(path);
+  if (stat(dir, &st) == 0)
+    id = (FileId){true, st.st_dev, st.st_ino, base_name(path), false};
+  free(dir);
+  return id;
+}
+
+static bool same_file(FileId a, FileId b) {
+  return a.known && b.known && !a.device && a.dev == b.dev && a.ino == b.ino && !a.name == !b.name &&
+         (!a.name || !strcmp(a.name, b.name));
+}
+
+/* No output may be the input or the other output: that is refused before
+ * anything is written (exit 2). */
+static void check_distinct(const Options *o) {
+  const char *header = o->header_path;
+  FileId in = file_id(o->input, true);
+  FileId out = o->to_file ? file_id(o->output, false) : (FileId){0};
+  FileId hdr = header ? file_id(header, false) : (FileId){0};
+  const char *why = NULL, *fix = "";
+  if (same_file(out, in))
+    why = xprintf("the output '%s' is the input file", o->output);
+  else if (same_file(hdr, in) && o->header)
+    why = xprintf("the header '%s' is the input file", header), fix = " (name another with --header)";
+  else if (same_file(hdr, in))
+    why = xprintf("the header beside '%s' would be '%s', the input file", o->output, header),
+    fix = " (name another with --header, or --no-header)";
+  else if (same_file(hdr, out))
+    why = xprintf("the header '%s' and the output '%s' are the same file", header, o->output);
+  if (!why)
+    return;
+  fprintf(stderr, "dcc: error: %s; nothing written%s\n", why, fix);
+  exit(2);
 }
 
 /* --wrt a,b: which inputs get a gradient function (a name that is not an
@@ -367,10 +575,8 @@ static bool *resolve_wrt(Model *m, const char *list, const char *path) {
  * expr or dot) and write every output file whole, or none. */
 static void write_outputs(const Options *o, Built *b, Buf *text) {
   char *prefix = o->prefix ? xstrdup(o->prefix) : default_prefix(o->input);
-  bool to_file = o->output && strcmp(o->output, "-");
-  char *header_path = NULL;
-  if (o->emit == EMIT_C && !o->no_header)
-    header_path = o->header ? xstrdup(o->header) : to_file ? header_beside(o->output) : NULL;
+  bool to_file = o->to_file;
+  const char *header_path = o->header_path;
   EmitOpts eo = {prefix, diags.src->path, header_path ? base_name(header_path) : NULL, o->is_float, o->o0, b};
   Buf header = {0};
   if (o->emit == EMIT_C || o->emit == EMIT_H) {
@@ -395,9 +601,9 @@ static void write_outputs(const Options *o, Built *b, Buf *text) {
     if (diags.errors)
       exit(1);
     if (o->emit == EMIT_C) {
-      emit_source(text, code);
       if (header_path)
-        emit_header(&header, code);
+        emit_header(&header, code); /* first: the source checks its hash */
+      emit_source(text, code);
     } else {
       emit_header(text, code);
     }
@@ -413,15 +619,18 @@ static void write_outputs(const Options *o, Built *b, Buf *text) {
     files[n++] = stage(header_path, &header);
   if (to_file)
     files[n++] = stage(o->output, text);
-  commit(files, n);
-  if (!to_file)
+  if (!to_file) /* before the commit: if it fails, the header is untouched */
     write_stdout(text);
+  commit(files, n);
 }
 
 int main(int argc, char **argv) {
   Options o = parse_options(argc, argv);
   Source *src = read_source(o.input);
   diags.src = src;
+  o.header_path = plan_header(&o, &o.to_file);
+  if (!o.check) /* --check writes nothing */
+    check_distinct(&o);
 
   /* front end: text to a checked model */
   Model *m = check(parse(src, lex(src)));
@@ -431,6 +640,9 @@ int main(int argc, char **argv) {
     return 1;
   }
   bool *wrt = resolve_wrt(m, o.wrt, src->path);
+  if (!m->loss) /* legal, but most likely not what the user meant */
+    diag_at(DIAG_WARNING, -1, 0, "%s: only _outputs and _init are emitted (no _loss, _loss_grad, _grad_ or "
+            "_sgd_step function)", m->prog->stmts.n ? "no loss" : "the file has no statements");
 
   /* middle: the hash-consed DAG, unrolled if small, its gradient */
   Built *b = build(m, dag_new(true));
@@ -445,8 +657,11 @@ int main(int argc, char **argv) {
   warn_independent_params(b);
   if (diags.errors)
     return 1;
-  if (o.check)
-    return check_gradients(b, stdout) ? 0 : 1;
+  if (o.check) {
+    bool ok = check_gradients(b, stdout);
+    finish_stdout();
+    return ok ? 0 : 1;
+  }
   Buf text = {0};
   if (o.emit == EMIT_EXPR)
     emit_expr(&text, b);

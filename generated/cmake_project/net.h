@@ -117,4 +117,8 @@ extern const int32_t net_grad_ranges[NET_N_GRAD_RANGES][2];
 }
 #endif
 
+/* A hash of the lines above from #ifndef on: the source written with this
+   header checks it. */
+#define NET_HEADER_HASH 0x6BCC23AF9FF6FEFDu
+
 #endif /* DCC_NET_H */

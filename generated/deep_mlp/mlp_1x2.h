@@ -89,4 +89,8 @@ extern const int32_t mlp_1x2_grad_ranges[MLP_1X2_N_GRAD_RANGES][2];
 }
 #endif
 
+/* A hash of the lines above from #ifndef on: the source written with this
+   header checks it. */
+#define MLP_1X2_HEADER_HASH 0xF4F1A996CA5F80E5u
+
 #endif /* DCC_MLP_1X2_H */

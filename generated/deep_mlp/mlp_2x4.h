@@ -99,4 +99,8 @@ extern const int32_t mlp_2x4_grad_ranges[MLP_2X4_N_GRAD_RANGES][2];
 }
 #endif
 
+/* A hash of the lines above from #ifndef on: the source written with this
+   header checks it. */
+#define MLP_2X4_HEADER_HASH 0x2014ED7812CA7F1Bu
+
 #endif /* DCC_MLP_2X4_H */

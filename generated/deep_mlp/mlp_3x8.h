@@ -109,4 +109,8 @@ extern const int32_t mlp_3x8_grad_ranges[MLP_3X8_N_GRAD_RANGES][2];
 }
 #endif
 
+/* A hash of the lines above from #ifndef on: the source written with this
+   header checks it. */
+#define MLP_3X8_HEADER_HASH 0x0F767BCEC88211E8u
+
 #endif /* DCC_MLP_3X8_H */

@@ -129,4 +129,8 @@ extern const int32_t mlp_5x5_grad_ranges[MLP_5X5_N_GRAD_RANGES][2];
 }
 #endif
 
+/* A hash of the lines above from #ifndef on: the source written with this
+   header checks it. */
+#define MLP_5X5_HEADER_HASH 0xBACE54E2486331E6u
+
 #endif /* DCC_MLP_5X5_H */

@@ -117,4 +117,8 @@ extern const int32_t five_points_grad_ranges[FIVE_POINTS_N_GRAD_RANGES][2];
 }
 #endif
 
+/* A hash of the lines above from #ifndef on: the source written with this
+   header checks it. */
+#define FIVE_POINTS_HEADER_HASH 0x31560FFAB7700F95u
+
 #endif /* DCC_FIVE_POINTS_H */

@@ -117,4 +117,8 @@ extern const int32_t five_points_lab3_grad_ranges[FIVE_POINTS_LAB3_N_GRAD_RANGES
 }
 #endif
 
+/* A hash of the lines above from #ifndef on: the source written with this
+   header checks it. */
+#define FIVE_POINTS_LAB3_HEADER_HASH 0xF05825F81B115523u
+
 #endif /* DCC_FIVE_POINTS_LAB3_H */

@@ -95,4 +95,8 @@ extern const int32_t classifier_grad_ranges[CLASSIFIER_N_GRAD_RANGES][2];
 }
 #endif
 
+/* A hash of the lines above from #ifndef on: the source written with this
+   header checks it. */
+#define CLASSIFIER_HEADER_HASH 0x484E9C3A483A70D9u
+
 #endif /* DCC_CLASSIFIER_H */

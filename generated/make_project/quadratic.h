@@ -70,4 +70,8 @@ extern const int32_t quadratic_grad_ranges[QUADRATIC_N_GRAD_RANGES][2];
 }
 #endif
 
+/* A hash of the lines above from #ifndef on: the source written with this
+   header checks it. */
+#define QUADRATIC_HEADER_HASH 0x6CD00EB7362F6E09u
+
 #endif /* DCC_QUADRATIC_H */

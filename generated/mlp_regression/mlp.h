@@ -85,4 +85,8 @@ extern const int32_t mlp_grad_ranges[MLP_N_GRAD_RANGES][2];
 }
 #endif
 
+/* A hash of the lines above from #ifndef on: the source written with this
+   header checks it. */
+#define MLP_HEADER_HASH 0x748CDB350F80B77Au
+
 #endif /* DCC_MLP_H */

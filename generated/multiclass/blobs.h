@@ -89,4 +89,8 @@ extern const int32_t blobs_grad_ranges[BLOBS_N_GRAD_RANGES][2];
 }
 #endif
 
+/* A hash of the lines above from #ifndef on: the source written with this
+   header checks it. */
+#define BLOBS_HEADER_HASH 0x674052E6E60AA50Du
+
 #endif /* DCC_BLOBS_H */

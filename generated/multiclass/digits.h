@@ -101,4 +101,8 @@ void digits_outputs_ws(const digits_real *in, const digits_real *p, digits_real 
 }
 #endif
 
+/* A hash of the lines above from #ifndef on: the source written with this
+   header checks it. */
+#define DIGITS_HEADER_HASH 0xEEA114D8DD100E91u
+
 #endif /* DCC_DIGITS_H */

@@ -89,4 +89,8 @@ extern const int32_t iris_grad_ranges[IRIS_N_GRAD_RANGES][2];
 }
 #endif
 
+/* A hash of the lines above from #ifndef on: the source written with this
+   header checks it. */
+#define IRIS_HEADER_HASH 0x715E2836D706966Eu
+
 #endif /* DCC_IRIS_H */

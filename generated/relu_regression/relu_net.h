@@ -83,4 +83,8 @@ extern const int32_t relu_net_grad_ranges[RELU_NET_N_GRAD_RANGES][2];
 }
 #endif
 
+/* A hash of the lines above from #ifndef on: the source written with this
+   header checks it. */
+#define RELU_NET_HEADER_HASH 0x17F97435310811EBu
+
 #endif /* DCC_RELU_NET_H */

@@ -74,4 +74,8 @@ extern const int32_t ridge_grad_ranges[RIDGE_N_GRAD_RANGES][2];
 }
 #endif
 
+/* A hash of the lines above from #ifndef on: the source written with this
+   header checks it. */
+#define RIDGE_HEADER_HASH 0x36719918CF6C1D7Eu
+
 #endif /* DCC_RIDGE_H */
