@@ -33,26 +33,40 @@ static int mean_of(Dag *d, int t) {
   return dag_bin(d, OP_DIV, sum_of(d, t), dag_const(d, shape_size(node_shape(d, t))));
 }
 
-/* The stable pieces of softmax, log_softmax and logsumexp: m = max(v),
- * shifted = v - m, e = exp(shifted), S = sum(e).  m carries no derivative
- * (nograd): every function built from these is invariant under the shift,
- * so its exact derivative ignores m. */
+/* The stable pieces of softmax, log_softmax and logsumexp along the last
+ * dimension of v: m = max(v) (along it), shifted = v - m, e =
+ * exp(shifted), S = sum(e) (along it).  m carries no derivative (nograd):
+ * every function built from these is invariant under the shift, so its
+ * exact derivative ignores m.  Of a matrix, row by row: m and S have one
+ * element per row, and are read back as [rows][1] (a broadcast). */
 typedef struct {
   int m, S, shifted, e;
+  Shape kept; /* v's shape with the last dimension 1: m's and S's */
 } Stable;
 
 static Stable stable(Dag *d, int v) {
   Stable s;
-  s.m = dag_un(d, OP_NOGRAD, is_tensor(d, v) ? dag_un(d, OP_MAXR, v) : v);
-  s.shifted = dag_bin(d, OP_SUB, v, s.m);
+  Shape vs = node_shape(d, v);
+  s.kept = vs;
+  if (vs.rank <= 1) {
+    s.m = dag_un(d, OP_NOGRAD, is_tensor(d, v) ? dag_un(d, OP_MAXR, v) : v);
+    s.shifted = dag_bin(d, OP_SUB, v, s.m);
+  } else {
+    s.kept.dim[vs.rank - 1] = 1;
+    s.m = dag_un(d, OP_NOGRAD, dag_atmax(d, v, v, vs.rank - 1));
+    s.shifted = dag_bin(d, OP_SUB, v, dag_reshape(d, s.m, s.kept));
+  }
   s.e = dag_un(d, OP_EXP, s.shifted);
-  s.S = sum_of(d, s.e);
+  s.S = vs.rank <= 1 ? sum_of(d, s.e) : dag_sumd(d, s.e, vs.rank - 1);
   return s;
 }
 
+/* S (or log S) read against every element of its row */
+static int per_row(Dag *d, Stable *s, int x) { return s->kept.rank > 1 ? dag_reshape(d, x, s->kept) : x; }
+
 static int log_softmax(Dag *d, int v) {
   Stable s = stable(d, v);
-  return dag_bin(d, OP_SUB, s.shifted, dag_un(d, OP_LOG, s.S));
+  return dag_bin(d, OP_SUB, s.shifted, per_row(d, &s, dag_un(d, OP_LOG, s.S)));
 }
 
 /* ---- expressions ----------------------------------------------------- */
@@ -145,14 +159,33 @@ static int build_MIN(Builder *B, Expr *e, const int *a) {
   return dag_op(B->d, OP_IFGE, a[1], a[0], a[0], a[1]);
 }
 
+/* Argument 1 of e, the dimension of a reduction, or -1 without one. */
+static int dim_arg(Builder *B, Expr *e) { return e->nargs > 1 ? B->prog->toks[e->args[1]->tok].ival : -1; }
+
 static int build_SUM(Builder *B, Expr *e, const int *a) {
-  (void)e;
-  return sum_of(B->d, a[0]);
+  int k = dim_arg(B, e);
+  return k < 0 ? sum_of(B->d, a[0]) : dag_sumd(B->d, a[0], k);
 }
 
 static int build_MEAN(Builder *B, Expr *e, const int *a) {
-  (void)e;
-  return mean_of(B->d, a[0]);
+  int k = dim_arg(B, e);
+  if (k < 0)
+    return mean_of(B->d, a[0]);
+  return dag_bin(B->d, OP_DIV, dag_sumd(B->d, a[0], k), dag_const(B->d, node_shape(B->d, a[0]).dim[k]));
+}
+
+/* amax(t): the largest element of all, amax(t, k) along k; the first
+ * largest takes the derivative */
+static int build_AMAX(Builder *B, Expr *e, const int *a) {
+  Dag *d = B->d;
+  int k = dim_arg(B, e), t = a[0];
+  if (!is_tensor(d, t))
+    return t;
+  if (k < 0) {
+    t = dag_reshape(d, t, shape1(shape_size(node_shape(d, t))));
+    k = 0;
+  }
+  return dag_atmax(d, t, t, k);
 }
 
 static int build_DOT(Builder *B, Expr *e, const int *a) {
@@ -168,7 +201,7 @@ static int build_TRANSPOSE(Builder *B, Expr *e, const int *a) {
 static int build_SOFTMAX(Builder *B, Expr *e, const int *a) {
   (void)e;
   Stable s = stable(B->d, a[0]);
-  return dag_bin(B->d, OP_DIV, s.e, s.S);
+  return dag_bin(B->d, OP_DIV, s.e, per_row(B->d, &s, s.S));
 }
 
 static int build_LOG_SOFTMAX(Builder *B, Expr *e, const int *a) {
@@ -176,10 +209,23 @@ static int build_LOG_SOFTMAX(Builder *B, Expr *e, const int *a) {
   return log_softmax(B->d, a[0]);
 }
 
+/* logsumexp(t): of all the elements; logsumexp(t, k): along k, as the
+ * last dimension of t with k moved last would be (m + log(sum(exp(t - m)))) */
 static int build_LOGSUMEXP(Builder *B, Expr *e, const int *a) {
-  (void)e;
-  Stable s = stable(B->d, a[0]);
-  return dag_bin(B->d, OP_ADD, s.m, dag_un(B->d, OP_LOG, s.S));
+  Dag *d = B->d;
+  int k = dim_arg(B, e), t = a[0];
+  Shape ts = node_shape(d, t);
+  if (k < 0 && ts.rank > 1)
+    t = dag_reshape(d, t, shape1(shape_size(ts)));
+  if (k < 0 || ts.rank == 1) {
+    Stable s = stable(d, t);
+    return dag_bin(d, OP_ADD, s.m, dag_un(d, OP_LOG, s.S));
+  }
+  Shape kept = ts;
+  kept.dim[k] = 1;
+  int m = dag_un(d, OP_NOGRAD, dag_atmax(d, t, t, k));
+  int S = dag_sumd(d, dag_un(d, OP_EXP, dag_bin(d, OP_SUB, t, dag_reshape(d, m, kept))), k);
+  return dag_bin(d, OP_ADD, m, dag_un(d, OP_LOG, S));
 }
 
 /* mean((pred - target)^2) */
@@ -207,19 +253,11 @@ static int build_BCE_LOGITS(Builder *B, Expr *e, const int *a) {
   return mean_of(d, dag_bin(d, OP_SUB, dag_un(d, OP_SOFTPLUS, a[0]), dag_bin(d, OP_MUL, a[0], a[1])));
 }
 
-/* -sum(t * log_softmax(z)); a matrix row by row */
+/* -sum(t * log_softmax(z)); of a batch, log_softmax row by row */
 static int build_CROSS_ENTROPY(Builder *B, Expr *e, const int *a) {
   Dag *d = B->d;
-  Shape sh = node_shape(d, a[0]);
   (void)e;
-  if (sh.rank < 2)
-    return dag_un(d, OP_NEG, sum_of(d, dag_bin(d, OP_MUL, a[1], log_softmax(d, a[0]))));
-  int total = -1;
-  for (int r = 0; r < sh.dim[0]; r++) {
-    int term = sum_of(d, dag_bin(d, OP_MUL, dag_row(d, a[1], r), log_softmax(d, dag_row(d, a[0], r))));
-    total = total < 0 ? term : dag_bin(d, OP_ADD, total, term);
-  }
-  return dag_un(d, OP_NEG, total);
+  return dag_un(d, OP_NEG, sum_of(d, dag_bin(d, OP_MUL, a[1], log_softmax(d, a[0]))));
 }
 
 /* sum(w^2) */

@@ -316,6 +316,18 @@ static Shape check_diff(Checker *c, Expr *e, Shape *args) {
 
 /* ---- each builtin's shape, from its arguments' (DCC_BUILTINS) ---------- */
 
+/* Argument i of call e, an integer literal at least lo (a size, a
+ * dimension, a stride), or -1 after an error that says so. */
+static int int_arg(Checker *c, Expr *e, int i, int lo, const char *what) {
+  Expr *a = e->args[i];
+  Token *t = tk(c, a->tok);
+  if (a->kind != EX_NUM || !t->is_int || t->ival < lo || t->ival > DCC_MAX_DIM) {
+    error_tok(c, e->arg_tok[i], "%s() takes %s as an integer literal, %d or more", builtin_name(e->fn), what, lo);
+    return -1;
+  }
+  return t->ival;
+}
+
 /* elementwise, one argument */
 static Shape check_elementwise(Checker *c, Expr *e, Shape *a) {
   (void)c, (void)e;
@@ -339,13 +351,32 @@ static Shape check_elementwise2(Checker *c, Expr *e, Shape *a) {
 #define check_MAX check_elementwise2
 #define check_MIN check_elementwise2
 
-/* a reduction of anything to a scalar */
+/* Argument 1 of e, if it is there: the dimension to reduce a along (0 ..
+ * rank - 1), else -1; -2 after an error. */
+static int dim_arg(Checker *c, Expr *e, Shape a) {
+  if (e->nargs < 2)
+    return -1;
+  int d = int_arg(c, e, 1, 0, "the dimension");
+  if (d >= 0 && d >= a.rank) {
+    if (a.rank)
+      error_tok(c, e->arg_tok[1], "%s() along dimension %d of %s, whose dimensions are 0 to %d", builtin_name(e->fn), d,
+                shape_str(a), a.rank - 1);
+    else
+      error_tok(c, e->arg_tok[1], "%s() along a dimension needs a tensor, not a scalar", builtin_name(e->fn));
+    return -2;
+  }
+  return d < 0 ? -2 : d;
+}
+
+/* a reduction of anything to a scalar, or of a tensor along a dimension */
 static Shape check_reduction(Checker *c, Expr *e, Shape *a) {
-  (void)c, (void)e, (void)a;
-  return SCALAR;
+  int d = dim_arg(c, e, a[0]);
+  return d == -2 ? BAD : d < 0 ? SCALAR : shape_without(a[0], d);
 }
 #define check_SUM check_reduction
 #define check_MEAN check_reduction
+#define check_AMAX check_reduction
+#define check_LOGSUMEXP check_reduction
 #define check_L2 check_reduction
 
 static Shape check_DOT(Checker *c, Expr *e, Shape *a) {
@@ -364,17 +395,18 @@ static Shape check_TRANSPOSE(Checker *c, Expr *e, Shape *a) {
   return shape2(a[0].dim[1], a[0].dim[0]);
 }
 
-/* softmax, log_softmax, logsumexp: of a vector */
+/* softmax, log_softmax: of a tensor, along its last dimension (a matrix
+ * is a batch of rows) */
 static Shape check_softmax(Checker *c, Expr *e, Shape *a) {
-  if (a[0].rank != 1) {
-    error_tok(c, e->arg_tok[0], "%s() needs a vector, not %s", builtin_name(e->fn), shape_str(a[0]));
+  if (a[0].rank < 1) {
+    error_tok(c, e->arg_tok[0], "%s() needs a tensor (it works along its last dimension), not a scalar",
+              builtin_name(e->fn));
     return BAD;
   }
-  return e->fn == FN_LOGSUMEXP ? SCALAR : a[0];
+  return a[0];
 }
 #define check_SOFTMAX check_softmax
 #define check_LOG_SOFTMAX check_softmax
-#define check_LOGSUMEXP check_softmax
 
 /* mse, bce, bce_logits: of two tensors of one shape */
 static Shape check_loss(Checker *c, Expr *e, Shape *a) {
@@ -396,18 +428,6 @@ static Shape check_CROSS_ENTROPY(Checker *c, Expr *e, Shape *a) {
     return BAD;
   }
   return SCALAR;
-}
-
-/* Argument i of call e, an integer literal at least lo (a size, a
- * dimension, a stride), or -1 after an error that says so. */
-static int int_arg(Checker *c, Expr *e, int i, int lo, const char *what) {
-  Expr *a = e->args[i];
-  Token *t = tk(c, a->tok);
-  if (a->kind != EX_NUM || !t->is_int || t->ival < lo || t->ival > DCC_MAX_DIM) {
-    error_tok(c, e->arg_tok[i], "%s() takes %s as an integer literal, %d or more", builtin_name(e->fn), what, lo);
-    return -1;
-  }
-  return t->ival;
 }
 
 /* The shape that arguments first .. nargs-1 of e give as sizes, or BAD. */

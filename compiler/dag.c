@@ -171,6 +171,10 @@ static Shape shape_scalar(Dag *d, const int *ops) {
 #define shape_RESHAPE shape_scalar
 #define shape_SUMD shape_scalar
 #define shape_SLICE shape_scalar
+#define shape_ATMAX shape_scalar
+
+/* the shape of its first operand */
+static Shape shape_UNMAX(Dag *d, const int *ops) { return d->nodes[ops[0]].shape; }
 
 /* a's rows, then b's */
 static Shape shape_CONCAT(Dag *d, const int *ops) {
@@ -296,16 +300,30 @@ int dag_slice(Dag *d, int x, int start, int rows) {
   return dag_node(d, OP_SLICE, ops, start, s);
 }
 
+Shape shape_without(Shape s, int dim) {
+  Shape r = {s.rank - 1, {1, 1, 1, 1}};
+  for (int i = 0, j = 0; i < s.rank; i++)
+    if (i != dim)
+      r.dim[j++] = s.dim[i];
+  return r;
+}
+
 int dag_sumd(Dag *d, int x, int dim) {
   int ops[1] = {x};
   Shape xs = d->nodes[x].shape;
   if (xs.rank <= 1)
     return dag_un(d, OP_SUM, x);
-  Shape r = {xs.rank - 1, {1, 1, 1, 1}};
-  for (int i = 0, j = 0; i < xs.rank; i++)
-    if (i != dim)
-      r.dim[j++] = xs.dim[i];
-  return dag_node(d, OP_SUMD, ops, dim, r);
+  return dag_node(d, OP_SUMD, ops, dim, shape_without(xs, dim));
+}
+
+int dag_atmax(Dag *d, int t, int x, int dim) {
+  int ops[2] = {t, x};
+  return dag_node(d, OP_ATMAX, ops, dim, shape_without(d->nodes[t].shape, dim));
+}
+
+int dag_unmax(Dag *d, int t, int g, int dim) {
+  int ops[2] = {t, g};
+  return dag_node(d, OP_UNMAX, ops, dim, d->nodes[t].shape);
 }
 
 int dag_sum_to(Dag *d, int g, Shape shape) {

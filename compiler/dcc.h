@@ -384,6 +384,13 @@ int dag_bcast(Dag *d, int x, Shape shape);
 int dag_reshape(Dag *d, int x, Shape shape);
 /* rows start .. start + rows - 1 of x's first dimension (x itself if all) */
 int dag_slice(Dag *d, int x, int start, int rows);
+/* s without dimension dim */
+Shape shape_without(Shape s, int dim);
+/* x's element at the first largest of t along dimension dim (t and x of
+ * one shape); amax(t, dim) is dag_atmax(d, t, t, dim) */
+int dag_atmax(Dag *d, int t, int x, int dim);
+/* t's shape: g's element at the first largest of t along dim, else 0 */
+int dag_unmax(Dag *d, int t, int g, int dim);
 /* x summed along dimension dim (of a vector: its sum) */
 int dag_sumd(Dag *d, int x, int dim);
 /* g summed over the dimensions that shape stretches to g's: the adjoint of
@@ -438,6 +445,9 @@ Ix elem_offset(Shape s, Elem e);         /* its flat index in shape s */
 Elem view_elem(const Dag *d, int id, Elem e);
 /* The same for a flat element number: the operand's flat element number. */
 long view_elem_num(const Dag *d, int id, long k);
+/* Slice o of a reduction along dimension k of shape xs: elements first +
+ * t * stride, t < n. */
+void slice_at(Shape xs, int k, int o, int *first, int *n, int *stride);
 /* Element k of shape sh as a suffix: "[0][1]" with brackets, else "_0_1". */
 const char *elem_suffix(Shape sh, int k, char *buf, size_t n, bool brackets);
 

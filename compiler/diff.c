@@ -169,6 +169,19 @@ static int adjoint_SLICE(Dag *d, int I, int G, int Y, const Node *nd) {
   return r;
 }
 
+/* the selected element's: the first largest passes the derivative on (the
+ * selector, a, none) */
+static int adjoint_ATMAX(Dag *d, int I, int G, int Y, const Node *nd) {
+  (void)Y;
+  return I == 0 ? NONE : dag_unmax(d, nd->a[0], G, nd->index);
+}
+
+/* routed back: the element at the first largest, of the incoming derivative */
+static int adjoint_UNMAX(Dag *d, int I, int G, int Y, const Node *nd) {
+  (void)Y;
+  return I == 0 ? NONE : dag_atmax(d, nd->a[0], G, nd->index);
+}
+
 /* What operand I of node Y (nd) receives from derivative G: NONE, or a
  * node.  Rules that create several nodes make them in one order, from
  * the outside in, so that the DAG's ids do not depend on the C compiler's

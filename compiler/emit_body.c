@@ -490,35 +490,140 @@ static void emit_reduce(Body *B, int id, const char *N, bool update) {
 #define emit_SUM emit_reduce
 #define emit_MAXR emit_reduce
 
-/* N[o][q] = sum over k of X[o][k][q]: a loop over the elements before the
- * dimension and one over those after it (either left out when it has one
- * element), the sum as a product's row */
-static void emit_SUMD(Body *B, int id, const char *N, bool update) {
-  const Node *nd = &B->d->nodes[id];
-  Shape xs = B->d->nodes[nd->a[0]].shape;
-  int n = xs.dim[nd->index], inner = 1, outer;
-  (void)update;
-  for (int i = nd->index + 1; i < xs.rank; i++)
-    inner *= xs.dim[i];
-  outer = shape_size(nd->shape) / inner;
-  B->sumd_stride = inner;
-  if (outer > 1 && inner > 1) {
-    B->sumd_outer = ix_mul(ix_text("i"), (long)n * inner);
+/* ---- along one dimension: the slices of a reduction -------------------------
+ *
+ * A reduction along dimension k of x (SUMD, ATMAX) and UNMAX, its
+ * adjoint, visit x's slices: a loop over the elements before k (i) and
+ * one over those after it (j), either left out when it has one element;
+ * element t of the slice is x's outer + t * stride + inner. */
+
+typedef struct {
+  int n, inner, outer;
+  const char *in; /* the extra indent of the loops' body */
+  char *out_ix;   /* the reduction's element: "i * 4 + j", "i" */
+} Slices;
+
+static Slices slices_open(Body *B, Shape xs, int k) {
+  Slices sl = {xs.dim[k], 1, 1, "", NULL};
+  for (int i = k + 1; i < xs.rank; i++)
+    sl.inner *= xs.dim[i];
+  sl.outer = shape_size(xs) / sl.n / sl.inner;
+  B->sumd_stride = sl.inner;
+  if (sl.outer > 1 && sl.inner > 1) {
+    B->sumd_outer = ix_mul(ix_text("i"), (long)sl.n * sl.inner);
     B->sumd_inner = ix_text("j");
-    buf_printf(B->out, "    for (int i = 0; i < %d; i++) {\n        for (int j = 0; j < %d; j++) {\n", outer, inner);
+    buf_printf(B->out, "    for (int i = 0; i < %d; i++) {\n        for (int j = 0; j < %d; j++) {\n", sl.outer, sl.inner);
     loop_var(B), loop_var(B);
-    reduce_terms(B, nd, n, "    ");
-    buf_printf(B->out, "            %s[i * %d + j] = acc;\n        }\n    }\n", N, inner);
+    sl.in = "    ";
+    sl.out_ix = xprintf("i * %d + j", sl.inner);
   } else {
-    B->sumd_outer = outer > 1 ? ix_mul(ix_text("i"), n) : ix_num(0);
-    B->sumd_inner = outer > 1 ? ix_num(0) : ix_text("i");
-    buf_printf(B->out, "    for (int i = 0; i < %d; i++) {\n", outer > 1 ? outer : inner);
+    B->sumd_outer = sl.outer > 1 ? ix_mul(ix_text("i"), sl.n) : ix_num(0);
+    B->sumd_inner = sl.outer > 1 ? ix_num(0) : ix_text("i");
+    buf_printf(B->out, "    for (int i = 0; i < %d; i++) {\n", sl.outer > 1 ? sl.outer : sl.inner);
     loop_var(B);
-    reduce_terms(B, nd, n, "");
-    buf_printf(B->out, "        %s[i] = acc;\n    }\n", N);
+    sl.out_ix = xstrdup("i");
   }
+  return sl;
+}
+
+static void slices_close(Body *B, Slices *sl) {
+  buf_puts(B->out, *sl->in ? "        }\n    }\n" : "    }\n");
   ix_free(B->sumd_outer);
   ix_free(B->sumd_inner);
+  free(sl->out_ix);
+}
+
+/* x's element t of the slice (t C text: "k", "at") */
+static void render_slice(Body *B, int x, const char *t, Buf *b) {
+  Ix at = ix_sum(ix_copy(B->sumd_outer), ix_sum(ix_mul(ix_text(t), B->sumd_stride), ix_copy(B->sumd_inner)));
+  Elem e = elem_flat(at);
+  render(B, x, b, true, &e);
+  elem_free(e);
+}
+
+/* int at = the index of the slice's first largest element of t */
+static void emit_first_largest(Body *B, int t, int n, const char *in) {
+  Buf a = {0}, b = {0};
+  render_slice(B, t, "k", &a);
+  render_slice(B, t, "at", &b);
+  buf_printf(B->out, "%s        int at = 0;\n", in);
+  buf_printf(B->out, "%s        for (int k = 1; k < %d; k++)\n", in, n);
+  buf_printf(B->out, "%s            if (%s > %s)\n%s                at = k;\n", in, a.s, b.s, in);
+  loop_var(B), loop_var(B); /* k, at */
+  free(a.s);
+  free(b.s);
+}
+
+/* N[o][q] = sum over k of X[o][k][q], each sum as a product's row */
+static void emit_SUMD(Body *B, int id, const char *N, bool update) {
+  const Node *nd = &B->d->nodes[id];
+  (void)update;
+  Slices sl = slices_open(B, B->d->nodes[nd->a[0]].shape, nd->index);
+  reduce_terms(B, nd, sl.n, sl.in);
+  buf_printf(B->out, "%s        %s[%s] = acc;\n", sl.in, N, sl.out_ix);
+  slices_close(B, &sl);
+}
+
+/* N = b at the first largest of a along a dimension; amax (b is a) keeps
+ * the running largest, as MAXR does */
+static void emit_ATMAX(Body *B, int id, const char *N, bool update) {
+  const Node *nd = &B->d->nodes[id];
+  const char *R = B->E->R;
+  Shape xs = B->d->nodes[nd->a[0]].shape;
+  bool amax = nd->a[0] == nd->a[1], scalar = !nd->shape.rank;
+  Slices sl = {xs.dim[0], 1, 1, "", NULL};
+  (void)update;
+  if (scalar) { /* of a vector: a scalar, in a block of its own */
+    buf_printf(B->out, "    %s %s;\n    {\n", R, N);
+    B->sumd_outer = ix_num(0), B->sumd_inner = ix_num(0), B->sumd_stride = 1;
+  } else {
+    sl = slices_open(B, xs, nd->index);
+  }
+  const char *in = scalar ? "" : sl.in;
+  Buf x = {0};
+  if (amax) {
+    Buf t0 = {0};
+    render_slice(B, nd->a[0], "0", &t0);
+    render_slice(B, nd->a[0], "k", &x);
+    buf_printf(B->out, "%s        %s best = %s;\n", in, R, t0.s);
+    buf_printf(B->out, "%s        for (int k = 1; k < %d; k++) {\n", in, sl.n);
+    buf_printf(B->out, "%s            const %s acc = %s;\n", in, R, x.s);
+    buf_printf(B->out, "%s            best = best >= acc ? best : acc;\n%s        }\n", in, in);
+    B->reals += 2, loop_var(B);
+    free(t0.s);
+  } else {
+    emit_first_largest(B, nd->a[0], sl.n, in);
+    render_slice(B, nd->a[1], "at", &x);
+  }
+  if (scalar) {
+    buf_printf(B->out, "        %s = %s;\n    }\n", N, amax ? "best" : x.s);
+    ix_free(B->sumd_outer), ix_free(B->sumd_inner);
+  } else {
+    buf_printf(B->out, "%s        %s[%s] = %s;\n", in, N, sl.out_ix, amax ? "best" : x.s);
+    slices_close(B, &sl);
+  }
+  free(x.s);
+}
+
+/* N = zeros but g at each slice's first largest of t */
+static void emit_UNMAX(Body *B, int id, const char *N, bool update) {
+  const Node *nd = &B->d->nodes[id];
+  (void)update;
+  Slices sl = slices_open(B, nd->shape, nd->index);
+  Buf g = {0};
+  render_at(B, nd->a[1], &g, true, sl.out_ix);
+  emit_first_largest(B, nd->a[0], sl.n, sl.in);
+  Ix k = ix_sum(ix_copy(B->sumd_outer), ix_sum(ix_mul(ix_text("k"), B->sumd_stride), ix_copy(B->sumd_inner)));
+  char *ks = ix_str(k);
+  ix_free(k);
+  buf_printf(B->out, "%s        for (int k = 0; k < %d; k++)\n", sl.in, sl.n);
+  buf_printf(B->out, "%s            %s[%s] = k == at ? %s : ", sl.in, N, ks, g.s);
+  emit_real_const(B->out, 0, B->E->is_float);
+  buf_puts(B->out, ";\n");
+  loop_var(B);
+  slices_close(B, &sl);
+  free(ks);
+  free(g.s);
 }
 
 /* a's elements, then b's */

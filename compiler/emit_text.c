@@ -124,6 +124,19 @@ static void text_shaped(Text *T, int id, Buf *b) {
 #define text_SCATROW text_shaped
 #define text_BCAST text_shaped /* broadcast(v, [2][3]) */
 #define text_CONCAT text_call  /* concat(a, b) */
+#define text_UNMAX text_call   /* unmax(t, g): a's shape, g at t's first largest */
+
+/* amax(t, k), or atmax(t, x, k): x's element at t's first largest */
+static void text_ATMAX(Text *T, int id, Buf *b) {
+  Node *nd = &T->b->dag->nodes[id];
+  buf_puts(b, nd->a[0] == nd->a[1] ? "amax(" : "atmax(");
+  text_expr(T, nd->a[0], b);
+  if (nd->a[0] != nd->a[1]) {
+    buf_puts(b, ", ");
+    text_expr(T, nd->a[1], b);
+  }
+  buf_printf(b, ", %d)", nd->index);
+}
 
 /* slice(t, 2, [3][4]): rows 2 .. 4 of t */
 static void text_SLICE(Text *T, int id, Buf *b) {
@@ -381,6 +394,16 @@ static void count_none(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) { (vo
 #define count_RESHAPE count_none
 #define count_SLICE count_none
 #define count_CONCAT count_none
+
+/* a select per comparison */
+static void count_ATMAX(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
+  count(c, OP_IFGE, mult, (uint64_t)(shape_size(d->nodes[nd->a[0]].shape) - shape_size(nd->shape)));
+}
+
+static void count_UNMAX(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
+  (void)d;
+  count(c, OP_IFGE, mult, (uint64_t)shape_size(nd->shape));
+}
 
 static void count_SUMD(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
   count(c, OP_ADD, mult, (uint64_t)(shape_size(d->nodes[nd->a[0]].shape) - shape_size(nd->shape)));

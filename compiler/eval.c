@@ -112,6 +112,36 @@ static void eval_view(const EvalAt *e) {
 #define eval_RESHAPE eval_view
 #define eval_SLICE eval_view
 
+/* the index in a slice of its first largest */
+static int first_largest(const double *t, int first, int n, int stride) {
+  int at = 0;
+  for (int i = 1; i < n; i++)
+    if (t[first + i * stride] > t[first + at * stride])
+      at = i;
+  return at;
+}
+
+static void eval_ATMAX(const EvalAt *e) {
+  Shape xs = e->d->nodes[e->nd->a[0]].shape;
+  for (int o = 0; o < shape_size(e->nd->shape); o++) {
+    int first, n, stride;
+    slice_at(xs, e->nd->index, o, &first, &n, &stride);
+    e->r[o] = e->y[first + first_largest(e->x, first, n, stride) * stride];
+  }
+}
+
+static void eval_UNMAX(const EvalAt *e) {
+  Shape xs = e->d->nodes[e->nd->a[0]].shape;
+  bool scalar = !e->d->nodes[e->nd->a[1]].shape.rank;
+  for (int k = 0; k < shape_size(xs); k++)
+    e->r[k] = 0;
+  for (int o = 0; o < shape_size(xs) / xs.dim[e->nd->index]; o++) {
+    int first, n, stride;
+    slice_at(xs, e->nd->index, o, &first, &n, &stride);
+    e->r[first + first_largest(e->x, first, n, stride) * stride] = e->y[scalar ? 0 : o];
+  }
+}
+
 static void eval_CONCAT(const EvalAt *e) {
   int na = shape_size(e->d->nodes[e->nd->a[0]].shape);
   for (int k = 0; k < shape_size(e->nd->shape); k++)
@@ -121,14 +151,12 @@ static void eval_CONCAT(const EvalAt *e) {
 /* a sum along dimension k, left to right */
 static void eval_SUMD(const EvalAt *e) {
   Shape xs = e->d->nodes[e->nd->a[0]].shape;
-  int inner = 1, n = xs.dim[e->nd->index];
-  for (int i = e->nd->index + 1; i < xs.rank; i++)
-    inner *= xs.dim[i];
   for (int o = 0; o < shape_size(e->nd->shape); o++) {
-    const double *x = e->x + o / inner * n * inner + o % inner;
-    double acc = x[0];
+    int first, n, stride;
+    slice_at(xs, e->nd->index, o, &first, &n, &stride);
+    double acc = e->x[first];
     for (int t = 1; t < n; t++)
-      acc += x[t * inner];
+      acc += e->x[first + t * stride];
     e->r[o] = acc;
   }
 }

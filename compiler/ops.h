@@ -96,7 +96,9 @@
   X(RESHAPE,   1, "reshape",   VIEW)    /* a's elements, row-major, in n->shape */                   \
   X(SUMD,      1, "sum",       REDUCE)  /* a summed along dimension n->index */                      \
   X(CONCAT,    2, "concat",    STORE)   /* a then b, along the first dimension */                    \
-  X(SLICE,     1, "slice",     VIEW)    /* n->shape's rows of a, from row n->index */
+  X(SLICE,     1, "slice",     VIEW)    /* n->shape's rows of a, from row n->index */                \
+  X(ATMAX,     2, "atmax",     REDUCE)  /* b where a is largest along dimension n->index (the first) */ \
+  X(UNMAX,     2, "unmax",     STORE)   /* a's shape: b at a's first largest along n->index, else 0 */
 
 /* DCC_BUILTINS(X): X(NAME, name, min_args, max_args)
  *   The language's builtin functions that are not one op (those are the
@@ -109,13 +111,14 @@
   X(LEAKY_RELU,    "leaky_relu",    2, 2)  /* x > 0 ? x : slope x */                                \
   X(MAX,           "max",           2, 2)  /* elementwise */                                        \
   X(MIN,           "min",           2, 2)                                                           \
-  X(SUM,           "sum",           1, 1)                                                           \
-  X(MEAN,          "mean",          1, 1)                                                           \
+  X(SUM,           "sum",           1, 2)  /* sum(t) or sum(t, d) */                                \
+  X(MEAN,          "mean",          1, 2)                                                           \
+  X(AMAX,          "amax",          1, 2)  /* the largest element, or along d */                    \
   X(DOT,           "dot",           2, 2)                                                           \
   X(TRANSPOSE,     "transpose",     1, 1)                                                           \
   X(SOFTMAX,       "softmax",       1, 1)                                                           \
   X(LOG_SOFTMAX,   "log_softmax",   1, 1)                                                           \
-  X(LOGSUMEXP,     "logsumexp",     1, 1)                                                           \
+  X(LOGSUMEXP,     "logsumexp",     1, 2)                                                           \
   X(MSE,           "mse",           2, 2)                                                           \
   X(BCE,           "bce",           2, 2)                                                           \
   X(BCE_LOGITS,    "bce_logits",    2, 2)                                                           \

@@ -118,6 +118,47 @@ static void unroll_view(Unroller *U, int id, const Node *nd, int *r) {
 #define unroll_RESHAPE unroll_view
 #define unroll_SLICE unroll_view
 
+/* Element o of amax along a dimension, or of the element of b there: a
+ * chain of selects that keeps the first largest on ties (as MAXR does). */
+static void unroll_ATMAX(Unroller *U, int id, const Node *nd, int *r) {
+  (void)id;
+  for (int o = 0; o < shape_size(nd->shape); o++) {
+    int n, stride, first;
+    slice_at(U->d->nodes[nd->a[0]].shape, nd->index, o, &first, &n, &stride);
+    int best = EL(nd->a[0], first), at = EL(nd->a[1], first);
+    for (int t = 1; t < n; t++) {
+      int v = EL(nd->a[0], first + t * stride), x = EL(nd->a[1], first + t * stride);
+      if (nd->a[1] != nd->a[0])
+        at = dag_op(U->d, OP_IFGE, best, v, at, x);
+      best = dag_op(U->d, OP_IFGE, best, v, best, v);
+    }
+    r[o] = nd->a[1] == nd->a[0] ? best : at;
+  }
+}
+
+/* Element t of a slice is g's when it is the first largest: larger than
+ * every element before it, and no smaller than the largest. */
+static void unroll_UNMAX(Unroller *U, int id, const Node *nd, int *r) {
+  (void)id;
+  Dag *d = U->d;
+  for (int o = 0; o < shape_size(nd->shape) / nd->shape.dim[nd->index]; o++) {
+    int n, stride, first;
+    slice_at(nd->shape, nd->index, o, &first, &n, &stride);
+    int largest = EL(nd->a[0], first);
+    for (int t = 1; t < n; t++) {
+      int v = EL(nd->a[0], first + t * stride);
+      largest = dag_op(d, OP_IFGE, largest, v, largest, v);
+    }
+    int before = -1, g = elem(U, nd->a[1], o);
+    for (int t = 0; t < n; t++) {
+      int v = EL(nd->a[0], first + t * stride);
+      int here = dag_op(d, OP_IFGE, v, largest, g, dag_const(d, 0));
+      r[first + t * stride] = before < 0 ? here : dag_op(d, OP_IFGT, v, before, here, dag_const(d, 0));
+      before = before < 0 ? v : dag_op(d, OP_IFGE, before, v, before, v);
+    }
+  }
+}
+
 static void unroll_CONCAT(Unroller *U, int id, const Node *nd, int *r) {
   (void)id;
   int na = shape_size(U->d->nodes[nd->a[0]].shape);
@@ -125,25 +166,13 @@ static void unroll_CONCAT(Unroller *U, int id, const Node *nd, int *r) {
     r[k] = k < na ? EL(nd->a[0], k) : EL(nd->a[1], k - na);
 }
 
-/* Element o of a sum along dimension k of x: x's elements (outer, t,
- * inner) for t < n_k, with outer and inner o's parts before and after k. */
-static void sumd_range(const Dag *d, const Node *nd, int o, int *first, int *n, int *stride) {
-  Shape xs = d->nodes[nd->a[0]].shape;
-  int inner = 1;
-  for (int i = nd->index + 1; i < xs.rank; i++)
-    inner *= xs.dim[i];
-  *n = xs.dim[nd->index];
-  *stride = inner;
-  *first = o / inner * *n * inner + o % inner;
-}
-
 static void unroll_SUMD(Unroller *U, int id, const Node *nd, int *r) {
   (void)id;
   int n, stride, first;
-  sumd_range(U->d, nd, 0, &first, &n, &stride);
+  slice_at(U->d->nodes[nd->a[0]].shape, nd->index, 0, &first, &n, &stride);
   int *terms = xmalloc((size_t)n * sizeof *terms);
   for (int o = 0; o < shape_size(nd->shape); o++) {
-    sumd_range(U->d, nd, o, &first, &n, &stride);
+    slice_at(U->d->nodes[nd->a[0]].shape, nd->index, o, &first, &n, &stride);
     for (int t = 0; t < n; t++)
       terms[t] = EL(nd->a[0], first + t * stride);
     r[o] = paired_sum(U->d, terms, n);

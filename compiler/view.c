@@ -172,7 +172,7 @@ Elem view_elem(const Dag *d, int id, Elem e) {
     return elem_flat(off);
   }
   case OP_MATMUL: case OP_OUTER: case OP_SUM: case OP_MAXR: case OP_SCATTER: case OP_SCATROW: case OP_SUMD:
-  case OP_CONCAT:
+  case OP_CONCAT: case OP_ATMAX: case OP_UNMAX:
 #define OTHER(name, ...) case OP_##name:
     DCC_LEAF_OPS(OTHER)
     DCC_SCALAR_OPS(OTHER)
@@ -201,4 +201,16 @@ const char *elem_suffix(Shape sh, int k, char *buf, size_t n, bool brackets) {
   for (int i = 0; i < sh.rank && len < n; i++)
     len += (size_t)snprintf(buf + len, n - len, brackets ? "[%d]" : "_%d", idx[i]);
   return buf;
+}
+
+/* Slice o of a reduction along dimension k of a tensor of shape xs: its
+ * element t is the tensor's first + t * stride, t < n (the elements before
+ * k are o's quotient by stride, those after it o's remainder). */
+void slice_at(Shape xs, int k, int o, int *first, int *n, int *stride) {
+  int inner = 1;
+  for (int i = k + 1; i < xs.rank; i++)
+    inner *= xs.dim[i];
+  *n = xs.dim[k];
+  *stride = inner;
+  *first = o / inner * *n * inner + o % inner;
 }
