@@ -13,11 +13,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A call of a function being inlined: its arguments' nodes, and its
+ * locals' as they are built. */
+typedef struct {
+  const int *args;
+  int *locals;
+} Inlining;
+
 typedef struct {
   Built *b;
   Dag *d;
   Model *m;
   Program *prog;
+  Inlining *call; /* in a function's body, or NULL */
 } Builder;
 
 static void blame(Builder *B, int tok) { B->d->loc = B->prog->toks[tok].off; }
@@ -314,6 +322,37 @@ static BuildFn *const build_fn[FN_COUNT] = {
 #undef BUILTIN
 };
 
+/* A call of a function of the user's: its body built on the arguments'
+ * nodes, as if written out at the call (hash-consing makes two calls on
+ * the same arguments one computation). */
+static int build_user_call(Builder *B, Expr *e, const int *a) {
+  Def *d = e->sym->def->def;
+  Token *t = &B->prog->toks[e->tok];
+  Inlining *outer = B->call, here = {a, xcalloc((size_t)d->nlocals + 1, sizeof(int))};
+  diag_push_call(t->off, t->len, e->sym->name);
+  B->call = &here;
+  for (int i = 0; i < d->nlocals; i++) {
+    Stmt *l = &d->locals[i];
+    here.locals[i] = build_expr(B, l->e);
+    /* a Sym of its own, so that the C names the value after it */
+    Sym *v = xcalloc(1, sizeof *v);
+    Token *lt = &B->prog->toks[l->name_tok];
+    int col;
+    v->name = l->name;
+    v->kind = SYM_VALUE;
+    v->shape = node_shape(B->d, here.locals[i]);
+    v->tok = l->name_tok;
+    v->node = here.locals[i];
+    source_line_col(B->prog->src, lt->off, &v->line, &col);
+    vec_push(&B->b->locals, v);
+  }
+  int r = build_expr(B, d->ret);
+  B->call = outer;
+  diag_pop_call();
+  free(here.locals);
+  return r;
+}
+
 static int build_call(Builder *B, Expr *e) {
   Dag *d = B->d;
   if (e->fn == FN_DIFF)
@@ -322,8 +361,10 @@ static int build_call(Builder *B, Expr *e) {
   for (int i = 0; i < e->nargs; i++)
     a[i] = build_expr(B, e->args[i]);
   blame(B, e->tok);
-  int op = builtin_op(e->fn), r;
-  if (op >= 0) /* a builtin that is one op */
+  int op = e->fn < 0 ? -1 : builtin_op(e->fn), r;
+  if (e->fn < 0)
+    r = build_user_call(B, e, a);
+  else if (op >= 0) /* a builtin that is one op */
     r = dag_op(d, (Op)op, a[0], a[1], a[2], a[3]);
   else
     r = build_fn[e->fn](B, e, a);
@@ -331,11 +372,13 @@ static int build_call(Builder *B, Expr *e) {
   return r;
 }
 
+/* A name's node: an argument's or a local's at this call, or a global's. */
 static int build_name(Builder *B, Expr *e) {
-  Sym *s = e->sym;
+  int node = B->call && e->arg >= 0 ? B->call->args[e->arg] : B->call && e->local >= 0 ? B->call->locals[e->local]
+                                                                                        : e->sym->node;
   if (e->kind == EX_NAME)
-    return s->node;
-  return indexed(B->d, s->node, s->shape, e->idx, e->nidx);
+    return node;
+  return indexed(B->d, node, node_shape(B->d, node), e->idx, e->nidx);
 }
 
 /* Left-associative chains are walked with a loop, like check.c does. */
@@ -393,9 +436,8 @@ void built_name_nodes(Built *b) {
   b->names_cap = d->n;
   b->node_sym = xcalloc((size_t)d->n, sizeof *b->node_sym);
   b->node_elem = xcalloc((size_t)d->n, sizeof *b->node_elem);
-  Model *m = b->m;
-  for (int i = 0; i < m->syms.n; i++) {
-    Sym *s = m->syms.v[i];
+  for (int i = 0; i < built_syms(b); i++) {
+    Sym *s = built_sym(b, i);
     if ((s->kind != SYM_VALUE && s->kind != SYM_OUTPUT) || s->node < 0)
       continue;
     int n = s->ids ? shape_size(s->shape) : 1;
@@ -409,6 +451,10 @@ void built_name_nodes(Built *b) {
     }
   }
 }
+
+int built_syms(const Built *b) { return b->m->syms.n + b->locals.n; }
+
+Sym *built_sym(const Built *b, int i) { return i < b->m->syms.n ? b->m->syms.v[i] : b->locals.v[i - b->m->syms.n]; }
 
 int value_count(const Built *b, const Sym *s) { return b->loops ? 1 : shape_size(s->shape); }
 
@@ -439,8 +485,8 @@ void built_remap(Built *b, const int *map) {
   remap_table(b, &m->inputs, b->input_grad, map);
   remap_table(b, &m->params, b->param_leaf, map);
   remap_table(b, &m->inputs, b->input_leaf, map);
-  for (int i = 0; i < m->syms.n; i++) {
-    Sym *s = m->syms.v[i];
+  for (int i = 0; i < built_syms(b); i++) {
+    Sym *s = built_sym(b, i);
     if (s->node >= 0)
       s->node = map[s->node];
     for (int k = 0; s->ids && k < shape_size(s->shape); k++)
@@ -453,7 +499,7 @@ void built_remap(Built *b, const int *map) {
  * After errors elsewhere, build() still runs on the statements that are
  * whole, to report the errors only simplification finds. */
 static bool buildable(Model *m, Stmt *st, const char *name, int tok) {
-  if (st->broken)
+  if (st->broken || st->kind == ST_DEF)
     return false;
   if (st->kind == ST_LOSS)
     return st == m->loss;
@@ -479,7 +525,7 @@ Built *build(Model *m, Dag *d) {
     m->syms.v[i]->node = -1;
     m->syms.v[i]->ids = NULL;
   }
-  Builder B = {b, d, m, m->prog};
+  Builder B = {b, d, m, m->prog, NULL};
   for (int i = 0; i < m->prog->stmts.n; i++) {
     Stmt *st = &m->prog->stmts.v[i];
     if (st->kind != ST_INPUT && st->kind != ST_PARAM && !buildable(m, st, st->name, st->name_tok))
@@ -507,6 +553,8 @@ Built *build(Model *m, Dag *d) {
     case ST_LOSS:
       if (st == m->loss)
         b->loss = build_expr(&B, st->e);
+      break;
+    case ST_DEF: /* built at each call */
       break;
     }
   }

@@ -119,12 +119,23 @@ static int builtin_names(const char **names) {
 
 /* ---- the checker ----------------------------------------------------- */
 
+/* A function's body: its names, being resolved at its def, or its shapes,
+ * being checked at a call. */
+typedef struct {
+  Stmt *def;
+  int nlocals;       /* resolving: the locals defined so far */
+  int *uses;         /* resolving: the reads of each local */
+  Shape *args, *locals; /* checking: their shapes at this call */
+} Scope;
+
 typedef struct {
   Model *m;
   Program *prog;
   StrMap first_def;  /* name -> the Stmt index + 1 of its first definition */
   int cur_stmt;
   Stmt *first_loss;
+  Scope *scope;      /* in a function's body, or NULL */
+  long inlined;      /* calls of functions checked, against DCC_MAX_INLINED */
 } Checker;
 
 static Token *tk(Checker *c, int t) { return &c->prog->toks[t]; }
@@ -200,34 +211,52 @@ static void unknown_name(Checker *c, int t, const char *name) {
     error_tok(c, t, "unknown name '%s'", name);
 }
 
-static Shape check_name(Checker *c, Expr *e) {
+/* The shape a name has where it is read: an argument's or a local's at
+ * this call, else its Sym's (a function: an error). */
+static Shape name_shape(Checker *c, Expr *e) {
   Token *t = tk(c, e->tok);
-  Sym *s = model_lookup(c->m, t->name);
-  if (!s) {
-    unknown_name(c, e->tok, t->name);
+  if (c->scope) { /* resolved at the def */
+    if (e->arg >= 0)
+      return c->scope->args[e->arg];
+    if (e->local >= 0)
+      return c->scope->locals[e->local];
+  } else {
+    e->sym = model_lookup(c->m, t->name);
+    if (!e->sym) {
+      unknown_name(c, e->tok, t->name);
+      return BAD;
+    }
+    e->sym->used = true;
+  }
+  Sym *s = e->sym;
+  if (!s || s->broken)
+    return BAD;
+  if (s->kind == SYM_FUNC) {
+    error_tok(c, e->tok, "'%s' is a function, not a value; call it: %s(...)", s->name, s->name);
     return BAD;
   }
-  s->used = true;
-  e->sym = s;
-  if (s->broken)
-    return BAD;
-  if (e->kind == EX_NAME)
-    return s->shape;
+  return s->shape;
+}
+
+static Shape check_name(Checker *c, Expr *e) {
+  Shape sh = name_shape(c, e);
+  const char *name = tk(c, e->tok)->name;
+  if (sh.rank < 0 || e->kind == EX_NAME)
+    return sh;
   /* EX_INDEX */
-  Shape sh = s->shape;
   if (sh.rank == 0) {
-    error_tok(c, e->tok, "'%s' is a scalar and cannot be indexed", s->name);
+    error_tok(c, e->tok, "'%s' is a scalar and cannot be indexed", name);
     return BAD;
   }
   if (e->nidx > sh.rank) {
-    error_tok(c, e->idx_tok[sh.rank], "too many indices: '%s' has shape %s", s->name, shape_str(sh));
+    error_tok(c, e->idx_tok[sh.rank], "too many indices: '%s' has shape %s", name, shape_str(sh));
     return BAD;
   }
   for (int i = 0; i < e->nidx; i++) {
     if (e->idx[i] >= sh.dim[i]) {
       Token *it = tk(c, e->idx_tok[i]);
       error_tok(c, e->idx_tok[i], "index %.*s is out of range for '%s' of shape %s", it->len,
-                c->prog->src->text + it->off, s->name, shape_str(sh));
+                c->prog->src->text + it->off, name, shape_str(sh));
       return BAD;
     }
   }
@@ -312,6 +341,187 @@ static Shape check_diff(Checker *c, Expr *e, Shape *args) {
     }
   }
   return bad || args[0].rank < 0 ? BAD : args[e->nargs - 1];
+}
+
+/* ---- functions ------------------------------------------------------- */
+
+static Shape check_expr(Checker *c, Expr *e);
+static Sym *define(Checker *c, int tok, SymKind kind, Shape shape);
+
+/* A call of function f with arguments of shapes a: its body checked with
+ * them, as if it were written out at the call (each error in it followed
+ * by a note at the call). */
+static Shape check_user_call(Checker *c, Expr *e, Sym *f, Shape *a) {
+  Def *d = f->def->def;
+  if (e->nargs != d->nargs) {
+    int spot = e->nargs ? e->arg_tok[0] : e->idx_tok[0];
+    error_tok(c, spot, "'%s' takes %d argument%s, but %d %s given", f->name, d->nargs, d->nargs == 1 ? "" : "s",
+              e->nargs, e->nargs == 1 ? "was" : "were");
+    return BAD;
+  }
+  if (f->broken)
+    return BAD;
+  if (++c->inlined > DCC_MAX_INLINED) {
+    if (c->inlined == DCC_MAX_INLINED + 1)
+      error_tok(c, e->tok, "too many calls of functions to inline (the limit is %d)", DCC_MAX_INLINED);
+    return BAD;
+  }
+  Token *t = tk(c, e->tok);
+  Scope *outer = c->scope, here = {f->def, d->nlocals, NULL, a, xcalloc((size_t)d->nlocals + 1, sizeof(Shape))};
+  diag_push_call(t->off, t->len, f->name);
+  c->scope = &here;
+  Shape r = BAD;
+  bool bad = false;
+  for (int i = 0; i < d->nlocals && !bad; i++)
+    bad = (here.locals[i] = check_expr(c, d->locals[i].e)).rank < 0;
+  if (!bad)
+    r = check_expr(c, d->ret);
+  c->scope = outer;
+  diag_pop_call();
+  free(here.locals);
+  return r;
+}
+
+static void resolve_expr(Checker *c, Expr *e);
+
+/* Name e in the body being resolved: a local defined above it, an
+ * argument, or a global name defined above the def. */
+static void resolve_name(Checker *c, Expr *e) {
+  Scope *sc = c->scope;
+  Def *d = sc->def->def;
+  const char *name = tk(c, e->tok)->name;
+  for (int i = sc->nlocals - 1; i >= 0; i--)
+    if (!strcmp(d->locals[i].name, name)) {
+      e->local = i;
+      sc->uses[i]++;
+      return;
+    }
+  for (int i = 0; i < d->nargs; i++)
+    if (!strcmp(tk(c, d->arg_tok[i])->name, name)) {
+      e->arg = i;
+      return;
+    }
+  for (int i = sc->nlocals; i < d->nlocals; i++)
+    if (!strcmp(d->locals[i].name, name)) {
+      error_tok(c, e->tok, "'%s' is used before its definition", name);
+      note_tok(c, d->locals[i].name_tok, "'%s' is defined here", name);
+      return;
+    }
+  e->sym = model_lookup(c->m, name);
+  if (!e->sym)
+    unknown_name(c, e->tok, name);
+  else
+    e->sym->used = true;
+}
+
+/* A call in the body being resolved: a builtin, or a function defined
+ * above this one. */
+static void resolve_call(Checker *c, Expr *e) {
+  const char *name = tk(c, e->tok)->name;
+  Stmt *self = c->scope->def;
+  e->fn = builtin_lookup(name);
+  if (e->fn < 0) {
+    e->fn = -1;
+    e->sym = model_lookup(c->m, name);
+    if (!strcmp(name, self->name)) {
+      error_tok(c, e->tok, "'%s' calls itself: a function calls only functions defined above it", name);
+      e->sym = NULL;
+    } else if (e->sym && e->sym->kind != SYM_FUNC) {
+      error_tok(c, e->tok, "'%s' is not a function", name);
+      e->sym = NULL;
+    } else if (e->sym) {
+      e->sym->used = true;
+    } else if ((intptr_t)strmap_get(&c->first_def, name) > c->cur_stmt + 1) {
+      error_tok(c, e->tok, "'%s' is defined below '%s': a function calls only functions defined above it", name,
+                self->name);
+    } else {
+      const char *names[FN_COUNT + OP_COUNT];
+      const char *sugg = closest(name, names, builtin_names(names));
+      if (sugg)
+        error_tok(c, e->tok, "unknown function '%s'; did you mean '%s'?", name, sugg);
+      else
+        error_tok(c, e->tok, "unknown function '%s'", name);
+    }
+  }
+  for (int i = 0; i < e->nargs; i++)
+    resolve_expr(c, e->args[i]);
+}
+
+/* Names resolved, once, at the def; chains of left-associative operators
+ * walked with a loop, as check_expr does. */
+static void resolve_expr(Checker *c, Expr *e) {
+  while (e) {
+    switch (e->kind) {
+    case EX_NUM:
+      return;
+    case EX_NAME:
+    case EX_INDEX:
+      resolve_name(c, e);
+      return;
+    case EX_CALL:
+      resolve_call(c, e);
+      return;
+    case EX_NEG:
+    case EX_POS:
+      e = e->a;
+      break;
+    case EX_BIN:
+      resolve_expr(c, e->b);
+      e = e->a;
+      break;
+    }
+  }
+}
+
+/* def f(a, ...): f is a name of its own; its body's names are resolved
+ * here, once (errors about them reported once, without a call), its
+ * shapes at each call. */
+static void check_def(Checker *c, Stmt *s) {
+  Sym *f = define(c, s->name_tok, SYM_FUNC, SCALAR);
+  if (!f)
+    return;
+  f->def = s;
+  f->broken = s->broken;
+  if (s->broken)
+    return;
+  Def *d = s->def;
+  int errors = diags.errors;
+  for (int i = 0; i < d->nargs; i++) {
+    Token *a = tk(c, d->arg_tok[i]);
+    if (builtin_lookup(a->name) >= 0)
+      error_tok(c, d->arg_tok[i], "'%s' is a builtin function and cannot be an argument", a->name);
+    for (int j = 0; j < i; j++)
+      if (!strcmp(tk(c, d->arg_tok[j])->name, a->name))
+        error_tok(c, d->arg_tok[i], "'%s' is two arguments of '%s'", a->name, s->name);
+  }
+  Scope sc = {s, 0, xcalloc((size_t)d->nlocals + 1, sizeof(int)), NULL, NULL};
+  c->scope = &sc;
+  for (int i = 0; i < d->nlocals; i++) {
+    Stmt *l = &d->locals[i];
+    resolve_expr(c, l->e);
+    if (builtin_lookup(l->name) >= 0)
+      error_tok(c, l->name_tok, "'%s' is a builtin function and cannot be assigned", l->name);
+    for (int j = 0; j < d->nargs; j++)
+      if (!strcmp(tk(c, d->arg_tok[j])->name, l->name)) {
+        error_tok(c, l->name_tok, "redefinition of '%s'", l->name);
+        note_tok(c, d->arg_tok[j], "'%s' is an argument of '%s'", l->name, s->name);
+      }
+    for (int j = 0; j < i; j++)
+      if (!strcmp(d->locals[j].name, l->name)) {
+        error_tok(c, l->name_tok, "redefinition of '%s'", l->name);
+        note_tok(c, d->locals[j].name_tok, "'%s' was first defined here", l->name);
+      }
+    sc.nlocals = i + 1;
+  }
+  resolve_expr(c, d->ret);
+  c->scope = NULL;
+  f->broken = diags.errors > errors;
+  for (int i = 0; i < d->nlocals && !f->broken; i++) /* what the body defines and never reads */
+    if (!sc.uses[i]) {
+      Token *t = tk(c, d->locals[i].name_tok);
+      diag_at(DIAG_WARNING, t->off, t->len, "unused value '%s' in '%s'", d->locals[i].name, s->name);
+    }
+  free(sc.uses);
 }
 
 /* ---- each builtin's shape, from its arguments' (DCC_BUILTINS) ---------- */
@@ -512,6 +722,21 @@ static Shape check_call(Checker *c, Expr *e) {
   Shape args[64];
   Shape *a = e->nargs <= 64 ? args : xcalloc((size_t)e->nargs, sizeof *a);
   bool bad = false;
+  Sym *f = c->scope ? e->sym : model_lookup(c->m, t->name); /* in a body: resolved at the def */
+  if (fn < 0 && (c->scope ? e->fn == -1 && f : f && f->kind == SYM_FUNC)) {
+    for (int i = 0; i < e->nargs; i++)
+      if ((a[i] = check_expr(c, e->args[i])).rank < 0)
+        bad = true;
+    e->fn = -1;
+    e->sym = f;
+    f->used = true;
+    return bad ? BAD : check_user_call(c, e, f, a);
+  }
+  if (fn < 0 && c->scope) { /* reported at the def */
+    for (int i = 0; i < e->nargs; i++)
+      check_expr(c, e->args[i]);
+    return BAD;
+  }
   if (fn < 0) {
     /* report the function before its arguments: errors in source order */
     if (model_lookup(c->m, t->name))
@@ -701,6 +926,9 @@ static void check_stmt(Checker *c, Stmt *s) {
     }
     break;
   }
+  case ST_DEF:
+    check_def(c, s);
+    break;
   case ST_LOSS: {
     Stmt *first = c->first_loss;
     if (first) {
@@ -727,7 +955,7 @@ static void check_stmt(Checker *c, Stmt *s) {
 Model *check(Program *prog) {
   Model *m = xcalloc(1, sizeof *m);
   m->prog = prog;
-  Checker c = {m, prog, {0}, 0, NULL};
+  Checker c = {m, prog, {0}, 0, NULL, NULL, 0};
   /* Where each name is first defined, to tell "used before its definition"
    * from "unknown". */
   for (int i = 0; i < prog->stmts.n; i++) {
@@ -748,7 +976,10 @@ Model *check(Program *prog) {
     Sym *s = m->syms.v[i];
     if (s->used || s->broken)
       continue;
-    const char *what = s->kind == SYM_INPUT ? "input" : s->kind == SYM_PARAM ? "param" : "value";
+    const char *what = s->kind == SYM_INPUT   ? "input"
+                       : s->kind == SYM_PARAM ? "param"
+                       : s->kind == SYM_FUNC  ? "function"
+                                              : "value";
     Token *t = tk(&c, s->tok);
     diag_at(DIAG_WARNING, t->off, t->len, "unused %s '%s'", what, s->name);
   }

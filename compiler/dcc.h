@@ -41,6 +41,8 @@
 #define DCC_MAX_SCALARS     (1 << 22)   /* scalars in one tensor */
 #define DCC_MAX_NODES       (1 << 24)   /* DAG nodes in one model */
 #define DCC_MAX_ERRORS      20          /* then dcc stops */
+#define DCC_MAX_INLINED     200000      /* calls of functions inlined (each call of a
+                                           body's calls counts too) */
 #define DCC_MAX_TOKENS      4000000     /* tokens in one file (their memory) */
 #define DCC_MAX_OUTPUT      (256u << 20) /* bytes of C, text or DOT written */
 #define DCC_O0_MAX_TREE     2000000     /* -O0: nodes in one expanded tree */
@@ -135,17 +137,28 @@ typedef enum { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE } DiagKind;
 /* Diagnostics go to stderr as "path:line:col: kind: message", the source
  * line and a caret under the spot.  off is a byte offset into the source,
  * len the length of the token to underline (0 for a caret alone). */
+/* A call of a function being checked or built: each diagnostic inside its
+ * body is followed by a note at the call (and at the calls that led to
+ * it), as gcc and clang report inlined code. */
+typedef struct {
+  int off, len;      /* the function's name at the call */
+  const char *name;
+} DiagCall;
+
 typedef struct {
   Source *src;
   bool werror, no_warnings;
   int errors, warnings;
   bool stopped;           /* too many errors: stop reporting */
+  VEC(DiagCall) calls;    /* innermost last */
 } Diags;
 extern Diags diags;
 
 void source_index_lines(Source *src);
 void source_line_col(const Source *src, int off, int *line, int *col);
 void diag_at(DiagKind kind, int off, int len, const char *fmt, ...);
+void diag_push_call(int off, int len, const char *name);
+void diag_pop_call(void);
 void vdiag_at(DiagKind kind, int off, int len, const char *fmt, va_list ap);
 
 /* ---- lex.c ----------------------------------------------------------- */
@@ -171,6 +184,10 @@ typedef enum {
   TK_PARAM,   // keyword param
   TK_OUTPUT,  // keyword output
   TK_LOSS,    // keyword loss
+  TK_DEF,     // keyword def
+  TK_RETURN,  // keyword return
+  TK_LBRACE,  // {
+  TK_RBRACE,  // }
   TK_ERROR,   // a character the lexer reported; the parser stays quiet about it
 } TokKind;
 
@@ -234,8 +251,11 @@ struct Expr {
   int idx_tok[DCC_MAX_RANK];
   /* set by check.c */
   Shape shape;
-  struct Sym *sym;  /* EX_NAME, EX_INDEX */
-  int fn;           /* EX_CALL: index into the builtin table */
+  struct Sym *sym;  /* EX_NAME, EX_INDEX: a global name; EX_CALL: a function */
+  int arg, local;   /* in a function's body, EX_NAME and EX_INDEX: the
+                       argument or local it names, else -1 */
+  int fn;           /* EX_CALL: index into the builtin table, -1 for a
+                       function of the user's */
 };
 
 typedef enum {
@@ -267,18 +287,33 @@ typedef enum {
   ST_ASSIGN, // name = expr
   ST_OUTPUT, // output name = expr
   ST_LOSS,   // loss = expr
+  ST_DEF,    // def f(a, b) = expr, or def f(a, b) { name = expr ... return expr }
 } StmtKind;
 
+typedef struct Stmt Stmt;
+
+/* A function: its arguments, its body's named values, its result. */
 typedef struct {
+  int nargs;
+  int *arg_tok;       /* each argument's name */
+  Stmt *locals;       /* ST_ASSIGN, in order */
+  int nlocals;
+  Expr *ret;          /* NULL if the body is broken */
+  int ret_tok;        /* 'return', or the '=' of the one-line form */
+  bool broken;        /* an error in a line of the body */
+} Def;
+
+struct Stmt {
   StmtKind kind;
   int tok;            /* first token */
   Decl *decls;        /* ST_INPUT, ST_PARAM */
   int ndecls;
-  int name_tok;       /* ST_ASSIGN, ST_OUTPUT, ST_LOSS */
+  int name_tok;       /* ST_ASSIGN, ST_OUTPUT, ST_LOSS, ST_DEF */
   char *name;
   Expr *e;
+  Def *def;           /* ST_DEF */
   bool broken;        /* a parse error: e is missing */
-} Stmt;
+};
 
 typedef struct {
   Source *src;
@@ -291,7 +326,7 @@ Program *parse(Source *src, Tokens toks);
 
 /* ---- check.c --------------------------------------------------------- */
 
-typedef enum { SYM_INPUT, SYM_PARAM, SYM_VALUE, SYM_OUTPUT } SymKind;
+typedef enum { SYM_INPUT, SYM_PARAM, SYM_VALUE, SYM_OUTPUT, SYM_FUNC } SymKind;
 
 typedef struct Sym {
   char *name;
@@ -305,6 +340,7 @@ typedef struct Sym {
   bool broken;       /* its definition had an error */
   int node;          /* build.c: its DAG node, a scalar or a whole tensor */
   int *ids;          /* unroll.c: the DAG node of each scalar, row-major */
+  Stmt *def;         /* SYM_FUNC: its def */
 } Sym;
 
 /* The builtin functions: FN_<NAME> for those of DCC_BUILTINS (ops.h), and
@@ -479,6 +515,9 @@ typedef struct {
   /* what has a gradient function: every param, then the inputs --wrt
    * names, in declaration order */
   SymList diff_syms;
+  /* the named values of function bodies, one Sym per call of a function
+   * and value of its body (built by build_user_call, in that order) */
+  SymList locals;
   /* names of nodes, for readable output: the Sym and element of the first
    * named value (or output) that is this node (element -1: all of it) */
   Sym **node_sym;          /* indexed by node id, grown with the DAG */
@@ -488,6 +527,10 @@ typedef struct {
 
 Built *build(Model *m, Dag *d);
 void built_name_nodes(Built *b);
+/* The model's Syms, then the function bodies' named values (b->locals):
+ * what names nodes and what unroll() and built_remap() carry over. */
+int built_syms(const Built *b);
+Sym *built_sym(const Built *b, int i);
 /* How many nodes hold s's value in the per-scalar tables: 1 for a scalar
  * or a whole tensor (loops), one per scalar once unrolled. */
 int value_count(const Built *b, const Sym *s);

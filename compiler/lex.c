@@ -24,6 +24,8 @@ const char *tok_kind_str(TokKind k) {
       [TK_COMMA] = "','",       [TK_ASSIGN] = "'='",
       [TK_INPUT] = "'input'",   [TK_PARAM] = "'param'",
       [TK_OUTPUT] = "'output'", [TK_LOSS] = "'loss'",
+      [TK_DEF] = "'def'",       [TK_RETURN] = "'return'",
+      [TK_LBRACE] = "'{'",      [TK_RBRACE] = "'}'",
       [TK_ERROR] = "an invalid character",
   };
   return s[k];
@@ -114,6 +116,8 @@ Tokens lex(Source *src) {
                  : !strcmp(tok.name, "param")  ? TK_PARAM
                  : !strcmp(tok.name, "output") ? TK_OUTPUT
                  : !strcmp(tok.name, "loss")   ? TK_LOSS
+                 : !strcmp(tok.name, "def")    ? TK_DEF
+                 : !strcmp(tok.name, "return") ? TK_RETURN
                                                : TK_NAME;
       i = j;
       vec_push(&toks, tok);
@@ -191,6 +195,8 @@ Tokens lex(Source *src) {
     case '(': tok.kind = TK_LPAREN; depth++; break;
     case ')': tok.kind = TK_RPAREN; if (depth) depth--; break;
     case '[': tok.kind = TK_LBRACK; depth++; break;
+    case '{': tok.kind = TK_LBRACE; break; /* a body's lines are statements */
+    case '}': tok.kind = TK_RBRACE; break;
     case ']': tok.kind = TK_RBRACK; if (depth) depth--; break;
     case ',': tok.kind = TK_COMMA; break;
     case '=': tok.kind = TK_ASSIGN; break;

@@ -17,6 +17,8 @@ typedef struct {
   Token *tok;  /* all tokens */
   int pos;     /* the next token */
   int depth;   /* current nesting, against DCC_MAX_NESTING */
+  bool in_body; /* parsing a function's body */
+  bool body_over; /* the statement's body has been parsed, to its end */
   jmp_buf bail; /* a syntax error leaves the statement through here */
 } Parser;
 
@@ -71,6 +73,7 @@ static Expr *new_expr(Parser *p, ExprKind kind, Token *t) {
   Expr *e = xcalloc(1, sizeof *e);
   e->kind = kind;
   e->tok = tok_index(p, t);
+  e->arg = e->local = -1;
   return e;
 }
 
@@ -291,8 +294,124 @@ static void decls(Parser *p, Stmt *s) {
   } while (at(p, TK_COMMA) && next(p));
 }
 
+/* Whether a '}' comes before the next def or the end of the file: a
+ * statement keyword in a body is then a mistake inside the body, else a
+ * sign that the body was left open. */
+static bool body_closes_later(Parser *p) {
+  for (int i = p->pos; p->tok[i].kind != TK_EOF && (i == p->pos || p->tok[i].kind != TK_DEF); i++)
+    if (p->tok[i].kind == TK_RBRACE)
+      return true;
+  return false;
+}
+
+/* One line of a function's body: a named value, or its return, or (body
+ * over) its closing brace.  Returns false when the body is over. */
+static bool body_line(Parser *p, Stmt *s, Def *d) {
+  while (at(p, TK_NEWLINE))
+    next(p);
+  Token *t = peek(p);
+  switch (t->kind) {
+  case TK_RBRACE:
+    if (!d->ret)
+      syntax_error(p, t, "the body of '%s' ends without 'return'", s->name);
+    next(p);
+    return false;
+  case TK_RETURN:
+    if (d->ret)
+      syntax_error(p, t, "a second 'return' in the body of '%s'", s->name);
+    d->ret_tok = tok_index(p, t);
+    next(p);
+    d->ret = expr(p);
+    break;
+  case TK_NAME: {
+    if (d->ret)
+      syntax_error(p, t, "nothing may follow 'return' in the body of '%s'", s->name);
+    Stmt local = {ST_ASSIGN, p->pos, NULL, 0, tok_index(p, t), t->name, NULL, NULL, false};
+    next(p);
+    expect(p, TK_ASSIGN, "'='");
+    local.e = expr(p);
+    Stmt *v = d->locals;
+    d->locals = xrealloc(v, (size_t)(d->nlocals + 1) * sizeof *v);
+    d->locals[d->nlocals++] = local;
+    break;
+  }
+  case TK_INPUT: case TK_PARAM: case TK_OUTPUT: case TK_LOSS: case TK_DEF: case TK_EOF:
+    if (body_closes_later(p))
+      syntax_error(p, t, "a function holds only named values and its 'return', not %s", tok_kind_str(t->kind));
+    /* a body left open: the rest of the file is not in it */
+    syntax_error(p, t, "%s in the body of '%s': is its '}' missing?",
+                 t->kind == TK_EOF ? "the end of the file" : tok_kind_str(t->kind), s->name);
+  default:
+    syntax_error(p, t, "expected a named value (name = expression) or 'return' in the body of '%s', saw %s", s->name,
+                 tok_desc(t));
+  }
+  if (!at(p, TK_NEWLINE) && !at(p, TK_RBRACE))
+    syntax_error(p, peek(p), "expected the end of the line, saw %s", tok_desc(peek(p)));
+  return true;
+}
+
+/* body := '{' NEWLINE (NAME '=' expr NEWLINE)* 'return' expr NEWLINE '}'
+ * A line with an error is skipped, and the body goes on: the errors of
+ * independent lines are all reported.  One that ends the body (a
+ * statement keyword, the end of the file) ends the def. */
+static void body(Parser *p, Stmt *s, Def *d) {
+  jmp_buf outer;
+  memcpy(outer, p->bail, sizeof outer);
+  p->in_body = true;
+  while (p->in_body) {
+    if (setjmp(p->bail) == 0) {
+      p->in_body = body_line(p, s, d);
+      continue;
+    }
+    d->broken = true;
+    Token *t = peek(p);
+    if ((t->kind == TK_EOF || t->kind == TK_INPUT || t->kind == TK_PARAM || t->kind == TK_OUTPUT ||
+         t->kind == TK_LOSS || t->kind == TK_DEF) && !body_closes_later(p)) {
+      p->in_body = false;
+      break;
+    }
+    while (!at(p, TK_NEWLINE) && !at(p, TK_EOF) && !at(p, TK_RBRACE))
+      next(p);
+    if (at(p, TK_RBRACE)) { /* the line ended the body */
+      next(p);
+      p->in_body = false;
+    }
+  }
+  memcpy(p->bail, outer, sizeof outer);
+  p->body_over = true;
+  if (d->broken) /* the def is known by name, but never checked */
+    longjmp(p->bail, 1);
+}
+
+/* def := 'def' NAME '(' (NAME (',' NAME)*)? ')' ('=' expr | body) */
+static void def_stmt(Parser *p, Stmt *s) {
+  Def *d = xcalloc(1, sizeof *d);
+  s->def = d;
+  next(p);
+  Token *name = expect(p, TK_NAME, "the function's name");
+  s->name_tok = tok_index(p, name);
+  s->name = name->name;
+  expect(p, TK_LPAREN, "'('");
+  VEC(int) args = {0};
+  if (!at(p, TK_RPAREN))
+    do
+      vec_push(&args, tok_index(p, expect(p, TK_NAME, "an argument's name")));
+    while (at(p, TK_COMMA) && next(p));
+  d->arg_tok = args.v;
+  d->nargs = args.n;
+  expect(p, TK_RPAREN, "')' or ','");
+  if (at(p, TK_ASSIGN)) {
+    d->ret_tok = p->pos;
+    next(p);
+    d->ret = expr(p);
+    return;
+  }
+  expect(p, TK_LBRACE, "'=' or '{'");
+  body(p, s, d);
+}
+
 /* stmt := 'input' decls | 'param' decls | 'output' NAME '=' expr
- *       | 'loss' '=' expr | NAME '=' expr */
+ *       | 'loss' '=' expr | NAME '=' expr | def */
 static void statement(Parser *p, Stmt *s) {
   Token *t = peek(p);
   s->tok = p->pos;
@@ -316,6 +435,12 @@ static void statement(Parser *p, Stmt *s) {
     s->e = expr(p);
     break;
   }
+  case TK_DEF:
+    s->kind = ST_DEF;
+    def_stmt(p, s);
+    break;
+  case TK_RETURN:
+    syntax_error(p, t, "'return' outside a function's body");
   case TK_LOSS:
     next(p);
     s->kind = ST_LOSS;
@@ -325,7 +450,7 @@ static void statement(Parser *p, Stmt *s) {
     s->e = expr(p);
     break;
   default:
-    syntax_error(p, t, "expected a statement (input, param, output, loss or name = expression), saw %s",
+    syntax_error(p, t, "expected a statement (input, param, output, loss, def or name = expression), saw %s",
                  tok_desc(t));
   }
   if (!at(p, TK_NEWLINE))
@@ -349,12 +474,27 @@ Program *parse(Source *src, Tokens toks) {
     }
     Stmt *s = xcalloc(1, sizeof *s);
     p->depth = 0;
+    p->body_over = false;
     if (setjmp(p->bail) == 0) {
       statement(p, s);
     } else {
       s->broken = true;
       s->e = NULL;
-      while (!at(p, TK_NEWLINE) && !at(p, TK_EOF))
+      /* An error in the first line of a def with a body skips the body
+       * too, to its '}'; after a body, body() has stopped where it ends
+       * (a keyword of the next statement, when its '}' is missing). */
+      bool braced = false;
+      for (int i = s->tok; s->kind == ST_DEF && !p->body_over && i < p->pos; i++)
+        braced |= p->tok[i].kind == TK_LBRACE;
+      while (!at(p, TK_NEWLINE) && !at(p, TK_EOF) && !(p->body_over && at(p, TK_DEF))) {
+        if (p->body_over && (at(p, TK_INPUT) || at(p, TK_PARAM) || at(p, TK_OUTPUT) || at(p, TK_LOSS)))
+          break;
+        braced |= s->kind == ST_DEF && !p->body_over && at(p, TK_LBRACE);
+        next(p);
+      }
+      while (braced && !at(p, TK_EOF) && !at(p, TK_RBRACE))
+        next(p);
+      if (braced && at(p, TK_RBRACE))
         next(p);
     }
     vec_push(&prog->stmts, *s);

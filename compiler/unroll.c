@@ -250,7 +250,6 @@ static int *copy_of(Unroller *U, int id) {
 
 void unroll(Built *b) {
   Dag *d = b->dag;
-  Model *m = b->m;
   int n0 = d->n;
   Unroller U0 = {d, xmalloc((size_t)n0 * sizeof(int)), {0}}, *U = &U0;
   int saved_loc = d->loc;
@@ -259,8 +258,8 @@ void unroll(Built *b) {
   d->loc = saved_loc;
   if (b->loss >= 0)
     b->loss = EL(b->loss, 0);
-  for (int i = 0; i < m->syms.n; i++) {
-    Sym *s = m->syms.v[i];
+  for (int i = 0; i < built_syms(b); i++) {
+    Sym *s = built_sym(b, i);
     if (s->node < 0)
       continue;
     s->ids = copy_of(U, s->node);

@@ -325,7 +325,18 @@ void vdiag_at(DiagKind kind, int off, int len, const char *fmt, va_list ap) {
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
   print_context(src, off, len);
+  /* inside a function's body: where it was called from, innermost first */
+  for (int i = diags.calls.n - 1; kind != DIAG_NOTE && i >= 0; i--) {
+    DiagCall *c = &diags.calls.v[i];
+    source_line_col(src, c->off, &line, &col);
+    fprintf(stderr, "%s:%d:%d: note: in this call of '%s'\n", src->path, line, col, c->name);
+    print_context(src, c->off, c->len);
+  }
 }
+
+void diag_push_call(int off, int len, const char *name) { vec_push(&diags.calls, ((DiagCall){off, len, name})); }
+
+void diag_pop_call(void) { diags.calls.n--; }
 
 void diag_at(DiagKind kind, int off, int len, const char *fmt, ...) {
   va_list ap;
