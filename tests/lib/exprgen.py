@@ -73,7 +73,7 @@ BOUND = 6.0          # a subexpression that may exceed this is wrapped in tanh
 # Names the emitted C must survive (language.md: mangle where needed).
 ODD_NAMES = ['int', 'in', 'p', 'i', 'NAN', 'fabs', 'zeros', 'glorot', 'double',
              'float', 'out', 'grad', 'ws', 'main', 'static', 'n', 'k', 'j', 'x',
-             'tmp', 'loss_', 'real', 'h', 'e', 'pow_', 'if', 'return']
+             'tmp', 'loss_', 'real', 'h', 'e', 'pow_', 'if', 'goto']
 
 UNARY = ['exp', 'log', 'log1p', 'expm1', 'sqrt', 'abs', 'tanh', 'sigmoid',
          'relu', 'softplus', 'sin', 'cos', 'erf', 'gelu', 'leaky_relu',
