@@ -13,10 +13,10 @@ if [ $# -ne 2 ] || [ "$1" -lt 1 ] || [ "$2" -lt 1 ]; then
   exit 2
 fi
 depth=$1 width=$2
-echo "# Lab 4 (seeds/001): $depth tanh hidden layer(s) of $width, a sigmoid output,"
-echo "# the squared error (MSE of one output).  Made by make_model.sh $depth $width."
-echo "# Weights are glorot (the default for matrices), biases zero (the default"
-echo "# for vectors), as the lab's Linear layer."
+echo "# A classifier of points of the plane: $depth tanh hidden layer(s) of $width,"
+echo "# a sigmoid output, the squared error (MSE of one output).  Made by"
+echo "# make_model.sh $depth $width.  Weights are glorot (the default for"
+echo "# matrices), biases zero (the default for vectors), as PyTorch's Linear."
 echo "input x[2]              # a point of the plane"
 echo "input y[1]              # its label, 0 or 1"
 in=2
@@ -28,10 +28,11 @@ while [ $l -le "$depth" ]; do
 done
 echo "param W$l[1][$in], b$l[1]"
 echo
+echo "def layer(W, b, x) = tanh(W @ x + b)"
 prev=x
 l=1
 while [ $l -le "$depth" ]; do
-  echo "h$l = tanh(W$l @ $prev + b$l)"
+  echo "h$l = layer(W$l, b$l, $prev)"
   prev=h$l
   l=$((l + 1))
 done

@@ -26,13 +26,13 @@ const int32_t mlp_1x2_grad_ranges[MLP_1X2_N_GRAD_RANGES][2] = {{0, 9}};
    (8 locals of type mlp_1x2_real on the stack) */
 mlp_1x2_real mlp_1x2_loss(const mlp_1x2_real *restrict in, const mlp_1x2_real *restrict p)
 {
-    const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */
-    const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 10 */
+    const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
+    const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
     const mlp_1x2_real t1 = p[8] + (p[6] * h1_0 + p[7] * h1_1);
     const mlp_1x2_real t2 = fabs(t1);
     const mlp_1x2_real t3 = exp(-t2);
     const mlp_1x2_real t4 = (t1 >= 0.0 ? 1.0 : t3);
-    const mlp_1x2_real yhat_0 = t4 / (t3 + 1.0); /* line 12 */
+    const mlp_1x2_real yhat_0 = t4 / (t3 + 1.0); /* line 13 */
     const mlp_1x2_real t5 = yhat_0 - in[2];
     return t5 * t5;
 }
@@ -41,14 +41,14 @@ mlp_1x2_real mlp_1x2_loss(const mlp_1x2_real *restrict in, const mlp_1x2_real *r
    (13 locals of type mlp_1x2_real on the stack) */
 mlp_1x2_real mlp_1x2_loss_grad(const mlp_1x2_real *restrict in, const mlp_1x2_real *restrict p, mlp_1x2_real *restrict grad)
 {
-    const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */
-    const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 10 */
+    const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
+    const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
     const mlp_1x2_real t1 = p[8] + (p[6] * h1_0 + p[7] * h1_1);
     const mlp_1x2_real t2 = fabs(t1);
     const mlp_1x2_real t3 = exp(-t2);
     const mlp_1x2_real t4 = (t1 >= 0.0 ? 1.0 : t3);
     const mlp_1x2_real t5 = t3 + 1.0;
-    const mlp_1x2_real yhat_0 = t4 / t5; /* line 12 */
+    const mlp_1x2_real yhat_0 = t4 / t5; /* line 13 */
     const mlp_1x2_real t6 = yhat_0 - in[2];
     const mlp_1x2_real t7 = (-t1 >= 0.0 ? 1.0 : t3);
     const mlp_1x2_real t8 = 2.0 * t6 * (yhat_0 * (t7 / t5));
@@ -70,14 +70,14 @@ mlp_1x2_real mlp_1x2_loss_grad(const mlp_1x2_real *restrict in, const mlp_1x2_re
    (12 locals of type mlp_1x2_real on the stack) */
 void mlp_1x2_grad_W1(const mlp_1x2_real *restrict in, const mlp_1x2_real *restrict p, mlp_1x2_real *restrict grad_W1)
 {
-    const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */
-    const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 10 */
+    const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
+    const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
     const mlp_1x2_real t1 = p[8] + (p[6] * h1_0 + p[7] * h1_1);
     const mlp_1x2_real t2 = fabs(t1);
     const mlp_1x2_real t3 = exp(-t2);
     const mlp_1x2_real t4 = (t1 >= 0.0 ? 1.0 : t3);
     const mlp_1x2_real t5 = t3 + 1.0;
-    const mlp_1x2_real yhat_0 = t4 / t5; /* line 12 */
+    const mlp_1x2_real yhat_0 = t4 / t5; /* line 13 */
     const mlp_1x2_real t6 = (-t1 >= 0.0 ? 1.0 : t3);
     const mlp_1x2_real t7 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t6 / t5));
     const mlp_1x2_real t8 = (1.0 - h1_1 * h1_1) * (p[7] * t7);
@@ -92,14 +92,14 @@ void mlp_1x2_grad_W1(const mlp_1x2_real *restrict in, const mlp_1x2_real *restri
    (10 locals of type mlp_1x2_real on the stack) */
 void mlp_1x2_grad_b1(const mlp_1x2_real *restrict in, const mlp_1x2_real *restrict p, mlp_1x2_real *restrict grad_b1)
 {
-    const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */
-    const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 10 */
+    const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
+    const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
     const mlp_1x2_real t1 = p[8] + (p[6] * h1_0 + p[7] * h1_1);
     const mlp_1x2_real t2 = fabs(t1);
     const mlp_1x2_real t3 = exp(-t2);
     const mlp_1x2_real t4 = (t1 >= 0.0 ? 1.0 : t3);
     const mlp_1x2_real t5 = t3 + 1.0;
-    const mlp_1x2_real yhat_0 = t4 / t5; /* line 12 */
+    const mlp_1x2_real yhat_0 = t4 / t5; /* line 13 */
     const mlp_1x2_real t6 = (-t1 >= 0.0 ? 1.0 : t3);
     const mlp_1x2_real t7 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t6 / t5));
     grad_b1[0] = (1.0 - h1_0 * h1_0) * (p[6] * t7);
@@ -110,14 +110,14 @@ void mlp_1x2_grad_b1(const mlp_1x2_real *restrict in, const mlp_1x2_real *restri
    (10 locals of type mlp_1x2_real on the stack) */
 void mlp_1x2_grad_W2(const mlp_1x2_real *restrict in, const mlp_1x2_real *restrict p, mlp_1x2_real *restrict grad_W2)
 {
-    const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */
-    const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 10 */
+    const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
+    const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
     const mlp_1x2_real t1 = p[8] + (p[6] * h1_0 + p[7] * h1_1);
     const mlp_1x2_real t2 = fabs(t1);
     const mlp_1x2_real t3 = exp(-t2);
     const mlp_1x2_real t4 = (t1 >= 0.0 ? 1.0 : t3);
     const mlp_1x2_real t5 = t3 + 1.0;
-    const mlp_1x2_real yhat_0 = t4 / t5; /* line 12 */
+    const mlp_1x2_real yhat_0 = t4 / t5; /* line 13 */
     const mlp_1x2_real t6 = (-t1 >= 0.0 ? 1.0 : t3);
     const mlp_1x2_real t7 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t6 / t5));
     grad_W2[0] = h1_0 * t7;
@@ -128,14 +128,14 @@ void mlp_1x2_grad_W2(const mlp_1x2_real *restrict in, const mlp_1x2_real *restri
    (9 locals of type mlp_1x2_real on the stack) */
 void mlp_1x2_grad_b2(const mlp_1x2_real *restrict in, const mlp_1x2_real *restrict p, mlp_1x2_real *restrict grad_b2)
 {
-    const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */
-    const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 10 */
+    const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
+    const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
     const mlp_1x2_real t1 = p[8] + (p[6] * h1_0 + p[7] * h1_1);
     const mlp_1x2_real t2 = fabs(t1);
     const mlp_1x2_real t3 = exp(-t2);
     const mlp_1x2_real t4 = (t1 >= 0.0 ? 1.0 : t3);
     const mlp_1x2_real t5 = t3 + 1.0;
-    const mlp_1x2_real yhat_0 = t4 / t5; /* line 12 */
+    const mlp_1x2_real yhat_0 = t4 / t5; /* line 13 */
     const mlp_1x2_real t6 = (-t1 >= 0.0 ? 1.0 : t3);
     grad_b2[0] = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t6 / t5));
 }
@@ -145,14 +145,14 @@ void mlp_1x2_grad_b2(const mlp_1x2_real *restrict in, const mlp_1x2_real *restri
    (20 locals of type mlp_1x2_real on the stack) */
 mlp_1x2_real mlp_1x2_sgd_step(mlp_1x2_real *restrict p, const mlp_1x2_real *restrict in, mlp_1x2_real lr)
 {
-    const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */
-    const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 10 */
+    const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
+    const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
     const mlp_1x2_real t1 = p[8] + (p[6] * h1_0 + p[7] * h1_1);
     const mlp_1x2_real t2 = fabs(t1);
     const mlp_1x2_real t3 = exp(-t2);
     const mlp_1x2_real t4 = (t1 >= 0.0 ? 1.0 : t3);
     const mlp_1x2_real t5 = t3 + 1.0;
-    const mlp_1x2_real yhat_0 = t4 / t5; /* line 12 */
+    const mlp_1x2_real yhat_0 = t4 / t5; /* line 13 */
     const mlp_1x2_real t6 = yhat_0 - in[2];
     const mlp_1x2_real t7 = t6 * t6;
     const mlp_1x2_real t8 = (-t1 >= 0.0 ? 1.0 : t3);
@@ -181,13 +181,13 @@ mlp_1x2_real mlp_1x2_sgd_step(mlp_1x2_real *restrict p, const mlp_1x2_real *rest
    (7 locals of type mlp_1x2_real on the stack) */
 void mlp_1x2_outputs(const mlp_1x2_real *restrict in, const mlp_1x2_real *restrict p, mlp_1x2_real *restrict out)
 {
-    const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 10 */
-    const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 10 */
+    const mlp_1x2_real h1_0 = tanh(p[4] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
+    const mlp_1x2_real h1_1 = tanh(p[5] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
     const mlp_1x2_real t1 = p[8] + (p[6] * h1_0 + p[7] * h1_1);
     const mlp_1x2_real t2 = fabs(t1);
     const mlp_1x2_real t3 = exp(-t2);
     const mlp_1x2_real t4 = (t1 >= 0.0 ? 1.0 : t3);
-    const mlp_1x2_real yhat_0 = t4 / (t3 + 1.0); /* line 12 */
+    const mlp_1x2_real yhat_0 = t4 / (t3 + 1.0); /* line 13 */
     out[0] = yhat_0;
 }
 

@@ -54,23 +54,23 @@ const int32_t mlp_2x4_grad_ranges[MLP_2X4_N_GRAD_RANGES][2] = {{0, 37}};
    (18 locals of type mlp_2x4_real on the stack) */
 mlp_2x4_real mlp_2x4_loss(const mlp_2x4_real *restrict in, const mlp_2x4_real *restrict p)
 {
-    const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
-    const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
-    const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 11 */
-    const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 11 */
+    const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
+    const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 12 */
+    const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 12 */
+    const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 12 */
     const mlp_2x4_real t1 = p[28] + (p[15] * h1_3 + (p[14] * h1_2 + (p[12] * h1_0 + p[13] * h1_1)));
     const mlp_2x4_real t2 = p[29] + (p[19] * h1_3 + (p[18] * h1_2 + (p[16] * h1_0 + p[17] * h1_1)));
     const mlp_2x4_real t3 = p[30] + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
     const mlp_2x4_real t4 = p[31] + (p[27] * h1_3 + (p[26] * h1_2 + (p[24] * h1_0 + p[25] * h1_1)));
-    const mlp_2x4_real h2_0 = tanh(t1); /* line 12 */
-    const mlp_2x4_real h2_1 = tanh(t2); /* line 12 */
-    const mlp_2x4_real h2_2 = tanh(t3); /* line 12 */
-    const mlp_2x4_real h2_3 = tanh(t4); /* line 12 */
+    const mlp_2x4_real h2_0 = tanh(t1); /* line 13 */
+    const mlp_2x4_real h2_1 = tanh(t2); /* line 13 */
+    const mlp_2x4_real h2_2 = tanh(t3); /* line 13 */
+    const mlp_2x4_real h2_3 = tanh(t4); /* line 13 */
     const mlp_2x4_real t5 = p[36] + (p[35] * h2_3 + (p[34] * h2_2 + (p[32] * h2_0 + p[33] * h2_1)));
     const mlp_2x4_real t6 = fabs(t5);
     const mlp_2x4_real t7 = exp(-t6);
     const mlp_2x4_real t8 = (t5 >= 0.0 ? 1.0 : t7);
-    const mlp_2x4_real yhat_0 = t8 / (t7 + 1.0); /* line 14 */
+    const mlp_2x4_real yhat_0 = t8 / (t7 + 1.0); /* line 15 */
     const mlp_2x4_real t9 = yhat_0 - in[2];
     return t9 * t9;
 }
@@ -79,24 +79,24 @@ mlp_2x4_real mlp_2x4_loss(const mlp_2x4_real *restrict in, const mlp_2x4_real *r
    (29 locals of type mlp_2x4_real on the stack) */
 mlp_2x4_real mlp_2x4_loss_grad(const mlp_2x4_real *restrict in, const mlp_2x4_real *restrict p, mlp_2x4_real *restrict grad)
 {
-    const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
-    const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
-    const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 11 */
-    const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 11 */
+    const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
+    const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 12 */
+    const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 12 */
+    const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 12 */
     const mlp_2x4_real t1 = p[28] + (p[15] * h1_3 + (p[14] * h1_2 + (p[12] * h1_0 + p[13] * h1_1)));
     const mlp_2x4_real t2 = p[29] + (p[19] * h1_3 + (p[18] * h1_2 + (p[16] * h1_0 + p[17] * h1_1)));
     const mlp_2x4_real t3 = p[30] + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
     const mlp_2x4_real t4 = p[31] + (p[27] * h1_3 + (p[26] * h1_2 + (p[24] * h1_0 + p[25] * h1_1)));
-    const mlp_2x4_real h2_0 = tanh(t1); /* line 12 */
-    const mlp_2x4_real h2_1 = tanh(t2); /* line 12 */
-    const mlp_2x4_real h2_2 = tanh(t3); /* line 12 */
-    const mlp_2x4_real h2_3 = tanh(t4); /* line 12 */
+    const mlp_2x4_real h2_0 = tanh(t1); /* line 13 */
+    const mlp_2x4_real h2_1 = tanh(t2); /* line 13 */
+    const mlp_2x4_real h2_2 = tanh(t3); /* line 13 */
+    const mlp_2x4_real h2_3 = tanh(t4); /* line 13 */
     const mlp_2x4_real t5 = p[36] + (p[35] * h2_3 + (p[34] * h2_2 + (p[32] * h2_0 + p[33] * h2_1)));
     const mlp_2x4_real t6 = fabs(t5);
     const mlp_2x4_real t7 = exp(-t6);
     const mlp_2x4_real t8 = (t5 >= 0.0 ? 1.0 : t7);
     const mlp_2x4_real t9 = t7 + 1.0;
-    const mlp_2x4_real yhat_0 = t8 / t9; /* line 14 */
+    const mlp_2x4_real yhat_0 = t8 / t9; /* line 15 */
     const mlp_2x4_real t10 = yhat_0 - in[2];
     const mlp_2x4_real t11 = (-t5 >= 0.0 ? 1.0 : t7);
     const mlp_2x4_real t12 = 2.0 * t10 * (yhat_0 * (t11 / t9));
@@ -152,24 +152,24 @@ mlp_2x4_real mlp_2x4_loss_grad(const mlp_2x4_real *restrict in, const mlp_2x4_re
    (28 locals of type mlp_2x4_real on the stack) */
 void mlp_2x4_grad_W1(const mlp_2x4_real *restrict in, const mlp_2x4_real *restrict p, mlp_2x4_real *restrict grad_W1)
 {
-    const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
-    const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
-    const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 11 */
-    const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 11 */
+    const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
+    const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 12 */
+    const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 12 */
+    const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 12 */
     const mlp_2x4_real t1 = p[28] + (p[15] * h1_3 + (p[14] * h1_2 + (p[12] * h1_0 + p[13] * h1_1)));
     const mlp_2x4_real t2 = p[29] + (p[19] * h1_3 + (p[18] * h1_2 + (p[16] * h1_0 + p[17] * h1_1)));
     const mlp_2x4_real t3 = p[30] + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
     const mlp_2x4_real t4 = p[31] + (p[27] * h1_3 + (p[26] * h1_2 + (p[24] * h1_0 + p[25] * h1_1)));
-    const mlp_2x4_real h2_0 = tanh(t1); /* line 12 */
-    const mlp_2x4_real h2_1 = tanh(t2); /* line 12 */
-    const mlp_2x4_real h2_2 = tanh(t3); /* line 12 */
-    const mlp_2x4_real h2_3 = tanh(t4); /* line 12 */
+    const mlp_2x4_real h2_0 = tanh(t1); /* line 13 */
+    const mlp_2x4_real h2_1 = tanh(t2); /* line 13 */
+    const mlp_2x4_real h2_2 = tanh(t3); /* line 13 */
+    const mlp_2x4_real h2_3 = tanh(t4); /* line 13 */
     const mlp_2x4_real t5 = p[36] + (p[35] * h2_3 + (p[34] * h2_2 + (p[32] * h2_0 + p[33] * h2_1)));
     const mlp_2x4_real t6 = fabs(t5);
     const mlp_2x4_real t7 = exp(-t6);
     const mlp_2x4_real t8 = (t5 >= 0.0 ? 1.0 : t7);
     const mlp_2x4_real t9 = t7 + 1.0;
-    const mlp_2x4_real yhat_0 = t8 / t9; /* line 14 */
+    const mlp_2x4_real yhat_0 = t8 / t9; /* line 15 */
     const mlp_2x4_real t10 = (-t5 >= 0.0 ? 1.0 : t7);
     const mlp_2x4_real t11 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t10 / t9));
     const mlp_2x4_real t12 = (1.0 - h2_3 * h2_3) * (p[35] * t11);
@@ -194,24 +194,24 @@ void mlp_2x4_grad_W1(const mlp_2x4_real *restrict in, const mlp_2x4_real *restri
    (28 locals of type mlp_2x4_real on the stack) */
 void mlp_2x4_grad_b1(const mlp_2x4_real *restrict in, const mlp_2x4_real *restrict p, mlp_2x4_real *restrict grad_b1)
 {
-    const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
-    const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
-    const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 11 */
-    const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 11 */
+    const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
+    const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 12 */
+    const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 12 */
+    const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 12 */
     const mlp_2x4_real t1 = p[28] + (p[15] * h1_3 + (p[14] * h1_2 + (p[12] * h1_0 + p[13] * h1_1)));
     const mlp_2x4_real t2 = p[29] + (p[19] * h1_3 + (p[18] * h1_2 + (p[16] * h1_0 + p[17] * h1_1)));
     const mlp_2x4_real t3 = p[30] + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
     const mlp_2x4_real t4 = p[31] + (p[27] * h1_3 + (p[26] * h1_2 + (p[24] * h1_0 + p[25] * h1_1)));
-    const mlp_2x4_real h2_0 = tanh(t1); /* line 12 */
-    const mlp_2x4_real h2_1 = tanh(t2); /* line 12 */
-    const mlp_2x4_real h2_2 = tanh(t3); /* line 12 */
-    const mlp_2x4_real h2_3 = tanh(t4); /* line 12 */
+    const mlp_2x4_real h2_0 = tanh(t1); /* line 13 */
+    const mlp_2x4_real h2_1 = tanh(t2); /* line 13 */
+    const mlp_2x4_real h2_2 = tanh(t3); /* line 13 */
+    const mlp_2x4_real h2_3 = tanh(t4); /* line 13 */
     const mlp_2x4_real t5 = p[36] + (p[35] * h2_3 + (p[34] * h2_2 + (p[32] * h2_0 + p[33] * h2_1)));
     const mlp_2x4_real t6 = fabs(t5);
     const mlp_2x4_real t7 = exp(-t6);
     const mlp_2x4_real t8 = (t5 >= 0.0 ? 1.0 : t7);
     const mlp_2x4_real t9 = t7 + 1.0;
-    const mlp_2x4_real yhat_0 = t8 / t9; /* line 14 */
+    const mlp_2x4_real yhat_0 = t8 / t9; /* line 15 */
     const mlp_2x4_real t10 = (-t5 >= 0.0 ? 1.0 : t7);
     const mlp_2x4_real t11 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t10 / t9));
     const mlp_2x4_real t12 = (1.0 - h2_3 * h2_3) * (p[35] * t11);
@@ -232,24 +232,24 @@ void mlp_2x4_grad_b1(const mlp_2x4_real *restrict in, const mlp_2x4_real *restri
    (24 locals of type mlp_2x4_real on the stack) */
 void mlp_2x4_grad_W2(const mlp_2x4_real *restrict in, const mlp_2x4_real *restrict p, mlp_2x4_real *restrict grad_W2)
 {
-    const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
-    const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
-    const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 11 */
-    const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 11 */
+    const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
+    const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 12 */
+    const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 12 */
+    const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 12 */
     const mlp_2x4_real t1 = p[28] + (p[15] * h1_3 + (p[14] * h1_2 + (p[12] * h1_0 + p[13] * h1_1)));
     const mlp_2x4_real t2 = p[29] + (p[19] * h1_3 + (p[18] * h1_2 + (p[16] * h1_0 + p[17] * h1_1)));
     const mlp_2x4_real t3 = p[30] + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
     const mlp_2x4_real t4 = p[31] + (p[27] * h1_3 + (p[26] * h1_2 + (p[24] * h1_0 + p[25] * h1_1)));
-    const mlp_2x4_real h2_0 = tanh(t1); /* line 12 */
-    const mlp_2x4_real h2_1 = tanh(t2); /* line 12 */
-    const mlp_2x4_real h2_2 = tanh(t3); /* line 12 */
-    const mlp_2x4_real h2_3 = tanh(t4); /* line 12 */
+    const mlp_2x4_real h2_0 = tanh(t1); /* line 13 */
+    const mlp_2x4_real h2_1 = tanh(t2); /* line 13 */
+    const mlp_2x4_real h2_2 = tanh(t3); /* line 13 */
+    const mlp_2x4_real h2_3 = tanh(t4); /* line 13 */
     const mlp_2x4_real t5 = p[36] + (p[35] * h2_3 + (p[34] * h2_2 + (p[32] * h2_0 + p[33] * h2_1)));
     const mlp_2x4_real t6 = fabs(t5);
     const mlp_2x4_real t7 = exp(-t6);
     const mlp_2x4_real t8 = (t5 >= 0.0 ? 1.0 : t7);
     const mlp_2x4_real t9 = t7 + 1.0;
-    const mlp_2x4_real yhat_0 = t8 / t9; /* line 14 */
+    const mlp_2x4_real yhat_0 = t8 / t9; /* line 15 */
     const mlp_2x4_real t10 = (-t5 >= 0.0 ? 1.0 : t7);
     const mlp_2x4_real t11 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t10 / t9));
     const mlp_2x4_real t12 = (1.0 - h2_3 * h2_3) * (p[35] * t11);
@@ -278,24 +278,24 @@ void mlp_2x4_grad_W2(const mlp_2x4_real *restrict in, const mlp_2x4_real *restri
    (20 locals of type mlp_2x4_real on the stack) */
 void mlp_2x4_grad_b2(const mlp_2x4_real *restrict in, const mlp_2x4_real *restrict p, mlp_2x4_real *restrict grad_b2)
 {
-    const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
-    const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
-    const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 11 */
-    const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 11 */
+    const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
+    const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 12 */
+    const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 12 */
+    const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 12 */
     const mlp_2x4_real t1 = p[28] + (p[15] * h1_3 + (p[14] * h1_2 + (p[12] * h1_0 + p[13] * h1_1)));
     const mlp_2x4_real t2 = p[29] + (p[19] * h1_3 + (p[18] * h1_2 + (p[16] * h1_0 + p[17] * h1_1)));
     const mlp_2x4_real t3 = p[30] + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
     const mlp_2x4_real t4 = p[31] + (p[27] * h1_3 + (p[26] * h1_2 + (p[24] * h1_0 + p[25] * h1_1)));
-    const mlp_2x4_real h2_0 = tanh(t1); /* line 12 */
-    const mlp_2x4_real h2_1 = tanh(t2); /* line 12 */
-    const mlp_2x4_real h2_2 = tanh(t3); /* line 12 */
-    const mlp_2x4_real h2_3 = tanh(t4); /* line 12 */
+    const mlp_2x4_real h2_0 = tanh(t1); /* line 13 */
+    const mlp_2x4_real h2_1 = tanh(t2); /* line 13 */
+    const mlp_2x4_real h2_2 = tanh(t3); /* line 13 */
+    const mlp_2x4_real h2_3 = tanh(t4); /* line 13 */
     const mlp_2x4_real t5 = p[36] + (p[35] * h2_3 + (p[34] * h2_2 + (p[32] * h2_0 + p[33] * h2_1)));
     const mlp_2x4_real t6 = fabs(t5);
     const mlp_2x4_real t7 = exp(-t6);
     const mlp_2x4_real t8 = (t5 >= 0.0 ? 1.0 : t7);
     const mlp_2x4_real t9 = t7 + 1.0;
-    const mlp_2x4_real yhat_0 = t8 / t9; /* line 14 */
+    const mlp_2x4_real yhat_0 = t8 / t9; /* line 15 */
     const mlp_2x4_real t10 = (-t5 >= 0.0 ? 1.0 : t7);
     const mlp_2x4_real t11 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t10 / t9));
     grad_b2[0] = (1.0 - h2_0 * h2_0) * (p[32] * t11);
@@ -308,24 +308,24 @@ void mlp_2x4_grad_b2(const mlp_2x4_real *restrict in, const mlp_2x4_real *restri
    (20 locals of type mlp_2x4_real on the stack) */
 void mlp_2x4_grad_W3(const mlp_2x4_real *restrict in, const mlp_2x4_real *restrict p, mlp_2x4_real *restrict grad_W3)
 {
-    const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
-    const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
-    const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 11 */
-    const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 11 */
+    const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
+    const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 12 */
+    const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 12 */
+    const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 12 */
     const mlp_2x4_real t1 = p[28] + (p[15] * h1_3 + (p[14] * h1_2 + (p[12] * h1_0 + p[13] * h1_1)));
     const mlp_2x4_real t2 = p[29] + (p[19] * h1_3 + (p[18] * h1_2 + (p[16] * h1_0 + p[17] * h1_1)));
     const mlp_2x4_real t3 = p[30] + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
     const mlp_2x4_real t4 = p[31] + (p[27] * h1_3 + (p[26] * h1_2 + (p[24] * h1_0 + p[25] * h1_1)));
-    const mlp_2x4_real h2_0 = tanh(t1); /* line 12 */
-    const mlp_2x4_real h2_1 = tanh(t2); /* line 12 */
-    const mlp_2x4_real h2_2 = tanh(t3); /* line 12 */
-    const mlp_2x4_real h2_3 = tanh(t4); /* line 12 */
+    const mlp_2x4_real h2_0 = tanh(t1); /* line 13 */
+    const mlp_2x4_real h2_1 = tanh(t2); /* line 13 */
+    const mlp_2x4_real h2_2 = tanh(t3); /* line 13 */
+    const mlp_2x4_real h2_3 = tanh(t4); /* line 13 */
     const mlp_2x4_real t5 = p[36] + (p[35] * h2_3 + (p[34] * h2_2 + (p[32] * h2_0 + p[33] * h2_1)));
     const mlp_2x4_real t6 = fabs(t5);
     const mlp_2x4_real t7 = exp(-t6);
     const mlp_2x4_real t8 = (t5 >= 0.0 ? 1.0 : t7);
     const mlp_2x4_real t9 = t7 + 1.0;
-    const mlp_2x4_real yhat_0 = t8 / t9; /* line 14 */
+    const mlp_2x4_real yhat_0 = t8 / t9; /* line 15 */
     const mlp_2x4_real t10 = (-t5 >= 0.0 ? 1.0 : t7);
     const mlp_2x4_real t11 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t10 / t9));
     grad_W3[0] = h2_0 * t11;
@@ -338,24 +338,24 @@ void mlp_2x4_grad_W3(const mlp_2x4_real *restrict in, const mlp_2x4_real *restri
    (19 locals of type mlp_2x4_real on the stack) */
 void mlp_2x4_grad_b3(const mlp_2x4_real *restrict in, const mlp_2x4_real *restrict p, mlp_2x4_real *restrict grad_b3)
 {
-    const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
-    const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
-    const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 11 */
-    const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 11 */
+    const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
+    const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 12 */
+    const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 12 */
+    const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 12 */
     const mlp_2x4_real t1 = p[28] + (p[15] * h1_3 + (p[14] * h1_2 + (p[12] * h1_0 + p[13] * h1_1)));
     const mlp_2x4_real t2 = p[29] + (p[19] * h1_3 + (p[18] * h1_2 + (p[16] * h1_0 + p[17] * h1_1)));
     const mlp_2x4_real t3 = p[30] + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
     const mlp_2x4_real t4 = p[31] + (p[27] * h1_3 + (p[26] * h1_2 + (p[24] * h1_0 + p[25] * h1_1)));
-    const mlp_2x4_real h2_0 = tanh(t1); /* line 12 */
-    const mlp_2x4_real h2_1 = tanh(t2); /* line 12 */
-    const mlp_2x4_real h2_2 = tanh(t3); /* line 12 */
-    const mlp_2x4_real h2_3 = tanh(t4); /* line 12 */
+    const mlp_2x4_real h2_0 = tanh(t1); /* line 13 */
+    const mlp_2x4_real h2_1 = tanh(t2); /* line 13 */
+    const mlp_2x4_real h2_2 = tanh(t3); /* line 13 */
+    const mlp_2x4_real h2_3 = tanh(t4); /* line 13 */
     const mlp_2x4_real t5 = p[36] + (p[35] * h2_3 + (p[34] * h2_2 + (p[32] * h2_0 + p[33] * h2_1)));
     const mlp_2x4_real t6 = fabs(t5);
     const mlp_2x4_real t7 = exp(-t6);
     const mlp_2x4_real t8 = (t5 >= 0.0 ? 1.0 : t7);
     const mlp_2x4_real t9 = t7 + 1.0;
-    const mlp_2x4_real yhat_0 = t8 / t9; /* line 14 */
+    const mlp_2x4_real yhat_0 = t8 / t9; /* line 15 */
     const mlp_2x4_real t10 = (-t5 >= 0.0 ? 1.0 : t7);
     grad_b3[0] = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t10 / t9));
 }
@@ -365,24 +365,24 @@ void mlp_2x4_grad_b3(const mlp_2x4_real *restrict in, const mlp_2x4_real *restri
    (58 locals of type mlp_2x4_real on the stack) */
 mlp_2x4_real mlp_2x4_sgd_step(mlp_2x4_real *restrict p, const mlp_2x4_real *restrict in, mlp_2x4_real lr)
 {
-    const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
-    const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
-    const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 11 */
-    const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 11 */
+    const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
+    const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 12 */
+    const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 12 */
+    const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 12 */
     const mlp_2x4_real t1 = p[28] + (p[15] * h1_3 + (p[14] * h1_2 + (p[12] * h1_0 + p[13] * h1_1)));
     const mlp_2x4_real t2 = p[29] + (p[19] * h1_3 + (p[18] * h1_2 + (p[16] * h1_0 + p[17] * h1_1)));
     const mlp_2x4_real t3 = p[30] + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
     const mlp_2x4_real t4 = p[31] + (p[27] * h1_3 + (p[26] * h1_2 + (p[24] * h1_0 + p[25] * h1_1)));
-    const mlp_2x4_real h2_0 = tanh(t1); /* line 12 */
-    const mlp_2x4_real h2_1 = tanh(t2); /* line 12 */
-    const mlp_2x4_real h2_2 = tanh(t3); /* line 12 */
-    const mlp_2x4_real h2_3 = tanh(t4); /* line 12 */
+    const mlp_2x4_real h2_0 = tanh(t1); /* line 13 */
+    const mlp_2x4_real h2_1 = tanh(t2); /* line 13 */
+    const mlp_2x4_real h2_2 = tanh(t3); /* line 13 */
+    const mlp_2x4_real h2_3 = tanh(t4); /* line 13 */
     const mlp_2x4_real t5 = p[36] + (p[35] * h2_3 + (p[34] * h2_2 + (p[32] * h2_0 + p[33] * h2_1)));
     const mlp_2x4_real t6 = fabs(t5);
     const mlp_2x4_real t7 = exp(-t6);
     const mlp_2x4_real t8 = (t5 >= 0.0 ? 1.0 : t7);
     const mlp_2x4_real t9 = t7 + 1.0;
-    const mlp_2x4_real yhat_0 = t8 / t9; /* line 14 */
+    const mlp_2x4_real yhat_0 = t8 / t9; /* line 15 */
     const mlp_2x4_real t10 = yhat_0 - in[2];
     const mlp_2x4_real t11 = t10 * t10;
     const mlp_2x4_real t12 = (-t5 >= 0.0 ? 1.0 : t7);
@@ -467,23 +467,23 @@ mlp_2x4_real mlp_2x4_sgd_step(mlp_2x4_real *restrict p, const mlp_2x4_real *rest
    (17 locals of type mlp_2x4_real on the stack) */
 void mlp_2x4_outputs(const mlp_2x4_real *restrict in, const mlp_2x4_real *restrict p, mlp_2x4_real *restrict out)
 {
-    const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 11 */
-    const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 11 */
-    const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 11 */
-    const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 11 */
+    const mlp_2x4_real h1_0 = tanh(p[8] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
+    const mlp_2x4_real h1_1 = tanh(p[9] + (in[0] * p[2] + in[1] * p[3])); /* line 12 */
+    const mlp_2x4_real h1_2 = tanh(p[10] + (in[0] * p[4] + in[1] * p[5])); /* line 12 */
+    const mlp_2x4_real h1_3 = tanh(p[11] + (in[0] * p[6] + in[1] * p[7])); /* line 12 */
     const mlp_2x4_real t1 = p[28] + (p[15] * h1_3 + (p[14] * h1_2 + (p[12] * h1_0 + p[13] * h1_1)));
     const mlp_2x4_real t2 = p[29] + (p[19] * h1_3 + (p[18] * h1_2 + (p[16] * h1_0 + p[17] * h1_1)));
     const mlp_2x4_real t3 = p[30] + (p[23] * h1_3 + (p[22] * h1_2 + (p[20] * h1_0 + p[21] * h1_1)));
     const mlp_2x4_real t4 = p[31] + (p[27] * h1_3 + (p[26] * h1_2 + (p[24] * h1_0 + p[25] * h1_1)));
-    const mlp_2x4_real h2_0 = tanh(t1); /* line 12 */
-    const mlp_2x4_real h2_1 = tanh(t2); /* line 12 */
-    const mlp_2x4_real h2_2 = tanh(t3); /* line 12 */
-    const mlp_2x4_real h2_3 = tanh(t4); /* line 12 */
+    const mlp_2x4_real h2_0 = tanh(t1); /* line 13 */
+    const mlp_2x4_real h2_1 = tanh(t2); /* line 13 */
+    const mlp_2x4_real h2_2 = tanh(t3); /* line 13 */
+    const mlp_2x4_real h2_3 = tanh(t4); /* line 13 */
     const mlp_2x4_real t5 = p[36] + (p[35] * h2_3 + (p[34] * h2_2 + (p[32] * h2_0 + p[33] * h2_1)));
     const mlp_2x4_real t6 = fabs(t5);
     const mlp_2x4_real t7 = exp(-t6);
     const mlp_2x4_real t8 = (t5 >= 0.0 ? 1.0 : t7);
-    const mlp_2x4_real yhat_0 = t8 / (t7 + 1.0); /* line 14 */
+    const mlp_2x4_real yhat_0 = t8 / (t7 + 1.0); /* line 15 */
     out[0] = yhat_0;
 }
 

@@ -194,14 +194,14 @@ const int32_t mlp_3x8_grad_ranges[MLP_3X8_N_GRAD_RANGES][2] = {{0, 177}};
    (46 locals of type mlp_3x8_real on the stack) */
 mlp_3x8_real mlp_3x8_loss(const mlp_3x8_real *restrict in, const mlp_3x8_real *restrict p)
 {
-    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
-    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 12 */
-    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 12 */
-    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 12 */
-    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 12 */
-    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 12 */
-    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 12 */
-    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 12 */
+    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 13 */
+    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 13 */
+    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 13 */
+    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 13 */
+    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 13 */
+    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 13 */
+    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 13 */
+    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 13 */
     const mlp_3x8_real t1 = p[88] + (p[24] * h1_0 + p[26] * h1_2 + (p[28] * h1_4 + p[30] * h1_6) + (p[25] * h1_1 + p[27] * h1_3 + (p[29] * h1_5 + p[31] * h1_7)));
     const mlp_3x8_real t2 = p[89] + (p[32] * h1_0 + p[34] * h1_2 + (p[36] * h1_4 + p[38] * h1_6) + (p[33] * h1_1 + p[35] * h1_3 + (p[37] * h1_5 + p[39] * h1_7)));
     const mlp_3x8_real t3 = p[90] + (p[40] * h1_0 + p[42] * h1_2 + (p[44] * h1_4 + p[46] * h1_6) + (p[41] * h1_1 + p[43] * h1_3 + (p[45] * h1_5 + p[47] * h1_7)));
@@ -210,14 +210,14 @@ mlp_3x8_real mlp_3x8_loss(const mlp_3x8_real *restrict in, const mlp_3x8_real *r
     const mlp_3x8_real t6 = p[93] + (p[64] * h1_0 + p[66] * h1_2 + (p[68] * h1_4 + p[70] * h1_6) + (p[65] * h1_1 + p[67] * h1_3 + (p[69] * h1_5 + p[71] * h1_7)));
     const mlp_3x8_real t7 = p[94] + (p[72] * h1_0 + p[74] * h1_2 + (p[76] * h1_4 + p[78] * h1_6) + (p[73] * h1_1 + p[75] * h1_3 + (p[77] * h1_5 + p[79] * h1_7)));
     const mlp_3x8_real t8 = p[95] + (p[80] * h1_0 + p[82] * h1_2 + (p[84] * h1_4 + p[86] * h1_6) + (p[81] * h1_1 + p[83] * h1_3 + (p[85] * h1_5 + p[87] * h1_7)));
-    const mlp_3x8_real h2_0 = tanh(t1); /* line 13 */
-    const mlp_3x8_real h2_1 = tanh(t2); /* line 13 */
-    const mlp_3x8_real h2_2 = tanh(t3); /* line 13 */
-    const mlp_3x8_real h2_3 = tanh(t4); /* line 13 */
-    const mlp_3x8_real h2_4 = tanh(t5); /* line 13 */
-    const mlp_3x8_real h2_5 = tanh(t6); /* line 13 */
-    const mlp_3x8_real h2_6 = tanh(t7); /* line 13 */
-    const mlp_3x8_real h2_7 = tanh(t8); /* line 13 */
+    const mlp_3x8_real h2_0 = tanh(t1); /* line 14 */
+    const mlp_3x8_real h2_1 = tanh(t2); /* line 14 */
+    const mlp_3x8_real h2_2 = tanh(t3); /* line 14 */
+    const mlp_3x8_real h2_3 = tanh(t4); /* line 14 */
+    const mlp_3x8_real h2_4 = tanh(t5); /* line 14 */
+    const mlp_3x8_real h2_5 = tanh(t6); /* line 14 */
+    const mlp_3x8_real h2_6 = tanh(t7); /* line 14 */
+    const mlp_3x8_real h2_7 = tanh(t8); /* line 14 */
     const mlp_3x8_real t9 = p[160] + (p[96] * h2_0 + p[98] * h2_2 + (p[100] * h2_4 + p[102] * h2_6) + (p[97] * h2_1 + p[99] * h2_3 + (p[101] * h2_5 + p[103] * h2_7)));
     const mlp_3x8_real t10 = p[161] + (p[104] * h2_0 + p[106] * h2_2 + (p[108] * h2_4 + p[110] * h2_6) + (p[105] * h2_1 + p[107] * h2_3 + (p[109] * h2_5 + p[111] * h2_7)));
     const mlp_3x8_real t11 = p[162] + (p[112] * h2_0 + p[114] * h2_2 + (p[116] * h2_4 + p[118] * h2_6) + (p[113] * h2_1 + p[115] * h2_3 + (p[117] * h2_5 + p[119] * h2_7)));
@@ -226,19 +226,19 @@ mlp_3x8_real mlp_3x8_loss(const mlp_3x8_real *restrict in, const mlp_3x8_real *r
     const mlp_3x8_real t14 = p[165] + (p[136] * h2_0 + p[138] * h2_2 + (p[140] * h2_4 + p[142] * h2_6) + (p[137] * h2_1 + p[139] * h2_3 + (p[141] * h2_5 + p[143] * h2_7)));
     const mlp_3x8_real t15 = p[166] + (p[144] * h2_0 + p[146] * h2_2 + (p[148] * h2_4 + p[150] * h2_6) + (p[145] * h2_1 + p[147] * h2_3 + (p[149] * h2_5 + p[151] * h2_7)));
     const mlp_3x8_real t16 = p[167] + (p[152] * h2_0 + p[154] * h2_2 + (p[156] * h2_4 + p[158] * h2_6) + (p[153] * h2_1 + p[155] * h2_3 + (p[157] * h2_5 + p[159] * h2_7)));
-    const mlp_3x8_real h3_0 = tanh(t9); /* line 14 */
-    const mlp_3x8_real h3_1 = tanh(t10); /* line 14 */
-    const mlp_3x8_real h3_2 = tanh(t11); /* line 14 */
-    const mlp_3x8_real h3_3 = tanh(t12); /* line 14 */
-    const mlp_3x8_real h3_4 = tanh(t13); /* line 14 */
-    const mlp_3x8_real h3_5 = tanh(t14); /* line 14 */
-    const mlp_3x8_real h3_6 = tanh(t15); /* line 14 */
-    const mlp_3x8_real h3_7 = tanh(t16); /* line 14 */
+    const mlp_3x8_real h3_0 = tanh(t9); /* line 15 */
+    const mlp_3x8_real h3_1 = tanh(t10); /* line 15 */
+    const mlp_3x8_real h3_2 = tanh(t11); /* line 15 */
+    const mlp_3x8_real h3_3 = tanh(t12); /* line 15 */
+    const mlp_3x8_real h3_4 = tanh(t13); /* line 15 */
+    const mlp_3x8_real h3_5 = tanh(t14); /* line 15 */
+    const mlp_3x8_real h3_6 = tanh(t15); /* line 15 */
+    const mlp_3x8_real h3_7 = tanh(t16); /* line 15 */
     const mlp_3x8_real t17 = p[176] + (p[168] * h3_0 + p[170] * h3_2 + (p[172] * h3_4 + p[174] * h3_6) + (p[169] * h3_1 + p[171] * h3_3 + (p[173] * h3_5 + p[175] * h3_7)));
     const mlp_3x8_real t18 = fabs(t17);
     const mlp_3x8_real t19 = exp(-t18);
     const mlp_3x8_real t20 = (t17 >= 0.0 ? 1.0 : t19);
-    const mlp_3x8_real yhat_0 = t20 / (t19 + 1.0); /* line 16 */
+    const mlp_3x8_real yhat_0 = t20 / (t19 + 1.0); /* line 17 */
     const mlp_3x8_real t21 = yhat_0 - in[2];
     return t21 * t21;
 }
@@ -247,14 +247,14 @@ mlp_3x8_real mlp_3x8_loss(const mlp_3x8_real *restrict in, const mlp_3x8_real *r
    (89 locals of type mlp_3x8_real on the stack) */
 mlp_3x8_real mlp_3x8_loss_grad(const mlp_3x8_real *restrict in, const mlp_3x8_real *restrict p, mlp_3x8_real *restrict grad)
 {
-    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
-    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 12 */
-    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 12 */
-    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 12 */
-    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 12 */
-    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 12 */
-    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 12 */
-    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 12 */
+    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 13 */
+    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 13 */
+    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 13 */
+    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 13 */
+    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 13 */
+    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 13 */
+    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 13 */
+    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 13 */
     const mlp_3x8_real t1 = p[88] + (p[24] * h1_0 + p[26] * h1_2 + (p[28] * h1_4 + p[30] * h1_6) + (p[25] * h1_1 + p[27] * h1_3 + (p[29] * h1_5 + p[31] * h1_7)));
     const mlp_3x8_real t2 = p[89] + (p[32] * h1_0 + p[34] * h1_2 + (p[36] * h1_4 + p[38] * h1_6) + (p[33] * h1_1 + p[35] * h1_3 + (p[37] * h1_5 + p[39] * h1_7)));
     const mlp_3x8_real t3 = p[90] + (p[40] * h1_0 + p[42] * h1_2 + (p[44] * h1_4 + p[46] * h1_6) + (p[41] * h1_1 + p[43] * h1_3 + (p[45] * h1_5 + p[47] * h1_7)));
@@ -263,14 +263,14 @@ mlp_3x8_real mlp_3x8_loss_grad(const mlp_3x8_real *restrict in, const mlp_3x8_re
     const mlp_3x8_real t6 = p[93] + (p[64] * h1_0 + p[66] * h1_2 + (p[68] * h1_4 + p[70] * h1_6) + (p[65] * h1_1 + p[67] * h1_3 + (p[69] * h1_5 + p[71] * h1_7)));
     const mlp_3x8_real t7 = p[94] + (p[72] * h1_0 + p[74] * h1_2 + (p[76] * h1_4 + p[78] * h1_6) + (p[73] * h1_1 + p[75] * h1_3 + (p[77] * h1_5 + p[79] * h1_7)));
     const mlp_3x8_real t8 = p[95] + (p[80] * h1_0 + p[82] * h1_2 + (p[84] * h1_4 + p[86] * h1_6) + (p[81] * h1_1 + p[83] * h1_3 + (p[85] * h1_5 + p[87] * h1_7)));
-    const mlp_3x8_real h2_0 = tanh(t1); /* line 13 */
-    const mlp_3x8_real h2_1 = tanh(t2); /* line 13 */
-    const mlp_3x8_real h2_2 = tanh(t3); /* line 13 */
-    const mlp_3x8_real h2_3 = tanh(t4); /* line 13 */
-    const mlp_3x8_real h2_4 = tanh(t5); /* line 13 */
-    const mlp_3x8_real h2_5 = tanh(t6); /* line 13 */
-    const mlp_3x8_real h2_6 = tanh(t7); /* line 13 */
-    const mlp_3x8_real h2_7 = tanh(t8); /* line 13 */
+    const mlp_3x8_real h2_0 = tanh(t1); /* line 14 */
+    const mlp_3x8_real h2_1 = tanh(t2); /* line 14 */
+    const mlp_3x8_real h2_2 = tanh(t3); /* line 14 */
+    const mlp_3x8_real h2_3 = tanh(t4); /* line 14 */
+    const mlp_3x8_real h2_4 = tanh(t5); /* line 14 */
+    const mlp_3x8_real h2_5 = tanh(t6); /* line 14 */
+    const mlp_3x8_real h2_6 = tanh(t7); /* line 14 */
+    const mlp_3x8_real h2_7 = tanh(t8); /* line 14 */
     const mlp_3x8_real t9 = p[160] + (p[96] * h2_0 + p[98] * h2_2 + (p[100] * h2_4 + p[102] * h2_6) + (p[97] * h2_1 + p[99] * h2_3 + (p[101] * h2_5 + p[103] * h2_7)));
     const mlp_3x8_real t10 = p[161] + (p[104] * h2_0 + p[106] * h2_2 + (p[108] * h2_4 + p[110] * h2_6) + (p[105] * h2_1 + p[107] * h2_3 + (p[109] * h2_5 + p[111] * h2_7)));
     const mlp_3x8_real t11 = p[162] + (p[112] * h2_0 + p[114] * h2_2 + (p[116] * h2_4 + p[118] * h2_6) + (p[113] * h2_1 + p[115] * h2_3 + (p[117] * h2_5 + p[119] * h2_7)));
@@ -279,20 +279,20 @@ mlp_3x8_real mlp_3x8_loss_grad(const mlp_3x8_real *restrict in, const mlp_3x8_re
     const mlp_3x8_real t14 = p[165] + (p[136] * h2_0 + p[138] * h2_2 + (p[140] * h2_4 + p[142] * h2_6) + (p[137] * h2_1 + p[139] * h2_3 + (p[141] * h2_5 + p[143] * h2_7)));
     const mlp_3x8_real t15 = p[166] + (p[144] * h2_0 + p[146] * h2_2 + (p[148] * h2_4 + p[150] * h2_6) + (p[145] * h2_1 + p[147] * h2_3 + (p[149] * h2_5 + p[151] * h2_7)));
     const mlp_3x8_real t16 = p[167] + (p[152] * h2_0 + p[154] * h2_2 + (p[156] * h2_4 + p[158] * h2_6) + (p[153] * h2_1 + p[155] * h2_3 + (p[157] * h2_5 + p[159] * h2_7)));
-    const mlp_3x8_real h3_0 = tanh(t9); /* line 14 */
-    const mlp_3x8_real h3_1 = tanh(t10); /* line 14 */
-    const mlp_3x8_real h3_2 = tanh(t11); /* line 14 */
-    const mlp_3x8_real h3_3 = tanh(t12); /* line 14 */
-    const mlp_3x8_real h3_4 = tanh(t13); /* line 14 */
-    const mlp_3x8_real h3_5 = tanh(t14); /* line 14 */
-    const mlp_3x8_real h3_6 = tanh(t15); /* line 14 */
-    const mlp_3x8_real h3_7 = tanh(t16); /* line 14 */
+    const mlp_3x8_real h3_0 = tanh(t9); /* line 15 */
+    const mlp_3x8_real h3_1 = tanh(t10); /* line 15 */
+    const mlp_3x8_real h3_2 = tanh(t11); /* line 15 */
+    const mlp_3x8_real h3_3 = tanh(t12); /* line 15 */
+    const mlp_3x8_real h3_4 = tanh(t13); /* line 15 */
+    const mlp_3x8_real h3_5 = tanh(t14); /* line 15 */
+    const mlp_3x8_real h3_6 = tanh(t15); /* line 15 */
+    const mlp_3x8_real h3_7 = tanh(t16); /* line 15 */
     const mlp_3x8_real t17 = p[176] + (p[168] * h3_0 + p[170] * h3_2 + (p[172] * h3_4 + p[174] * h3_6) + (p[169] * h3_1 + p[171] * h3_3 + (p[173] * h3_5 + p[175] * h3_7)));
     const mlp_3x8_real t18 = fabs(t17);
     const mlp_3x8_real t19 = exp(-t18);
     const mlp_3x8_real t20 = (t17 >= 0.0 ? 1.0 : t19);
     const mlp_3x8_real t21 = t19 + 1.0;
-    const mlp_3x8_real yhat_0 = t20 / t21; /* line 16 */
+    const mlp_3x8_real yhat_0 = t20 / t21; /* line 17 */
     const mlp_3x8_real t22 = yhat_0 - in[2];
     const mlp_3x8_real t23 = (-t17 >= 0.0 ? 1.0 : t19);
     const mlp_3x8_real t24 = 2.0 * t22 * (yhat_0 * (t23 / t21));
@@ -520,14 +520,14 @@ mlp_3x8_real mlp_3x8_loss_grad(const mlp_3x8_real *restrict in, const mlp_3x8_re
    (88 locals of type mlp_3x8_real on the stack) */
 void mlp_3x8_grad_W1(const mlp_3x8_real *restrict in, const mlp_3x8_real *restrict p, mlp_3x8_real *restrict grad_W1)
 {
-    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
-    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 12 */
-    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 12 */
-    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 12 */
-    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 12 */
-    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 12 */
-    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 12 */
-    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 12 */
+    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 13 */
+    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 13 */
+    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 13 */
+    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 13 */
+    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 13 */
+    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 13 */
+    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 13 */
+    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 13 */
     const mlp_3x8_real t1 = p[88] + (p[24] * h1_0 + p[26] * h1_2 + (p[28] * h1_4 + p[30] * h1_6) + (p[25] * h1_1 + p[27] * h1_3 + (p[29] * h1_5 + p[31] * h1_7)));
     const mlp_3x8_real t2 = p[89] + (p[32] * h1_0 + p[34] * h1_2 + (p[36] * h1_4 + p[38] * h1_6) + (p[33] * h1_1 + p[35] * h1_3 + (p[37] * h1_5 + p[39] * h1_7)));
     const mlp_3x8_real t3 = p[90] + (p[40] * h1_0 + p[42] * h1_2 + (p[44] * h1_4 + p[46] * h1_6) + (p[41] * h1_1 + p[43] * h1_3 + (p[45] * h1_5 + p[47] * h1_7)));
@@ -536,14 +536,14 @@ void mlp_3x8_grad_W1(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
     const mlp_3x8_real t6 = p[93] + (p[64] * h1_0 + p[66] * h1_2 + (p[68] * h1_4 + p[70] * h1_6) + (p[65] * h1_1 + p[67] * h1_3 + (p[69] * h1_5 + p[71] * h1_7)));
     const mlp_3x8_real t7 = p[94] + (p[72] * h1_0 + p[74] * h1_2 + (p[76] * h1_4 + p[78] * h1_6) + (p[73] * h1_1 + p[75] * h1_3 + (p[77] * h1_5 + p[79] * h1_7)));
     const mlp_3x8_real t8 = p[95] + (p[80] * h1_0 + p[82] * h1_2 + (p[84] * h1_4 + p[86] * h1_6) + (p[81] * h1_1 + p[83] * h1_3 + (p[85] * h1_5 + p[87] * h1_7)));
-    const mlp_3x8_real h2_0 = tanh(t1); /* line 13 */
-    const mlp_3x8_real h2_1 = tanh(t2); /* line 13 */
-    const mlp_3x8_real h2_2 = tanh(t3); /* line 13 */
-    const mlp_3x8_real h2_3 = tanh(t4); /* line 13 */
-    const mlp_3x8_real h2_4 = tanh(t5); /* line 13 */
-    const mlp_3x8_real h2_5 = tanh(t6); /* line 13 */
-    const mlp_3x8_real h2_6 = tanh(t7); /* line 13 */
-    const mlp_3x8_real h2_7 = tanh(t8); /* line 13 */
+    const mlp_3x8_real h2_0 = tanh(t1); /* line 14 */
+    const mlp_3x8_real h2_1 = tanh(t2); /* line 14 */
+    const mlp_3x8_real h2_2 = tanh(t3); /* line 14 */
+    const mlp_3x8_real h2_3 = tanh(t4); /* line 14 */
+    const mlp_3x8_real h2_4 = tanh(t5); /* line 14 */
+    const mlp_3x8_real h2_5 = tanh(t6); /* line 14 */
+    const mlp_3x8_real h2_6 = tanh(t7); /* line 14 */
+    const mlp_3x8_real h2_7 = tanh(t8); /* line 14 */
     const mlp_3x8_real t9 = p[160] + (p[96] * h2_0 + p[98] * h2_2 + (p[100] * h2_4 + p[102] * h2_6) + (p[97] * h2_1 + p[99] * h2_3 + (p[101] * h2_5 + p[103] * h2_7)));
     const mlp_3x8_real t10 = p[161] + (p[104] * h2_0 + p[106] * h2_2 + (p[108] * h2_4 + p[110] * h2_6) + (p[105] * h2_1 + p[107] * h2_3 + (p[109] * h2_5 + p[111] * h2_7)));
     const mlp_3x8_real t11 = p[162] + (p[112] * h2_0 + p[114] * h2_2 + (p[116] * h2_4 + p[118] * h2_6) + (p[113] * h2_1 + p[115] * h2_3 + (p[117] * h2_5 + p[119] * h2_7)));
@@ -552,20 +552,20 @@ void mlp_3x8_grad_W1(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
     const mlp_3x8_real t14 = p[165] + (p[136] * h2_0 + p[138] * h2_2 + (p[140] * h2_4 + p[142] * h2_6) + (p[137] * h2_1 + p[139] * h2_3 + (p[141] * h2_5 + p[143] * h2_7)));
     const mlp_3x8_real t15 = p[166] + (p[144] * h2_0 + p[146] * h2_2 + (p[148] * h2_4 + p[150] * h2_6) + (p[145] * h2_1 + p[147] * h2_3 + (p[149] * h2_5 + p[151] * h2_7)));
     const mlp_3x8_real t16 = p[167] + (p[152] * h2_0 + p[154] * h2_2 + (p[156] * h2_4 + p[158] * h2_6) + (p[153] * h2_1 + p[155] * h2_3 + (p[157] * h2_5 + p[159] * h2_7)));
-    const mlp_3x8_real h3_0 = tanh(t9); /* line 14 */
-    const mlp_3x8_real h3_1 = tanh(t10); /* line 14 */
-    const mlp_3x8_real h3_2 = tanh(t11); /* line 14 */
-    const mlp_3x8_real h3_3 = tanh(t12); /* line 14 */
-    const mlp_3x8_real h3_4 = tanh(t13); /* line 14 */
-    const mlp_3x8_real h3_5 = tanh(t14); /* line 14 */
-    const mlp_3x8_real h3_6 = tanh(t15); /* line 14 */
-    const mlp_3x8_real h3_7 = tanh(t16); /* line 14 */
+    const mlp_3x8_real h3_0 = tanh(t9); /* line 15 */
+    const mlp_3x8_real h3_1 = tanh(t10); /* line 15 */
+    const mlp_3x8_real h3_2 = tanh(t11); /* line 15 */
+    const mlp_3x8_real h3_3 = tanh(t12); /* line 15 */
+    const mlp_3x8_real h3_4 = tanh(t13); /* line 15 */
+    const mlp_3x8_real h3_5 = tanh(t14); /* line 15 */
+    const mlp_3x8_real h3_6 = tanh(t15); /* line 15 */
+    const mlp_3x8_real h3_7 = tanh(t16); /* line 15 */
     const mlp_3x8_real t17 = p[176] + (p[168] * h3_0 + p[170] * h3_2 + (p[172] * h3_4 + p[174] * h3_6) + (p[169] * h3_1 + p[171] * h3_3 + (p[173] * h3_5 + p[175] * h3_7)));
     const mlp_3x8_real t18 = fabs(t17);
     const mlp_3x8_real t19 = exp(-t18);
     const mlp_3x8_real t20 = (t17 >= 0.0 ? 1.0 : t19);
     const mlp_3x8_real t21 = t19 + 1.0;
-    const mlp_3x8_real yhat_0 = t20 / t21; /* line 16 */
+    const mlp_3x8_real yhat_0 = t20 / t21; /* line 17 */
     const mlp_3x8_real t22 = (-t17 >= 0.0 ? 1.0 : t19);
     const mlp_3x8_real t23 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t22 / t21));
     const mlp_3x8_real t24 = (1.0 - h3_7 * h3_7) * (p[175] * t23);
@@ -630,14 +630,14 @@ void mlp_3x8_grad_W1(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
    (88 locals of type mlp_3x8_real on the stack) */
 void mlp_3x8_grad_b1(const mlp_3x8_real *restrict in, const mlp_3x8_real *restrict p, mlp_3x8_real *restrict grad_b1)
 {
-    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
-    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 12 */
-    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 12 */
-    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 12 */
-    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 12 */
-    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 12 */
-    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 12 */
-    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 12 */
+    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 13 */
+    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 13 */
+    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 13 */
+    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 13 */
+    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 13 */
+    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 13 */
+    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 13 */
+    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 13 */
     const mlp_3x8_real t1 = p[88] + (p[24] * h1_0 + p[26] * h1_2 + (p[28] * h1_4 + p[30] * h1_6) + (p[25] * h1_1 + p[27] * h1_3 + (p[29] * h1_5 + p[31] * h1_7)));
     const mlp_3x8_real t2 = p[89] + (p[32] * h1_0 + p[34] * h1_2 + (p[36] * h1_4 + p[38] * h1_6) + (p[33] * h1_1 + p[35] * h1_3 + (p[37] * h1_5 + p[39] * h1_7)));
     const mlp_3x8_real t3 = p[90] + (p[40] * h1_0 + p[42] * h1_2 + (p[44] * h1_4 + p[46] * h1_6) + (p[41] * h1_1 + p[43] * h1_3 + (p[45] * h1_5 + p[47] * h1_7)));
@@ -646,14 +646,14 @@ void mlp_3x8_grad_b1(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
     const mlp_3x8_real t6 = p[93] + (p[64] * h1_0 + p[66] * h1_2 + (p[68] * h1_4 + p[70] * h1_6) + (p[65] * h1_1 + p[67] * h1_3 + (p[69] * h1_5 + p[71] * h1_7)));
     const mlp_3x8_real t7 = p[94] + (p[72] * h1_0 + p[74] * h1_2 + (p[76] * h1_4 + p[78] * h1_6) + (p[73] * h1_1 + p[75] * h1_3 + (p[77] * h1_5 + p[79] * h1_7)));
     const mlp_3x8_real t8 = p[95] + (p[80] * h1_0 + p[82] * h1_2 + (p[84] * h1_4 + p[86] * h1_6) + (p[81] * h1_1 + p[83] * h1_3 + (p[85] * h1_5 + p[87] * h1_7)));
-    const mlp_3x8_real h2_0 = tanh(t1); /* line 13 */
-    const mlp_3x8_real h2_1 = tanh(t2); /* line 13 */
-    const mlp_3x8_real h2_2 = tanh(t3); /* line 13 */
-    const mlp_3x8_real h2_3 = tanh(t4); /* line 13 */
-    const mlp_3x8_real h2_4 = tanh(t5); /* line 13 */
-    const mlp_3x8_real h2_5 = tanh(t6); /* line 13 */
-    const mlp_3x8_real h2_6 = tanh(t7); /* line 13 */
-    const mlp_3x8_real h2_7 = tanh(t8); /* line 13 */
+    const mlp_3x8_real h2_0 = tanh(t1); /* line 14 */
+    const mlp_3x8_real h2_1 = tanh(t2); /* line 14 */
+    const mlp_3x8_real h2_2 = tanh(t3); /* line 14 */
+    const mlp_3x8_real h2_3 = tanh(t4); /* line 14 */
+    const mlp_3x8_real h2_4 = tanh(t5); /* line 14 */
+    const mlp_3x8_real h2_5 = tanh(t6); /* line 14 */
+    const mlp_3x8_real h2_6 = tanh(t7); /* line 14 */
+    const mlp_3x8_real h2_7 = tanh(t8); /* line 14 */
     const mlp_3x8_real t9 = p[160] + (p[96] * h2_0 + p[98] * h2_2 + (p[100] * h2_4 + p[102] * h2_6) + (p[97] * h2_1 + p[99] * h2_3 + (p[101] * h2_5 + p[103] * h2_7)));
     const mlp_3x8_real t10 = p[161] + (p[104] * h2_0 + p[106] * h2_2 + (p[108] * h2_4 + p[110] * h2_6) + (p[105] * h2_1 + p[107] * h2_3 + (p[109] * h2_5 + p[111] * h2_7)));
     const mlp_3x8_real t11 = p[162] + (p[112] * h2_0 + p[114] * h2_2 + (p[116] * h2_4 + p[118] * h2_6) + (p[113] * h2_1 + p[115] * h2_3 + (p[117] * h2_5 + p[119] * h2_7)));
@@ -662,20 +662,20 @@ void mlp_3x8_grad_b1(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
     const mlp_3x8_real t14 = p[165] + (p[136] * h2_0 + p[138] * h2_2 + (p[140] * h2_4 + p[142] * h2_6) + (p[137] * h2_1 + p[139] * h2_3 + (p[141] * h2_5 + p[143] * h2_7)));
     const mlp_3x8_real t15 = p[166] + (p[144] * h2_0 + p[146] * h2_2 + (p[148] * h2_4 + p[150] * h2_6) + (p[145] * h2_1 + p[147] * h2_3 + (p[149] * h2_5 + p[151] * h2_7)));
     const mlp_3x8_real t16 = p[167] + (p[152] * h2_0 + p[154] * h2_2 + (p[156] * h2_4 + p[158] * h2_6) + (p[153] * h2_1 + p[155] * h2_3 + (p[157] * h2_5 + p[159] * h2_7)));
-    const mlp_3x8_real h3_0 = tanh(t9); /* line 14 */
-    const mlp_3x8_real h3_1 = tanh(t10); /* line 14 */
-    const mlp_3x8_real h3_2 = tanh(t11); /* line 14 */
-    const mlp_3x8_real h3_3 = tanh(t12); /* line 14 */
-    const mlp_3x8_real h3_4 = tanh(t13); /* line 14 */
-    const mlp_3x8_real h3_5 = tanh(t14); /* line 14 */
-    const mlp_3x8_real h3_6 = tanh(t15); /* line 14 */
-    const mlp_3x8_real h3_7 = tanh(t16); /* line 14 */
+    const mlp_3x8_real h3_0 = tanh(t9); /* line 15 */
+    const mlp_3x8_real h3_1 = tanh(t10); /* line 15 */
+    const mlp_3x8_real h3_2 = tanh(t11); /* line 15 */
+    const mlp_3x8_real h3_3 = tanh(t12); /* line 15 */
+    const mlp_3x8_real h3_4 = tanh(t13); /* line 15 */
+    const mlp_3x8_real h3_5 = tanh(t14); /* line 15 */
+    const mlp_3x8_real h3_6 = tanh(t15); /* line 15 */
+    const mlp_3x8_real h3_7 = tanh(t16); /* line 15 */
     const mlp_3x8_real t17 = p[176] + (p[168] * h3_0 + p[170] * h3_2 + (p[172] * h3_4 + p[174] * h3_6) + (p[169] * h3_1 + p[171] * h3_3 + (p[173] * h3_5 + p[175] * h3_7)));
     const mlp_3x8_real t18 = fabs(t17);
     const mlp_3x8_real t19 = exp(-t18);
     const mlp_3x8_real t20 = (t17 >= 0.0 ? 1.0 : t19);
     const mlp_3x8_real t21 = t19 + 1.0;
-    const mlp_3x8_real yhat_0 = t20 / t21; /* line 16 */
+    const mlp_3x8_real yhat_0 = t20 / t21; /* line 17 */
     const mlp_3x8_real t22 = (-t17 >= 0.0 ? 1.0 : t19);
     const mlp_3x8_real t23 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t22 / t21));
     const mlp_3x8_real t24 = (1.0 - h3_7 * h3_7) * (p[175] * t23);
@@ -732,14 +732,14 @@ void mlp_3x8_grad_b1(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
    (72 locals of type mlp_3x8_real on the stack) */
 void mlp_3x8_grad_W2(const mlp_3x8_real *restrict in, const mlp_3x8_real *restrict p, mlp_3x8_real *restrict grad_W2)
 {
-    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
-    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 12 */
-    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 12 */
-    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 12 */
-    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 12 */
-    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 12 */
-    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 12 */
-    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 12 */
+    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 13 */
+    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 13 */
+    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 13 */
+    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 13 */
+    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 13 */
+    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 13 */
+    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 13 */
+    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 13 */
     const mlp_3x8_real t1 = p[88] + (p[24] * h1_0 + p[26] * h1_2 + (p[28] * h1_4 + p[30] * h1_6) + (p[25] * h1_1 + p[27] * h1_3 + (p[29] * h1_5 + p[31] * h1_7)));
     const mlp_3x8_real t2 = p[89] + (p[32] * h1_0 + p[34] * h1_2 + (p[36] * h1_4 + p[38] * h1_6) + (p[33] * h1_1 + p[35] * h1_3 + (p[37] * h1_5 + p[39] * h1_7)));
     const mlp_3x8_real t3 = p[90] + (p[40] * h1_0 + p[42] * h1_2 + (p[44] * h1_4 + p[46] * h1_6) + (p[41] * h1_1 + p[43] * h1_3 + (p[45] * h1_5 + p[47] * h1_7)));
@@ -748,14 +748,14 @@ void mlp_3x8_grad_W2(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
     const mlp_3x8_real t6 = p[93] + (p[64] * h1_0 + p[66] * h1_2 + (p[68] * h1_4 + p[70] * h1_6) + (p[65] * h1_1 + p[67] * h1_3 + (p[69] * h1_5 + p[71] * h1_7)));
     const mlp_3x8_real t7 = p[94] + (p[72] * h1_0 + p[74] * h1_2 + (p[76] * h1_4 + p[78] * h1_6) + (p[73] * h1_1 + p[75] * h1_3 + (p[77] * h1_5 + p[79] * h1_7)));
     const mlp_3x8_real t8 = p[95] + (p[80] * h1_0 + p[82] * h1_2 + (p[84] * h1_4 + p[86] * h1_6) + (p[81] * h1_1 + p[83] * h1_3 + (p[85] * h1_5 + p[87] * h1_7)));
-    const mlp_3x8_real h2_0 = tanh(t1); /* line 13 */
-    const mlp_3x8_real h2_1 = tanh(t2); /* line 13 */
-    const mlp_3x8_real h2_2 = tanh(t3); /* line 13 */
-    const mlp_3x8_real h2_3 = tanh(t4); /* line 13 */
-    const mlp_3x8_real h2_4 = tanh(t5); /* line 13 */
-    const mlp_3x8_real h2_5 = tanh(t6); /* line 13 */
-    const mlp_3x8_real h2_6 = tanh(t7); /* line 13 */
-    const mlp_3x8_real h2_7 = tanh(t8); /* line 13 */
+    const mlp_3x8_real h2_0 = tanh(t1); /* line 14 */
+    const mlp_3x8_real h2_1 = tanh(t2); /* line 14 */
+    const mlp_3x8_real h2_2 = tanh(t3); /* line 14 */
+    const mlp_3x8_real h2_3 = tanh(t4); /* line 14 */
+    const mlp_3x8_real h2_4 = tanh(t5); /* line 14 */
+    const mlp_3x8_real h2_5 = tanh(t6); /* line 14 */
+    const mlp_3x8_real h2_6 = tanh(t7); /* line 14 */
+    const mlp_3x8_real h2_7 = tanh(t8); /* line 14 */
     const mlp_3x8_real t9 = p[160] + (p[96] * h2_0 + p[98] * h2_2 + (p[100] * h2_4 + p[102] * h2_6) + (p[97] * h2_1 + p[99] * h2_3 + (p[101] * h2_5 + p[103] * h2_7)));
     const mlp_3x8_real t10 = p[161] + (p[104] * h2_0 + p[106] * h2_2 + (p[108] * h2_4 + p[110] * h2_6) + (p[105] * h2_1 + p[107] * h2_3 + (p[109] * h2_5 + p[111] * h2_7)));
     const mlp_3x8_real t11 = p[162] + (p[112] * h2_0 + p[114] * h2_2 + (p[116] * h2_4 + p[118] * h2_6) + (p[113] * h2_1 + p[115] * h2_3 + (p[117] * h2_5 + p[119] * h2_7)));
@@ -764,20 +764,20 @@ void mlp_3x8_grad_W2(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
     const mlp_3x8_real t14 = p[165] + (p[136] * h2_0 + p[138] * h2_2 + (p[140] * h2_4 + p[142] * h2_6) + (p[137] * h2_1 + p[139] * h2_3 + (p[141] * h2_5 + p[143] * h2_7)));
     const mlp_3x8_real t15 = p[166] + (p[144] * h2_0 + p[146] * h2_2 + (p[148] * h2_4 + p[150] * h2_6) + (p[145] * h2_1 + p[147] * h2_3 + (p[149] * h2_5 + p[151] * h2_7)));
     const mlp_3x8_real t16 = p[167] + (p[152] * h2_0 + p[154] * h2_2 + (p[156] * h2_4 + p[158] * h2_6) + (p[153] * h2_1 + p[155] * h2_3 + (p[157] * h2_5 + p[159] * h2_7)));
-    const mlp_3x8_real h3_0 = tanh(t9); /* line 14 */
-    const mlp_3x8_real h3_1 = tanh(t10); /* line 14 */
-    const mlp_3x8_real h3_2 = tanh(t11); /* line 14 */
-    const mlp_3x8_real h3_3 = tanh(t12); /* line 14 */
-    const mlp_3x8_real h3_4 = tanh(t13); /* line 14 */
-    const mlp_3x8_real h3_5 = tanh(t14); /* line 14 */
-    const mlp_3x8_real h3_6 = tanh(t15); /* line 14 */
-    const mlp_3x8_real h3_7 = tanh(t16); /* line 14 */
+    const mlp_3x8_real h3_0 = tanh(t9); /* line 15 */
+    const mlp_3x8_real h3_1 = tanh(t10); /* line 15 */
+    const mlp_3x8_real h3_2 = tanh(t11); /* line 15 */
+    const mlp_3x8_real h3_3 = tanh(t12); /* line 15 */
+    const mlp_3x8_real h3_4 = tanh(t13); /* line 15 */
+    const mlp_3x8_real h3_5 = tanh(t14); /* line 15 */
+    const mlp_3x8_real h3_6 = tanh(t15); /* line 15 */
+    const mlp_3x8_real h3_7 = tanh(t16); /* line 15 */
     const mlp_3x8_real t17 = p[176] + (p[168] * h3_0 + p[170] * h3_2 + (p[172] * h3_4 + p[174] * h3_6) + (p[169] * h3_1 + p[171] * h3_3 + (p[173] * h3_5 + p[175] * h3_7)));
     const mlp_3x8_real t18 = fabs(t17);
     const mlp_3x8_real t19 = exp(-t18);
     const mlp_3x8_real t20 = (t17 >= 0.0 ? 1.0 : t19);
     const mlp_3x8_real t21 = t19 + 1.0;
-    const mlp_3x8_real yhat_0 = t20 / t21; /* line 16 */
+    const mlp_3x8_real yhat_0 = t20 / t21; /* line 17 */
     const mlp_3x8_real t22 = (-t17 >= 0.0 ? 1.0 : t19);
     const mlp_3x8_real t23 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t22 / t21));
     const mlp_3x8_real t24 = (1.0 - h3_7 * h3_7) * (p[175] * t23);
@@ -874,14 +874,14 @@ void mlp_3x8_grad_W2(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
    (72 locals of type mlp_3x8_real on the stack) */
 void mlp_3x8_grad_b2(const mlp_3x8_real *restrict in, const mlp_3x8_real *restrict p, mlp_3x8_real *restrict grad_b2)
 {
-    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
-    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 12 */
-    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 12 */
-    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 12 */
-    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 12 */
-    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 12 */
-    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 12 */
-    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 12 */
+    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 13 */
+    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 13 */
+    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 13 */
+    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 13 */
+    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 13 */
+    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 13 */
+    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 13 */
+    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 13 */
     const mlp_3x8_real t1 = p[88] + (p[24] * h1_0 + p[26] * h1_2 + (p[28] * h1_4 + p[30] * h1_6) + (p[25] * h1_1 + p[27] * h1_3 + (p[29] * h1_5 + p[31] * h1_7)));
     const mlp_3x8_real t2 = p[89] + (p[32] * h1_0 + p[34] * h1_2 + (p[36] * h1_4 + p[38] * h1_6) + (p[33] * h1_1 + p[35] * h1_3 + (p[37] * h1_5 + p[39] * h1_7)));
     const mlp_3x8_real t3 = p[90] + (p[40] * h1_0 + p[42] * h1_2 + (p[44] * h1_4 + p[46] * h1_6) + (p[41] * h1_1 + p[43] * h1_3 + (p[45] * h1_5 + p[47] * h1_7)));
@@ -890,14 +890,14 @@ void mlp_3x8_grad_b2(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
     const mlp_3x8_real t6 = p[93] + (p[64] * h1_0 + p[66] * h1_2 + (p[68] * h1_4 + p[70] * h1_6) + (p[65] * h1_1 + p[67] * h1_3 + (p[69] * h1_5 + p[71] * h1_7)));
     const mlp_3x8_real t7 = p[94] + (p[72] * h1_0 + p[74] * h1_2 + (p[76] * h1_4 + p[78] * h1_6) + (p[73] * h1_1 + p[75] * h1_3 + (p[77] * h1_5 + p[79] * h1_7)));
     const mlp_3x8_real t8 = p[95] + (p[80] * h1_0 + p[82] * h1_2 + (p[84] * h1_4 + p[86] * h1_6) + (p[81] * h1_1 + p[83] * h1_3 + (p[85] * h1_5 + p[87] * h1_7)));
-    const mlp_3x8_real h2_0 = tanh(t1); /* line 13 */
-    const mlp_3x8_real h2_1 = tanh(t2); /* line 13 */
-    const mlp_3x8_real h2_2 = tanh(t3); /* line 13 */
-    const mlp_3x8_real h2_3 = tanh(t4); /* line 13 */
-    const mlp_3x8_real h2_4 = tanh(t5); /* line 13 */
-    const mlp_3x8_real h2_5 = tanh(t6); /* line 13 */
-    const mlp_3x8_real h2_6 = tanh(t7); /* line 13 */
-    const mlp_3x8_real h2_7 = tanh(t8); /* line 13 */
+    const mlp_3x8_real h2_0 = tanh(t1); /* line 14 */
+    const mlp_3x8_real h2_1 = tanh(t2); /* line 14 */
+    const mlp_3x8_real h2_2 = tanh(t3); /* line 14 */
+    const mlp_3x8_real h2_3 = tanh(t4); /* line 14 */
+    const mlp_3x8_real h2_4 = tanh(t5); /* line 14 */
+    const mlp_3x8_real h2_5 = tanh(t6); /* line 14 */
+    const mlp_3x8_real h2_6 = tanh(t7); /* line 14 */
+    const mlp_3x8_real h2_7 = tanh(t8); /* line 14 */
     const mlp_3x8_real t9 = p[160] + (p[96] * h2_0 + p[98] * h2_2 + (p[100] * h2_4 + p[102] * h2_6) + (p[97] * h2_1 + p[99] * h2_3 + (p[101] * h2_5 + p[103] * h2_7)));
     const mlp_3x8_real t10 = p[161] + (p[104] * h2_0 + p[106] * h2_2 + (p[108] * h2_4 + p[110] * h2_6) + (p[105] * h2_1 + p[107] * h2_3 + (p[109] * h2_5 + p[111] * h2_7)));
     const mlp_3x8_real t11 = p[162] + (p[112] * h2_0 + p[114] * h2_2 + (p[116] * h2_4 + p[118] * h2_6) + (p[113] * h2_1 + p[115] * h2_3 + (p[117] * h2_5 + p[119] * h2_7)));
@@ -906,20 +906,20 @@ void mlp_3x8_grad_b2(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
     const mlp_3x8_real t14 = p[165] + (p[136] * h2_0 + p[138] * h2_2 + (p[140] * h2_4 + p[142] * h2_6) + (p[137] * h2_1 + p[139] * h2_3 + (p[141] * h2_5 + p[143] * h2_7)));
     const mlp_3x8_real t15 = p[166] + (p[144] * h2_0 + p[146] * h2_2 + (p[148] * h2_4 + p[150] * h2_6) + (p[145] * h2_1 + p[147] * h2_3 + (p[149] * h2_5 + p[151] * h2_7)));
     const mlp_3x8_real t16 = p[167] + (p[152] * h2_0 + p[154] * h2_2 + (p[156] * h2_4 + p[158] * h2_6) + (p[153] * h2_1 + p[155] * h2_3 + (p[157] * h2_5 + p[159] * h2_7)));
-    const mlp_3x8_real h3_0 = tanh(t9); /* line 14 */
-    const mlp_3x8_real h3_1 = tanh(t10); /* line 14 */
-    const mlp_3x8_real h3_2 = tanh(t11); /* line 14 */
-    const mlp_3x8_real h3_3 = tanh(t12); /* line 14 */
-    const mlp_3x8_real h3_4 = tanh(t13); /* line 14 */
-    const mlp_3x8_real h3_5 = tanh(t14); /* line 14 */
-    const mlp_3x8_real h3_6 = tanh(t15); /* line 14 */
-    const mlp_3x8_real h3_7 = tanh(t16); /* line 14 */
+    const mlp_3x8_real h3_0 = tanh(t9); /* line 15 */
+    const mlp_3x8_real h3_1 = tanh(t10); /* line 15 */
+    const mlp_3x8_real h3_2 = tanh(t11); /* line 15 */
+    const mlp_3x8_real h3_3 = tanh(t12); /* line 15 */
+    const mlp_3x8_real h3_4 = tanh(t13); /* line 15 */
+    const mlp_3x8_real h3_5 = tanh(t14); /* line 15 */
+    const mlp_3x8_real h3_6 = tanh(t15); /* line 15 */
+    const mlp_3x8_real h3_7 = tanh(t16); /* line 15 */
     const mlp_3x8_real t17 = p[176] + (p[168] * h3_0 + p[170] * h3_2 + (p[172] * h3_4 + p[174] * h3_6) + (p[169] * h3_1 + p[171] * h3_3 + (p[173] * h3_5 + p[175] * h3_7)));
     const mlp_3x8_real t18 = fabs(t17);
     const mlp_3x8_real t19 = exp(-t18);
     const mlp_3x8_real t20 = (t17 >= 0.0 ? 1.0 : t19);
     const mlp_3x8_real t21 = t19 + 1.0;
-    const mlp_3x8_real yhat_0 = t20 / t21; /* line 16 */
+    const mlp_3x8_real yhat_0 = t20 / t21; /* line 17 */
     const mlp_3x8_real t22 = (-t17 >= 0.0 ? 1.0 : t19);
     const mlp_3x8_real t23 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t22 / t21));
     const mlp_3x8_real t24 = (1.0 - h3_7 * h3_7) * (p[175] * t23);
@@ -960,14 +960,14 @@ void mlp_3x8_grad_b2(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
    (56 locals of type mlp_3x8_real on the stack) */
 void mlp_3x8_grad_W3(const mlp_3x8_real *restrict in, const mlp_3x8_real *restrict p, mlp_3x8_real *restrict grad_W3)
 {
-    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
-    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 12 */
-    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 12 */
-    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 12 */
-    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 12 */
-    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 12 */
-    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 12 */
-    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 12 */
+    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 13 */
+    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 13 */
+    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 13 */
+    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 13 */
+    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 13 */
+    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 13 */
+    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 13 */
+    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 13 */
     const mlp_3x8_real t1 = p[88] + (p[24] * h1_0 + p[26] * h1_2 + (p[28] * h1_4 + p[30] * h1_6) + (p[25] * h1_1 + p[27] * h1_3 + (p[29] * h1_5 + p[31] * h1_7)));
     const mlp_3x8_real t2 = p[89] + (p[32] * h1_0 + p[34] * h1_2 + (p[36] * h1_4 + p[38] * h1_6) + (p[33] * h1_1 + p[35] * h1_3 + (p[37] * h1_5 + p[39] * h1_7)));
     const mlp_3x8_real t3 = p[90] + (p[40] * h1_0 + p[42] * h1_2 + (p[44] * h1_4 + p[46] * h1_6) + (p[41] * h1_1 + p[43] * h1_3 + (p[45] * h1_5 + p[47] * h1_7)));
@@ -976,14 +976,14 @@ void mlp_3x8_grad_W3(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
     const mlp_3x8_real t6 = p[93] + (p[64] * h1_0 + p[66] * h1_2 + (p[68] * h1_4 + p[70] * h1_6) + (p[65] * h1_1 + p[67] * h1_3 + (p[69] * h1_5 + p[71] * h1_7)));
     const mlp_3x8_real t7 = p[94] + (p[72] * h1_0 + p[74] * h1_2 + (p[76] * h1_4 + p[78] * h1_6) + (p[73] * h1_1 + p[75] * h1_3 + (p[77] * h1_5 + p[79] * h1_7)));
     const mlp_3x8_real t8 = p[95] + (p[80] * h1_0 + p[82] * h1_2 + (p[84] * h1_4 + p[86] * h1_6) + (p[81] * h1_1 + p[83] * h1_3 + (p[85] * h1_5 + p[87] * h1_7)));
-    const mlp_3x8_real h2_0 = tanh(t1); /* line 13 */
-    const mlp_3x8_real h2_1 = tanh(t2); /* line 13 */
-    const mlp_3x8_real h2_2 = tanh(t3); /* line 13 */
-    const mlp_3x8_real h2_3 = tanh(t4); /* line 13 */
-    const mlp_3x8_real h2_4 = tanh(t5); /* line 13 */
-    const mlp_3x8_real h2_5 = tanh(t6); /* line 13 */
-    const mlp_3x8_real h2_6 = tanh(t7); /* line 13 */
-    const mlp_3x8_real h2_7 = tanh(t8); /* line 13 */
+    const mlp_3x8_real h2_0 = tanh(t1); /* line 14 */
+    const mlp_3x8_real h2_1 = tanh(t2); /* line 14 */
+    const mlp_3x8_real h2_2 = tanh(t3); /* line 14 */
+    const mlp_3x8_real h2_3 = tanh(t4); /* line 14 */
+    const mlp_3x8_real h2_4 = tanh(t5); /* line 14 */
+    const mlp_3x8_real h2_5 = tanh(t6); /* line 14 */
+    const mlp_3x8_real h2_6 = tanh(t7); /* line 14 */
+    const mlp_3x8_real h2_7 = tanh(t8); /* line 14 */
     const mlp_3x8_real t9 = p[160] + (p[96] * h2_0 + p[98] * h2_2 + (p[100] * h2_4 + p[102] * h2_6) + (p[97] * h2_1 + p[99] * h2_3 + (p[101] * h2_5 + p[103] * h2_7)));
     const mlp_3x8_real t10 = p[161] + (p[104] * h2_0 + p[106] * h2_2 + (p[108] * h2_4 + p[110] * h2_6) + (p[105] * h2_1 + p[107] * h2_3 + (p[109] * h2_5 + p[111] * h2_7)));
     const mlp_3x8_real t11 = p[162] + (p[112] * h2_0 + p[114] * h2_2 + (p[116] * h2_4 + p[118] * h2_6) + (p[113] * h2_1 + p[115] * h2_3 + (p[117] * h2_5 + p[119] * h2_7)));
@@ -992,20 +992,20 @@ void mlp_3x8_grad_W3(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
     const mlp_3x8_real t14 = p[165] + (p[136] * h2_0 + p[138] * h2_2 + (p[140] * h2_4 + p[142] * h2_6) + (p[137] * h2_1 + p[139] * h2_3 + (p[141] * h2_5 + p[143] * h2_7)));
     const mlp_3x8_real t15 = p[166] + (p[144] * h2_0 + p[146] * h2_2 + (p[148] * h2_4 + p[150] * h2_6) + (p[145] * h2_1 + p[147] * h2_3 + (p[149] * h2_5 + p[151] * h2_7)));
     const mlp_3x8_real t16 = p[167] + (p[152] * h2_0 + p[154] * h2_2 + (p[156] * h2_4 + p[158] * h2_6) + (p[153] * h2_1 + p[155] * h2_3 + (p[157] * h2_5 + p[159] * h2_7)));
-    const mlp_3x8_real h3_0 = tanh(t9); /* line 14 */
-    const mlp_3x8_real h3_1 = tanh(t10); /* line 14 */
-    const mlp_3x8_real h3_2 = tanh(t11); /* line 14 */
-    const mlp_3x8_real h3_3 = tanh(t12); /* line 14 */
-    const mlp_3x8_real h3_4 = tanh(t13); /* line 14 */
-    const mlp_3x8_real h3_5 = tanh(t14); /* line 14 */
-    const mlp_3x8_real h3_6 = tanh(t15); /* line 14 */
-    const mlp_3x8_real h3_7 = tanh(t16); /* line 14 */
+    const mlp_3x8_real h3_0 = tanh(t9); /* line 15 */
+    const mlp_3x8_real h3_1 = tanh(t10); /* line 15 */
+    const mlp_3x8_real h3_2 = tanh(t11); /* line 15 */
+    const mlp_3x8_real h3_3 = tanh(t12); /* line 15 */
+    const mlp_3x8_real h3_4 = tanh(t13); /* line 15 */
+    const mlp_3x8_real h3_5 = tanh(t14); /* line 15 */
+    const mlp_3x8_real h3_6 = tanh(t15); /* line 15 */
+    const mlp_3x8_real h3_7 = tanh(t16); /* line 15 */
     const mlp_3x8_real t17 = p[176] + (p[168] * h3_0 + p[170] * h3_2 + (p[172] * h3_4 + p[174] * h3_6) + (p[169] * h3_1 + p[171] * h3_3 + (p[173] * h3_5 + p[175] * h3_7)));
     const mlp_3x8_real t18 = fabs(t17);
     const mlp_3x8_real t19 = exp(-t18);
     const mlp_3x8_real t20 = (t17 >= 0.0 ? 1.0 : t19);
     const mlp_3x8_real t21 = t19 + 1.0;
-    const mlp_3x8_real yhat_0 = t20 / t21; /* line 16 */
+    const mlp_3x8_real yhat_0 = t20 / t21; /* line 17 */
     const mlp_3x8_real t22 = (-t17 >= 0.0 ? 1.0 : t19);
     const mlp_3x8_real t23 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t22 / t21));
     const mlp_3x8_real t24 = (1.0 - h3_7 * h3_7) * (p[175] * t23);
@@ -1086,14 +1086,14 @@ void mlp_3x8_grad_W3(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
    (48 locals of type mlp_3x8_real on the stack) */
 void mlp_3x8_grad_b3(const mlp_3x8_real *restrict in, const mlp_3x8_real *restrict p, mlp_3x8_real *restrict grad_b3)
 {
-    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
-    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 12 */
-    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 12 */
-    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 12 */
-    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 12 */
-    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 12 */
-    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 12 */
-    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 12 */
+    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 13 */
+    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 13 */
+    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 13 */
+    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 13 */
+    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 13 */
+    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 13 */
+    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 13 */
+    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 13 */
     const mlp_3x8_real t1 = p[88] + (p[24] * h1_0 + p[26] * h1_2 + (p[28] * h1_4 + p[30] * h1_6) + (p[25] * h1_1 + p[27] * h1_3 + (p[29] * h1_5 + p[31] * h1_7)));
     const mlp_3x8_real t2 = p[89] + (p[32] * h1_0 + p[34] * h1_2 + (p[36] * h1_4 + p[38] * h1_6) + (p[33] * h1_1 + p[35] * h1_3 + (p[37] * h1_5 + p[39] * h1_7)));
     const mlp_3x8_real t3 = p[90] + (p[40] * h1_0 + p[42] * h1_2 + (p[44] * h1_4 + p[46] * h1_6) + (p[41] * h1_1 + p[43] * h1_3 + (p[45] * h1_5 + p[47] * h1_7)));
@@ -1102,14 +1102,14 @@ void mlp_3x8_grad_b3(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
     const mlp_3x8_real t6 = p[93] + (p[64] * h1_0 + p[66] * h1_2 + (p[68] * h1_4 + p[70] * h1_6) + (p[65] * h1_1 + p[67] * h1_3 + (p[69] * h1_5 + p[71] * h1_7)));
     const mlp_3x8_real t7 = p[94] + (p[72] * h1_0 + p[74] * h1_2 + (p[76] * h1_4 + p[78] * h1_6) + (p[73] * h1_1 + p[75] * h1_3 + (p[77] * h1_5 + p[79] * h1_7)));
     const mlp_3x8_real t8 = p[95] + (p[80] * h1_0 + p[82] * h1_2 + (p[84] * h1_4 + p[86] * h1_6) + (p[81] * h1_1 + p[83] * h1_3 + (p[85] * h1_5 + p[87] * h1_7)));
-    const mlp_3x8_real h2_0 = tanh(t1); /* line 13 */
-    const mlp_3x8_real h2_1 = tanh(t2); /* line 13 */
-    const mlp_3x8_real h2_2 = tanh(t3); /* line 13 */
-    const mlp_3x8_real h2_3 = tanh(t4); /* line 13 */
-    const mlp_3x8_real h2_4 = tanh(t5); /* line 13 */
-    const mlp_3x8_real h2_5 = tanh(t6); /* line 13 */
-    const mlp_3x8_real h2_6 = tanh(t7); /* line 13 */
-    const mlp_3x8_real h2_7 = tanh(t8); /* line 13 */
+    const mlp_3x8_real h2_0 = tanh(t1); /* line 14 */
+    const mlp_3x8_real h2_1 = tanh(t2); /* line 14 */
+    const mlp_3x8_real h2_2 = tanh(t3); /* line 14 */
+    const mlp_3x8_real h2_3 = tanh(t4); /* line 14 */
+    const mlp_3x8_real h2_4 = tanh(t5); /* line 14 */
+    const mlp_3x8_real h2_5 = tanh(t6); /* line 14 */
+    const mlp_3x8_real h2_6 = tanh(t7); /* line 14 */
+    const mlp_3x8_real h2_7 = tanh(t8); /* line 14 */
     const mlp_3x8_real t9 = p[160] + (p[96] * h2_0 + p[98] * h2_2 + (p[100] * h2_4 + p[102] * h2_6) + (p[97] * h2_1 + p[99] * h2_3 + (p[101] * h2_5 + p[103] * h2_7)));
     const mlp_3x8_real t10 = p[161] + (p[104] * h2_0 + p[106] * h2_2 + (p[108] * h2_4 + p[110] * h2_6) + (p[105] * h2_1 + p[107] * h2_3 + (p[109] * h2_5 + p[111] * h2_7)));
     const mlp_3x8_real t11 = p[162] + (p[112] * h2_0 + p[114] * h2_2 + (p[116] * h2_4 + p[118] * h2_6) + (p[113] * h2_1 + p[115] * h2_3 + (p[117] * h2_5 + p[119] * h2_7)));
@@ -1118,20 +1118,20 @@ void mlp_3x8_grad_b3(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
     const mlp_3x8_real t14 = p[165] + (p[136] * h2_0 + p[138] * h2_2 + (p[140] * h2_4 + p[142] * h2_6) + (p[137] * h2_1 + p[139] * h2_3 + (p[141] * h2_5 + p[143] * h2_7)));
     const mlp_3x8_real t15 = p[166] + (p[144] * h2_0 + p[146] * h2_2 + (p[148] * h2_4 + p[150] * h2_6) + (p[145] * h2_1 + p[147] * h2_3 + (p[149] * h2_5 + p[151] * h2_7)));
     const mlp_3x8_real t16 = p[167] + (p[152] * h2_0 + p[154] * h2_2 + (p[156] * h2_4 + p[158] * h2_6) + (p[153] * h2_1 + p[155] * h2_3 + (p[157] * h2_5 + p[159] * h2_7)));
-    const mlp_3x8_real h3_0 = tanh(t9); /* line 14 */
-    const mlp_3x8_real h3_1 = tanh(t10); /* line 14 */
-    const mlp_3x8_real h3_2 = tanh(t11); /* line 14 */
-    const mlp_3x8_real h3_3 = tanh(t12); /* line 14 */
-    const mlp_3x8_real h3_4 = tanh(t13); /* line 14 */
-    const mlp_3x8_real h3_5 = tanh(t14); /* line 14 */
-    const mlp_3x8_real h3_6 = tanh(t15); /* line 14 */
-    const mlp_3x8_real h3_7 = tanh(t16); /* line 14 */
+    const mlp_3x8_real h3_0 = tanh(t9); /* line 15 */
+    const mlp_3x8_real h3_1 = tanh(t10); /* line 15 */
+    const mlp_3x8_real h3_2 = tanh(t11); /* line 15 */
+    const mlp_3x8_real h3_3 = tanh(t12); /* line 15 */
+    const mlp_3x8_real h3_4 = tanh(t13); /* line 15 */
+    const mlp_3x8_real h3_5 = tanh(t14); /* line 15 */
+    const mlp_3x8_real h3_6 = tanh(t15); /* line 15 */
+    const mlp_3x8_real h3_7 = tanh(t16); /* line 15 */
     const mlp_3x8_real t17 = p[176] + (p[168] * h3_0 + p[170] * h3_2 + (p[172] * h3_4 + p[174] * h3_6) + (p[169] * h3_1 + p[171] * h3_3 + (p[173] * h3_5 + p[175] * h3_7)));
     const mlp_3x8_real t18 = fabs(t17);
     const mlp_3x8_real t19 = exp(-t18);
     const mlp_3x8_real t20 = (t17 >= 0.0 ? 1.0 : t19);
     const mlp_3x8_real t21 = t19 + 1.0;
-    const mlp_3x8_real yhat_0 = t20 / t21; /* line 16 */
+    const mlp_3x8_real yhat_0 = t20 / t21; /* line 17 */
     const mlp_3x8_real t22 = (-t17 >= 0.0 ? 1.0 : t19);
     const mlp_3x8_real t23 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t22 / t21));
     grad_b3[0] = (1.0 - h3_0 * h3_0) * (p[168] * t23);
@@ -1148,14 +1148,14 @@ void mlp_3x8_grad_b3(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
    (48 locals of type mlp_3x8_real on the stack) */
 void mlp_3x8_grad_W4(const mlp_3x8_real *restrict in, const mlp_3x8_real *restrict p, mlp_3x8_real *restrict grad_W4)
 {
-    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
-    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 12 */
-    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 12 */
-    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 12 */
-    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 12 */
-    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 12 */
-    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 12 */
-    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 12 */
+    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 13 */
+    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 13 */
+    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 13 */
+    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 13 */
+    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 13 */
+    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 13 */
+    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 13 */
+    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 13 */
     const mlp_3x8_real t1 = p[88] + (p[24] * h1_0 + p[26] * h1_2 + (p[28] * h1_4 + p[30] * h1_6) + (p[25] * h1_1 + p[27] * h1_3 + (p[29] * h1_5 + p[31] * h1_7)));
     const mlp_3x8_real t2 = p[89] + (p[32] * h1_0 + p[34] * h1_2 + (p[36] * h1_4 + p[38] * h1_6) + (p[33] * h1_1 + p[35] * h1_3 + (p[37] * h1_5 + p[39] * h1_7)));
     const mlp_3x8_real t3 = p[90] + (p[40] * h1_0 + p[42] * h1_2 + (p[44] * h1_4 + p[46] * h1_6) + (p[41] * h1_1 + p[43] * h1_3 + (p[45] * h1_5 + p[47] * h1_7)));
@@ -1164,14 +1164,14 @@ void mlp_3x8_grad_W4(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
     const mlp_3x8_real t6 = p[93] + (p[64] * h1_0 + p[66] * h1_2 + (p[68] * h1_4 + p[70] * h1_6) + (p[65] * h1_1 + p[67] * h1_3 + (p[69] * h1_5 + p[71] * h1_7)));
     const mlp_3x8_real t7 = p[94] + (p[72] * h1_0 + p[74] * h1_2 + (p[76] * h1_4 + p[78] * h1_6) + (p[73] * h1_1 + p[75] * h1_3 + (p[77] * h1_5 + p[79] * h1_7)));
     const mlp_3x8_real t8 = p[95] + (p[80] * h1_0 + p[82] * h1_2 + (p[84] * h1_4 + p[86] * h1_6) + (p[81] * h1_1 + p[83] * h1_3 + (p[85] * h1_5 + p[87] * h1_7)));
-    const mlp_3x8_real h2_0 = tanh(t1); /* line 13 */
-    const mlp_3x8_real h2_1 = tanh(t2); /* line 13 */
-    const mlp_3x8_real h2_2 = tanh(t3); /* line 13 */
-    const mlp_3x8_real h2_3 = tanh(t4); /* line 13 */
-    const mlp_3x8_real h2_4 = tanh(t5); /* line 13 */
-    const mlp_3x8_real h2_5 = tanh(t6); /* line 13 */
-    const mlp_3x8_real h2_6 = tanh(t7); /* line 13 */
-    const mlp_3x8_real h2_7 = tanh(t8); /* line 13 */
+    const mlp_3x8_real h2_0 = tanh(t1); /* line 14 */
+    const mlp_3x8_real h2_1 = tanh(t2); /* line 14 */
+    const mlp_3x8_real h2_2 = tanh(t3); /* line 14 */
+    const mlp_3x8_real h2_3 = tanh(t4); /* line 14 */
+    const mlp_3x8_real h2_4 = tanh(t5); /* line 14 */
+    const mlp_3x8_real h2_5 = tanh(t6); /* line 14 */
+    const mlp_3x8_real h2_6 = tanh(t7); /* line 14 */
+    const mlp_3x8_real h2_7 = tanh(t8); /* line 14 */
     const mlp_3x8_real t9 = p[160] + (p[96] * h2_0 + p[98] * h2_2 + (p[100] * h2_4 + p[102] * h2_6) + (p[97] * h2_1 + p[99] * h2_3 + (p[101] * h2_5 + p[103] * h2_7)));
     const mlp_3x8_real t10 = p[161] + (p[104] * h2_0 + p[106] * h2_2 + (p[108] * h2_4 + p[110] * h2_6) + (p[105] * h2_1 + p[107] * h2_3 + (p[109] * h2_5 + p[111] * h2_7)));
     const mlp_3x8_real t11 = p[162] + (p[112] * h2_0 + p[114] * h2_2 + (p[116] * h2_4 + p[118] * h2_6) + (p[113] * h2_1 + p[115] * h2_3 + (p[117] * h2_5 + p[119] * h2_7)));
@@ -1180,20 +1180,20 @@ void mlp_3x8_grad_W4(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
     const mlp_3x8_real t14 = p[165] + (p[136] * h2_0 + p[138] * h2_2 + (p[140] * h2_4 + p[142] * h2_6) + (p[137] * h2_1 + p[139] * h2_3 + (p[141] * h2_5 + p[143] * h2_7)));
     const mlp_3x8_real t15 = p[166] + (p[144] * h2_0 + p[146] * h2_2 + (p[148] * h2_4 + p[150] * h2_6) + (p[145] * h2_1 + p[147] * h2_3 + (p[149] * h2_5 + p[151] * h2_7)));
     const mlp_3x8_real t16 = p[167] + (p[152] * h2_0 + p[154] * h2_2 + (p[156] * h2_4 + p[158] * h2_6) + (p[153] * h2_1 + p[155] * h2_3 + (p[157] * h2_5 + p[159] * h2_7)));
-    const mlp_3x8_real h3_0 = tanh(t9); /* line 14 */
-    const mlp_3x8_real h3_1 = tanh(t10); /* line 14 */
-    const mlp_3x8_real h3_2 = tanh(t11); /* line 14 */
-    const mlp_3x8_real h3_3 = tanh(t12); /* line 14 */
-    const mlp_3x8_real h3_4 = tanh(t13); /* line 14 */
-    const mlp_3x8_real h3_5 = tanh(t14); /* line 14 */
-    const mlp_3x8_real h3_6 = tanh(t15); /* line 14 */
-    const mlp_3x8_real h3_7 = tanh(t16); /* line 14 */
+    const mlp_3x8_real h3_0 = tanh(t9); /* line 15 */
+    const mlp_3x8_real h3_1 = tanh(t10); /* line 15 */
+    const mlp_3x8_real h3_2 = tanh(t11); /* line 15 */
+    const mlp_3x8_real h3_3 = tanh(t12); /* line 15 */
+    const mlp_3x8_real h3_4 = tanh(t13); /* line 15 */
+    const mlp_3x8_real h3_5 = tanh(t14); /* line 15 */
+    const mlp_3x8_real h3_6 = tanh(t15); /* line 15 */
+    const mlp_3x8_real h3_7 = tanh(t16); /* line 15 */
     const mlp_3x8_real t17 = p[176] + (p[168] * h3_0 + p[170] * h3_2 + (p[172] * h3_4 + p[174] * h3_6) + (p[169] * h3_1 + p[171] * h3_3 + (p[173] * h3_5 + p[175] * h3_7)));
     const mlp_3x8_real t18 = fabs(t17);
     const mlp_3x8_real t19 = exp(-t18);
     const mlp_3x8_real t20 = (t17 >= 0.0 ? 1.0 : t19);
     const mlp_3x8_real t21 = t19 + 1.0;
-    const mlp_3x8_real yhat_0 = t20 / t21; /* line 16 */
+    const mlp_3x8_real yhat_0 = t20 / t21; /* line 17 */
     const mlp_3x8_real t22 = (-t17 >= 0.0 ? 1.0 : t19);
     const mlp_3x8_real t23 = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t22 / t21));
     grad_W4[0] = h3_0 * t23;
@@ -1210,14 +1210,14 @@ void mlp_3x8_grad_W4(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
    (47 locals of type mlp_3x8_real on the stack) */
 void mlp_3x8_grad_b4(const mlp_3x8_real *restrict in, const mlp_3x8_real *restrict p, mlp_3x8_real *restrict grad_b4)
 {
-    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
-    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 12 */
-    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 12 */
-    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 12 */
-    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 12 */
-    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 12 */
-    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 12 */
-    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 12 */
+    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 13 */
+    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 13 */
+    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 13 */
+    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 13 */
+    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 13 */
+    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 13 */
+    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 13 */
+    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 13 */
     const mlp_3x8_real t1 = p[88] + (p[24] * h1_0 + p[26] * h1_2 + (p[28] * h1_4 + p[30] * h1_6) + (p[25] * h1_1 + p[27] * h1_3 + (p[29] * h1_5 + p[31] * h1_7)));
     const mlp_3x8_real t2 = p[89] + (p[32] * h1_0 + p[34] * h1_2 + (p[36] * h1_4 + p[38] * h1_6) + (p[33] * h1_1 + p[35] * h1_3 + (p[37] * h1_5 + p[39] * h1_7)));
     const mlp_3x8_real t3 = p[90] + (p[40] * h1_0 + p[42] * h1_2 + (p[44] * h1_4 + p[46] * h1_6) + (p[41] * h1_1 + p[43] * h1_3 + (p[45] * h1_5 + p[47] * h1_7)));
@@ -1226,14 +1226,14 @@ void mlp_3x8_grad_b4(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
     const mlp_3x8_real t6 = p[93] + (p[64] * h1_0 + p[66] * h1_2 + (p[68] * h1_4 + p[70] * h1_6) + (p[65] * h1_1 + p[67] * h1_3 + (p[69] * h1_5 + p[71] * h1_7)));
     const mlp_3x8_real t7 = p[94] + (p[72] * h1_0 + p[74] * h1_2 + (p[76] * h1_4 + p[78] * h1_6) + (p[73] * h1_1 + p[75] * h1_3 + (p[77] * h1_5 + p[79] * h1_7)));
     const mlp_3x8_real t8 = p[95] + (p[80] * h1_0 + p[82] * h1_2 + (p[84] * h1_4 + p[86] * h1_6) + (p[81] * h1_1 + p[83] * h1_3 + (p[85] * h1_5 + p[87] * h1_7)));
-    const mlp_3x8_real h2_0 = tanh(t1); /* line 13 */
-    const mlp_3x8_real h2_1 = tanh(t2); /* line 13 */
-    const mlp_3x8_real h2_2 = tanh(t3); /* line 13 */
-    const mlp_3x8_real h2_3 = tanh(t4); /* line 13 */
-    const mlp_3x8_real h2_4 = tanh(t5); /* line 13 */
-    const mlp_3x8_real h2_5 = tanh(t6); /* line 13 */
-    const mlp_3x8_real h2_6 = tanh(t7); /* line 13 */
-    const mlp_3x8_real h2_7 = tanh(t8); /* line 13 */
+    const mlp_3x8_real h2_0 = tanh(t1); /* line 14 */
+    const mlp_3x8_real h2_1 = tanh(t2); /* line 14 */
+    const mlp_3x8_real h2_2 = tanh(t3); /* line 14 */
+    const mlp_3x8_real h2_3 = tanh(t4); /* line 14 */
+    const mlp_3x8_real h2_4 = tanh(t5); /* line 14 */
+    const mlp_3x8_real h2_5 = tanh(t6); /* line 14 */
+    const mlp_3x8_real h2_6 = tanh(t7); /* line 14 */
+    const mlp_3x8_real h2_7 = tanh(t8); /* line 14 */
     const mlp_3x8_real t9 = p[160] + (p[96] * h2_0 + p[98] * h2_2 + (p[100] * h2_4 + p[102] * h2_6) + (p[97] * h2_1 + p[99] * h2_3 + (p[101] * h2_5 + p[103] * h2_7)));
     const mlp_3x8_real t10 = p[161] + (p[104] * h2_0 + p[106] * h2_2 + (p[108] * h2_4 + p[110] * h2_6) + (p[105] * h2_1 + p[107] * h2_3 + (p[109] * h2_5 + p[111] * h2_7)));
     const mlp_3x8_real t11 = p[162] + (p[112] * h2_0 + p[114] * h2_2 + (p[116] * h2_4 + p[118] * h2_6) + (p[113] * h2_1 + p[115] * h2_3 + (p[117] * h2_5 + p[119] * h2_7)));
@@ -1242,20 +1242,20 @@ void mlp_3x8_grad_b4(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
     const mlp_3x8_real t14 = p[165] + (p[136] * h2_0 + p[138] * h2_2 + (p[140] * h2_4 + p[142] * h2_6) + (p[137] * h2_1 + p[139] * h2_3 + (p[141] * h2_5 + p[143] * h2_7)));
     const mlp_3x8_real t15 = p[166] + (p[144] * h2_0 + p[146] * h2_2 + (p[148] * h2_4 + p[150] * h2_6) + (p[145] * h2_1 + p[147] * h2_3 + (p[149] * h2_5 + p[151] * h2_7)));
     const mlp_3x8_real t16 = p[167] + (p[152] * h2_0 + p[154] * h2_2 + (p[156] * h2_4 + p[158] * h2_6) + (p[153] * h2_1 + p[155] * h2_3 + (p[157] * h2_5 + p[159] * h2_7)));
-    const mlp_3x8_real h3_0 = tanh(t9); /* line 14 */
-    const mlp_3x8_real h3_1 = tanh(t10); /* line 14 */
-    const mlp_3x8_real h3_2 = tanh(t11); /* line 14 */
-    const mlp_3x8_real h3_3 = tanh(t12); /* line 14 */
-    const mlp_3x8_real h3_4 = tanh(t13); /* line 14 */
-    const mlp_3x8_real h3_5 = tanh(t14); /* line 14 */
-    const mlp_3x8_real h3_6 = tanh(t15); /* line 14 */
-    const mlp_3x8_real h3_7 = tanh(t16); /* line 14 */
+    const mlp_3x8_real h3_0 = tanh(t9); /* line 15 */
+    const mlp_3x8_real h3_1 = tanh(t10); /* line 15 */
+    const mlp_3x8_real h3_2 = tanh(t11); /* line 15 */
+    const mlp_3x8_real h3_3 = tanh(t12); /* line 15 */
+    const mlp_3x8_real h3_4 = tanh(t13); /* line 15 */
+    const mlp_3x8_real h3_5 = tanh(t14); /* line 15 */
+    const mlp_3x8_real h3_6 = tanh(t15); /* line 15 */
+    const mlp_3x8_real h3_7 = tanh(t16); /* line 15 */
     const mlp_3x8_real t17 = p[176] + (p[168] * h3_0 + p[170] * h3_2 + (p[172] * h3_4 + p[174] * h3_6) + (p[169] * h3_1 + p[171] * h3_3 + (p[173] * h3_5 + p[175] * h3_7)));
     const mlp_3x8_real t18 = fabs(t17);
     const mlp_3x8_real t19 = exp(-t18);
     const mlp_3x8_real t20 = (t17 >= 0.0 ? 1.0 : t19);
     const mlp_3x8_real t21 = t19 + 1.0;
-    const mlp_3x8_real yhat_0 = t20 / t21; /* line 16 */
+    const mlp_3x8_real yhat_0 = t20 / t21; /* line 17 */
     const mlp_3x8_real t22 = (-t17 >= 0.0 ? 1.0 : t19);
     grad_b4[0] = 2.0 * (yhat_0 - in[2]) * (yhat_0 * (t22 / t21));
 }
@@ -1265,14 +1265,14 @@ void mlp_3x8_grad_b4(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
    (242 locals of type mlp_3x8_real on the stack) */
 mlp_3x8_real mlp_3x8_sgd_step(mlp_3x8_real *restrict p, const mlp_3x8_real *restrict in, mlp_3x8_real lr)
 {
-    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
-    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 12 */
-    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 12 */
-    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 12 */
-    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 12 */
-    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 12 */
-    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 12 */
-    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 12 */
+    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 13 */
+    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 13 */
+    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 13 */
+    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 13 */
+    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 13 */
+    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 13 */
+    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 13 */
+    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 13 */
     const mlp_3x8_real t1 = p[88] + (p[24] * h1_0 + p[26] * h1_2 + (p[28] * h1_4 + p[30] * h1_6) + (p[25] * h1_1 + p[27] * h1_3 + (p[29] * h1_5 + p[31] * h1_7)));
     const mlp_3x8_real t2 = p[89] + (p[32] * h1_0 + p[34] * h1_2 + (p[36] * h1_4 + p[38] * h1_6) + (p[33] * h1_1 + p[35] * h1_3 + (p[37] * h1_5 + p[39] * h1_7)));
     const mlp_3x8_real t3 = p[90] + (p[40] * h1_0 + p[42] * h1_2 + (p[44] * h1_4 + p[46] * h1_6) + (p[41] * h1_1 + p[43] * h1_3 + (p[45] * h1_5 + p[47] * h1_7)));
@@ -1281,14 +1281,14 @@ mlp_3x8_real mlp_3x8_sgd_step(mlp_3x8_real *restrict p, const mlp_3x8_real *rest
     const mlp_3x8_real t6 = p[93] + (p[64] * h1_0 + p[66] * h1_2 + (p[68] * h1_4 + p[70] * h1_6) + (p[65] * h1_1 + p[67] * h1_3 + (p[69] * h1_5 + p[71] * h1_7)));
     const mlp_3x8_real t7 = p[94] + (p[72] * h1_0 + p[74] * h1_2 + (p[76] * h1_4 + p[78] * h1_6) + (p[73] * h1_1 + p[75] * h1_3 + (p[77] * h1_5 + p[79] * h1_7)));
     const mlp_3x8_real t8 = p[95] + (p[80] * h1_0 + p[82] * h1_2 + (p[84] * h1_4 + p[86] * h1_6) + (p[81] * h1_1 + p[83] * h1_3 + (p[85] * h1_5 + p[87] * h1_7)));
-    const mlp_3x8_real h2_0 = tanh(t1); /* line 13 */
-    const mlp_3x8_real h2_1 = tanh(t2); /* line 13 */
-    const mlp_3x8_real h2_2 = tanh(t3); /* line 13 */
-    const mlp_3x8_real h2_3 = tanh(t4); /* line 13 */
-    const mlp_3x8_real h2_4 = tanh(t5); /* line 13 */
-    const mlp_3x8_real h2_5 = tanh(t6); /* line 13 */
-    const mlp_3x8_real h2_6 = tanh(t7); /* line 13 */
-    const mlp_3x8_real h2_7 = tanh(t8); /* line 13 */
+    const mlp_3x8_real h2_0 = tanh(t1); /* line 14 */
+    const mlp_3x8_real h2_1 = tanh(t2); /* line 14 */
+    const mlp_3x8_real h2_2 = tanh(t3); /* line 14 */
+    const mlp_3x8_real h2_3 = tanh(t4); /* line 14 */
+    const mlp_3x8_real h2_4 = tanh(t5); /* line 14 */
+    const mlp_3x8_real h2_5 = tanh(t6); /* line 14 */
+    const mlp_3x8_real h2_6 = tanh(t7); /* line 14 */
+    const mlp_3x8_real h2_7 = tanh(t8); /* line 14 */
     const mlp_3x8_real t9 = p[160] + (p[96] * h2_0 + p[98] * h2_2 + (p[100] * h2_4 + p[102] * h2_6) + (p[97] * h2_1 + p[99] * h2_3 + (p[101] * h2_5 + p[103] * h2_7)));
     const mlp_3x8_real t10 = p[161] + (p[104] * h2_0 + p[106] * h2_2 + (p[108] * h2_4 + p[110] * h2_6) + (p[105] * h2_1 + p[107] * h2_3 + (p[109] * h2_5 + p[111] * h2_7)));
     const mlp_3x8_real t11 = p[162] + (p[112] * h2_0 + p[114] * h2_2 + (p[116] * h2_4 + p[118] * h2_6) + (p[113] * h2_1 + p[115] * h2_3 + (p[117] * h2_5 + p[119] * h2_7)));
@@ -1297,20 +1297,20 @@ mlp_3x8_real mlp_3x8_sgd_step(mlp_3x8_real *restrict p, const mlp_3x8_real *rest
     const mlp_3x8_real t14 = p[165] + (p[136] * h2_0 + p[138] * h2_2 + (p[140] * h2_4 + p[142] * h2_6) + (p[137] * h2_1 + p[139] * h2_3 + (p[141] * h2_5 + p[143] * h2_7)));
     const mlp_3x8_real t15 = p[166] + (p[144] * h2_0 + p[146] * h2_2 + (p[148] * h2_4 + p[150] * h2_6) + (p[145] * h2_1 + p[147] * h2_3 + (p[149] * h2_5 + p[151] * h2_7)));
     const mlp_3x8_real t16 = p[167] + (p[152] * h2_0 + p[154] * h2_2 + (p[156] * h2_4 + p[158] * h2_6) + (p[153] * h2_1 + p[155] * h2_3 + (p[157] * h2_5 + p[159] * h2_7)));
-    const mlp_3x8_real h3_0 = tanh(t9); /* line 14 */
-    const mlp_3x8_real h3_1 = tanh(t10); /* line 14 */
-    const mlp_3x8_real h3_2 = tanh(t11); /* line 14 */
-    const mlp_3x8_real h3_3 = tanh(t12); /* line 14 */
-    const mlp_3x8_real h3_4 = tanh(t13); /* line 14 */
-    const mlp_3x8_real h3_5 = tanh(t14); /* line 14 */
-    const mlp_3x8_real h3_6 = tanh(t15); /* line 14 */
-    const mlp_3x8_real h3_7 = tanh(t16); /* line 14 */
+    const mlp_3x8_real h3_0 = tanh(t9); /* line 15 */
+    const mlp_3x8_real h3_1 = tanh(t10); /* line 15 */
+    const mlp_3x8_real h3_2 = tanh(t11); /* line 15 */
+    const mlp_3x8_real h3_3 = tanh(t12); /* line 15 */
+    const mlp_3x8_real h3_4 = tanh(t13); /* line 15 */
+    const mlp_3x8_real h3_5 = tanh(t14); /* line 15 */
+    const mlp_3x8_real h3_6 = tanh(t15); /* line 15 */
+    const mlp_3x8_real h3_7 = tanh(t16); /* line 15 */
     const mlp_3x8_real t17 = p[176] + (p[168] * h3_0 + p[170] * h3_2 + (p[172] * h3_4 + p[174] * h3_6) + (p[169] * h3_1 + p[171] * h3_3 + (p[173] * h3_5 + p[175] * h3_7)));
     const mlp_3x8_real t18 = fabs(t17);
     const mlp_3x8_real t19 = exp(-t18);
     const mlp_3x8_real t20 = (t17 >= 0.0 ? 1.0 : t19);
     const mlp_3x8_real t21 = t19 + 1.0;
-    const mlp_3x8_real yhat_0 = t20 / t21; /* line 16 */
+    const mlp_3x8_real yhat_0 = t20 / t21; /* line 17 */
     const mlp_3x8_real t22 = yhat_0 - in[2];
     const mlp_3x8_real t23 = t22 * t22;
     const mlp_3x8_real t24 = (-t17 >= 0.0 ? 1.0 : t19);
@@ -1691,14 +1691,14 @@ mlp_3x8_real mlp_3x8_sgd_step(mlp_3x8_real *restrict p, const mlp_3x8_real *rest
    (45 locals of type mlp_3x8_real on the stack) */
 void mlp_3x8_outputs(const mlp_3x8_real *restrict in, const mlp_3x8_real *restrict p, mlp_3x8_real *restrict out)
 {
-    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 12 */
-    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 12 */
-    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 12 */
-    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 12 */
-    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 12 */
-    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 12 */
-    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 12 */
-    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 12 */
+    const mlp_3x8_real h1_0 = tanh(p[16] + (in[0] * p[0] + in[1] * p[1])); /* line 13 */
+    const mlp_3x8_real h1_1 = tanh(p[17] + (in[0] * p[2] + in[1] * p[3])); /* line 13 */
+    const mlp_3x8_real h1_2 = tanh(p[18] + (in[0] * p[4] + in[1] * p[5])); /* line 13 */
+    const mlp_3x8_real h1_3 = tanh(p[19] + (in[0] * p[6] + in[1] * p[7])); /* line 13 */
+    const mlp_3x8_real h1_4 = tanh(p[20] + (in[0] * p[8] + in[1] * p[9])); /* line 13 */
+    const mlp_3x8_real h1_5 = tanh(p[21] + (in[0] * p[10] + in[1] * p[11])); /* line 13 */
+    const mlp_3x8_real h1_6 = tanh(p[22] + (in[0] * p[12] + in[1] * p[13])); /* line 13 */
+    const mlp_3x8_real h1_7 = tanh(p[23] + (in[0] * p[14] + in[1] * p[15])); /* line 13 */
     const mlp_3x8_real t1 = p[88] + (p[24] * h1_0 + p[26] * h1_2 + (p[28] * h1_4 + p[30] * h1_6) + (p[25] * h1_1 + p[27] * h1_3 + (p[29] * h1_5 + p[31] * h1_7)));
     const mlp_3x8_real t2 = p[89] + (p[32] * h1_0 + p[34] * h1_2 + (p[36] * h1_4 + p[38] * h1_6) + (p[33] * h1_1 + p[35] * h1_3 + (p[37] * h1_5 + p[39] * h1_7)));
     const mlp_3x8_real t3 = p[90] + (p[40] * h1_0 + p[42] * h1_2 + (p[44] * h1_4 + p[46] * h1_6) + (p[41] * h1_1 + p[43] * h1_3 + (p[45] * h1_5 + p[47] * h1_7)));
@@ -1707,14 +1707,14 @@ void mlp_3x8_outputs(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
     const mlp_3x8_real t6 = p[93] + (p[64] * h1_0 + p[66] * h1_2 + (p[68] * h1_4 + p[70] * h1_6) + (p[65] * h1_1 + p[67] * h1_3 + (p[69] * h1_5 + p[71] * h1_7)));
     const mlp_3x8_real t7 = p[94] + (p[72] * h1_0 + p[74] * h1_2 + (p[76] * h1_4 + p[78] * h1_6) + (p[73] * h1_1 + p[75] * h1_3 + (p[77] * h1_5 + p[79] * h1_7)));
     const mlp_3x8_real t8 = p[95] + (p[80] * h1_0 + p[82] * h1_2 + (p[84] * h1_4 + p[86] * h1_6) + (p[81] * h1_1 + p[83] * h1_3 + (p[85] * h1_5 + p[87] * h1_7)));
-    const mlp_3x8_real h2_0 = tanh(t1); /* line 13 */
-    const mlp_3x8_real h2_1 = tanh(t2); /* line 13 */
-    const mlp_3x8_real h2_2 = tanh(t3); /* line 13 */
-    const mlp_3x8_real h2_3 = tanh(t4); /* line 13 */
-    const mlp_3x8_real h2_4 = tanh(t5); /* line 13 */
-    const mlp_3x8_real h2_5 = tanh(t6); /* line 13 */
-    const mlp_3x8_real h2_6 = tanh(t7); /* line 13 */
-    const mlp_3x8_real h2_7 = tanh(t8); /* line 13 */
+    const mlp_3x8_real h2_0 = tanh(t1); /* line 14 */
+    const mlp_3x8_real h2_1 = tanh(t2); /* line 14 */
+    const mlp_3x8_real h2_2 = tanh(t3); /* line 14 */
+    const mlp_3x8_real h2_3 = tanh(t4); /* line 14 */
+    const mlp_3x8_real h2_4 = tanh(t5); /* line 14 */
+    const mlp_3x8_real h2_5 = tanh(t6); /* line 14 */
+    const mlp_3x8_real h2_6 = tanh(t7); /* line 14 */
+    const mlp_3x8_real h2_7 = tanh(t8); /* line 14 */
     const mlp_3x8_real t9 = p[160] + (p[96] * h2_0 + p[98] * h2_2 + (p[100] * h2_4 + p[102] * h2_6) + (p[97] * h2_1 + p[99] * h2_3 + (p[101] * h2_5 + p[103] * h2_7)));
     const mlp_3x8_real t10 = p[161] + (p[104] * h2_0 + p[106] * h2_2 + (p[108] * h2_4 + p[110] * h2_6) + (p[105] * h2_1 + p[107] * h2_3 + (p[109] * h2_5 + p[111] * h2_7)));
     const mlp_3x8_real t11 = p[162] + (p[112] * h2_0 + p[114] * h2_2 + (p[116] * h2_4 + p[118] * h2_6) + (p[113] * h2_1 + p[115] * h2_3 + (p[117] * h2_5 + p[119] * h2_7)));
@@ -1723,19 +1723,19 @@ void mlp_3x8_outputs(const mlp_3x8_real *restrict in, const mlp_3x8_real *restri
     const mlp_3x8_real t14 = p[165] + (p[136] * h2_0 + p[138] * h2_2 + (p[140] * h2_4 + p[142] * h2_6) + (p[137] * h2_1 + p[139] * h2_3 + (p[141] * h2_5 + p[143] * h2_7)));
     const mlp_3x8_real t15 = p[166] + (p[144] * h2_0 + p[146] * h2_2 + (p[148] * h2_4 + p[150] * h2_6) + (p[145] * h2_1 + p[147] * h2_3 + (p[149] * h2_5 + p[151] * h2_7)));
     const mlp_3x8_real t16 = p[167] + (p[152] * h2_0 + p[154] * h2_2 + (p[156] * h2_4 + p[158] * h2_6) + (p[153] * h2_1 + p[155] * h2_3 + (p[157] * h2_5 + p[159] * h2_7)));
-    const mlp_3x8_real h3_0 = tanh(t9); /* line 14 */
-    const mlp_3x8_real h3_1 = tanh(t10); /* line 14 */
-    const mlp_3x8_real h3_2 = tanh(t11); /* line 14 */
-    const mlp_3x8_real h3_3 = tanh(t12); /* line 14 */
-    const mlp_3x8_real h3_4 = tanh(t13); /* line 14 */
-    const mlp_3x8_real h3_5 = tanh(t14); /* line 14 */
-    const mlp_3x8_real h3_6 = tanh(t15); /* line 14 */
-    const mlp_3x8_real h3_7 = tanh(t16); /* line 14 */
+    const mlp_3x8_real h3_0 = tanh(t9); /* line 15 */
+    const mlp_3x8_real h3_1 = tanh(t10); /* line 15 */
+    const mlp_3x8_real h3_2 = tanh(t11); /* line 15 */
+    const mlp_3x8_real h3_3 = tanh(t12); /* line 15 */
+    const mlp_3x8_real h3_4 = tanh(t13); /* line 15 */
+    const mlp_3x8_real h3_5 = tanh(t14); /* line 15 */
+    const mlp_3x8_real h3_6 = tanh(t15); /* line 15 */
+    const mlp_3x8_real h3_7 = tanh(t16); /* line 15 */
     const mlp_3x8_real t17 = p[176] + (p[168] * h3_0 + p[170] * h3_2 + (p[172] * h3_4 + p[174] * h3_6) + (p[169] * h3_1 + p[171] * h3_3 + (p[173] * h3_5 + p[175] * h3_7)));
     const mlp_3x8_real t18 = fabs(t17);
     const mlp_3x8_real t19 = exp(-t18);
     const mlp_3x8_real t20 = (t17 >= 0.0 ? 1.0 : t19);
-    const mlp_3x8_real yhat_0 = t20 / (t19 + 1.0); /* line 16 */
+    const mlp_3x8_real yhat_0 = t20 / (t19 + 1.0); /* line 17 */
     out[0] = yhat_0;
 }
 

@@ -50,10 +50,10 @@ digits_real digits_loss_ws(const digits_real *restrict in, const digits_real *re
         acc += acc1;
         t1[i] = acc;
     }
-    digits_real *const h = ws + 32; /* line 9 */
+    digits_real *const h = ws + 32; /* line 10 */
     for (int i = 0; i < 32; i++)
         h[i] = tanh(p[2048 + i] + t1[i]);
-    digits_real *const z = ws + 0; /* line 10 */
+    digits_real *const z = ws + 0; /* line 11 */
     for (int i = 0; i < 10; i++) {
         digits_real acc = (p[2080 + i * 32] * h[0] + p[2080 + i * 32 + 2] * h[2]) + (p[2080 + i * 32 + 4] * h[4] + p[2080 + i * 32 + 6] * h[6]);
         digits_real acc1 = (p[2080 + i * 32 + 1] * h[1] + p[2080 + i * 32 + 3] * h[3]) + (p[2080 + i * 32 + 5] * h[5] + p[2080 + i * 32 + 7] * h[7]);
@@ -115,10 +115,10 @@ digits_real digits_loss_grad_ws(const digits_real *restrict in, const digits_rea
         acc += acc1;
         t1[i] = acc;
     }
-    digits_real *const h = ws + 32; /* line 9 */
+    digits_real *const h = ws + 32; /* line 10 */
     for (int i = 0; i < 32; i++)
         h[i] = tanh(p[2048 + i] + t1[i]);
-    digits_real *const z = ws + 0; /* line 10 */
+    digits_real *const z = ws + 0; /* line 11 */
     for (int i = 0; i < 10; i++) {
         digits_real acc = (p[2080 + i * 32] * h[0] + p[2080 + i * 32 + 2] * h[2]) + (p[2080 + i * 32 + 4] * h[4] + p[2080 + i * 32 + 6] * h[6]);
         digits_real acc1 = (p[2080 + i * 32 + 1] * h[1] + p[2080 + i * 32 + 3] * h[3]) + (p[2080 + i * 32 + 5] * h[5] + p[2080 + i * 32 + 7] * h[7]);
@@ -222,10 +222,10 @@ void digits_grad_W1_ws(const digits_real *restrict in, const digits_real *restri
         acc += acc1;
         t1[i] = acc;
     }
-    digits_real *const h = ws + 32; /* line 9 */
+    digits_real *const h = ws + 32; /* line 10 */
     for (int i = 0; i < 32; i++)
         h[i] = tanh(p[2048 + i] + t1[i]);
-    digits_real *const z = ws + 0; /* line 10 */
+    digits_real *const z = ws + 0; /* line 11 */
     for (int i = 0; i < 10; i++) {
         digits_real acc = (p[2080 + i * 32] * h[0] + p[2080 + i * 32 + 2] * h[2]) + (p[2080 + i * 32 + 4] * h[4] + p[2080 + i * 32 + 6] * h[6]);
         digits_real acc1 = (p[2080 + i * 32 + 1] * h[1] + p[2080 + i * 32 + 3] * h[3]) + (p[2080 + i * 32 + 5] * h[5] + p[2080 + i * 32 + 7] * h[7]);
@@ -308,10 +308,10 @@ void digits_grad_b1_ws(const digits_real *restrict in, const digits_real *restri
         acc += acc1;
         t1[i] = acc;
     }
-    digits_real *const h = ws + 32; /* line 9 */
+    digits_real *const h = ws + 32; /* line 10 */
     for (int i = 0; i < 32; i++)
         h[i] = tanh(p[2048 + i] + t1[i]);
-    digits_real *const z = ws + 0; /* line 10 */
+    digits_real *const z = ws + 0; /* line 11 */
     for (int i = 0; i < 10; i++) {
         digits_real acc = (p[2080 + i * 32] * h[0] + p[2080 + i * 32 + 2] * h[2]) + (p[2080 + i * 32 + 4] * h[4] + p[2080 + i * 32 + 6] * h[6]);
         digits_real acc1 = (p[2080 + i * 32 + 1] * h[1] + p[2080 + i * 32 + 3] * h[3]) + (p[2080 + i * 32 + 5] * h[5] + p[2080 + i * 32 + 7] * h[7]);
@@ -387,10 +387,10 @@ void digits_grad_W2_ws(const digits_real *restrict in, const digits_real *restri
         acc += acc1;
         t1[i] = acc;
     }
-    digits_real *const h = ws + 32; /* line 9 */
+    digits_real *const h = ws + 32; /* line 10 */
     for (int i = 0; i < 32; i++)
         h[i] = tanh(p[2048 + i] + t1[i]);
-    digits_real *const z = ws + 0; /* line 10 */
+    digits_real *const z = ws + 0; /* line 11 */
     for (int i = 0; i < 10; i++) {
         digits_real acc = (p[2080 + i * 32] * h[0] + p[2080 + i * 32 + 2] * h[2]) + (p[2080 + i * 32 + 4] * h[4] + p[2080 + i * 32 + 6] * h[6]);
         digits_real acc1 = (p[2080 + i * 32 + 1] * h[1] + p[2080 + i * 32 + 3] * h[3]) + (p[2080 + i * 32 + 5] * h[5] + p[2080 + i * 32 + 7] * h[7]);
@@ -461,10 +461,10 @@ void digits_grad_b2_ws(const digits_real *restrict in, const digits_real *restri
         acc += acc1;
         t1[i] = acc;
     }
-    digits_real *const h = ws + 32; /* line 9 */
+    digits_real *const h = ws + 32; /* line 10 */
     for (int i = 0; i < 32; i++)
         h[i] = tanh(p[2048 + i] + t1[i]);
-    digits_real *const z = ws + 0; /* line 10 */
+    digits_real *const z = ws + 0; /* line 11 */
     for (int i = 0; i < 10; i++) {
         digits_real acc = (p[2080 + i * 32] * h[0] + p[2080 + i * 32 + 2] * h[2]) + (p[2080 + i * 32 + 4] * h[4] + p[2080 + i * 32 + 6] * h[6]);
         digits_real acc1 = (p[2080 + i * 32 + 1] * h[1] + p[2080 + i * 32 + 3] * h[3]) + (p[2080 + i * 32 + 5] * h[5] + p[2080 + i * 32 + 7] * h[7]);
@@ -529,10 +529,10 @@ digits_real digits_sgd_step_ws(digits_real *restrict p, const digits_real *restr
         acc += acc1;
         t1[i] = acc;
     }
-    digits_real *const h = ws + 32; /* line 9 */
+    digits_real *const h = ws + 32; /* line 10 */
     for (int i = 0; i < 32; i++)
         h[i] = tanh(p[2048 + i] + t1[i]);
-    digits_real *const z = ws + 0; /* line 10 */
+    digits_real *const z = ws + 0; /* line 11 */
     for (int i = 0; i < 10; i++) {
         digits_real acc = (p[2080 + i * 32] * h[0] + p[2080 + i * 32 + 2] * h[2]) + (p[2080 + i * 32 + 4] * h[4] + p[2080 + i * 32 + 6] * h[6]);
         digits_real acc1 = (p[2080 + i * 32 + 1] * h[1] + p[2080 + i * 32 + 3] * h[3]) + (p[2080 + i * 32 + 5] * h[5] + p[2080 + i * 32 + 7] * h[7]);
@@ -643,10 +643,10 @@ void digits_outputs_ws(const digits_real *restrict in, const digits_real *restri
         acc += acc1;
         t1[i] = acc;
     }
-    digits_real *const h = ws + 32; /* line 9 */
+    digits_real *const h = ws + 32; /* line 10 */
     for (int i = 0; i < 32; i++)
         h[i] = tanh(p[2048 + i] + t1[i]);
-    digits_real *const z = ws + 0; /* line 10 */
+    digits_real *const z = ws + 0; /* line 11 */
     for (int i = 0; i < 10; i++) {
         digits_real acc = (p[2080 + i * 32] * h[0] + p[2080 + i * 32 + 2] * h[2]) + (p[2080 + i * 32 + 4] * h[4] + p[2080 + i * 32 + 6] * h[6]);
         digits_real acc1 = (p[2080 + i * 32 + 1] * h[1] + p[2080 + i * 32 + 3] * h[3]) + (p[2080 + i * 32 + 5] * h[5] + p[2080 + i * 32 + 7] * h[7]);
@@ -674,7 +674,7 @@ void digits_outputs_ws(const digits_real *restrict in, const digits_real *restri
         acc += acc1;
         t4 = acc;
     }
-    digits_real *const prob = out + 0; /* line 11 */
+    digits_real *const prob = out + 0; /* line 12 */
     for (int i = 0; i < 10; i++)
         prob[i] = t3[i] / t4;
 }
