@@ -1,7 +1,8 @@
-/* Lab 4 (seeds/001): a deeper network on the five points.  tanh hidden
+/* Deeper networks on the five points of examples/five_points: tanh hidden
  * layers, a sigmoid output and the mean squared error, trained by full-batch
  * gradient descent for 2500 epochs at rate 0.25; the final loss, the
- * predictions, the loss curve and the decision boundary.
+ * predictions, the loss curve and the decision boundary.  (The settings are
+ * those of a machine-learning course's lab 4, which this reproduces.)
  *
  * The language has fixed shapes, so each architecture is a model of its
  * own: mlp_DxW.expr has D hidden layers of W units (make_model.sh D W writes
@@ -99,12 +100,12 @@ static void train(const mlp *net, uint32_t seed, int epochs, double rate, int ev
     exit(1);
   }
   dcc_sgd_options o = dcc_sgd_defaults(epochs, (dcc_real)rate);
-  o.batch_size = 0; /* full batch: the lab's "use all the data to compute the gradients" */
+  o.batch_size = 0; /* full batch: every step uses all five points */
   o.on_epoch = on_epoch;
   o.ctx = &log;
   net->m.init(p, seed);
   if (!quiet)
-    printf("Lab 4: %s tanh hidden layers (depth x width), sigmoid output, MSE; %d params, init seed %u\n"
+    printf("Deep MLP: %s tanh hidden layers (depth x width), sigmoid output, MSE; %d params, init seed %u\n"
            "full batch, %d epochs, rate %g\n",
            net->name, net->m.n_params, (unsigned)seed, epochs, rate);
   dcc_sgd(&net->m, p, &data[0][0], N_SAMPLES, &o, &w);
@@ -126,7 +127,7 @@ static void train(const mlp *net, uint32_t seed, int epochs, double rate, int ev
   char path[4096], title[128];
   static const char *const names[1] = {"mean loss"};
   snprintf(path, sizeof path, "%s/deep_mlp_%s_loss.svg", outdir, net->name);
-  snprintf(title, sizeof title, "Lab 4: network %s, full-batch gradient descent", net->name);
+  snprintf(title, sizeof title, "Deep MLP %s: the loss of full-batch gradient descent", net->name);
   check(plot_loss_curves(path, title, log.curve, 1, epochs, names), path);
   free(log.curve);
 
@@ -134,7 +135,7 @@ static void train(const mlp *net, uint32_t seed, int epochs, double rate, int ev
   predictor pr = {net, p};
   plot_boundary b;
   memset(&b, 0, sizeof b);
-  snprintf(title, sizeof title, "Lab 4: decision boundary of network %s", net->name);
+  snprintf(title, sizeof title, "Deep MLP %s: the decision boundary", net->name);
   b.title = title;
   b.predict = predict;
   b.ctx = &pr;
@@ -200,7 +201,7 @@ int main(int argc, char **argv) {
       return 1;
     }
   if (all) {
-    printf("Lab 4: every architecture (depth x width), init seed %u, full batch, %d epochs, rate %g\n",
+    printf("Deep MLP: every architecture (depth x width), init seed %u, full batch, %d epochs, rate %g\n",
            (unsigned)seed, epochs, rate);
     for (int k = 0; k < N_MODELS; k++)
       train(&models[k], seed, epochs, rate, every, 1, outdir);

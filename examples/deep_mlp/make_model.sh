@@ -1,5 +1,5 @@
 #!/bin/sh
-# Write the .expr of lab 4's network with DEPTH tanh hidden layers of WIDTH
+# Write the .expr of a network with DEPTH tanh hidden layers of WIDTH
 # units each, a sigmoid output and the squared error, to standard output:
 #
 #     examples/deep_mlp/make_model.sh 3 8 > examples/deep_mlp/mlp_3x8.expr
