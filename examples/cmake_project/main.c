@@ -1,5 +1,5 @@
 /* The five-point network (net.expr, a copy of examples/five_points's
- * model) trained with the runtime's dcc_sgd as lab 5 does: per-sample SGD,
+ * model) trained with the runtime's dcc_sgd as its demo does: per-sample SGD,
  * 250 epochs, rate 2.5 for 100 epochs and 0.5 after, init seed 15.  Prints
  * the final epoch's loss, each point's prediction, and the loss's gradient
  * with respect to the inputs at the first point (dcc_add_model's WRT). */

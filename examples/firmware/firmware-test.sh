@@ -10,7 +10,7 @@
 #    1000-fold (1.1e-3 measured at epoch 34) and then shrinks it again: its
 #    epochs are held to 1e-2, and what it trains, the final loss and the
 #    five predictions, to 1e-4 relative (1e-5 absolute);
-#  - the five-point trainer reproduces lab 5 (loss 1.905, the predictions),
+#  - the five-point trainer reproduces make demo's run (loss 1.905, the predictions),
 #    the digits classifier reaches 0.95 held-out accuracy on the board;
 #  - the linked programs call no double libm function (tanh, exp, log, ...:
 #    only tanhf, expf, logf, ...).
@@ -60,9 +60,9 @@ for f in host arm; do grep -v '^stack:' "$out/five_points.$f.txt" | tail -6 > "$
 numdiff five_points "final loss and predictions: " 1e-4 --abs 1e-5 "$out/five_points.host.final.txt" "$out/five_points.arm.final.txt"
 run digits 1e-4
 
-# Lab 5's numbers, on the board.
-grep -q '^EPOCH: 250  LOSS: 1.905' "$out/five_points.arm.txt" || { echo "firmware-test: five_points: not lab 5's final loss"; status=1; }
-grep -q '^SAMPLE: 0  TRUE: 1  PRED: 0.38' "$out/five_points.arm.txt" || { echo "firmware-test: five_points: not lab 5's predictions"; status=1; }
+# make demo's numbers (per-sample SGD, seed 15), on the board.
+grep -q '^EPOCH: 250  LOSS: 1.905' "$out/five_points.arm.txt" || { echo "firmware-test: five_points: not make demo's final loss"; status=1; }
+grep -q '^SAMPLE: 0  TRUE: 1  PRED: 0.38' "$out/five_points.arm.txt" || { echo "firmware-test: five_points: not make demo's predictions"; status=1; }
 grep '^held-out accuracy' "$out/digits.arm.txt" | sed 's/^/firmware-test: digits on the board: /'
 awk '/^held-out accuracy/ { exit !($3 >= 0.95) }' "$out/digits.arm.txt" || { echo "firmware-test: digits: held-out accuracy below 0.95"; status=1; }
 [ $status -eq 0 ] && echo "firmware-test: passed" || echo "firmware-test: FAILED"

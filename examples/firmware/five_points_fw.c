@@ -1,7 +1,7 @@
-/* five_points_fw.c — lab 5's five-point network trained on the device:
+/* five_points_fw.c — the five-point network trained on the device:
  * the float code dcc generates (five_points.expr --real float) and the
  * runtime's dcc_sgd, per-sample SGD for 250 epochs at rate 2.5, then 0.5
- * from epoch 101, from init seed 15 (the lab's own run).  It prints every
+ * from epoch 101, from init seed 15 (make demo's run).  It prints every
  * epoch's loss (the sum over the five samples) and the predictions.
  *
  * The same file builds for the host (make firmware-test compares the two);

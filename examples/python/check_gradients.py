@@ -76,7 +76,7 @@ def five_points_model(torch, P, I):
 
 
 def mlp_2x4_model(torch, P, I):
-    # examples/deep_mlp/mlp_2x4.expr (lab 4: 2 tanh layers of 4, sigmoid, mse)
+    # examples/deep_mlp/mlp_2x4.expr (2 tanh layers of 4, sigmoid, mse)
     x, y = I('x', [2]), I('y', [1])
     h1 = torch.tanh(P('W1', [4, 2]) @ x + P('b1', [4]))
     h2 = torch.tanh(P('W2', [4, 4]) @ h1 + P('b2', [4]))
@@ -86,7 +86,7 @@ def mlp_2x4_model(torch, P, I):
 
 
 def quadratic_model(torch, P, I):
-    # examples/quadratic/quadratic.expr (lab 3, exercise 1: no inputs)
+    # examples/quadratic/quadratic.expr (no inputs)
     x1, x2 = P('x1'), P('x2')
     loss = (x1 - 6) ** 2 + x2 ** 2 - x1 * x2
     return loss, {}

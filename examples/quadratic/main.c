@@ -1,4 +1,4 @@
-/* Lab 3, exercise 1 (seeds/002): gradient descent on
+/* Gradient descent on a function of two variables (a course's lab 3),
  *     f(x1, x2) = (x1 - 6)^2 + x2^2 - x1*x2
  * with the gradient that dcc derived from quadratic.expr.
  *
