@@ -159,8 +159,9 @@ golden: build/dcc
 bench: build/dcc
 	@tests/bench/run-bench.sh
 
-# Install: dcc, its man page, the runtime as static libraries (libdccrt.a
-# for double models, libdccrt-float.a built with -DDCC_TRAIN_REAL=float
+# Install: dcc, its man pages (dcc(1), and dcc-expr(5) for the language),
+# the runtime as static libraries (libdccrt.a for double models,
+# libdccrt-float.a built with -DDCC_TRAIN_REAL=float
 # for --real float ones; their headers in include/dcc/, dccrt.pc and
 # dccrt-float.pc for pkg-config), the runtime's portable sources for
 # firmware builds (share/dcc/runtime/: dcc_train and dcc_store), dcc.mk for
@@ -170,6 +171,7 @@ bench: build/dcc
 PREFIX  ?= /usr/local
 DCC_VERSION := $(shell sed -n 's/^.define DCC_VERSION "\(.*\)"/\1/p' compiler/dcc.h)
 DCC_MAN1    ?= compiler/dcc.1
+DCC_MAN5    ?= compiler/dcc-expr.5
 LIBDCCRT_CFLAGS = -std=c99 -O2 -fPIC -Wall -Wextra -Werror -pedantic
 INSTALL ?= install
 AR      ?= ar
@@ -191,15 +193,16 @@ DCC_INSTALLED = bin/dcc include/dcc/dcc_train.h include/dcc/dcc_host.h include/d
   lib/libdccrt.a lib/libdccrt-float.a lib/pkgconfig/dccrt.pc lib/pkgconfig/dccrt-float.pc \
   share/dcc/runtime/dcc_train.c share/dcc/runtime/dcc_train.h \
   share/dcc/runtime/dcc_store.c share/dcc/runtime/dcc_store.h \
-  share/man/man1/dcc.1 share/dcc/dcc.mk lib/cmake/dcc/dccConfig.cmake lib/cmake/dcc/dccConfigVersion.cmake
+  share/man/man1/dcc.1 share/man/man5/dcc-expr.5 share/dcc/dcc.mk lib/cmake/dcc/dccConfig.cmake lib/cmake/dcc/dccConfigVersion.cmake
 # The folders that only dcc uses (uninstall removes them when empty), innermost first.
 DCC_DIRS = include/dcc share/dcc/runtime share/dcc lib/cmake/dcc
 
-install: build/dcc build/libdccrt.a build/libdccrt-float.a $(DCC_MAN1) runtime/dccrt.pc.in \
+install: build/dcc build/libdccrt.a build/libdccrt-float.a $(DCC_MAN1) $(DCC_MAN5) runtime/dccrt.pc.in \
          runtime/dccrt-float.pc.in compiler/dcc.mk compiler/cmake/dccConfig.cmake \
          compiler/cmake/dccConfigVersion.cmake.in
 	$(INSTALL) -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/dcc $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-	  $(DESTDIR)$(PREFIX)/lib/cmake/dcc $(DESTDIR)$(PREFIX)/share/dcc/runtime $(DESTDIR)$(PREFIX)/share/man/man1
+	  $(DESTDIR)$(PREFIX)/lib/cmake/dcc $(DESTDIR)$(PREFIX)/share/dcc/runtime $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man5
 	$(INSTALL) -m 755 build/dcc $(DESTDIR)$(PREFIX)/bin/dcc
 	$(INSTALL) -m 644 runtime/dcc_train.h runtime/dcc_host.h runtime/dcc_store.h $(DESTDIR)$(PREFIX)/include/dcc
 	$(INSTALL) -m 644 build/libdccrt.a $(DESTDIR)$(PREFIX)/lib/libdccrt.a
@@ -207,6 +210,7 @@ install: build/dcc build/libdccrt.a build/libdccrt-float.a $(DCC_MAN1) runtime/d
 	$(INSTALL) -m 644 runtime/dcc_train.c runtime/dcc_train.h runtime/dcc_store.c runtime/dcc_store.h \
 	  $(DESTDIR)$(PREFIX)/share/dcc/runtime
 	$(INSTALL) -m 644 $(DCC_MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/dcc.1
+	$(INSTALL) -m 644 $(DCC_MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/dcc-expr.5
 	$(INSTALL) -m 644 compiler/dcc.mk $(DESTDIR)$(PREFIX)/share/dcc/dcc.mk
 	$(INSTALL) -m 644 compiler/cmake/dccConfig.cmake $(DESTDIR)$(PREFIX)/lib/cmake/dcc/dccConfig.cmake
 	@tmp=build/install.$$$$; \
