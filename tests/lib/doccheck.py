@@ -7,7 +7,8 @@ Usage:
   doccheck.py --repo DIR --update NAME=FILE FILE.md
 
 Markers (HTML comments, invisible in rendered Markdown) say what to check;
-each of the first two stands on the line just before a fenced code block:
+each of the first two stands on the line just before a fenced code block
+(both indented alike in a list item):
 
   <!-- doc-file: NAME -->     the block is a file: written to NAME in the
                               document's scratch folder, for the commands
@@ -51,15 +52,17 @@ MARKER = re.compile(r'^<!--\s*doc-(file|run|output)(?:\s*:\s*(.*?))?\s*-->\s*$')
 END_OUTPUT = re.compile(r'^<!--\s*end doc-output\s*-->\s*$')
 
 
-def fenced_block(lines, i):
-    """The code block that starts at line i (a ``` line): (its lines, the
+def fenced_block(lines, i, indent=''):
+    """The code block that starts at line i (a ``` line, after indent: a
+    block in a list item is indented): (its lines, indent removed, the
     index after its closing fence), or None."""
-    if i >= len(lines) or not lines[i].startswith('```'):
+    if i >= len(lines) or not lines[i].startswith(indent + '```'):
         return None
     body = []
     j = i + 1
-    while j < len(lines) and not lines[j].startswith('```'):
-        body.append(lines[j])
+    while j < len(lines) and not lines[j].startswith(indent + '```'):
+        line = lines[j]
+        body.append(line[len(indent):] if line.startswith(indent) else line.lstrip(' '))
         j += 1
     if j == len(lines):
         return None
@@ -125,10 +128,11 @@ def check_document(path, repo, outputs):
     failures = []
     i = 0
     while i < len(lines):
-        m = MARKER.match(lines[i])
+        m = MARKER.match(lines[i].lstrip(' '))
         if not m:
             i += 1
             continue
+        indent = lines[i][:len(lines[i]) - len(lines[i].lstrip(' '))]
         kind, arg = m.group(1), m.group(2)
         where = '%s:%d' % (path, i + 1)
         if kind == 'output':
@@ -152,7 +156,7 @@ def check_document(path, repo, outputs):
                         where, arg, show('the document says', expected), show('%s says' % arg, actual)))
             i = j + 1
             continue
-        block = fenced_block(lines, i + 1)
+        block = fenced_block(lines, i + 1, indent)
         if block is None:
             failures.append('%s: doc-%s is not followed by a fenced code block' % (where, kind))
             i += 1

@@ -1,5 +1,5 @@
 """Read a device image that store_driver.c's `dump` wrote, by the layout
-that dcc_store.h and the README document, and check every field with
+that dcc_store.h and docs/runtime.md document, and check every field with
 Python's own means (struct, zlib.crc32) rather than dcc_store's.
 
 Usage: store_layout.py IMAGE DRIVER_OUTPUT HEADER
