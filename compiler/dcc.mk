@@ -3,11 +3,15 @@
 #   include /usr/local/share/dcc/dcc.mk      # after setting DCC, if at all
 #
 #   prog: main.o net_grad.o
+#   	$(CC) -o $@ main.o net_grad.o -lm     # add -ldccrt to train with the runtime
 #   main.o: main.c net_grad.h
 #
 # makes net_grad.c and net_grad.h from net.expr, beside it, with one dcc
 # run (a pattern rule with two targets is one recipe for both), and again
-# whenever net.expr or the dcc binary is newer than them.
+# whenever net.expr or the dcc binary is newer than them; make's own rule
+# compiles net_grad.o and main.o, and prog's recipe links them.  main.o
+# must name net_grad.h: that is what makes the header before main.c is
+# compiled.  (tests/docs/dcc-mk-example.test builds this example.)
 #
 # Variables (set them before the include line, or on make's command line):
 #   DCC          the compiler (default: dcc, looked up on PATH); its path is a
