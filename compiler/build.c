@@ -309,6 +309,37 @@ static int build_FULL(Builder *B, Expr *e, const int *a) {
   return dag_fill(d, a[0], sizes_arg(B, e, 1));
 }
 
+/* a convolution: the kernels' stride and padding, and its shape from
+ * conv.c's geometry */
+static int build_conv(Builder *B, Expr *e, const int *a, Op op) {
+  int stride = e->nargs > 2 ? int_arg(B, e, 2) : 1, pad = e->nargs > 3 ? int_arg(B, e, 3) : 0;
+  Shape x = node_shape(B->d, a[0]), k = node_shape(B->d, a[1]), r = x;
+  if (op == OP_CONV)
+    r.dim[0] = k.dim[0];
+  for (int i = 1; i < x.rank; i++)
+    r.dim[i] = conv_out_size(x.dim[i], k.dim[k.rank - x.rank + i], stride, pad);
+  return dag_conv(B->d, op, a[0], a[1], stride, pad, r);
+}
+
+static int build_CONV1D(Builder *B, Expr *e, const int *a) { return build_conv(B, e, a, OP_CONV); }
+#define build_CONV2D build_CONV1D
+static int build_DWCONV1D(Builder *B, Expr *e, const int *a) { return build_conv(B, e, a, OP_DWCONV); }
+#define build_DWCONV2D build_DWCONV1D
+
+/* a pooling: windows of k, stride k */
+static int build_pool(Builder *B, Expr *e, const int *a, bool max) {
+  int k = int_arg(B, e, 1);
+  Shape r = node_shape(B->d, a[0]);
+  for (int i = 1; i < r.rank; i++)
+    r.dim[i] /= k;
+  return max ? dag_conv(B->d, OP_WMAX, a[0], a[0], k, 0, r) : dag_conv(B->d, OP_AVGPOOL, a[0], -1, k, 0, r);
+}
+
+static int build_MAXPOOL1D(Builder *B, Expr *e, const int *a) { return build_pool(B, e, a, true); }
+#define build_MAXPOOL2D build_MAXPOOL1D
+static int build_AVGPOOL1D(Builder *B, Expr *e, const int *a) { return build_pool(B, e, a, false); }
+#define build_AVGPOOL2D build_AVGPOOL1D
+
 /* built by build_diff, from its unbuilt arguments */
 static int build_DIFF(Builder *B, Expr *e, const int *a) {
   (void)B, (void)e, (void)a;

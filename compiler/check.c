@@ -707,6 +707,78 @@ static Shape check_FULL(Checker *c, Expr *e, Shape *a) {
   return sizes_arg(c, e, 1);
 }
 
+/* conv1d, conv2d, dwconv1d, dwconv2d: an input of rank `rank` ([c][l] or
+ * [c][h][w]), kernels ([o][c][k...], depthwise [c][k...]), an optional
+ * stride and padding; PyTorch's shapes (rounding down). */
+static Shape check_conv(Checker *c, Expr *e, Shape *a, int rank, bool depthwise) {
+  static const char *const inputs[] = {"", "", "[c][l]", "[c][h][w]"};
+  static const char *const kernels[2][4] = {{"", "", "[o][c][k]", "[o][c][kh][kw]"}, {"", "", "[c][k]", "[c][kh][kw]"}};
+  const char *name = builtin_name(e->fn);
+  Shape x = a[0], k = a[1];
+  if (x.rank != rank) {
+    error_tok(c, e->arg_tok[0], "%s() takes an input of shape %s, not %s", name, inputs[rank], shape_str(x));
+    return BAD;
+  }
+  if (k.rank != (depthwise ? rank : rank + 1)) {
+    error_tok(c, e->arg_tok[1], "%s() takes kernels of shape %s, not %s", name, kernels[depthwise][rank], shape_str(k));
+    return BAD;
+  }
+  int kc = depthwise ? k.dim[0] : k.dim[1];
+  if (kc != x.dim[0]) {
+    error_tok(c, e->arg_tok[1], "%s(): the kernels are for %d channels, the input has %d", name, kc, x.dim[0]);
+    return BAD;
+  }
+  int stride = e->nargs > 2 ? int_arg(c, e, 2, 1, "the stride") : 1;
+  int pad = e->nargs > 3 ? int_arg(c, e, 3, 0, "the padding") : 0;
+  if (stride < 0 || pad < 0)
+    return BAD;
+  Shape r = {rank, {depthwise ? x.dim[0] : k.dim[0], 1, 1, 1}};
+  for (int i = 1; i < rank; i++) {
+    int n = x.dim[i], kn = k.dim[k.rank - rank + i];
+    if ((long long)n + 2LL * pad < kn) {
+      error_tok(c, e->arg_tok[1], "%s(): a kernel of %d is larger than the input's %d%s", name, kn, n,
+                pad ? " and its padding" : "");
+      return BAD;
+    }
+    r.dim[i] = conv_out_size(n, kn, stride, pad);
+  }
+  return r;
+}
+
+static Shape check_CONV1D(Checker *c, Expr *e, Shape *a) { return check_conv(c, e, a, 2, false); }
+static Shape check_CONV2D(Checker *c, Expr *e, Shape *a) { return check_conv(c, e, a, 3, false); }
+static Shape check_DWCONV1D(Checker *c, Expr *e, Shape *a) { return check_conv(c, e, a, 2, true); }
+static Shape check_DWCONV2D(Checker *c, Expr *e, Shape *a) { return check_conv(c, e, a, 3, true); }
+
+/* maxpool1d, avgpool2d, ...: windows of k (per side), stride k; the
+ * elements past the last whole window are left out, as PyTorch's */
+static Shape check_pool(Checker *c, Expr *e, Shape *a, int rank) {
+  static const char *const inputs[] = {"", "", "[c][l]", "[c][h][w]"};
+  if (a[0].rank != rank) {
+    error_tok(c, e->arg_tok[0], "%s() takes an input of shape %s, not %s", builtin_name(e->fn), inputs[rank],
+              shape_str(a[0]));
+    return BAD;
+  }
+  int k = int_arg(c, e, 1, 1, "the window");
+  if (k < 0)
+    return BAD;
+  Shape r = a[0];
+  for (int i = 1; i < rank; i++) {
+    if (k > a[0].dim[i]) {
+      error_tok(c, e->arg_tok[1], "%s(): a window of %d is larger than the input's %d", builtin_name(e->fn), k,
+                a[0].dim[i]);
+      return BAD;
+    }
+    r.dim[i] = a[0].dim[i] / k;
+  }
+  return r;
+}
+
+static Shape check_MAXPOOL1D(Checker *c, Expr *e, Shape *a) { return check_pool(c, e, a, 2); }
+static Shape check_MAXPOOL2D(Checker *c, Expr *e, Shape *a) { return check_pool(c, e, a, 3); }
+#define check_AVGPOOL1D check_MAXPOOL1D
+#define check_AVGPOOL2D check_MAXPOOL2D
+
 #define check_DIFF check_diff
 
 typedef Shape CheckFn(Checker *c, Expr *e, Shape *a);

@@ -21,6 +21,7 @@ static uint32_t node_hash(const Node *n) {
   for (int i = 0; i < n->nops; i++)
     h = (h ^ (uint32_t)n->a[i]) * 16777619u;
   h = (h ^ (uint32_t)n->index) * 16777619u;
+  h = (h ^ (uint32_t)n->aux) * 16777619u;
   h = (h ^ (uint32_t)n->shape.rank) * 16777619u;
   for (int i = 0; i < n->shape.rank; i++)
     h = (h ^ (uint32_t)n->shape.dim[i]) * 16777619u;
@@ -30,7 +31,7 @@ static uint32_t node_hash(const Node *n) {
 }
 
 static bool node_eq(const Node *x, const Node *y) {
-  if (x->op != y->op || x->nops != y->nops || x->index != y->index)
+  if (x->op != y->op || x->nops != y->nops || x->index != y->index || x->aux != y->aux)
     return false;
   if (memcmp(&x->val, &y->val, sizeof x->val) || !shape_eq(x->shape, y->shape))
     return false;
@@ -72,7 +73,12 @@ Dag *dag_new(bool optimise) {
  * commutative ops (a constant first in *, last in +, else by id), then
  * hash-consing.  Returns the id of the node. */
 int dag_make(Dag *d, Op op, const int *ops, double val, int index, Shape shape) {
+  return dag_make_aux(d, op, ops, val, index, 0, shape);
+}
+
+int dag_make_aux(Dag *d, Op op, const int *ops, double val, int index, int aux, Shape shape) {
   Node n = {0};
+  n.aux = aux;
   n.shape = shape.rank ? shape : SCALAR;
   n.op = (uint8_t)op;
   n.nops = (uint8_t)op_info[op].arity;
@@ -172,6 +178,17 @@ static Shape shape_scalar(Dag *d, const int *ops) {
 #define shape_SUMD shape_scalar
 #define shape_SLICE shape_scalar
 #define shape_ATMAX shape_scalar
+/* the convolution and pooling families: made by dag_conv with their shape */
+#define shape_CONV shape_scalar
+#define shape_CONV_X shape_scalar
+#define shape_CONV_K shape_scalar
+#define shape_DWCONV shape_scalar
+#define shape_DWCONV_X shape_scalar
+#define shape_DWCONV_K shape_scalar
+#define shape_AVGPOOL shape_scalar
+#define shape_AVGPOOL_X shape_scalar
+#define shape_WMAX shape_scalar
+#define shape_UNWMAX shape_scalar
 
 /* the shape of its first operand */
 static Shape shape_UNMAX(Dag *d, const int *ops) { return d->nodes[ops[0]].shape; }
@@ -212,7 +229,7 @@ Shape infer_shape(Dag *d, Op op, const int *ops) {
   return SCALAR;
 }
 
-int dag_node(Dag *d, Op op, const int *in_ops, int index, Shape shape) {
+int dag_node_aux(Dag *d, Op op, const int *in_ops, int index, int aux, Shape shape) {
   int ops[4] = {0, 0, 0, 0};
   for (int i = 0; i < op_info[op].arity; i++)
     ops[i] = in_ops[i];
@@ -224,11 +241,13 @@ int dag_node(Dag *d, Op op, const int *in_ops, int index, Shape shape) {
         ops[i] = d->nodes[ops[i]].a[0];
   int r = d->simplify ? simplify(d, op, ops, index) : -1;
   if (r < 0)
-    r = dag_make(d, op, ops, 0, index, shape);
+    r = dag_make_aux(d, op, ops, 0, index, aux, shape);
   if (shape.rank && !d->nodes[r].shape.rank && !d->overflow)
     r = dag_fill(d, r, shape); /* a rule's scalar where a tensor was asked for */
   return r;
 }
+
+int dag_node(Dag *d, Op op, const int *ops, int index, Shape shape) { return dag_node_aux(d, op, ops, index, 0, shape); }
 
 int dag_op(Dag *d, Op op, int a, int b, int c, int e) {
   int ops[4] = {a, b, c, e};
@@ -281,6 +300,11 @@ int dag_reshape(Dag *d, int x, Shape shape) {
   if (!d->nodes[x].shape.rank)
     return dag_fill(d, x, shape); /* a scalar as a tensor of one element */
   return dag_node(d, OP_RESHAPE, ops, 0, shape);
+}
+
+int dag_conv(Dag *d, Op op, int a, int b, int stride, int pad, Shape shape) {
+  int ops[2] = {a, b < 0 ? 0 : b};
+  return dag_node_aux(d, op, ops, stride, pad, shape);
 }
 
 int dag_slice(Dag *d, int x, int start, int rows) {

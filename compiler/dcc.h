@@ -377,6 +377,7 @@ typedef struct {
   uint8_t op;
   uint8_t nops;
   int32_t a[4];  /* operand ids, all smaller than this node's id */
+  int32_t aux;   /* convolutions: the padding */
   int32_t index; /* INPUT, PARAM: the first scalar's index in in[] / p[];
                     INDEX, ROW, SCATTER, SCATROW: the element or row */
   double val;    /* CONST */
@@ -409,6 +410,9 @@ int dag_op(Dag *d, Op op, int a, int b, int c, int e);
 int dag_node(Dag *d, Op op, const int *ops, int index, Shape shape);
 /* the constructor below the rules: canonical operand order, hash-consing */
 int dag_make(Dag *d, Op op, const int *ops, double val, int index, Shape shape);
+/* the same two with a node's second integer, aux */
+int dag_node_aux(Dag *d, Op op, const int *ops, int index, int aux, Shape shape);
+int dag_make_aux(Dag *d, Op op, const int *ops, double val, int index, int aux, Shape shape);
 int dag_un(Dag *d, Op op, int a);
 int dag_bin(Dag *d, Op op, int a, int b);
 int dag_fill(Dag *d, int scalar, Shape shape);
@@ -418,6 +422,9 @@ int dag_row(Dag *d, int matrix, int r);
 int dag_bcast(Dag *d, int x, Shape shape);
 /* x's elements in shape (x itself if it has that shape) */
 int dag_reshape(Dag *d, int x, Shape shape);
+/* a convolution or pooling node (conv.c): op on a and b (pooling: b -1),
+ * stride (or window) and padding given, in shape */
+int dag_conv(Dag *d, Op op, int a, int b, int stride, int pad, Shape shape);
 /* rows start .. start + rows - 1 of x's first dimension (x itself if all) */
 int dag_slice(Dag *d, int x, int start, int rows);
 /* s without dimension dim */
@@ -486,6 +493,30 @@ long view_elem_num(const Dag *d, int id, long k);
 void slice_at(Shape xs, int k, int o, int *first, int *n, int *stride);
 /* Element k of shape sh as a suffix: "[0][1]" with brackets, else "_0_1". */
 const char *elem_suffix(Shape sh, int k, char *buf, size_t n, bool brackets);
+
+/* ---- conv.c ------------------------------------------------------------- */
+
+/* The geometry of a convolution or pooling node (1-D: H = KH = 1). */
+typedef struct ConvGeom {
+  int dims;              /* 1 or 2 */
+  bool depthwise, pool;  /* each channel alone; a pooling */
+  int C, H, W;           /* the input: channels, rows, columns */
+  int O, OH, OW;         /* the output */
+  int KH, KW;            /* a kernel, or a pooling's window */
+  int stride, ph, pw;    /* the padding of rows and of columns */
+} ConvGeom;
+ConvGeom conv_geom(const Dag *d, const Node *nd);
+bool op_is_conv(Op op); /* one of the convolution and pooling families */
+int conv_out_size(int n, int k, int stride, int pad);
+/* One term of a convolution: output (o, y, x) and input (c, iy, ix) meet
+ * at kernel offset (i, j). */
+typedef void ConvTerm(void *ctx, const ConvGeom *g, int o, int y, int x, int c, int i, int j, int iy, int ix);
+/* Every term whose input element is in range, in the loops' order. */
+void conv_each(const ConvGeom *g, ConvTerm *f, void *ctx);
+/* Flat indices of an input, an output and a kernel element. */
+int conv_in_at(const ConvGeom *g, int c, int iy, int ix);
+int conv_out_at(const ConvGeom *g, int o, int y, int x);
+int conv_k_at(const ConvGeom *g, int o, int c, int i, int j);
 
 /* ---- simplify.c ------------------------------------------------------ */
 

@@ -182,6 +182,56 @@ static int adjoint_UNMAX(Dag *d, int I, int G, int Y, const Node *nd) {
   return I == 0 ? NONE : dag_atmax(d, nd->a[0], G, nd->index);
 }
 
+/* ---- convolutions: each op's adjoints are the other two of its family
+ * (conv.c), with its stride and padding: Y = conv(x, K) gives dx =
+ * conv_x(dY, K) and dK = conv_k(x, dY) ---------------------------------- */
+
+static int conv_family(Dag *d, Op op, int a, int b, const Node *nd, Shape shape) {
+  return dag_conv(d, op, a, b, nd->index, nd->aux, shape);
+}
+
+static int conv_adjoint(Dag *d, int I, int G, const Node *nd, Op conv, Op conv_x, Op conv_k) {
+  Shape a = d->nodes[nd->a[0]].shape, b = d->nodes[nd->a[1]].shape;
+  if (nd->op == conv) /* input a, kernels b */
+    return I == 0 ? conv_family(d, conv_x, G, nd->a[1], nd, a) : conv_family(d, conv_k, nd->a[0], G, nd, b);
+  if (nd->op == conv_x) /* dY a, kernels b: linear in each */
+    return I == 0 ? conv_family(d, conv, G, nd->a[1], nd, a) : conv_family(d, conv_k, G, nd->a[0], nd, b);
+  /* conv_k: input a, dY b */
+  return I == 0 ? conv_family(d, conv_x, nd->a[1], G, nd, a) : conv_family(d, conv, nd->a[0], G, nd, b);
+}
+
+static int adjoint_CONV(Dag *d, int I, int G, int Y, const Node *nd) {
+  (void)Y;
+  return conv_adjoint(d, I, G, nd, OP_CONV, OP_CONV_X, OP_CONV_K);
+}
+#define adjoint_CONV_X adjoint_CONV
+#define adjoint_CONV_K adjoint_CONV
+
+static int adjoint_DWCONV(Dag *d, int I, int G, int Y, const Node *nd) {
+  (void)Y;
+  return conv_adjoint(d, I, G, nd, OP_DWCONV, OP_DWCONV_X, OP_DWCONV_K);
+}
+#define adjoint_DWCONV_X adjoint_DWCONV
+#define adjoint_DWCONV_K adjoint_DWCONV
+
+/* a window's mean: each element a share of the window's derivative */
+static int adjoint_AVGPOOL(Dag *d, int I, int G, int Y, const Node *nd) {
+  (void)I, (void)Y;
+  return dag_conv(d, nd->op == OP_AVGPOOL ? OP_AVGPOOL_X : OP_AVGPOOL, G, -1, nd->index, 0,
+                  d->nodes[nd->a[0]].shape);
+}
+#define adjoint_AVGPOOL_X adjoint_AVGPOOL
+
+/* a window's first largest passes the derivative on (a, the selector, none) */
+static int adjoint_WMAX(Dag *d, int I, int G, int Y, const Node *nd) {
+  (void)Y;
+  if (I == 0)
+    return NONE;
+  return dag_conv(d, nd->op == OP_WMAX ? OP_UNWMAX : OP_WMAX, nd->a[0], G, nd->index, 0,
+                  nd->op == OP_WMAX ? d->nodes[nd->a[0]].shape : d->nodes[nd->a[1]].shape);
+}
+#define adjoint_UNWMAX adjoint_WMAX
+
 /* What operand I of node Y (nd) receives from derivative G: NONE, or a
  * node.  Rules that create several nodes make them in one order, from
  * the outside in, so that the DAG's ids do not depend on the C compiler's

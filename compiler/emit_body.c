@@ -14,6 +14,7 @@
 #include "dcc.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -625,6 +626,295 @@ static void emit_UNMAX(Body *B, int id, const char *N, bool update) {
   free(ks);
   free(g.s);
 }
+
+/* ---- convolutions and pooling (conv.c's geometry) --------------------------
+ *
+ * One nest over the output (o, y, x), the kernel's or window's offsets
+ * (i, j) and, unless depthwise, the input channels c.  Padding bounds the
+ * offsets (i0 .. i1, j0 .. j1, from y and x): no padded copy is made and
+ * no element is tested.  The adjoints scatter into their result, zeroed
+ * first: conv_x's dx[c][iy][ix] += dY[o][y][x] K[o][c][i][j], conv_k's
+ * dK[o][c][i][j] += dY[o][y][x] x[c][iy][ix]. */
+
+/* A line of the nest at depth (0: the function's own indent). */
+static void nest_line(Body *B, int depth, const char *fmt, ...) {
+  va_list ap;
+  buf_printf(B->out, "%*s", 4 * (depth + 1), "");
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  char *line = xmalloc((size_t)n + 1);
+  va_start(ap, fmt);
+  vsnprintf(line, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  buf_puts(B->out, line);
+  buf_putc(B->out, '\n');
+  free(line);
+}
+
+/* An input's (or output's) row or column: y * s + i - p ("y + i" at
+ * stride 1 without padding). */
+static char *conv_coord(const char *out, const char *off, int stride, int pad) {
+  char *scaled = stride == 1 ? xstrdup(out) : xprintf("%s * %d", out, stride);
+  char *base = strcmp(off, "0") ? xprintf("%s + %s", scaled, off) : xstrdup(scaled);
+  free(scaled);
+  char *r = pad ? xprintf("%s - %d", base, pad) : xstrdup(base);
+  free(base);
+  return r;
+}
+
+/* x[c][row][col] (1-D: x[c][col]) of node id, rendered into b */
+static void render_chw(Body *B, int id, const ConvGeom *g, const char *c, const char *row, const char *col, Buf *b) {
+  Elem e = {g->dims + 1, {ix_text(c)}};
+  if (g->dims == 2)
+    e.at[1] = ix_text(row);
+  e.at[g->dims] = ix_text(col);
+  render(B, id, b, false, &e);
+  elem_free(e);
+}
+
+/* K[o][c][i][j] (depthwise: K[o][i][j]; 1-D without i) of node id */
+static void render_kernel(Body *B, int id, const ConvGeom *g, Buf *b) {
+  Elem e = {0};
+  e.at[e.n++] = ix_text("o");
+  if (!g->depthwise)
+    e.at[e.n++] = ix_text("c");
+  if (g->dims == 2)
+    e.at[e.n++] = ix_text("i");
+  e.at[e.n++] = ix_text("j");
+  render(B, id, b, false, &e);
+  elem_free(e);
+}
+
+/* N's flat index of an element given per dimension */
+static char *flat_index(Shape s, int n, const char *const *at) {
+  Elem e = {n, {{0}}};
+  for (int i = 0; i < n; i++)
+    e.at[i] = ix_text(at[i]);
+  return ix_str(elem_offset(s, e));
+}
+
+/* for (int i = 0; i < n; i++) N[i] = 0; */
+static void emit_zero(Body *B, const char *N, int n) {
+  buf_printf(B->out, "    for (int i = 0; i < %d; i++)\n        %s[i] = ", n, N);
+  emit_real_const(B->out, 0, B->E->is_float);
+  buf_puts(B->out, ";\n");
+  loop_var(B);
+}
+
+/* Opens the loops over the output (o, y, x) and the offsets' bounds;
+ * returns the depth inside them. */
+static int conv_open(Body *B, const ConvGeom *g) {
+  int depth = 0;
+  nest_line(B, depth++, "for (int o = 0; o < %d; o++) {", g->O);
+  loop_var(B);
+  if (g->dims == 2) {
+    nest_line(B, depth++, "for (int y = 0; y < %d; y++) {", g->OH);
+    loop_var(B);
+    if (g->ph) {
+      char *ys = conv_coord("y", "0", g->stride, 0);
+      nest_line(B, depth, "const int i0 = %s < %d ? %d - %s : 0;", ys, g->ph, g->ph, ys);
+      nest_line(B, depth, "const int i1 = %d - %s < %d ? %d - %s : %d;", g->H + g->ph, ys, g->KH, g->H + g->ph, ys,
+                g->KH);
+      loop_var(B), loop_var(B);
+      free(ys);
+    }
+  }
+  nest_line(B, depth++, "for (int x = 0; x < %d; x++) {", g->OW);
+  loop_var(B);
+  if (g->pw) {
+    char *xs = conv_coord("x", "0", g->stride, 0);
+    nest_line(B, depth, "const int j0 = %s < %d ? %d - %s : 0;", xs, g->pw, g->pw, xs);
+    nest_line(B, depth, "const int j1 = %d - %s < %d ? %d - %s : %d;", g->W + g->pw, xs, g->KW, g->W + g->pw, xs,
+              g->KW);
+    loop_var(B), loop_var(B);
+    free(xs);
+  }
+  return depth;
+}
+
+/* Opens the loops over the channels (unless depthwise) and offsets;
+ * returns the depth inside them. */
+static int conv_open_terms(Body *B, const ConvGeom *g, int depth) {
+  if (!g->depthwise) {
+    nest_line(B, depth++, "for (int c = 0; c < %d; c++)", g->C);
+    loop_var(B);
+  }
+  if (g->dims == 2) {
+    nest_line(B, depth++, g->ph ? "for (int i = i0; i < i1; i++)" : "for (int i = 0; i < %d; i++)", g->KH);
+    loop_var(B);
+  }
+  nest_line(B, depth++, g->pw ? "for (int j = j0; j < j1; j++)" : "for (int j = 0; j < %d; j++)", g->KW);
+  loop_var(B);
+  return depth;
+}
+
+static void conv_close(Body *B, int depth) {
+  while (depth > 0)
+    nest_line(B, --depth, "}");
+}
+
+static void emit_conv(Body *B, int id, const char *N, bool update) {
+  const Node *nd = &B->d->nodes[id];
+  const char *R = B->E->R;
+  ConvGeom g = conv_geom(B->d, nd);
+  bool fwd = nd->op == OP_CONV || nd->op == OP_DWCONV, dx = nd->op == OP_CONV_X || nd->op == OP_DWCONV_X;
+  const char *c = g.depthwise ? "o" : "c";
+  char *iy = conv_coord("y", "i", g.stride, g.ph), *ix = conv_coord("x", "j", g.stride, g.pw);
+  const char *out_at[3] = {"o", "y", "x"}, *in_at[3] = {c, iy, ix};
+  if (g.dims == 1)
+    out_at[1] = "x", in_at[1] = ix;
+  Buf a = {0}, b = {0};
+  (void)update;
+  if (!fwd)
+    emit_zero(B, N, shape_size(nd->shape));
+  int depth = conv_open(B, &g);
+  if (fwd) {
+    nest_line(B, depth, "%s acc = %s;", R, B->E->is_float ? "0.0f" : "0.0");
+  } else { /* dY's element, read once */
+    Elem e = {g.dims + 1, {ix_text("o"), ix_text(out_at[1]), ix_text("x")}};
+    render(B, nd->a[dx ? 0 : 1], &a, true, &e);
+    elem_free(e);
+    nest_line(B, depth, "const %s g = %s;", R, a.s);
+    a.len = 0;
+  }
+  B->reals++;
+  int inner = conv_open_terms(B, &g, depth);
+  if (fwd) {
+    render_chw(B, nd->a[0], &g, c, iy, ix, &a);
+    render_kernel(B, nd->a[1], &g, &b);
+    nest_line(B, inner, "acc += %s * %s;", a.s, b.s);
+    char *o = flat_index(nd->shape, g.dims + 1, out_at);
+    nest_line(B, depth, "%s[%s] = acc;", N, o);
+    free(o);
+  } else if (dx) {
+    render_kernel(B, nd->a[1], &g, &b);
+    char *at = flat_index(nd->shape, g.dims + 1, in_at);
+    nest_line(B, inner, "%s[%s] += g * %s;", N, at, b.s);
+    free(at);
+  } else {
+    render_chw(B, nd->a[0], &g, c, iy, ix, &a);
+    const char *k_at[4] = {"o", "c", "i", "j"};
+    int n = 0;
+    const char *kk[4];
+    kk[n++] = "o";
+    if (!g.depthwise)
+      kk[n++] = "c";
+    if (g.dims == 2)
+      kk[n++] = "i";
+    kk[n++] = "j";
+    (void)k_at;
+    char *at = flat_index(nd->shape, n, kk);
+    nest_line(B, inner, "%s[%s] += g * %s;", N, at, a.s);
+    free(at);
+  }
+  conv_close(B, depth);
+  free(a.s);
+  free(b.s);
+  free(iy);
+  free(ix);
+}
+#define emit_CONV emit_conv
+#define emit_CONV_X emit_conv
+#define emit_CONV_K emit_conv
+#define emit_DWCONV emit_conv
+#define emit_DWCONV_X emit_conv
+#define emit_DWCONV_K emit_conv
+
+/* Pooling: windows of KH x KW with stride the window; a window's mean, its
+ * share back, its first largest, or the derivative routed to it. */
+static void emit_pool(Body *B, int id, const char *N, bool update) {
+  const Node *nd = &B->d->nodes[id];
+  const char *R = B->E->R;
+  ConvGeom g = conv_geom(B->d, nd);
+  char *iy = conv_coord("y", "i", g.stride, 0), *ix = conv_coord("x", "j", g.stride, 0);
+  const char *out_at[3] = {"o", "y", "x"}, *in_at[3] = {"o", iy, ix};
+  if (g.dims == 1)
+    out_at[1] = "x", in_at[1] = ix;
+  char *out = flat_index(g.dims == 2 ? (Shape){3, {g.O, g.OH, g.OW, 1}} : shape2(g.O, g.OW), g.dims + 1, out_at);
+  Buf a = {0}, b = {0};
+  (void)update;
+  bool to_input = nd->op == OP_AVGPOOL_X || nd->op == OP_UNWMAX;
+  if (to_input)
+    emit_zero(B, N, shape_size(nd->shape));
+  int depth = conv_open(B, &g);
+  if (nd->op == OP_AVGPOOL || nd->op == OP_AVGPOOL_X) {
+    if (nd->op == OP_AVGPOOL) {
+      nest_line(B, depth, "%s acc = %s;", R, B->E->is_float ? "0.0f" : "0.0");
+    } else {
+      render_at(B, nd->a[0], &a, false, out);
+      nest_line(B, depth, "const %s g = %s / %d;", R, a.s, g.KH * g.KW);
+      a.len = 0;
+    }
+    B->reals++;
+    int inner = conv_open_terms(B, &g, depth);
+    if (nd->op == OP_AVGPOOL) {
+      render_chw(B, nd->a[0], &g, "o", iy, ix, &a);
+      nest_line(B, inner, "acc += %s;", a.s);
+      nest_line(B, depth, "%s[%s] = acc / %d;", N, out, g.KH * g.KW);
+    } else {
+      char *at = flat_index(nd->shape, g.dims + 1, in_at);
+      nest_line(B, inner, "%s[%s] = g;", N, at);
+      free(at);
+    }
+  } else { /* WMAX, UNWMAX: the first largest of the window, in row-major order */
+    char *first_y = conv_coord("y", "0", g.stride, 0), *first_x = conv_coord("x", "0", g.stride, 0);
+    render_chw(B, nd->a[0], &g, "o", first_y, first_x, &a);
+    /* where the largest is, unless only its value is wanted */
+    bool where = nd->op == OP_UNWMAX || nd->a[1] != nd->a[0];
+    nest_line(B, depth, "%s best = %s;", R, a.s);
+    B->reals++;
+    if (where) {
+      nest_line(B, depth, g.dims == 2 ? "int ai = 0, aj = 0;" : "int aj = 0;");
+      loop_var(B), loop_var(B);
+    }
+    int inner = conv_open_terms(B, &g, depth);
+    a.len = 0;
+    render_chw(B, nd->a[0], &g, "o", iy, ix, &a);
+    if (where) {
+      nest_line(B, inner, "if (%s > best) {", a.s);
+      nest_line(B, inner + 1, "best = %s;", a.s);
+      if (g.dims == 2)
+        nest_line(B, inner + 1, "ai = i;");
+      nest_line(B, inner + 1, "aj = j;");
+      nest_line(B, inner, "}");
+    } else {
+      nest_line(B, inner, "if (%s > best)", a.s);
+      nest_line(B, inner + 1, "best = %s;", a.s);
+    }
+    char *ay = conv_coord("y", "ai", g.stride, 0), *ax = conv_coord("x", "aj", g.stride, 0);
+    b.len = 0;
+    if (nd->op == OP_WMAX) {
+      if (nd->a[1] == nd->a[0])
+        buf_puts(&b, "best");
+      else
+        render_chw(B, nd->a[1], &g, "o", ay, ax, &b);
+      nest_line(B, depth, "%s[%s] = %s;", N, out, b.s);
+    } else {
+      const char *at_at[3] = {"o", ay, ax};
+      if (g.dims == 1)
+        at_at[1] = ax;
+      char *at = flat_index(nd->shape, g.dims + 1, at_at);
+      render_at(B, nd->a[1], &b, true, out);
+      nest_line(B, depth, "%s[%s] = %s;", N, at, b.s);
+      free(at);
+    }
+    free(ay);
+    free(ax);
+    free(first_y);
+    free(first_x);
+  }
+  conv_close(B, depth);
+  free(out);
+  free(a.s);
+  free(b.s);
+  free(iy);
+  free(ix);
+}
+#define emit_AVGPOOL emit_pool
+#define emit_AVGPOOL_X emit_pool
+#define emit_WMAX emit_pool
+#define emit_UNWMAX emit_pool
 
 /* a's elements, then b's */
 static void emit_CONCAT(Body *B, int id, const char *N, bool update) {

@@ -126,6 +126,31 @@ static void text_shaped(Text *T, int id, Buf *b) {
 #define text_CONCAT text_call  /* concat(a, b) */
 #define text_UNMAX text_call   /* unmax(t, g): a's shape, g at t's first largest */
 
+/* conv(x, K, stride, pad), conv_x(dY, K, stride, pad), ...; pools with
+ * their window */
+static void text_conv(Text *T, int id, Buf *b) {
+  Node *nd = &T->b->dag->nodes[id];
+  text_call(T, id, b);
+  b->len--; /* the ')' */
+  b->s[b->len] = 0;
+  if (op_info[nd->op].arity == 2 && (nd->op == OP_WMAX || nd->op == OP_UNWMAX))
+    buf_printf(b, ", %d)", nd->index);
+  else if (nd->op == OP_AVGPOOL || nd->op == OP_AVGPOOL_X)
+    buf_printf(b, ", %d)", nd->index);
+  else
+    buf_printf(b, ", %d, %d)", nd->index, nd->aux);
+}
+#define text_CONV text_conv
+#define text_CONV_X text_conv
+#define text_CONV_K text_conv
+#define text_DWCONV text_conv
+#define text_DWCONV_X text_conv
+#define text_DWCONV_K text_conv
+#define text_AVGPOOL text_conv
+#define text_AVGPOOL_X text_conv
+#define text_WMAX text_conv
+#define text_UNWMAX text_conv
+
 /* amax(t, k), or atmax(t, x, k): x's element at t's first largest */
 static void text_ATMAX(Text *T, int id, Buf *b) {
   Node *nd = &T->b->dag->nodes[id];
@@ -399,6 +424,33 @@ static void count_none(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) { (vo
 static void count_ATMAX(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
   count(c, OP_IFGE, mult, (uint64_t)(shape_size(d->nodes[nd->a[0]].shape) - shape_size(nd->shape)));
 }
+
+/* a multiply and an add per term (pooling: an add, or a select, per element of a window) */
+static void count_conv(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
+  ConvGeom g = conv_geom(d, nd);
+  uint64_t terms = (uint64_t)g.O * (uint64_t)g.OH * (uint64_t)g.OW * (uint64_t)(g.depthwise ? 1 : g.C) *
+                   (uint64_t)g.KH * (uint64_t)g.KW;
+  if (nd->op == OP_WMAX || nd->op == OP_UNWMAX) {
+    count(c, OP_IFGE, mult, terms);
+    return;
+  }
+  if (nd->op == OP_AVGPOOL || nd->op == OP_AVGPOOL_X) {
+    count(c, nd->op == OP_AVGPOOL ? OP_ADD : OP_DIV, mult, nd->op == OP_AVGPOOL ? terms : (uint64_t)g.O * g.OH * g.OW);
+    return;
+  }
+  count(c, OP_MUL, mult, terms);
+  count(c, OP_ADD, mult, terms);
+}
+#define count_CONV count_conv
+#define count_CONV_X count_conv
+#define count_CONV_K count_conv
+#define count_DWCONV count_conv
+#define count_DWCONV_X count_conv
+#define count_DWCONV_K count_conv
+#define count_AVGPOOL count_conv
+#define count_AVGPOOL_X count_conv
+#define count_WMAX count_conv
+#define count_UNWMAX count_conv
 
 static void count_UNMAX(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
   (void)d;

@@ -30,6 +30,10 @@ static Layout layout(Dag *d, const bool *live) {
       w *= d->nodes[nd->a[0]].shape.dim[1];
     else if (op_info[nd->op].form == FORM_REDUCE)
       w = shape_size(d->nodes[nd->a[0]].shape);
+    else if (op_is_conv((Op)nd->op)) { /* a term per output and kernel element */
+      ConvGeom g = conv_geom(d, nd);
+      w = (double)g.O * g.OH * g.OW * (g.depthwise ? 1 : g.C) * g.KH * g.KW;
+    }
     L.work += w;
   }
   return L;
@@ -141,6 +145,69 @@ static void eval_UNMAX(const EvalAt *e) {
     e->r[first + first_largest(e->x, first, n, stride) * stride] = e->y[scalar ? 0 : o];
   }
 }
+
+/* ---- convolutions and pooling, term by term (conv.c) ---- */
+
+static void eval_conv_term(void *ctx, const ConvGeom *g, int o, int y, int x, int c, int i, int j, int iy, int ix) {
+  const EvalAt *e = ctx;
+  int in = conv_in_at(g, c, iy, ix), out = conv_out_at(g, o, y, x), k = conv_k_at(g, o, c, i, j);
+  switch ((Op)e->nd->op) {
+  case OP_CONV: case OP_DWCONV: e->r[out] += e->x[in] * e->y[k]; break;
+  case OP_CONV_X: case OP_DWCONV_X: e->r[in] += e->x[out] * e->y[k]; break;
+  case OP_CONV_K: case OP_DWCONV_K: e->r[k] += e->x[in] * e->y[out]; break;
+  case OP_AVGPOOL: e->r[out] += e->x[in]; break;
+  case OP_AVGPOOL_X: e->r[in] = e->x[out] / (g->KH * g->KW); break;
+  default: break;
+  }
+}
+
+static void eval_conv(const EvalAt *e) {
+  ConvGeom g = conv_geom(e->d, e->nd);
+  for (int k = 0; k < shape_size(e->nd->shape); k++)
+    e->r[k] = 0;
+  conv_each(&g, eval_conv_term, (void *)e);
+  if (e->nd->op == OP_AVGPOOL)
+    for (int k = 0; k < shape_size(e->nd->shape); k++)
+      e->r[k] /= g.KH * g.KW;
+}
+#define eval_CONV eval_conv
+#define eval_CONV_X eval_conv
+#define eval_CONV_K eval_conv
+#define eval_DWCONV eval_conv
+#define eval_DWCONV_X eval_conv
+#define eval_DWCONV_K eval_conv
+#define eval_AVGPOOL eval_conv
+#define eval_AVGPOOL_X eval_conv
+
+/* The input element of window (o, y, x) of pooling g where t is first
+ * largest, in row-major order. */
+static int window_first_largest(const ConvGeom *g, const double *t, int o, int y, int x) {
+  int at = conv_in_at(g, o, y * g->stride, x * g->stride);
+  for (int i = 0; i < g->KH; i++)
+    for (int j = 0; j < g->KW; j++) {
+      int k = conv_in_at(g, o, y * g->stride + i, x * g->stride + j);
+      if (t[k] > t[at])
+        at = k;
+    }
+  return at;
+}
+
+static void eval_WMAX(const EvalAt *e) {
+  ConvGeom g = conv_geom(e->d, e->nd);
+  bool un = e->nd->op == OP_UNWMAX;
+  for (int k = 0; un && k < shape_size(e->nd->shape); k++)
+    e->r[k] = 0;
+  for (int o = 0; o < g.O; o++)
+    for (int y = 0; y < g.OH; y++)
+      for (int x = 0; x < g.OW; x++) {
+        int at = window_first_largest(&g, e->x, o, y, x), out = conv_out_at(&g, o, y, x);
+        if (un)
+          e->r[at] = e->y[out];
+        else
+          e->r[out] = e->y[at];
+      }
+}
+#define eval_UNWMAX eval_WMAX
 
 static void eval_CONCAT(const EvalAt *e) {
   int na = shape_size(e->d->nodes[e->nd->a[0]].shape);

@@ -49,7 +49,7 @@ void lower(Built *b) {
       map[id] = x;
       break;
     default:
-      map[id] = changed ? dag_make(d, (Op)nd.op, ops, nd.val, nd.index, nd.shape) : id;
+      map[id] = changed ? dag_make_aux(d, (Op)nd.op, ops, nd.val, nd.index, nd.aux, nd.shape) : id;
       break;
     }
   }

@@ -98,7 +98,20 @@
   X(CONCAT,    2, "concat",    STORE)   /* a then b, along the first dimension */                    \
   X(SLICE,     1, "slice",     VIEW)    /* n->shape's rows of a, from row n->index */                \
   X(ATMAX,     2, "atmax",     REDUCE)  /* b where a is largest along dimension n->index (the first) */ \
-  X(UNMAX,     2, "unmax",     STORE)   /* a's shape: b at a's first largest along n->index, else 0 */
+  X(UNMAX,     2, "unmax",     STORE)   /* a's shape: b at a's first largest along n->index, else 0 */ \
+  /* convolutions (conv.c: stride n->index, padding n->aux; 1-D or 2-D by     \
+   * the input's rank) and their adjoints, each the other two's */             \
+  X(CONV,      2, "conv",      STORE)   /* input a correlated with kernels b */                      \
+  X(CONV_X,    2, "conv_x",    STORE)   /* in the input's shape: dY a spread back through kernels b */ \
+  X(CONV_K,    2, "conv_k",    STORE)   /* in the kernels' shape: input a correlated with dY b */    \
+  X(DWCONV,    2, "dwconv",    STORE)   /* depthwise: channel c of a with kernel b[c] */             \
+  X(DWCONV_X,  2, "dwconv_x",  STORE)                                                                \
+  X(DWCONV_K,  2, "dwconv_k",  STORE)                                                                \
+  /* pooling over windows of n->index (per side), stride n->index */          \
+  X(AVGPOOL,   1, "avgpool",   STORE)   /* each window's mean */                                     \
+  X(AVGPOOL_X, 1, "avgpool_x", STORE)   /* in the input's shape: a's share for each element */      \
+  X(WMAX,      2, "wmax",      STORE)   /* b at a's first largest of each window (maxpool: a = b) */ \
+  X(UNWMAX,    2, "unwmax",    STORE)   /* a's shape: b at a's first largest of each window, else 0 */
 
 /* DCC_BUILTINS(X): X(NAME, name, min_args, max_args)
  *   The language's builtin functions that are not one op (those are the
@@ -128,6 +141,14 @@
   X(FLATTEN,       "flatten",       1, 1)                                                           \
   X(CONCAT,        "concat",        2, -1) /* along the first dimension */                          \
   X(FULL,          "full",          2, 5)  /* full(v, d1, ...) */                                   \
+  X(CONV1D,        "conv1d",        2, 4)  /* conv1d(x, K[, stride[, pad]]) */                      \
+  X(CONV2D,        "conv2d",        2, 4)                                                           \
+  X(DWCONV1D,      "dwconv1d",      2, 4)  /* an extension: depthwise in 1-D */                     \
+  X(DWCONV2D,      "dwconv2d",      2, 4)                                                           \
+  X(MAXPOOL1D,     "maxpool1d",     2, 2)  /* maxpool1d(x, k) */                                    \
+  X(MAXPOOL2D,     "maxpool2d",     2, 2)                                                           \
+  X(AVGPOOL1D,     "avgpool1d",     2, 2)                                                           \
+  X(AVGPOOL2D,     "avgpool2d",     2, 2)                                                           \
   X(DIFF,          "diff",          2, -1) /* diff(e, v1, v2, ...) */
 
 typedef enum {

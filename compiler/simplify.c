@@ -67,7 +67,8 @@ static int simplify_tensor(Dag *d, Op op, const int *a, int index) {
     if (IS(x, FILL)) return A0(x);                            /* fill(s)^T -> s */
     break;
   case OP_MATMUL:
-  case OP_OUTER: {
+  case OP_OUTER:
+  case OP_CONV: case OP_CONV_X: case OP_CONV_K: case OP_DWCONV: case OP_DWCONV_X: case OP_DWCONV_K: {
     int y = a[1];
     bool yzero = (ISC(y) && CV(y) == 0) || (IS(y, FILL) && ISC(A0(y)) && CV(A0(y)) == 0);
     if (zero || yzero) return cst(d, 0);                      /* 0 @ B, A @ 0 -> 0 */
@@ -75,7 +76,13 @@ static int simplify_tensor(Dag *d, Op op, const int *a, int index) {
   }
   case OP_SCATTER:
   case OP_SCATROW:
-    if (zero) return cst(d, 0);                               /* scatter(0) -> 0 */
+  case OP_AVGPOOL:
+  case OP_AVGPOOL_X:
+    if (zero) return cst(d, 0);                               /* scatter(0), avgpool(0) -> 0 */
+    break;
+  case OP_UNWMAX:
+    if (IS(a[1], FILL) && ISC(A0(a[1])) && CV(A0(a[1])) == 0)
+      return cst(d, 0);                                       /* unwmax(t, 0) -> 0 */
     break;
   case OP_BCAST:
   case OP_RESHAPE:

@@ -159,6 +159,102 @@ static void unroll_UNMAX(Unroller *U, int id, const Node *nd, int *r) {
   }
 }
 
+/* ---- convolutions and pooling: each element a sum of its terms (conv.c) ---- */
+
+typedef struct {
+  Unroller *U;
+  const Node *nd;
+  IntVec *terms; /* per element of the node: its terms */
+} ConvUnroll;
+
+static void unroll_conv_term(void *ctx, const ConvGeom *g, int o, int y, int x, int c, int i, int j, int iy, int ix) {
+  ConvUnroll *cu = ctx;
+  Unroller *U = cu->U;
+  const Node *nd = cu->nd;
+  int in = conv_in_at(g, c, iy, ix), out = conv_out_at(g, o, y, x), k = conv_k_at(g, o, c, i, j);
+  int at, term;
+  switch ((Op)nd->op) {
+  case OP_CONV: case OP_DWCONV:
+    at = out, term = dag_bin(U->d, OP_MUL, EL(nd->a[0], in), EL(nd->a[1], k));
+    break;
+  case OP_CONV_X: case OP_DWCONV_X:
+    at = in, term = dag_bin(U->d, OP_MUL, EL(nd->a[0], out), EL(nd->a[1], k));
+    break;
+  case OP_CONV_K: case OP_DWCONV_K:
+    at = k, term = dag_bin(U->d, OP_MUL, EL(nd->a[0], in), EL(nd->a[1], out));
+    break;
+  case OP_AVGPOOL:
+    at = out, term = EL(nd->a[0], in);
+    break;
+  default: /* AVGPOOL_X: the window's derivative, shared */
+    at = in, term = dag_bin(U->d, OP_DIV, EL(nd->a[0], out), dag_const(U->d, g->KH * g->KW));
+    break;
+  }
+  vec_push(&cu->terms[at], term);
+}
+
+static void unroll_conv(Unroller *U, int id, const Node *nd, int *r) {
+  (void)id;
+  ConvGeom g = conv_geom(U->d, nd);
+  int n = shape_size(nd->shape);
+  ConvUnroll cu = {U, nd, xcalloc((size_t)n, sizeof(IntVec))};
+  conv_each(&g, unroll_conv_term, &cu);
+  for (int k = 0; k < n; k++) {
+    r[k] = cu.terms[k].n ? paired_sum(U->d, cu.terms[k].v, cu.terms[k].n) : dag_const(U->d, 0);
+    if (nd->op == OP_AVGPOOL)
+      r[k] = dag_bin(U->d, OP_DIV, r[k], dag_const(U->d, g.KH * g.KW));
+    free(cu.terms[k].v);
+  }
+  free(cu.terms);
+}
+#define unroll_CONV unroll_conv
+#define unroll_CONV_X unroll_conv
+#define unroll_CONV_K unroll_conv
+#define unroll_DWCONV unroll_conv
+#define unroll_DWCONV_X unroll_conv
+#define unroll_DWCONV_K unroll_conv
+#define unroll_AVGPOOL unroll_conv
+#define unroll_AVGPOOL_X unroll_conv
+
+/* a window's first largest: the chain of selects of ATMAX over the window
+ * in row-major order; UNWMAX as UNMAX */
+static void unroll_WMAX(Unroller *U, int id, const Node *nd, int *r) {
+  (void)id;
+  Dag *d = U->d;
+  ConvGeom g = conv_geom(d, nd);
+  bool un = nd->op == OP_UNWMAX;
+  int n = g.KH * g.KW, *el = xmalloc((size_t)n * sizeof *el);
+  for (int k = 0; un && k < shape_size(nd->shape); k++)
+    r[k] = dag_const(d, 0);
+  for (int o = 0; o < g.O; o++)
+    for (int y = 0; y < g.OH; y++)
+      for (int x = 0; x < g.OW; x++) {
+        for (int i = 0; i < g.KH; i++)
+          for (int j = 0; j < g.KW; j++)
+            el[i * g.KW + j] = conv_in_at(&g, o, y * g.stride + i, x * g.stride + j);
+        int out = conv_out_at(&g, o, y, x), largest = EL(nd->a[0], el[0]), at = EL(nd->a[1], el[0]);
+        for (int t = 1; t < n; t++) {
+          int v = EL(nd->a[0], el[t]);
+          if (!un && nd->a[1] != nd->a[0])
+            at = dag_op(d, OP_IFGE, largest, v, at, EL(nd->a[1], el[t]));
+          largest = dag_op(d, OP_IFGE, largest, v, largest, v);
+        }
+        if (!un) {
+          r[out] = nd->a[1] == nd->a[0] ? largest : at;
+          continue;
+        }
+        int before = -1, gv = EL(nd->a[1], out);
+        for (int t = 0; t < n; t++) {
+          int v = EL(nd->a[0], el[t]);
+          int here = dag_op(d, OP_IFGE, v, largest, gv, dag_const(d, 0));
+          r[el[t]] = before < 0 ? here : dag_op(d, OP_IFGT, v, before, here, dag_const(d, 0));
+          before = before < 0 ? v : dag_op(d, OP_IFGE, before, v, before, v);
+        }
+      }
+  free(el);
+}
+#define unroll_UNWMAX unroll_WMAX
+
 static void unroll_CONCAT(Unroller *U, int id, const Node *nd, int *r) {
   (void)id;
   int na = shape_size(U->d->nodes[nd->a[0]].shape);

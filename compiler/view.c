@@ -172,7 +172,8 @@ Elem view_elem(const Dag *d, int id, Elem e) {
     return elem_flat(off);
   }
   case OP_MATMUL: case OP_OUTER: case OP_SUM: case OP_MAXR: case OP_SCATTER: case OP_SCATROW: case OP_SUMD:
-  case OP_CONCAT: case OP_ATMAX: case OP_UNMAX:
+  case OP_CONCAT: case OP_ATMAX: case OP_UNMAX: case OP_CONV: case OP_CONV_X: case OP_CONV_K: case OP_DWCONV:
+  case OP_DWCONV_X: case OP_DWCONV_K: case OP_AVGPOOL: case OP_AVGPOOL_X: case OP_WMAX: case OP_UNWMAX:
 #define OTHER(name, ...) case OP_##name:
     DCC_LEAF_OPS(OTHER)
     DCC_SCALAR_OPS(OTHER)
