@@ -292,7 +292,7 @@ static Shape check_binary(Checker *c, Expr *e, Shape a, Shape b) {
     snprintf(what, sizeof what, "'%c'", e->op);
     return broadcast(c, e->tok, what, a, b);
   }
-  if (a.rank != 2 || b.rank == 0) {
+  if (a.rank != 2 || b.rank == 0 || b.rank > 2) {
     error_tok(c, e->tok, "'@' needs a matrix on the left and a vector or matrix on the right, not %s @ %s",
               shape_str(a), shape_str(b));
     return BAD;
@@ -323,6 +323,13 @@ static Shape check_diff(Checker *c, Expr *e, Shape *args) {
     Expr *v = e->args[i];
     if (v->kind != EX_NAME && v->kind != EX_INDEX) {
       error_tok(c, e->arg_tok[i], "diff() is with respect to an input or a param, not an expression");
+      bad = true;
+      continue;
+    }
+    if (v->arg >= 0 || v->local >= 0) { /* in a function's body */
+      Token *vt = tk(c, v->tok);
+      error_tok(c, v->tok, "diff() is with respect to an input or a param, and '%.*s' is %s of the function",
+                vt->len, c->prog->src->text + vt->off, v->arg >= 0 ? "an argument" : "a named value");
       bad = true;
       continue;
     }
