@@ -41,36 +41,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     b->loops = true;
   else
     unroll(b);
-  int *adj = diff_reverse(b->dag, b->loss);
-  int *grads = xcalloc((size_t)m->n_params + 1, sizeof *grads);
-  for (int j = 0; j < m->n_params; j++)
-    grads[j] = -1;
-  for (int i = 0; i < m->params.n; i++) {
-    Sym *s = m->params.v[i];
-    for (int k = 0; k < (b->loops ? 1 : shape_size(s->shape)); k++) {
-      int leaf = b->param_leaf[s->offset + k];
-      grads[s->offset + k] = adj[leaf] >= 0 ? adj[leaf] : dag_fill(b->dag, 0, b->dag->nodes[leaf].shape);
-    }
-  }
-  free(adj);
-  int *map = lower(b->dag);
-  b->loss = map[b->loss];
-  for (int j = 0; j < m->n_params; j++)
-    if (grads[j] >= 0)
-      grads[j] = map[grads[j]];
-  for (int i = 0; i < m->outputs.n; i++) {
-    Sym *s = m->outputs.v[i];
-    for (int k = 0; k < (b->loops ? 1 : shape_size(s->shape)); k++)
-      b->out_ids[s->offset + k] = map[b->out_ids[s->offset + k]];
-  }
-  free(map);
   bool *wrt = xcalloc((size_t)m->inputs.n + 1, sizeof *wrt);
-  int *wrt_grads = xcalloc((size_t)m->n_in + 1, sizeof *wrt_grads);
-  for (int j = 0; j < m->n_in; j++)
-    wrt_grads[j] = -1;
-  EmitOpts eo = {"fz", "<fuzz>", NULL, false, false, b, grads, wrt_grads, wrt, NULL};
+  differentiate(b, wrt);
+  lower(b);
+  EmitOpts eo = {"fz", "<fuzz>", NULL, false, false, b};
   Buf out = {0};
-  emit_source(&out, &eo);
+  emit_source(&out, plan_code(&eo));
   free(out.s);
   return 0;
 }
