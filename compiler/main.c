@@ -3,7 +3,8 @@
  *   read -> lex -> parse -> check -> build (DAG) -> unroll (small models)
  *        -> diff -> lower -> emit (loops for the others)
  *
- * Exit status: 0 success, 1 errors in the input, 2 usage or I/O errors.
+ * Exit status: 0 success, 1 errors in the input, 2 usage or I/O errors, 3
+ * --check inconclusive (gradcheck.c).
  * Output files are written whole or not at all: each goes to a temporary
  * file beside it, renamed over it only when everything succeeded. */
 #include "dcc.h"
@@ -60,7 +61,9 @@ static const char usage_text[] =
     "  --stats            print operation counts before and after optimisation\n"
     "                     to standard error\n"
     "  --check            check the gradient against finite differences with\n"
-    "                     dcc's own evaluator (no C compiler); exit 1 if off\n"
+    "                     dcc's own evaluator (no C compiler); exit 1 if off,\n"
+    "                     3 if the differences cannot tell\n"
+
     "  -Werror            make warnings errors\n"
     "  -w                 silence warnings\n"
     "  --help             print this help\n"
@@ -162,6 +165,7 @@ static Options parse_options(int argc, char **argv) {
       o.stats = true;
     } else if (!strcmp(a, "--check")) {
       o.check = true;
+
     } else if (!strcmp(a, "-Werror")) {
       diags.werror = true;
     } else if (!strcmp(a, "-w")) {
@@ -445,8 +449,14 @@ int main(int argc, char **argv) {
   warn_independent_params(b);
   if (diags.errors)
     return 1;
-  if (o.check)
-    return check_gradients(b, stdout) ? 0 : 1;
+  if (o.check) {
+    int status = (int)check_gradients(b, stdout);
+    if (fflush(stdout) || ferror(stdout)) {
+      fprintf(stderr, "dcc: error: cannot write to standard output\n");
+      return 2;
+    }
+    return status;
+  }
   Buf text = {0};
   if (o.emit == EMIT_EXPR)
     emit_expr(&text, b);
