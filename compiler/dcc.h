@@ -12,7 +12,7 @@
  *   diff.c     symbolic reverse mode (and -O0's naive forward mode)
  *   lower.c    stable builtins expanded into C-expressible primitives
  *   eval.c     dcc's own evaluator
- *   gradcheck.c  --check (the gradient against finite differences)
+ *   gradcheck.c  --check (the gradient against finite differences), --eval
  *   sched.c    per emitted function: live nodes, order, temporaries
  *   emit_body.c  each emitted function's body: expressions, loop nests
  *   emit_api.c   the model's C interface: its functions, header, _init
@@ -525,6 +525,10 @@ typedef enum { CHECK_OK = 0, CHECK_FAILED = 1, CHECK_INCONCLUSIVE = 3 } CheckRes
  * with dcc's evaluator at points that fit the model; prints a report on
  * out. */
 CheckResult check_gradients(Built *b, FILE *out);
+/* --eval: the loss and gradient at each point of the file at path (a line
+ * of n_in inputs then n_params params), one line each on out; false after
+ * an error message. */
+bool eval_points(Built *b, const char *path, FILE *out);
 
 /* ---- sched.c --------------------------------------------------------- */
 

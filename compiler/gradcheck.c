@@ -1,5 +1,6 @@
 /* gradcheck.c — --check: the symbolic gradient against finite differences
- * of the loss, with dcc's own evaluator (eval.c, no C compiler).
+ * of the loss, with dcc's own evaluator (eval.c, no C compiler); and
+ * --eval, the evaluator's loss and gradient at given points.
  *
  * Points.  CHECK_POINTS points where the loss and the gradient are finite,
  * from four families in turn: every input and param uniform in [-1, 1];
@@ -365,4 +366,71 @@ CheckResult check_gradients(Built *b, FILE *out) {
   bool inconclusive = t.undecided > CHECK_UNDECIDED * t.compared;
   fprintf(out, ": %s\n", inconclusive ? "inconclusive" : "ok");
   return inconclusive ? CHECK_INCONCLUSIVE : CHECK_OK;
+}
+
+/* ---- --eval --------------------------------------------------------------- */
+
+bool eval_points(Built *b, const char *path, FILE *out) {
+  Model *m = b->m;
+  if (b->loss < 0) {
+    fprintf(stderr, "dcc: error: --eval: the model has no loss\n");
+    return false;
+  }
+  bool is_stdin = !strcmp(path, "-");
+  FILE *f = is_stdin ? stdin : fopen(path, "r");
+  if (!f) {
+    fprintf(stderr, "dcc: error: cannot open '%s': %s\n", path, strerror(errno));
+    return false;
+  }
+  const char *shown = is_stdin ? "<stdin>" : path;
+  Evaluator *ev = evaluator_new(b);
+  int n = m->n_in + m->n_params;
+  double *v = xmalloc((size_t)n * sizeof *v + 1);
+  double *g = xmalloc((size_t)m->n_params * sizeof *g + 1);
+  char *line = NULL;
+  size_t cap = 0;
+  bool ok = true;
+  for (long lineno = 1; ok && getline(&line, &cap, f) >= 0; lineno++) {
+    char *s = line;
+    while (*s == ' ' || *s == '\t')
+      s++;
+    if (*s == '#' || *s == '\n' || *s == '\r' || !*s)
+      continue;
+    int k = 0;
+    for (;;) {
+      char *end;
+      double x = strtod(s, &end);
+      if (end == s)
+        break;
+      if (k < n)
+        v[k] = x;
+      k++;
+      s = end;
+    }
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+      s++;
+    if (*s || k != n) {
+      fprintf(stderr, "%s:%ld: error: expected %d number%s (%d input%s, then %d param%s), %s %d\n", shown, lineno, n,
+              n == 1 ? "" : "s", m->n_in, m->n_in == 1 ? "" : "s", m->n_params, m->n_params == 1 ? "" : "s",
+              *s ? "found something else after" : "got", k);
+      ok = false;
+      break;
+    }
+    double loss = evaluator_run(ev, v, v + m->n_in, g);
+    fprintf(out, "%.17g", loss);
+    for (int j = 0; j < m->n_params; j++)
+      fprintf(out, " %.17g", g[j]);
+    fputc('\n', out);
+  }
+  if (ok && ferror(f)) {
+    fprintf(stderr, "dcc: error: cannot read '%s': %s\n", shown, strerror(errno));
+    ok = false;
+  }
+  free(line);
+  free(v);
+  free(g);
+  evaluator_free(ev);
+  if (!is_stdin)
+    fclose(f);
+  return ok;
 }

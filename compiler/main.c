@@ -32,6 +32,7 @@ typedef struct {
   long max_stack;        /* --max-stack, bytes; -1: none */
   EmitKind emit;
   bool stats, check;
+  const char *eval;      /* --eval FILE */
 } Options;
 
 static const char usage_text[] =
@@ -63,7 +64,8 @@ static const char usage_text[] =
     "  --check            check the gradient against finite differences with\n"
     "                     dcc's own evaluator (no C compiler); exit 1 if off,\n"
     "                     3 if the differences cannot tell\n"
-
+    "  --eval FILE        print dcc's own evaluation of the loss and gradient at\n"
+    "                     each point of FILE (a line: the inputs, then the params)\n"
     "  -Werror            make warnings errors\n"
     "  -w                 silence warnings\n"
     "  --help             print this help\n"
@@ -165,7 +167,8 @@ static Options parse_options(int argc, char **argv) {
       o.stats = true;
     } else if (!strcmp(a, "--check")) {
       o.check = true;
-
+    } else if (option_is(a, "--eval")) {
+      o.eval = option_value(argc, argv, &i, "--eval");
     } else if (!strcmp(a, "-Werror")) {
       diags.werror = true;
     } else if (!strcmp(a, "-w")) {
@@ -449,8 +452,8 @@ int main(int argc, char **argv) {
   warn_independent_params(b);
   if (diags.errors)
     return 1;
-  if (o.check) {
-    int status = (int)check_gradients(b, stdout);
+  if (o.check || o.eval) {
+    int status = o.check ? (int)check_gradients(b, stdout) : eval_points(b, o.eval, stdout) ? 0 : 2;
     if (fflush(stdout) || ferror(stdout)) {
       fprintf(stderr, "dcc: error: cannot write to standard output\n");
       return 2;
