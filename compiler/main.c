@@ -453,7 +453,10 @@ int main(int argc, char **argv) {
   if (diags.errors)
     return 1;
   if (o.check || o.eval) {
-    int status = o.check ? (int)check_gradients(b, stdout) : eval_points(b, o.eval, stdout) ? 0 : 2;
+    Built *eb = b; /* --eval -O0: the naive model's trees */
+    if (o.eval && !o.check && o.o0 && !(eb = naive_model(m, wrt)))
+      return 1;
+    int status = o.check ? (int)check_gradients(b, stdout) : eval_points(eb, o.eval, stdout) ? 0 : 2;
     if (fflush(stdout) || ferror(stdout)) {
       fprintf(stderr, "dcc: error: cannot write to standard output\n");
       return 2;
