@@ -13,7 +13,9 @@
  *
  * Components.  At most CHECK_MAX_PARAMS gradient components per point (a
  * stride through p[]), each compared in the measure
- * |g - fd| / max(1, |g|, |fd|) <= CHECK_TOLERANCE:
+ * |g - fd| / max(s, |g|, |fd|) <= CHECK_TOLERANCE, s = 1 or, if every
+ * component is smaller, the largest (a loss of 1e-12 is checked relative
+ * to its own scale, not to 1e-5 absolute):
  *   1. a central difference at h = 1e-6 max(1, |x|): where it agrees, the
  *      component agrees;
  *   2. else Ridders' extrapolation (C. J. F. Ridders, Adv. Eng. Software
@@ -21,7 +23,9 @@
  *      to h = 0 in Neville's tableau (their error is a series in h^2), the
  *      entry whose difference to its neighbours is smallest winning; that
  *      difference, and the rounding of the loss at that step, is the
- *      estimate's error E.  Agreeing in the measure, the component agrees;
+ *      estimate's error E.  Steps whose ends take another side of a kink
+ *      than the point (relu, abs, max, ...: evaluator_branches) are not
+ *      used.  Agreeing in the measure, the component agrees;
  *      off by more than CHECK_SAFETY E too, it disagrees: the gradient is
  *      wrong; else the finite differences cannot tell (the loss's rounding
  *      swamps the difference, or a kink sits inside every step).
@@ -222,7 +226,7 @@ static bool perturbation(double *rel, long *only) {
   return true;
 }
 
-/* What --check found (one component's worst case is kept for each kind). */
+/* What --check found so far. */
 typedef struct {
   int points, compared, agreed, undecided;
   double worst;            /* the largest error among agreeing components */
