@@ -45,6 +45,17 @@ fuzz: build/fuzz/fuzz_dcc
 	  tests/compiler/simplify tests/compiler/loops tests/numeric examples/five_points examples/multiclass > build/fuzz/log 2>&1; \
 	  status=$$?; tail -3 build/fuzz/log; exit $$status
 
+# The fuzz mode that runs the emitted C (tests/fuzz/fuzzrun.py): random
+# programs (tests/lib/exprgen.py) and every model of the fuzz corpus and the
+# test suite, compiled with ASan + UBSan and run at 8 points each against
+# dcc's own evaluator (dcc --eval), for FUZZ_SECONDS; FUZZ_SEED picks the
+# first random program (default: from the clock, printed).  Findings land
+# in build/fuzz/run/.
+fuzz-run: build/dcc
+	@mkdir -p build/fuzz/corpus
+	tests/fuzz/fuzzrun.py --seconds $(FUZZ_SECONDS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) --dcc build/dcc \
+	  --corpus build/fuzz/corpus tests/numeric tests/compiler/simplify tests/compiler/loops examples
+
 test: build/dcc build/san/dcc build/fuzz/fuzz_dcc examples
 	@tests/run-tests.sh
 
@@ -231,4 +242,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all test examples demo golden bench fuzz clean firmware firmware-test size fw-cflags
+.PHONY: all test examples demo golden bench fuzz fuzz-run clean firmware firmware-test size fw-cflags

@@ -135,14 +135,15 @@ static int build_RELU(Builder *B, Expr *e, const int *a) {
   return dag_op(B->d, OP_IFGT, a[0], 0, a[0], 0);
 }
 
-/* x * (1 + erf(x / sqrt(2))) / 2, the exact form */
+/* (x / 2) (1 + erf(x / sqrt(2))), the exact form, halved first so that it
+ * stays finite up to the largest double (PyTorch's order) */
 static int build_GELU(Builder *B, Expr *e, const int *a) {
   Dag *d = B->d;
   (void)e;
-  return dag_bin(d, OP_MUL, dag_const(d, 0.5),
-                 dag_bin(d, OP_MUL, a[0],
-                         dag_bin(d, OP_ADD, dag_const(d, 1),
-                                 dag_un(d, OP_ERF, dag_bin(d, OP_MUL, dag_const(d, 0.70710678118654752440), a[0])))));
+  int half_x = dag_bin(d, OP_MUL, dag_const(d, 0.5), a[0]);
+  return dag_bin(d, OP_MUL, half_x,
+                 dag_bin(d, OP_ADD, dag_const(d, 1),
+                         dag_un(d, OP_ERF, dag_bin(d, OP_MUL, dag_const(d, 0.70710678118654752440), a[0]))));
 }
 
 static int build_LEAKY_RELU(Builder *B, Expr *e, const int *a) {

@@ -11,7 +11,8 @@
  *   unroll.c   small models' tensors into scalars (the one place that decides)
  *   diff.c     symbolic reverse mode (and -O0's naive forward mode)
  *   lower.c    stable builtins expanded into C-expressible primitives
- *   eval.c     dcc's own evaluator (--check)
+ *   eval.c     dcc's own evaluator
+ *   gradcheck.c  --check (the gradient against finite differences), --eval
  *   sched.c    per emitted function: live nodes, order, temporaries
  *   emit_body.c  each emitted function's body: expressions, loop nests
  *   emit_api.c   the model's C interface: its functions, header, _init
@@ -613,9 +614,34 @@ void lower(Built *b);
 
 /* ---- eval.c ---------------------------------------------------------- */
 
-/* --check: worst relative error of the symbolic gradient against central
- * finite differences; prints a report; returns true if within tolerance. */
-bool check_gradients(Built *b, FILE *out);
+/* dcc's own evaluator, in double, on b's DAG (before lower(): each op's
+ * value is its row's in ops.h). */
+typedef struct Evaluator Evaluator;
+Evaluator *evaluator_new(Built *b);
+/* The loss at in[], p[] (NaN without a loss); with grad not NULL also its
+ * gradient, m->n_params values in p[]'s order. */
+double evaluator_run(Evaluator *ev, const double *in, const double *p, double *grad);
+/* Which side of each kink (a select: relu, max, ...; abs) the last run
+ * took, hashed: a finite difference whose two points differ in it from
+ * the point straddles a kink. */
+uint64_t evaluator_branches(const Evaluator *ev);
+/* The scalar operations of one evaluation of the loss alone, about. */
+double evaluator_loss_work(const Evaluator *ev);
+void evaluator_free(Evaluator *ev);
+
+/* ---- gradcheck.c ------------------------------------------------------ */
+
+/* --check's outcomes, which are dcc's exit status. */
+typedef enum { CHECK_OK = 0, CHECK_FAILED = 1, CHECK_INCONCLUSIVE = 3 } CheckResult;
+
+/* --check: the symbolic gradient against finite differences of the loss
+ * with dcc's evaluator at points that fit the model; prints a report on
+ * out. */
+CheckResult check_gradients(Built *b, FILE *out);
+/* --eval: the loss and gradient at each point of the file at path (a line
+ * of n_in inputs then n_params params), one line each on out; false after
+ * an error message. */
+bool eval_points(Built *b, const char *path, FILE *out);
 
 /* ---- sched.c --------------------------------------------------------- */
 

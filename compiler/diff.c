@@ -59,6 +59,48 @@ static int shaped(Dag *d, Op op, int a, int index, Shape shape) {
 #define IS_CONST(x) (d->nodes[x].op == OP_CONST)
 #define NONE (-1)
 
+/* ---- a scalar rule too long for its row in ops.h -------------------------- */
+
+/* pow: d(a^b) = b a^(b-1) da + a^b log(a) db, with PyTorch's values at
+ * the edges, where the formulas multiply 0 by an infinity that the
+ * derivative does not have: d/da is 0 where b = 0 (0 * 0^-1 at a = 0),
+ * d/db is 0 where a = 0 and b >= 0 (0^b log(0)).  The selects are only
+ * made where the operand can be 0: not for a constant exponent (x^0 is
+ * folded to 1) or a positive constant base.  One constructor call a
+ * statement, so that node ids do not depend on the order in which the C
+ * compiler evaluates arguments. */
+static int adjoint_pow(Dag *d, int I, int G, int Y, int A0, int A1) {
+  if (I == 0) {
+    if (IS_CONST(A0))
+      return NONE;
+    int e = SUB(A1, K(1));
+    int r = POW(A0, e);
+    r = MUL(A1, r);
+    if (!IS_CONST(A1)) { /* 0 >= |b| ? 0 : b a^(b-1) */
+      int zero = K(0);
+      int abs_b = UN(ABS, A1);
+      r = SEL(IFGE, zero, abs_b, zero, r);
+    }
+    return MUL(G, r);
+  }
+  if (IS_CONST(A1))
+    return NONE;
+  if (IS_CONST(A0) && d->nodes[A0].val == 0) { /* 0^b: 0 for b >= 0, else -inf (that is -0^b) */
+    int zero = K(0);
+    int minus_y = NEG(Y);
+    return MUL(G, SEL(IFGE, A1, zero, zero, minus_y));
+  }
+  int t = UN(LOG, A0);
+  t = MUL(Y, t);
+  if (!IS_CONST(A0)) { /* 0 >= |a| ? (b >= 0 ? 0 : t) : t */
+    int zero = K(0);
+    int at_zero = SEL(IFGE, A1, zero, zero, t);
+    int abs_a = UN(ABS, A0);
+    t = SEL(IFGE, zero, abs_a, at_zero, t);
+  }
+  return MUL(G, t);
+}
+
 /* ---- the tensor ops' rules (lab 4's vectorised backprop) ----------------- */
 
 /* C = A B: dA = dC B^T (dC b^T for a vector b), dB = A^T dC */

@@ -130,7 +130,145 @@ static void list_functions(Code *c) {
   free(extra);
 }
 
+/* ---- what the real type cannot hold ------------------------------------ */
+
+/* float's limits, as doubles: a value at or past FLT_OVERFLOW rounds to
+ * infinity, one at or below FLT_UNDERFLOW (half the smallest subnormal)
+ * to zero. */
+#define FLT_OVERFLOW 0x1.ffffffp+127
+#define FLT_UNDERFLOW 0x1p-150
+
+/* v in the real type: its value, and what it becomes there (its "fate":
+ * 0 it is held, 1 it is 0, 2 it is infinite). */
+static int fate(double v, bool is_float) {
+  if (!is_float || v == 0 || !isfinite(v))
+    return isfinite(v) ? 0 : 2;
+  return fabs(v) >= FLT_OVERFLOW ? 2 : fabs(v) <= FLT_UNDERFLOW ? 1 : 0;
+}
+
+/* The token of a number literal in an expression (not an initialiser)
+ * whose magnitude is v, for the diagnostic's place; -1 if none (a
+ * constant made by folding). */
+static int literal_of(const Model *m, double v) {
+  const Program *prog = m->prog;
+  for (int i = 0; i < prog->stmts.n; i++) {
+    const Stmt *st = &prog->stmts.v[i];
+    if (st->kind == ST_INPUT || st->kind == ST_PARAM)
+      continue;
+    int end = i + 1 < prog->stmts.n ? prog->stmts.v[i + 1].tok : prog->ntoks;
+    for (int k = st->tok; k < end && k < prog->ntoks; k++)
+      if (prog->toks[k].kind == TK_NUM && fabs(prog->toks[k].num) == fabs(v))
+        return k;
+  }
+  return -1;
+}
+
+static const char *num_str(char *buf, size_t n, double v) {
+  format_shortest(buf, n, v, false);
+  return buf;
+}
+
+/* A param's initialiser must be drawn in the real type: an error if a
+ * value it computes overflows (uniform's b - a, normal's |mean| + 5.8
+ * std: the largest Box-Muller draw of 24-bit uniforms is 5.77 std), in
+ * double too; a warning if a float's bound is below float's range. */
+static void check_init_range(const Model *m, const Sym *s, bool is_float) {
+  Init in = s->init;
+  if (in.kind == INIT_DEFAULT && s->shape.rank == 2)
+    in.kind = INIT_GLOROT;
+  const char *real = is_float ? "float" : "double";
+  double largest = is_float ? 3.4028234663852886e38 : 1.7976931348623157e308;
+  double lo = in.a, hi = in.b, reach;
+  char text[200], a[32], b[32], f[32], r[32];
+  switch (in.kind) {
+  case INIT_CONST:
+    lo = hi = reach = in.a;
+    snprintf(text, sizeof text, "%s", num_str(a, sizeof a, in.a));
+    break;
+  case INIT_GLOROT:
+  case INIT_GLOROT_FANS: {
+    double fan_in = in.kind == INIT_GLOROT ? s->shape.dim[1] : in.a;
+    double fan_out = in.kind == INIT_GLOROT ? s->shape.dim[0] : in.b;
+    hi = sqrt(6.0 / (fan_in + fan_out));
+    lo = -hi;
+    reach = is_float && fate(hi, true) != 2 ? (double)((float)hi - (float)lo) : hi - lo;
+    snprintf(text, sizeof text, "glorot(%s, %s): uniform in +-%s, b - a = %s", num_str(a, sizeof a, fan_in),
+             num_str(b, sizeof b, fan_out), num_str(f, sizeof f, hi), num_str(r, sizeof r, reach));
+    break;
+  }
+  case INIT_UNIFORM:
+    reach = is_float && fate(lo, true) != 2 && fate(hi, true) != 2 ? (double)((float)hi - (float)lo) : hi - lo;
+    snprintf(text, sizeof text, "uniform(%s, %s): b - a = %s", num_str(a, sizeof a, lo), num_str(b, sizeof b, hi),
+             num_str(r, sizeof r, reach));
+    break;
+  case INIT_NORMAL:
+    lo = in.a, hi = in.b;
+    reach = is_float && fate(lo, true) != 2 && fate(hi, true) != 2
+                ? (double)(fabsf((float)in.a) + 5.8f * (float)in.b)
+                : fabs(in.a) + 5.8 * in.b;
+    snprintf(text, sizeof text, "normal(%s, %s): a draw reaches |mean| + 5.8 std = %s", num_str(a, sizeof a, lo),
+             num_str(b, sizeof b, hi), num_str(r, sizeof r, reach));
+    break;
+  default:
+    return;
+  }
+  const Token *t = &m->prog->toks[in.tok >= 0 ? in.tok : s->tok];
+  if (fate(lo, is_float) == 2 || fate(hi, is_float) == 2 || fate(reach, is_float) == 2)
+    diag_at(DIAG_ERROR, t->off, t->len, "param '%s' = %s: beyond %s's range (its largest is %g)", s->name, text,
+            real, largest);
+  else if ((lo != 0 && fate(lo, is_float) == 1) || (hi != 0 && fate(hi, is_float) == 1))
+    diag_at(DIAG_WARNING, t->off, t->len, "param '%s' = %s: %s below float's range, 0 in the float code", s->name,
+            text, in.kind == INIT_CONST ? "this is" : "a bound is");
+}
+
+/* What the real type cannot hold: the initialisers (check_init_range),
+ * and in a float model each constant outside float's range, which the C
+ * has as 0 or infinity (emit_real_const writes it so, cleanly): a
+ * warning, once a constant, at its literal. */
+static void check_real_range(const EmitOpts *o) {
+  Built *b = o->b;
+  Model *m = b->m;
+  Dag *d = b->dag;
+  for (int i = 0; i < m->params.n; i++)
+    check_init_range(m, m->params.v[i], o->is_float);
+  if (!o->is_float)
+    return;
+  IntVec roots = {0};
+  if (b->loss >= 0)
+    vec_push(&roots, b->loss);
+  for (int i = 0; i < b->diff_syms.n; i++) {
+    Sym *s = b->diff_syms.v[i];
+    for (int k = 0; k < value_count(b, s); k++)
+      if (grad_nodes(b, s)[k] >= 0)
+        vec_push(&roots, grad_nodes(b, s)[k]);
+  }
+  for (int i = 0; i < m->outputs.n; i++) {
+    Sym *s = m->outputs.v[i];
+    for (int k = 0; k < value_count(b, s); k++)
+      if (b->out_ids[s->offset + k] >= 0)
+        vec_push(&roots, b->out_ids[s->offset + k]);
+  }
+  bool *live = xcalloc((size_t)d->n + 1, sizeof *live);
+  dag_reach(d, roots.v, roots.n, live, NULL);
+  for (int id = 0; id < d->n; id++) {
+    Node *nd = &d->nodes[id];
+    int f = live[id] && nd->op == OP_CONST ? fate(nd->val, true) : 0;
+    if (!f)
+      continue;
+    int tok = literal_of(m, nd->val);
+    int off = tok >= 0 ? m->prog->toks[tok].off : nd->loc, len = tok >= 0 ? m->prog->toks[tok].len : 0;
+    char num[32];
+    diag_at(DIAG_WARNING, off, len, "%s %s%s %s float's range: the float code uses %s",
+            tok >= 0 ? "the number" : "this folds to", num_str(num, sizeof num, nd->val), tok >= 0 ? " is" : ",",
+            f == 1 ? "below" : "beyond",
+            f == 1 ? (nd->val > 0 ? "0" : "-0") : nd->val > 0 ? "inf (HUGE_VALF)" : "-inf (-HUGE_VALF)");
+  }
+  free(live);
+  free(roots.v);
+}
+
 Code *plan_code(EmitOpts *o) {
+  check_real_range(o);
   Code *c = xcalloc(1, sizeof *c);
   c->o = o;
   c->E = (Emit){o->prefix, xstrdup(o->prefix), xprintf("%s_real", o->prefix), o->is_float, o->o0, o->b};

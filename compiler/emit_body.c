@@ -113,10 +113,12 @@ char *local_name(StrMap *used, const char *user, const char *prefix) {
  * type), spelt as a floating constant: 4.0, 0.5, 1e-07, 2.5f. */
 void emit_real_const(Buf *out, double v, bool is_float) {
   char buf[64];
-  if (is_float && fabs(v) > 3.4028234663852886e38) {
+  if (is_float && fabs(v) >= 0x1.ffffffp+127) { /* rounds to float's infinity */
     buf_puts(out, v < 0 ? "-HUGE_VALF" : "HUGE_VALF");
     return;
   }
+  if (is_float && fabs(v) <= 0x1p-150) /* rounds to 0: 1e-50f is an error under -Werror */
+    v = v < 0 ? -0.0 : 0.0;
   format_shortest(buf, sizeof buf, v, is_float);
   buf_puts(out, buf);
   if (!strpbrk(buf, ".eE"))

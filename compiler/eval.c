@@ -1,8 +1,6 @@
-/* eval.c — dcc's own evaluator, and --check.
- *
- * --check needs no C compiler: it evaluates the loss and its symbolic
- * gradient on the DAG at random points and compares each component with a
- * central finite difference of the loss. */
+/* eval.c — dcc's own evaluator: the loss and its symbolic gradient,
+ * evaluated on the DAG in double at given in[] and p[], with each op's
+ * value from ops.h (no C compiler; --check and --eval use it, gradcheck.c). */
 #include "dcc.h"
 
 #include <math.h>
@@ -48,6 +46,7 @@ typedef struct {
   double *r;          /* the node's values */
   const double *x, *y; /* its first two operands' */
   const double *in, *p;
+  uint64_t *branches; /* the sides of the kinks taken so far, hashed */
 } EvalAt;
 
 static void eval_leaf(const EvalAt *e) {
@@ -67,6 +66,11 @@ static void eval_elementwise(const EvalAt *e, const double *const *ops) {
     for (int i = 0; i < nd->nops; i++)
       v[i] = ops[i][e->d->nodes[nd->a[i]].shape.rank ? k : 0];
     e->r[k] = op_value((Op)nd->op, v);
+    if (nd->op == OP_IFGT || nd->op == OP_IFGE || nd->op == OP_ABS) /* a kink: which side */
+      *e->branches = (*e->branches ^ (uint64_t)(nd->op == OP_IFGT   ? v[0] > v[1]
+                                                : nd->op == OP_IFGE ? v[0] >= v[1]
+                                                                    : (v[0] > 0) + 2 * (v[0] < 0))) *
+                     0x100000001B3u;
   }
 }
 
@@ -240,7 +244,8 @@ static void eval_SCATROW(const EvalAt *e) {
 }
 
 /* Evaluate the nodes marked live, in id order, into vals at L's offsets. */
-static void eval_nodes(Dag *d, const bool *live, const Layout *L, const double *in, const double *p, double *vals) {
+static void eval_nodes(Dag *d, const bool *live, const Layout *L, const double *in, const double *p, double *vals,
+                       uint64_t *branches) {
   for (int id = 0; id < d->n; id++) {
     if (!live[id])
       continue;
@@ -248,7 +253,7 @@ static void eval_nodes(Dag *d, const bool *live, const Layout *L, const double *
     const double *ops[4] = {NULL, NULL, NULL, NULL};
     for (int i = 0; i < nd->nops; i++)
       ops[i] = vals + L->off[nd->a[i]];
-    EvalAt e = {d, id, nd, vals + L->off[id], ops[0], ops[1], in, p};
+    EvalAt e = {d, id, nd, vals + L->off[id], ops[0], ops[1], in, p, branches};
     switch ((Op)nd->op) {
 #define LEAF(name, ...) case OP_##name:
       DCC_LEAF_OPS(LEAF)
@@ -272,24 +277,15 @@ static void eval_nodes(Dag *d, const bool *live, const Layout *L, const double *
   }
 }
 
-/* A small deterministic generator (a Weyl sequence through a 32-bit mixer):
- * the same points on every run. */
-static uint32_t rng_next(uint32_t *s) {
-  uint32_t z = (*s += 0x9E3779B9u);
-  z = (z ^ (z >> 16)) * 0x85EBCA6Bu;
-  z = (z ^ (z >> 13)) * 0xC2B2AE35u;
-  return z ^ (z >> 16);
-}
+/* ---- the evaluator: the loss, and its gradient, at given in[] and p[] ---- */
 
-static double rng_uniform(uint32_t *s, double lo, double hi) {
-  return lo + (hi - lo) * (rng_next(s) >> 8) * (1.0 / 16777216.0);
-}
-
-#define CHECK_POINTS 8
-#define CHECK_TRIES 200
-#define CHECK_MAX_PARAMS 256   /* components checked per point, at most */
-#define CHECK_TOLERANCE 1e-5
-#define CHECK_MAX_EVALS 5e7   /* node evaluations per point, about */
+struct Evaluator {
+  Built *b;
+  bool *live, *live_loss; /* the nodes the loss and gradient need; the loss alone */
+  Layout L, LL;           /* LL: the loss alone, at L's offsets */
+  double *vals;
+  uint64_t branches;
+};
 
 /* The gradient of param scalar j: where its value is (a node and an
  * element of it). */
@@ -309,113 +305,55 @@ static void grad_at(Built *b, int j, int *node, int *elem) {
   }
 }
 
-bool check_gradients(Built *b, FILE *out) {
-  int *grads = b->param_grad;
+Evaluator *evaluator_new(Built *b) {
   Model *m = b->m;
   Dag *d = b->dag;
-  if (b->loss < 0) {
-    fprintf(out, "dcc: --check: there is no loss to check\n");
-    return true;
-  }
-  bool *live = xcalloc((size_t)d->n, sizeof *live), *live_loss = xcalloc((size_t)d->n, sizeof *live_loss);
-  int *roots = xmalloc((size_t)(m->n_params + 1) * sizeof *roots);
-  int nroots = 0;
-  roots[nroots++] = b->loss;
-  for (int j = 0; j < m->n_params; j++)
-    if (grads[j] >= 0)
-      roots[nroots++] = grads[j];
-  dag_reach(d, roots, nroots, live, NULL);
-  dag_reach(d, &b->loss, 1, live_loss, NULL);
-  free(roots);
-  Layout L = layout(d, live);
-  double *vals = xmalloc((size_t)L.total * sizeof *vals + 1);
-  double *in = xcalloc((size_t)m->n_in + 1, sizeof *in);
-  double *p = xcalloc((size_t)m->n_params + 1, sizeof *p);
-  Layout LL = layout(d, live_loss);
-  for (int id = 0; id < d->n; id++) /* the loss alone, in the same array */
-    LL.off[id] = L.off[id];
-  uint32_t seed = 12345;
-  /* At most CHECK_MAX_PARAMS components per point, and at most about
-   * CHECK_MAX_EVALS scalar operations per point: --check must end soon on
-   * any model. */
-  int per_point = CHECK_MAX_PARAMS;
-  if ((double)per_point * 2 * (LL.work + 1) > CHECK_MAX_EVALS)
-    per_point = (int)(CHECK_MAX_EVALS / (2.0 * (LL.work + 1))) + 1;
-  int stride = m->n_params > per_point ? (m->n_params + per_point - 1) / per_point : 1;
-  double worst = 0;
-  int worst_param = -1, points = 0, checked = 0;
-  double *g = xmalloc((size_t)m->n_params * sizeof *g + 1);
-  for (int attempt = 0; attempt < CHECK_TRIES && points < CHECK_POINTS; attempt++) {
-    /* Half the points in [-1, 1], half in (0, 2] for logs and roots. */
-    double lo = attempt % 2 ? 0.05 : -1, hi = attempt % 2 ? 2 : 1;
-    for (int i = 0; i < m->n_in; i++)
-      in[i] = rng_uniform(&seed, lo, hi);
+  Evaluator *ev = xcalloc(1, sizeof *ev);
+  ev->b = b;
+  ev->live = xcalloc((size_t)d->n + 1, sizeof *ev->live);
+  ev->live_loss = xcalloc((size_t)d->n + 1, sizeof *ev->live_loss);
+  if (b->loss >= 0) {
+    int *roots = xmalloc((size_t)(m->n_params + 1) * sizeof *roots);
+    int nroots = 0;
+    roots[nroots++] = b->loss;
     for (int j = 0; j < m->n_params; j++)
-      p[j] = rng_uniform(&seed, lo, hi);
-    eval_nodes(d, live, &L, in, p, vals);
-    bool finite = isfinite(vals[L.off[b->loss]]);
-    for (int j = 0; j < m->n_params && finite; j++) {
-      int node, elem;
-      grad_at(b, j, &node, &elem);
-      g[j] = vals[L.off[node] + elem];
-      finite = isfinite(g[j]);
-    }
-    if (!finite)
-      continue;
-    bool usable = true;
-    double point_worst = 0;
-    int point_param = -1;
-    for (int j = attempt % stride; j < m->n_params && usable; j += stride) {
-      double x = p[j], h = 1e-6 * fmax(1, fabs(x));
-      p[j] = x + h;
-      eval_nodes(d, live_loss, &LL, in, p, vals);
-      double fp = vals[L.off[b->loss]];
-      p[j] = x - h;
-      eval_nodes(d, live_loss, &LL, in, p, vals);
-      double fm = vals[L.off[b->loss]];
-      p[j] = x;
-      if (!isfinite(fp) || !isfinite(fm)) {
-        usable = false;
-        break;
-      }
-      double fd = (fp - fm) / (2 * h);
-      double err = fabs(g[j] - fd) / fmax(1, fmax(fabs(g[j]), fabs(fd)));
-      if (err > point_worst) {
-        point_worst = err;
-        point_param = j;
-      }
-    }
-    if (!usable)
-      continue;
-    points++;
-    checked += (m->n_params + stride - 1) / stride;
-    if (point_worst >= worst) {
-      worst = point_worst;
-      worst_param = point_param;
-    }
+      if (b->param_grad[j] >= 0)
+        roots[nroots++] = b->param_grad[j];
+    dag_reach(d, roots, nroots, ev->live, NULL);
+    dag_reach(d, &b->loss, 1, ev->live_loss, NULL);
+    free(roots);
   }
-  free(g);
-  free(vals);
-  free(in);
-  free(p);
-  free(live);
-  free(live_loss);
-  free(L.off);
-  free(LL.off);
-  if (points == 0) {
-    fprintf(out, "dcc: --check: found no point where the loss and its gradient are finite\n");
-    return false;
+  ev->L = layout(d, ev->live);
+  ev->LL = layout(d, ev->live_loss);
+  for (int id = 0; id < d->n; id++) /* the loss alone, in the same array */
+    ev->LL.off[id] = ev->L.off[id];
+  ev->vals = xmalloc((size_t)ev->L.total * sizeof *ev->vals + 1);
+  return ev;
+}
+
+double evaluator_run(Evaluator *ev, const double *in, const double *p, double *grad) {
+  Built *b = ev->b;
+  if (b->loss < 0)
+    return NAN;
+  ev->branches = 14695981039346656037u;
+  eval_nodes(b->dag, grad ? ev->live : ev->live_loss, grad ? &ev->L : &ev->LL, in, p, ev->vals, &ev->branches);
+  for (int j = 0; grad && j < b->m->n_params; j++) {
+    int node, elem;
+    grad_at(b, j, &node, &elem);
+    grad[j] = node >= 0 ? ev->vals[ev->L.off[node] + elem] : 0;
   }
-  const char *name = "";
-  if (worst_param >= 0)
-    for (int i = 0; i < m->params.n; i++) {
-      Sym *s = m->params.v[i];
-      if (worst_param >= s->offset && worst_param < s->offset + shape_size(s->shape))
-        name = s->name;
-    }
-  bool ok = worst <= CHECK_TOLERANCE;
-  fprintf(out, "dcc: --check: %d points, %d gradient components against central differences: worst relative error %.3g%s%s%s (tolerance %g): %s\n",
-          points, checked, worst, *name ? " (d loss / d " : "", name, *name ? ")" : "", CHECK_TOLERANCE,
-          ok ? "ok" : "FAILED");
-  return ok;
+  return ev->vals[ev->L.off[b->loss]];
+}
+
+double evaluator_loss_work(const Evaluator *ev) { return ev->LL.work; }
+
+uint64_t evaluator_branches(const Evaluator *ev) { return ev->branches; }
+
+void evaluator_free(Evaluator *ev) {
+  free(ev->live);
+  free(ev->live_loss);
+  free(ev->L.off);
+  free(ev->LL.off);
+  free(ev->vals);
+  free(ev);
 }

@@ -3,7 +3,8 @@
  *   read -> lex -> parse -> check -> build (DAG) -> unroll (small models)
  *        -> diff -> lower -> emit (loops for the others)
  *
- * Exit status: 0 success, 1 errors in the input, 2 usage or I/O errors.
+ * Exit status: 0 success, 1 errors in the input, 2 usage or I/O errors, 3
+ * --check inconclusive (gradcheck.c).
  * Output files are written whole or not at all: each goes to a temporary
  * file beside it, renamed over it only when everything succeeded; an
  * output that is the input or the other output is refused. */
@@ -36,6 +37,7 @@ typedef struct {
   /* planned from the above (plan_header) */
   bool to_file;            /* -o names a file, not standard output */
   const char *header_path; /* where the header goes, NULL: no header */
+  const char *eval;      /* --eval FILE */
 } Options;
 
 static const char usage_text[] =
@@ -68,7 +70,10 @@ static const char usage_text[] =
     "  --stats            print operation counts before and after optimisation\n"
     "                     to standard error\n"
     "  --check            check the gradient against finite differences with\n"
-    "                     dcc's own evaluator (no C compiler); exit 1 if off\n"
+    "                     dcc's own evaluator (no C compiler); exit 1 if off,\n"
+    "                     3 if the differences cannot tell\n"
+    "  --eval FILE        print dcc's own evaluation of the loss and gradient at\n"
+    "                     each point of FILE (a line: the inputs, then the params)\n"
     "  -Werror            make warnings errors\n"
     "  -w                 silence warnings\n"
     "  --help             print this help\n"
@@ -96,7 +101,7 @@ static void finish_stdout(void) {
 /* Every option, as --help lists it: what "did you mean" picks from. */
 static const char *const known_options[] = {
     "-o", "--header", "--no-header", "--prefix", "--real", "--wrt", "-O0", "--max-stack",
-    "--unroll-limit", "--emit", "--stats", "--check", "-Werror", "-w", "--help", "--version",
+    "--unroll-limit", "--emit", "--stats", "--check", "--eval", "-Werror", "-w", "--help", "--version",
 };
 
 /* An unknown option is a usage error, with the nearest known option (by
@@ -206,6 +211,8 @@ static Options parse_options(int argc, char **argv) {
       o.stats = true;
     } else if (!strcmp(a, "--check")) {
       o.check = true;
+    } else if (option_is(a, "--eval")) {
+      o.eval = option_value(argc, argv, &i, "--eval");
     } else if (!strcmp(a, "-Werror")) {
       diags.werror = true;
     } else if (!strcmp(a, "-w")) {
@@ -657,10 +664,13 @@ int main(int argc, char **argv) {
   warn_independent_params(b);
   if (diags.errors)
     return 1;
-  if (o.check) {
-    bool ok = check_gradients(b, stdout);
+  if (o.check || o.eval) {
+    Built *eb = b; /* --eval -O0: the naive model's trees */
+    if (o.eval && !o.check && o.o0 && !(eb = naive_model(m, wrt)))
+      return 1;
+    int status = o.check ? (int)check_gradients(b, stdout) : eval_points(eb, o.eval, stdout) ? 0 : 2;
     finish_stdout();
-    return ok ? 0 : 1;
+    return status;
   }
   Buf text = {0};
   if (o.emit == EMIT_EXPR)

@@ -57,8 +57,7 @@
     I == 0 ? DIV(G, A1) : NEG(DIV(MUL(G, Y), A1)))              /* d(a/b) = da/b - (a/b) db/b */     \
   X(NEG,      1, "-",        "-",     PREFIX, 3, "",         -V0,                NEG(G))             \
   X(POW,      2, "pow",      "pow",   CALL,   4, "pow",      pow(V0, V1),                            \
-    I == 0 ? (IS_CONST(A0) ? NONE : MUL(G, MUL(A1, POW(A0, SUB(A1, K(1))))))  /* b a^(b-1) da */      \
-           : (IS_CONST(A1) ? NONE : MUL(G, MUL(Y, UN(LOG, A0)))))             /* a^b log(a) db */     \
+    adjoint_pow(d, I, G, Y, A0, A1))          /* b a^(b-1) da + a^b log(a) db: diff.c */              \
   X(EXP,      1, "exp",      "exp",   CALL,   5, "exp",      exp(V0),            MUL(G, Y))          \
   X(LOG,      1, "log",      "log",   CALL,   5, "log",      log(V0),            DIV(G, A0))         \
   X(LOG1P,    1, "log1p",    "log1p", CALL,   5, "log1p",    log1p(V0),          DIV(G, ADD(A0, K(1)))) \

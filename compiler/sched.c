@@ -18,7 +18,8 @@
  * stored at the root's destination (grad + offset), the others get
  * ws_off[] in a workspace of ws_size reals, reused between tensors whose
  * lives do not overlap.  With o0 (-O0) nothing but the scalar inputs and
- * params gets a name: each root is printed as its whole expanded tree.
+ * params gets a name: each root is printed as its whole expanded tree
+ * (_sgd_step's as a temporary, before the updates).
  *
  * _sgd_step (roots with a param to update): every read of the params must
  * come before the first update.  So every statement keeps its place, the
@@ -205,8 +206,14 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
       depth[id] = 0;
       continue;
     }
-    if (o0)
+    if (o0) { /* whole trees; but _sgd_step's roots before any update, as below */
+      if (sgd && !nd->shape.rank && (update_root[id] || roots[0].node == id)) {
+        vec_push(&order, id);
+        stmt[id] = true;
+        s->ntemps++;
+      }
       continue;
+    }
     int dep = 0;
     for (int i = 0; i < nd->nops; i++)
       if (depth[nd->a[i]] > dep)
