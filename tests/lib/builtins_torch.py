@@ -67,10 +67,13 @@ BUILTINS = {
 }
 
 # Builtins that are not elementwise functions of their arguments: sums,
-# products, the softmax family, the losses and diff (tests/numeric checks
-# them against finite differences, stability.py at the extremes).
+# products, the softmax family, the losses, shapes, convolutions,
+# pooling and diff (tests/numeric checks them against finite differences
+# and PyTorch, stability.py at the extremes).
 NOT_ELEMENTWISE = {'sum', 'mean', 'dot', 'transpose', 'softmax', 'log_softmax', 'logsumexp', 'mse', 'bce',
-                   'bce_logits', 'cross_entropy', 'l2', 'diff'}
+                   'bce_logits', 'cross_entropy', 'l2', 'diff', 'amax', 'reshape', 'flatten', 'concat',
+                   'full', 'conv1d', 'conv2d', 'dwconv1d', 'dwconv2d', 'maxpool1d', 'maxpool2d',
+                   'avgpool1d', 'avgpool2d'}
 
 # The operators, and the constant powers the simplifier rewrites.
 OPERATORS = [
