@@ -484,6 +484,8 @@ static void resolve_expr(Checker *c, Expr *e) {
  * here, once (errors about them reported once, without a call), its
  * shapes at each call. */
 static void check_def(Checker *c, Stmt *s) {
+  if (s->name_tok < 0) /* 'def' without a name: the parser said so */
+    return;
   Sym *f = define(c, s->name_tok, SYM_FUNC, SCALAR);
   if (!f)
     return;
