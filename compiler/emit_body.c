@@ -984,6 +984,15 @@ static EmitFn *const emit_fn[OP_COUNT] = {
 
 static void emit_loop(Body *B, int id, const char *N, bool update) { emit_fn[B->d->nodes[id].op](B, id, N, update); }
 
+/* The emitters above that apply update: a product's row, an outer
+ * product's element and a scatter's element are each written once, so
+ * each can be N -= lr * v.  The others accumulate into N (a convolution's
+ * and a pooling's adjoints: zeroed, then +=) or ignore update: their
+ * gradient is stored, and updated from there. */
+bool emit_updates_in_place(Op op) {
+  return op == OP_MATMUL || op == OP_OUTER || op == OP_SCATTER || op == OP_SCATROW;
+}
+
 /* ---- function bodies --------------------------------------------------- */
 
 /* The C name of scheduled node id: named after its value in the source,
