@@ -705,6 +705,9 @@ typedef struct {
 } FuncBody;
 
 FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam);
+/* Whether op's loop nest can itself be _sgd_step's update of a param
+ * (N -= lr * v as it computes v): sched.c defers only those. */
+bool emit_updates_in_place(Op op);
 void emit_real_const(Buf *out, double v, bool is_float);
 /* A C local's name after user's, unique among used and free of C's and
  * the emitted code's reserved names: "h", "int_", "v2_h_". */

@@ -756,10 +756,93 @@ static void conv_close(Body *B, int depth) {
     nest_line(B, --depth, "}");
 }
 
+/* The output positions (y or x) whose window reads kernel offset k (i or
+ * j) inside the input of n rows (or columns) padded by pad: y0 <= y < y1,
+ * from y * stride + k - pad >= 0 and < n.  Constants without padding. */
+static void conv_range(Body *B, int depth, const char *y, const char *k, int n, int pad, int stride, int out) {
+  if (!pad) {
+    nest_line(B, depth, "const int %s0 = 0, %s1 = %d;", y, y, out);
+  } else {
+    /* the first: ceil((pad - k) / stride) when k < pad; the last + 1:
+     * floor((n - 1 + pad - k) / stride) + 1, at most out, 0 when negative */
+    nest_line(B, depth, "const int %s0 = %s < %d ? (%d - %s) / %d : 0;", y, k, pad, pad + stride - 1, k, stride);
+    nest_line(B, depth, "const int %sn = %d - %s < 0 ? 0 : (%d - %s) / %d + 1;", y, n - 1 + pad, k, n - 1 + pad, k,
+              stride);
+    nest_line(B, depth, "const int %s1 = %sn < %d ? %sn : %d;", y, y, out, y, out);
+    loop_var(B);
+  }
+  loop_var(B), loop_var(B);
+}
+
+/* _sgd_step's update of a kernel by its adjoint (conv_k, dwconv_k), in
+ * place: each kernel element's sum over the output positions that read
+ * it, then N -= lr * sum.  The sum adds the terms in the order (y, x) in
+ * which emit_conv's scatter adds them to a zeroed element, so the update
+ * is _loss_grad's gradient and the update after it, bit for bit. */
+static void emit_conv_k_update(Body *B, const Node *nd, const ConvGeom *g, const char *N) {
+  const char *R = B->E->R;
+  int depth = 0;
+  nest_line(B, depth++, "for (int o = 0; o < %d; o++) {", g->O);
+  loop_var(B);
+  const char *c = "o";
+  if (!g->depthwise) {
+    nest_line(B, depth++, "for (int c = 0; c < %d; c++) {", g->C);
+    loop_var(B);
+    c = "c";
+  }
+  if (g->dims == 2) {
+    nest_line(B, depth++, "for (int i = 0; i < %d; i++) {", g->KH);
+    loop_var(B);
+    conv_range(B, depth, "y", "i", g->H, g->ph, g->stride, g->OH);
+  }
+  nest_line(B, depth++, "for (int j = 0; j < %d; j++) {", g->KW);
+  loop_var(B);
+  conv_range(B, depth, "x", "j", g->W, g->pw, g->stride, g->OW);
+  nest_line(B, depth, "%s acc = %s;", R, B->E->is_float ? "0.0f" : "0.0");
+  B->reals++;
+  int inner = depth;
+  if (g->dims == 2) {
+    nest_line(B, inner++, "for (int y = y0; y < y1; y++)");
+    loop_var(B);
+  }
+  nest_line(B, inner++, "for (int x = x0; x < x1; x++) {");
+  loop_var(B);
+  char *iy = conv_coord("y", "i", g->stride, g->ph), *ix = conv_coord("x", "j", g->stride, g->pw);
+  Buf a = {0}, b = {0};
+  Elem e = {g->dims + 1, {ix_text("o"), ix_text(g->dims == 2 ? "y" : "x"), ix_text("x")}};
+  render(B, nd->a[1], &a, true, &e);
+  elem_free(e);
+  nest_line(B, inner, "const %s g = %s;", R, a.s);
+  B->reals++;
+  render_chw(B, nd->a[0], g, c, iy, ix, &b);
+  nest_line(B, inner, "acc += g * %s;", b.s);
+  nest_line(B, --inner, "}");
+  const char *kk[4];
+  int n = 0;
+  kk[n++] = "o";
+  if (!g->depthwise)
+    kk[n++] = "c";
+  if (g->dims == 2)
+    kk[n++] = "i";
+  kk[n++] = "j";
+  char *at = flat_index(nd->shape, n, kk);
+  nest_line(B, depth, "%s[%s] -= lr * acc;", N, at);
+  conv_close(B, depth);
+  free(at);
+  free(a.s);
+  free(b.s);
+  free(iy);
+  free(ix);
+}
+
 static void emit_conv(Body *B, int id, const char *N, bool update) {
   const Node *nd = &B->d->nodes[id];
   const char *R = B->E->R;
   ConvGeom g = conv_geom(B->d, nd);
+  if (update) {
+    emit_conv_k_update(B, nd, &g, N);
+    return;
+  }
   bool fwd = nd->op == OP_CONV || nd->op == OP_DWCONV, dx = nd->op == OP_CONV_X || nd->op == OP_DWCONV_X;
   const char *c = g.depthwise ? "o" : "c";
   char *iy = conv_coord("y", "i", g.stride, g.ph), *ix = conv_coord("x", "j", g.stride, g.pw);
@@ -767,7 +850,6 @@ static void emit_conv(Body *B, int id, const char *N, bool update) {
   if (g.dims == 1)
     out_at[1] = "x", in_at[1] = ix;
   Buf a = {0}, b = {0};
-  (void)update;
   if (!fwd)
     emit_zero(B, N, shape_size(nd->shape));
   int depth = conv_open(B, &g);
@@ -985,6 +1067,17 @@ static EmitFn *const emit_fn[OP_COUNT] = {
 };
 
 static void emit_loop(Body *B, int id, const char *N, bool update) { emit_fn[B->d->nodes[id].op](B, id, N, update); }
+
+/* The emitters above that apply update: a product's row, an outer
+ * product's element and a scatter's element are each written once, so
+ * each can be N -= lr * v; a kernel's adjoint is then summed element by
+ * element (emit_conv_k_update).  The others accumulate into N (the input's
+ * and a pooling's adjoints: zeroed, then +=) or ignore update: their
+ * gradient is stored, and updated from there. */
+bool emit_updates_in_place(Op op) {
+  return op == OP_MATMUL || op == OP_OUTER || op == OP_SCATTER || op == OP_SCATROW || op == OP_CONV_K ||
+         op == OP_DWCONV_K;
+}
 
 /* ---- function bodies --------------------------------------------------- */
 

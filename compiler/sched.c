@@ -172,13 +172,15 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
   }
   /* _sgd_step: a gradient read by nothing else is deferred (its loop
    * becomes the update) when that loop reads no param: its operands are
-   * stored, inputs, or views of them.  An elementwise gradient, whose loop
-   * would fuse operands in, is stored instead. */
+   * stored, inputs, or views of them; and when its emitter can make the
+   * update (emit_updates_in_place: not a convolution's kernel adjoint,
+   * which accumulates).  An elementwise gradient, whose loop would fuse
+   * operands in, is stored instead. */
   if (sgd)
     for (int r = 0; r < nroots; r++) {
       int g = roots[r].node;
       if (!roots[r].param || !d->nodes[g].shape.rank || uses[g] != 1 || is_view(d, g) ||
-          op_is_elementwise((Op)d->nodes[g].op))
+          op_is_elementwise((Op)d->nodes[g].op) || !emit_updates_in_place((Op)d->nodes[g].op))
         continue;
       /* an operand is read in g's loop when it is a leaf or a view of one:
        * a stored operand was computed before the updates */
