@@ -47,6 +47,8 @@ static const char *const reserved_words[] = {
     "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
     "volatile", "while", "bool", "true", "false", "asm", "typeof", "fortran", "NAN", "INFINITY", "EOF",
     "NULL", "errno", "signgam", "in", "p", "grad", "out", "i", "j", "k", "ws", "acc", "acc1", "lr",
+    /* the nests' own locals: amax's, a convolution's and a pooling's */
+    "at", "best", "o", "oy", "ox", "ci", "g", "ai", "aj", "i0", "i1", "oy0", "oy1", "oyn", "ox0", "ox1", "oxn",
     /* math.h functions (their f and l forms are matched below) */
     "acos", "asin", "atan", "atan2", "cos", "sin", "tan", "acosh", "asinh", "atanh", "cosh", "sinh",
     "tanh", "exp", "exp2", "expm1", "frexp", "ilogb", "ldexp", "log", "log10", "log1p", "log2", "logb",
@@ -633,10 +635,12 @@ static void emit_UNMAX(Body *B, int id, const char *N, bool update) {
  *
  * One nest over the output (o, y, x), the kernel's or window's offsets
  * (i, j) and, unless depthwise, the input channels c.  Padding bounds the
- * offsets (i0 .. i1, j0 .. j1, from y and x): no padded copy is made and
+ * offsets (i0 .. i1, j0 .. j1, from oy and ox): no padded copy is made and
  * no element is tested.  The adjoints scatter into their result, zeroed
- * first: conv_x's dx[c][iy][ix] += dY[o][y][x] K[o][c][i][j], conv_k's
- * dK[o][c][i][j] += dY[o][y][x] x[c][iy][ix]. */
+ * first: conv_x's dx[ci][iy][ix] += dY[o][oy][ox] K[o][ci][i][j], conv_k's
+ * dK[o][ci][i][j] += dY[o][oy][ox] x[ci][iy][ix].  These names are
+ * reserved (with g, acc, best, ai, aj): a model's value never takes one
+ * and is then hidden by the nest's int. */
 
 /* A line of the nest at depth (0: the function's own indent). */
 static void nest_line(Body *B, int depth, const char *fmt, ...) {
@@ -654,7 +658,7 @@ static void nest_line(Body *B, int depth, const char *fmt, ...) {
   free(line);
 }
 
-/* An input's (or output's) row or column: y * s + i - p ("y + i" at
+/* An input's (or output's) row or column: oy * s + i - p ("oy + i" at
  * stride 1 without padding). */
 static char *conv_coord(const char *out, const char *off, int stride, int pad) {
   char *scaled = stride == 1 ? xstrdup(out) : xprintf("%s * %d", out, stride);
@@ -665,7 +669,7 @@ static char *conv_coord(const char *out, const char *off, int stride, int pad) {
   return r;
 }
 
-/* x[c][row][col] (1-D: x[c][col]) of node id, rendered into b */
+/* x[ci][row][col] (1-D: x[ci][col]) of node id, rendered into b */
 static void render_chw(Body *B, int id, const ConvGeom *g, const char *c, const char *row, const char *col, Buf *b) {
   Elem e = {g->dims + 1, {ix_text(c)}};
   if (g->dims == 2)
@@ -675,12 +679,12 @@ static void render_chw(Body *B, int id, const ConvGeom *g, const char *c, const 
   elem_free(e);
 }
 
-/* K[o][c][i][j] (depthwise: K[o][i][j]; 1-D without i) of node id */
+/* K[o][ci][i][j] (depthwise: K[o][i][j]; 1-D without i) of node id */
 static void render_kernel(Body *B, int id, const ConvGeom *g, Buf *b) {
   Elem e = {0};
   e.at[e.n++] = ix_text("o");
   if (!g->depthwise)
-    e.at[e.n++] = ix_text("c");
+    e.at[e.n++] = ix_text("ci");
   if (g->dims == 2)
     e.at[e.n++] = ix_text("i");
   e.at[e.n++] = ix_text("j");
@@ -711,10 +715,10 @@ static int conv_open(Body *B, const ConvGeom *g) {
   nest_line(B, depth++, "for (int o = 0; o < %d; o++) {", g->O);
   loop_var(B);
   if (g->dims == 2) {
-    nest_line(B, depth++, "for (int y = 0; y < %d; y++) {", g->OH);
+    nest_line(B, depth++, "for (int oy = 0; oy < %d; oy++) {", g->OH);
     loop_var(B);
     if (g->ph) {
-      char *ys = conv_coord("y", "0", g->stride, 0);
+      char *ys = conv_coord("oy", "0", g->stride, 0);
       nest_line(B, depth, "const int i0 = %s < %d ? %d - %s : 0;", ys, g->ph, g->ph, ys);
       nest_line(B, depth, "const int i1 = %d - %s < %d ? %d - %s : %d;", g->H + g->ph, ys, g->KH, g->H + g->ph, ys,
                 g->KH);
@@ -722,10 +726,10 @@ static int conv_open(Body *B, const ConvGeom *g) {
       free(ys);
     }
   }
-  nest_line(B, depth++, "for (int x = 0; x < %d; x++) {", g->OW);
+  nest_line(B, depth++, "for (int ox = 0; ox < %d; ox++) {", g->OW);
   loop_var(B);
   if (g->pw) {
-    char *xs = conv_coord("x", "0", g->stride, 0);
+    char *xs = conv_coord("ox", "0", g->stride, 0);
     nest_line(B, depth, "const int j0 = %s < %d ? %d - %s : 0;", xs, g->pw, g->pw, xs);
     nest_line(B, depth, "const int j1 = %d - %s < %d ? %d - %s : %d;", g->W + g->pw, xs, g->KW, g->W + g->pw, xs,
               g->KW);
@@ -739,7 +743,7 @@ static int conv_open(Body *B, const ConvGeom *g) {
  * returns the depth inside them. */
 static int conv_open_terms(Body *B, const ConvGeom *g, int depth) {
   if (!g->depthwise) {
-    nest_line(B, depth++, "for (int c = 0; c < %d; c++)", g->C);
+    nest_line(B, depth++, "for (int ci = 0; ci < %d; ci++)", g->C);
     loop_var(B);
   }
   if (g->dims == 2) {
@@ -756,9 +760,9 @@ static void conv_close(Body *B, int depth) {
     nest_line(B, --depth, "}");
 }
 
-/* The output positions (y or x) whose window reads kernel offset k (i or
- * j) inside the input of n rows (or columns) padded by pad: y0 <= y < y1,
- * from y * stride + k - pad >= 0 and < n.  Constants without padding. */
+/* The output positions (oy or ox) whose window reads kernel offset k (i
+ * or j) inside the input of n rows (or columns) padded by pad: oy0 <= oy
+ * < oy1, from oy * stride + k - pad >= 0 and < n.  Constants without padding. */
 static void conv_range(Body *B, int depth, const char *y, const char *k, int n, int pad, int stride, int out) {
   if (!pad) {
     nest_line(B, depth, "const int %s0 = 0, %s1 = %d;", y, y, out);
@@ -776,7 +780,7 @@ static void conv_range(Body *B, int depth, const char *y, const char *k, int n, 
 
 /* _sgd_step's update of a kernel by its adjoint (conv_k, dwconv_k), in
  * place: each kernel element's sum over the output positions that read
- * it, then N -= lr * sum.  The sum adds the terms in the order (y, x) in
+ * it, then N -= lr * sum.  The sum adds the terms in the order (oy, ox) in
  * which emit_conv's scatter adds them to a zeroed element, so the update
  * is _loss_grad's gradient and the update after it, bit for bit. */
 static void emit_conv_k_update(Body *B, const Node *nd, const ConvGeom *g, const char *N) {
@@ -786,30 +790,30 @@ static void emit_conv_k_update(Body *B, const Node *nd, const ConvGeom *g, const
   loop_var(B);
   const char *c = "o";
   if (!g->depthwise) {
-    nest_line(B, depth++, "for (int c = 0; c < %d; c++) {", g->C);
+    nest_line(B, depth++, "for (int ci = 0; ci < %d; ci++) {", g->C);
     loop_var(B);
-    c = "c";
+    c = "ci";
   }
   if (g->dims == 2) {
     nest_line(B, depth++, "for (int i = 0; i < %d; i++) {", g->KH);
     loop_var(B);
-    conv_range(B, depth, "y", "i", g->H, g->ph, g->stride, g->OH);
+    conv_range(B, depth, "oy", "i", g->H, g->ph, g->stride, g->OH);
   }
   nest_line(B, depth++, "for (int j = 0; j < %d; j++) {", g->KW);
   loop_var(B);
-  conv_range(B, depth, "x", "j", g->W, g->pw, g->stride, g->OW);
+  conv_range(B, depth, "ox", "j", g->W, g->pw, g->stride, g->OW);
   nest_line(B, depth, "%s acc = %s;", R, B->E->is_float ? "0.0f" : "0.0");
   B->reals++;
   int inner = depth;
   if (g->dims == 2) {
-    nest_line(B, inner++, "for (int y = y0; y < y1; y++)");
+    nest_line(B, inner++, "for (int oy = oy0; oy < oy1; oy++)");
     loop_var(B);
   }
-  nest_line(B, inner++, "for (int x = x0; x < x1; x++) {");
+  nest_line(B, inner++, "for (int ox = ox0; ox < ox1; ox++) {");
   loop_var(B);
-  char *iy = conv_coord("y", "i", g->stride, g->ph), *ix = conv_coord("x", "j", g->stride, g->pw);
+  char *iy = conv_coord("oy", "i", g->stride, g->ph), *ix = conv_coord("ox", "j", g->stride, g->pw);
   Buf a = {0}, b = {0};
-  Elem e = {g->dims + 1, {ix_text("o"), ix_text(g->dims == 2 ? "y" : "x"), ix_text("x")}};
+  Elem e = {g->dims + 1, {ix_text("o"), ix_text(g->dims == 2 ? "oy" : "ox"), ix_text("ox")}};
   render(B, nd->a[1], &a, true, &e);
   elem_free(e);
   nest_line(B, inner, "const %s g = %s;", R, a.s);
@@ -821,7 +825,7 @@ static void emit_conv_k_update(Body *B, const Node *nd, const ConvGeom *g, const
   int n = 0;
   kk[n++] = "o";
   if (!g->depthwise)
-    kk[n++] = "c";
+    kk[n++] = "ci";
   if (g->dims == 2)
     kk[n++] = "i";
   kk[n++] = "j";
@@ -844,11 +848,11 @@ static void emit_conv(Body *B, int id, const char *N, bool update) {
     return;
   }
   bool fwd = nd->op == OP_CONV || nd->op == OP_DWCONV, dx = nd->op == OP_CONV_X || nd->op == OP_DWCONV_X;
-  const char *c = g.depthwise ? "o" : "c";
-  char *iy = conv_coord("y", "i", g.stride, g.ph), *ix = conv_coord("x", "j", g.stride, g.pw);
-  const char *out_at[3] = {"o", "y", "x"}, *in_at[3] = {c, iy, ix};
+  const char *c = g.depthwise ? "o" : "ci";
+  char *iy = conv_coord("oy", "i", g.stride, g.ph), *ix = conv_coord("ox", "j", g.stride, g.pw);
+  const char *out_at[3] = {"o", "oy", "ox"}, *in_at[3] = {c, iy, ix};
   if (g.dims == 1)
-    out_at[1] = "x", in_at[1] = ix;
+    out_at[1] = "ox", in_at[1] = ix;
   Buf a = {0}, b = {0};
   if (!fwd)
     emit_zero(B, N, shape_size(nd->shape));
@@ -856,7 +860,7 @@ static void emit_conv(Body *B, int id, const char *N, bool update) {
   if (fwd) {
     nest_line(B, depth, "%s acc = %s;", R, B->E->is_float ? "0.0f" : "0.0");
   } else { /* dY's element, read once */
-    Elem e = {g.dims + 1, {ix_text("o"), ix_text(out_at[1]), ix_text("x")}};
+    Elem e = {g.dims + 1, {ix_text("o"), ix_text(out_at[1]), ix_text("ox")}};
     render(B, nd->a[dx ? 0 : 1], &a, true, &e);
     elem_free(e);
     nest_line(B, depth, "const %s g = %s;", R, a.s);
@@ -878,12 +882,12 @@ static void emit_conv(Body *B, int id, const char *N, bool update) {
     free(at);
   } else {
     render_chw(B, nd->a[0], &g, c, iy, ix, &a);
-    const char *k_at[4] = {"o", "c", "i", "j"};
+    const char *k_at[4] = {"o", "ci", "i", "j"};
     int n = 0;
     const char *kk[4];
     kk[n++] = "o";
     if (!g.depthwise)
-      kk[n++] = "c";
+      kk[n++] = "ci";
     if (g.dims == 2)
       kk[n++] = "i";
     kk[n++] = "j";
@@ -911,10 +915,10 @@ static void emit_pool(Body *B, int id, const char *N, bool update) {
   const Node *nd = &B->d->nodes[id];
   const char *R = B->E->R;
   ConvGeom g = conv_geom(B->d, nd);
-  char *iy = conv_coord("y", "i", g.stride, 0), *ix = conv_coord("x", "j", g.stride, 0);
-  const char *out_at[3] = {"o", "y", "x"}, *in_at[3] = {"o", iy, ix};
+  char *iy = conv_coord("oy", "i", g.stride, 0), *ix = conv_coord("ox", "j", g.stride, 0);
+  const char *out_at[3] = {"o", "oy", "ox"}, *in_at[3] = {"o", iy, ix};
   if (g.dims == 1)
-    out_at[1] = "x", in_at[1] = ix;
+    out_at[1] = "ox", in_at[1] = ix;
   char *out = flat_index(g.dims == 2 ? (Shape){3, {g.O, g.OH, g.OW, 1}} : shape2(g.O, g.OW), g.dims + 1, out_at);
   Buf a = {0}, b = {0};
   (void)update;
@@ -942,7 +946,7 @@ static void emit_pool(Body *B, int id, const char *N, bool update) {
       free(at);
     }
   } else { /* WMAX, UNWMAX: the first largest of the window, in row-major order */
-    char *first_y = conv_coord("y", "0", g.stride, 0), *first_x = conv_coord("x", "0", g.stride, 0);
+    char *first_y = conv_coord("oy", "0", g.stride, 0), *first_x = conv_coord("ox", "0", g.stride, 0);
     render_chw(B, nd->a[0], &g, "o", first_y, first_x, &a);
     /* where the largest is, unless only its value is wanted */
     bool where = nd->op == OP_UNWMAX || nd->a[1] != nd->a[0];
@@ -966,7 +970,7 @@ static void emit_pool(Body *B, int id, const char *N, bool update) {
       nest_line(B, inner, "if (%s > best)", a.s);
       nest_line(B, inner + 1, "best = %s;", a.s);
     }
-    char *ay = conv_coord("y", "ai", g.stride, 0), *ax = conv_coord("x", "aj", g.stride, 0);
+    char *ay = conv_coord("oy", "ai", g.stride, 0), *ax = conv_coord("ox", "aj", g.stride, 0);
     b.len = 0;
     if (nd->op == OP_WMAX) {
       if (nd->a[1] == nd->a[0])
