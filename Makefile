@@ -126,8 +126,8 @@ $(FW)/dcc_train.o: runtime/dcc_train.c $(RUNTIME_HDRS)
 $(FW)/dcc_store.o: runtime/dcc_store.c $(RUNTIME_HDRS)
 	@mkdir -p $(FW)
 	$(FW_CC) $(FW_CFLAGS) -c $< -o $@
-$(FW)/%_fw.o: examples/firmware/%_fw.c examples/firmware/fw_stack.h $(FW)/five_points.c $(FW)/digits.c \
-              $(FW)/digits_data.c $(RUNTIME_HDRS)
+$(FW)/%_fw.o: examples/firmware/%_fw.c examples/firmware/fw_stack.h examples/firmware/fw_ticks.h \
+              $(FW)/five_points.c $(FW)/digits.c $(FW)/digits_data.c $(RUNTIME_HDRS)
 	$(FW_CC) $(FW_CFLAGS) -c $< -o $@
 $(FW)/startup.o: examples/firmware/startup.c
 	@mkdir -p $(FW)

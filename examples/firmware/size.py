@@ -11,8 +11,12 @@ kept) and what training needs in RAM, against the budgets of issue 5:
     epoch of dcc_sgd);
   - digits 64-32-10: a training step's RAM (the params, the sample, the
     stack of digits_sgd_step) under 2x the weights' bytes.
-The stack figures come from build/firmware/test/*.arm.txt (make
-firmware-test writes them) when they are there.
+The stack and instruction figures come from build/firmware/test/*.arm.txt
+(make firmware-test writes them) when they are there.  The instructions of
+a training step are counted under qemu -icount (firmware-test.sh): SysTick
+ticks of the processor clock (25 MHz, 40 ns) while qemu's clock advances
+2^ICOUNT_SHIFT ns per instruction, so a tick is 40 / 2^ICOUNT_SHIFT
+instructions.
 """
 import os
 import re
@@ -20,6 +24,10 @@ import subprocess
 import sys
 
 FW = 'build/firmware'
+PROGRAMS = ('five_points', 'digits')
+ICOUNT_SHIFT = 3  # firmware-test.sh's qemu -icount shift
+NS_PER_TICK = 40  # mps2-an386's 25 MHz processor clock
+INSNS_PER_TICK = NS_PER_TICK // (1 << ICOUNT_SHIFT)
 
 
 def size(elf):
@@ -88,16 +96,59 @@ def measured_stack(name):
     return None
 
 
+def measured_instructions(name):
+    """Instructions per training step: the ticks: line's ticks over its
+    steps, as instructions (INSNS_PER_TICK, which five_points' calibration
+    line checks)."""
+    path = os.path.join(FW, 'test', name + '.arm.txt')
+    if not os.path.exists(path):
+        return None
+    for line in open(path):
+        m = re.match(r'ticks: .*: (\d+) SysTick ticks in (\d+) steps', line)
+        if m:
+            return int(m.group(1)) * INSNS_PER_TICK // int(m.group(2))
+    return None
+
+
+def calibrated():
+    """Whether five_points' calibration line (the ticks of 200000
+    instructions) agrees with INSNS_PER_TICK; None when it is not there."""
+    path = os.path.join(FW, 'test', 'five_points.arm.txt')
+    if not os.path.exists(path):
+        return None
+    for line in open(path):
+        m = re.match(r'ticks: calibration: (\d+) SysTick ticks for (\d+) instructions', line)
+        if m:
+            # within 2 ticks: each of the two loops' counts is whole ticks
+            return abs(int(m.group(1)) * INSNS_PER_TICK - int(m.group(2))) <= 2 * INSNS_PER_TICK
+    return None
+
+
+def step_line(name, label, n_in):
+    """A training step's RAM on the board: the params, the sample (in[],
+    on main's stack) and the stack measured for the fused step; its budget
+    is twice the weights."""
+    weights = symbol_bytes(os.path.join(FW, name + '.elf'), {'p'})
+    stack = measured_stack(name) or 0
+    sample = n_in * 4
+    ram = weights + sample + stack
+    print('%s training step: %d bytes of RAM: %d of weights, %d of sample, %d of stack '
+          '(budget: 2 x %d = %d)' % (label, ram, weights, sample, stack, weights, 2 * weights))
+    return ram < 2 * weights
+
+
 def main():
     rows = []
-    for prog in ('five_points', 'digits'):
+    for prog in PROGRAMS:
         text, data, bss = size(os.path.join(FW, prog + '.elf'))
-        stack = measured_stack(prog)
-        rows.append((prog, text + data, data + bss, stack))
-    print('| program | flash (.text + .data) | RAM (.data + .bss) | stack of training (measured) |')
-    print('| --- | ---: | ---: | ---: |')
-    for prog, flash, ram, stack in rows:
-        print('| %s.elf | %d | %d | %s |' % (prog, flash, ram, '%d' % stack if stack is not None else 'run make firmware-test'))
+        rows.append((prog, text + data, data + bss, measured_stack(prog), measured_instructions(prog)))
+    print('| program | flash (.text + .data) | RAM (.data + .bss) | stack of training (measured) '
+          '| instructions per training step (measured) |')
+    print('| --- | ---: | ---: | ---: | ---: |')
+    for prog, flash, ram, stack, insns in rows:
+        print('| %s.elf | %d | %d | %s | %s |' % (prog, flash, ram,
+                                                   '%d' % stack if stack is not None else 'run make firmware-test',
+                                                   '%d' % insns if insns is not None else 'run make firmware-test'))
     print()
     ok = True
     # five-point: generated code + runtime
@@ -109,14 +160,12 @@ def main():
           '%d bytes of RAM: %d static, %d of params, gradient and accumulator, %d of stack (budget 1024)'
           % (flash, total_ram, ram, buffers, stack))
     ok &= flash < 4096 and total_ram < 1024
-    # digits: a training step
-    weights = symbol_bytes(os.path.join(FW, 'digits.elf'), {'p'})
-    step_stack = measured_stack('digits') or 0
-    sample = 74 * 4  # the step's in[]: 64 pixels and the one-hot label, on main's stack
-    step_ram = weights + sample + step_stack
-    print('digits 64-32-10 training step: %d bytes of RAM: %d of weights, %d of sample, %d of stack '
-          '(budget: 2 x %d = %d)' % (step_ram, weights, sample, step_stack, weights, 2 * weights))
-    ok &= step_ram < 2 * weights
+    # digits: a training step (in[]: 64 pixels and the one-hot label)
+    ok &= step_line('digits', 'digits 64-32-10', 74)
+    if calibrated() is False:
+        print('size: a SysTick tick is not %d instructions under qemu -icount: the instruction counts are wrong'
+              % INSNS_PER_TICK)
+        ok = False
     print('size: budgets %s' % ('met' if ok else 'MISSED'))
     return 0 if ok else 1
 
