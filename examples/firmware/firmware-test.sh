@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# make firmware-test: build the three firmware programs, run them under
+# make firmware-test: build the firmware programs, run them under
 # qemu-system-arm (MPS2-AN386, a Cortex-M4F) and on the host, and check:
 #  - the two print the same lines and numbers: the same float code, but
 #    newlib's tanhf and expf are not glibc's (at fin = -2.4584463 newlib's
 #    expf is 0.74 ulp off, glibc's 0.43), and training carries an ulp into
 #    the printed digits.  The digits run agrees to 1e-4 relative (1.1e-6
-#    measured), the digits CNN's too (5.8e-6 measured).  The five-point
+#    measured), the digits CNN's and the gesture models' steps too (5.8e-6,
+#    0 and 0 measured).  The five-point
 #    run crosses an unstable stretch (epochs 20-40, the loss jumping
 #    between 7.3 and 5.5) that grows one ulp about 1000-fold (1.1e-3
 #    measured at epoch 34) and then shrinks it again: its epochs are held
@@ -66,6 +67,8 @@ for f in host arm; do grep -v '^stack:\|^ticks:' "$out/five_points.$f.txt" | tai
 numdiff five_points "final loss and predictions: " 1e-4 --abs 1e-5 "$out/five_points.host.final.txt" "$out/five_points.arm.final.txt"
 run digits 1e-4
 run digits_cnn 1e-4
+run gesture 1e-4
+run gesture_large 1e-4
 
 # make demo's numbers (per-sample SGD, seed 15), on the board.
 grep -q '^EPOCH: 250  LOSS: 1.905' "$out/five_points.arm.txt" || { echo "firmware-test: five_points: not make demo's final loss"; status=1; }

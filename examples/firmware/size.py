@@ -12,7 +12,9 @@ kept) and what training needs in RAM, against the budgets of issue 5:
   - digits 64-32-10: a training step's RAM (the params, the sample, the
     stack of digits_sgd_step) under 2x the weights' bytes;
 and the RAM of a digits CNN training step, which its activations (the
-workspace of digits_cnn_sgd_step, on the stack) dominate.
+workspace of digits_cnn_sgd_step, on the stack) dominate; and of two
+gesture models' steps, against the 64 KB of RAM of a small sensor
+microcontroller: the 533-param one fits, the 9446-param one does not.
 The stack and instruction figures come from build/firmware/test/*.arm.txt
 (make firmware-test writes them) when they are there.  The instructions of
 a training step are counted under qemu -icount (firmware-test.sh): SysTick
@@ -26,7 +28,8 @@ import subprocess
 import sys
 
 FW = 'build/firmware'
-PROGRAMS = ('five_points', 'digits', 'digits_cnn')
+PROGRAMS = ('five_points', 'digits', 'digits_cnn', 'gesture', 'gesture_large')
+DEVICE = 64 * 1024  # the RAM of a small sensor MCU
 ICOUNT_SHIFT = 3  # firmware-test.sh's qemu -icount shift
 NS_PER_TICK = 40  # mps2-an386's 25 MHz processor clock
 INSNS_PER_TICK = NS_PER_TICK // (1 << ICOUNT_SHIFT)
@@ -126,18 +129,23 @@ def calibrated():
     return None
 
 
-def step_line(name, label, n_in, budget=True):
+def step_line(name, label, n_in, budget=True, device=None):
     """A training step's RAM on the board: the params, the sample (in[],
     on main's stack) and the stack measured for the fused step (with its
     workspace: the activations); its budget, where it has one, is twice
-    the weights."""
+    the weights; with device (bytes), whether it fits a device's RAM."""
     weights = symbol_bytes(os.path.join(FW, name + '.elf'), {'p'})
     stack = measured_stack(name) or 0
     sample = n_in * 4
     ram = weights + sample + stack
-    print('%s training step: %d bytes of RAM: %d of weights, %d of sample, %d of stack %s'
-          % (label, ram, weights, sample, stack,
-             '(budget: 2 x %d = %d)' % (weights, 2 * weights) if budget else '(the activations: no budget)'))
+    if device:
+        verdict = ('fits a %d KB device' if ram <= device else 'more than a %d KB device has') % (device // 1024)
+    elif budget:
+        verdict = '(budget: 2 x %d = %d)' % (weights, 2 * weights)
+    else:
+        verdict = '(the activations: no budget)'
+    print('%s training step: %d bytes of RAM: %d of weights, %d of sample, %d of stack%s %s'
+          % (label, ram, weights, sample, stack, ':' if device else '', verdict))
     return not budget or ram < 2 * weights
 
 
@@ -167,6 +175,11 @@ def main():
     # digits: a training step (in[]: 64 pixels and the one-hot label)
     ok &= step_line('digits', 'digits 64-32-10', 74)
     ok &= step_line('digits_cnn', 'digits CNN', 74, budget=False)
+    # gesture models (in[]: s[3][64] and the one-hot gesture): a step's RAM
+    # against a 64 KB device's, not a budget: the large one is there to
+    # show where the limit is.
+    step_line('gesture', 'gesture (533 params)', 198, budget=False, device=DEVICE)
+    step_line('gesture_large', 'gesture_large (9446 params)', 198, budget=False, device=DEVICE)
     if calibrated() is False:
         print('size: a SysTick tick is not %d instructions under qemu -icount: the instruction counts are wrong'
               % INSNS_PER_TICK)
