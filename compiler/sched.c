@@ -556,17 +556,17 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
     order.n = kept;
   }
   free(reader);
-  /* An elementwise statement that reads a stored tensor of its own shape,
-   * read by nothing else (dW = 2 lambda W + dh x^T: the outer product),
-   * reads it in place from its own storage (a root's destination, or its
-   * place in the workspace): its loop writes element i after reading
-   * element i only, and the workspace holds no second tensor of the
-   * weights' size. */
+  /* An elementwise statement written in a root's destination that reads
+   * a stored tensor of its own shape, read by nothing else (dW = 2 lambda
+   * W + dh x^T: the outer product), reads it in place from there: its
+   * loop writes element i after reading element i only, and the
+   * workspace holds no second tensor of the weights' size.  (In the
+   * workspace itself the first fit packs better without it.) */
   for (int i = 0; b->loops && i < order.n; i++) {
     int id = order.v[i];
     const Node *nd = &d->nodes[id];
     if (!stmt[id] || !op_is_elementwise((Op)nd->op) || !nd->shape.rank || s->fused_product[id] >= 0 ||
-        region[id] >= 0 || s->deferred[id])
+        region[id] >= 0 || s->deferred[id] || s->root_of[id] < 0)
       continue;
     for (int k = 0; k < nd->nops; k++) {
       int a = nd->a[k];
