@@ -3,7 +3,8 @@
 
     fdcheck.py [--dcc DCC] FILE.expr [--wrt a,b] [--tol-double X] [--tol-float Y]
                [--points N] [--sample N] [--real double,float] [--cc clang,gcc]
-               [--dcc-arg=-O0] [--float-vs-double [TOL]] [--keep DIR]
+               [--dcc-arg=-O0] [--float-vs-double [TOL]] [--no-sanitize]
+               [--opt LEVEL] [--keep DIR]
 
 For --real double and --real float, dcc compiles FILE.expr with --prefix m to
 m.c + m.h in a temporary folder; then, with clang and with gcc, the generated
@@ -21,7 +22,11 @@ function (m_sgd_step_ws too) is also checked against its plain function: the
 same bits, called with a workspace full of garbage, and nothing written past
 M_WORKSPACE_SIZE.  Past 20,000 params the clang build compiles m.c without
 ASan's instrumentation of globals (m_param_names' 100,000 strings would
-take it 90 s); the driver's buffers keep it.
+take it 90 s); the driver's buffers keep it.  --no-sanitize builds with
+clang as with gcc; --opt LEVEL (with --no-sanitize) builds every driver at
+LEVEL, e.g. -O0, without -g: the unrolled C of a convolution, 500 KB of
+straight-line code, takes clang 1 s at -O0 and 13 s at -O2 (and under
+ASan+UBSan at -O0 with -g), too long for a test.
 
 Error measure: |g - fd| / max(1, |g|, |fd|).  Default tolerances:
   double: 1e-6, h = 1e-4 * max(1, |x|).  The finite difference (with one
@@ -126,6 +131,8 @@ def parse_args(argv):
                     help='extra dcc argument (repeat; --dcc-arg=-O0)')
     ap.add_argument('--no-sanitize', action='store_true',
                     help='do not build the clang driver with ASan+UBSan')
+    ap.add_argument('--opt', metavar='LEVEL',
+                    help='with --no-sanitize: compile at LEVEL (e.g. -O0) without -g')
     ap.add_argument('--max-c-bytes', type=int, default=8 << 20,
                     help='fail if the generated C is larger (default 8 MiB)')
     ap.add_argument('--float-vs-double', type=float, nargs='?', const=FLOAT_VS_DOUBLE,
@@ -133,7 +140,10 @@ def parse_args(argv):
                     help='compare the float build\'s gradient with the double build\'s '
                          '(default tolerance %g)' % FLOAT_VS_DOUBLE)
     ap.add_argument('--keep', metavar='DIR', help='work in DIR and keep it')
-    return ap.parse_args(argv)
+    args = ap.parse_args(argv)
+    if args.opt is not None and (not args.no_sanitize or not re.match(r'-O[0-3gsz]?$', args.opt)):
+        ap.error('--opt needs --no-sanitize and a level such as -O0')
+    return args
 
 
 def read_directives(path):
@@ -472,6 +482,8 @@ def check(args):
                 if sanitize:
                     flags = STRICT + ['-O0', '-g', '-fsanitize=address,undefined',
                                       '-fno-sanitize-recover=all']
+                elif args.opt:
+                    flags = STRICT + [args.opt]
                 else:
                     flags = STRICT + ['-O2', '-g']
                 # --real float promises tanhf, expf, ... and f-suffixed
