@@ -241,12 +241,6 @@ class Gen:
     def of_shape(self, s):
         return [(n, k) for n, sh, k in self.vars if sh == s and type(sh) is type(s)]
 
-    def kind_of(self, n):
-        for m, sh, k in self.vars:
-            if m == n:
-                return k
-        return None
-
     def pool(self):
         """Shapes to reduce or take a loss of: the natural ones, and in a
         generic body the arguments' and locals' abstract shapes."""
@@ -454,11 +448,10 @@ class Gen:
             e = self.leaf(s)
             if e is not None:
                 return e
-        if True:
-            for _ in range(20):
-                e = self.node(s, d)
-                if e is not None:
-                    return self.wrap(e)
+        for _ in range(20):
+            e = self.node(s, d)
+            if e is not None:
+                return self.wrap(e)
         return self.leaf(s, force=True)
 
     def pos(self, s, d):
