@@ -748,9 +748,10 @@ void emit_source(Buf *out, Code *c);
 void emit_expr(Buf *out, Built *b);
 void emit_dot(Buf *out, Built *b);
 
+/* Counts as doubles: the naive trees' pass 2^64 (exact below 2^53). */
 typedef struct {
-  uint64_t nodes;
-  uint64_t ops[OP_COUNT];
+  double nodes;
+  double ops[OP_COUNT];
 } OpCounts;
 void count_tree(Dag *d, const int *roots, int n, OpCounts *c);
 void count_dag(Dag *d, const int *roots, int n, OpCounts *c);
@@ -758,6 +759,8 @@ void count_dag(Dag *d, const int *roots, int n, OpCounts *c);
  * on f (README.md, --stats, says what "naive" is). */
 void print_operation_counts(FILE *f, Built *b, const char *prefix);
 /* -O0 size checks: depth and size of the expanded tree of one root */
-void tree_measure(Dag *d, int root, uint64_t *size, int *depth);
+void tree_measure(Dag *d, int root, double *size, int *depth);
+/* A count in decimal, or as 1.23e+45 past 10^15: into buf, returned. */
+char *count_text(double n, char buf[32]);
 
 #endif

@@ -401,13 +401,14 @@ void differentiate(Built *b, const bool *wrt) {
 /* -O0 prints every root as one expanded tree: false, after a diagnostic,
  * for a tree past the size or depth limit. */
 static bool o0_tree_fits(Dag *d, int root, const char *what) {
-  uint64_t size;
+  double size;
   int depth;
+  char n[32];
   tree_measure(d, root, &size, &depth);
   if (size <= DCC_O0_MAX_TREE && depth <= DCC_O0_MAX_DEPTH)
     return true;
-  fprintf(stderr, "%s: error: -O0: %s has %llu nodes and depth %d; the limits are %d and %d (compile without -O0)\n",
-          diags.src->path, what, (unsigned long long)size, depth, DCC_O0_MAX_TREE, DCC_O0_MAX_DEPTH);
+  fprintf(stderr, "%s: error: -O0: %s has %s nodes and depth %d; the limits are %d and %d (compile without -O0)\n",
+          diags.src->path, what, count_text(size, n), depth, DCC_O0_MAX_TREE, DCC_O0_MAX_DEPTH);
   return false;
 }
 

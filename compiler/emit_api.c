@@ -392,7 +392,7 @@ static void emit_resources(Out *O, Code *c) {
   for (int pass = 0; pass < 2; pass++) {
     OpCounts *n = pass ? &all : &loss;
     const char *fn = pass ? "LOSS_GRAD" : "LOSS";
-    struct { const char *kind; uint64_t n; } rows[] = {
+    struct { const char *kind; double n; } rows[] = {
         {"ADD", n->ops[OP_ADD] + n->ops[OP_SUB]}, {"MUL", n->ops[OP_MUL]}, {"DIV", n->ops[OP_DIV]},
         {"NEG", n->ops[OP_NEG]}, {"SELECT", n->ops[OP_IFGT] + n->ops[OP_IFGE]},
     };
