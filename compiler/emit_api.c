@@ -25,7 +25,8 @@ struct Function {
   Root *roots;
   int nroots;
   const char *outparam; /* an output parameter it does not write, or NULL */
-  FuncBody body;
+  FuncBody body;        /* its schedule freed once planned (body.s NULL) */
+  long ws_size;         /* the schedule's workspace, in reals */
 };
 
 typedef struct {
@@ -41,7 +42,7 @@ static void add_function(Code *c, const char *comment, const char *ret, const ch
                          const char *extra_args, Root *roots, int nroots, const char *outparam) {
   const char *R = c->E.R;
   Function f = {xstrdup(comment), ret, xstrdup(name), xprintf("const %s *in, const %s *p%s", R, R, extra),
-                xprintf("in, p%s", extra_args), roots, nroots, outparam, {0}};
+                xprintf("in, p%s", extra_args), roots, nroots, outparam, {0}, 0};
   vec_push(&c->fs, f);
 }
 
@@ -112,7 +113,7 @@ static void list_functions(Code *c) {
     Function f = {xstrdup("One step of gradient descent on one sample: p -= lr * d loss / d p, in place,\n"
                           "   without a gradient array; the result is the loss before the step."),
                   R, xstrdup("sgd_step"), xprintf("%s *p, const %s *in, %s lr", R, R, R), xstrdup("p, in, lr"),
-                  step.v, step.n, NULL, {0}};
+                  step.v, step.n, NULL, {0}, 0};
     vec_push(&c->fs, f);
   }
   RootVec outs = {0};
@@ -278,8 +279,14 @@ Code *plan_code(EmitOpts *o) {
   for (int i = 0; i < c->fs.n; i++) {
     Function *f = &c->fs.v[i];
     f->body = plan_body(&c->E, f->roots, f->nroots, f->outparam);
-    if (f->body.s->ws_size > c->workspace)
-      c->workspace = f->body.s->ws_size;
+    f->ws_size = f->body.s->ws_size;
+    /* A schedule has arrays the size of the whole DAG: kept for every
+     * function, they grew as functions times nodes (issue 15: 16,000
+     * scalar params, one _grad_ function each, took 24 GB). */
+    schedule_free(f->body.s);
+    f->body.s = NULL;
+    if (f->ws_size > c->workspace)
+      c->workspace = f->ws_size;
     if (f->body.stack > c->max_stack) {
       c->max_stack = f->body.stack;
       c->max_stack_fn = f->name;
@@ -308,7 +315,6 @@ static char *restrict_params(const char *params) {
 static void emit_function(Out *O, Function *f) {
   const Emit *E = O->E;
   const char *P = E->P, *R = E->R;
-  Schedule *s = f->body.s;
   int locals = f->body.locals;
   if (!E->b->loops) {
     buf_printf(O->out, "\n/* %s\n   (%d local%s of type %s on the stack) */\n", f->comment, locals,
@@ -318,7 +324,7 @@ static void emit_function(Out *O, Function *f) {
     free(params);
   } else {
     buf_printf(O->out, "\n/* %s\n   (%d local%s of type %s on the stack; ws: %ld of them) */\n", f->comment, locals,
-               locals == 1 ? "" : "s", R, s->ws_size);
+               locals == 1 ? "" : "s", R, f->ws_size);
     char *params = restrict_params(f->params);
     buf_printf(O->out, "%s %s_%s_ws(%s, %s *restrict ws)\n{\n", f->ret, P, f->name, params, R);
     free(params);
@@ -328,9 +334,9 @@ static void emit_function(Out *O, Function *f) {
   if (E->b->loops) {
     /* the plain function: its workspace on the stack */
     buf_printf(O->out, "\n%s %s_%s(%s)\n{\n", f->ret, P, f->name, f->params);
-    if (s->ws_size)
-      buf_printf(O->out, "    %s ws[%ld];\n", R, s->ws_size);
-    char *ws = s->ws_size ? xstrdup("ws") : xprintf("(%s *)0", R); /* none needed: a null pointer */
+    if (f->ws_size)
+      buf_printf(O->out, "    %s ws[%ld];\n", R, f->ws_size);
+    char *ws = f->ws_size ? xstrdup("ws") : xprintf("(%s *)0", R); /* none needed: a null pointer */
     buf_printf(O->out, "    %s%s_%s_ws(%s, %s);\n", strcmp(f->ret, "void") ? "return " : "", P, f->name, f->args, ws);
     free(ws);
     buf_puts(O->out, "}\n");
