@@ -48,6 +48,7 @@
 #define DCC_MAX_OUTPUT      (256u << 20) /* bytes of C, text or DOT written */
 #define DCC_O0_MAX_TREE     2000000     /* -O0: nodes in one expanded tree */
 #define DCC_O0_MAX_DEPTH    4000        /* -O0: depth of one expanded tree */
+#define DCC_O0_MAX_TOTAL    4000000     /* -O0: nodes of every tree (about 48 MB of C) */
 
 /* A model whose largest tensor has at most this many scalars is unrolled
  * to straight-line scalar code; a larger one keeps tensor nodes and gets
