@@ -49,6 +49,8 @@
 #define DCC_O0_MAX_TREE     2000000     /* -O0: nodes in one expanded tree */
 #define DCC_O0_MAX_DEPTH    4000        /* -O0: depth of one expanded tree */
 #define DCC_O0_MAX_TOTAL    4000000     /* -O0: nodes of every tree (about 48 MB of C) */
+#define DCC_NAMES_TABLE_MAX (1 << 18)   /* param scalars with a P_param_names table;
+                                           past it P_param_name() spells them */
 
 /* A model whose largest tensor has at most this many scalars is unrolled
  * to straight-line scalar code; a larger one keeps tensor nodes and gets

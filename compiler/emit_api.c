@@ -440,6 +440,8 @@ static uint32_t param_signature(const Emit *E) {
   return h;
 }
 
+static int param_name_max(const Model *m);
+
 static void emit_decls(Out *O, Code *c) {
   const Emit *E = O->E;
   Model *m = E->b->m;
@@ -506,9 +508,18 @@ static void emit_decls(Out *O, Code *c) {
   buf_printf(out, "void %s_outputs(const %s *in, const %s *p, %s *out);\n", P, R, R, R);
   buf_printf(out, "/* Initial params as the initialisers say; the same seed gives the same values. */\n");
   buf_printf(out, "void %s_init(%s *p, uint32_t seed);\n", P, R);
-  if (m->n_params) {
+  if (m->n_params && m->n_params <= DCC_NAMES_TABLE_MAX)
     buf_printf(out, "/* The name of each param scalar: \"w\", \"v[3]\", \"W[0][1]\". */\n"
                     "extern const char *const %s_param_names[%s_N_PARAMS];\n", P, E->PU);
+  else if (m->n_params)
+    buf_printf(out, "/* The name of param scalar i (\"w\", \"v[3]\", \"W[0][1]\") written to buf, which\n"
+                    "   holds %s_PARAM_NAME_MAX chars; returns buf, or a null pointer for an i\n"
+                    "   outside 0..%s_N_PARAMS-1.  (Past %d param scalars there is no\n"
+                    "   %s_param_names table: its strings would not compile in reasonable memory.) */\n"
+                    "#define %s_PARAM_NAME_MAX %d\n"
+                    "char *%s_param_name(int32_t i, char *buf);\n",
+               E->PU, E->PU, DCC_NAMES_TABLE_MAX, P, E->PU, param_name_max(m), P);
+  if (m->n_params) {
     buf_printf(out, "/* Where the gradient's values go in p[]: {offset, count} runs, in grad[] order. */\n"
                     "extern const int32_t %s_grad_ranges[%s_N_GRAD_RANGES][2];\n", P, E->PU);
   }
@@ -647,6 +658,22 @@ static void emit_init(Out *O) {
 
 /* ---- _param_names ------------------------------------------------------- */
 
+/* The longest param scalar name, plus its terminating null. */
+static int param_name_max(const Model *m) {
+  int most = 0;
+  for (int i = 0; i < m->params.n; i++) {
+    const Sym *s = m->params.v[i];
+    int len = (int)strlen(s->name);
+    for (int d = 0; d < s->shape.rank; d++) {
+      char num[16];
+      len += 2 + snprintf(num, sizeof num, "%d", s->shape.dim[d] - 1);
+    }
+    if (len > most)
+      most = len;
+  }
+  return most + 1;
+}
+
 /* With loops, a tensor's element names are spelt by the preprocessor, so
  * that the source stays small however wide the layers: P_NAMES_C2(f, x,
  * "1") expands to f(x, "100"), ..., f(x, "199"), and a range 0..n-1 is a
@@ -714,10 +741,80 @@ static char *name_row_macro(const Emit *E, const Sym *s, int l) {
   return l == 1 ? xprintf("%s_NAMES_ROW_%s", E->PU, s->name) : xprintf("%s_NAMES_ROW%d_%s", E->PU, l, s->name);
 }
 
+/* Past DCC_NAMES_TABLE_MAX param scalars, names computed when asked: a
+ * table of every name costs the C compiler an initialiser per scalar
+ * (clang -O0 took 21 s and 1.4 GB for 1,048,576 names, and was killed at
+ * 6.3 GB for 4M: issue 15), P_param_name a few entries per param. */
+static void emit_param_name_fn(Out *O) {
+  const Emit *E = O->E;
+  Model *m = E->b->m;
+  Buf *out = O->out;
+  int n = m->params.n;
+  buf_printf(out, "\nchar *%s_param_name(int32_t i, char *buf)\n{\n", E->P);
+  buf_printf(out, "    static const char *const name[%d] = {", n);
+  for (int i = 0; i < n; i++)
+    buf_printf(out, "%s\"%s\"", i ? ", " : "", m->params.v[i]->name);
+  buf_printf(out, "};\n    static const int32_t offset[%d] = {", n);
+  for (int i = 0; i < n; i++)
+    buf_printf(out, "%s%d", i ? ", " : "", m->params.v[i]->offset);
+  buf_printf(out, "};\n    static const int32_t rank[%d] = {", n);
+  for (int i = 0; i < n; i++)
+    buf_printf(out, "%s%d", i ? ", " : "", m->params.v[i]->shape.rank);
+  buf_printf(out, "};\n    static const int32_t dim[%d][%d] = {", n, DCC_MAX_RANK);
+  for (int i = 0; i < n; i++) {
+    Shape sh = m->params.v[i]->shape;
+    buf_puts(out, i ? ", {" : "{");
+    for (int d = 0; d < DCC_MAX_RANK; d++)
+      buf_printf(out, "%s%d", d ? ", " : "", d < sh.rank ? sh.dim[d] : 1);
+    buf_putc(out, '}');
+  }
+  buf_printf(out, "};\n"
+                  "    int32_t lo = 0, hi = %d, r, d, at[%d];\n"
+                  "    char *o = buf;\n"
+                  "    const char *c;\n"
+                  "    if (i < 0 || i >= %s_N_PARAMS)\n"
+                  "        return (char *)0;\n"
+                  "    while (lo < hi) { /* the last param whose offset is at most i */\n"
+                  "        int32_t mid = lo + (hi - lo + 1) / 2;\n"
+                  "        if (offset[mid] <= i)\n"
+                  "            lo = mid;\n"
+                  "        else\n"
+                  "            hi = mid - 1;\n"
+                  "    }\n"
+                  "    for (c = name[lo]; *c; c++)\n"
+                  "        *o++ = *c;\n"
+                  "    r = i - offset[lo];\n"
+                  "    for (d = rank[lo] - 1; d >= 0; d--) { /* row-major */\n"
+                  "        at[d] = r %% dim[lo][d];\n"
+                  "        r /= dim[lo][d];\n"
+                  "    }\n"
+                  "    for (d = 0; d < rank[lo]; d++) {\n"
+                  "        char digit[12];\n"
+                  "        int nd = 0;\n"
+                  "        do {\n"
+                  "            digit[nd++] = (char)('0' + at[d] %% 10);\n"
+                  "            at[d] /= 10;\n"
+                  "        } while (at[d]);\n"
+                  "        *o++ = '[';\n"
+                  "        while (nd)\n"
+                  "            *o++ = digit[--nd];\n"
+                  "        *o++ = ']';\n"
+                  "    }\n"
+                  "    *o = '\\0';\n"
+                  "    return buf;\n"
+                  "}\n",
+             n - 1, DCC_MAX_RANK, E->PU);
+  buf_printf(out, "\nconst int32_t %s_grad_ranges[%s_N_GRAD_RANGES][2] = {{0, %d}};\n", E->P, E->PU, m->n_params);
+}
+
 static void emit_param_names(Out *O) {
   const Emit *E = O->E;
   Model *m = E->b->m;
   Buf *out = O->out;
+  if (m->n_params > DCC_NAMES_TABLE_MAX) {
+    emit_param_name_fn(O);
+    return;
+  }
   char sfx[64];
   int max_rank = 0;
   for (int i = 0; i < m->params.n; i++)
