@@ -48,6 +48,9 @@
 #define DCC_MAX_OUTPUT      (256u << 20) /* bytes of C, text or DOT written */
 #define DCC_O0_MAX_TREE     2000000     /* -O0: nodes in one expanded tree */
 #define DCC_O0_MAX_DEPTH    4000        /* -O0: depth of one expanded tree */
+#define DCC_O0_MAX_TOTAL    4000000     /* -O0: nodes of every tree (about 48 MB of C) */
+#define DCC_NAMES_TABLE_MAX (1 << 18)   /* param scalars with a P_param_names table;
+                                           past it P_param_name() spells them */
 
 /* A model whose largest tensor has at most this many scalars is unrolled
  * to straight-line scalar code; a larger one keeps tensor nodes and gets
@@ -808,9 +811,10 @@ void emit_source(Buf *out, Code *c);
 void emit_expr(Buf *out, Built *b);
 void emit_dot(Buf *out, Built *b);
 
+/* Counts as doubles: the naive trees' pass 2^64 (exact below 2^53). */
 typedef struct {
-  uint64_t nodes;
-  uint64_t ops[OP_COUNT];
+  double nodes;
+  double ops[OP_COUNT];
 } OpCounts;
 void count_tree(Dag *d, const int *roots, int n, OpCounts *c);
 void count_dag(Dag *d, const int *roots, int n, OpCounts *c);
@@ -818,6 +822,8 @@ void count_dag(Dag *d, const int *roots, int n, OpCounts *c);
  * on f (README.md, --stats, says what "naive" is). */
 void print_operation_counts(FILE *f, Built *b, const char *prefix);
 /* -O0 size checks: depth and size of the expanded tree of one root */
-void tree_measure(Dag *d, int root, uint64_t *size, int *depth);
+void tree_measure(Dag *d, int root, double *size, int *depth);
+/* A count in decimal, or as 1.23e+45 past 10^15: into buf, returned. */
+char *count_text(double n, char buf[32]);
 
 #endif

@@ -19,7 +19,9 @@
 #
 # Then the older figures: dcc on a ~10,000-node model unrolled, and the
 # unrolled code against loops by layer width (what --unroll-limit is chosen
-# by).  Everything is printed as markdown tables and written to $BENCH_OUT.
+# by), and dcc's time and $CC's on large generated programs against their
+# size (issue 15; SCALE=0 skips it).  Everything is printed as markdown
+# tables and written to $BENCH_OUT.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DCC=build/dcc
@@ -349,6 +351,63 @@ for n in 4 8 16 32; do
   text() { size -A "$1" | awk '$1 == ".text" { print $2 }'; }
   say "| $((n * n)) | $(per_call "$d/u/run" loss_grad 200) | $(per_call "$d/l/run" loss_grad 200) | $(text "$d/u/net.o") | $(text "$d/l/net.o") |"
 done
+
+# ---- dcc's time against the program's size (issue 15) -------------------------
+# Programs written statement by statement (tests/bench/genmodel.py), each
+# compiled once by dcc (peak memory from /usr/bin/time) and by $CC -O2,
+# under a 4 GB memory cap and SCALE_LIMIT seconds each; SCALE=0 skips the
+# section.
+if [ "${SCALE:-1}" != 0 ]; then
+  SCALE_LIMIT=${SCALE_LIMIT:-120}
+  say ""
+  say "## dcc's time against the program's size (tests/bench/genmodel.py; limit $SCALE_LIMIT s, 4 GB)"
+  say ""
+  say "| program | .expr bytes | dcc seconds | dcc peak memory KiB | .c bytes | $CC -O2 seconds |"
+  say "| --- | ---: | ---: | ---: | ---: | ---: |"
+  # timed LIMIT OUT CMD...: prints "seconds peak_kib", or "> LIMIT" and the
+  # reason when the command fails or runs out of time or memory.
+  timed() {
+    local limit=$1 out=$2 start end rc=0
+    shift 2
+    start=$(date +%s%N)
+    # not --stats for the memory: its naive counts cost params x nodes
+    (ulimit -v 4000000 && timeout "$limit" /usr/bin/time -f "peak %M" -o "$out.mem" "$@" -o "$out" 2>/dev/null) ||
+      rc=$?
+    end=$(date +%s%N)
+    if [ $rc -eq 0 ]; then
+      awk -v ns=$((end - start)) 'BEGIN { printf "%.2f ", ns / 1e9 }'
+      sed -n 's/^peak \([0-9]*\)$/\1/p' "$out.mem"
+    elif [ $rc -eq 124 ]; then echo ">$limit n/a"
+    else echo "failed n/a"
+    fi
+  }
+  scale_secs=()
+  for prog in "params 1000" "params 10000" "params 100000" "gmm 250 50" "gmm 500 50" "gmm 1000 50" \
+              "lstm 16" "lstm 32" "lstm 64" "lstm 128" "det 8" "det 10"; do
+    progress "genmodel $prog"
+    d="$tmp/scale"
+    mkdir -p "$d"
+    rm -f "$d/m.c" "$d/m.h"
+    python3 tests/bench/genmodel.py $prog >"$d/m.expr"
+    read -r secs peak < <(timed "$SCALE_LIMIT" "$d/m.c" $DCC "$d/m.expr" --prefix m)
+    cc_secs=n/a
+    if [ -f "$d/m.c" ]; then
+      start=$(date +%s%N)
+      if (ulimit -v 4000000 && timeout "$SCALE_LIMIT" $CC $CFLAGS -I"$d" -c "$d/m.c" -o "$d/m.o") 2>/dev/null; then
+        cc_secs=$(awk -v ns=$(($(date +%s%N) - start)) 'BEGIN { printf "%.2f", ns / 1e9 }')
+      else
+        cc_secs="> $SCALE_LIMIT or failed"
+      fi
+    fi
+    bytes=n/a
+    [ -f "$d/m.c" ] && bytes=$(wc -c <"$d/m.c")
+    say "| $prog | $(wc -c <"$d/m.expr") | $secs | $peak | $bytes | $cc_secs |"
+    [ "$prog" = "params 100000" ] && scale_secs+=("$secs")
+  done
+  met=$(awk -v s="${scale_secs[0]:-}" 'BEGIN { print (s ~ /^[0-9.]+$/ && s < 10) ? "yes" : "**no**" }')
+  say ""
+  say "Target (issue 15): 100,000 scalar params declared one by one compile in under 10 s: ${scale_secs[0]:-n/a} s, $met."
+fi
 
 cp "$tmp/out.md" "$BENCH_OUT"
 echo
