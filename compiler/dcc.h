@@ -688,6 +688,11 @@ typedef struct {
   /* loops: where each tensor that gets a statement is stored */
   long *ws_off;    /* indexed by node id: offset in the workspace, or -1 */
   int *root_of;    /* indexed by node id: the root whose dst stores it, or -1 */
+  int *epilogue;   /* indexed by node id: the deferred gradient whose update
+                      an outer product's loop makes (no statement), or -1 */
+  int *in_place;   /* indexed by node id: the elementwise statement whose
+                      storage it is written in first, then read in place by
+                      that statement's loop, or -1 */
   long ws_size;    /* reals of workspace the function needs */
   /* _sgd_step: nodes whose loop is the in-place update of a param, emitted
    * after every read of the params (indexed by node id) */
