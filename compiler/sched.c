@@ -136,21 +136,28 @@ static long place(Item *items, int n) {
     return 0;
   qsort(items, (size_t)n, sizeof *items, item_cmp);
   long size = 0;
-  VEC(int) alive = {0};
+  VEC(int) alive = {0}; /* the items placed and not yet dead, by offset */
   for (int i = 0; i < n; i++) {
     Item *it = &items[i];
-    /* the lowest offset that fits between the items still alive */
+    /* the items placed so far that end before this one starts are dead
+     * for every item after it too (they come in the order of their
+     * starts): drop them, so that a long program's placement stays near
+     * linear in its size */
+    int kept = 0;
+    for (int j = 0; j < alive.n; j++)
+      if (items[alive.v[j]].end >= it->start)
+        alive.v[kept++] = alive.v[j];
+    alive.n = kept;
+    /* the lowest offset that fits between the items still alive: one
+     * sweep in the order of their offsets, past each that overlaps */
     long off = 0;
-    for (bool moved = true; moved;) {
-      moved = false;
-      for (int j = 0; j < alive.n; j++) {
-        Item *o = &items[alive.v[j]];
-        long lo = *o->off, hi = lo + o->size;
-        if (o->end >= it->start && off < hi && lo < off + it->size) {
-          off = hi;
-          moved = true;
-        }
-      }
+    int at = 0; /* where it goes in alive */
+    for (; at < alive.n; at++) {
+      Item *o = &items[alive.v[at]];
+      if (*o->off >= off + it->size)
+        break;
+      if (*o->off + o->size > off)
+        off = *o->off + o->size;
     }
     if (off + it->size > DCC_MAX_WORKSPACE) {
       size = off + it->size;
@@ -159,7 +166,12 @@ static long place(Item *items, int n) {
     *it->off = off;
     if (off + it->size > size)
       size = off + it->size;
-    vec_push(&alive, i);
+    vec_push(&alive, i); /* then moved to its place in the order */
+    for (int j = alive.n - 1; j > 0 && *items[alive.v[j - 1]].off > off; j--) {
+      int t = alive.v[j];
+      alive.v[j] = alive.v[j - 1];
+      alive.v[j - 1] = t;
+    }
   }
   free(alive.v);
   return size;
@@ -556,17 +568,17 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
     order.n = kept;
   }
   free(reader);
-  /* An elementwise statement that reads a stored tensor of its own shape,
-   * read by nothing else (dW = 2 lambda W + dh x^T: the outer product),
-   * reads it in place from its own storage (a root's destination, or its
-   * place in the workspace): its loop writes element i after reading
-   * element i only, and the workspace holds no second tensor of the
-   * weights' size. */
+  /* An elementwise statement written in a root's destination that reads
+   * a stored tensor of its own shape, read by nothing else (dW = 2 lambda
+   * W + dh x^T: the outer product), reads it in place from there: its
+   * loop writes element i after reading element i only, and the
+   * workspace holds no second tensor of the weights' size.  (In the
+   * workspace itself the first fit packs better without it.) */
   for (int i = 0; b->loops && i < order.n; i++) {
     int id = order.v[i];
     const Node *nd = &d->nodes[id];
     if (!stmt[id] || !op_is_elementwise((Op)nd->op) || !nd->shape.rank || s->fused_product[id] >= 0 ||
-        region[id] >= 0 || s->deferred[id])
+        region[id] >= 0 || s->deferred[id] || s->root_of[id] < 0)
       continue;
     for (int k = 0; k < nd->nops; k++) {
       int a = nd->a[k];
