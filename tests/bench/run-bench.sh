@@ -19,9 +19,14 @@
 #
 # Then the older figures: dcc on a ~10,000-node model unrolled, and the
 # unrolled code against loops by layer width (what --unroll-limit is chosen
-# by), and dcc's time and $CC's on large generated programs against their
-# size (issue 15; SCALE=0 skips it).  Everything is printed as markdown
-# tables and written to $BENCH_OUT.
+# by); dcc on the GRU model made 10 and 10,000 steps long (its compile
+# time, peak memory and output must not grow with the steps; its workspace
+# does); and dcc's time and $CC's on large generated programs against
+# their size (issue 15; SCALE=0 skips it).  MODELS (names from
+# tests/bench/models/, space-separated) picks the models; SEQ_ONLY=1 skips
+# the older figures (for a GRU-only run: MODELS=gru_8_16_16 SEQ_ONLY=1
+# tests/bench/run-bench.sh).  Everything is printed as markdown tables and
+# written to $BENCH_OUT.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DCC=build/dcc
@@ -30,7 +35,8 @@ CFLAGS="-O2 -std=c99"
 SYMPY_LIMIT=${SYMPY_LIMIT:-120}  # seconds SymPy may take per model
 CLANG_LIMIT=${CLANG_LIMIT:-120}  # seconds $CC may take on one implementation
 BENCH_OUT=${BENCH_OUT:-build/bench/results.md}
-MODELS=${MODELS:-five_points quadratic mlp_4_8_8_1 mlp_64_32_10 mlp_784_128_10}
+MODELS=${MODELS:-five_points quadratic mlp_4_8_8_1 mlp_64_32_10 mlp_784_128_10 gru_8_16_16}
+SEQ_ONLY=${SEQ_ONLY:-}
 IMPLS="dcc expert o0 sympy"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -99,7 +105,7 @@ command -v arm-none-eabi-gcc >/dev/null && ARM=arm-none-eabi-gcc
 calls_for() { # calls per callgrind run: enough to dwarf start-up, few enough to be quick
   case $1 in
   mlp_784_128_10) echo 10 ;;
-  mlp_64_32_10) echo 100 ;;
+  mlp_64_32_10 | gru_*) echo 100 ;;
   *) echo 500 ;;
   esac
 }
@@ -131,6 +137,10 @@ for m in $MODELS; do
   fi
   if [ -z "$SYMPY_PY" ]; then
     V[$m/sympy/missing]="SymPy is not installed"
+  elif [ $m = gru_8_16_16 ]; then
+    # SymPy has no loop: written out, 16 steps of a 1,264-param cell, its
+    # diff would take longer than the 64-32-10 MLP's 5.5 hours.
+    V[$m/sympy/missing]="not attempted: SymPy has no loop, and its diff does not finish the smaller 64-32-10 MLP"
   else
     s=$(date +%s%N)
     rc=0
@@ -306,6 +316,7 @@ for m in $MODELS; do
   case $m in
   five_points) target "_loss_grad <= 1.15x _loss" "$m" "${V[$m/dcc/loss_grad]}" "${V[$m/dcc/loss]}" 1.15 ;;
   mlp_*) target "_loss_grad <= 1.7x _loss" "$m" "${V[$m/dcc/loss_grad]}" "${V[$m/dcc/loss]}" 1.7 ;;
+  gru_*) target "_loss_grad <= 3x _loss" "$m" "${V[$m/dcc/loss_grad]}" "${V[$m/dcc/loss]}" 3 ;;
   esac
 done
 for m in $MODELS; do
@@ -318,6 +329,36 @@ for m in $MODELS; do
   met=$(awk -v g="$g" -v l="$l" 'BEGIN { print g <= l ? "yes" : "**no**" }')
   say "| no transcendental call beyond _loss's | $m | $g against $l | $met |"
 done
+
+# ---- dcc on a long sequence: what grows with the steps -----------------------
+progress "gru: 10 and 10,000 steps"
+say ""
+say "## dcc on a long sequence: tests/bench/models/gru_8_16_16.expr made n steps long"
+say ""
+say "| steps n | dcc instructions | dcc median ms of 11 | peak memory KiB | peak memory KiB with --stats | .c bytes | workspace values (NET_WORKSPACE_SIZE) | workspace bytes |"
+say "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+for n in 10 10000; do
+  d="$tmp/seq$n"
+  mkdir -p "$d"
+  sed "s/^input xs\[16\]\[8\]/input xs[$n][8]/" tests/bench/models/gru_8_16_16.expr >"$d/gru.expr"
+  grep -q "^input xs\[$n\]\[8\]" "$d/gru.expr" || { echo "run-bench: cannot make gru_8_16_16.expr $n steps long" >&2; exit 1; }
+  # the plain functions would need the workspace on the stack: dcc warns
+  $DCC "$d/gru.expr" --prefix net -o "$d/net.c" 2>/dev/null
+  ws=$(sed -n 's/^#define NET_WORKSPACE_SIZE *//p' "$d/net.h")
+  peak=$($DCC "$d/gru.expr" --prefix net -o "$tmp/scratch.c" --stats 2>&1 | sed -n 's/^dcc: peak memory \([0-9]*\) KiB$/\1/p')
+  rss=n/a # a plain compile's: --stats does work of its own (its counts)
+  [ -x /usr/bin/time ] && rss=$(/usr/bin/time -f "maxrss %M" $DCC "$d/gru.expr" --prefix net -o "$tmp/scratch.c" 2>&1 | sed -n 's/^maxrss //p')
+  say "| $n | $(instructions $DCC "$d/gru.expr" --prefix net -o "$tmp/scratch.c") | $(median_ms $DCC "$d/gru.expr" --prefix net -o "$tmp/scratch.c") | $rss | $peak | $(wc -c <"$d/net.c") | $ws | $((ws * 8)) |"
+done
+say ""
+say "Peak memory: the maximum resident set of a plain compile (GNU time), and dcc's own figure under --stats (as in the table above), whose operation counts take memory of their own."
+
+if [ -n "$SEQ_ONLY" ]; then
+  cp "$tmp/out.md" "$BENCH_OUT"
+  echo
+  echo "written to $BENCH_OUT"
+  exit 0
+fi
 
 # ---- dcc's own speed on a big unrolled model, and unrolled against loops ------
 progress "mlp10k"
