@@ -353,6 +353,22 @@ done
 say ""
 say "Peak memory: the maximum resident set of a plain compile (GNU time), and dcc's own figure under --stats (as in the table above), whose operation counts take memory of their own."
 
+# ---- the workspace each model's functions need (PU_WORKSPACE_SIZE) ------------
+# An L2 penalty must cost none (issue 14): the 64-32-32-16-10 MLP of
+# tests/compiler/loops/Inputs/mlp_l2.expr, with and without it.
+progress "workspace"
+say ""
+say "## Workspace: the reals of PU_WORKSPACE_SIZE (the largest need of any function; 0: unrolled, none)"
+say ""
+say "| model | workspace reals | bytes (double) |"
+say "| --- | ---: | ---: |"
+sed 's/ + 0.001 \* (l2(W1) + l2(W2) + l2(W3) + l2(W4))//' tests/compiler/loops/Inputs/mlp_l2.expr >"$tmp/mlp_no_l2.expr"
+for f in $(for m in $MODELS; do echo "tests/bench/models/$m.expr"; done) tests/compiler/loops/Inputs/mlp_l2.expr "$tmp/mlp_no_l2.expr"; do
+  ws=$($DCC "$f" -w --emit h --prefix net | sed -n 's/^#define NET_WORKSPACE_SIZE *//p')
+  ws=${ws:-0}
+  say "| $(basename "$f" .expr) | $ws | $((ws * 8)) |"
+done
+
 if [ -n "$SEQ_ONLY" ]; then
   cp "$tmp/out.md" "$BENCH_OUT"
   echo
