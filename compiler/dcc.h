@@ -691,6 +691,8 @@ typedef struct {
   /* loops: where each tensor that gets a statement is stored */
   long *ws_off;    /* indexed by node id: offset in the workspace, or -1 */
   int *root_of;    /* indexed by node id: the root whose dst stores it, or -1 */
+  int *sum_into;   /* indexed by node id: the sweep's LOOPSUM this outer
+                      product adds itself into at each step, or -1 */
   int *epilogue;   /* indexed by node id: the deferred gradient whose update
                       an outer product's loop makes (no statement), or -1 */
   int *in_place;   /* indexed by node id: the elementwise statement whose

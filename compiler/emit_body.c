@@ -448,7 +448,7 @@ static void emit_OUTER(Body *B, int id, const char *N, bool update) {
   /* Blocks of 16 columns, each a fixed-count loop the compiler unrolls
    * whole: a row in one loop pays the loop's count and test every vector
    * or two (make bench: 1.9 against 1.7 instructions per element). */
-  const char *assign = update ? "-= lr * (acc * %s)" : "= acc * %s";
+  const char *assign = update ? "-= lr * (acc * %s)" : B->s->sum_into[id] >= 0 ? "+= acc * %s" : "= acc * %s";
   int epi = B->s->epilogue[id];
   if (cols16) {
     render_at(B, nd->a[1], &y, false, "j + k");
@@ -1173,6 +1173,8 @@ static char *storage(Body *B, int id) {
     return xstrdup(B->roots[r].dst);
   if (s->in_place[id] >= 0) /* its reader's storage */
     return storage(B, s->in_place[id]);
+  if (s->sum_into[id] >= 0) /* the sweep's sum it adds itself into */
+    return storage(B, s->sum_into[id]);
   if (reg >= 0 && s->slot[id] >= 0) {
     char *at = step_at(s->rp[reg].tape + s->slot[id], s->rp[reg].stride), *r = xprintf("ws + %s", at);
     free(at);
@@ -1548,6 +1550,8 @@ static void emit_sweep(Body *B, int id, const char *line) {
     if (!x->shape.rank) {
       render(B, x->a[1], &v, false, NULL);
       buf_printf(B->out, "        %s += %s;\n", s->name[o], v.s);
+    } else if (x->op == OP_LOOPSUM && s->sum_into[x->a[1]] == o) {
+      /* the outer product's loop added itself in */
     } else if (x->op == OP_LOOPSUM) {
       render_at(B, x->a[1], &v, false, "i");
       char *to = xprintf("%s[i]", s->name[o]);
