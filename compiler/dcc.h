@@ -591,6 +591,9 @@ void unroll(Built *b);
  * 1 at root.  Returns an array indexed by node id (size d->n at the call),
  * -1 where a node has no adjoint (does not influence root). */
 int *diff_reverse(Dag *d, int root);
+/* The same, for the nodes that have a node want[] marks (indexed by id)
+ * among their operands, or are one; -1 for every other node. */
+int *diff_reverse_to(Dag *d, int root, const bool *want);
 /* -O0: the seeds' forward-mode derivative of root with respect to leaf,
  * no simplification, no sharing. */
 int diff_forward(Dag *d, int root, int leaf);

@@ -301,34 +301,57 @@ static int adjoint(Dag *d, int I, int G, int Y, const Node *nd) {
   return NONE;
 }
 
-int *diff_reverse(Dag *d, int root) {
+/* The sweep of diff_reverse and diff_reverse_to.  With want, a node gets
+ * an adjoint only if a wanted leaf lies below it (reach[] then also means
+ * "has a wanted node among its operands, or is one"): the sweep stops
+ * where nothing wanted is below, so training the last layer of a network
+ * makes no adjoint of the layers under it. */
+static int *sweep(Dag *d, int root, const bool *want) {
   int n = d->n;
   int *adj = xmalloc((size_t)n * sizeof *adj);
   bool *reach = xcalloc((size_t)n, sizeof *reach);
+  bool *below = NULL;
   for (int i = 0; i < n; i++)
     adj[i] = -1;
-  reach[root] = true;
+  if (want) { /* ids are a topological order: operands first */
+    below = xcalloc((size_t)n, sizeof *below);
+    for (int id = 0; id <= root; id++) {
+      below[id] = want[id];
+      if (d->nodes[id].op == OP_NOGRAD || d->nodes[id].op == OP_MAXR)
+        continue;
+      for (int i = 0; i < d->nodes[id].nops && !below[id]; i++)
+        below[id] = below[d->nodes[id].a[i]];
+    }
+  }
+  reach[root] = !below || below[root];
   for (int id = root; id >= 0; id--) {
     if (!reach[id] || d->nodes[id].op == OP_NOGRAD || d->nodes[id].op == OP_MAXR)
       continue;
     for (int i = 0; i < d->nodes[id].nops; i++)
-      reach[d->nodes[id].a[i]] = true;
+      reach[d->nodes[id].a[i]] |= !below || below[d->nodes[id].a[i]];
   }
   int saved_loc = d->loc;
-  adj[root] = dag_const(d, 1);
+  if (reach[root])
+    adj[root] = dag_const(d, 1);
   for (int id = root; id >= 0; id--) {
     if (!reach[id] || adj[id] < 0)
       continue;
     Node nd = d->nodes[id]; /* a copy: constructors may move the array */
     d->loc = nd.loc;
     for (int i = 0; i < nd.nops; i++)
-      accumulate(d, adj, nd.a[i], adjoint(d, i, adj[id], id, &nd));
+      if (reach[nd.a[i]])
+        accumulate(d, adj, nd.a[i], adjoint(d, i, adj[id], id, &nd));
   }
   d->loc = saved_loc;
   free(reach);
+  free(below);
   /* The caller indexes adj by ids that existed at the call. */
   return adj;
 }
+
+int *diff_reverse(Dag *d, int root) { return sweep(d, root, NULL); }
+
+int *diff_reverse_to(Dag *d, int root, const bool *want) { return sweep(d, root, want); }
 
 int diff_forward(Dag *d, int root, int leaf) {
   int n = root + 1;
@@ -388,7 +411,15 @@ void differentiate(Built *b, const bool *wrt) {
   list_diff_syms(b, wrt);
   if (b->loss < 0)
     return;
-  int *adj = diff_reverse(d, b->loss);
+  /* only what lies above a wanted leaf gets an adjoint */
+  bool *want = xcalloc((size_t)d->n, sizeof *want);
+  for (int i = 0; i < b->diff_syms.n; i++) {
+    Sym *s = b->diff_syms.v[i];
+    for (int k = 0; k < value_count(b, s); k++)
+      want[leaf_nodes(b, s)[k]] = true;
+  }
+  int *adj = diff_reverse_to(d, b->loss, want);
+  free(want);
   for (int i = 0; i < b->diff_syms.n; i++) {
     Sym *s = b->diff_syms.v[i];
     int *leaf = leaf_nodes(b, s), *g = grad_nodes(b, s);
