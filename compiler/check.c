@@ -158,6 +158,15 @@ static void note_tok(Checker *c, int t, const char *fmt, ...) {
 
 Sym *model_lookup(Model *m, const char *name) { return strmap_get(&m->by_name, name); }
 
+bool model_frozen_scalar(const Model *m, int j) {
+  for (int i = 0; i < m->params.n; i++) {
+    Sym *s = m->params.v[i];
+    if (j >= s->offset && j < s->offset + shape_size(s->shape))
+      return s->frozen;
+  }
+  return false;
+}
+
 /* The closest name to `name` among candidates, or NULL if none is close. */
 static const char *closest(const char *name, const char *const *cands, int n) {
   const char *best = NULL;
@@ -1064,5 +1073,6 @@ Model *check(Program *prog) {
     Token *t = tk(&c, s->tok);
     diag_at(DIAG_WARNING, t->off, t->len, "unused %s '%s'", what, s->name);
   }
+  m->n_grad = m->n_params; /* every param trained (main.c may change it) */
   return m;
 }

@@ -342,6 +342,7 @@ typedef struct Sym {
   int node;          /* build.c: its DAG node, a scalar or a whole tensor */
   int *ids;          /* unroll.c: the DAG node of each scalar, row-major */
   Stmt *def;         /* SYM_FUNC: its def */
+  bool frozen;       /* params: --train/--freeze leave it out of the gradient */
 } Sym;
 
 /* The builtin functions: FN_<NAME> for those of DCC_BUILTINS (ops.h), and
@@ -367,10 +368,16 @@ typedef struct {
   SymList inputs, params, outputs;
   int n_in, n_params, n_out;
   Stmt *loss;          /* NULL without a loss */
+  /* --train/--freeze (main.c).  n_grad: the scalars of the params that
+   * are not frozen (n_params without the options). */
+  bool subset;         /* --train or --freeze was given */
+  int n_grad;
 } Model;
 
 Model *check(Program *prog);
 Sym *model_lookup(Model *m, const char *name);
+/* Whether param scalar j (its index in p[]) is frozen (--train/--freeze). */
+bool model_frozen_scalar(const Model *m, int j);
 
 /* ---- dag.c ----------------------------------------------------------- */
 

@@ -395,12 +395,14 @@ int diff_forward(Dag *d, int root, int leaf) {
 
 /* ---- the model's gradient ------------------------------------------------ */
 
-/* What gets a gradient: every param, then the inputs wrt[] marks. */
+/* What gets a gradient: every param not frozen, then the inputs wrt[]
+ * marks. */
 static void list_diff_syms(Built *b, const bool *wrt) {
   Model *m = b->m;
   b->diff_syms.n = 0;
   for (int i = 0; i < m->params.n; i++)
-    vec_push(&b->diff_syms, m->params.v[i]);
+    if (!m->params.v[i]->frozen)
+      vec_push(&b->diff_syms, m->params.v[i]);
   for (int i = 0; i < m->inputs.n; i++)
     if (wrt[i])
       vec_push(&b->diff_syms, m->inputs.v[i]);

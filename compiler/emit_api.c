@@ -35,6 +35,18 @@ typedef struct {
 
 static Root root(int node, char *dst, char *name, char *param) { return (Root){node, dst, name, param}; }
 
+/* The offset of trainable param s's derivatives in grad[]: the trainable
+ * params' scalars in p[] order. */
+static int grad_offset(const Model *m, const Sym *s) {
+  int at = 0;
+  for (int i = 0; i < m->params.n; i++) {
+    Sym *t = m->params.v[i];
+    if (!t->frozen && t->offset < s->offset)
+      at += shape_size(t->shape);
+  }
+  return at;
+}
+
 /* A function of (in, p) and the parameters in extra (", net_real *grad"),
  * passed on as extra_args (", grad"). */
 static void add_function(Code *c, const char *comment, const char *ret, const char *name, const char *extra,
@@ -73,11 +85,13 @@ static void list_functions(Code *c) {
     add_function(c, "The loss for one sample.", R, "loss", "", "", loss, 1, NULL);
     RootVec all = {0};
     for (int i = 0; i < m->params.n; i++)
-      grad_roots(c, m->params.v[i], &all, m->params.v[i]->offset, "grad + %d", "grad[%d]", false);
+      if (!m->params.v[i]->frozen)
+        grad_roots(c, m->params.v[i], &all, grad_offset(m, m->params.v[i]), "grad + %d", "grad[%d]", false);
     vec_push(&all, root(b->loss, NULL, NULL, NULL));
     extra = xprintf(", %s *grad", R);
-    add_function(c, "The loss, and its gradient with respect to every param, in one pass.", R, "loss_grad", extra,
-                 ", grad", all.v, all.n, m->n_params ? NULL : "grad");
+    add_function(c, m->subset ? "The loss, and its gradient with respect to every trainable param, in one pass."
+                              : "The loss, and its gradient with respect to every param, in one pass.",
+                 R, "loss_grad", extra, ", grad", all.v, all.n, m->n_grad ? NULL : "grad");
     free(extra);
     for (int i = 0; i < b->diff_syms.n; i++) {
       Sym *sym = b->diff_syms.v[i];
@@ -102,13 +116,14 @@ static void list_functions(Code *c) {
       free(fname);
     }
   }
-  if (b->loss >= 0 && m->n_params) {
+  if (b->loss >= 0 && m->n_grad) {
     /* _sgd_step: the loss first (a temporary before the updates), then
-     * every param's update in place */
+     * every trainable param's update in place */
     RootVec step = {0};
     vec_push(&step, root(b->loss, NULL, NULL, NULL));
     for (int i = 0; i < m->params.n; i++)
-      grad_roots(c, m->params.v[i], &step, m->params.v[i]->offset, "p + %d", "p[%d]", true);
+      if (!m->params.v[i]->frozen)
+        grad_roots(c, m->params.v[i], &step, m->params.v[i]->offset, "p + %d", "p[%d]", true);
     Function f = {xstrdup("One step of gradient descent on one sample: p -= lr * d loss / d p, in place,\n"
                           "   without a gradient array; the result is the loss before the step."),
                   R, xstrdup("sgd_step"), xprintf("%s *p, const %s *in, %s lr", R, R, R), xstrdup("p, in, lr"),
@@ -434,6 +449,29 @@ static uint32_t param_signature(const Emit *E) {
   return h;
 }
 
+/* The runs of p[] that grad[] holds, in grad[] order: their number (at
+ * least 1: {0, 0} when nothing is trained), written to out if not NULL. */
+static int grad_ranges(const Model *m, Buf *out) {
+  int n = 0, off = -1, count = 0;
+  for (int i = 0; i <= m->params.n; i++) {
+    Sym *s = i < m->params.n ? m->params.v[i] : NULL;
+    if (s && s->frozen)
+      continue;
+    if (s && off >= 0 && off + count == s->offset) {
+      count += shape_size(s->shape);
+      continue;
+    }
+    if (off >= 0 || (!s && !n)) {
+      if (out)
+        buf_printf(out, "%s{%d, %d}", n ? ", " : "", off < 0 ? 0 : off, count);
+      n++;
+    }
+    if (s)
+      off = s->offset, count = shape_size(s->shape);
+  }
+  return n;
+}
+
 static void emit_decls(Out *O, Code *c) {
   const Emit *E = O->E;
   Model *m = E->b->m;
@@ -447,7 +485,7 @@ static void emit_decls(Out *O, Code *c) {
   snprintf(name, sizeof name, "%s_N_OUT", E->PU);
   macro(O, name, m->n_out);
   snprintf(name, sizeof name, "%s_N_GRAD", E->PU);
-  macro(O, name, m->n_params);
+  macro(O, name, m->n_grad);
   for (int i = 0; i < m->inputs.n; i++) {
     snprintf(name, sizeof name, "%s_IN_%s", E->PU, m->inputs.v[i]->name);
     macro(O, name, m->inputs.v[i]->offset);
@@ -461,14 +499,16 @@ static void emit_decls(Out *O, Code *c) {
     macro(O, name, m->outputs.v[i]->offset);
   }
   for (int i = 0; i < m->params.n; i++) {
+    if (m->params.v[i]->frozen)
+      continue;
     snprintf(name, sizeof name, "%s_GRAD_%s", E->PU, m->params.v[i]->name);
-    macro(O, name, m->params.v[i]->offset);
+    macro(O, name, grad_offset(m, m->params.v[i]));
   }
   snprintf(name, sizeof name, "%s_SIGNATURE", E->PU);
   buf_printf(out, "#define %-28s 0x%08Xu\n", name, (unsigned)param_signature(E));
   if (m->n_params) {
     snprintf(name, sizeof name, "%s_N_GRAD_RANGES", E->PU);
-    macro(O, name, 1);
+    macro(O, name, grad_ranges(m, NULL));
   }
   if (E->b->loops) {
     snprintf(name, sizeof name, "%s_WORKSPACE_SIZE", E->PU);
@@ -478,7 +518,8 @@ static void emit_decls(Out *O, Code *c) {
   if (E->b->loss >= 0) {
     buf_printf(out, "\n/* The loss for one sample: in[%s_N_IN] the sample, p[%s_N_PARAMS] the params. */\n", E->PU, E->PU);
     buf_printf(out, "%s %s_loss(const %s *in, const %s *p);\n", R, P, R, R);
-    buf_printf(out, "/* The loss, and its gradient with respect to every param in grad[%s_N_PARAMS], in one pass. */\n", E->PU);
+    buf_printf(out, "/* The loss, and its gradient with respect to every %sparam in grad[%s_N_%s], in one pass. */\n",
+               m->subset ? "trainable " : "", E->PU, m->subset ? "GRAD" : "PARAMS"); /* equal without a subset */
     buf_printf(out, "%s %s_loss_grad(const %s *in, const %s *p, %s *grad);\n", R, P, R, R, R);
     for (int i = 0; i < E->b->diff_syms.n; i++) {
       Sym *sym = E->b->diff_syms.v[i];
@@ -492,7 +533,7 @@ static void emit_decls(Out *O, Code *c) {
       }
     }
   }
-  if (E->b->loss >= 0 && m->n_params)
+  if (E->b->loss >= 0 && m->n_grad)
     buf_printf(out, "/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,\n"
                     "   without a gradient array; the result is the loss before the step. */\n"
                     "%s %s_sgd_step(%s *p, const %s *in, %s lr);\n", R, P, R, R, R);
@@ -750,7 +791,9 @@ static void emit_param_names(Out *O) {
       buf_printf(out, "    \"%s%s\",\n", s->name, elem_suffix(s->shape, k, sfx, sizeof sfx, true));
   }
   buf_puts(out, "};\n");
-  buf_printf(out, "\nconst int32_t %s_grad_ranges[%s_N_GRAD_RANGES][2] = {{0, %d}};\n", E->P, E->PU, m->n_params);
+  buf_printf(out, "\nconst int32_t %s_grad_ranges[%s_N_GRAD_RANGES][2] = {", E->P, E->PU);
+  grad_ranges(m, out);
+  buf_puts(out, "};\n");
 }
 
 /* ---- the files ------------------------------------------------------------ */
