@@ -343,6 +343,9 @@ typedef struct Sym {
   int *ids;          /* unroll.c: the DAG node of each scalar, row-major */
   Stmt *def;         /* SYM_FUNC: its def */
   bool frozen;       /* params: --train/--freeze leave it out of the gradient */
+  double *weights;   /* params: the values --weights gave, row-major (or NULL) */
+  int p_offset;      /* params: the offset in the emitted p[]; -1 for a frozen
+                        param that --weights made a constant array */
 } Sym;
 
 /* The builtin functions: FN_<NAME> for those of DCC_BUILTINS (ops.h), and
@@ -372,12 +375,28 @@ typedef struct {
    * are not frozen (n_params without the options). */
   bool subset;         /* --train or --freeze was given */
   int n_grad;
+  /* --weights (weights.c): every param has its values; with a subset the
+   * frozen ones leave p[] (model_place_params), whose size is n_p. */
+  bool weights;
+  int n_p;
 } Model;
 
 Model *check(Program *prog);
 Sym *model_lookup(Model *m, const char *name);
 /* Whether param scalar j (its index in p[]) is frozen (--train/--freeze). */
 bool model_frozen_scalar(const Model *m, int j);
+/* The param that scalar j of the model's params is part of. */
+Sym *model_param_at(const Model *m, int j);
+/* Where the params go in the emitted p[] (Sym.p_offset, Model.n_p): all
+ * of them, or with --weights and --train/--freeze the trainable ones. */
+void model_place_params(Model *m);
+
+/* ---- weights.c ------------------------------------------------------- */
+
+/* --weights: reads every param's values from the file at path into
+ * Sym.weights; 0, or after messages 1 (the file's content is wrong) or 2
+ * (it cannot be read). */
+int read_weights(Model *m, const char *path, const char *model_path);
 
 /* ---- dag.c ----------------------------------------------------------- */
 
@@ -693,6 +712,10 @@ typedef struct {
   bool o0;
   Built *b;   /* lowered; the unsimplified DAG with -O0 */
 } Emit;
+
+/* Where param scalar j of the model is read: "p", or a frozen param's
+ * constant array (name written to buf); *at gets the index into it. */
+const char *param_array(const Emit *E, int j, int *at, char *buf, size_t size);
 
 /* A value one function computes and where it goes. */
 struct Root {

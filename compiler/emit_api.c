@@ -123,7 +123,7 @@ static void list_functions(Code *c) {
     vec_push(&step, root(b->loss, NULL, NULL, NULL));
     for (int i = 0; i < m->params.n; i++)
       if (!m->params.v[i]->frozen)
-        grad_roots(c, m->params.v[i], &step, m->params.v[i]->offset, "p + %d", "p[%d]", true);
+        grad_roots(c, m->params.v[i], &step, m->params.v[i]->p_offset, "p + %d", "p[%d]", true);
     Function f = {xstrdup("One step of gradient descent on one sample: p -= lr * d loss / d p, in place,\n"
                           "   without a gradient array; the result is the loss before the step."),
                   R, xstrdup("sgd_step"), xprintf("%s *p, const %s *in, %s lr", R, R, R), xstrdup("p, in, lr"),
@@ -436,6 +436,8 @@ static uint32_t param_signature(const Emit *E) {
   Buf b = {0};
   for (int i = 0; i < m->params.n; i++) {
     Sym *s = m->params.v[i];
+    if (s->p_offset < 0) /* not in p[] */
+      continue;
     buf_puts(&b, s->name);
     for (int k = 0; k < s->shape.rank; k++)
       buf_printf(&b, "[%d]", s->shape.dim[k]);
@@ -457,7 +459,7 @@ static int grad_ranges(const Model *m, Buf *out) {
     Sym *s = i < m->params.n ? m->params.v[i] : NULL;
     if (s && s->frozen)
       continue;
-    if (s && off >= 0 && off + count == s->offset) {
+    if (s && off >= 0 && off + count == s->p_offset) {
       count += shape_size(s->shape);
       continue;
     }
@@ -467,7 +469,7 @@ static int grad_ranges(const Model *m, Buf *out) {
       n++;
     }
     if (s)
-      off = s->offset, count = shape_size(s->shape);
+      off = s->p_offset, count = shape_size(s->shape);
   }
   return n;
 }
@@ -481,7 +483,7 @@ static void emit_decls(Out *O, Code *c) {
   snprintf(name, sizeof name, "%s_N_IN", E->PU);
   macro(O, name, m->n_in);
   snprintf(name, sizeof name, "%s_N_PARAMS", E->PU);
-  macro(O, name, m->n_params);
+  macro(O, name, m->n_p);
   snprintf(name, sizeof name, "%s_N_OUT", E->PU);
   macro(O, name, m->n_out);
   snprintf(name, sizeof name, "%s_N_GRAD", E->PU);
@@ -491,8 +493,10 @@ static void emit_decls(Out *O, Code *c) {
     macro(O, name, m->inputs.v[i]->offset);
   }
   for (int i = 0; i < m->params.n; i++) {
+    if (m->params.v[i]->p_offset < 0) /* a constant array (--weights) */
+      continue;
     snprintf(name, sizeof name, "%s_PARAM_%s", E->PU, m->params.v[i]->name);
-    macro(O, name, m->params.v[i]->offset);
+    macro(O, name, m->params.v[i]->p_offset);
   }
   for (int i = 0; i < m->outputs.n; i++) {
     snprintf(name, sizeof name, "%s_OUT_%s", E->PU, m->outputs.v[i]->name);
@@ -506,7 +510,7 @@ static void emit_decls(Out *O, Code *c) {
   }
   snprintf(name, sizeof name, "%s_SIGNATURE", E->PU);
   buf_printf(out, "#define %-28s 0x%08Xu\n", name, (unsigned)param_signature(E));
-  if (m->n_params) {
+  if (m->n_p) {
     snprintf(name, sizeof name, "%s_N_GRAD_RANGES", E->PU);
     macro(O, name, grad_ranges(m, NULL));
   }
@@ -539,9 +543,12 @@ static void emit_decls(Out *O, Code *c) {
                     "%s %s_sgd_step(%s *p, const %s *in, %s lr);\n", R, P, R, R, R);
   buf_printf(out, "\n/* The outputs, in declaration order, row-major, in out[%s_N_OUT]. */\n", E->PU);
   buf_printf(out, "void %s_outputs(const %s *in, const %s *p, %s *out);\n", P, R, R, R);
-  buf_printf(out, "/* Initial params as the initialisers say; the same seed gives the same values. */\n");
+  if (m->weights)
+    buf_printf(out, "/* The params' values that --weights gave (seed is not used). */\n");
+  else
+    buf_printf(out, "/* Initial params as the initialisers say; the same seed gives the same values. */\n");
   buf_printf(out, "void %s_init(%s *p, uint32_t seed);\n", P, R);
-  if (m->n_params) {
+  if (m->n_p) {
     buf_printf(out, "/* The name of each param scalar: \"w\", \"v[3]\", \"W[0][1]\". */\n"
                     "extern const char *const %s_param_names[%s_N_PARAMS];\n", P, E->PU);
     buf_printf(out, "/* Where the gradient's values go in p[]: {offset, count} runs, in grad[] order. */\n"
@@ -576,10 +583,72 @@ static void glorot_fans(Shape sh, double *fan_in, double *fan_out) {
   *fan_out = sh.dim[0] * receptive;
 }
 
+/* The values of param s that --weights gave, as C initialisers. */
+static void emit_values(Out *O, const Sym *s) {
+  int n = shape_size(s->shape);
+  for (int k = 0; k < n; k++) {
+    buf_puts(O->out, k % 4 ? " " : "\n    ");
+    emit_real_const(O->out, s->weights[k], O->E->is_float);
+    if (k + 1 < n)
+      buf_putc(O->out, ',');
+  }
+  buf_putc(O->out, '\n');
+}
+
+/* --weights with --train/--freeze: each frozen param, a constant of the
+ * model, as a constant array (flash on a microcontroller), row-major. */
+static void emit_frozen(Out *O) {
+  const Emit *E = O->E;
+  Model *m = E->b->m;
+  for (int i = 0; i < m->params.n; i++) {
+    Sym *s = m->params.v[i];
+    if (s->p_offset >= 0)
+      continue;
+    buf_printf(O->out, "\n/* %s%s, frozen: its values from --weights. */\n", s->name,
+               s->shape.rank ? shape_str(s->shape) : "");
+    buf_printf(O->out, "static const %s %s_frozen_%s[%d] = {", E->R, E->P, s->name, shape_size(s->shape));
+    emit_values(O, s);
+    buf_puts(O->out, "};\n");
+  }
+}
+
+/* _init with --weights: the params in p[] from a constant table. */
+static void emit_init_weights(Out *O) {
+  const Emit *E = O->E;
+  Model *m = E->b->m;
+  const char *P = E->P, *R = E->R;
+  if (m->n_p) {
+    buf_printf(O->out, "\n/* The params in p[], from --weights. */\nstatic const %s %s_weights[%s_N_PARAMS] = {", R, P,
+               E->PU);
+    bool first = true;
+    for (int i = 0; i < m->params.n; i++) {
+      Sym *s = m->params.v[i];
+      if (s->p_offset < 0)
+        continue;
+      buf_printf(O->out, "%s\n    /* %s */", first ? "" : ",", s->name);
+      emit_values(O, s);
+      O->out->len--; /* the values' newline: a comma may follow */
+      first = false;
+    }
+    buf_puts(O->out, "\n};\n");
+  }
+  buf_printf(O->out, "\nvoid %s_init(%s *p, uint32_t seed)\n{\n", P, R);
+  if (m->n_p)
+    buf_printf(O->out, "    int i;\n    (void)seed;\n    for (i = 0; i < %s_N_PARAMS; i++)\n        p[i] = %s_weights[i];\n",
+               E->PU, P);
+  else
+    buf_puts(O->out, "    (void)seed;\n    (void)p;\n");
+  buf_puts(O->out, "}\n");
+}
+
 static void emit_init(Out *O) {
   const Emit *E = O->E;
   Model *m = E->b->m;
   Buf *out = O->out;
+  if (m->weights) {
+    emit_init_weights(O);
+    return;
+  }
   bool any_uniform = false, any_normal = false, any_loop = false;
   for (int i = 0; i < m->params.n; i++) {
     Sym *s = m->params.v[i];
@@ -777,6 +846,8 @@ static void emit_param_names(Out *O) {
   buf_printf(out, "\nconst char *const %s_param_names[%s_N_PARAMS] = {\n", E->P, E->PU);
   for (int i = 0; i < m->params.n; i++) {
     Sym *s = m->params.v[i];
+    if (s->p_offset < 0)
+      continue;
     if (max_rank && s->shape.rank) {
       char *ctx = xprintf("\"%s[\"", s->name);
       char *f = s->shape.rank == 1 ? xprintf("%s_NAMES_EL", E->PU) : name_row_macro(E, s, 1);
@@ -840,8 +911,9 @@ void emit_source(Buf *out, Code *c) {
     buf_puts(out, "#include <math.h>\n#include <stdint.h>\n");
     emit_decls(&O, c);
   }
-  if (m->n_params)
+  if (m->n_p)
     emit_param_names(&O);
+  emit_frozen(&O);
   for (int i = 0; i < c->fs.n; i++)
     emit_function(&O, &c->fs.v[i]);
   emit_init(&O);

@@ -31,6 +31,7 @@ typedef struct {
   const char *wrt;       /* --wrt a,b */
   const char *train;     /* --train a,b */
   const char *freeze;    /* --freeze a,b */
+  const char *weights;   /* --weights FILE */
   bool o0;
   long unroll_limit;     /* --unroll-limit */
   long max_stack;        /* --max-stack, bytes; -1: none */
@@ -64,6 +65,8 @@ static const char usage_text[] =
     "  --train a,b,...    train only the named params: the others are frozen\n"
     "                     (no gradient, no update; constants of the model)\n"
     "  --freeze a,b,...   freeze the named params, train the others\n"
+    "  --weights FILE     the params' values (_init sets them); with --train\n"
+    "                     or --freeze the frozen ones become constant arrays\n"
     "  -O0                no simplification, no common subexpressions: the\n"
     "                     naive derivative, one tree per gradient\n"
     "  --max-stack BYTES  fail if an emitted function takes more stack than\n"
@@ -105,7 +108,7 @@ static void finish_stdout(void) {
 
 /* Every option, as --help lists it: what "did you mean" picks from. */
 static const char *const known_options[] = {
-    "-o", "--header", "--no-header", "--prefix", "--real", "--wrt", "--train", "--freeze", "-O0", "--max-stack",
+    "-o", "--header", "--no-header", "--prefix", "--real", "--wrt", "--train", "--freeze", "--weights", "-O0", "--max-stack",
     "--unroll-limit", "--emit", "--stats", "--check", "--eval", "-Werror", "-w", "--help", "--version",
 };
 
@@ -198,6 +201,8 @@ static Options parse_options(int argc, char **argv) {
       o.train = option_value(argc, argv, &i, "--train");
     } else if (option_is(a, "--freeze")) {
       o.freeze = option_value(argc, argv, &i, "--freeze");
+    } else if (option_is(a, "--weights")) {
+      o.weights = option_value(argc, argv, &i, "--weights");
     } else if (!strcmp(a, "-O0")) {
       o.o0 = true;
     } else if (option_is(a, "--max-stack")) {
@@ -691,6 +696,12 @@ int main(int argc, char **argv) {
   bool *wrt = resolve_wrt(m, o.wrt, src->path);
   if (o.train || o.freeze)
     resolve_subset(m, o.train ? o.train : o.freeze, o.train != NULL, src->path);
+  if (o.weights) {
+    int status = read_weights(m, o.weights, src->path);
+    if (status)
+      return status;
+    model_place_params(m);
+  }
   if (!m->loss) /* legal, but most likely not what the user meant */
     diag_at(DIAG_WARNING, -1, 0, "%s: only _outputs and _init are emitted (no _loss, _loss_grad, _grad_ or "
             "_sgd_step function)", m->prog->stmts.n ? "no loss" : "the file has no statements");
