@@ -17,6 +17,7 @@
  *   emit_body.c  each emitted function's body: expressions, loop nests
  *   emit_api.c   the model's C interface: its functions, header, _init
  *   emit_text.c  --emit expr, --emit dot, --stats
+ *   weights.c  --weights FILE: the params' values
  *   main.c     the command line and the pipeline
  */
 #ifndef DCC_H
