@@ -634,7 +634,8 @@ static void emit_init_weights(Out *O) {
   }
   buf_printf(O->out, "\nvoid %s_init(%s *p, uint32_t seed)\n{\n", P, R);
   if (m->n_p)
-    buf_printf(O->out, "    int i;\n    (void)seed;\n    for (i = 0; i < %s_N_PARAMS; i++)\n        p[i] = %s_weights[i];\n",
+    buf_printf(O->out,
+               "    int i;\n    (void)seed;\n    for (i = 0; i < %s_N_PARAMS; i++)\n        p[i] = %s_weights[i];\n",
                E->PU, P);
   else
     buf_puts(O->out, "    (void)seed;\n    (void)p;\n");

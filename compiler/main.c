@@ -108,8 +108,8 @@ static void finish_stdout(void) {
 
 /* Every option, as --help lists it: what "did you mean" picks from. */
 static const char *const known_options[] = {
-    "-o", "--header", "--no-header", "--prefix", "--real", "--wrt", "--train", "--freeze", "--weights", "-O0", "--max-stack",
-    "--unroll-limit", "--emit", "--stats", "--check", "--eval", "-Werror", "-w", "--help", "--version",
+    "-o", "--header", "--no-header", "--prefix", "--real", "--wrt", "--train", "--freeze", "--weights", "-O0",
+    "--max-stack", "--unroll-limit", "--emit", "--stats", "--check", "--eval", "-Werror", "-w", "--help", "--version",
 };
 
 /* An unknown option is a usage error, with the nearest known option (by

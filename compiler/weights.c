@@ -105,14 +105,14 @@ static void lose(Reader *r) {
   r->at = r->len;
 }
 
-/* One param's block, the reader at its first word.  seen_line: where each
- * param's block is (0: none yet); given: those read whole. */
+/* One param's block, the reader at its first word.  seen_line: the line
+ * of each param's block (0: none yet). */
 static void read_block(Reader *r, Model *m, const char *model_path, int *seen_line) {
   int line = r->line;
   size_t n = word_len(r);
   char *name = xstrndup(r->text + r->at, n);
   double dummy;
-  if (number_at(r, &dummy)) {
+  if (number_at(r, &dummy) && !model_lookup(m, name)) { /* a param may be called inf */
     if (r->last)
       werror(r, line, "'%s' has %ld value%s, and '%s' is one more (a param's name and its dimensions "
                       "expected)", r->last, r->last_count, r->last_count == 1 ? "" : "s", word_at(r));
