@@ -42,7 +42,8 @@ fuzz: build/fuzz/fuzz_dcc
 	@mkdir -p build/fuzz/corpus
 	build/fuzz/fuzz_dcc -fork=1 -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -rss_limit_mb=4096 \
 	  -artifact_prefix=build/fuzz/ -close_fd_mask=2 build/fuzz/corpus \
-	  tests/compiler/simplify tests/compiler/loops tests/numeric examples/five_points examples/multiclass > build/fuzz/log 2>&1; \
+	  tests/compiler/simplify tests/compiler/loops tests/numeric tests/numeric/recurrence tests/compiler/recurrence \
+	  examples/five_points examples/multiclass > build/fuzz/log 2>&1; \
 	  status=$$?; tail -3 build/fuzz/log; exit $$status
 
 # The fuzz mode that runs the emitted C (tests/fuzz/fuzzrun.py): random

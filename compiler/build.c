@@ -341,11 +341,13 @@ static int build_MAXPOOL1D(Builder *B, Expr *e, const int *a) { return build_poo
 static int build_AVGPOOL1D(Builder *B, Expr *e, const int *a) { return build_pool(B, e, a, false); }
 #define build_AVGPOOL2D build_AVGPOOL1D
 
-/* built by build_diff, from its unbuilt arguments */
+/* built by build_diff and build_loop, from their unbuilt arguments */
 static int build_DIFF(Builder *B, Expr *e, const int *a) {
   (void)B, (void)e, (void)a;
   return 0;
 }
+#define build_FOLD build_DIFF
+#define build_SCAN build_DIFF
 
 typedef int BuildFn(Builder *B, Expr *e, const int *a);
 static BuildFn *const build_fn[FN_COUNT] = {
@@ -357,11 +359,16 @@ static BuildFn *const build_fn[FN_COUNT] = {
 /* A call of a function of the user's: its body built on the arguments'
  * nodes, as if written out at the call (hash-consing makes two calls on
  * the same arguments one computation). */
-static int build_user_call(Builder *B, Expr *e, const int *a) {
-  Def *d = e->sym->def->def;
-  Token *t = &B->prog->toks[e->tok];
+static int inline_body(Builder *B, Sym *f, int tok, const int *a);
+
+static int build_user_call(Builder *B, Expr *e, const int *a) { return inline_body(B, e->sym, e->tok, a); }
+
+/* f's body on the argument nodes a, for the call at token tok */
+static int inline_body(Builder *B, Sym *f, int tok, const int *a) {
+  Def *d = f->def->def;
+  Token *t = &B->prog->toks[tok];
   Inlining *outer = B->call, here = {a, xcalloc((size_t)d->nlocals + 1, sizeof(int))};
-  diag_push_call(t->off, t->len, e->sym->name);
+  diag_push_call(t->off, t->len, f->name);
   B->call = &here;
   for (int i = 0; i < d->nlocals; i++) {
     Stmt *l = &d->locals[i];
@@ -385,10 +392,80 @@ static int build_user_call(Builder *B, Expr *e, const int *a) {
   return r;
 }
 
+/* Whether node x depends on node a or node b, both made after every
+ * node that x does not depend on through them (a loop's CARRY and STEP,
+ * made just before its body). */
+static bool depends_on(Dag *d, int x, int a, int b) {
+  int lo = a < b ? a : b;
+  if (x < lo)
+    return false;
+  bool *dep = xcalloc((size_t)(x - lo) + 1, sizeof *dep);
+  for (int id = lo; id <= x; id++) {
+    const Node *nd = &d->nodes[id];
+    dep[id - lo] = id == a || id == b;
+    for (int i = 0; i < nd->nops && !dep[id - lo]; i++)
+      dep[id - lo] = nd->a[i] >= lo && dep[nd->a[i] - lo];
+  }
+  bool r = dep[x - lo];
+  free(dep);
+  return r;
+}
+
+/* [n] and the dimensions of s */
+static Shape shape_prepend(int n, Shape s) {
+  Shape r = {s.rank + 1, {n, 1, 1, 1}};
+  for (int i = 0; i < s.rank; i++)
+    r.dim[i + 1] = s.dim[i];
+  return r;
+}
+
+/* fold(f, init, xs) and scan(f, init, xs): f's body built once, on the
+ * state (CARRY) and the step's row of xs (STEP), under a FOLD or SCAN
+ * node that runs it n times (loop.c).  A body that reads neither is the
+ * same at every step.  Without optimisation (-O0, the naive reference)
+ * the loop is written out: f inlined n times. */
+static int build_loop(Builder *B, Expr *e) {
+  Dag *d = B->d;
+  bool scan = e->fn == FN_SCAN;
+  Sym *f = e->args[0]->sym;
+  int ftok = e->args[0]->tok;
+  int init = build_expr(B, e->args[1]), xs = build_expr(B, e->args[2]);
+  blame(B, e->tok);
+  Shape state = node_shape(d, init), xss = node_shape(d, xs);
+  int n = xss.dim[0];
+  Shape steps = shape_prepend(n, state), row = shape_prepend(1, state);
+  if (!d->simplify) {
+    int s = init, all = -1;
+    for (int t = 0; t < n; t++) {
+      int args[2] = {s, xss.rank == 1 ? dag_index(d, xs, t) : dag_row(d, xs, t)};
+      s = inline_body(B, f, ftok, args);
+      blame(B, e->tok);
+      if (scan) {
+        int r = dag_reshape(d, s, row);
+        all = all < 0 ? r : dag_bin(d, OP_CONCAT, all, r);
+      }
+    }
+    return scan ? all : s;
+  }
+  int L = d->nloops++;
+  int carry = dag_make_aux(d, OP_CARRY, NULL, 0, L, 0, state);
+  int xs_op[1] = {xs};
+  int step = dag_make_aux(d, OP_STEP, xs_op, 0, L, 0, shape_drop_first(xss));
+  int args[2] = {carry, step};
+  int body = inline_body(B, f, ftok, args);
+  blame(B, e->tok);
+  if (!depends_on(d, body, carry, step)) /* every step the same */
+    return scan ? dag_bcast(d, dag_reshape(d, body, row), steps) : body;
+  int ops[2] = {init, body};
+  return dag_make_aux(d, scan ? OP_SCAN : OP_FOLD, ops, 0, L, n, scan ? steps : state);
+}
+
 static int build_call(Builder *B, Expr *e) {
   Dag *d = B->d;
   if (e->fn == FN_DIFF)
     return build_diff(B, e);
+  if (e->fn == FN_FOLD || e->fn == FN_SCAN)
+    return build_loop(B, e);
   int *a = xcalloc((size_t)e->nargs + 4, sizeof *a);
   for (int i = 0; i < e->nargs; i++)
     a[i] = build_expr(B, e->args[i]);

@@ -136,6 +136,7 @@ typedef struct {
   Stmt *first_loss;
   Scope *scope;      /* in a function's body, or NULL */
   long inlined;      /* calls of functions checked, against DCC_MAX_INLINED */
+  int in_step;       /* checking the step function of a fold() or scan() */
 } Checker;
 
 static Token *tk(Checker *c, int t) { return &c->prog->toks[t]; }
@@ -385,6 +386,8 @@ static Sym *define(Checker *c, int tok, SymKind kind, Shape shape);
 /* A call of function f with arguments of shapes a: its body checked with
  * them, as if it were written out at the call (each error in it followed
  * by a note at the call). */
+static Shape check_inlined(Checker *c, int tok, Sym *f, Shape *a);
+
 static Shape check_user_call(Checker *c, Expr *e, Sym *f, Shape *a) {
   Def *d = f->def->def;
   if (e->nargs != d->nargs) {
@@ -393,14 +396,20 @@ static Shape check_user_call(Checker *c, Expr *e, Sym *f, Shape *a) {
               e->nargs, e->nargs == 1 ? "was" : "were");
     return BAD;
   }
+  return check_inlined(c, e->tok, f, a);
+}
+
+/* f's body with arguments of shapes a, for the call at token tok */
+static Shape check_inlined(Checker *c, int tok, Sym *f, Shape *a) {
+  Def *d = f->def->def;
   if (f->broken)
     return BAD;
   if (++c->inlined > DCC_MAX_INLINED) {
     if (c->inlined == DCC_MAX_INLINED + 1)
-      error_tok(c, e->tok, "too many calls of functions to inline (the limit is %d)", DCC_MAX_INLINED);
+      error_tok(c, tok, "too many calls of functions to inline (the limit is %d)", DCC_MAX_INLINED);
     return BAD;
   }
-  Token *t = tk(c, e->tok);
+  Token *t = tk(c, tok);
   Scope *outer = c->scope, here = {f->def, d->nlocals, NULL, a, xcalloc((size_t)d->nlocals + 1, sizeof(Shape))};
   diag_push_call(t->off, t->len, f->name);
   c->scope = &here;
@@ -558,6 +567,72 @@ static void check_def(Checker *c, Stmt *s) {
       diag_at(DIAG_WARNING, t->off, t->len, "unused value '%s' in '%s'", d->locals[i].name, s->name);
     }
   free(sc.uses);
+}
+
+/* fold(f, init, xs) and scan(f, init, xs): f is a function of two
+ * arguments, the state (init's shape) and a step (xs without its first
+ * dimension), that returns the next state; its body is checked once with
+ * those shapes, its errors noted at f's name in the call.  One loop at a
+ * time: a fold inside a step function is an error. */
+static Shape check_loop(Checker *c, Expr *e) {
+  const char *what = builtin_name(e->fn);
+  if (e->nargs != 3) {
+    int spot = e->nargs ? e->arg_tok[0] : e->idx_tok[0];
+    error_tok(c, spot, "'%s' takes 3 arguments, but %d %s given", what, e->nargs, e->nargs == 1 ? "was" : "were");
+    return BAD;
+  }
+  Expr *fe = e->args[0];
+  Sym *f = NULL;
+  if (fe->kind == EX_NAME)
+    f = c->scope ? (fe->arg < 0 && fe->local < 0 ? fe->sym : NULL) : model_lookup(c->m, tk(c, fe->tok)->name);
+  bool bad = false;
+  if (!f || f->kind != SYM_FUNC) {
+    error_tok(c, e->arg_tok[0], "%s() takes the name of a function (a def) as its first argument", what);
+    bad = true;
+  } else {
+    f->used = true;
+    fe->sym = f;
+  }
+  Shape init = check_expr(c, e->args[1]), xs = check_expr(c, e->args[2]);
+  if (bad || init.rank < 0 || xs.rank < 0)
+    return BAD;
+  if (c->in_step) {
+    error_tok(c, e->tok, "%s() inside the step function of another fold() or scan(): dcc runs one loop at a time",
+              what);
+    return BAD;
+  }
+  Def *d = f->def->def;
+  if (d->nargs != 2) {
+    error_tok(c, e->arg_tok[0], "%s() calls '%s' with two arguments, the state and a step, but it takes %d", what,
+              f->name, d->nargs);
+    return BAD;
+  }
+  if (xs.rank < 1) {
+    error_tok(c, e->arg_tok[2], "%s() steps through the first dimension of a tensor, and this is a scalar", what);
+    return BAD;
+  }
+  if (e->fn == FN_SCAN && init.rank >= DCC_MAX_RANK) {
+    error_tok(c, e->arg_tok[1], "scan() of a state of shape %s: its result, one state per step, would have rank %d "
+              "(the limit is %d)", shape_str(init), init.rank + 1, DCC_MAX_RANK);
+    return BAD;
+  }
+  Shape a[2] = {init, shape_drop_first(xs)};
+  c->in_step++;
+  Shape r = check_inlined(c, fe->tok, f, a);
+  c->in_step--;
+  if (r.rank < 0)
+    return BAD;
+  if (!shape_eq(r, init)) {
+    error_tok(c, e->arg_tok[0], "'%s' returns %s, but the state is %s: a step function returns the next state",
+              f->name, shape_str(r), shape_str(init));
+    return BAD;
+  }
+  if (e->fn == FN_FOLD)
+    return init;
+  Shape s = {init.rank + 1, {xs.dim[0], 1, 1, 1}};
+  for (int i = 0; i < init.rank; i++)
+    s.dim[i + 1] = init.dim[i];
+  return s;
 }
 
 /* ---- each builtin's shape, from its arguments' (DCC_BUILTINS) ---------- */
@@ -816,6 +891,13 @@ static Shape check_MAXPOOL2D(Checker *c, Expr *e, Shape *a) { return check_pool(
 #define check_AVGPOOL2D check_MAXPOOL2D
 
 #define check_DIFF check_diff
+#define check_FOLD check_loop_args
+#define check_SCAN check_loop_args
+/* not called: check_call hands fold and scan to check_loop whole */
+static Shape check_loop_args(Checker *c, Expr *e, Shape *a) {
+  (void)a;
+  return check_loop(c, e);
+}
 
 typedef Shape CheckFn(Checker *c, Expr *e, Shape *a);
 static CheckFn *const check_fn[FN_COUNT] = {
@@ -844,6 +926,10 @@ static Shape check_call(Checker *c, Expr *e) {
     for (int i = 0; i < e->nargs; i++)
       check_expr(c, e->args[i]);
     return BAD;
+  }
+  if (fn == FN_FOLD || fn == FN_SCAN) {
+    e->fn = fn;
+    return check_loop(c, e);
   }
   if (fn < 0) {
     /* report the function before its arguments: errors in source order */
@@ -1063,7 +1149,7 @@ static void check_stmt(Checker *c, Stmt *s) {
 Model *check(Program *prog) {
   Model *m = xcalloc(1, sizeof *m);
   m->prog = prog;
-  Checker c = {m, prog, {0}, 0, NULL, NULL, 0};
+  Checker c = {m, prog, {0}, 0, NULL, NULL, 0, false};
   /* Where each name is first defined, to tell "used before its definition"
    * from "unknown". */
   for (int i = 0; i < prog->stmts.n; i++) {

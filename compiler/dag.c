@@ -189,6 +189,15 @@ static Shape shape_scalar(Dag *d, const int *ops) {
 #define shape_AVGPOOL_X shape_scalar
 #define shape_WMAX shape_scalar
 #define shape_UNWMAX shape_scalar
+/* a recurrence's parts: made by build.c and diff.c with their shape */
+#define shape_CARRY shape_scalar
+#define shape_STEP shape_scalar
+#define shape_FOLD shape_scalar
+#define shape_SCAN shape_scalar
+#define shape_ADJ shape_scalar
+#define shape_BPTT shape_scalar
+#define shape_LOOPSUM shape_scalar
+#define shape_LOOPSTACK shape_scalar
 
 /* the shape of its first operand */
 static Shape shape_UNMAX(Dag *d, const int *ops) { return d->nodes[ops[0]].shape; }

@@ -422,6 +422,8 @@ typedef struct {
   bool simplify;    /* false for -O0 */
   int loc;          /* the source spot new nodes and errors are blamed on */
   bool overflow;    /* DCC_MAX_NODES reached (reported once) */
+  bool rediff;      /* a loop's derivative differentiated again (reported once) */
+  int nloops;       /* regions of recurrence made so far (loop.c) */
 } Dag;
 
 extern const Shape SCALAR;
@@ -545,6 +547,34 @@ void conv_each(const ConvGeom *g, ConvTerm *f, void *ctx);
 int conv_in_at(const ConvGeom *g, int c, int iy, int ix);
 int conv_out_at(const ConvGeom *g, int o, int y, int x);
 int conv_k_at(const ConvGeom *g, int o, int c, int i, int j);
+
+/* ---- loop.c ----------------------------------------------------------- */
+
+/* The regions of a DAG's recurrences.  fold(f, init, xs) and scan build
+ * f's body once, on a CARRY (the state at a step) and a STEP (the step's
+ * row of xs): the nodes that depend on them are the loop's forward region,
+ * run n times by its FOLD or SCAN node (the anchor).  A reverse sweep
+ * through the loop makes an ADJ (the adjoint of the state after a step)
+ * and differentiates the body once: the nodes that depend on the ADJ are
+ * its backward region, run from the last step to the first by its BPTT
+ * node, which also makes the sweep's LOOPSUM (a contribution summed over
+ * the steps) and LOOPSTACK (one per step) nodes.  Every other node is
+ * outside every region.  Regions are numbered by Dag.nloops. */
+typedef struct {
+  int n;       /* regions */
+  int *of;     /* per node: its region, -1 outside */
+  int *anchor; /* per region: its FOLD, SCAN or BPTT node, -1 if none */
+  int *fwd;    /* per region: the forward region a backward one reverses, -1 for a forward one */
+  int *leaf;   /* per region: its CARRY (forward) or ADJ (backward) node, -1 if none */
+  int *step;   /* per forward region: its STEP node, -1 if none */
+} Regions;
+Regions regions_find(const Dag *d);
+void regions_free(Regions *r);
+bool op_is_loop(Op op); /* FORM_LOOP: made and run by the loop machinery */
+bool dag_has_loops(const Dag *d); /* a FOLD or SCAN node */
+/* A loop's number of steps and state shape (FOLD, SCAN or BPTT node). */
+int loop_steps(const Dag *d, int anchor);
+Shape loop_state(const Dag *d, int anchor);
 
 /* ---- simplify.c ------------------------------------------------------ */
 
@@ -696,7 +726,32 @@ typedef struct {
    * stored elementwise node's own loop, never stored (indexed by node id:
    * the product's id, or -1) */
   int *fused_product;
+  /* recurrence (loop.c): order[] holds the nodes outside every region,
+   * anchors included; each region's statements are its own, run by its
+   * anchor at every step */
+  Regions R;
+  struct RegionPlan *rp; /* per region */
+  long *slot;      /* indexed by node id: a saved value's offset in its
+                      region's per-step record, or -1 */
 } Schedule;
+
+/* What a region's anchor emits at each step (sched.c plans it). */
+typedef struct RegionPlan {
+  IntVec order;    /* the region's nodes that get a statement, in id order */
+  bool live;       /* its anchor is live */
+  long scratch;    /* ws offset of what lives within one step (ws_off of
+                      its tensors are absolute) */
+  /* a forward region: */
+  bool taped;      /* a live sweep reads its steps back: kept per step */
+  long states;     /* ws offset: taped fold, the n + 1 states; fold, two
+                      states in turn; scan, the initial state (taped or not) */
+  long tape;       /* ws offset of the per-step records of saved values */
+  long stride;     /* reals per record */
+  bool body_in_next; /* the body is a stored tensor, written where the next state goes */
+  /* every region: */
+  bool reads_carry; /* its loop reads the state before the step */
+  IntVec loads;    /* a backward region: the saved values it reads, in id order */
+} RegionPlan;
 
 Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0);
 void schedule_free(Schedule *s);

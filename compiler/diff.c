@@ -274,6 +274,32 @@ static int adjoint_WMAX(Dag *d, int I, int G, int Y, const Node *nd) {
 }
 #define adjoint_UNWMAX adjoint_WMAX
 
+/* ---- recurrence: the reverse sweep of a loop is made whole, by
+ * reverse_loop below; these nodes are its parts ----------------------------- */
+
+/* A step's row passes nothing to the sequence outside a sweep (a diff()
+ * inside a step function sees the row as given). */
+static int adjoint_STEP(Dag *d, int I, int G, int Y, const Node *nd) {
+  (void)d, (void)I, (void)G, (void)Y, (void)nd;
+  return NONE;
+}
+
+static int adjoint_loop_part(Dag *d, int I, int G, int Y, const Node *nd) {
+  (void)I, (void)G, (void)Y;
+  if ((nd->op == OP_BPTT || nd->op == OP_LOOPSUM || nd->op == OP_LOOPSTACK) && !d->rediff) {
+    diag_at(DIAG_ERROR, nd->loc, 0, "dcc cannot differentiate the derivative of a fold() or scan() again");
+    d->rediff = true;
+  }
+  return NONE;
+}
+#define adjoint_CARRY adjoint_loop_part
+#define adjoint_FOLD adjoint_loop_part
+#define adjoint_SCAN adjoint_loop_part
+#define adjoint_ADJ adjoint_loop_part
+#define adjoint_BPTT adjoint_loop_part
+#define adjoint_LOOPSUM adjoint_loop_part
+#define adjoint_LOOPSTACK adjoint_loop_part
+
 /* What operand I of node Y (nd) receives from derivative G: NONE, or a
  * node.  Rules that create several nodes make them in one order, from
  * the outside in, so that the DAG's ids do not depend on the C compiler's
@@ -301,19 +327,80 @@ static int adjoint(Dag *d, int I, int G, int Y, const Node *nd) {
   return NONE;
 }
 
+/* The nodes of loop anchor's forward region that its body reaches
+ * (indexed by id, up to anchor's). */
+static bool *loop_body(Dag *d, const Regions *R, int anchor) {
+  const Node *nd = &d->nodes[anchor];
+  bool *in = xcalloc((size_t)anchor + 1, sizeof *in);
+  in[nd->a[1]] = R->of[nd->a[1]] == nd->index;
+  for (int x = nd->a[1]; x >= 0; x--)
+    if (in[x])
+      for (int i = 0; i < d->nodes[x].nops; i++)
+        in[d->nodes[x].a[i]] |= R->of[d->nodes[x].a[i]] == nd->index;
+  return in;
+}
+
+/* Backpropagation through time, at a FOLD or SCAN node whose adjoint is
+ * known: the body differentiated once, with respect to the state after a
+ * step (a new ADJ), into a backward region; its BPTT node runs it from
+ * the last step to the first and gives the adjoint of the initial state;
+ * what the body passes to the nodes outside (the params, values computed
+ * before the loop) is summed over the steps (LOOPSUM), what it passes to
+ * the step's row is kept per step (LOOPSTACK, the sequence's adjoint). */
+static void reverse_loop(Dag *d, const Regions *R, int *adj, int anchor) {
+  Node nd = d->nodes[anchor];
+  int L = nd.index, body = nd.a[1];
+  Shape state = loop_state(d, anchor);
+  bool *in = loop_body(d, R, anchor);
+  int *outside = xmalloc(((size_t)anchor + 1) * sizeof *outside);
+  for (int i = 0; i <= anchor; i++)
+    outside[i] = -1;
+  int K = d->nloops++;
+  adj[body] = dag_make_aux(d, OP_ADJ, NULL, 0, K, L, state);
+  int dstep = -1;
+  for (int x = body; x >= 0; x--) {
+    if (!in[x] || adj[x] < 0)
+      continue;
+    Node xn = d->nodes[x];
+    d->loc = xn.loc;
+    if (xn.op == OP_STEP) { /* the row's adjoint, at each step */
+      dstep = adj[x];
+      continue;
+    }
+    for (int i = 0; i < xn.nops; i++)
+      accumulate(d, in[xn.a[i]] ? adj : outside, xn.a[i], adjoint(d, i, adj[x], x, &xn));
+  }
+  d->loc = nd.loc;
+  int carry = R->leaf[L];
+  int ops[3] = {anchor, adj[anchor], carry >= 0 && adj[carry] >= 0 ? adj[carry] : dag_fill(d, K(0), state)};
+  int bptt = dag_make_aux(d, OP_BPTT, ops, 0, K, L, state);
+  accumulate(d, adj, nd.a[0], bptt);
+  if (dstep >= 0) {
+    int xs = d->nodes[R->step[L]].a[0], o[2] = {bptt, dstep};
+    accumulate(d, adj, xs, dag_make_aux(d, OP_LOOPSTACK, o, 0, K, 0, d->nodes[xs].shape));
+  }
+  for (int v = 0; v < anchor; v++)
+    if (outside[v] >= 0) {
+      int o[2] = {bptt, outside[v]};
+      accumulate(d, adj, v, dag_make_aux(d, OP_LOOPSUM, o, 0, K, 0, d->nodes[outside[v]].shape));
+    }
+  free(in);
+  free(outside);
+}
+
 /* The sweep of diff_reverse and diff_reverse_to.  With want, a node gets
- * an adjoint only if a wanted leaf lies below it (reach[] then also means
- * "has a wanted node among its operands, or is one"): the sweep stops
- * where nothing wanted is below, so training the last layer of a network
- * makes no adjoint of the layers under it. */
+ * an adjoint only if a wanted leaf lies below it (below[]): the sweep
+ * stops where nothing wanted is below, so training the last layer of a
+ * network makes no adjoint of the layers under it. */
 static int *sweep(Dag *d, int root, const bool *want) {
   int n = d->n;
   int *adj = xmalloc((size_t)n * sizeof *adj);
   bool *reach = xcalloc((size_t)n, sizeof *reach);
   bool *below = NULL;
+  Regions R = regions_find(d);
   for (int i = 0; i < n; i++)
     adj[i] = -1;
-  if (want) { /* ids are a topological order: operands first */
+  if (want) { /* ids are a topological order: operands (a loop's body too) first */
     below = xcalloc((size_t)n, sizeof *below);
     for (int id = 0; id <= root; id++) {
       below[id] = want[id];
@@ -323,13 +410,25 @@ static int *sweep(Dag *d, int root, const bool *want) {
         below[id] = below[d->nodes[id].a[i]];
     }
   }
-  reach[root] = !below || below[root];
+#define WANTED(x) (!below || below[x])
+  reach[root] = WANTED(root);
   for (int id = root; id >= 0; id--) {
-    if (!reach[id] || d->nodes[id].op == OP_NOGRAD || d->nodes[id].op == OP_MAXR)
+    Node *nd = &d->nodes[id];
+    if (!reach[id] || nd->op == OP_NOGRAD || nd->op == OP_MAXR)
       continue;
-    for (int i = 0; i < d->nodes[id].nops; i++)
-      reach[d->nodes[id].a[i]] |= !below || below[d->nodes[id].a[i]];
+    if (nd->op == OP_FOLD || nd->op == OP_SCAN) { /* the initial state, and what the body reads outside */
+      bool *in = loop_body(d, &R, id);
+      reach[nd->a[0]] |= WANTED(nd->a[0]);
+      for (int x = 0; x < id; x++)
+        for (int i = 0; in[x] && i < d->nodes[x].nops; i++)
+          reach[d->nodes[x].a[i]] |= !in[d->nodes[x].a[i]] && WANTED(d->nodes[x].a[i]);
+      free(in);
+      continue;
+    }
+    for (int i = 0; i < nd->nops; i++)
+      reach[nd->a[i]] |= WANTED(nd->a[i]);
   }
+#undef WANTED
   int saved_loc = d->loc;
   if (reach[root])
     adj[root] = dag_const(d, 1);
@@ -338,11 +437,16 @@ static int *sweep(Dag *d, int root, const bool *want) {
       continue;
     Node nd = d->nodes[id]; /* a copy: constructors may move the array */
     d->loc = nd.loc;
+    if (nd.op == OP_FOLD || nd.op == OP_SCAN) {
+      reverse_loop(d, &R, adj, id);
+      continue;
+    }
     for (int i = 0; i < nd.nops; i++)
       if (reach[nd.a[i]])
         accumulate(d, adj, nd.a[i], adjoint(d, i, adj[id], id, &nd));
   }
   d->loc = saved_loc;
+  regions_free(&R);
   free(reach);
   free(below);
   /* The caller indexes adj by ids that existed at the call. */

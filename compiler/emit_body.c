@@ -34,6 +34,11 @@ typedef struct {
   int reals;      /* scalar values: temporaries, locals, accumulators */
   int loops;      /* loop variables */
   int pointers;   /* pointers to stored tensors */
+  /* the function's roots, the names taken, the last temporary's number */
+  const Root *roots;
+  int nroots;
+  StrMap *used;
+  int temps;
 } Body;
 
 /* ---- names ------------------------------------------------------------ */
@@ -49,6 +54,8 @@ static const char *const reserved_words[] = {
     "NULL", "errno", "signgam", "in", "p", "grad", "out", "i", "j", "k", "ws", "acc", "acc1", "lr",
     /* the nests' own locals: amax's, a convolution's and a pooling's */
     "at", "best", "o", "oy", "ox", "ci", "g", "ai", "aj", "i0", "i1", "oy0", "oy1", "oyn", "ox0", "ox1", "oxn",
+    /* a recurrence's: its step, the state before and after it */
+    "step", "carry", "next",
     /* math.h functions (their f and l forms are matched below) */
     "acos", "asin", "atan", "atan2", "cos", "sin", "tan", "acosh", "asinh", "atanh", "cosh", "sinh",
     "tanh", "exp", "exp2", "expm1", "frexp", "ilogb", "ldexp", "log", "log10", "log1p", "log2", "logb",
@@ -1055,6 +1062,18 @@ static void emit_view(Body *B, int id, const char *N, bool update) {
 #define emit_INDEX emit_view
 #define emit_ROW emit_view
 #define emit_BCAST emit_view
+#define emit_STEP emit_view
+
+/* A recurrence's parts: the anchors' statements emit their loops
+ * (emit_loop_anchor); the rest is named by them. */
+static void emit_loop_part(Body *B, int id, const char *N, bool update) { (void)B, (void)id, (void)N, (void)update; }
+#define emit_CARRY emit_loop_part
+#define emit_FOLD emit_loop_part
+#define emit_SCAN emit_loop_part
+#define emit_ADJ emit_loop_part
+#define emit_BPTT emit_loop_part
+#define emit_LOOPSUM emit_loop_part
+#define emit_LOOPSTACK emit_loop_part
 #define emit_RESHAPE emit_view
 #define emit_SLICE emit_view
 
@@ -1130,26 +1149,54 @@ static char *statement_name(Body *B, int id, const Root *roots, StrMap *used, in
   return name;
 }
 
-/* One statement per scheduled node: a `const` scalar, or a loop nest
- * writing a stored tensor (its pointer declared first) or a reduction. */
-static void emit_statements(Body *B, const Root *roots, StrMap *used) {
+static void emit_anchor(Body *B, int id, const char *line);
+
+/* base + step * stride, as C text */
+static char *step_at(long base, long stride) {
+  char *st = stride == 1 ? xstrdup("step") : xprintf("step * %ld", stride);
+  char *r = base ? xprintf("%ld + %s", base, st) : xstrdup(st);
+  free(st);
+  return r;
+}
+
+
+/* Where stored tensor id lives: its root's destination, or the workspace
+ * (a taped value of a loop: this step's record). */
+static char *storage(Body *B, int id) {
+  Schedule *s = B->s;
+  int r = s->root_of[id], reg = s->R.n ? s->R.of[id] : -1;
+  if (r >= 0)
+    return xstrdup(B->roots[r].dst);
+  if (reg >= 0 && s->slot[id] >= 0) {
+    char *at = step_at(s->rp[reg].tape + s->slot[id], s->rp[reg].stride), *r = xprintf("ws + %s", at);
+    free(at);
+    return r;
+  }
+  return xprintf("ws + %ld", s->ws_off[id]);
+}
+
+/* One statement per scheduled node in ids: a `const` scalar, or a loop
+ * nest writing a stored tensor (its pointer declared first) or a
+ * reduction; a loop's anchor, the loop. */
+static void emit_statements(Body *B, const int *ids, int n) {
   Built *b = B->E->b;
   Schedule *s = B->s;
-  int t = 0;
-  for (int i = 0; i < s->norder; i++) {
-    int id = s->order[i];
+  for (int i = 0; i < n; i++) {
+    int id = ids[i];
     const Node *nd = &B->d->nodes[id];
     Sym *sym = id < b->names_cap ? b->node_sym[id] : NULL;
-    int r = s->root_of[id];
-    s->name[id] = statement_name(B, id, roots, used, &t);
+    s->name[id] = statement_name(B, id, B->roots, B->used, &B->temps);
     char line[48] = "";
     if (sym)
       snprintf(line, sizeof line, " /* line %d */", sym->line);
+    if (op_is_loop((Op)nd->op)) {
+      emit_anchor(B, id, line);
+      continue;
+    }
     if (nd->shape.rank) {
-      if (r >= 0)
-        buf_printf(B->out, "    %s *const %s = %s;%s\n", B->E->R, s->name[id], roots[r].dst, line);
-      else
-        buf_printf(B->out, "    %s *const %s = ws + %ld;%s\n", B->E->R, s->name[id], s->ws_off[id], line);
+      char *at = storage(B, id);
+      buf_printf(B->out, "    %s *const %s = %s;%s\n", B->E->R, s->name[id], at, line);
+      free(at);
       B->pointers++;
       emit_loop(B, id, s->name[id], false);
       continue;
@@ -1163,8 +1210,407 @@ static void emit_statements(Body *B, const Root *roots, StrMap *used) {
     Buf expr = {0};
     render_def(B, id, &expr, true, NULL);
     buf_printf(B->out, "    const %s %s = %s;%s\n", B->E->R, s->name[id], expr.s, line);
+    int reg = s->R.n ? s->R.of[id] : -1;
+    if (reg >= 0 && s->slot[id] >= 0) { /* kept for the sweep */
+      char *at = step_at(s->rp[reg].tape + s->slot[id], s->rp[reg].stride);
+      buf_printf(B->out, "    ws[%s] = %s;\n", at, s->name[id]);
+      free(at);
+    }
     free(expr.s);
   }
+}
+
+/* ---- recurrence: a loop per anchor (sched.c's RegionPlan) ------------------
+ *
+ * A fold or scan is one C loop over its steps, `step`, with the state
+ * before the step in `carry` and where the state after it goes in `next`;
+ * its region's statements are the loop's body.  A reverse sweep is one
+ * loop from the last step to the first, reading back what the forward
+ * loop kept of each step (the states, and the saved values' records on
+ * the tape) and carrying the adjoint of the state in its BPTT's storage. */
+
+/* Region r's statements, into the loop at one more level of indent. */
+static void emit_region(Body *B, int r) {
+  Buf *outer = B->out, inner = {0};
+  B->out = &inner;
+  RegionPlan *p = &B->s->rp[r];
+  emit_statements(B, p->order.v, p->order.n);
+  B->out = outer;
+  for (const char *c = inner.s ? inner.s : ""; *c;) {
+    const char *nl = strchr(c, '\n');
+    size_t len = nl ? (size_t)(nl - c) + 1 : strlen(c);
+    if (len > 1)
+      buf_puts(B->out, "    ");
+    buf_printf(B->out, "%.*s", (int)len, c);
+    c += len;
+  }
+  free(inner.s);
+}
+
+/* The C text of a state slot: a pointer for a tensor, an element for a
+ * scalar (k == 1 and scalar). */
+static char *state_at(long base, const char *slot, long k, bool scalar) {
+  char *b = base ? xprintf("%ld + ", base) : xstrdup(""), *r;
+  if (scalar)
+    r = xprintf("ws[%s%s]", b, slot);
+  else
+    r = k == 1 ? xprintf("ws + %s%s", b, slot)
+               : xprintf(strchr(slot, ' ') ? "ws + %s(%s) * %ld" : "ws + %s%s * %ld", b, slot, k);
+  free(b);
+  return r;
+}
+
+/* Declare the carry (the state before this step) of forward loop anchor
+ * when region r's loop reads it. */
+static void declare_carry(Body *B, int anchor, int r, const char *before) {
+  Schedule *s = B->s;
+  int carry = s->R.leaf[B->d->nodes[anchor].index];
+  if (carry < 0 || !s->rp[r].reads_carry)
+    return;
+  if (!s->name[carry])
+    s->name[carry] = xstrdup("carry"); /* reserved: no value of the model is named so */
+  bool scalar = !B->d->nodes[carry].shape.rank;
+  if (scalar) {
+    buf_printf(B->out, "        const %s %s = %s;\n", B->E->R, s->name[carry], before);
+    B->reals++;
+  } else {
+    buf_printf(B->out, "        const %s *const %s = %s;\n", B->E->R, s->name[carry], before);
+    B->pointers++;
+  }
+}
+
+/* The state before step `step` and after it, of forward loop anchor (for
+ * its own loop, or read back by a sweep). */
+static void state_texts(Body *B, int anchor, bool sweep, char **before, char **after) {
+  Schedule *s = B->s;
+  const Node *nd = &B->d->nodes[anchor];
+  int r = nd->index;
+  RegionPlan *p = &s->rp[r];
+  long k = shape_size(loop_state(B->d, anchor));
+  bool scalar = !loop_state(B->d, anchor).rank;
+  if (nd->op == OP_SCAN) {
+    const char *S = s->name[anchor];
+    if (scalar) {
+      *before = xprintf("step ? %s[step - 1] : ws[%ld]", S, p->states);
+      *after = xprintf("%s[step]", S);
+    } else {
+      *before = k == 1 ? xprintf("step ? %s + step - 1 : ws + %ld", S, p->states)
+                       : xprintf("step ? %s + (step - 1) * %ld : ws + %ld", S, k, p->states);
+      *after = k == 1 ? xprintf("%s + step", S) : xprintf("%s + step * %ld", S, k);
+    }
+    return;
+  }
+  bool taped = p->taped;
+  (void)sweep;
+  *before = state_at(p->states, taped ? "step" : "step % 2", k, scalar);
+  *after = state_at(p->states, taped ? "step + 1" : "(step + 1) % 2", k, scalar);
+}
+
+/* operand() at a flat index given as text (NULL: a scalar) */
+static void operand_at(Body *B, int id, int min_prec, Buf *b, const char *ix) {
+  Elem e = elem_flat(ix_text(ix ? ix : "0"));
+  operand(B, id, min_prec, b, ix ? &e : NULL);
+  elem_free(e);
+}
+
+/* Copy n reals: to = from, element i of each rendered by the callers. */
+static void copy_loop(Body *B, const char *in, long n, const char *to, const char *from) {
+  buf_printf(B->out, "%s    for (int i = 0; i < %ld; i++)\n%s        %s = %s;\n", in, n, in, to, from);
+  loop_var(B);
+}
+
+/* Whether anything but its reverse sweeps reads loop anchor's value. */
+static bool result_read(Body *B, int anchor) {
+  for (int r = 0; r < B->nroots; r++)
+    if (B->roots[r].node == anchor)
+      return true;
+  for (int id = anchor + 1; id < B->d->n; id++) {
+    const Node *x = &B->d->nodes[id];
+    for (int i = 0; B->s->live[id] && x->op != OP_BPTT && i < x->nops; i++)
+      if (x->a[i] == anchor)
+        return true;
+  }
+  return false;
+}
+
+/* FOLD, SCAN: the initial state in place, the loop, the result. */
+static void emit_forward_loop(Body *B, int id, const char *line) {
+  Schedule *s = B->s;
+  const Node *nd = &B->d->nodes[id];
+  const char *R = B->E->R;
+  int r = nd->index, n = nd->aux;
+  RegionPlan *p = &s->rp[r];
+  Shape st = loop_state(B->d, id);
+  long k = shape_size(st);
+  bool scalar = !st.rank, scan = nd->op == OP_SCAN;
+  const char *N = s->name[id];
+  if (nd->shape.rank && (scan || result_read(B, id))) {
+    char *at = storage(B, id);
+    buf_printf(B->out, "    %s *const %s = %s;%s\n", R, N, at, line);
+    free(at);
+    B->pointers++;
+  }
+  /* the initial state: slot 0 */
+  Buf init = {0};
+  if (scalar) {
+    render(B, nd->a[0], &init, true, NULL);
+    buf_printf(B->out, "    ws[%ld] = %s;\n", p->states, init.s);
+  } else {
+    char *slot0 = xprintf("ws[%ld + i]", p->states);
+    render_at(B, nd->a[0], &init, true, "i");
+    copy_loop(B, "", k, slot0, init.s);
+    free(slot0);
+  }
+  free(init.s);
+  char *before, *after;
+  state_texts(B, id, false, &before, &after);
+  buf_printf(B->out, "    for (int step = 0; step < %d; step++) {\n", n);
+  loop_var(B);
+  declare_carry(B, id, r, before);
+  int body = nd->a[1];
+  /* the next state's pointer, for a tensor state */
+  char *next = NULL;
+  if (!scalar) {
+    next = xstrdup("next");
+    buf_printf(B->out, "        %s *const %s = %s;\n", R, next, after);
+    B->pointers++;
+  }
+  RegionPlan saved_plan = *p;
+  if (p->body_in_next) { /* the body is stored at next: emit it by hand */
+    IntVec rest = {0};
+    for (int i = 0; i < p->order.n; i++)
+      if (p->order.v[i] != body)
+        vec_push(&rest, p->order.v[i]);
+    /* statements before the body, the body into next, then the rest */
+    IntVec before_body = {0}, after_body = {0};
+    for (int i = 0; i < rest.n; i++)
+      vec_push(rest.v[i] < body ? &before_body : &after_body, rest.v[i]);
+    p->order = before_body;
+    emit_region(B, r);
+    s->name[body] = xstrdup(next);
+    Buf *outer = B->out, inner = {0};
+    B->out = &inner;
+    emit_loop(B, body, next, false);
+    B->out = outer;
+    for (const char *c = inner.s ? inner.s : ""; *c;) {
+      const char *nl = strchr(c, '\n');
+      size_t len = nl ? (size_t)(nl - c) + 1 : strlen(c);
+      buf_printf(B->out, "    %.*s", (int)len, c);
+      c += len;
+    }
+    free(inner.s);
+    p->order = after_body;
+    emit_region(B, r);
+    free(before_body.v);
+    free(after_body.v);
+    free(rest.v);
+    *p = saved_plan;
+  } else {
+    emit_region(B, r);
+    Buf v = {0};
+    if (scalar) {
+      render(B, body, &v, true, NULL);
+      buf_printf(B->out, "        %s = %s;\n", after, v.s);
+    } else {
+      render_at(B, body, &v, true, "i");
+      char *to = xprintf("%s[i]", next);
+      copy_loop(B, "    ", k, to, v.s);
+      free(to);
+    }
+    free(v.s);
+  }
+  buf_puts(B->out, "    }\n");
+  free(next);
+  free(before);
+  free(after);
+  if (!scan && result_read(B, id)) { /* the last state */
+    long last = p->taped ? (long)n * k : (long)(n % 2) * k;
+    if (scalar) {
+      buf_printf(B->out, "    const %s %s = ws[%ld];%s\n", R, N, p->states + last, line);
+    } else {
+      char *to = xprintf("%s[i]", N), *from = xprintf("ws[%ld + i]", p->states + last);
+      copy_loop(B, "", k, to, from);
+      free(to);
+      free(from);
+    }
+  }
+}
+
+/* The sweep's LOOPSUM and LOOPSTACK nodes, in id order. */
+static IntVec sweep_outputs(Body *B, int bptt) {
+  IntVec v = {0};
+  for (int id = bptt + 1; id < B->d->n; id++) {
+    const Node *x = &B->d->nodes[id];
+    if (B->s->live[id] && (x->op == OP_LOOPSUM || x->op == OP_LOOPSTACK) && x->a[0] == bptt)
+      vec_push(&v, id);
+  }
+  return v;
+}
+
+/* BPTT: the adjoint of the state from the seed, then from the last step
+ * to the first: the step's saved values read back, its backward region,
+ * the sums and stacks, and the adjoint of the state before it. */
+static void emit_sweep(Body *B, int id, const char *line) {
+  Schedule *s = B->s;
+  Dag *d = B->d;
+  const Node *nd = &d->nodes[id];
+  const char *R = B->E->R;
+  int K = nd->index, fwd = nd->aux, loop = nd->a[0], n = loop_steps(d, id);
+  RegionPlan *p = &s->rp[K];
+  bool scan = d->nodes[loop].op == OP_SCAN, scalar = !nd->shape.rank;
+  long k = shape_size(nd->shape);
+  const char *A = s->name[id];
+  if (!scalar) {
+    char *at = storage(B, id);
+    buf_printf(B->out, "    %s *const %s = %s;%s\n", R, A, at, line);
+    free(at);
+    B->pointers++;
+  }
+  /* the adjoint of the last state: the seed (a scan's, its last row) */
+  Buf seed = {0};
+  if (scalar) {
+    char last[32];
+    snprintf(last, sizeof last, "%d", n - 1);
+    if (scan)
+      render_at(B, nd->a[1], &seed, true, last);
+    else
+      render(B, nd->a[1], &seed, true, NULL);
+    buf_printf(B->out, "    %s %s = %s;%s\n", R, A, seed.s, line);
+  } else {
+    char ix[64];
+    snprintf(ix, sizeof ix, scan ? "%ld + i" : "i", (long)(n - 1) * k);
+    render_at(B, nd->a[1], &seed, true, ix);
+    char *to = xprintf("%s[i]", A);
+    copy_loop(B, "", k, to, seed.s);
+    free(to);
+  }
+  free(seed.s);
+  int adj = s->R.leaf[K];
+  if (adj >= 0)
+    s->name[adj] = xstrdup(A);
+  /* the sums (zeroed) and stacks */
+  IntVec outs = sweep_outputs(B, id);
+  for (int i = 0; i < outs.n; i++) {
+    int o = outs.v[i];
+    const Node *x = &d->nodes[o];
+    s->name[o] = statement_name(B, o, B->roots, B->used, &B->temps);
+    if (!x->shape.rank) {
+      buf_printf(B->out, "    %s %s = %s;\n", R, s->name[o], B->E->is_float ? "0.0f" : "0.0");
+      continue;
+    }
+    char *at = storage(B, o);
+    buf_printf(B->out, "    %s *const %s = %s;\n", R, s->name[o], at);
+    free(at);
+    B->pointers++;
+    if (x->op == OP_LOOPSUM) {
+      buf_printf(B->out, "    for (int i = 0; i < %ld; i++)\n        %s[i] = %s;\n", shape_size(x->shape),
+                 s->name[o], B->E->is_float ? "0.0f" : "0.0");
+      loop_var(B);
+    }
+  }
+  buf_printf(B->out, "    for (int step = %d; step >= 0; step--) {\n", n - 1);
+  loop_var(B);
+  char *before, *after;
+  state_texts(B, loop, true, &before, &after);
+  declare_carry(B, loop, K, before);
+  /* the forward step's values this sweep reads: the state after the step
+   * (the body), and the saved values' records */
+  int body = d->nodes[loop].a[1];
+  RegionPlan *fp = &s->rp[fwd];
+  for (int i = 0; i < p->loads.n; i++) {
+    int v = p->loads.v[i];
+    bool vs = !d->nodes[v].shape.rank;
+    char *name = s->name[v] ? s->name[v] : statement_name(B, v, B->roots, B->used, &B->temps);
+    s->name[v] = name;
+    char *rec = v == body ? NULL : step_at(fp->tape + s->slot[v], fp->stride);
+    char *at = v == body ? xstrdup(after) : vs ? xprintf("ws[%s]", rec) : xprintf("ws + %s", rec);
+    free(rec);
+    if (vs) {
+      buf_printf(B->out, "        const %s %s = %s;\n", R, name, at);
+      B->reals++;
+    } else {
+      buf_printf(B->out, "        const %s *const %s = %s;\n", R, name, at);
+      B->pointers++;
+    }
+    free(at);
+  }
+  emit_region(B, K);
+  for (int i = 0; i < outs.n; i++) {
+    int o = outs.v[i];
+    const Node *x = &d->nodes[o];
+    Buf v = {0};
+    if (!x->shape.rank) {
+      render(B, x->a[1], &v, false, NULL);
+      buf_printf(B->out, "        %s += %s;\n", s->name[o], v.s);
+    } else if (x->op == OP_LOOPSUM) {
+      render_at(B, x->a[1], &v, false, "i");
+      char *to = xprintf("%s[i]", s->name[o]);
+      buf_printf(B->out, "        for (int i = 0; i < %ld; i++)\n            %s += %s;\n", shape_size(x->shape), to,
+                 v.s);
+      loop_var(B);
+      free(to);
+    } else { /* a stack's row */
+      long m = shape_size(d->nodes[x->a[1]].shape);
+      render_at(B, x->a[1], &v, true, "i");
+      if (m == 1) {
+        Buf one = {0};
+        render(B, x->a[1], &one, true, NULL);
+        buf_printf(B->out, "        %s[step] = %s;\n", s->name[o], one.s);
+        free(one.s);
+      } else {
+        buf_printf(B->out, "        for (int i = 0; i < %ld; i++)\n            %s[step * %ld + i] = %s;\n", m,
+                   s->name[o], m, v.s);
+        loop_var(B);
+      }
+    }
+    free(v.s);
+  }
+  /* the adjoint of the state before the step, plus a scan's seed row */
+  Buf dc = {0};
+  int plus = op_info[OP_ADD].prec;
+  if (scalar) {
+    if (scan)
+      operand_at(B, nd->a[2], plus, &dc, NULL);
+    else
+      render(B, nd->a[2], &dc, true, NULL);
+    if (scan) {
+      Buf sd = {0};
+      operand_at(B, nd->a[1], plus + 1, &sd, "step - 1");
+      buf_printf(B->out, "        %s = step ? %s + %s : %s;\n", A, dc.s, sd.s, dc.s);
+      free(sd.s);
+    } else {
+      buf_printf(B->out, "        %s = %s;\n", A, dc.s);
+    }
+  } else {
+    if (scan)
+      operand_at(B, nd->a[2], plus, &dc, "i");
+    else
+      render_at(B, nd->a[2], &dc, true, "i");
+    if (scan) {
+      Buf sd = {0};
+      char ix[64];
+      snprintf(ix, sizeof ix, "(step - 1) * %ld + i", k);
+      operand_at(B, nd->a[1], plus + 1, &sd, ix);
+      buf_printf(B->out, "        for (int i = 0; i < %ld; i++)\n            %s[i] = step ? %s + %s : %s;\n", k, A,
+                 dc.s, sd.s, dc.s);
+      free(sd.s);
+    } else {
+      buf_printf(B->out, "        for (int i = 0; i < %ld; i++)\n            %s[i] = %s;\n", k, A, dc.s);
+    }
+    loop_var(B);
+  }
+  free(dc.s);
+  buf_puts(B->out, "    }\n");
+  free(before);
+  free(after);
+  free(outs.v);
+}
+
+static void emit_anchor(Body *B, int id, const char *line) {
+  if (B->d->nodes[id].op == OP_BPTT)
+    emit_sweep(B, id, line);
+  else
+    emit_forward_loop(B, id, line);
 }
 
 /* The roots: assignments (a copy loop for a tensor stored elsewhere),
@@ -1221,8 +1667,8 @@ FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam)
   Model *m = b->m;
   FuncBody f = {schedule_make(b, roots, nroots, E->o0), NULL, 0, 0};
   Buf out = {0};
-  Body B = {E, f.s, b->dag, &out, -1, {0, NULL}, {0, NULL}, 0, f.s->ntemps, 0, 0};
   StrMap used = {0};
+  Body B = {E, f.s, b->dag, &out, -1, {0, NULL}, {0, NULL}, 0, f.s->ntemps, 0, 0, roots, nroots, &used, 0};
   if (!f.s->uses_in)
     buf_puts(&out, "    (void)in;\n");
   bool reads_p = false; /* not only frozen params' constant arrays */
@@ -1254,7 +1700,7 @@ FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam)
     }
   }
   f.locals = B.reals;
-  emit_statements(&B, roots, &used);
+  emit_statements(&B, f.s->order, f.s->norder);
   emit_roots(&B, roots, nroots, &used);
   free(used.keys);
   free(used.vals);

@@ -189,6 +189,35 @@ static void text_SUMD(Text *T, int id, Buf *b) {
   buf_printf(b, ", %d)", nd->index);
 }
 
+/* A loop's parts, with the loop's number (a region, loop.c):
+ * fold#1(init, body, 8) (the body on carry#1 and step#1), step#1(xs) (the
+ * row of xs at the step), and a reverse sweep's: bptt#2(fold, seed,
+ * d carry), adj#2 (the state's adjoint after the step), loopsum#2(sweep,
+ * x) (x summed over the steps), loopstack#2(sweep, x) (x of each step). */
+static void text_loop(Text *T, int id, Buf *b) {
+  Node *nd = &T->b->dag->nodes[id];
+  buf_printf(b, "%s#%d", op_info[nd->op].print, nd->index + 1);
+  if (!nd->nops)
+    return;
+  buf_putc(b, '(');
+  for (int i = 0; i < nd->nops; i++) {
+    if (i)
+      buf_puts(b, ", ");
+    text_expr(T, nd->a[i], b);
+  }
+  if (nd->op == OP_FOLD || nd->op == OP_SCAN)
+    buf_printf(b, ", %d", nd->aux);
+  buf_putc(b, ')');
+}
+#define text_CARRY text_loop
+#define text_STEP text_loop
+#define text_FOLD text_loop
+#define text_SCAN text_loop
+#define text_ADJ text_loop
+#define text_BPTT text_loop
+#define text_LOOPSUM text_loop
+#define text_LOOPSTACK text_loop
+
 static void text_leaf(Text *T, int id, Buf *b) {
   Node *nd = &T->b->dag->nodes[id];
   if (nd->op == OP_CONST) {
@@ -452,6 +481,24 @@ static void count_conv(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
 #define count_WMAX count_conv
 #define count_UNWMAX count_conv
 
+/* a loop's parts: the adds that sum a contribution over the steps and
+ * that add a scan's seed to the state's adjoint (the region's nodes are
+ * counted once per step by count_dag) */
+static void count_loop(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
+  if (nd->op == OP_LOOPSUM)
+    count(c, OP_ADD, mult, (uint64_t)shape_size(nd->shape) * (uint64_t)loop_steps(d, nd->a[0]));
+  else if (nd->op == OP_BPTT && d->nodes[nd->a[0]].op == OP_SCAN)
+    count(c, OP_ADD, mult, (uint64_t)shape_size(nd->shape) * (uint64_t)(loop_steps(d, nd->a[0]) - 1));
+}
+#define count_CARRY count_loop
+#define count_STEP count_loop
+#define count_FOLD count_loop
+#define count_SCAN count_loop
+#define count_ADJ count_loop
+#define count_BPTT count_loop
+#define count_LOOPSUM count_loop
+#define count_LOOPSTACK count_loop
+
 static void count_UNMAX(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
   (void)d;
   count(c, OP_IFGE, mult, (uint64_t)shape_size(nd->shape));
@@ -514,10 +561,13 @@ void count_dag(Dag *d, const int *roots, int n, OpCounts *c) {
   memset(c, 0, sizeof *c);
   bool *live = xcalloc((size_t)d->n, sizeof *live);
   dag_reach(d, roots, n, live, NULL);
+  Regions R = regions_find(d);
   for (int id = 0; id < d->n; id++) {
-    if (live[id])
-      count_node(d, id, 1, c);
+    int r = R.of[id];
+    if (live[id]) /* a loop's node once per step */
+      count_node(d, id, r < 0 ? 1 : (uint64_t)loop_steps(d, R.anchor[r]), c);
   }
+  regions_free(&R);
   free(live);
 }
 

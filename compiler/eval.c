@@ -243,38 +243,163 @@ static void eval_SCATROW(const EvalAt *e) {
     e->r[k] = k / cols == e->nd->index ? e->x[k % cols] : 0;
 }
 
-/* Evaluate the nodes marked live, in id order, into vals at L's offsets. */
+/* ---- recurrence: each anchor runs its region (loop.c) ------------------ */
+
+/* the loop's parts, evaluated by their anchors */
+static void eval_loop_part(const EvalAt *e) { (void)e; }
+#define eval_CARRY eval_loop_part
+#define eval_FOLD eval_loop_part
+#define eval_SCAN eval_loop_part
+#define eval_ADJ eval_loop_part
+#define eval_BPTT eval_loop_part
+#define eval_LOOPSUM eval_loop_part
+#define eval_LOOPSTACK eval_loop_part
+#define eval_STEP eval_loop_part
+
+/* What evaluating a DAG with loops needs beyond the values: the regions,
+ * and each forward region's state before each step (n + 1 states), which
+ * its reverse sweeps read to run the step again. */
+typedef struct {
+  Dag *d;
+  const bool *live;
+  const Layout *L;
+  const double *in, *p;
+  double *vals;
+  uint64_t *branches;
+  Regions R;
+  double **states; /* per forward region */
+} Run;
+
+static void eval_node(Run *u, int id) {
+  Dag *d = u->d;
+  Node *nd = &d->nodes[id];
+  const double *ops[4] = {NULL, NULL, NULL, NULL};
+  for (int i = 0; i < nd->nops; i++)
+    ops[i] = u->vals + u->L->off[nd->a[i]];
+  EvalAt e = {d, id, nd, u->vals + u->L->off[id], ops[0], ops[1], u->in, u->p, u->branches};
+  switch ((Op)nd->op) {
+#define LEAF(name, ...) case OP_##name:
+    DCC_LEAF_OPS(LEAF)
+#undef LEAF
+    eval_leaf(&e);
+    break;
+#define SCALAR(name, ...) case OP_##name:
+    DCC_SCALAR_OPS(SCALAR)
+#undef SCALAR
+    eval_elementwise(&e, ops);
+    break;
+#define TENSOR(name, ...)                                                                             \
+  case OP_##name:                                                                                     \
+    eval_##name(&e);                                                                                  \
+    break;
+    DCC_TENSOR_OPS(TENSOR)
+#undef TENSOR
+  case OP_COUNT:
+    break;
+  }
+}
+
+static double *val(Run *u, int id) { return u->vals + u->L->off[id]; }
+
+static void copy_vals(double *to, const double *from, long n) {
+  for (long k = 0; k < n; k++)
+    to[k] = from[k];
+}
+
+/* Forward region r at step t: its CARRY the state before the step, its
+ * STEP row t of the sequence, then its live nodes in id order. */
+static void run_step(Run *u, int r, int t) {
+  Dag *d = u->d;
+  int anchor = u->R.anchor[r], carry = u->R.leaf[r], step = u->R.step[r];
+  long k = shape_size(loop_state(d, anchor));
+  if (carry >= 0 && u->live[carry])
+    copy_vals(val(u, carry), u->states[r] + (long)t * k, k);
+  if (step >= 0 && u->live[step]) {
+    long m = shape_size(d->nodes[step].shape);
+    copy_vals(val(u, step), val(u, d->nodes[step].a[0]) + (long)t * m, m);
+  }
+  for (int id = 0; id < d->n; id++) /* with those diff.c made after the anchor */
+    if (u->R.of[id] == r && u->live[id] && id != carry && id != step)
+      eval_node(u, id);
+}
+
+/* FOLD, SCAN: n steps from the initial state, every state kept */
+static void run_loop(Run *u, int anchor) {
+  Dag *d = u->d;
+  Node *nd = &d->nodes[anchor];
+  int r = nd->index, n = nd->aux;
+  long k = shape_size(loop_state(d, anchor));
+  free(u->states[r]);
+  u->states[r] = xmalloc(((size_t)n + 1) * (size_t)k * sizeof(double));
+  copy_vals(u->states[r], val(u, nd->a[0]), k);
+  for (int t = 0; t < n; t++) {
+    run_step(u, r, t);
+    copy_vals(u->states[r] + (long)(t + 1) * k, val(u, nd->a[1]), k);
+  }
+  copy_vals(val(u, anchor), u->states[r] + (nd->op == OP_SCAN ? k : (long)n * k), nd->op == OP_SCAN ? (long)n * k : k);
+}
+
+/* BPTT: from the last step to the first, each step run again and its
+ * backward region after it; the sums and stacks of the sweep filled */
+static void run_sweep(Run *u, int bptt) {
+  Dag *d = u->d;
+  Node *nd = &d->nodes[bptt];
+  int K = nd->index, fwd = nd->aux, loop = nd->a[0], n = loop_steps(d, bptt);
+  bool scan = d->nodes[loop].op == OP_SCAN;
+  long k = shape_size(nd->shape);
+  double *A = val(u, u->R.leaf[K] >= 0 ? u->R.leaf[K] : bptt), *seed = val(u, nd->a[1]);
+  copy_vals(A, seed + (scan ? (long)(n - 1) * k : 0), k);
+  for (int id = bptt + 1; id < d->n; id++) {
+    Node *x = &d->nodes[id];
+    if (u->live[id] && (x->op == OP_LOOPSUM || x->op == OP_LOOPSTACK) && x->a[0] == bptt)
+      for (long q = 0; q < shape_size(x->shape); q++)
+        val(u, id)[q] = 0;
+  }
+  for (int t = n - 1; t >= 0; t--) {
+    run_step(u, fwd, t);
+    for (int id = 0; id < bptt; id++)
+      if (u->R.of[id] == K && u->live[id] && id != u->R.leaf[K])
+        eval_node(u, id);
+    for (int id = bptt + 1; id < d->n; id++) {
+      Node *x = &d->nodes[id];
+      if (!u->live[id] || x->a[0] != bptt)
+        continue;
+      long m = shape_size(d->nodes[x->a[1]].shape);
+      if (x->op == OP_LOOPSUM)
+        for (long q = 0; q < m; q++)
+          val(u, id)[q] += val(u, x->a[1])[d->nodes[x->a[1]].shape.rank ? q : 0];
+      else if (x->op == OP_LOOPSTACK)
+        copy_vals(val(u, id) + (long)t * m, val(u, x->a[1]), m);
+    }
+    const double *dc = val(u, nd->a[2]);
+    bool dc_scalar = !d->nodes[nd->a[2]].shape.rank;
+    for (long q = 0; q < k; q++)
+      A[q] = dc[dc_scalar ? 0 : q] + (scan && t > 0 ? seed[(long)(t - 1) * k + q] : 0);
+  }
+  copy_vals(val(u, bptt), A, k);
+}
+
+/* Evaluate the nodes marked live, in id order, into vals at L's offsets;
+ * a region's nodes when its anchor runs them. */
 static void eval_nodes(Dag *d, const bool *live, const Layout *L, const double *in, const double *p, double *vals,
                        uint64_t *branches) {
+  Run u = {d, live, L, in, p, vals, branches, regions_find(d), NULL};
+  u.states = xcalloc((size_t)u.R.n + 1, sizeof *u.states);
   for (int id = 0; id < d->n; id++) {
-    if (!live[id])
+    if (!live[id] || u.R.of[id] >= 0)
       continue;
-    Node *nd = &d->nodes[id];
-    const double *ops[4] = {NULL, NULL, NULL, NULL};
-    for (int i = 0; i < nd->nops; i++)
-      ops[i] = vals + L->off[nd->a[i]];
-    EvalAt e = {d, id, nd, vals + L->off[id], ops[0], ops[1], in, p, branches};
-    switch ((Op)nd->op) {
-#define LEAF(name, ...) case OP_##name:
-      DCC_LEAF_OPS(LEAF)
-#undef LEAF
-      eval_leaf(&e);
-      break;
-#define SCALAR(name, ...) case OP_##name:
-      DCC_SCALAR_OPS(SCALAR)
-#undef SCALAR
-      eval_elementwise(&e, ops);
-      break;
-#define TENSOR(name, ...)                                                                           \
-  case OP_##name:                                                                                   \
-    eval_##name(&e);                                                                                \
-    break;
-      DCC_TENSOR_OPS(TENSOR)
-#undef TENSOR
-    case OP_COUNT:
-      break;
-    }
+    Op op = (Op)d->nodes[id].op;
+    if (op == OP_FOLD || op == OP_SCAN)
+      run_loop(&u, id);
+    else if (op == OP_BPTT)
+      run_sweep(&u, id);
+    else
+      eval_node(&u, id);
   }
+  for (int r = 0; r < u.R.n; r++)
+    free(u.states[r]);
+  free(u.states);
+  regions_free(&u.R);
 }
 
 /* ---- the evaluator: the loss, and its gradient, at given in[] and p[] ---- */

@@ -711,7 +711,7 @@ int main(int argc, char **argv) {
   if (diags.errors)
     return 1;
   int largest = largest_tensor(b);
-  if (largest == 1 || largest <= o.unroll_limit) /* no tensors, or small ones */
+  if (!dag_has_loops(b->dag) && (largest == 1 || largest <= o.unroll_limit)) /* no tensors, or small ones */
     unroll(b);
   else
     b->loops = true;

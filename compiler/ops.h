@@ -33,8 +33,10 @@
  *   are unrolled).  form says how the back end treats the node:
  *   VIEW (a way of reading another tensor, never stored: fill, row,
  *   transpose), ELEMENT (one element of a tensor, a scalar), REDUCE (a
- *   scalar made by a loop: sum, max) or STORE (a loop that writes a stored
- *   tensor: products, scatters).  Their index or shape is n->index and
+ *   scalar made by a loop: sum, max), STORE (a loop that writes a stored
+ *   tensor: products, scatters) or LOOP (a recurrence's parts, which
+ *   loop.c, sched.c and the emitter handle as a whole; a scalar or a
+ *   tensor).  Their index or shape is n->index and
  *   n->shape.  Each pass that handles tensor ops has one function per op,
  *   named after it (shape_MATMUL in dag.c, adjoint_MATMUL in diff.c,
  *   unroll_MATMUL, eval_MATMUL, count_MATMUL, text_MATMUL, emit_MATMUL),
@@ -110,7 +112,20 @@
   X(AVGPOOL,   1, "avgpool",   STORE)   /* each window's mean */                                     \
   X(AVGPOOL_X, 1, "avgpool_x", STORE)   /* in the input's shape: a's share for each element */      \
   X(WMAX,      2, "wmax",      STORE)   /* b at a's first largest of each window (maxpool: a = b) */ \
-  X(UNWMAX,    2, "unwmax",    STORE)   /* a's shape: b at a's first largest of each window, else 0 */
+  X(UNWMAX,    2, "unwmax",    STORE)   /* a's shape: b at a's first largest of each window, else 0 */ \
+  /* recurrence (loop.c): a loop's body is the nodes that depend on its     \
+   * CARRY or STEP (the forward region), a reverse sweep's the nodes that    \
+   * depend on its ADJ (the backward region); n->index is the region's id,  \
+   * n->aux the number of steps (BPTT: the forward region it reverses) */    \
+  X(CARRY,     0, "carry",     LOOP)    /* the state at this step */                                 \
+  X(STEP,      1, "step",      VIEW)    /* a[step]: this step's row of the sequence a */             \
+  X(FOLD,      2, "fold",      LOOP)    /* state a, then b (of CARRY) n times: the last state */     \
+  X(SCAN,      2, "scan",      LOOP)    /* the same, every state after each step: [n] + state */     \
+  X(ADJ,       0, "adj",       LOOP)    /* a reverse sweep: the state's adjoint after this step */   \
+  X(BPTT,      3, "bptt",      LOOP)    /* the sweep over loop a from seed b, c the CARRY's adjoint at \
+                                           each step: the adjoint of a's initial state */             \
+  X(LOOPSUM,   2, "loopsum",   LOOP)    /* sweep a: b summed over the steps */                       \
+  X(LOOPSTACK, 2, "loopstack", LOOP)    /* sweep a: b of each step, as the rows of [n] + b's shape */
 
 /* DCC_BUILTINS(X): X(NAME, name, min_args, max_args)
  *   The language's builtin functions that are not one op (those are the
@@ -148,6 +163,8 @@
   X(MAXPOOL2D,     "maxpool2d",     2, 2)                                                           \
   X(AVGPOOL1D,     "avgpool1d",     2, 2)                                                           \
   X(AVGPOOL2D,     "avgpool2d",     2, 2)                                                           \
+  X(FOLD,          "fold",          3, 3)  /* fold(f, init, xs) */                                  \
+  X(SCAN,          "scan",          3, 3)  /* scan(f, init, xs) */                                  \
   X(DIFF,          "diff",          2, -1) /* diff(e, v1, v2, ...) */
 
 typedef enum {
@@ -164,7 +181,7 @@ typedef enum {
 typedef enum { KIND_LEAF, KIND_INFIX, KIND_PREFIX, KIND_CALL, KIND_SELECT, KIND_WRAP, KIND_TENSOR } OpKind;
 
 /* How the back end treats a tensor op (see DCC_TENSOR_OPS). */
-typedef enum { FORM_NONE, FORM_VIEW, FORM_ELEMENT, FORM_REDUCE, FORM_STORE } OpForm;
+typedef enum { FORM_NONE, FORM_VIEW, FORM_ELEMENT, FORM_REDUCE, FORM_STORE, FORM_LOOP } OpForm;
 
 typedef struct {
   const char *name;  /* the enum's name, for debugging */

@@ -69,39 +69,60 @@ static bool has_local(Built *b, int id) {
   return false;
 }
 
-/* Place the stored tensors of a function in its workspace: each one from
- * its statement to its last reader, first fit, so that tensors whose lives
- * do not overlap share storage. */
-static void place(Dag *d, Schedule *s, const int *last_use) {
+/* Something to place in a function's workspace: size reals, alive from
+ * position start to end (node ids: a statement's position is its node's). */
+typedef struct {
+  int start, end;
+  long size;
+  long *off; /* where its offset goes */
+  int seq;   /* the order items were listed in, among those of one start */
+} Item;
+typedef VEC(Item) Items;
+
+static void add_item(Items *v, int start, int end, long size, long *off) {
+  vec_push(v, ((Item){start, end, size, off, v->n}));
+}
+
+static int item_cmp(const void *a, const void *b) {
+  const Item *x = a, *y = b;
+  return x->start != y->start ? (x->start > y->start) - (x->start < y->start) : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Place items in a workspace, first fit in the order of their starts, so
+ * that items whose lives do not overlap share storage; returns its size
+ * (past DCC_MAX_WORKSPACE, main.c reports it: placing stops). */
+static long place(Item *items, int n) {
+  if (n == 0)
+    return 0;
+  qsort(items, (size_t)n, sizeof *items, item_cmp);
+  long size = 0;
   VEC(int) alive = {0};
-  for (int i = 0; i < s->norder; i++) {
-    int id = s->order[i];
-    if (!d->nodes[id].shape.rank || s->root_of[id] >= 0)
-      continue;
-    long size = shape_size(d->nodes[id].shape);
-    /* the lowest offset that fits between the tensors still alive */
+  for (int i = 0; i < n; i++) {
+    Item *it = &items[i];
+    /* the lowest offset that fits between the items still alive */
     long off = 0;
     for (bool moved = true; moved;) {
       moved = false;
       for (int j = 0; j < alive.n; j++) {
-        int o = alive.v[j];
-        long lo = s->ws_off[o], hi = lo + shape_size(d->nodes[o].shape);
-        if (last_use[o] >= id && off < hi && lo < off + size) {
+        Item *o = &items[alive.v[j]];
+        long lo = *o->off, hi = lo + o->size;
+        if (o->end >= it->start && off < hi && lo < off + it->size) {
           off = hi;
           moved = true;
         }
       }
     }
-    if (off + size > DCC_MAX_WORKSPACE) { /* main.c reports it; stop placing */
-      s->ws_size = off + size;
+    if (off + it->size > DCC_MAX_WORKSPACE) {
+      size = off + it->size;
       break;
     }
-    s->ws_off[id] = off;
-    if (off + size > s->ws_size)
-      s->ws_size = off + size;
-    vec_push(&alive, id);
+    *it->off = off;
+    if (off + it->size > size)
+      size = off + it->size;
+    vec_push(&alive, i);
   }
   free(alive.v);
+  return size;
 }
 
 /* Whether the loop body of stored tensor id calls a function (or selects):
@@ -120,6 +141,194 @@ static bool calls_in_loop(Dag *d, const bool *stmt, int id) {
     if (!stmt[nd->a[i]] && calls_in_loop(d, stmt, nd->a[i]))
       return true;
   return false;
+}
+
+/* ---- recurrence: each region's statements, what its loop keeps, where
+ * it all lives ------------------------------------------------------------- */
+
+/* The position where region r's loop ends: its anchor's; for a forward
+ * region, the last live sweep that runs its steps again. */
+static int region_end(const Dag *d, const Schedule *s, int r) {
+  (void)d;
+  int end = s->R.anchor[r];
+  if (s->R.fwd[r] < 0)
+    for (int k = 0; k < s->R.n; k++)
+      if (s->R.fwd[k] == r && s->rp[k].live && s->R.anchor[k] > end)
+        end = s->R.anchor[k];
+  return end;
+}
+
+/* What rendering node id inside region r's loop reads: the state (CARRY),
+ * and, r being a sweep, the statements of the forward region it reverses,
+ * which become saved values (kept per step, read back by the sweep).
+ * Statements of r itself and nodes outside every region are read by
+ * name. */
+static void render_walk(Dag *d, Schedule *s, const bool *stmt, int r, int id, int *mark, bool *saved) {
+  int o = s->R.of[id];
+  if (o < 0 || mark[id] == r + 1)
+    return;
+  mark[id] = r + 1;
+  if (d->nodes[id].op == OP_CARRY) {
+    s->rp[r].reads_carry = true;
+    return;
+  }
+  if (stmt[id]) {
+    if (o != r) { /* a forward statement read by a sweep */
+      saved[id] = true;
+      vec_push(&s->rp[r].loads, id);
+    }
+    return;
+  }
+  for (int i = 0; i < d->nodes[id].nops; i++)
+    render_walk(d, s, stmt, r, d->nodes[id].a[i], mark, saved);
+}
+
+static int id_cmp(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+/* Each region's statements out of order[] into its plan; the saved
+ * values and the record they are kept in. */
+static void plan_regions(Dag *d, Schedule *s, const bool *stmt) {
+  int n = d->n, nr = s->R.n;
+  s->rp = xcalloc((size_t)nr + 1, sizeof *s->rp);
+  s->slot = xmalloc((size_t)n * sizeof *s->slot + 1);
+  for (int id = 0; id < n; id++)
+    s->slot[id] = -1;
+  if (!nr)
+    return;
+  for (int r = 0; r < nr; r++)
+    s->rp[r].live = s->R.anchor[r] >= 0 && s->live[s->R.anchor[r]];
+  int kept = 0;
+  for (int i = 0; i < s->norder; i++) {
+    int id = s->order[i], r = s->R.of[id];
+    if (r < 0)
+      s->order[kept++] = id;
+    else
+      vec_push(&s->rp[r].order, id);
+  }
+  s->norder = kept;
+  int *mark = xcalloc((size_t)n, sizeof *mark);
+  bool *saved = xcalloc((size_t)n, sizeof *saved);
+  for (int r = 0; r < nr; r++) {
+    RegionPlan *p = &s->rp[r];
+    if (!p->live)
+      continue;
+    const Node *an = &d->nodes[s->R.anchor[r]];
+    for (int i = 0; i < p->order.n; i++) {
+      const Node *x = &d->nodes[p->order.v[i]];
+      for (int j = 0; j < x->nops; j++)
+        render_walk(d, s, stmt, r, x->a[j], mark, saved);
+      if (s->fused_product[p->order.v[i]] >= 0) {
+        const Node *pr = &d->nodes[s->fused_product[p->order.v[i]]];
+        for (int j = 0; j < pr->nops; j++)
+          render_walk(d, s, stmt, r, pr->a[j], mark, saved);
+      }
+    }
+    if (an->op == OP_BPTT) { /* what the sweep's anchor renders at each step */
+      render_walk(d, s, stmt, r, an->a[2], mark, saved);
+      for (int id = s->R.anchor[r] + 1; id < n; id++) {
+        const Node *x = &d->nodes[id];
+        if (s->live[id] && (x->op == OP_LOOPSUM || x->op == OP_LOOPSTACK) && x->a[0] == s->R.anchor[r])
+          render_walk(d, s, stmt, r, x->a[1], mark, saved);
+      }
+      if (p->loads.n)
+        qsort(p->loads.v, (size_t)p->loads.n, sizeof *p->loads.v, id_cmp);
+    } else {
+      render_walk(d, s, stmt, r, an->a[1], mark, saved);
+      p->body_in_next = stmt[an->a[1]] && d->nodes[an->a[1]].shape.rank;
+    }
+  }
+  /* a forward region read back by a live sweep keeps its steps: the body
+   * in the states, every other saved value in a record per step */
+  for (int r = 0; r < nr; r++) {
+    RegionPlan *p = &s->rp[r];
+    if (!p->live || s->R.fwd[r] >= 0)
+      continue;
+    for (int k = 0; k < nr; k++)
+      p->taped |= s->R.fwd[k] == r && s->rp[k].live;
+    int body = d->nodes[s->R.anchor[r]].a[1];
+    for (int i = 0; p->taped && i < p->order.n; i++) {
+      int id = p->order.v[i];
+      if (saved[id] && id != body) {
+        s->slot[id] = p->stride;
+        p->stride += shape_size(d->nodes[id].shape);
+      }
+    }
+  }
+  free(mark);
+  free(saved);
+}
+
+/* Where everything that a function stores lives: its stored tensors,
+ * each from its statement to its last reader; a loop's per-step storage
+ * (its region's tensors, placed among themselves, and the states) at its
+ * anchor; a taped loop's states and records from its anchor to the end
+ * of its last sweep; a sweep's sums and stacks from the sweep on. */
+static void place_all(Dag *d, Schedule *s, const bool *stmt, const int *last_use) {
+  Items items = {0};
+  for (int i = 0; i < s->norder; i++) {
+    int id = s->order[i];
+    if (d->nodes[id].shape.rank && s->root_of[id] < 0)
+      add_item(&items, id, last_use[id], shape_size(d->nodes[id].shape), &s->ws_off[id]);
+  }
+  for (int id = 0; id < d->n; id++) {
+    const Node *x = &d->nodes[id];
+    if (s->live[id] && (x->op == OP_LOOPSUM || x->op == OP_LOOPSTACK) && x->shape.rank && s->root_of[id] < 0)
+      add_item(&items, x->a[0], last_use[id], shape_size(x->shape), &s->ws_off[id]);
+  }
+  long *local = xcalloc((size_t)s->R.n + 1, sizeof *local); /* per region: its scratch's size */
+  for (int r = 0; r < s->R.n; r++) {
+    RegionPlan *p = &s->rp[r];
+    if (!p->live)
+      continue;
+    int anchor = s->R.anchor[r], body = d->nodes[anchor].a[1];
+    /* positions within a step are the region's ids (those diff.c made
+     * after the anchor too): a value lives to its last reader in the
+     * region, the body to the step's end, where it becomes the state */
+    int last = 0;
+    for (int i = 0; i < p->order.n; i++)
+      last = p->order.v[i] > last ? p->order.v[i] : last;
+    Items mine = {0};
+    for (int i = 0; i < p->order.n; i++) {
+      int id = p->order.v[i], end = id == body || last_use[id] > last ? last : last_use[id];
+      if (d->nodes[id].shape.rank && s->slot[id] < 0 && !(p->body_in_next && id == body) && !(id == body && p->taped))
+        add_item(&mine, id, end > id ? end : id, shape_size(d->nodes[id].shape), &s->ws_off[id]);
+    }
+    local[r] = place(mine.v, mine.n);
+    free(mine.v);
+    if (s->R.fwd[r] < 0) {
+      long k = shape_size(loop_state(d, anchor)), n = loop_steps(d, anchor);
+      bool scan = d->nodes[anchor].op == OP_SCAN;
+      if (p->taped) /* states (a scan's initial one) then records, to the last sweep */
+        add_item(&items, anchor, region_end(d, s, r), (scan ? k : (n + 1) * k) + n * p->stride, &p->states);
+      else { /* the states after the scratch */
+        p->states = local[r];
+        local[r] += scan ? k : 2 * k;
+      }
+    }
+    add_item(&items, anchor, anchor, local[r], &p->scratch);
+  }
+  s->ws_size = place(items.v, items.n);
+  for (int r = 0; r < s->R.n; r++) { /* region offsets were relative to the scratch */
+    RegionPlan *p = &s->rp[r];
+    if (!p->live)
+      continue;
+    for (int i = 0; i < p->order.n; i++)
+      if (s->ws_off[p->order.v[i]] >= 0)
+        s->ws_off[p->order.v[i]] += p->scratch;
+    if (p->taped) {
+      bool scan = d->nodes[s->R.anchor[r]].op == OP_SCAN;
+      long k = shape_size(loop_state(d, s->R.anchor[r])), n = loop_steps(d, s->R.anchor[r]);
+      p->tape = p->states + (scan ? k : (n + 1) * k);
+    } else if (s->R.fwd[r] < 0) {
+      p->states += p->scratch;
+    }
+  }
+  (void)stmt;
+  free(local);
+  free(items.v);
 }
 
 Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
@@ -157,6 +366,9 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
   }
   dag_reach(d, ids, nroots, s->live, uses);
   free(ids);
+  s->R = regions_find(d);
+  const int *region = s->R.of;
+  bool *in_region = xcalloc((size_t)n, sizeof *in_region); /* read by a node of a region it is not in */
   for (int id = 0; id < n; id++) {
     if (!s->live[id])
       continue;
@@ -166,6 +378,7 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
     for (int i = 0; i < nd->nops; i++) {
       int a = nd->a[i];
       in_loop[a] |= loop && !element;
+      in_region[a] |= region[id] >= 0 && region[a] < 0;
       if (!(op_is_elementwise((Op)nd->op) && nd->shape.rank) && !reduce)
         fusable[a] = false;
     }
@@ -204,8 +417,19 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
       stmt[id] = true;
       continue;
     }
-    if (k == KIND_LEAF || (nd->shape.rank && is_view(d, id))) {
+    if (k == KIND_LEAF || (nd->shape.rank && is_view(d, id)) || nd->op == OP_STEP) {
       depth[id] = 0;
+      continue;
+    }
+    if (op_is_loop((Op)nd->op)) { /* the anchors' statements; the rest is theirs */
+      depth[id] = 0;
+      if (nd->op == OP_FOLD || nd->op == OP_SCAN || nd->op == OP_BPTT) {
+        vec_push(&order, id);
+        stmt[id] = true;
+        s->ntemps += !nd->shape.rank;
+      } else if (nd->op == OP_LOOPSUM) {
+        s->ntemps += !nd->shape.rank;
+      }
       continue;
     }
     if (o0) { /* whole trees; but _sgd_step's roots before any update, as below */
@@ -234,6 +458,8 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
              dep > INLINE_DEPTH || in_loop[id];
     if (sgd && !nd->shape.rank && (update_root[id] || roots[0].node == id))
       temp = true; /* the loss and the scalar gradients: before any update */
+    if (in_region[id])
+      temp = true; /* read in a loop: computed once, before it */
     if (op_info[nd->op].form == FORM_ELEMENT && !temp)
       dep = 0;
     depth[id] = temp ? 0 : dep;
@@ -265,6 +491,7 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
       while (r >= 0 && !stmt[r] && op_is_elementwise((Op)d->nodes[r].op) && d->nodes[r].shape.rank)
         r = reader[r];
       if (r < 0 || !stmt[r] || !op_is_elementwise((Op)d->nodes[r].op) || d->nodes[r].shape.rank != 1 ||
+          region[r] != region[id] ||
           s->fused_product[r] >= 0 || s->deferred[r] || update_root[r] || calls_in_loop(d, stmt, r))
         continue;
       s->fused_product[r] = id;
@@ -279,8 +506,10 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
   free(reader);
   s->order = order.v;
   s->norder = order.n;
+  plan_regions(d, s, stmt);
   /* The last statement that reads each node, through the nodes rendered
-   * inside their readers; the roots' nodes live to the end. */
+   * inside their readers; the roots' nodes live to the end; what a region
+   * reads from outside it, to the end of its loop. */
   int *last_use = xcalloc((size_t)n, sizeof *last_use);
   for (int r = 0; r < nroots; r++)
     last_use[roots[r].node] = n;
@@ -288,17 +517,24 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
     if (!s->live[id])
       continue;
     int at = s->deferred[id] ? n : stmt[id] ? id : last_use[id];
-    for (int i = 0; i < d->nodes[id].nops; i++)
-      if (last_use[d->nodes[id].a[i]] < at)
-        last_use[d->nodes[id].a[i]] = at;
+    if (region[id] >= 0 && at < region_end(d, s, region[id]))
+      at = region_end(d, s, region[id]);
+    for (int i = 0; i < d->nodes[id].nops; i++) {
+      int a = d->nodes[id].a[i], a_at = region[a] == region[id] ? (stmt[id] ? id : last_use[id]) : at;
+      if (region[a] >= 0 && region[a] != region[id] && region[id] >= 0)
+        a_at = region_end(d, s, region[id]); /* a forward value read by a sweep: kept per step */
+      if (last_use[a] < a_at)
+        last_use[a] = a_at;
+    }
   }
   if (b->loops)
-    place(d, s, last_use);
+    place_all(d, s, stmt, last_use);
   free(last_use);
   free(stmt);
   free(uses);
   free(depth);
   free(in_loop);
+  free(in_region);
   free(fusable);
   free(update_root);
   return s;
@@ -307,6 +543,13 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
 void schedule_free(Schedule *s) {
   if (!s)
     return;
+  for (int r = 0; r < s->R.n; r++) {
+    free(s->rp[r].order.v);
+    free(s->rp[r].loads.v);
+  }
+  free(s->rp);
+  free(s->slot);
+  regions_free(&s->R);
   free(s->live);
   free(s->name);
   free(s->order);

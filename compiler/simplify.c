@@ -54,7 +54,7 @@ static int simplify_tensor(Dag *d, Op op, const int *a, int index) {
     if (IS(x, FILL)) return A0(x);                            /* fill(s)[k] -> s */
     if (IS(x, SCATTER))                                       /* scatter(s, j)[k] -> k == j ? s : 0 */
       return N(x)->index == index ? A0(x) : cst(d, 0);
-    if (op_info[N(x)->op].form == FORM_VIEW)                  /* view(t)[k] -> t[the view's element k] */
+    if (op_info[N(x)->op].form == FORM_VIEW && !IS(x, STEP))  /* view(t)[k] -> t[the view's element k] */
       return dag_index(d, A0(x), (int)view_elem_num(d, x, index));
     break;
   case OP_ROW:

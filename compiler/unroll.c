@@ -9,9 +9,11 @@
  * the same keeps its id, so a model without tensors comes out unchanged.
  *
  * Whether a model is unrolled is decided in main.c by largest_tensor()
- * against --unroll-limit, and nowhere else. */
+ * against --unroll-limit, and nowhere else; a model with a fold or scan
+ * never is. */
 #include "dcc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -254,6 +256,22 @@ static void unroll_WMAX(Unroller *U, int id, const Node *nd, int *r) {
   free(el);
 }
 #define unroll_UNWMAX unroll_WMAX
+
+/* A model with a loop is never unrolled (main.c): its size must not
+ * grow with the number of steps. */
+static void unroll_loop(Unroller *U, int id, const Node *nd, int *r) {
+  (void)U, (void)id, (void)nd, (void)r;
+  fprintf(stderr, "dcc: internal error: a loop reached the unroller\n");
+  abort();
+}
+#define unroll_CARRY unroll_loop
+#define unroll_STEP unroll_loop
+#define unroll_FOLD unroll_loop
+#define unroll_SCAN unroll_loop
+#define unroll_ADJ unroll_loop
+#define unroll_BPTT unroll_loop
+#define unroll_LOOPSUM unroll_loop
+#define unroll_LOOPSTACK unroll_loop
 
 static void unroll_CONCAT(Unroller *U, int id, const Node *nd, int *r) {
   (void)id;

@@ -157,6 +157,11 @@ Elem view_elem(const Dag *d, int id, Elem e) {
     return elem_flat(ix_num(nd->index));
   case OP_SLICE: /* rows from r: element j is the operand's r inner + j */
     return elem_flat(ix_plus((long)nd->index * shape_inner(as), elem_offset(nd->shape, e)));
+  case OP_STEP: { /* this step's row of the sequence: the loop's variable `step` */
+    long inner = shape_size(nd->shape);
+    Ix row = inner == 1 ? ix_text("step") : ix_mul(ix_text("step"), inner);
+    return elem_flat(ix_sum(row, elem_offset(nd->shape, e)));
+  }
   case OP_RESHAPE: /* the same elements, row-major */
     return elem_flat(elem_offset(nd->shape, e));
   case OP_BCAST: { /* a stretched dimension is read at index 0: stride 0 */
@@ -174,6 +179,7 @@ Elem view_elem(const Dag *d, int id, Elem e) {
   case OP_MATMUL: case OP_OUTER: case OP_SUM: case OP_MAXR: case OP_SCATTER: case OP_SCATROW: case OP_SUMD:
   case OP_CONCAT: case OP_ATMAX: case OP_UNMAX: case OP_CONV: case OP_CONV_X: case OP_CONV_K: case OP_DWCONV:
   case OP_DWCONV_X: case OP_DWCONV_K: case OP_AVGPOOL: case OP_AVGPOOL_X: case OP_WMAX: case OP_UNWMAX:
+  case OP_CARRY: case OP_FOLD: case OP_SCAN: case OP_ADJ: case OP_BPTT: case OP_LOOPSUM: case OP_LOOPSTACK:
 #define OTHER(name, ...) case OP_##name:
     DCC_LEAF_OPS(OTHER)
     DCC_SCALAR_OPS(OTHER)

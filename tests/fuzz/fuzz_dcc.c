@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   /* Inputs of odd length take loops wherever there are tensors, even
    * length the default limit: both back ends get fuzzed. */
-  if (largest_tensor(b) > (size % 2 ? 1 : DCC_UNROLL_LIMIT))
+  if (dag_has_loops(b->dag) || largest_tensor(b) > (size % 2 ? 1 : DCC_UNROLL_LIMIT))
     b->loops = true;
   else
     unroll(b);

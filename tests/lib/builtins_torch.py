@@ -67,13 +67,13 @@ BUILTINS = {
 }
 
 # Builtins that are not elementwise functions of their arguments: sums,
-# products, the softmax family, the losses, shapes, convolutions,
+# products, the softmax family, the losses, shapes, convolutions, fold, scan,
 # pooling and diff (tests/numeric checks them against finite differences
 # and PyTorch, stability.py at the extremes).
 NOT_ELEMENTWISE = {'sum', 'mean', 'dot', 'transpose', 'softmax', 'log_softmax', 'logsumexp', 'mse', 'bce',
                    'bce_logits', 'cross_entropy', 'l2', 'diff', 'amax', 'reshape', 'flatten', 'concat',
                    'full', 'conv1d', 'conv2d', 'dwconv1d', 'dwconv2d', 'maxpool1d', 'maxpool2d',
-                   'avgpool1d', 'avgpool2d'}
+                   'avgpool1d', 'avgpool2d', 'fold', 'scan'}
 
 # The operators, and the constant powers the simplifier rewrites.
 OPERATORS = [
