@@ -17,6 +17,7 @@
  *   emit_body.c  each emitted function's body: expressions, loop nests
  *   emit_api.c   the model's C interface: its functions, header, _init
  *   emit_text.c  --emit expr, --emit dot, --stats
+ *   weights.c  --weights FILE: the params' values
  *   main.c     the command line and the pipeline
  */
 #ifndef DCC_H
@@ -345,6 +346,10 @@ typedef struct Sym {
   int node;          /* build.c: its DAG node, a scalar or a whole tensor */
   int *ids;          /* unroll.c: the DAG node of each scalar, row-major */
   Stmt *def;         /* SYM_FUNC: its def */
+  bool frozen;       /* params: --train/--freeze leave it out of the gradient */
+  double *weights;   /* params: the values --weights gave, row-major (or NULL) */
+  int p_offset;      /* params: the offset in the emitted p[]; -1 for a frozen
+                        param that --weights made a constant array */
 } Sym;
 
 /* The builtin functions: FN_<NAME> for those of DCC_BUILTINS (ops.h), and
@@ -370,10 +375,32 @@ typedef struct {
   SymList inputs, params, outputs;
   int n_in, n_params, n_out;
   Stmt *loss;          /* NULL without a loss */
+  /* --train/--freeze (main.c).  n_grad: the scalars of the params that
+   * are not frozen (n_params without the options). */
+  bool subset;         /* --train or --freeze was given */
+  int n_grad;
+  /* --weights (weights.c): every param has its values; with a subset the
+   * frozen ones leave p[] (model_place_params), whose size is n_p. */
+  bool weights;
+  int n_p;
 } Model;
 
 Model *check(Program *prog);
 Sym *model_lookup(Model *m, const char *name);
+/* Whether param scalar j (its index in p[]) is frozen (--train/--freeze). */
+bool model_frozen_scalar(const Model *m, int j);
+/* The param that scalar j of the model's params is part of. */
+Sym *model_param_at(const Model *m, int j);
+/* Where the params go in the emitted p[] (Sym.p_offset, Model.n_p): all
+ * of them, or with --weights and --train/--freeze the trainable ones. */
+void model_place_params(Model *m);
+
+/* ---- weights.c ------------------------------------------------------- */
+
+/* --weights: reads every param's values from the file at path into
+ * Sym.weights; 0, or after messages 1 (the file's content is wrong) or 2
+ * (it cannot be read). */
+int read_weights(Model *m, const char *path, const char *model_path);
 
 /* ---- dag.c ----------------------------------------------------------- */
 
@@ -624,6 +651,9 @@ void unroll(Built *b);
  * 1 at root.  Returns an array indexed by node id (size d->n at the call),
  * -1 where a node has no adjoint (does not influence root). */
 int *diff_reverse(Dag *d, int root);
+/* The same, for the nodes that have a node want[] marks (indexed by id)
+ * among their operands, or are one; -1 for every other node. */
+int *diff_reverse_to(Dag *d, int root, const bool *want);
 /* -O0: the seeds' forward-mode derivative of root with respect to leaf,
  * no simplification, no sharing. */
 int diff_forward(Dag *d, int root, int leaf);
@@ -748,6 +778,10 @@ typedef struct {
   bool o0;
   Built *b;   /* lowered; the unsimplified DAG with -O0 */
 } Emit;
+
+/* Where param scalar j of the model is read: "p", or a frozen param's
+ * constant array (name written to buf); *at gets the index into it. */
+const char *param_array(const Emit *E, int j, int *at, char *buf, size_t size);
 
 /* A value one function computes and where it goes. */
 struct Root {

@@ -36,6 +36,18 @@ typedef struct {
 
 static Root root(int node, char *dst, char *name, char *param) { return (Root){node, dst, name, param}; }
 
+/* The offset of trainable param s's derivatives in grad[]: the trainable
+ * params' scalars in p[] order. */
+static int grad_offset(const Model *m, const Sym *s) {
+  int at = 0;
+  for (int i = 0; i < m->params.n; i++) {
+    Sym *t = m->params.v[i];
+    if (!t->frozen && t->offset < s->offset)
+      at += shape_size(t->shape);
+  }
+  return at;
+}
+
 /* A function of (in, p) and the parameters in extra (", net_real *grad"),
  * passed on as extra_args (", grad"). */
 static void add_function(Code *c, const char *comment, const char *ret, const char *name, const char *extra,
@@ -74,11 +86,13 @@ static void list_functions(Code *c) {
     add_function(c, "The loss for one sample.", R, "loss", "", "", loss, 1, NULL);
     RootVec all = {0};
     for (int i = 0; i < m->params.n; i++)
-      grad_roots(c, m->params.v[i], &all, m->params.v[i]->offset, "grad + %d", "grad[%d]", false);
+      if (!m->params.v[i]->frozen)
+        grad_roots(c, m->params.v[i], &all, grad_offset(m, m->params.v[i]), "grad + %d", "grad[%d]", false);
     vec_push(&all, root(b->loss, NULL, NULL, NULL));
     extra = xprintf(", %s *grad", R);
-    add_function(c, "The loss, and its gradient with respect to every param, in one pass.", R, "loss_grad", extra,
-                 ", grad", all.v, all.n, m->n_params ? NULL : "grad");
+    add_function(c, m->subset ? "The loss, and its gradient with respect to every trainable param, in one pass."
+                              : "The loss, and its gradient with respect to every param, in one pass.",
+                 R, "loss_grad", extra, ", grad", all.v, all.n, m->n_grad ? NULL : "grad");
     free(extra);
     for (int i = 0; i < b->diff_syms.n; i++) {
       Sym *sym = b->diff_syms.v[i];
@@ -103,13 +117,14 @@ static void list_functions(Code *c) {
       free(fname);
     }
   }
-  if (b->loss >= 0 && m->n_params) {
+  if (b->loss >= 0 && m->n_grad) {
     /* _sgd_step: the loss first (a temporary before the updates), then
-     * every param's update in place */
+     * every trainable param's update in place */
     RootVec step = {0};
     vec_push(&step, root(b->loss, NULL, NULL, NULL));
     for (int i = 0; i < m->params.n; i++)
-      grad_roots(c, m->params.v[i], &step, m->params.v[i]->offset, "p + %d", "p[%d]", true);
+      if (!m->params.v[i]->frozen)
+        grad_roots(c, m->params.v[i], &step, m->params.v[i]->p_offset, "p + %d", "p[%d]", true);
     Function f = {xstrdup("One step of gradient descent on one sample: p -= lr * d loss / d p, in place,\n"
                           "   without a gradient array; the result is the loss before the step."),
                   R, xstrdup("sgd_step"), xprintf("%s *p, const %s *in, %s lr", R, R, R), xstrdup("p, in, lr"),
@@ -427,6 +442,8 @@ static uint32_t param_signature(const Emit *E) {
   Buf b = {0};
   for (int i = 0; i < m->params.n; i++) {
     Sym *s = m->params.v[i];
+    if (s->p_offset < 0) /* not in p[] */
+      continue;
     buf_puts(&b, s->name);
     for (int k = 0; k < s->shape.rank; k++)
       buf_printf(&b, "[%d]", s->shape.dim[k]);
@@ -442,6 +459,29 @@ static uint32_t param_signature(const Emit *E) {
 
 static int param_name_max(const Model *m);
 
+/* The runs of p[] that grad[] holds, in grad[] order: their number (at
+ * least 1: {0, 0} when nothing is trained), written to out if not NULL. */
+static int grad_ranges(const Model *m, Buf *out) {
+  int n = 0, off = -1, count = 0;
+  for (int i = 0; i <= m->params.n; i++) {
+    Sym *s = i < m->params.n ? m->params.v[i] : NULL;
+    if (s && s->frozen)
+      continue;
+    if (s && off >= 0 && off + count == s->p_offset) {
+      count += shape_size(s->shape);
+      continue;
+    }
+    if (off >= 0 || (!s && !n)) {
+      if (out)
+        buf_printf(out, "%s{%d, %d}", n ? ", " : "", off < 0 ? 0 : off, count);
+      n++;
+    }
+    if (s)
+      off = s->p_offset, count = shape_size(s->shape);
+  }
+  return n;
+}
+
 static void emit_decls(Out *O, Code *c) {
   const Emit *E = O->E;
   Model *m = E->b->m;
@@ -451,32 +491,36 @@ static void emit_decls(Out *O, Code *c) {
   snprintf(name, sizeof name, "%s_N_IN", E->PU);
   macro(O, name, m->n_in);
   snprintf(name, sizeof name, "%s_N_PARAMS", E->PU);
-  macro(O, name, m->n_params);
+  macro(O, name, m->n_p);
   snprintf(name, sizeof name, "%s_N_OUT", E->PU);
   macro(O, name, m->n_out);
   snprintf(name, sizeof name, "%s_N_GRAD", E->PU);
-  macro(O, name, m->n_params);
+  macro(O, name, m->n_grad);
   for (int i = 0; i < m->inputs.n; i++) {
     snprintf(name, sizeof name, "%s_IN_%s", E->PU, m->inputs.v[i]->name);
     macro(O, name, m->inputs.v[i]->offset);
   }
   for (int i = 0; i < m->params.n; i++) {
+    if (m->params.v[i]->p_offset < 0) /* a constant array (--weights) */
+      continue;
     snprintf(name, sizeof name, "%s_PARAM_%s", E->PU, m->params.v[i]->name);
-    macro(O, name, m->params.v[i]->offset);
+    macro(O, name, m->params.v[i]->p_offset);
   }
   for (int i = 0; i < m->outputs.n; i++) {
     snprintf(name, sizeof name, "%s_OUT_%s", E->PU, m->outputs.v[i]->name);
     macro(O, name, m->outputs.v[i]->offset);
   }
   for (int i = 0; i < m->params.n; i++) {
+    if (m->params.v[i]->frozen)
+      continue;
     snprintf(name, sizeof name, "%s_GRAD_%s", E->PU, m->params.v[i]->name);
-    macro(O, name, m->params.v[i]->offset);
+    macro(O, name, grad_offset(m, m->params.v[i]));
   }
   snprintf(name, sizeof name, "%s_SIGNATURE", E->PU);
   buf_printf(out, "#define %-28s 0x%08Xu\n", name, (unsigned)param_signature(E));
-  if (m->n_params) {
+  if (m->n_p) {
     snprintf(name, sizeof name, "%s_N_GRAD_RANGES", E->PU);
-    macro(O, name, 1);
+    macro(O, name, grad_ranges(m, NULL));
   }
   if (E->b->loops) {
     snprintf(name, sizeof name, "%s_WORKSPACE_SIZE", E->PU);
@@ -486,7 +530,8 @@ static void emit_decls(Out *O, Code *c) {
   if (E->b->loss >= 0) {
     buf_printf(out, "\n/* The loss for one sample: in[%s_N_IN] the sample, p[%s_N_PARAMS] the params. */\n", E->PU, E->PU);
     buf_printf(out, "%s %s_loss(const %s *in, const %s *p);\n", R, P, R, R);
-    buf_printf(out, "/* The loss, and its gradient with respect to every param in grad[%s_N_PARAMS], in one pass. */\n", E->PU);
+    buf_printf(out, "/* The loss, and its gradient with respect to every %sparam in grad[%s_N_%s], in one pass. */\n",
+               m->subset ? "trainable " : "", E->PU, m->subset ? "GRAD" : "PARAMS"); /* equal without a subset */
     buf_printf(out, "%s %s_loss_grad(const %s *in, const %s *p, %s *grad);\n", R, P, R, R, R);
     for (int i = 0; i < E->b->diff_syms.n; i++) {
       Sym *sym = E->b->diff_syms.v[i];
@@ -500,18 +545,21 @@ static void emit_decls(Out *O, Code *c) {
       }
     }
   }
-  if (E->b->loss >= 0 && m->n_params)
+  if (E->b->loss >= 0 && m->n_grad)
     buf_printf(out, "/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,\n"
                     "   without a gradient array; the result is the loss before the step. */\n"
                     "%s %s_sgd_step(%s *p, const %s *in, %s lr);\n", R, P, R, R, R);
   buf_printf(out, "\n/* The outputs, in declaration order, row-major, in out[%s_N_OUT]. */\n", E->PU);
   buf_printf(out, "void %s_outputs(const %s *in, const %s *p, %s *out);\n", P, R, R, R);
-  buf_printf(out, "/* Initial params as the initialisers say; the same seed gives the same values. */\n");
+  if (m->weights)
+    buf_printf(out, "/* The params' values that --weights gave (seed is not used). */\n");
+  else
+    buf_printf(out, "/* Initial params as the initialisers say; the same seed gives the same values. */\n");
   buf_printf(out, "void %s_init(%s *p, uint32_t seed);\n", P, R);
-  if (m->n_params && m->n_params <= DCC_NAMES_TABLE_MAX)
+  if (m->n_p && m->n_p <= DCC_NAMES_TABLE_MAX)
     buf_printf(out, "/* The name of each param scalar: \"w\", \"v[3]\", \"W[0][1]\". */\n"
                     "extern const char *const %s_param_names[%s_N_PARAMS];\n", P, E->PU);
-  else if (m->n_params)
+  else if (m->n_p)
     buf_printf(out, "/* The name of param scalar i (\"w\", \"v[3]\", \"W[0][1]\") written to buf, which\n"
                     "   holds %s_PARAM_NAME_MAX chars; returns buf, or a null pointer for an i\n"
                     "   outside 0..%s_N_PARAMS-1.  (Past %d param scalars there is no\n"
@@ -519,7 +567,7 @@ static void emit_decls(Out *O, Code *c) {
                     "#define %s_PARAM_NAME_MAX %d\n"
                     "char *%s_param_name(int32_t i, char *buf);\n",
                E->PU, E->PU, DCC_NAMES_TABLE_MAX, P, E->PU, param_name_max(m), P);
-  if (m->n_params) {
+  if (m->n_p) {
     buf_printf(out, "/* Where the gradient's values go in p[]: {offset, count} runs, in grad[] order. */\n"
                     "extern const int32_t %s_grad_ranges[%s_N_GRAD_RANGES][2];\n", P, E->PU);
   }
@@ -552,10 +600,73 @@ static void glorot_fans(Shape sh, double *fan_in, double *fan_out) {
   *fan_out = sh.dim[0] * receptive;
 }
 
+/* The values of param s that --weights gave, as C initialisers. */
+static void emit_values(Out *O, const Sym *s) {
+  int n = shape_size(s->shape);
+  for (int k = 0; k < n; k++) {
+    buf_puts(O->out, k % 4 ? " " : "\n    ");
+    emit_real_const(O->out, s->weights[k], O->E->is_float);
+    if (k + 1 < n)
+      buf_putc(O->out, ',');
+  }
+  buf_putc(O->out, '\n');
+}
+
+/* --weights with --train/--freeze: each frozen param, a constant of the
+ * model, as a constant array (flash on a microcontroller), row-major. */
+static void emit_frozen(Out *O) {
+  const Emit *E = O->E;
+  Model *m = E->b->m;
+  for (int i = 0; i < m->params.n; i++) {
+    Sym *s = m->params.v[i];
+    if (s->p_offset >= 0)
+      continue;
+    buf_printf(O->out, "\n/* %s%s, frozen: its values from --weights. */\n", s->name,
+               s->shape.rank ? shape_str(s->shape) : "");
+    buf_printf(O->out, "static const %s %s_frozen_%s[%d] = {", E->R, E->P, s->name, shape_size(s->shape));
+    emit_values(O, s);
+    buf_puts(O->out, "};\n");
+  }
+}
+
+/* _init with --weights: the params in p[] from a constant table. */
+static void emit_init_weights(Out *O) {
+  const Emit *E = O->E;
+  Model *m = E->b->m;
+  const char *P = E->P, *R = E->R;
+  if (m->n_p) {
+    buf_printf(O->out, "\n/* The params in p[], from --weights. */\nstatic const %s %s_weights[%s_N_PARAMS] = {", R, P,
+               E->PU);
+    bool first = true;
+    for (int i = 0; i < m->params.n; i++) {
+      Sym *s = m->params.v[i];
+      if (s->p_offset < 0)
+        continue;
+      buf_printf(O->out, "%s\n    /* %s */", first ? "" : ",", s->name);
+      emit_values(O, s);
+      O->out->len--; /* the values' newline: a comma may follow */
+      first = false;
+    }
+    buf_puts(O->out, "\n};\n");
+  }
+  buf_printf(O->out, "\nvoid %s_init(%s *p, uint32_t seed)\n{\n", P, R);
+  if (m->n_p)
+    buf_printf(O->out,
+               "    int i;\n    (void)seed;\n    for (i = 0; i < %s_N_PARAMS; i++)\n        p[i] = %s_weights[i];\n",
+               E->PU, P);
+  else
+    buf_puts(O->out, "    (void)seed;\n    (void)p;\n");
+  buf_puts(O->out, "}\n");
+}
+
 static void emit_init(Out *O) {
   const Emit *E = O->E;
   Model *m = E->b->m;
   Buf *out = O->out;
+  if (m->weights) {
+    emit_init_weights(O);
+    return;
+  }
   bool any_uniform = false, any_normal = false, any_loop = false;
   for (int i = 0; i < m->params.n; i++) {
     Sym *s = m->params.v[i];
@@ -749,20 +860,25 @@ static void emit_param_name_fn(Out *O) {
   const Emit *E = O->E;
   Model *m = E->b->m;
   Buf *out = O->out;
-  int n = m->params.n;
+  /* the params in p[] (not the frozen ones that --weights put in flash) */
+  VEC(const Sym *) ps = {0};
+  for (int i = 0; i < m->params.n; i++)
+    if (m->params.v[i]->p_offset >= 0)
+      vec_push(&ps, m->params.v[i]);
+  int n = ps.n;
   buf_printf(out, "\nchar *%s_param_name(int32_t i, char *buf)\n{\n", E->P);
   buf_printf(out, "    static const char *const name[%d] = {", n);
   for (int i = 0; i < n; i++)
-    buf_printf(out, "%s\"%s\"", i ? ", " : "", m->params.v[i]->name);
+    buf_printf(out, "%s\"%s\"", i ? ", " : "", ps.v[i]->name);
   buf_printf(out, "};\n    static const int32_t offset[%d] = {", n);
   for (int i = 0; i < n; i++)
-    buf_printf(out, "%s%d", i ? ", " : "", m->params.v[i]->offset);
+    buf_printf(out, "%s%d", i ? ", " : "", ps.v[i]->p_offset);
   buf_printf(out, "};\n    static const int32_t rank[%d] = {", n);
   for (int i = 0; i < n; i++)
-    buf_printf(out, "%s%d", i ? ", " : "", m->params.v[i]->shape.rank);
+    buf_printf(out, "%s%d", i ? ", " : "", ps.v[i]->shape.rank);
   buf_printf(out, "};\n    static const int32_t dim[%d][%d] = {", n, DCC_MAX_RANK);
   for (int i = 0; i < n; i++) {
-    Shape sh = m->params.v[i]->shape;
+    Shape sh = ps.v[i]->shape;
     buf_puts(out, i ? ", {" : "{");
     for (int d = 0; d < DCC_MAX_RANK; d++)
       buf_printf(out, "%s%d", d ? ", " : "", d < sh.rank ? sh.dim[d] : 1);
@@ -804,14 +920,17 @@ static void emit_param_name_fn(Out *O) {
                   "    return buf;\n"
                   "}\n",
              n - 1, DCC_MAX_RANK, E->PU);
-  buf_printf(out, "\nconst int32_t %s_grad_ranges[%s_N_GRAD_RANGES][2] = {{0, %d}};\n", E->P, E->PU, m->n_params);
+  free(ps.v);
+  buf_printf(out, "\nconst int32_t %s_grad_ranges[%s_N_GRAD_RANGES][2] = {", E->P, E->PU);
+  grad_ranges(m, out);
+  buf_puts(out, "};\n");
 }
 
 static void emit_param_names(Out *O) {
   const Emit *E = O->E;
   Model *m = E->b->m;
   Buf *out = O->out;
-  if (m->n_params > DCC_NAMES_TABLE_MAX) {
+  if (m->n_p > DCC_NAMES_TABLE_MAX) {
     emit_param_name_fn(O);
     return;
   }
@@ -839,6 +958,8 @@ static void emit_param_names(Out *O) {
   buf_printf(out, "\nconst char *const %s_param_names[%s_N_PARAMS] = {\n", E->P, E->PU);
   for (int i = 0; i < m->params.n; i++) {
     Sym *s = m->params.v[i];
+    if (s->p_offset < 0)
+      continue;
     if (max_rank && s->shape.rank) {
       char *ctx = xprintf("\"%s[\"", s->name);
       char *f = s->shape.rank == 1 ? xprintf("%s_NAMES_EL", E->PU) : name_row_macro(E, s, 1);
@@ -853,7 +974,9 @@ static void emit_param_names(Out *O) {
       buf_printf(out, "    \"%s%s\",\n", s->name, elem_suffix(s->shape, k, sfx, sizeof sfx, true));
   }
   buf_puts(out, "};\n");
-  buf_printf(out, "\nconst int32_t %s_grad_ranges[%s_N_GRAD_RANGES][2] = {{0, %d}};\n", E->P, E->PU, m->n_params);
+  buf_printf(out, "\nconst int32_t %s_grad_ranges[%s_N_GRAD_RANGES][2] = {", E->P, E->PU);
+  grad_ranges(m, out);
+  buf_puts(out, "};\n");
 }
 
 /* ---- the files ------------------------------------------------------------ */
@@ -900,8 +1023,9 @@ void emit_source(Buf *out, Code *c) {
     buf_puts(out, "#include <math.h>\n#include <stdint.h>\n");
     emit_decls(&O, c);
   }
-  if (m->n_params)
+  if (m->n_p)
     emit_param_names(&O);
+  emit_frozen(&O);
   for (int i = 0; i < c->fs.n; i++)
     emit_function(&O, &c->fs.v[i]);
   emit_init(&O);

@@ -178,6 +178,22 @@ static void operand(Body *B, int id, int min_prec, Buf *b, const Elem *e) {
   }
 }
 
+/* Where param scalar j of the model is read: p[] at its place there, or
+ * with --weights and --train/--freeze a frozen param's constant array
+ * (emit_api.c defines P_frozen_NAME); *at gets the index into it. */
+const char *param_array(const Emit *E, int j, int *at, char *buf, size_t size) {
+  Sym *s = model_param_at(E->b->m, j);
+  if (!s) { /* not a param: unreachable */
+    *at = j;
+    return "p";
+  }
+  *at = j - s->offset + (s->p_offset >= 0 ? s->p_offset : 0);
+  if (s->p_offset >= 0)
+    return "p";
+  snprintf(buf, size, "%s_frozen_%s", E->P, s->name);
+  return buf;
+}
+
 /* Node id's operation on its operands' values (element e of it for a
  * tensor): what its statement defines, with the parentheses C needs to
  * keep the DAG's association (a + (b + c) stays so: floating point is not
@@ -196,12 +212,19 @@ static void render_def(Body *B, int id, Buf *b, bool top, const Elem *e) {
       } else {
         emit_real_const(b, nd->val, is_float);
       }
-    } else if (e) {
-      char *at = ix_str(ix_plus(nd->index, elem_offset(nd->shape, elem_copy(e))));
-      buf_printf(b, "%s[%s]", nd->op == OP_INPUT ? "in" : "p", at);
-      free(at);
     } else {
-      buf_printf(b, "%s[%d]", nd->op == OP_INPUT ? "in" : "p", nd->index);
+      char name[DCC_MAX_NAME_LEN + 64];
+      const char *arr = "in";
+      int base = nd->index;
+      if (nd->op == OP_PARAM)
+        arr = param_array(B->E, nd->index, &base, name, sizeof name);
+      if (e) {
+        char *at = ix_str(ix_plus(base, elem_offset(nd->shape, elem_copy(e))));
+        buf_printf(b, "%s[%s]", arr, at);
+        free(at);
+      } else {
+        buf_printf(b, "%s[%d]", arr, base);
+      }
     }
     return;
   case KIND_INFIX:
@@ -1685,7 +1708,13 @@ FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam)
   Body B = {E, f.s, b->dag, &out, -1, -1, NULL, {0, NULL}, {0, NULL}, 0, f.s->ntemps, 0, 0, roots, nroots, &used, 0};
   if (!f.s->uses_in)
     buf_puts(&out, "    (void)in;\n");
-  if (!f.s->uses_p)
+  bool reads_p = false; /* not only frozen params' constant arrays */
+  for (int id = 0; id < b->dag->n && f.s->uses_p && !reads_p; id++)
+    if (f.s->live[id] && b->dag->nodes[id].op == OP_PARAM) {
+      Sym *s = model_param_at(m, b->dag->nodes[id].index);
+      reads_p = !s || s->p_offset >= 0;
+    }
+  if (!reads_p)
     buf_puts(&out, "    (void)p;\n");
   if (outparam) /* the caller knows the function writes nothing there */
     buf_printf(&out, "    (void)%s;\n", outparam);
@@ -1700,7 +1729,10 @@ FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam)
       if (sym->shape.rank != 0 || !f.s->live[id])
         continue;
       f.s->name[id] = local_name(&used, sym->name, E->P);
-      buf_printf(&out, "    const %s %s = %s[%d];\n", E->R, f.s->name[id], pass ? "p" : "in", sym->offset);
+      char name[DCC_MAX_NAME_LEN + 64];
+      int at = sym->offset;
+      const char *arr = pass ? param_array(E, sym->offset, &at, name, sizeof name) : "in";
+      buf_printf(&out, "    const %s %s = %s[%d];\n", E->R, f.s->name[id], arr, at);
       B.reals++;
     }
   }

@@ -634,6 +634,8 @@ static void naive_counts(Built *raw, OpCounts *c) {
   Dag *d = raw->dag;
   count_tree(d, &raw->loss, 1, c);
   for (int j = 0; j < m->n_params; j++) {
+    if (model_frozen_scalar(m, j))
+      continue; /* frozen: no derivative */
     int mark = d->n;
     int g = diff_forward(d, raw->loss, raw->param_leaf[j]);
     OpCounts one;
@@ -676,7 +678,7 @@ void print_operation_counts(FILE *f, Built *opt, const char *prefix) {
   loss_grad_roots(opt, &after);
   count_dag(opt->dag, after.v, after.n, &ca);
   free(after.v);
-  char *what = xprintf("%s_loss_grad (the loss and %d gradient components)", prefix, m->n_params);
+  char *what = xprintf("%s_loss_grad (the loss and %d gradient components)", prefix, m->n_grad);
   print_stats(f, what, &cb, &ca);
   free(what);
   struct rusage ru;
