@@ -509,8 +509,13 @@ static bool o0_tree_fits(Dag *d, int root, const char *what) {
   tree_measure(d, root, &size, &depth);
   if (size <= DCC_O0_MAX_TREE && depth <= DCC_O0_MAX_DEPTH)
     return true;
-  fprintf(stderr, "%s: error: -O0: %s has %llu nodes and depth %d; the limits are %d and %d (compile without -O0)\n",
-          diags.src->path, what, (unsigned long long)size, depth, DCC_O0_MAX_TREE, DCC_O0_MAX_DEPTH);
+  char count[32]; /* the count saturates at UINT64_MAX: past it, say so */
+  if (size == UINT64_MAX)
+    snprintf(count, sizeof count, "more than 10^19");
+  else
+    snprintf(count, sizeof count, "%llu", (unsigned long long)size);
+  fprintf(stderr, "%s: error: -O0: %s has %s nodes and depth %d; the limits are %d and %d (compile without -O0)\n",
+          diags.src->path, what, count, depth, DCC_O0_MAX_TREE, DCC_O0_MAX_DEPTH);
   return false;
 }
 
