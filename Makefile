@@ -92,9 +92,10 @@ $(foreach e,$(EXAMPLES),$(eval $(call example_rule,$(e))))
 
 examples: $(foreach e,$(EXAMPLES),build/examples/$(e)/$(e))
 
-# Firmware (examples/firmware/): the five-point trainer and a digits
-# classifier for a Cortex-M4F (float code, newlib, semihosting), each also
-# built for the host from the same sources.  Needs Debian's
+# Firmware (examples/firmware/): the five-point trainer, a digits
+# classifier, a digits CNN and training steps of two gesture models for a
+# Cortex-M4F (float code, newlib, semihosting), each also built for the
+# host from the same sources.  Needs Debian's
 # gcc-arm-none-eabi and libnewlib-arm-none-eabi (make installs nothing);
 # firmware-test runs them under qemu-system-arm and compares with the host.
 FW          = build/firmware
@@ -113,6 +114,15 @@ $(FW)/five_points.c: build/dcc examples/five_points/five_points.expr
 $(FW)/digits.c: build/dcc examples/multiclass/digits.expr
 	@mkdir -p $(FW)
 	build/dcc examples/multiclass/digits.expr --real float -o $@
+$(FW)/digits_cnn.c: build/dcc examples/digits_cnn/digits_cnn.expr
+	@mkdir -p $(FW)
+	build/dcc examples/digits_cnn/digits_cnn.expr --real float -o $@
+$(FW)/gesture.c: build/dcc examples/gesture/gesture.expr
+	@mkdir -p $(FW)
+	build/dcc examples/gesture/gesture.expr --real float -o $@
+$(FW)/gesture_large.c: build/dcc examples/firmware/gesture_large.expr
+	@mkdir -p $(FW)
+	build/dcc examples/firmware/gesture_large.expr --real float -o $@
 $(FW)/digits_data.c: examples/firmware/digits_data.sh examples/multiclass/digits.csv
 	@mkdir -p $(FW)
 	examples/firmware/digits_data.sh examples/multiclass/digits.csv $(FW_DIGITS) $(FW)
@@ -127,8 +137,9 @@ $(FW)/dcc_train.o: runtime/dcc_train.c $(RUNTIME_HDRS)
 $(FW)/dcc_store.o: runtime/dcc_store.c $(RUNTIME_HDRS)
 	@mkdir -p $(FW)
 	$(FW_CC) $(FW_CFLAGS) -c $< -o $@
-$(FW)/%_fw.o: examples/firmware/%_fw.c examples/firmware/fw_stack.h $(FW)/five_points.c $(FW)/digits.c \
-              $(FW)/digits_data.c $(RUNTIME_HDRS)
+$(FW)/%_fw.o: examples/firmware/%_fw.c examples/firmware/fw_stack.h examples/firmware/fw_ticks.h \
+              examples/firmware/gesture_fw.c $(FW)/five_points.c $(FW)/digits.c $(FW)/digits_cnn.c \
+              $(FW)/digits_data.c $(FW)/gesture.c $(FW)/gesture_large.c $(RUNTIME_HDRS)
 	$(FW_CC) $(FW_CFLAGS) -c $< -o $@
 $(FW)/startup.o: examples/firmware/startup.c
 	@mkdir -p $(FW)
@@ -138,18 +149,33 @@ $(FW)/five_points.elf: $(FW)/startup.o $(FW)/five_points_fw.o $(FW)/five_points.
 	$(FW_CC) $(FW_LDFLAGS) -Wl,-Map=$(FW)/five_points.map -o $@ $(filter %.o,$^) -lm
 $(FW)/digits.elf: $(FW)/startup.o $(FW)/digits_fw.o $(FW)/digits.o $(FW)/digits_data.o examples/firmware/mps2.ld
 	$(FW_CC) $(FW_LDFLAGS) -Wl,-Map=$(FW)/digits.map -o $@ $(filter %.o,$^) -lm
+$(FW)/digits_cnn.elf: $(FW)/startup.o $(FW)/digits_cnn_fw.o $(FW)/digits_cnn.o $(FW)/digits_data.o \
+                      examples/firmware/mps2.ld
+	$(FW_CC) $(FW_LDFLAGS) -Wl,-Map=$(FW)/digits_cnn.map -o $@ $(filter %.o,$^) -lm
+$(FW)/gesture.elf: $(FW)/startup.o $(FW)/gesture_fw.o $(FW)/gesture.o examples/firmware/mps2.ld
+	$(FW_CC) $(FW_LDFLAGS) -Wl,-Map=$(FW)/gesture.map -o $@ $(filter %.o,$^) -lm
+$(FW)/gesture_large.elf: $(FW)/startup.o $(FW)/gesture_large_fw.o $(FW)/gesture_large.o examples/firmware/mps2.ld
+	$(FW_CC) $(FW_LDFLAGS) -Wl,-Map=$(FW)/gesture_large.map -o $@ $(filter %.o,$^) -lm
 $(FW)/five_points_host: examples/firmware/five_points_fw.c $(FW)/five_points.c runtime/dcc_train.c $(RUNTIME_HDRS)
 	$(FW_HOST) -o $@ examples/firmware/five_points_fw.c $(FW)/five_points.c runtime/dcc_train.c -lm
 $(FW)/digits_host: examples/firmware/digits_fw.c $(FW)/digits.c $(FW)/digits_data.c
 	$(FW_HOST) -o $@ examples/firmware/digits_fw.c $(FW)/digits.c $(FW)/digits_data.c -lm
+$(FW)/digits_cnn_host: examples/firmware/digits_cnn_fw.c $(FW)/digits_cnn.c $(FW)/digits_data.c
+	$(FW_HOST) -o $@ examples/firmware/digits_cnn_fw.c $(FW)/digits_cnn.c $(FW)/digits_data.c -lm
+$(FW)/gesture_host: examples/firmware/gesture_fw.c $(FW)/gesture.c
+	$(FW_HOST) -o $@ examples/firmware/gesture_fw.c $(FW)/gesture.c -lm
+$(FW)/gesture_large_host: examples/firmware/gesture_large_fw.c examples/firmware/gesture_fw.c $(FW)/gesture_large.c
+	$(FW_HOST) -o $@ examples/firmware/gesture_large_fw.c $(FW)/gesture_large.c -lm
 
-firmware: $(FW)/five_points.elf $(FW)/digits.elf $(FW)/five_points_host $(FW)/digits_host $(FW)/dcc_store.o
+firmware: $(FW)/five_points.elf $(FW)/digits.elf $(FW)/digits_cnn.elf $(FW)/gesture.elf $(FW)/gesture_large.elf \
+          $(FW)/five_points_host $(FW)/digits_host $(FW)/digits_cnn_host $(FW)/gesture_host $(FW)/gesture_large_host \
+          $(FW)/dcc_store.o
 
 # The firmware's compiler flags (for tests that build code the same way).
 fw-cflags:
 	@echo $(FW_CC) $(FW_CFLAGS)
 
-# Runs both programs under qemu and on the host and compares what they
+# Runs the programs under qemu and on the host and compares what they
 # print; says so and succeeds when the Arm tools are not installed.
 firmware-test:
 	@examples/firmware/firmware-test.sh

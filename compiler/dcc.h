@@ -48,6 +48,9 @@
 #define DCC_MAX_OUTPUT      (256u << 20) /* bytes of C, text or DOT written */
 #define DCC_O0_MAX_TREE     2000000     /* -O0: nodes in one expanded tree */
 #define DCC_O0_MAX_DEPTH    4000        /* -O0: depth of one expanded tree */
+#define DCC_O0_MAX_TOTAL    4000000     /* -O0: nodes of every tree (about 48 MB of C) */
+#define DCC_NAMES_TABLE_MAX (1 << 18)   /* param scalars with a P_param_names table;
+                                           past it P_param_name() spells them */
 
 /* A model whose largest tensor has at most this many scalars is unrolled
  * to straight-line scalar code; a larger one keeps tensor nodes and gets
@@ -688,6 +691,11 @@ typedef struct {
   /* loops: where each tensor that gets a statement is stored */
   long *ws_off;    /* indexed by node id: offset in the workspace, or -1 */
   int *root_of;    /* indexed by node id: the root whose dst stores it, or -1 */
+  int *epilogue;   /* indexed by node id: the deferred gradient whose update
+                      an outer product's loop makes (no statement), or -1 */
+  int *in_place;   /* indexed by node id: the elementwise statement whose
+                      storage it is written in first, then read in place by
+                      that statement's loop, or -1 */
   long ws_size;    /* reals of workspace the function needs */
   /* _sgd_step: nodes whose loop is the in-place update of a param, emitted
    * after every read of the params (indexed by node id) */
@@ -803,9 +811,10 @@ void emit_source(Buf *out, Code *c);
 void emit_expr(Buf *out, Built *b);
 void emit_dot(Buf *out, Built *b);
 
+/* Counts as doubles: the naive trees' pass 2^64 (exact below 2^53). */
 typedef struct {
-  uint64_t nodes;
-  uint64_t ops[OP_COUNT];
+  double nodes;
+  double ops[OP_COUNT];
 } OpCounts;
 void count_tree(Dag *d, const int *roots, int n, OpCounts *c);
 void count_dag(Dag *d, const int *roots, int n, OpCounts *c);
@@ -813,6 +822,8 @@ void count_dag(Dag *d, const int *roots, int n, OpCounts *c);
  * on f (README.md, --stats, says what "naive" is). */
 void print_operation_counts(FILE *f, Built *b, const char *prefix);
 /* -O0 size checks: depth and size of the expanded tree of one root */
-void tree_measure(Dag *d, int root, uint64_t *size, int *depth);
+void tree_measure(Dag *d, int root, double *size, int *depth);
+/* A count in decimal, or as 1.23e+45 past 10^15: into buf, returned. */
+char *count_text(double n, char buf[32]);
 
 #endif

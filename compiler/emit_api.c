@@ -25,7 +25,8 @@ struct Function {
   Root *roots;
   int nroots;
   const char *outparam; /* an output parameter it does not write, or NULL */
-  FuncBody body;
+  FuncBody body;        /* its schedule freed once planned (body.s NULL) */
+  long ws_size;         /* the schedule's workspace, in reals */
 };
 
 typedef struct {
@@ -41,7 +42,7 @@ static void add_function(Code *c, const char *comment, const char *ret, const ch
                          const char *extra_args, Root *roots, int nroots, const char *outparam) {
   const char *R = c->E.R;
   Function f = {xstrdup(comment), ret, xstrdup(name), xprintf("const %s *in, const %s *p%s", R, R, extra),
-                xprintf("in, p%s", extra_args), roots, nroots, outparam, {0}};
+                xprintf("in, p%s", extra_args), roots, nroots, outparam, {0}, 0};
   vec_push(&c->fs, f);
 }
 
@@ -112,7 +113,7 @@ static void list_functions(Code *c) {
     Function f = {xstrdup("One step of gradient descent on one sample: p -= lr * d loss / d p, in place,\n"
                           "   without a gradient array; the result is the loss before the step."),
                   R, xstrdup("sgd_step"), xprintf("%s *p, const %s *in, %s lr", R, R, R), xstrdup("p, in, lr"),
-                  step.v, step.n, NULL, {0}};
+                  step.v, step.n, NULL, {0}, 0};
     vec_push(&c->fs, f);
   }
   RootVec outs = {0};
@@ -278,8 +279,14 @@ Code *plan_code(EmitOpts *o) {
   for (int i = 0; i < c->fs.n; i++) {
     Function *f = &c->fs.v[i];
     f->body = plan_body(&c->E, f->roots, f->nroots, f->outparam);
-    if (f->body.s->ws_size > c->workspace)
-      c->workspace = f->body.s->ws_size;
+    f->ws_size = f->body.s->ws_size;
+    /* A schedule has arrays the size of the whole DAG: kept for every
+     * function, they grew as functions times nodes (issue 15: 16,000
+     * scalar params, one _grad_ function each, took 24 GB). */
+    schedule_free(f->body.s);
+    f->body.s = NULL;
+    if (f->ws_size > c->workspace)
+      c->workspace = f->ws_size;
     if (f->body.stack > c->max_stack) {
       c->max_stack = f->body.stack;
       c->max_stack_fn = f->name;
@@ -308,7 +315,6 @@ static char *restrict_params(const char *params) {
 static void emit_function(Out *O, Function *f) {
   const Emit *E = O->E;
   const char *P = E->P, *R = E->R;
-  Schedule *s = f->body.s;
   int locals = f->body.locals;
   if (!E->b->loops) {
     buf_printf(O->out, "\n/* %s\n   (%d local%s of type %s on the stack) */\n", f->comment, locals,
@@ -318,7 +324,7 @@ static void emit_function(Out *O, Function *f) {
     free(params);
   } else {
     buf_printf(O->out, "\n/* %s\n   (%d local%s of type %s on the stack; ws: %ld of them) */\n", f->comment, locals,
-               locals == 1 ? "" : "s", R, s->ws_size);
+               locals == 1 ? "" : "s", R, f->ws_size);
     char *params = restrict_params(f->params);
     buf_printf(O->out, "%s %s_%s_ws(%s, %s *restrict ws)\n{\n", f->ret, P, f->name, params, R);
     free(params);
@@ -328,9 +334,9 @@ static void emit_function(Out *O, Function *f) {
   if (E->b->loops) {
     /* the plain function: its workspace on the stack */
     buf_printf(O->out, "\n%s %s_%s(%s)\n{\n", f->ret, P, f->name, f->params);
-    if (s->ws_size)
-      buf_printf(O->out, "    %s ws[%ld];\n", R, s->ws_size);
-    char *ws = s->ws_size ? xstrdup("ws") : xprintf("(%s *)0", R); /* none needed: a null pointer */
+    if (f->ws_size)
+      buf_printf(O->out, "    %s ws[%ld];\n", R, f->ws_size);
+    char *ws = f->ws_size ? xstrdup("ws") : xprintf("(%s *)0", R); /* none needed: a null pointer */
     buf_printf(O->out, "    %s%s_%s_ws(%s, %s);\n", strcmp(f->ret, "void") ? "return " : "", P, f->name, f->args, ws);
     free(ws);
     buf_puts(O->out, "}\n");
@@ -392,7 +398,7 @@ static void emit_resources(Out *O, Code *c) {
   for (int pass = 0; pass < 2; pass++) {
     OpCounts *n = pass ? &all : &loss;
     const char *fn = pass ? "LOSS_GRAD" : "LOSS";
-    struct { const char *kind; uint64_t n; } rows[] = {
+    struct { const char *kind; double n; } rows[] = {
         {"ADD", n->ops[OP_ADD] + n->ops[OP_SUB]}, {"MUL", n->ops[OP_MUL]}, {"DIV", n->ops[OP_DIV]},
         {"NEG", n->ops[OP_NEG]}, {"SELECT", n->ops[OP_IFGT] + n->ops[OP_IFGE]},
     };
@@ -433,6 +439,8 @@ static uint32_t param_signature(const Emit *E) {
   free(b.s);
   return h;
 }
+
+static int param_name_max(const Model *m);
 
 static void emit_decls(Out *O, Code *c) {
   const Emit *E = O->E;
@@ -500,9 +508,18 @@ static void emit_decls(Out *O, Code *c) {
   buf_printf(out, "void %s_outputs(const %s *in, const %s *p, %s *out);\n", P, R, R, R);
   buf_printf(out, "/* Initial params as the initialisers say; the same seed gives the same values. */\n");
   buf_printf(out, "void %s_init(%s *p, uint32_t seed);\n", P, R);
-  if (m->n_params) {
+  if (m->n_params && m->n_params <= DCC_NAMES_TABLE_MAX)
     buf_printf(out, "/* The name of each param scalar: \"w\", \"v[3]\", \"W[0][1]\". */\n"
                     "extern const char *const %s_param_names[%s_N_PARAMS];\n", P, E->PU);
+  else if (m->n_params)
+    buf_printf(out, "/* The name of param scalar i (\"w\", \"v[3]\", \"W[0][1]\") written to buf, which\n"
+                    "   holds %s_PARAM_NAME_MAX chars; returns buf, or a null pointer for an i\n"
+                    "   outside 0..%s_N_PARAMS-1.  (Past %d param scalars there is no\n"
+                    "   %s_param_names table: its strings would not compile in reasonable memory.) */\n"
+                    "#define %s_PARAM_NAME_MAX %d\n"
+                    "char *%s_param_name(int32_t i, char *buf);\n",
+               E->PU, E->PU, DCC_NAMES_TABLE_MAX, P, E->PU, param_name_max(m), P);
+  if (m->n_params) {
     buf_printf(out, "/* Where the gradient's values go in p[]: {offset, count} runs, in grad[] order. */\n"
                     "extern const int32_t %s_grad_ranges[%s_N_GRAD_RANGES][2];\n", P, E->PU);
   }
@@ -641,6 +658,22 @@ static void emit_init(Out *O) {
 
 /* ---- _param_names ------------------------------------------------------- */
 
+/* The longest param scalar name, plus its terminating null. */
+static int param_name_max(const Model *m) {
+  int most = 0;
+  for (int i = 0; i < m->params.n; i++) {
+    const Sym *s = m->params.v[i];
+    int len = (int)strlen(s->name);
+    for (int d = 0; d < s->shape.rank; d++) {
+      char num[16];
+      len += 2 + snprintf(num, sizeof num, "%d", s->shape.dim[d] - 1);
+    }
+    if (len > most)
+      most = len;
+  }
+  return most + 1;
+}
+
 /* With loops, a tensor's element names are spelt by the preprocessor, so
  * that the source stays small however wide the layers: P_NAMES_C2(f, x,
  * "1") expands to f(x, "100"), ..., f(x, "199"), and a range 0..n-1 is a
@@ -708,10 +741,80 @@ static char *name_row_macro(const Emit *E, const Sym *s, int l) {
   return l == 1 ? xprintf("%s_NAMES_ROW_%s", E->PU, s->name) : xprintf("%s_NAMES_ROW%d_%s", E->PU, l, s->name);
 }
 
+/* Past DCC_NAMES_TABLE_MAX param scalars, names computed when asked: a
+ * table of every name costs the C compiler an initialiser per scalar
+ * (clang -O0 took 21 s and 1.4 GB for 1,048,576 names, and was killed at
+ * 6.3 GB for 4M: issue 15), P_param_name a few entries per param. */
+static void emit_param_name_fn(Out *O) {
+  const Emit *E = O->E;
+  Model *m = E->b->m;
+  Buf *out = O->out;
+  int n = m->params.n;
+  buf_printf(out, "\nchar *%s_param_name(int32_t i, char *buf)\n{\n", E->P);
+  buf_printf(out, "    static const char *const name[%d] = {", n);
+  for (int i = 0; i < n; i++)
+    buf_printf(out, "%s\"%s\"", i ? ", " : "", m->params.v[i]->name);
+  buf_printf(out, "};\n    static const int32_t offset[%d] = {", n);
+  for (int i = 0; i < n; i++)
+    buf_printf(out, "%s%d", i ? ", " : "", m->params.v[i]->offset);
+  buf_printf(out, "};\n    static const int32_t rank[%d] = {", n);
+  for (int i = 0; i < n; i++)
+    buf_printf(out, "%s%d", i ? ", " : "", m->params.v[i]->shape.rank);
+  buf_printf(out, "};\n    static const int32_t dim[%d][%d] = {", n, DCC_MAX_RANK);
+  for (int i = 0; i < n; i++) {
+    Shape sh = m->params.v[i]->shape;
+    buf_puts(out, i ? ", {" : "{");
+    for (int d = 0; d < DCC_MAX_RANK; d++)
+      buf_printf(out, "%s%d", d ? ", " : "", d < sh.rank ? sh.dim[d] : 1);
+    buf_putc(out, '}');
+  }
+  buf_printf(out, "};\n"
+                  "    int32_t lo = 0, hi = %d, r, d, at[%d];\n"
+                  "    char *o = buf;\n"
+                  "    const char *c;\n"
+                  "    if (i < 0 || i >= %s_N_PARAMS)\n"
+                  "        return (char *)0;\n"
+                  "    while (lo < hi) { /* the last param whose offset is at most i */\n"
+                  "        int32_t mid = lo + (hi - lo + 1) / 2;\n"
+                  "        if (offset[mid] <= i)\n"
+                  "            lo = mid;\n"
+                  "        else\n"
+                  "            hi = mid - 1;\n"
+                  "    }\n"
+                  "    for (c = name[lo]; *c; c++)\n"
+                  "        *o++ = *c;\n"
+                  "    r = i - offset[lo];\n"
+                  "    for (d = rank[lo] - 1; d >= 0; d--) { /* row-major */\n"
+                  "        at[d] = r %% dim[lo][d];\n"
+                  "        r /= dim[lo][d];\n"
+                  "    }\n"
+                  "    for (d = 0; d < rank[lo]; d++) {\n"
+                  "        char digit[12];\n"
+                  "        int nd = 0;\n"
+                  "        do {\n"
+                  "            digit[nd++] = (char)('0' + at[d] %% 10);\n"
+                  "            at[d] /= 10;\n"
+                  "        } while (at[d]);\n"
+                  "        *o++ = '[';\n"
+                  "        while (nd)\n"
+                  "            *o++ = digit[--nd];\n"
+                  "        *o++ = ']';\n"
+                  "    }\n"
+                  "    *o = '\\0';\n"
+                  "    return buf;\n"
+                  "}\n",
+             n - 1, DCC_MAX_RANK, E->PU);
+  buf_printf(out, "\nconst int32_t %s_grad_ranges[%s_N_GRAD_RANGES][2] = {{0, %d}};\n", E->P, E->PU, m->n_params);
+}
+
 static void emit_param_names(Out *O) {
   const Emit *E = O->E;
   Model *m = E->b->m;
   Buf *out = O->out;
+  if (m->n_params > DCC_NAMES_TABLE_MAX) {
+    emit_param_name_fn(O);
+    return;
+  }
   char sfx[64];
   int max_rank = 0;
   for (int i = 0; i < m->params.n; i++)

@@ -26,6 +26,8 @@ typedef struct {
   Dag *d;
   Buf *out;
   int acc_node;   /* a product whose row sum is in acc where it is read, or -1 */
+  int outer_node; /* an outer product read as outer_text, or -1 */
+  const char *outer_text;
   /* a sum along a dimension: its term kk is its operand's element
    * outer + kk * stride + inner (emit_SUMD) */
   Ix sumd_outer, sumd_inner;
@@ -151,6 +153,8 @@ static int prec_of(Body *B, int id) {
   const OpInfo *oi = &op_info[nd->op];
   if (B->s->name[id] || id == B->acc_node)
     return 4;
+  if (id == B->outer_node)
+    return op_info[OP_MUL].prec;
   if (oi->kind == KIND_INFIX)
     return oi->prec;
   if (oi->kind == KIND_PREFIX)
@@ -256,6 +260,10 @@ static void render(Body *B, int id, Buf *b, bool top, const Elem *e) {
     e = NULL; /* every element of a scalar is the scalar */
   if (id == B->acc_node) { /* the row sum of a product fused into this loop */
     buf_puts(b, "acc");
+    return;
+  }
+  if (id == B->outer_node) { /* the element of the outer product whose loop this is */
+    buf_puts(b, B->outer_text);
     return;
   }
   if (B->s->name[id]) {
@@ -411,6 +419,24 @@ static void emit_MATMUL(Body *B, int id, const char *N, bool update) {
 }
 
 /* N[i][j] = u[i] v[j] */
+/* "-= lr * (g)" for the deferred gradient g that outer product id's loop
+ * updates: g at element (i, col), its outer product's element acc * y. */
+static char *epilogue_value(Body *B, int id, int g, const char *y, int cols, const char *col) {
+  char *text = xprintf("acc * %s", y), *at = xprintf("i * %d + %s", cols, col);
+  Buf v = {0};
+  B->outer_node = id;
+  B->outer_text = text;
+  Elem e = elem_flat(ix_text(at));
+  render_def(B, g, &v, true, &e);
+  elem_free(e);
+  B->outer_node = -1;
+  char *r = xprintf("-= lr * (%s)", v.s);
+  free(v.s);
+  free(text);
+  free(at);
+  return r;
+}
+
 static void emit_OUTER(Body *B, int id, const char *N, bool update) {
   const Node *nd = &B->d->nodes[id];
   int cols = nd->shape.dim[1], cols16 = cols / 16 * 16;
@@ -423,9 +449,10 @@ static void emit_OUTER(Body *B, int id, const char *N, bool update) {
    * whole: a row in one loop pays the loop's count and test every vector
    * or two (make bench: 1.9 against 1.7 instructions per element). */
   const char *assign = update ? "-= lr * (acc * %s)" : "= acc * %s";
+  int epi = B->s->epilogue[id];
   if (cols16) {
     render_at(B, nd->a[1], &y, false, "j + k");
-    char *value = xprintf(assign, y.s);
+    char *value = epi >= 0 ? epilogue_value(B, id, epi, y.s, cols, "j + k") : xprintf(assign, y.s);
     buf_printf(B->out, "        for (int j = 0; j < %d; j += 16)\n", cols16);
     buf_puts(B->out, "            for (int k = 0; k < 16; k++)\n");
     buf_printf(B->out, "                %s[i * %d + j + k] %s;\n", N, cols, value);
@@ -435,7 +462,7 @@ static void emit_OUTER(Body *B, int id, const char *N, bool update) {
   if (cols > cols16) {
     y.len = 0;
     render_at(B, nd->a[1], &y, false, "j");
-    char *value = xprintf(assign, y.s);
+    char *value = epi >= 0 ? epilogue_value(B, id, epi, y.s, cols, "j") : xprintf(assign, y.s);
     buf_printf(B->out, "        for (int j = %d; j < %d; j++)\n", cols16, cols);
     buf_printf(B->out, "            %s[i * %d + j] %s;\n", N, cols, value);
     loop_var(B);
@@ -1144,6 +1171,8 @@ static char *storage(Body *B, int id) {
   int r = s->root_of[id], reg = s->R.n ? s->R.of[id] : -1;
   if (r >= 0)
     return xstrdup(B->roots[r].dst);
+  if (s->in_place[id] >= 0) /* its reader's storage */
+    return storage(B, s->in_place[id]);
   if (reg >= 0 && s->slot[id] >= 0) {
     char *at = step_at(s->rp[reg].tape + s->slot[id], s->rp[reg].stride), *r = xprintf("ws + %s", at);
     free(at);
@@ -1606,7 +1635,11 @@ static void emit_roots(Body *B, const Root *roots, int nroots, StrMap *used) {
       buf_printf(B->out, "    %s *const %s = %s;\n", B->E->R, ptr, roots[r].dst);
       B->pointers++;
       if (s->deferred[id]) {
-        emit_loop(B, id, ptr, true); /* the update loop writes the param */
+        int o = -1; /* an outer product whose loop makes this update */
+        for (int k = 0; k < B->d->nodes[id].nops; k++)
+          if (s->epilogue[B->d->nodes[id].a[k]] == id)
+            o = B->d->nodes[id].a[k];
+        emit_loop(B, o >= 0 ? o : id, ptr, true); /* the update loop writes the param */
       } else {
         render_at(B, id, &expr, false, "i");
         buf_printf(B->out, "    for (int i = 0; i < %d; i++)\n        %s[i] -= lr * %s;\n", n, ptr, expr.s);
@@ -1645,7 +1678,7 @@ FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam)
   FuncBody f = {schedule_make(b, roots, nroots, E->o0), NULL, 0, 0};
   Buf out = {0};
   StrMap used = {0};
-  Body B = {E, f.s, b->dag, &out, -1, {0, NULL}, {0, NULL}, 0, f.s->ntemps, 0, 0, roots, nroots, &used, 0};
+  Body B = {E, f.s, b->dag, &out, -1, -1, NULL, {0, NULL}, {0, NULL}, 0, f.s->ntemps, 0, 0, roots, nroots, &used, 0};
   if (!f.s->uses_in)
     buf_puts(&out, "    (void)in;\n");
   if (!f.s->uses_p)

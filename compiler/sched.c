@@ -56,6 +56,46 @@ static bool view_of_param(Dag *d, int id) {
   }
 }
 
+/* Whether node id reads nothing but constants and the param leaf own
+ * (inputs too): an update loop of own may read it at the element it
+ * writes, before writing it. */
+static bool reads_only(Dag *d, int id, int own, int depth) {
+  const Node *nd = &d->nodes[id];
+  if (nd->op == OP_CONST || nd->op == OP_INPUT || id == own)
+    return true;
+  if (!depth || !op_is_elementwise((Op)nd->op) || nd->op == OP_PARAM)
+    return false;
+  for (int i = 0; i < nd->nops; i++)
+    if (!reads_only(d, nd->a[i], own, depth - 1))
+      return false;
+  return true;
+}
+
+/* _sgd_step: a param's elementwise gradient g made of an outer product
+ * and terms of the param itself (dW = 2 lambda W + dh x^T, an L2
+ * penalty's) is deferred, and the outer product's loop computes it and
+ * makes the update, W -= lr * (2 lambda W + acc x[j]): no gradient of W's
+ * size is stored. */
+static void outer_epilogue(Built *b, Schedule *s, int g, const char *param, const int *uses) {
+  Dag *d = b->dag;
+  const Node *nd = &d->nodes[g];
+  Sym *sym = model_lookup(b->m, param);
+  int own = sym ? leaf_nodes(b, sym)[0] : -1, outer = -1;
+  for (int i = 0; i < nd->nops; i++) {
+    int a = nd->a[i];
+    const Node *an = &d->nodes[a];
+    if (an->op == OP_OUTER && outer < 0 && uses[a] == 1 && shape_eq(an->shape, nd->shape) &&
+        !view_of_param(d, an->a[0]) && !view_of_param(d, an->a[1]))
+      outer = a;
+    else if (own < 0 || !reads_only(d, a, own, 4))
+      return;
+  }
+  if (outer < 0)
+    return;
+  s->deferred[g] = true;
+  s->epilogue[outer] = g;
+}
+
 /* Whether leaf id is a scalar param or input of its own, which the emitter
  * reads once into a local at the top of each function. */
 static bool has_local(Built *b, int id) {
@@ -96,21 +136,28 @@ static long place(Item *items, int n) {
     return 0;
   qsort(items, (size_t)n, sizeof *items, item_cmp);
   long size = 0;
-  VEC(int) alive = {0};
+  VEC(int) alive = {0}; /* the items placed and not yet dead, by offset */
   for (int i = 0; i < n; i++) {
     Item *it = &items[i];
-    /* the lowest offset that fits between the items still alive */
+    /* the items placed so far that end before this one starts are dead
+     * for every item after it too (they come in the order of their
+     * starts): drop them, so that a long program's placement stays near
+     * linear in its size */
+    int kept = 0;
+    for (int j = 0; j < alive.n; j++)
+      if (items[alive.v[j]].end >= it->start)
+        alive.v[kept++] = alive.v[j];
+    alive.n = kept;
+    /* the lowest offset that fits between the items still alive: one
+     * sweep in the order of their offsets, past each that overlaps */
     long off = 0;
-    for (bool moved = true; moved;) {
-      moved = false;
-      for (int j = 0; j < alive.n; j++) {
-        Item *o = &items[alive.v[j]];
-        long lo = *o->off, hi = lo + o->size;
-        if (o->end >= it->start && off < hi && lo < off + it->size) {
-          off = hi;
-          moved = true;
-        }
-      }
+    int at = 0; /* where it goes in alive */
+    for (; at < alive.n; at++) {
+      Item *o = &items[alive.v[at]];
+      if (*o->off >= off + it->size)
+        break;
+      if (*o->off + o->size > off)
+        off = *o->off + o->size;
     }
     if (off + it->size > DCC_MAX_WORKSPACE) {
       size = off + it->size;
@@ -119,7 +166,12 @@ static long place(Item *items, int n) {
     *it->off = off;
     if (off + it->size > size)
       size = off + it->size;
-    vec_push(&alive, i);
+    vec_push(&alive, i); /* then moved to its place in the order */
+    for (int j = alive.n - 1; j > 0 && *items[alive.v[j - 1]].off > off; j--) {
+      int t = alive.v[j];
+      alive.v[j] = alive.v[j - 1];
+      alive.v[j - 1] = t;
+    }
   }
   free(alive.v);
   return size;
@@ -270,8 +322,13 @@ static void place_all(Dag *d, Schedule *s, const bool *stmt, const int *last_use
   Items items = {0};
   for (int i = 0; i < s->norder; i++) {
     int id = s->order[i];
-    if (d->nodes[id].shape.rank && s->root_of[id] < 0)
-      add_item(&items, id, last_use[id], shape_size(d->nodes[id].shape), &s->ws_off[id]);
+    if (d->nodes[id].shape.rank && s->root_of[id] < 0 && s->in_place[id] < 0) {
+      int start = id; /* from the statement of what is written in its storage first */
+      for (int k = 0; k < d->nodes[id].nops; k++)
+        if (s->in_place[d->nodes[id].a[k]] == id)
+          start = d->nodes[id].a[k];
+      add_item(&items, start, last_use[id], shape_size(d->nodes[id].shape), &s->ws_off[id]);
+    }
   }
   for (int id = 0; id < d->n; id++) {
     const Node *x = &d->nodes[id];
@@ -339,6 +396,8 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
   s->name = xcalloc((size_t)n, sizeof *s->name);
   s->ws_off = xmalloc((size_t)n * sizeof *s->ws_off);
   s->root_of = xmalloc((size_t)n * sizeof *s->root_of);
+  s->in_place = xmalloc((size_t)n * sizeof *s->in_place);
+  s->epilogue = xmalloc((size_t)n * sizeof *s->epilogue);
   int *uses = xcalloc((size_t)n, sizeof *uses);
   int *depth = xcalloc((size_t)n, sizeof *depth);
   bool *in_loop = xcalloc((size_t)n, sizeof *in_loop);  /* read inside a loop body */
@@ -349,7 +408,7 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
   int *ids = xmalloc((size_t)nroots * sizeof *ids + 1);
   for (int id = 0; id < n; id++) {
     s->ws_off[id] = -1;
-    s->root_of[id] = -1;
+    s->root_of[id] = s->in_place[id] = s->epilogue[id] = -1;
     fusable[id] = true;
   }
   for (int r = 0; r < nroots; r++) {
@@ -392,6 +451,11 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
   if (sgd)
     for (int r = 0; r < nroots; r++) {
       int g = roots[r].node;
+      if (roots[r].param && b->loops && !o0 && d->nodes[g].shape.rank && uses[g] == 1 && !is_view(d, g) &&
+          op_is_elementwise((Op)d->nodes[g].op)) {
+        outer_epilogue(b, s, g, roots[r].param, uses);
+        continue;
+      }
       if (!roots[r].param || !d->nodes[g].shape.rank || uses[g] != 1 || is_view(d, g) ||
           op_is_elementwise((Op)d->nodes[g].op) || !emit_updates_in_place((Op)d->nodes[g].op))
         continue;
@@ -417,7 +481,7 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
       stmt[id] = true;
       continue;
     }
-    if (k == KIND_LEAF || (nd->shape.rank && is_view(d, id)) || nd->op == OP_STEP) {
+    if (k == KIND_LEAF || (nd->shape.rank && is_view(d, id)) || nd->op == OP_STEP || s->epilogue[id] >= 0) {
       depth[id] = 0;
       continue;
     }
@@ -504,6 +568,27 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
     order.n = kept;
   }
   free(reader);
+  /* An elementwise statement written in a root's destination that reads
+   * a stored tensor of its own shape, read by nothing else (dW = 2 lambda
+   * W + dh x^T: the outer product), reads it in place from there: its
+   * loop writes element i after reading element i only, and the
+   * workspace holds no second tensor of the weights' size.  (In the
+   * workspace itself the first fit packs better without it.) */
+  for (int i = 0; b->loops && i < order.n; i++) {
+    int id = order.v[i];
+    const Node *nd = &d->nodes[id];
+    if (!stmt[id] || !op_is_elementwise((Op)nd->op) || !nd->shape.rank || s->fused_product[id] >= 0 ||
+        region[id] >= 0 || s->deferred[id] || s->root_of[id] < 0)
+      continue;
+    for (int k = 0; k < nd->nops; k++) {
+      int a = nd->a[k];
+      if (stmt[a] && uses[a] == 1 && s->root_of[a] < 0 && s->in_place[a] < 0 && region[a] < 0 &&
+          op_info[d->nodes[a].op].form == FORM_STORE && shape_eq(d->nodes[a].shape, nd->shape)) {
+        s->in_place[a] = id;
+        break;
+      }
+    }
+  }
   s->order = order.v;
   s->norder = order.n;
   plan_regions(d, s, stmt);
@@ -555,6 +640,8 @@ void schedule_free(Schedule *s) {
   free(s->order);
   free(s->ws_off);
   free(s->root_of);
+  free(s->in_place);
+  free(s->epilogue);
   free(s->deferred);
   free(s->fused_product);
   free(s);

@@ -6,13 +6,15 @@
  * in flash: digits_data.c, made from examples/multiclass/digits.csv by
  * make.  It trains on the first DIGITS_TRAIN images, in order, for EPOCHS
  * epochs at rate RATE, and prints the accuracy on them and on the next
- * DIGITS_TEST.  The same file builds for the host. */
+ * DIGITS_TEST.  The same file builds for the host.  On the board it also
+ * counts the SysTick ticks of the last epoch's steps (fw_ticks.h). */
 #include <stdint.h>
 #include <stdio.h>
 
 #include "digits.h"
 #include "digits_data.h"
 #include "fw_stack.h"
+#include "fw_ticks.h"
 
 #define EPOCHS 8
 #define RATE 0.05f
@@ -49,6 +51,8 @@ static int correct(int from, int n) {
 
 int main(void) {
     digits_real in[DIGITS_N_IN];
+    unsigned long long ticks = 0; /* of the last epoch's steps */
+    fw_ticks_start();
     digits_init(p, 1);
     printf("digits 64-32-10, float: %d training images, %d held out, %d epochs at %g\n", DIGITS_TRAIN,
            DIGITS_TEST, EPOCHS, (double)RATE);
@@ -56,13 +60,23 @@ int main(void) {
         double loss = 0;
         for (int k = 0; k < DIGITS_TRAIN; k++) {
             sample(k, in);
-            loss += (double)digits_sgd_step(p, in, RATE);
+            uint32_t t0 = fw_ticks_now();
+            digits_real l = digits_sgd_step(p, in, RATE);
+            uint32_t dt = fw_ticks_since(t0);
+            if (e == EPOCHS - 1)
+                ticks += dt;
+            loss += (double)l;
         }
         printf("EPOCH: %d  LOSS: %.6g\n", e + 1, loss / DIGITS_TRAIN);
     }
     int train = correct(0, DIGITS_TRAIN), test = correct(DIGITS_TRAIN, DIGITS_TEST);
     printf("train accuracy %.4f (%d/%d)\n", (double)train / DIGITS_TRAIN, train, DIGITS_TRAIN);
     printf("held-out accuracy %.4f (%d/%d)\n", (double)test / DIGITS_TEST, test, DIGITS_TEST);
+#if FW_HAVE_TICKS
+    printf("ticks: digits_sgd_step: %llu SysTick ticks in %d steps (the last epoch's)\n", ticks, DIGITS_TRAIN);
+#else
+    (void)ticks;
+#endif
 #if FW_HAVE_STACK
     /* The stack of one training step (the last image again). */
     sample(DIGITS_TRAIN - 1, in);

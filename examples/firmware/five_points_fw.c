@@ -6,7 +6,9 @@
  *
  * The same file builds for the host (make firmware-test compares the two);
  * on the board, printf goes out through semihosting.  No malloc: the
- * params, the gradient and the runtime's accumulator are static. */
+ * params, the gradient and the runtime's accumulator are static.  On the
+ * board it also measures one more epoch: its stack (fw_stack.h) and its
+ * SysTick ticks (fw_ticks.h). */
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include "dcc_train.h"
 #include "five_points.h"
 #include "fw_stack.h"
+#include "fw_ticks.h"
 
 #define N_SAMPLES 5
 
@@ -48,10 +51,21 @@ int main(void) {
         five_points_outputs(data[i], p, out);
         printf("SAMPLE: %d  TRUE: %d  PRED: %.6g\n", i, (int)data[i][2], (double)out[FIVE_POINTS_OUT_fout]);
     }
-#if FW_HAVE_STACK
-    /* The stack of training itself: one more epoch, without printing. */
     o.epochs = 1;
     o.on_epoch = NULL;
+#if FW_HAVE_TICKS
+    /* What training costs: one more epoch (five updates), without printing. */
+    fw_ticks_start();
+    uint32_t t0 = fw_ticks_now();
+    dcc_sgd(&m, p, &data[0][0], N_SAMPLES, &o, &w);
+    printf("ticks: one epoch of dcc_sgd with five_points_loss_grad: %lu SysTick ticks in %d steps\n",
+           (unsigned long)fw_ticks_since(t0), N_SAMPLES);
+    /* What a tick is: 200000 instructions. */
+    printf("ticks: calibration: %lu SysTick ticks for 200000 instructions\n",
+           (unsigned long)fw_ticks_of_instructions(100000));
+#endif
+#if FW_HAVE_STACK
+    /* The stack of training itself: one more epoch, without printing. */
     fw_stack_paint();
     dcc_sgd(&m, p, &data[0][0], N_SAMPLES, &o, &w);
     printf("stack: one epoch of dcc_sgd with five_points_loss_grad: %ld bytes (FIVE_POINTS_STACK_loss_grad %d)\n",

@@ -8,7 +8,9 @@
 #include <stdint.h>
 
 #if defined(__arm__)
-#define FW_PAINT_WORDS 8192 /* 32 KB below the caller: far more than any call here needs */
+#ifndef FW_PAINT_WORDS
+#define FW_PAINT_WORDS 8192 /* 32 KB below the caller: enough for the digits programs */
+#endif
 #define FW_PAINT 0xA5A5A5A5u
 
 static volatile uint32_t *fw_top;

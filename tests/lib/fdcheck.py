@@ -3,7 +3,8 @@
 
     fdcheck.py [--dcc DCC] FILE.expr [--wrt a,b] [--tol-double X] [--tol-float Y]
                [--points N] [--sample N] [--real double,float] [--cc clang,gcc]
-               [--dcc-arg=-O0] [--keep DIR]
+               [--dcc-arg=-O0] [--float-vs-double [TOL]] [--no-sanitize]
+               [--opt LEVEL] [--keep DIR]
 
 For --real double and --real float, dcc compiles FILE.expr with --prefix m to
 m.c + m.h in a temporary folder; then, with clang and with gcc, the generated
@@ -21,7 +22,11 @@ function (m_sgd_step_ws too) is also checked against its plain function: the
 same bits, called with a workspace full of garbage, and nothing written past
 M_WORKSPACE_SIZE.  Past 20,000 params the clang build compiles m.c without
 ASan's instrumentation of globals (m_param_names' 100,000 strings would
-take it 90 s); the driver's buffers keep it.
+take it 90 s); the driver's buffers keep it.  --no-sanitize builds with
+clang as with gcc; --opt LEVEL (with --no-sanitize) builds every driver at
+LEVEL, e.g. -O0, without -g: the unrolled C of a convolution, 500 KB of
+straight-line code, takes clang 1 s at -O0 and 13 s at -O2 (and under
+ASan+UBSan at -O0 with -g), too long for a test.
 
 Error measure: |g - fd| / max(1, |g|, |fd|).  Default tolerances:
   double: 1e-6, h = 1e-4 * max(1, |x|).  The finite difference (with one
@@ -32,6 +37,31 @@ Error measure: |g - fd| / max(1, |g|, |fd|).  Default tolerances:
           about 1e-5 |loss|; 5e-3 leaves room for losses up to ~100.
   Comparisons of the generated code with itself (m_loss_grad's loss against
   m_loss, m_grad_NAME against m_loss_grad): 1e-12 in double, 1e-5 in float.
+
+--float-vs-double [TOL] (with --real double,float, the default) also
+compares the float build's m_loss_grad with the double build's at the same
+points (drawn as floats in both; each driver writes its loss and gradients
+to a file, see fdcheck_main.c's DUMP), for each --cc: the loss by
+|lf - ld| / max(|ld|, 1e-12), the gradient (and each --wrt input's) as a
+vector, relative to its largest component, max_k |gf_k - gd_k| /
+max_k |gd_k|.  Finite differences in float (h = 1e-2) are coarse, and
+wrong near a kink (a max-pool window whose two largest elements are
+closer than h): the float build against the double build at one point is
+the sharp check of the float code.  Default TOL 1e-4: float's unit
+roundoff is u = 2^-24 = 6e-8, and a gradient component of the models this
+checks is a sum of at most a few thousand products, each through at most
+about ten rounded operations, whose error is bounded by about
+(terms + depth) u times the sum of the terms' magnitudes: 1e-4 leaves a
+factor of ten over 1e-3 * 6e-8 * 1000 for cancellation, while any wrong
+float-only rule (a constant, a type, a loop bound) is off by far more.
+A point where float and double take different sides of a kink (a ReLU
+input or a max-pool tie closer than float's rounding) would fail: with
+random points in continuous ranges it has probability about 1e-7 per
+kink, and the points are fixed (deterministic), so a test that passes
+keeps passing.  With --float-vs-double, the float build's finite
+differences are computed but not held to --tol-float: the float build
+within TOL of the double build, whose gradient is held to finite
+differences at 1e-6, is the stronger check, and it holds across kinks.
 
 Directives in FILE.expr (comment lines):
   # FDCHECK: range LO HI         draw every input and param from [LO, HI]
@@ -70,6 +100,9 @@ DEFAULTS = {
 }
 
 
+# --float-vs-double's default tolerance (see the docstring for why).
+FLOAT_VS_DOUBLE = 1e-4
+
 # Past this many params, the clang build compiles m.c without ASan's
 # instrumentation of globals (see check()).
 ASAN_GLOBALS_MAX_PARAMS = 20000
@@ -98,10 +131,19 @@ def parse_args(argv):
                     help='extra dcc argument (repeat; --dcc-arg=-O0)')
     ap.add_argument('--no-sanitize', action='store_true',
                     help='do not build the clang driver with ASan+UBSan')
+    ap.add_argument('--opt', metavar='LEVEL',
+                    help='with --no-sanitize: compile at LEVEL (e.g. -O0) without -g')
     ap.add_argument('--max-c-bytes', type=int, default=8 << 20,
                     help='fail if the generated C is larger (default 8 MiB)')
+    ap.add_argument('--float-vs-double', type=float, nargs='?', const=FLOAT_VS_DOUBLE,
+                    default=None, metavar='TOL',
+                    help='compare the float build\'s gradient with the double build\'s '
+                         '(default tolerance %g)' % FLOAT_VS_DOUBLE)
     ap.add_argument('--keep', metavar='DIR', help='work in DIR and keep it')
-    return ap.parse_args(argv)
+    args = ap.parse_args(argv)
+    if args.opt is not None and (not args.no_sanitize or not re.match(r'-O[0-3gsz]?$', args.opt)):
+        ap.error('--opt needs --no-sanitize and a level such as -O0')
+    return args
 
 
 def read_directives(path):
@@ -327,6 +369,63 @@ def run(cmd, what, timeout=120, max_memory=None):
     return out
 
 
+def read_dump(path):
+    """{point: {'loss': [l], 'grad': [...], 'wrt NAME': [...]}} of a driver's DUMP."""
+    points, cur = {}, None
+    with open(path) as f:
+        for line in f:
+            words = line.split()
+            if words[:1] == ['point']:
+                cur = points.setdefault(int(words[1]), {})
+                cur['loss'] = [float(v) for v in words[2:]]
+            elif words[:1] == ['grad'] and cur is not None:
+                cur['grad'] = [float(v) for v in words[1:]]
+            elif words[:1] == ['wrt'] and cur is not None:
+                cur['wrt ' + words[1]] = [float(v) for v in words[2:]]
+    return points
+
+
+def vector_error(f, d):
+    """max_k |f_k - d_k| / max(max_k |d_k|, 1e-12); inf if not finite."""
+    diff = 0.0
+    for a, b in zip(f, d):
+        e = abs(a - b)
+        diff = max(diff, e if e == e else float('inf'))
+    return diff / max([abs(v) for v in d] + [1e-12])
+
+
+def float_vs_double(work, cc, points, tol):
+    """--float-vs-double for one compiler: the float build's dump against
+    the double build's; a summary, or Failure."""
+    name = 'dump-%s.txt' % cc.replace('/', '_')
+    try:
+        fl = read_dump(os.path.join(work, 'float', name))
+        db = read_dump(os.path.join(work, 'double', name))
+    except OSError as e:
+        raise Failure('no dump to compare (--real double,float needed): %s' % e)
+    common = [k for k in sorted(db) if k in fl and set(fl[k]) == set(db[k])]
+    if 2 * len(common) < points:
+        raise Failure('only %d of %d points usable in both builds' % (len(common), points))
+    worst_loss = worst_grad = 0.0
+    for k in common:
+        lf, ld = fl[k]['loss'][0], db[k]['loss'][0]
+        e = abs(lf - ld) / max(abs(ld), 1e-12)
+        worst_loss = max(worst_loss, e if e == e else float('inf'))
+        for what in db[k]:
+            if what != 'loss':
+                if len(fl[k][what]) != len(db[k][what]):
+                    raise Failure('point %d: %s has %d values in float, %d in double'
+                                  % (k, what, len(fl[k][what]), len(db[k][what])))
+                worst_grad = max(worst_grad, vector_error(fl[k][what], db[k][what]))
+    print('fdcheck-float-vs-double: %s points=%d worst_loss=%.2e worst_grad=%.2e tol=%g'
+          % (cc, len(common), worst_loss, worst_grad, tol))
+    if not (worst_loss <= tol and worst_grad <= tol):
+        raise Failure('the float build is off the double build: loss %.2e, gradient %.2e '
+                      '(relative to its largest component), tolerance %g'
+                      % (worst_loss, worst_grad, tol))
+    return 'float vs double/%s %d pts, worst %.2e' % (cc, len(common), max(worst_loss, worst_grad))
+
+
 def check(args):
     ranges, points, sample = read_directives(args.file)
     points = args.points or points or 8
@@ -383,6 +482,8 @@ def check(args):
                 if sanitize:
                     flags = STRICT + ['-O0', '-g', '-fsanitize=address,undefined',
                                       '-fno-sanitize-recover=all']
+                elif args.opt:
+                    flags = STRICT + [args.opt]
                 else:
                     flags = STRICT + ['-O2', '-g']
                 # --real float promises tanhf, expf, ... and f-suffixed
@@ -405,8 +506,13 @@ def check(args):
                                         '-o', exe, '-lm'], 'compiling with %s' % cc,
                         max_memory=4 << 30)
                     tol_same = DEFAULTS[real][1]
-                    out = run([exe, label, str(points), repr(tols[real]), repr(tol_same),
-                               repr(hs[real])], 'the check [%s]' % label)
+                    dump = [os.path.join(d, 'dump-%s.txt' % cc.replace('/', '_'))] \
+                        if args.float_vs_double is not None else []
+                    tol = tols[real]
+                    if real == 'float' and args.float_vs_double is not None:
+                        tol = float('inf')  # the float-vs-double check instead
+                    out = run([exe, label, str(points), repr(tol), repr(tol_same),
+                               repr(hs[real])] + dump, 'the check [%s]' % label)
                 except Failure as e:
                     failed.append('[%s] %s' % (label, e))
                     continue
@@ -416,9 +522,17 @@ def check(args):
                 m = re.search(r' sample=(\d+) fd_components=(\d+)', out)
                 if m:
                     summary[-1] += ', %s sampled' % m.group(2)
+                if real == 'float' and args.float_vs_double is not None:
+                    summary[-1] += ' (not held: float vs double instead)'
                 if ' ws=' in out:
                     summary[-1] += ', _ws same'
                 sys.stdout.write(out)
+        if args.float_vs_double is not None:
+            for cc in ccs:
+                try:
+                    summary.append(float_vs_double(work, cc, points, args.float_vs_double))
+                except Failure as e:
+                    failed.append('[float vs double/%s] %s' % (cc, e))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -428,9 +542,10 @@ def check(args):
         print('fdcheck: FAILED %s (%d failure%s above)'
               % (args.file, len(failed), 's' if len(failed) > 1 else ''))
         return 1
-    print('fdcheck: OK (%s: %s; tol double %g float %g)'
-          % (os.path.basename(args.file), '; '.join(summary),
-             args.tol_double, args.tol_float))
+    print('fdcheck: OK (%s: %s; tol double %g float %s)'
+          % (os.path.basename(args.file), '; '.join(summary), args.tol_double,
+             '%g' % args.tol_float if args.float_vs_double is None
+             else 'vs double %g' % args.float_vs_double))
     return 0
 
 

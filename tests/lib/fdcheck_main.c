@@ -27,11 +27,16 @@
  *       M_WORKSPACE_SIZE alone (m_sgd_step_ws too, when m.h declares it:
  *       FD_SGD_STEP_WS in fdglue.inc, one step from copies of the params).
  *
- * Usage: fdcheck_driver LABEL POINTS TOL_GRAD TOL_SAME H
+ * Usage: fdcheck_driver LABEL POINTS TOL_GRAD TOL_SAME H [DUMP]
  *   TOL_GRAD  bound on |g - fd| / max(1, |g|, |fd|) for (b) and (d)
  *   TOL_SAME  the same bound for (a) and (c), which compare two results of
  *             the generated code with each other
  *   H         relative finite-difference step: h = H * max(1, |x|)
+ *   DUMP      a file to write, at each usable point, m_loss_grad's loss and
+ *             gradient and every --wrt input's gradient, %.17g (fdcheck.py's
+ *             --float-vs-double compares the float build's with the double
+ *             build's); the points are then drawn as floats in both builds,
+ *             so that the two builds compute at the same point.
  * Prints one line per failure (the first 25) and a summary line; exits 1 on
  * any failure.  C99. */
 #include "m.h" /* first: the generated header must stand on its own */
@@ -73,6 +78,18 @@ static int failures;
 static double tol_grad, tol_same, hrel;
 static double worst_grad, worst_same;
 static long fd_checked; /* components checked against finite differences */
+static FILE *dump;      /* DUMP, or null */
+
+/* One line of DUMP: a label and n values. */
+static void dump_values(const char *what, const real *v, int n) {
+    int i;
+    if (!dump)
+        return;
+    fprintf(dump, "%s", what);
+    for (i = 0; i < n; i++)
+        fprintf(dump, " %.17g", (double)v[i]);
+    fprintf(dump, "\n");
+}
 
 /* Which components get a finite difference: pick_p[k] for p[k], pick_in[k]
  * for in[k] (of a --wrt input).  Static, like every buffer whose size is
@@ -100,6 +117,12 @@ static double uniform01(void) {
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
     z ^= z >> 31;
     return (double)(z >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* A drawn value as a real: through float first when the double and the
+ * float builds are to be compared at the same point (DUMP). */
+static real as_drawn(double v) {
+    return dump ? (real)(float)v : (real)v;
 }
 
 static double relerr(double a, double b) {
@@ -404,6 +427,12 @@ static int check_point(int pt, real *in, real *p) {
 #endif
 #endif
 
+    if (dump) {
+        char what[32];
+        snprintf(what, sizeof what, "point %d", pt);
+        dump_values(what, &r2, 1);
+        dump_values("grad", grad, M_N_PARAMS);
+    }
     for (v = 0; v < FD_NPARAMS; v++) {
         const struct fd_var *var = &fd_params[v];
         for (k = 0; k < var->size; k++) {
@@ -442,6 +471,11 @@ static int check_point(int pt, real *in, real *p) {
         fill_sentinel(buf, var->size + GUARD);
         var->grad(in, p, buf);
         check_guard(buf, var->size, "an input's m_grad_ function");
+        if (dump) {
+            char what[160];
+            snprintf(what, sizeof what, "wrt %s", var->name);
+            dump_values(what, buf, var->size);
+        }
 #ifdef M_WORKSPACE_SIZE
         check_grad_ws(pt, var, in, p, buf, buf_ws);
 #endif
@@ -482,8 +516,12 @@ int main(int argc, char **argv) {
     static real in[M_N_IN + 1], p[M_N_PARAMS + 1];
     int points, pt, used = 0, i;
 
-    if (argc != 6) {
-        fprintf(stderr, "usage: %s LABEL POINTS TOL_GRAD TOL_SAME H\n", argv[0]);
+    if (argc != 6 && argc != 7) {
+        fprintf(stderr, "usage: %s LABEL POINTS TOL_GRAD TOL_SAME H [DUMP]\n", argv[0]);
+        return 2;
+    }
+    if (argc == 7 && !(dump = fopen(argv[6], "w"))) {
+        fprintf(stderr, "%s: cannot write %s\n", argv[0], argv[6]);
         return 2;
     }
     label = argv[1];
@@ -500,10 +538,14 @@ int main(int argc, char **argv) {
     memset(p, 0, sizeof p);
     for (pt = 0; pt < points; pt++) {
         for (i = 0; i < M_N_IN; i++)
-            in[i] = (real)(fd_in_lo[i] + (fd_in_hi[i] - fd_in_lo[i]) * uniform01());
+            in[i] = as_drawn(fd_in_lo[i] + (fd_in_hi[i] - fd_in_lo[i]) * uniform01());
         for (i = 0; i < M_N_PARAMS; i++)
-            p[i] = (real)(fd_p_lo[i] + (fd_p_hi[i] - fd_p_lo[i]) * uniform01());
+            p[i] = as_drawn(fd_p_lo[i] + (fd_p_hi[i] - fd_p_lo[i]) * uniform01());
         used += check_point(pt, in, p);
+    }
+    if (dump && fclose(dump) != 0) {
+        fprintf(stderr, "%s: cannot write %s\n", argv[0], argv[6]);
+        return 2;
     }
     if (2 * used < points)
         fail("only %d of %d points have a finite loss and finite differences", used, points);
