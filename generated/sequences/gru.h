@@ -44,7 +44,7 @@ typedef double gru_real;
 #define GRU_GRAD_c                   4288
 #define GRU_SIGNATURE                0x839BA6FAu
 #define GRU_N_GRAD_RANGES            1
-#define GRU_WORKSPACE_SIZE           10772
+#define GRU_WORKSPACE_SIZE           6932
 
 /* The loss for one sample: in[GRU_N_IN] the sample, p[GRU_N_PARAMS] the params. */
 gru_real gru_loss(const gru_real *in, const gru_real *p);
@@ -112,22 +112,22 @@ void gru_outputs_ws(const gru_real *in, const gru_real *p, gru_real *out, gru_re
    GRU_OPS_LOSS_k, GRU_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
 #define GRU_STACK_loss               3456
-#define GRU_STACK_loss_grad          55932
-#define GRU_STACK_grad_Wr            26220
-#define GRU_STACK_grad_Wz            25964
-#define GRU_STACK_grad_Wn            25964
-#define GRU_STACK_grad_Ur            32112
-#define GRU_STACK_grad_Uz            32112
-#define GRU_STACK_grad_Un            32112
+#define GRU_STACK_loss_grad          25188
+#define GRU_STACK_grad_Wr            24168
+#define GRU_STACK_grad_Wz            23912
+#define GRU_STACK_grad_Wn            23912
+#define GRU_STACK_grad_Ur            23916
+#define GRU_STACK_grad_Uz            23916
+#define GRU_STACK_grad_Un            23916
 #define GRU_STACK_grad_br            24148
 #define GRU_STACK_grad_bz            24148
 #define GRU_STACK_grad_bn            24148
 #define GRU_STACK_grad_cn            24148
 #define GRU_STACK_grad_V             3496
 #define GRU_STACK_grad_c             3468
-#define GRU_STACK_sgd_step           87976
+#define GRU_STACK_sgd_step           57232
 #define GRU_STACK_outputs            3432
-#define GRU_STACK_MAX                87976
+#define GRU_STACK_MAX                57232
 #define GRU_OPS_LOSS_ADD             32102
 #define GRU_OPS_LOSS_MUL             31818
 #define GRU_OPS_LOSS_DIV             768
@@ -153,6 +153,6 @@ void gru_outputs_ws(const gru_real *in, const gru_real *p, gru_real *out, gru_re
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define GRU_HEADER_HASH 0x238AFBDD9B72AE3Du
+#define GRU_HEADER_HASH 0x9A7B30408EB989AFu
 
 #endif /* DCC_GRU_H */

@@ -48,7 +48,7 @@ typedef double lstm_real;
 #define LSTM_GRAD_b                  328
 #define LSTM_SIGNATURE               0xAB82E9B5u
 #define LSTM_N_GRAD_RANGES           1
-#define LSTM_WORKSPACE_SIZE          3872
+#define LSTM_WORKSPACE_SIZE          3616
 
 /* The loss for one sample: in[LSTM_N_IN] the sample, p[LSTM_N_PARAMS] the params. */
 lstm_real lstm_loss(const lstm_real *in, const lstm_real *p);
@@ -122,24 +122,24 @@ void lstm_outputs_ws(const lstm_real *in, const lstm_real *p, lstm_real *out, ls
    LSTM_OPS_LOSS_k, LSTM_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
 #define LSTM_STACK_loss              1680
-#define LSTM_STACK_loss_grad         30060
+#define LSTM_STACK_loss_grad         27996
 #define LSTM_STACK_grad_Wi           26980
 #define LSTM_STACK_grad_Wf           27044
 #define LSTM_STACK_grad_Wg           26980
 #define LSTM_STACK_grad_Wo           26916
-#define LSTM_STACK_grad_Ui           27504
-#define LSTM_STACK_grad_Uf           27440
-#define LSTM_STACK_grad_Ug           27376
-#define LSTM_STACK_grad_Uo           27440
+#define LSTM_STACK_grad_Ui           26924
+#define LSTM_STACK_grad_Uf           26924
+#define LSTM_STACK_grad_Ug           26924
+#define LSTM_STACK_grad_Uo           26924
 #define LSTM_STACK_grad_bi           26904
 #define LSTM_STACK_grad_bf           26904
 #define LSTM_STACK_grad_bg           26904
 #define LSTM_STACK_grad_bo           26904
 #define LSTM_STACK_grad_v            1692
 #define LSTM_STACK_grad_b            1672
-#define LSTM_STACK_sgd_step          32784
+#define LSTM_STACK_sgd_step          30720
 #define LSTM_STACK_outputs           1664
-#define LSTM_STACK_MAX               32784
+#define LSTM_STACK_MAX               30720
 #define LSTM_OPS_LOSS_ADD            7689
 #define LSTM_OPS_LOSS_MUL            7497
 #define LSTM_OPS_LOSS_DIV            576
@@ -163,6 +163,6 @@ void lstm_outputs_ws(const lstm_real *in, const lstm_real *p, lstm_real *out, ls
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define LSTM_HEADER_HASH 0xCB217644247DF7C1u
+#define LSTM_HEADER_HASH 0xC42F48EE05B246CEu
 
 #endif /* DCC_LSTM_H */
