@@ -1206,6 +1206,14 @@ static char *storage(Body *B, int id) {
   return xprintf("ws + %ld", s->ws_off[id]);
 }
 
+/* Declare name, a pointer to stored tensor id's storage. */
+static void declare_storage(Body *B, int id, const char *name, const char *line) {
+  char *at = storage(B, id);
+  buf_printf(B->out, "    %s *const %s = %s;%s\n", B->E->R, name, at, line);
+  free(at);
+  B->pointers++;
+}
+
 /* One statement per scheduled node in ids: a `const` scalar, or a loop
  * nest writing a stored tensor (its pointer declared first) or a
  * reduction; a loop's anchor, the loop. */
@@ -1225,10 +1233,7 @@ static void emit_statements(Body *B, const int *ids, int n) {
       continue;
     }
     if (nd->shape.rank) {
-      char *at = storage(B, id);
-      buf_printf(B->out, "    %s *const %s = %s;%s\n", B->E->R, s->name[id], at, line);
-      free(at);
-      B->pointers++;
+      declare_storage(B, id, s->name[id], line);
       emit_loop(B, id, s->name[id], false);
       continue;
     }
@@ -1260,14 +1265,9 @@ static void emit_statements(Body *B, const int *ids, int n) {
  * loop kept of each step (the states, and the saved values' records on
  * the tape) and carrying the adjoint of the state in its BPTT's storage. */
 
-/* Region r's statements, into the loop at one more level of indent. */
-static void emit_region(Body *B, int r) {
-  Buf *outer = B->out, inner = {0};
-  B->out = &inner;
-  RegionPlan *p = &B->s->rp[r];
-  emit_statements(B, p->order.v, p->order.n);
-  B->out = outer;
-  for (const char *c = inner.s ? inner.s : ""; *c;) {
+/* text, each of its lines one more level of indent, then freed */
+static void put_indented(Body *B, char *text) {
+  for (const char *c = text ? text : ""; *c;) {
     const char *nl = strchr(c, '\n');
     size_t len = nl ? (size_t)(nl - c) + 1 : strlen(c);
     if (len > 1)
@@ -1275,7 +1275,17 @@ static void emit_region(Body *B, int r) {
     buf_printf(B->out, "%.*s", (int)len, c);
     c += len;
   }
-  free(inner.s);
+  free(text);
+}
+
+/* Region r's statements, into the loop at one more level of indent. */
+static void emit_region(Body *B, int r) {
+  Buf *outer = B->out, inner = {0};
+  B->out = &inner;
+  RegionPlan *p = &B->s->rp[r];
+  emit_statements(B, p->order.v, p->order.n);
+  B->out = outer;
+  put_indented(B, inner.s);
 }
 
 /* The C text of a state slot: a pointer for a tensor, an element for a
@@ -1375,12 +1385,8 @@ static void emit_forward_loop(Body *B, int id, const char *line) {
   long k = shape_size(st);
   bool scalar = !st.rank, scan = nd->op == OP_SCAN;
   const char *N = s->name[id];
-  if (nd->shape.rank && (scan || result_read(B, id))) {
-    char *at = storage(B, id);
-    buf_printf(B->out, "    %s *const %s = %s;%s\n", R, N, at, line);
-    free(at);
-    B->pointers++;
-  }
+  if (nd->shape.rank && (scan || result_read(B, id)))
+    declare_storage(B, id, N, line);
   /* the initial state: slot 0 */
   Buf init = {0};
   if (scalar) {
@@ -1423,13 +1429,7 @@ static void emit_forward_loop(Body *B, int id, const char *line) {
     B->out = &inner;
     emit_loop(B, body, next, false);
     B->out = outer;
-    for (const char *c = inner.s ? inner.s : ""; *c;) {
-      const char *nl = strchr(c, '\n');
-      size_t len = nl ? (size_t)(nl - c) + 1 : strlen(c);
-      buf_printf(B->out, "    %.*s", (int)len, c);
-      c += len;
-    }
-    free(inner.s);
+    put_indented(B, inner.s);
     p->order = after_body;
     emit_region(B, r);
     free(before_body.v);
@@ -1491,12 +1491,8 @@ static void emit_sweep(Body *B, int id, const char *line) {
   bool scan = d->nodes[loop].op == OP_SCAN, scalar = !nd->shape.rank;
   long k = shape_size(nd->shape);
   const char *A = s->name[id];
-  if (!scalar) {
-    char *at = storage(B, id);
-    buf_printf(B->out, "    %s *const %s = %s;%s\n", R, A, at, line);
-    free(at);
-    B->pointers++;
-  }
+  if (!scalar)
+    declare_storage(B, id, A, line);
   /* the adjoint of the last state: the seed (a scan's, its last row) */
   Buf seed = {0};
   if (scalar) {
@@ -1529,10 +1525,7 @@ static void emit_sweep(Body *B, int id, const char *line) {
       buf_printf(B->out, "    %s %s = %s;\n", R, s->name[o], B->E->is_float ? "0.0f" : "0.0");
       continue;
     }
-    char *at = storage(B, o);
-    buf_printf(B->out, "    %s *const %s = %s;\n", R, s->name[o], at);
-    free(at);
-    B->pointers++;
+    declare_storage(B, o, s->name[o], "");
     if (x->op == OP_LOOPSUM) {
       buf_printf(B->out, "    for (int i = 0; i < %ld; i++)\n        %s[i] = %s;\n", shape_size(x->shape),
                  s->name[o], B->E->is_float ? "0.0f" : "0.0");
