@@ -159,6 +159,33 @@ static void note_tok(Checker *c, int t, const char *fmt, ...) {
 
 Sym *model_lookup(Model *m, const char *name) { return strmap_get(&m->by_name, name); }
 
+Sym *model_param_at(const Model *m, int j) {
+  for (int i = 0; i < m->params.n; i++) {
+    Sym *s = m->params.v[i];
+    if (j >= s->offset && j < s->offset + shape_size(s->shape))
+      return s;
+  }
+  return NULL;
+}
+
+bool model_frozen_scalar(const Model *m, int j) {
+  Sym *s = model_param_at(m, j);
+  return s && s->frozen;
+}
+
+void model_place_params(Model *m) {
+  m->n_p = 0;
+  for (int i = 0; i < m->params.n; i++) {
+    Sym *s = m->params.v[i];
+    if (m->weights && s->frozen) {
+      s->p_offset = -1;
+    } else {
+      s->p_offset = m->n_p;
+      m->n_p += shape_size(s->shape);
+    }
+  }
+}
+
 /* The closest name to `name` among candidates, or NULL if none is close. */
 static const char *closest(const char *name, const char *const *cands, int n) {
   const char *best = NULL;
@@ -1150,5 +1177,7 @@ Model *check(Program *prog) {
     Token *t = tk(&c, s->tok);
     diag_at(DIAG_WARNING, t->off, t->len, "unused %s '%s'", what, s->name);
   }
+  m->n_grad = m->n_params; /* every param trained (main.c may change it) */
+  model_place_params(m);
   return m;
 }

@@ -17,6 +17,7 @@
  *   emit_body.c  each emitted function's body: expressions, loop nests
  *   emit_api.c   the model's C interface: its functions, header, _init
  *   emit_text.c  --emit expr, --emit dot, --stats
+ *   weights.c  --weights FILE: the params' values
  *   main.c     the command line and the pipeline
  */
 #ifndef DCC_H
@@ -48,6 +49,9 @@
 #define DCC_MAX_OUTPUT      (256u << 20) /* bytes of C, text or DOT written */
 #define DCC_O0_MAX_TREE     2000000     /* -O0: nodes in one expanded tree */
 #define DCC_O0_MAX_DEPTH    4000        /* -O0: depth of one expanded tree */
+#define DCC_O0_MAX_TOTAL    4000000     /* -O0: nodes of every tree (about 48 MB of C) */
+#define DCC_NAMES_TABLE_MAX (1 << 18)   /* param scalars with a P_param_names table;
+                                           past it P_param_name() spells them */
 
 /* A model whose largest tensor has at most this many scalars is unrolled
  * to straight-line scalar code; a larger one keeps tensor nodes and gets
@@ -342,6 +346,10 @@ typedef struct Sym {
   int node;          /* build.c: its DAG node, a scalar or a whole tensor */
   int *ids;          /* unroll.c: the DAG node of each scalar, row-major */
   Stmt *def;         /* SYM_FUNC: its def */
+  bool frozen;       /* params: --train/--freeze leave it out of the gradient */
+  double *weights;   /* params: the values --weights gave, row-major (or NULL) */
+  int p_offset;      /* params: the offset in the emitted p[]; -1 for a frozen
+                        param that --weights made a constant array */
 } Sym;
 
 /* The builtin functions: FN_<NAME> for those of DCC_BUILTINS (ops.h), and
@@ -367,10 +375,32 @@ typedef struct {
   SymList inputs, params, outputs;
   int n_in, n_params, n_out;
   Stmt *loss;          /* NULL without a loss */
+  /* --train/--freeze (main.c).  n_grad: the scalars of the params that
+   * are not frozen (n_params without the options). */
+  bool subset;         /* --train or --freeze was given */
+  int n_grad;
+  /* --weights (weights.c): every param has its values; with a subset the
+   * frozen ones leave p[] (model_place_params), whose size is n_p. */
+  bool weights;
+  int n_p;
 } Model;
 
 Model *check(Program *prog);
 Sym *model_lookup(Model *m, const char *name);
+/* Whether param scalar j (its index in p[]) is frozen (--train/--freeze). */
+bool model_frozen_scalar(const Model *m, int j);
+/* The param that scalar j of the model's params is part of. */
+Sym *model_param_at(const Model *m, int j);
+/* Where the params go in the emitted p[] (Sym.p_offset, Model.n_p): all
+ * of them, or with --weights and --train/--freeze the trainable ones. */
+void model_place_params(Model *m);
+
+/* ---- weights.c ------------------------------------------------------- */
+
+/* --weights: reads every param's values from the file at path into
+ * Sym.weights; 0, or after messages 1 (the file's content is wrong) or 2
+ * (it cannot be read). */
+int read_weights(Model *m, const char *path, const char *model_path);
 
 /* ---- dag.c ----------------------------------------------------------- */
 
@@ -621,6 +651,9 @@ void unroll(Built *b);
  * 1 at root.  Returns an array indexed by node id (size d->n at the call),
  * -1 where a node has no adjoint (does not influence root). */
 int *diff_reverse(Dag *d, int root);
+/* The same, for the nodes that have a node want[] marks (indexed by id)
+ * among their operands, or are one; -1 for every other node. */
+int *diff_reverse_to(Dag *d, int root, const bool *want);
 /* -O0: the seeds' forward-mode derivative of root with respect to leaf,
  * no simplification, no sharing. */
 int diff_forward(Dag *d, int root, int leaf);
@@ -688,6 +721,8 @@ typedef struct {
   /* loops: where each tensor that gets a statement is stored */
   long *ws_off;    /* indexed by node id: offset in the workspace, or -1 */
   int *root_of;    /* indexed by node id: the root whose dst stores it, or -1 */
+  int *sum_into;   /* indexed by node id: the sweep's LOOPSUM this outer
+                      product adds itself into at each step, or -1 */
   int *epilogue;   /* indexed by node id: the deferred gradient whose update
                       an outer product's loop makes (no statement), or -1 */
   int *in_place;   /* indexed by node id: the elementwise statement whose
@@ -743,6 +778,10 @@ typedef struct {
   bool o0;
   Built *b;   /* lowered; the unsimplified DAG with -O0 */
 } Emit;
+
+/* Where param scalar j of the model is read: "p", or a frozen param's
+ * constant array (name written to buf); *at gets the index into it. */
+const char *param_array(const Emit *E, int j, int *at, char *buf, size_t size);
 
 /* A value one function computes and where it goes. */
 struct Root {
@@ -808,9 +847,10 @@ void emit_source(Buf *out, Code *c);
 void emit_expr(Buf *out, Built *b);
 void emit_dot(Buf *out, Built *b);
 
+/* Counts as doubles: the naive trees' pass 2^64 (exact below 2^53). */
 typedef struct {
-  uint64_t nodes;
-  uint64_t ops[OP_COUNT];
+  double nodes;
+  double ops[OP_COUNT];
 } OpCounts;
 void count_tree(Dag *d, const int *roots, int n, OpCounts *c);
 void count_dag(Dag *d, const int *roots, int n, OpCounts *c);
@@ -818,6 +858,8 @@ void count_dag(Dag *d, const int *roots, int n, OpCounts *c);
  * on f (README.md, --stats, says what "naive" is). */
 void print_operation_counts(FILE *f, Built *b, const char *prefix);
 /* -O0 size checks: depth and size of the expanded tree of one root */
-void tree_measure(Dag *d, int root, uint64_t *size, int *depth);
+void tree_measure(Dag *d, int root, double *size, int *depth);
+/* A count in decimal, or as 1.23e+45 past 10^15: into buf, returned. */
+char *count_text(double n, char buf[32]);
 
 #endif

@@ -25,7 +25,8 @@ struct Function {
   Root *roots;
   int nroots;
   const char *outparam; /* an output parameter it does not write, or NULL */
-  FuncBody body;
+  FuncBody body;        /* its schedule freed once planned (body.s NULL) */
+  long ws_size;         /* the schedule's workspace, in reals */
 };
 
 typedef struct {
@@ -35,13 +36,25 @@ typedef struct {
 
 static Root root(int node, char *dst, char *name, char *param) { return (Root){node, dst, name, param}; }
 
+/* The offset of trainable param s's derivatives in grad[]: the trainable
+ * params' scalars in p[] order. */
+static int grad_offset(const Model *m, const Sym *s) {
+  int at = 0;
+  for (int i = 0; i < m->params.n; i++) {
+    Sym *t = m->params.v[i];
+    if (!t->frozen && t->offset < s->offset)
+      at += shape_size(t->shape);
+  }
+  return at;
+}
+
 /* A function of (in, p) and the parameters in extra (", net_real *grad"),
  * passed on as extra_args (", grad"). */
 static void add_function(Code *c, const char *comment, const char *ret, const char *name, const char *extra,
                          const char *extra_args, Root *roots, int nroots, const char *outparam) {
   const char *R = c->E.R;
   Function f = {xstrdup(comment), ret, xstrdup(name), xprintf("const %s *in, const %s *p%s", R, R, extra),
-                xprintf("in, p%s", extra_args), roots, nroots, outparam, {0}};
+                xprintf("in, p%s", extra_args), roots, nroots, outparam, {0}, 0};
   vec_push(&c->fs, f);
 }
 
@@ -73,11 +86,13 @@ static void list_functions(Code *c) {
     add_function(c, "The loss for one sample.", R, "loss", "", "", loss, 1, NULL);
     RootVec all = {0};
     for (int i = 0; i < m->params.n; i++)
-      grad_roots(c, m->params.v[i], &all, m->params.v[i]->offset, "grad + %d", "grad[%d]", false);
+      if (!m->params.v[i]->frozen)
+        grad_roots(c, m->params.v[i], &all, grad_offset(m, m->params.v[i]), "grad + %d", "grad[%d]", false);
     vec_push(&all, root(b->loss, NULL, NULL, NULL));
     extra = xprintf(", %s *grad", R);
-    add_function(c, "The loss, and its gradient with respect to every param, in one pass.", R, "loss_grad", extra,
-                 ", grad", all.v, all.n, m->n_params ? NULL : "grad");
+    add_function(c, m->subset ? "The loss, and its gradient with respect to every trainable param, in one pass."
+                              : "The loss, and its gradient with respect to every param, in one pass.",
+                 R, "loss_grad", extra, ", grad", all.v, all.n, m->n_grad ? NULL : "grad");
     free(extra);
     for (int i = 0; i < b->diff_syms.n; i++) {
       Sym *sym = b->diff_syms.v[i];
@@ -102,17 +117,18 @@ static void list_functions(Code *c) {
       free(fname);
     }
   }
-  if (b->loss >= 0 && m->n_params) {
+  if (b->loss >= 0 && m->n_grad) {
     /* _sgd_step: the loss first (a temporary before the updates), then
-     * every param's update in place */
+     * every trainable param's update in place */
     RootVec step = {0};
     vec_push(&step, root(b->loss, NULL, NULL, NULL));
     for (int i = 0; i < m->params.n; i++)
-      grad_roots(c, m->params.v[i], &step, m->params.v[i]->offset, "p + %d", "p[%d]", true);
+      if (!m->params.v[i]->frozen)
+        grad_roots(c, m->params.v[i], &step, m->params.v[i]->p_offset, "p + %d", "p[%d]", true);
     Function f = {xstrdup("One step of gradient descent on one sample: p -= lr * d loss / d p, in place,\n"
                           "   without a gradient array; the result is the loss before the step."),
                   R, xstrdup("sgd_step"), xprintf("%s *p, const %s *in, %s lr", R, R, R), xstrdup("p, in, lr"),
-                  step.v, step.n, NULL, {0}};
+                  step.v, step.n, NULL, {0}, 0};
     vec_push(&c->fs, f);
   }
   RootVec outs = {0};
@@ -278,8 +294,14 @@ Code *plan_code(EmitOpts *o) {
   for (int i = 0; i < c->fs.n; i++) {
     Function *f = &c->fs.v[i];
     f->body = plan_body(&c->E, f->roots, f->nroots, f->outparam);
-    if (f->body.s->ws_size > c->workspace)
-      c->workspace = f->body.s->ws_size;
+    f->ws_size = f->body.s->ws_size;
+    /* A schedule has arrays the size of the whole DAG: kept for every
+     * function, they grew as functions times nodes (issue 15: 16,000
+     * scalar params, one _grad_ function each, took 24 GB). */
+    schedule_free(f->body.s);
+    f->body.s = NULL;
+    if (f->ws_size > c->workspace)
+      c->workspace = f->ws_size;
     if (f->body.stack > c->max_stack) {
       c->max_stack = f->body.stack;
       c->max_stack_fn = f->name;
@@ -308,7 +330,6 @@ static char *restrict_params(const char *params) {
 static void emit_function(Out *O, Function *f) {
   const Emit *E = O->E;
   const char *P = E->P, *R = E->R;
-  Schedule *s = f->body.s;
   int locals = f->body.locals;
   if (!E->b->loops) {
     buf_printf(O->out, "\n/* %s\n   (%d local%s of type %s on the stack) */\n", f->comment, locals,
@@ -318,7 +339,7 @@ static void emit_function(Out *O, Function *f) {
     free(params);
   } else {
     buf_printf(O->out, "\n/* %s\n   (%d local%s of type %s on the stack; ws: %ld of them) */\n", f->comment, locals,
-               locals == 1 ? "" : "s", R, s->ws_size);
+               locals == 1 ? "" : "s", R, f->ws_size);
     char *params = restrict_params(f->params);
     buf_printf(O->out, "%s %s_%s_ws(%s, %s *restrict ws)\n{\n", f->ret, P, f->name, params, R);
     free(params);
@@ -328,9 +349,9 @@ static void emit_function(Out *O, Function *f) {
   if (E->b->loops) {
     /* the plain function: its workspace on the stack */
     buf_printf(O->out, "\n%s %s_%s(%s)\n{\n", f->ret, P, f->name, f->params);
-    if (s->ws_size)
-      buf_printf(O->out, "    %s ws[%ld];\n", R, s->ws_size);
-    char *ws = s->ws_size ? xstrdup("ws") : xprintf("(%s *)0", R); /* none needed: a null pointer */
+    if (f->ws_size)
+      buf_printf(O->out, "    %s ws[%ld];\n", R, f->ws_size);
+    char *ws = f->ws_size ? xstrdup("ws") : xprintf("(%s *)0", R); /* none needed: a null pointer */
     buf_printf(O->out, "    %s%s_%s_ws(%s, %s);\n", strcmp(f->ret, "void") ? "return " : "", P, f->name, f->args, ws);
     free(ws);
     buf_puts(O->out, "}\n");
@@ -392,7 +413,7 @@ static void emit_resources(Out *O, Code *c) {
   for (int pass = 0; pass < 2; pass++) {
     OpCounts *n = pass ? &all : &loss;
     const char *fn = pass ? "LOSS_GRAD" : "LOSS";
-    struct { const char *kind; uint64_t n; } rows[] = {
+    struct { const char *kind; double n; } rows[] = {
         {"ADD", n->ops[OP_ADD] + n->ops[OP_SUB]}, {"MUL", n->ops[OP_MUL]}, {"DIV", n->ops[OP_DIV]},
         {"NEG", n->ops[OP_NEG]}, {"SELECT", n->ops[OP_IFGT] + n->ops[OP_IFGE]},
     };
@@ -421,6 +442,8 @@ static uint32_t param_signature(const Emit *E) {
   Buf b = {0};
   for (int i = 0; i < m->params.n; i++) {
     Sym *s = m->params.v[i];
+    if (s->p_offset < 0) /* not in p[] */
+      continue;
     buf_puts(&b, s->name);
     for (int k = 0; k < s->shape.rank; k++)
       buf_printf(&b, "[%d]", s->shape.dim[k]);
@@ -434,6 +457,31 @@ static uint32_t param_signature(const Emit *E) {
   return h;
 }
 
+static int param_name_max(const Model *m);
+
+/* The runs of p[] that grad[] holds, in grad[] order: their number (at
+ * least 1: {0, 0} when nothing is trained), written to out if not NULL. */
+static int grad_ranges(const Model *m, Buf *out) {
+  int n = 0, off = -1, count = 0;
+  for (int i = 0; i <= m->params.n; i++) {
+    Sym *s = i < m->params.n ? m->params.v[i] : NULL;
+    if (s && s->frozen)
+      continue;
+    if (s && off >= 0 && off + count == s->p_offset) {
+      count += shape_size(s->shape);
+      continue;
+    }
+    if (off >= 0 || (!s && !n)) {
+      if (out)
+        buf_printf(out, "%s{%d, %d}", n ? ", " : "", off < 0 ? 0 : off, count);
+      n++;
+    }
+    if (s)
+      off = s->p_offset, count = shape_size(s->shape);
+  }
+  return n;
+}
+
 static void emit_decls(Out *O, Code *c) {
   const Emit *E = O->E;
   Model *m = E->b->m;
@@ -443,32 +491,36 @@ static void emit_decls(Out *O, Code *c) {
   snprintf(name, sizeof name, "%s_N_IN", E->PU);
   macro(O, name, m->n_in);
   snprintf(name, sizeof name, "%s_N_PARAMS", E->PU);
-  macro(O, name, m->n_params);
+  macro(O, name, m->n_p);
   snprintf(name, sizeof name, "%s_N_OUT", E->PU);
   macro(O, name, m->n_out);
   snprintf(name, sizeof name, "%s_N_GRAD", E->PU);
-  macro(O, name, m->n_params);
+  macro(O, name, m->n_grad);
   for (int i = 0; i < m->inputs.n; i++) {
     snprintf(name, sizeof name, "%s_IN_%s", E->PU, m->inputs.v[i]->name);
     macro(O, name, m->inputs.v[i]->offset);
   }
   for (int i = 0; i < m->params.n; i++) {
+    if (m->params.v[i]->p_offset < 0) /* a constant array (--weights) */
+      continue;
     snprintf(name, sizeof name, "%s_PARAM_%s", E->PU, m->params.v[i]->name);
-    macro(O, name, m->params.v[i]->offset);
+    macro(O, name, m->params.v[i]->p_offset);
   }
   for (int i = 0; i < m->outputs.n; i++) {
     snprintf(name, sizeof name, "%s_OUT_%s", E->PU, m->outputs.v[i]->name);
     macro(O, name, m->outputs.v[i]->offset);
   }
   for (int i = 0; i < m->params.n; i++) {
+    if (m->params.v[i]->frozen)
+      continue;
     snprintf(name, sizeof name, "%s_GRAD_%s", E->PU, m->params.v[i]->name);
-    macro(O, name, m->params.v[i]->offset);
+    macro(O, name, grad_offset(m, m->params.v[i]));
   }
   snprintf(name, sizeof name, "%s_SIGNATURE", E->PU);
   buf_printf(out, "#define %-28s 0x%08Xu\n", name, (unsigned)param_signature(E));
-  if (m->n_params) {
+  if (m->n_p) {
     snprintf(name, sizeof name, "%s_N_GRAD_RANGES", E->PU);
-    macro(O, name, 1);
+    macro(O, name, grad_ranges(m, NULL));
   }
   if (E->b->loops) {
     snprintf(name, sizeof name, "%s_WORKSPACE_SIZE", E->PU);
@@ -478,7 +530,8 @@ static void emit_decls(Out *O, Code *c) {
   if (E->b->loss >= 0) {
     buf_printf(out, "\n/* The loss for one sample: in[%s_N_IN] the sample, p[%s_N_PARAMS] the params. */\n", E->PU, E->PU);
     buf_printf(out, "%s %s_loss(const %s *in, const %s *p);\n", R, P, R, R);
-    buf_printf(out, "/* The loss, and its gradient with respect to every param in grad[%s_N_PARAMS], in one pass. */\n", E->PU);
+    buf_printf(out, "/* The loss, and its gradient with respect to every %sparam in grad[%s_N_%s], in one pass. */\n",
+               m->subset ? "trainable " : "", E->PU, m->subset ? "GRAD" : "PARAMS"); /* equal without a subset */
     buf_printf(out, "%s %s_loss_grad(const %s *in, const %s *p, %s *grad);\n", R, P, R, R, R);
     for (int i = 0; i < E->b->diff_syms.n; i++) {
       Sym *sym = E->b->diff_syms.v[i];
@@ -492,17 +545,29 @@ static void emit_decls(Out *O, Code *c) {
       }
     }
   }
-  if (E->b->loss >= 0 && m->n_params)
+  if (E->b->loss >= 0 && m->n_grad)
     buf_printf(out, "/* One step of gradient descent on one sample: p -= lr * d loss / d p, in place,\n"
                     "   without a gradient array; the result is the loss before the step. */\n"
                     "%s %s_sgd_step(%s *p, const %s *in, %s lr);\n", R, P, R, R, R);
   buf_printf(out, "\n/* The outputs, in declaration order, row-major, in out[%s_N_OUT]. */\n", E->PU);
   buf_printf(out, "void %s_outputs(const %s *in, const %s *p, %s *out);\n", P, R, R, R);
-  buf_printf(out, "/* Initial params as the initialisers say; the same seed gives the same values. */\n");
+  if (m->weights)
+    buf_printf(out, "/* The params' values that --weights gave (seed is not used). */\n");
+  else
+    buf_printf(out, "/* Initial params as the initialisers say; the same seed gives the same values. */\n");
   buf_printf(out, "void %s_init(%s *p, uint32_t seed);\n", P, R);
-  if (m->n_params) {
+  if (m->n_p && m->n_p <= DCC_NAMES_TABLE_MAX)
     buf_printf(out, "/* The name of each param scalar: \"w\", \"v[3]\", \"W[0][1]\". */\n"
                     "extern const char *const %s_param_names[%s_N_PARAMS];\n", P, E->PU);
+  else if (m->n_p)
+    buf_printf(out, "/* The name of param scalar i (\"w\", \"v[3]\", \"W[0][1]\") written to buf, which\n"
+                    "   holds %s_PARAM_NAME_MAX chars; returns buf, or a null pointer for an i\n"
+                    "   outside 0..%s_N_PARAMS-1.  (Past %d param scalars there is no\n"
+                    "   %s_param_names table: its strings would not compile in reasonable memory.) */\n"
+                    "#define %s_PARAM_NAME_MAX %d\n"
+                    "char *%s_param_name(int32_t i, char *buf);\n",
+               E->PU, E->PU, DCC_NAMES_TABLE_MAX, P, E->PU, param_name_max(m), P);
+  if (m->n_p) {
     buf_printf(out, "/* Where the gradient's values go in p[]: {offset, count} runs, in grad[] order. */\n"
                     "extern const int32_t %s_grad_ranges[%s_N_GRAD_RANGES][2];\n", P, E->PU);
   }
@@ -535,10 +600,73 @@ static void glorot_fans(Shape sh, double *fan_in, double *fan_out) {
   *fan_out = sh.dim[0] * receptive;
 }
 
+/* The values of param s that --weights gave, as C initialisers. */
+static void emit_values(Out *O, const Sym *s) {
+  int n = shape_size(s->shape);
+  for (int k = 0; k < n; k++) {
+    buf_puts(O->out, k % 4 ? " " : "\n    ");
+    emit_real_const(O->out, s->weights[k], O->E->is_float);
+    if (k + 1 < n)
+      buf_putc(O->out, ',');
+  }
+  buf_putc(O->out, '\n');
+}
+
+/* --weights with --train/--freeze: each frozen param, a constant of the
+ * model, as a constant array (flash on a microcontroller), row-major. */
+static void emit_frozen(Out *O) {
+  const Emit *E = O->E;
+  Model *m = E->b->m;
+  for (int i = 0; i < m->params.n; i++) {
+    Sym *s = m->params.v[i];
+    if (s->p_offset >= 0)
+      continue;
+    buf_printf(O->out, "\n/* %s%s, frozen: its values from --weights. */\n", s->name,
+               s->shape.rank ? shape_str(s->shape) : "");
+    buf_printf(O->out, "static const %s %s_frozen_%s[%d] = {", E->R, E->P, s->name, shape_size(s->shape));
+    emit_values(O, s);
+    buf_puts(O->out, "};\n");
+  }
+}
+
+/* _init with --weights: the params in p[] from a constant table. */
+static void emit_init_weights(Out *O) {
+  const Emit *E = O->E;
+  Model *m = E->b->m;
+  const char *P = E->P, *R = E->R;
+  if (m->n_p) {
+    buf_printf(O->out, "\n/* The params in p[], from --weights. */\nstatic const %s %s_weights[%s_N_PARAMS] = {", R, P,
+               E->PU);
+    bool first = true;
+    for (int i = 0; i < m->params.n; i++) {
+      Sym *s = m->params.v[i];
+      if (s->p_offset < 0)
+        continue;
+      buf_printf(O->out, "%s\n    /* %s */", first ? "" : ",", s->name);
+      emit_values(O, s);
+      O->out->len--; /* the values' newline: a comma may follow */
+      first = false;
+    }
+    buf_puts(O->out, "\n};\n");
+  }
+  buf_printf(O->out, "\nvoid %s_init(%s *p, uint32_t seed)\n{\n", P, R);
+  if (m->n_p)
+    buf_printf(O->out,
+               "    int i;\n    (void)seed;\n    for (i = 0; i < %s_N_PARAMS; i++)\n        p[i] = %s_weights[i];\n",
+               E->PU, P);
+  else
+    buf_puts(O->out, "    (void)seed;\n    (void)p;\n");
+  buf_puts(O->out, "}\n");
+}
+
 static void emit_init(Out *O) {
   const Emit *E = O->E;
   Model *m = E->b->m;
   Buf *out = O->out;
+  if (m->weights) {
+    emit_init_weights(O);
+    return;
+  }
   bool any_uniform = false, any_normal = false, any_loop = false;
   for (int i = 0; i < m->params.n; i++) {
     Sym *s = m->params.v[i];
@@ -641,6 +769,22 @@ static void emit_init(Out *O) {
 
 /* ---- _param_names ------------------------------------------------------- */
 
+/* The longest param scalar name, plus its terminating null. */
+static int param_name_max(const Model *m) {
+  int most = 0;
+  for (int i = 0; i < m->params.n; i++) {
+    const Sym *s = m->params.v[i];
+    int len = (int)strlen(s->name);
+    for (int d = 0; d < s->shape.rank; d++) {
+      char num[16];
+      len += 2 + snprintf(num, sizeof num, "%d", s->shape.dim[d] - 1);
+    }
+    if (len > most)
+      most = len;
+  }
+  return most + 1;
+}
+
 /* With loops, a tensor's element names are spelt by the preprocessor, so
  * that the source stays small however wide the layers: P_NAMES_C2(f, x,
  * "1") expands to f(x, "100"), ..., f(x, "199"), and a range 0..n-1 is a
@@ -708,10 +852,88 @@ static char *name_row_macro(const Emit *E, const Sym *s, int l) {
   return l == 1 ? xprintf("%s_NAMES_ROW_%s", E->PU, s->name) : xprintf("%s_NAMES_ROW%d_%s", E->PU, l, s->name);
 }
 
+/* Past DCC_NAMES_TABLE_MAX param scalars, names computed when asked: a
+ * table of every name costs the C compiler an initialiser per scalar
+ * (clang -O0 took 21 s and 1.4 GB for 1,048,576 names, and was killed at
+ * 6.3 GB for 4M: issue 15), P_param_name a few entries per param. */
+static void emit_param_name_fn(Out *O) {
+  const Emit *E = O->E;
+  Model *m = E->b->m;
+  Buf *out = O->out;
+  /* the params in p[] (not the frozen ones that --weights put in flash) */
+  VEC(const Sym *) ps = {0};
+  for (int i = 0; i < m->params.n; i++)
+    if (m->params.v[i]->p_offset >= 0)
+      vec_push(&ps, m->params.v[i]);
+  int n = ps.n;
+  buf_printf(out, "\nchar *%s_param_name(int32_t i, char *buf)\n{\n", E->P);
+  buf_printf(out, "    static const char *const name[%d] = {", n);
+  for (int i = 0; i < n; i++)
+    buf_printf(out, "%s\"%s\"", i ? ", " : "", ps.v[i]->name);
+  buf_printf(out, "};\n    static const int32_t offset[%d] = {", n);
+  for (int i = 0; i < n; i++)
+    buf_printf(out, "%s%d", i ? ", " : "", ps.v[i]->p_offset);
+  buf_printf(out, "};\n    static const int32_t rank[%d] = {", n);
+  for (int i = 0; i < n; i++)
+    buf_printf(out, "%s%d", i ? ", " : "", ps.v[i]->shape.rank);
+  buf_printf(out, "};\n    static const int32_t dim[%d][%d] = {", n, DCC_MAX_RANK);
+  for (int i = 0; i < n; i++) {
+    Shape sh = ps.v[i]->shape;
+    buf_puts(out, i ? ", {" : "{");
+    for (int d = 0; d < DCC_MAX_RANK; d++)
+      buf_printf(out, "%s%d", d ? ", " : "", d < sh.rank ? sh.dim[d] : 1);
+    buf_putc(out, '}');
+  }
+  buf_printf(out, "};\n"
+                  "    int32_t lo = 0, hi = %d, r, d, at[%d];\n"
+                  "    char *o = buf;\n"
+                  "    const char *c;\n"
+                  "    if (i < 0 || i >= %s_N_PARAMS)\n"
+                  "        return (char *)0;\n"
+                  "    while (lo < hi) { /* the last param whose offset is at most i */\n"
+                  "        int32_t mid = lo + (hi - lo + 1) / 2;\n"
+                  "        if (offset[mid] <= i)\n"
+                  "            lo = mid;\n"
+                  "        else\n"
+                  "            hi = mid - 1;\n"
+                  "    }\n"
+                  "    for (c = name[lo]; *c; c++)\n"
+                  "        *o++ = *c;\n"
+                  "    r = i - offset[lo];\n"
+                  "    for (d = rank[lo] - 1; d >= 0; d--) { /* row-major */\n"
+                  "        at[d] = r %% dim[lo][d];\n"
+                  "        r /= dim[lo][d];\n"
+                  "    }\n"
+                  "    for (d = 0; d < rank[lo]; d++) {\n"
+                  "        char digit[12];\n"
+                  "        int nd = 0;\n"
+                  "        do {\n"
+                  "            digit[nd++] = (char)('0' + at[d] %% 10);\n"
+                  "            at[d] /= 10;\n"
+                  "        } while (at[d]);\n"
+                  "        *o++ = '[';\n"
+                  "        while (nd)\n"
+                  "            *o++ = digit[--nd];\n"
+                  "        *o++ = ']';\n"
+                  "    }\n"
+                  "    *o = '\\0';\n"
+                  "    return buf;\n"
+                  "}\n",
+             n - 1, DCC_MAX_RANK, E->PU);
+  free(ps.v);
+  buf_printf(out, "\nconst int32_t %s_grad_ranges[%s_N_GRAD_RANGES][2] = {", E->P, E->PU);
+  grad_ranges(m, out);
+  buf_puts(out, "};\n");
+}
+
 static void emit_param_names(Out *O) {
   const Emit *E = O->E;
   Model *m = E->b->m;
   Buf *out = O->out;
+  if (m->n_p > DCC_NAMES_TABLE_MAX) {
+    emit_param_name_fn(O);
+    return;
+  }
   char sfx[64];
   int max_rank = 0;
   for (int i = 0; i < m->params.n; i++)
@@ -736,6 +958,8 @@ static void emit_param_names(Out *O) {
   buf_printf(out, "\nconst char *const %s_param_names[%s_N_PARAMS] = {\n", E->P, E->PU);
   for (int i = 0; i < m->params.n; i++) {
     Sym *s = m->params.v[i];
+    if (s->p_offset < 0)
+      continue;
     if (max_rank && s->shape.rank) {
       char *ctx = xprintf("\"%s[\"", s->name);
       char *f = s->shape.rank == 1 ? xprintf("%s_NAMES_EL", E->PU) : name_row_macro(E, s, 1);
@@ -750,7 +974,9 @@ static void emit_param_names(Out *O) {
       buf_printf(out, "    \"%s%s\",\n", s->name, elem_suffix(s->shape, k, sfx, sizeof sfx, true));
   }
   buf_puts(out, "};\n");
-  buf_printf(out, "\nconst int32_t %s_grad_ranges[%s_N_GRAD_RANGES][2] = {{0, %d}};\n", E->P, E->PU, m->n_params);
+  buf_printf(out, "\nconst int32_t %s_grad_ranges[%s_N_GRAD_RANGES][2] = {", E->P, E->PU);
+  grad_ranges(m, out);
+  buf_puts(out, "};\n");
 }
 
 /* ---- the files ------------------------------------------------------------ */
@@ -797,8 +1023,9 @@ void emit_source(Buf *out, Code *c) {
     buf_puts(out, "#include <math.h>\n#include <stdint.h>\n");
     emit_decls(&O, c);
   }
-  if (m->n_params)
+  if (m->n_p)
     emit_param_names(&O);
+  emit_frozen(&O);
   for (int i = 0; i < c->fs.n; i++)
     emit_function(&O, &c->fs.v[i]);
   emit_init(&O);

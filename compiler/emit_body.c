@@ -178,6 +178,22 @@ static void operand(Body *B, int id, int min_prec, Buf *b, const Elem *e) {
   }
 }
 
+/* Where param scalar j of the model is read: p[] at its place there, or
+ * with --weights and --train/--freeze a frozen param's constant array
+ * (emit_api.c defines P_frozen_NAME); *at gets the index into it. */
+const char *param_array(const Emit *E, int j, int *at, char *buf, size_t size) {
+  Sym *s = model_param_at(E->b->m, j);
+  if (!s) { /* not a param: unreachable */
+    *at = j;
+    return "p";
+  }
+  *at = j - s->offset + (s->p_offset >= 0 ? s->p_offset : 0);
+  if (s->p_offset >= 0)
+    return "p";
+  snprintf(buf, size, "%s_frozen_%s", E->P, s->name);
+  return buf;
+}
+
 /* Node id's operation on its operands' values (element e of it for a
  * tensor): what its statement defines, with the parentheses C needs to
  * keep the DAG's association (a + (b + c) stays so: floating point is not
@@ -196,12 +212,19 @@ static void render_def(Body *B, int id, Buf *b, bool top, const Elem *e) {
       } else {
         emit_real_const(b, nd->val, is_float);
       }
-    } else if (e) {
-      char *at = ix_str(ix_plus(nd->index, elem_offset(nd->shape, elem_copy(e))));
-      buf_printf(b, "%s[%s]", nd->op == OP_INPUT ? "in" : "p", at);
-      free(at);
     } else {
-      buf_printf(b, "%s[%d]", nd->op == OP_INPUT ? "in" : "p", nd->index);
+      char name[DCC_MAX_NAME_LEN + 64];
+      const char *arr = "in";
+      int base = nd->index;
+      if (nd->op == OP_PARAM)
+        arr = param_array(B->E, nd->index, &base, name, sizeof name);
+      if (e) {
+        char *at = ix_str(ix_plus(base, elem_offset(nd->shape, elem_copy(e))));
+        buf_printf(b, "%s[%s]", arr, at);
+        free(at);
+      } else {
+        buf_printf(b, "%s[%d]", arr, base);
+      }
     }
     return;
   case KIND_INFIX:
@@ -448,7 +471,7 @@ static void emit_OUTER(Body *B, int id, const char *N, bool update) {
   /* Blocks of 16 columns, each a fixed-count loop the compiler unrolls
    * whole: a row in one loop pays the loop's count and test every vector
    * or two (make bench: 1.9 against 1.7 instructions per element). */
-  const char *assign = update ? "-= lr * (acc * %s)" : "= acc * %s";
+  const char *assign = update ? "-= lr * (acc * %s)" : B->s->sum_into[id] >= 0 ? "+= acc * %s" : "= acc * %s";
   int epi = B->s->epilogue[id];
   if (cols16) {
     render_at(B, nd->a[1], &y, false, "j + k");
@@ -1173,12 +1196,22 @@ static char *storage(Body *B, int id) {
     return xstrdup(B->roots[r].dst);
   if (s->in_place[id] >= 0) /* its reader's storage */
     return storage(B, s->in_place[id]);
+  if (s->sum_into[id] >= 0) /* the sweep's sum it adds itself into */
+    return storage(B, s->sum_into[id]);
   if (reg >= 0 && s->slot[id] >= 0) {
     char *at = step_at(s->rp[reg].tape + s->slot[id], s->rp[reg].stride), *r = xprintf("ws + %s", at);
     free(at);
     return r;
   }
   return xprintf("ws + %ld", s->ws_off[id]);
+}
+
+/* Declare name, a pointer to stored tensor id's storage. */
+static void declare_storage(Body *B, int id, const char *name, const char *line) {
+  char *at = storage(B, id);
+  buf_printf(B->out, "    %s *const %s = %s;%s\n", B->E->R, name, at, line);
+  free(at);
+  B->pointers++;
 }
 
 /* One statement per scheduled node in ids: a `const` scalar, or a loop
@@ -1200,10 +1233,7 @@ static void emit_statements(Body *B, const int *ids, int n) {
       continue;
     }
     if (nd->shape.rank) {
-      char *at = storage(B, id);
-      buf_printf(B->out, "    %s *const %s = %s;%s\n", B->E->R, s->name[id], at, line);
-      free(at);
-      B->pointers++;
+      declare_storage(B, id, s->name[id], line);
       emit_loop(B, id, s->name[id], false);
       continue;
     }
@@ -1235,14 +1265,9 @@ static void emit_statements(Body *B, const int *ids, int n) {
  * loop kept of each step (the states, and the saved values' records on
  * the tape) and carrying the adjoint of the state in its BPTT's storage. */
 
-/* Region r's statements, into the loop at one more level of indent. */
-static void emit_region(Body *B, int r) {
-  Buf *outer = B->out, inner = {0};
-  B->out = &inner;
-  RegionPlan *p = &B->s->rp[r];
-  emit_statements(B, p->order.v, p->order.n);
-  B->out = outer;
-  for (const char *c = inner.s ? inner.s : ""; *c;) {
+/* text, each of its lines one more level of indent, then freed */
+static void put_indented(Body *B, char *text) {
+  for (const char *c = text ? text : ""; *c;) {
     const char *nl = strchr(c, '\n');
     size_t len = nl ? (size_t)(nl - c) + 1 : strlen(c);
     if (len > 1)
@@ -1250,7 +1275,17 @@ static void emit_region(Body *B, int r) {
     buf_printf(B->out, "%.*s", (int)len, c);
     c += len;
   }
-  free(inner.s);
+  free(text);
+}
+
+/* Region r's statements, into the loop at one more level of indent. */
+static void emit_region(Body *B, int r) {
+  Buf *outer = B->out, inner = {0};
+  B->out = &inner;
+  RegionPlan *p = &B->s->rp[r];
+  emit_statements(B, p->order.v, p->order.n);
+  B->out = outer;
+  put_indented(B, inner.s);
 }
 
 /* The C text of a state slot: a pointer for a tensor, an element for a
@@ -1350,12 +1385,8 @@ static void emit_forward_loop(Body *B, int id, const char *line) {
   long k = shape_size(st);
   bool scalar = !st.rank, scan = nd->op == OP_SCAN;
   const char *N = s->name[id];
-  if (nd->shape.rank && (scan || result_read(B, id))) {
-    char *at = storage(B, id);
-    buf_printf(B->out, "    %s *const %s = %s;%s\n", R, N, at, line);
-    free(at);
-    B->pointers++;
-  }
+  if (nd->shape.rank && (scan || result_read(B, id)))
+    declare_storage(B, id, N, line);
   /* the initial state: slot 0 */
   Buf init = {0};
   if (scalar) {
@@ -1398,13 +1429,7 @@ static void emit_forward_loop(Body *B, int id, const char *line) {
     B->out = &inner;
     emit_loop(B, body, next, false);
     B->out = outer;
-    for (const char *c = inner.s ? inner.s : ""; *c;) {
-      const char *nl = strchr(c, '\n');
-      size_t len = nl ? (size_t)(nl - c) + 1 : strlen(c);
-      buf_printf(B->out, "    %.*s", (int)len, c);
-      c += len;
-    }
-    free(inner.s);
+    put_indented(B, inner.s);
     p->order = after_body;
     emit_region(B, r);
     free(before_body.v);
@@ -1466,12 +1491,8 @@ static void emit_sweep(Body *B, int id, const char *line) {
   bool scan = d->nodes[loop].op == OP_SCAN, scalar = !nd->shape.rank;
   long k = shape_size(nd->shape);
   const char *A = s->name[id];
-  if (!scalar) {
-    char *at = storage(B, id);
-    buf_printf(B->out, "    %s *const %s = %s;%s\n", R, A, at, line);
-    free(at);
-    B->pointers++;
-  }
+  if (!scalar)
+    declare_storage(B, id, A, line);
   /* the adjoint of the last state: the seed (a scan's, its last row) */
   Buf seed = {0};
   if (scalar) {
@@ -1504,10 +1525,7 @@ static void emit_sweep(Body *B, int id, const char *line) {
       buf_printf(B->out, "    %s %s = %s;\n", R, s->name[o], B->E->is_float ? "0.0f" : "0.0");
       continue;
     }
-    char *at = storage(B, o);
-    buf_printf(B->out, "    %s *const %s = %s;\n", R, s->name[o], at);
-    free(at);
-    B->pointers++;
+    declare_storage(B, o, s->name[o], "");
     if (x->op == OP_LOOPSUM) {
       buf_printf(B->out, "    for (int i = 0; i < %ld; i++)\n        %s[i] = %s;\n", shape_size(x->shape),
                  s->name[o], B->E->is_float ? "0.0f" : "0.0");
@@ -1548,6 +1566,8 @@ static void emit_sweep(Body *B, int id, const char *line) {
     if (!x->shape.rank) {
       render(B, x->a[1], &v, false, NULL);
       buf_printf(B->out, "        %s += %s;\n", s->name[o], v.s);
+    } else if (x->op == OP_LOOPSUM && s->sum_into[x->a[1]] == o) {
+      /* the outer product's loop added itself in */
     } else if (x->op == OP_LOOPSUM) {
       render_at(B, x->a[1], &v, false, "i");
       char *to = xprintf("%s[i]", s->name[o]);
@@ -1681,7 +1701,13 @@ FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam)
   Body B = {E, f.s, b->dag, &out, -1, -1, NULL, {0, NULL}, {0, NULL}, 0, f.s->ntemps, 0, 0, roots, nroots, &used, 0};
   if (!f.s->uses_in)
     buf_puts(&out, "    (void)in;\n");
-  if (!f.s->uses_p)
+  bool reads_p = false; /* not only frozen params' constant arrays */
+  for (int id = 0; id < b->dag->n && f.s->uses_p && !reads_p; id++)
+    if (f.s->live[id] && b->dag->nodes[id].op == OP_PARAM) {
+      Sym *s = model_param_at(m, b->dag->nodes[id].index);
+      reads_p = !s || s->p_offset >= 0;
+    }
+  if (!reads_p)
     buf_puts(&out, "    (void)p;\n");
   if (outparam) /* the caller knows the function writes nothing there */
     buf_printf(&out, "    (void)%s;\n", outparam);
@@ -1696,7 +1722,10 @@ FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam)
       if (sym->shape.rank != 0 || !f.s->live[id])
         continue;
       f.s->name[id] = local_name(&used, sym->name, E->P);
-      buf_printf(&out, "    const %s %s = %s[%d];\n", E->R, f.s->name[id], pass ? "p" : "in", sym->offset);
+      char name[DCC_MAX_NAME_LEN + 64];
+      int at = sym->offset;
+      const char *arr = pass ? param_array(E, sym->offset, &at, name, sizeof name) : "in";
+      buf_printf(&out, "    const %s %s = %s[%d];\n", E->R, f.s->name[id], arr, at);
       B.reals++;
     }
   }

@@ -3,6 +3,7 @@
  * DAG for Graphviz) and --stats (operation counts). */
 #include "dcc.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -409,35 +410,47 @@ void emit_dot(Buf *out, Built *b) {
 
 /* ---- --stats and -O0's tree limits ---------------------------------------- */
 
-static uint64_t sat_add(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
+/* The counts are doubles: an expanded tree's pass 2^64 (issue 15: a
+ * saturated count printed as 18446744073709551615), and a double keeps
+ * their magnitude; counts of what dcc emits are exact (below 2^53). */
+static void count(OpCounts *c, Op op, double mult, double n) {
+  if (n > 0) /* never inf * 0 */
+    c->ops[op] += mult * n;
+}
 
-static uint64_t sat_mul(uint64_t a, uint64_t b) { return b && a > UINT64_MAX / b ? UINT64_MAX : a * b; }
-
-static void count(OpCounts *c, Op op, uint64_t mult, uint64_t n) { c->ops[op] = sat_add(c->ops[op], sat_mul(mult, n)); }
+char *count_text(double n, char buf[32]) {
+  if (n <= 1e15)
+    snprintf(buf, 32, "%.0f", n);
+  else if (n <= DBL_MAX)
+    snprintf(buf, 32, "%.3g", n);
+  else
+    snprintf(buf, 32, "more than %.3g", DBL_MAX);
+  return buf;
+}
 
 /* ---- each tensor op's scalar operations --------------------------------- */
 
-static void count_MATMUL(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
-  uint64_t n = (uint64_t)shape_size(nd->shape), k = (uint64_t)d->nodes[nd->a[0]].shape.dim[1];
+static void count_MATMUL(Dag *d, const Node *nd, double mult, OpCounts *c) {
+  double n = shape_size(nd->shape), k = d->nodes[nd->a[0]].shape.dim[1];
   count(c, OP_MUL, mult, n * k);
   count(c, OP_ADD, mult, n * (k - 1));
 }
 
-static void count_OUTER(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
+static void count_OUTER(Dag *d, const Node *nd, double mult, OpCounts *c) {
   (void)d;
-  count(c, OP_MUL, mult, (uint64_t)shape_size(nd->shape));
+  count(c, OP_MUL, mult, (double)shape_size(nd->shape));
 }
 
-static void count_SUM(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
-  count(c, OP_ADD, mult, (uint64_t)shape_size(d->nodes[nd->a[0]].shape) - 1);
+static void count_SUM(Dag *d, const Node *nd, double mult, OpCounts *c) {
+  count(c, OP_ADD, mult, (double)shape_size(d->nodes[nd->a[0]].shape) - 1);
 }
 
-static void count_MAXR(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
-  count(c, OP_IFGE, mult, (uint64_t)shape_size(d->nodes[nd->a[0]].shape) - 1);
+static void count_MAXR(Dag *d, const Node *nd, double mult, OpCounts *c) {
+  count(c, OP_IFGE, mult, (double)shape_size(d->nodes[nd->a[0]].shape) - 1);
 }
 
 /* views, scatters and leaves: no arithmetic */
-static void count_none(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) { (void)d, (void)nd, (void)mult, (void)c; }
+static void count_none(Dag *d, const Node *nd, double mult, OpCounts *c) { (void)d, (void)nd, (void)mult, (void)c; }
 #define count_TRANSPOSE count_none
 #define count_FILL count_none
 #define count_INDEX count_none
@@ -450,21 +463,20 @@ static void count_none(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) { (vo
 #define count_CONCAT count_none
 
 /* a select per comparison */
-static void count_ATMAX(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
-  count(c, OP_IFGE, mult, (uint64_t)(shape_size(d->nodes[nd->a[0]].shape) - shape_size(nd->shape)));
+static void count_ATMAX(Dag *d, const Node *nd, double mult, OpCounts *c) {
+  count(c, OP_IFGE, mult, (double)(shape_size(d->nodes[nd->a[0]].shape) - shape_size(nd->shape)));
 }
 
 /* a multiply and an add per term (pooling: an add, or a select, per element of a window) */
-static void count_conv(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
+static void count_conv(Dag *d, const Node *nd, double mult, OpCounts *c) {
   ConvGeom g = conv_geom(d, nd);
-  uint64_t terms = (uint64_t)g.O * (uint64_t)g.OH * (uint64_t)g.OW * (uint64_t)(g.depthwise ? 1 : g.C) *
-                   (uint64_t)g.KH * (uint64_t)g.KW;
+  double terms = (double)g.O * g.OH * g.OW * (g.depthwise ? 1 : g.C) * g.KH * g.KW;
   if (nd->op == OP_WMAX || nd->op == OP_UNWMAX) {
     count(c, OP_IFGE, mult, terms);
     return;
   }
   if (nd->op == OP_AVGPOOL || nd->op == OP_AVGPOOL_X) {
-    count(c, nd->op == OP_AVGPOOL ? OP_ADD : OP_DIV, mult, nd->op == OP_AVGPOOL ? terms : (uint64_t)g.O * g.OH * g.OW);
+    count(c, nd->op == OP_AVGPOOL ? OP_ADD : OP_DIV, mult, nd->op == OP_AVGPOOL ? terms : (double)g.O * g.OH * g.OW);
     return;
   }
   count(c, OP_MUL, mult, terms);
@@ -484,11 +496,11 @@ static void count_conv(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
 /* a loop's parts: the adds that sum a contribution over the steps and
  * that add a scan's seed to the state's adjoint (the region's nodes are
  * counted once per step by count_dag) */
-static void count_loop(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
+static void count_loop(Dag *d, const Node *nd, double mult, OpCounts *c) {
   if (nd->op == OP_LOOPSUM)
-    count(c, OP_ADD, mult, (uint64_t)shape_size(nd->shape) * (uint64_t)loop_steps(d, nd->a[0]));
+    count(c, OP_ADD, mult, (double)shape_size(nd->shape) * loop_steps(d, nd->a[0]));
   else if (nd->op == OP_BPTT && d->nodes[nd->a[0]].op == OP_SCAN)
-    count(c, OP_ADD, mult, (uint64_t)shape_size(nd->shape) * (uint64_t)(loop_steps(d, nd->a[0]) - 1));
+    count(c, OP_ADD, mult, (double)shape_size(nd->shape) * (loop_steps(d, nd->a[0]) - 1));
 }
 #define count_CARRY count_loop
 #define count_STEP count_loop
@@ -499,22 +511,22 @@ static void count_loop(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
 #define count_LOOPSUM count_loop
 #define count_LOOPSTACK count_loop
 
-static void count_UNMAX(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
+static void count_UNMAX(Dag *d, const Node *nd, double mult, OpCounts *c) {
   (void)d;
-  count(c, OP_IFGE, mult, (uint64_t)shape_size(nd->shape));
+  count(c, OP_IFGE, mult, (double)shape_size(nd->shape));
 }
 
-static void count_SUMD(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
-  count(c, OP_ADD, mult, (uint64_t)(shape_size(d->nodes[nd->a[0]].shape) - shape_size(nd->shape)));
+static void count_SUMD(Dag *d, const Node *nd, double mult, OpCounts *c) {
+  count(c, OP_ADD, mult, (double)(shape_size(d->nodes[nd->a[0]].shape) - shape_size(nd->shape)));
 }
 
 /* an elementwise op, once per element */
-static void count_scalar(Dag *d, const Node *nd, uint64_t mult, OpCounts *c) {
+static void count_scalar(Dag *d, const Node *nd, double mult, OpCounts *c) {
   (void)d;
-  count(c, (Op)nd->op, mult, (uint64_t)shape_size(nd->shape));
+  count(c, (Op)nd->op, mult, (double)shape_size(nd->shape));
 }
 
-typedef void CountFn(Dag *d, const Node *nd, uint64_t mult, OpCounts *c);
+typedef void CountFn(Dag *d, const Node *nd, double mult, OpCounts *c);
 static CountFn *const count_fn[OP_COUNT] = {
 #define LEAF(name, ...) [OP_##name] = count_none,
 #define SCALAR(name, ...) [OP_##name] = count_scalar,
@@ -529,8 +541,8 @@ static CountFn *const count_fn[OP_COUNT] = {
  * elementwise op once per element, a matrix product its multiplies and
  * adds, a sum its adds, a max its selects; views (fill, index, row,
  * transpose) and scatters none. */
-static void count_node(Dag *d, int id, uint64_t mult, OpCounts *c) {
-  c->nodes = sat_add(c->nodes, mult);
+static void count_node(Dag *d, int id, double mult, OpCounts *c) {
+  c->nodes += mult;
   count_fn[d->nodes[id].op](d, &d->nodes[id], mult, c);
 }
 
@@ -542,16 +554,16 @@ void count_tree(Dag *d, const int *roots, int n, OpCounts *c) {
   for (int r = 0; r < n; r++)
     if (roots[r] > top)
       top = roots[r];
-  uint64_t *mult = xcalloc((size_t)top + 2, sizeof *mult);
+  double *mult = xcalloc((size_t)top + 2, sizeof *mult);
   for (int r = 0; r < n; r++)
-    mult[roots[r]] = sat_add(mult[roots[r]], 1);
+    mult[roots[r]] += 1;
   for (int id = top; id >= 0; id--) {
     if (!mult[id])
       continue;
     Node *nd = &d->nodes[id];
     count_node(d, id, mult[id], c);
     for (int i = 0; i < nd->nops; i++)
-      mult[nd->a[i]] = sat_add(mult[nd->a[i]], mult[id]);
+      mult[nd->a[i]] += mult[id];
   }
   free(mult);
 }
@@ -565,13 +577,13 @@ void count_dag(Dag *d, const int *roots, int n, OpCounts *c) {
   for (int id = 0; id < d->n; id++) {
     int r = R.of[id];
     if (live[id]) /* a loop's node once per step */
-      count_node(d, id, r < 0 ? 1 : (uint64_t)loop_steps(d, R.anchor[r]), c);
+      count_node(d, id, r < 0 ? 1 : (double)loop_steps(d, R.anchor[r]), c);
   }
   regions_free(&R);
   free(live);
 }
 
-void tree_measure(Dag *d, int root, uint64_t *size, int *depth) {
+void tree_measure(Dag *d, int root, double *size, int *depth) {
   OpCounts c;
   count_tree(d, &root, 1, &c);
   *size = c.nodes;
@@ -591,8 +603,8 @@ void tree_measure(Dag *d, int root, uint64_t *size, int *depth) {
 static void print_stats(FILE *f, const char *what, OpCounts *before, OpCounts *after) {
   fprintf(f, "dcc: operation counts for %s\n", what);
   fprintf(f, "  %-12s %14s %10s\n", "", "before", "after");
-  fprintf(f, "  %-12s %14llu %10llu\n", "nodes", (unsigned long long)before->nodes,
-          (unsigned long long)after->nodes);
+  char b1[32], b2[32];
+  fprintf(f, "  %-12s %14s %10s\n", "nodes", count_text(before->nodes, b1), count_text(after->nodes, b2));
   struct {
     const char *name;
     Op a, b;
@@ -601,15 +613,15 @@ static void print_stats(FILE *f, const char *what, OpCounts *before, OpCounts *a
       {"neg", OP_NEG, OP_NEG},     {"select", OP_IFGT, OP_IFGE},
   };
   for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
-    uint64_t x = sat_add(before->ops[rows[i].a], rows[i].a == rows[i].b ? 0 : before->ops[rows[i].b]);
-    uint64_t y = sat_add(after->ops[rows[i].a], rows[i].a == rows[i].b ? 0 : after->ops[rows[i].b]);
-    fprintf(f, "  %-12s %14llu %10llu\n", rows[i].name, (unsigned long long)x, (unsigned long long)y);
+    double x = before->ops[rows[i].a] + (rows[i].a == rows[i].b ? 0 : before->ops[rows[i].b]);
+    double y = after->ops[rows[i].a] + (rows[i].a == rows[i].b ? 0 : after->ops[rows[i].b]);
+    fprintf(f, "  %-12s %14s %10s\n", rows[i].name, count_text(x, b1), count_text(y, b2));
   }
   for (int op = 0; op < OP_COUNT; op++) {
     if (op_info[op].kind != KIND_CALL || (!before->ops[op] && !after->ops[op]))
       continue;
-    fprintf(f, "  %-12s %14llu %10llu\n", op_info[op].print, (unsigned long long)before->ops[op],
-            (unsigned long long)after->ops[op]);
+    fprintf(f, "  %-12s %14s %10s\n", op_info[op].print, count_text(before->ops[op], b1),
+            count_text(after->ops[op], b2));
   }
 }
 
@@ -622,13 +634,15 @@ static void naive_counts(Built *raw, OpCounts *c) {
   Dag *d = raw->dag;
   count_tree(d, &raw->loss, 1, c);
   for (int j = 0; j < m->n_params; j++) {
+    if (model_frozen_scalar(m, j))
+      continue; /* frozen: no derivative */
     int mark = d->n;
     int g = diff_forward(d, raw->loss, raw->param_leaf[j]);
     OpCounts one;
     count_tree(d, &g, 1, &one);
-    c->nodes = sat_add(c->nodes, one.nodes);
+    c->nodes += one.nodes;
     for (int op = 0; op < OP_COUNT; op++)
-      c->ops[op] = sat_add(c->ops[op], one.ops[op]);
+      c->ops[op] += one.ops[op];
     d->n = mark; /* nothing since mark is in the hash table: -O0 shares only leaves */
   }
 }
@@ -664,7 +678,7 @@ void print_operation_counts(FILE *f, Built *opt, const char *prefix) {
   loss_grad_roots(opt, &after);
   count_dag(opt->dag, after.v, after.n, &ca);
   free(after.v);
-  char *what = xprintf("%s_loss_grad (the loss and %d gradient components)", prefix, m->n_params);
+  char *what = xprintf("%s_loss_grad (the loss and %d gradient components)", prefix, m->n_grad);
   print_stats(f, what, &cb, &ca);
   free(what);
   struct rusage ru;

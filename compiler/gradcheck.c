@@ -322,18 +322,19 @@ CheckResult check_gradients(Built *b, FILE *out) {
     /* the measure's scale: 1, or the largest component if all are smaller */
     double gscale = 0;
     for (int j = 0; j < m->n_params; j++)
-      gscale = fmax(gscale, fabs(g[j]));
+      gscale = fmax(gscale, fabs(g[j])); /* a frozen param's is 0 */
     gscale = fmax(fmin(1, gscale), DBL_MIN);
     if (perturbed) /* off by REL in the measure */
       for (int j = 0; j < m->n_params; j++)
-        if (perturb_j < 0 || perturb_j == j)
+        if ((perturb_j < 0 || perturb_j == j) && !model_frozen_scalar(m, j))
           g[j] += perturb_rel * fmax(gscale, fabs(g[j]));
     c.evals = 0;
     Tally pt = t; /* this point's findings, kept if it is used */
     pt.points++;
     bool usable = true;
     for (int j = attempt % stride; j < m->n_params && usable && !pt.failed; j += stride)
-      usable = compare(&c, j, g[j], gscale, loss, 2 * CHECK_MAX_EVALS, &pt);
+      if (!model_frozen_scalar(m, j)) /* --train/--freeze: no gradient */
+        usable = compare(&c, j, g[j], gscale, loss, 2 * CHECK_MAX_EVALS, &pt);
     if (usable || pt.failed)
       t = pt;
   }
@@ -423,7 +424,8 @@ bool eval_points(Built *b, const char *path, FILE *out) {
     double loss = evaluator_run(ev, v, v + m->n_in, g);
     fprintf(out, "%.17g", loss);
     for (int j = 0; j < m->n_params; j++)
-      fprintf(out, " %.17g", g[j]);
+      if (!model_frozen_scalar(m, j)) /* the gradient of the trainable params only */
+        fprintf(out, " %.17g", g[j]);
     fputc('\n', out);
   }
   if (ok && ferror(f)) {

@@ -29,6 +29,9 @@ typedef struct {
   const char *prefix;
   bool is_float;
   const char *wrt;       /* --wrt a,b */
+  const char *train;     /* --train a,b */
+  const char *freeze;    /* --freeze a,b */
+  const char *weights;   /* --weights FILE */
   bool o0;
   long unroll_limit;     /* --unroll-limit */
   long max_stack;        /* --max-stack, bytes; -1: none */
@@ -59,6 +62,11 @@ static const char usage_text[] =
     "                     base name made into a C identifier)\n"
     "  --real double|float  the real type of the emitted code (default double)\n"
     "  --wrt a,b,...      also emit a gradient function for each named input\n"
+    "  --train a,b,...    train only the named params: the others are frozen\n"
+    "                     (no gradient, no update; constants of the model)\n"
+    "  --freeze a,b,...   freeze the named params, train the others\n"
+    "  --weights FILE     the params' values (_init sets them); with --train\n"
+    "                     or --freeze the frozen ones become constant arrays\n"
     "  -O0                no simplification, no common subexpressions: the\n"
     "                     naive derivative, one tree per gradient\n"
     "  --max-stack BYTES  fail if an emitted function takes more stack than\n"
@@ -100,8 +108,8 @@ static void finish_stdout(void) {
 
 /* Every option, as --help lists it: what "did you mean" picks from. */
 static const char *const known_options[] = {
-    "-o", "--header", "--no-header", "--prefix", "--real", "--wrt", "-O0", "--max-stack",
-    "--unroll-limit", "--emit", "--stats", "--check", "--eval", "-Werror", "-w", "--help", "--version",
+    "-o", "--header", "--no-header", "--prefix", "--real", "--wrt", "--train", "--freeze", "--weights", "-O0",
+    "--max-stack", "--unroll-limit", "--emit", "--stats", "--check", "--eval", "-Werror", "-w", "--help", "--version",
 };
 
 /* An unknown option is a usage error, with the nearest known option (by
@@ -189,6 +197,12 @@ static Options parse_options(int argc, char **argv) {
       o.is_float = !strcmp(v, "float");
     } else if (option_is(a, "--wrt")) {
       o.wrt = option_value(argc, argv, &i, "--wrt");
+    } else if (option_is(a, "--train")) {
+      o.train = option_value(argc, argv, &i, "--train");
+    } else if (option_is(a, "--freeze")) {
+      o.freeze = option_value(argc, argv, &i, "--freeze");
+    } else if (option_is(a, "--weights")) {
+      o.weights = option_value(argc, argv, &i, "--weights");
     } else if (!strcmp(a, "-O0")) {
       o.o0 = true;
     } else if (option_is(a, "--max-stack")) {
@@ -227,6 +241,8 @@ static Options parse_options(int argc, char **argv) {
   }
   if (!o.input)
     usage_error("no input file");
+  if (o.train && o.freeze)
+    usage_error("--train and --freeze: give one of the two (--train names what is trained, --freeze what is not)");
   return o;
 }
 
@@ -578,6 +594,37 @@ static bool *resolve_wrt(Model *m, const char *list, const char *path) {
   return wrt;
 }
 
+/* --train a,b (train true) or --freeze a,b: mark the frozen params, and
+ * count the trainable scalars.  A name that is not a param is a usage
+ * error, and so is an empty list. */
+static void resolve_subset(Model *m, const char *list, bool train, const char *path) {
+  const char *opt = train ? "--train" : "--freeze";
+  bool *named = xcalloc((size_t)m->params.n + 1, sizeof *named);
+  char *names = xstrdup(list);
+  int count = 0;
+  for (char *name = strtok(names, ","); name; name = strtok(NULL, ",")) {
+    Sym *s = model_lookup(m, name);
+    if (!s || s->kind != SYM_PARAM)
+      usage_error("%s: '%s' is not a param of %s", opt, name, path);
+    for (int i = 0; i < m->params.n; i++)
+      if (m->params.v[i] == s)
+        named[i] = true;
+    count++;
+  }
+  free(names);
+  if (!count)
+    usage_error("%s needs the names of params (a,b,...)", opt);
+  m->subset = true;
+  m->n_grad = 0;
+  for (int i = 0; i < m->params.n; i++) {
+    Sym *s = m->params.v[i];
+    s->frozen = named[i] != train;
+    if (!s->frozen)
+      m->n_grad += shape_size(s->shape);
+  }
+  free(named);
+}
+
 /* The back end's last step: emit C or a header (text already holds --emit
  * expr or dot) and write every output file whole, or none. */
 static void write_outputs(const Options *o, Built *b, Buf *text) {
@@ -647,6 +694,14 @@ int main(int argc, char **argv) {
     return 1;
   }
   bool *wrt = resolve_wrt(m, o.wrt, src->path);
+  if (o.train || o.freeze)
+    resolve_subset(m, o.train ? o.train : o.freeze, o.train != NULL, src->path);
+  if (o.weights) {
+    int status = read_weights(m, o.weights, src->path);
+    if (status)
+      return status;
+    model_place_params(m);
+  }
   if (!m->loss) /* legal, but most likely not what the user meant */
     diag_at(DIAG_WARNING, -1, 0, "%s: only _outputs and _init are emitted (no _loss, _loss_grad, _grad_ or "
             "_sgd_step function)", m->prog->stmts.n ? "no loss" : "the file has no statements");

@@ -306,7 +306,13 @@ static void pl_break(polyline *pl) {
 
 int plot_loss_curves(const char *path, const char *title, const double *values, int n_series,
                      int n_points, const char *const *names) {
-  if (!path || n_series < 0 || n_points < 0 || (n_series > 0 && n_points > 0 && !values)) {
+  return plot_series(path, title, "epoch", "loss", 1, values, n_series, n_points, names);
+}
+
+int plot_series(const char *path, const char *title, const char *x_label, const char *y_label, double x_first,
+                const double *values, int n_series, int n_points, const char *const *names) {
+  if (!path || n_series < 0 || n_points < 0 || (n_series > 0 && n_points > 0 && !values) ||
+      !is_finite(x_first) || fabs(x_first) > 1e15) {
     errno = EINVAL;
     return -1;
   }
@@ -342,9 +348,9 @@ int plot_loss_curves(const char *path, const char *title, const double *values, 
       hi = nhi;
     }
   }
-  double xlo = 1, xhi = n_points > 1 ? n_points : 2;
+  double xlo = x_first, xhi = n_points > 1 ? x_first + (n_points - 1) : x_first + 1;
   if (n_points <= 1)
-    xlo = 0;
+    xlo = x_first - 1;
 
   FILE *f = svg_open(path, LC_W, LC_H);
   if (!f)
@@ -354,10 +360,16 @@ int plot_loss_curves(const char *path, const char *title, const double *values, 
   svg_axis(f, lo, hi, LC_B, LC_T, 0, LC_L, LC_R, 5, 0);
   fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#000000\"/>\n", (int)LC_L,
           (int)LC_T, (int)(LC_R - LC_L), (int)(LC_B - LC_T));
-  svg_label(f, (LC_L + LC_R) / 2, LC_B + 38, "middle", "");
-  fputs("epoch</text>\n", f);
-  svg_label(f, 18, (LC_T + LC_B) / 2, "middle", " transform=\"rotate(-90 18 190)\"");
-  fputs("loss</text>\n", f);
+  if (x_label) {
+    svg_label(f, (LC_L + LC_R) / 2, LC_B + 38, "middle", "");
+    put_text(f, x_label, NAME_MAX_CHARS);
+    fputs("</text>\n", f);
+  }
+  if (y_label) {
+    svg_label(f, 18, (LC_T + LC_B) / 2, "middle", " transform=\"rotate(-90 18 190)\"");
+    put_text(f, y_label, NAME_MAX_CHARS);
+    fputs("</text>\n", f);
+  }
 
   /* the curves */
   for (int s = 0; s < n_series; s++) {
@@ -366,7 +378,7 @@ int plot_loss_curves(const char *path, const char *title, const double *values, 
     snprintf(style, sizeof style, "stroke=\"%s\" stroke-width=\"1.5\"%s", palette[s % 10], dashes[(s / 10) % 3]);
     polyline pl = {f, 0, 0, 0, 0, style};
     const double *v = values + (size_t)s * (size_t)n_points;
-#define LC_X(i) (LC_L + ((i) + 1 - xlo) / (xhi - xlo) * (LC_R - LC_L))
+#define LC_X(i) (LC_L + ((i) + x_first - xlo) / (xhi - xlo) * (LC_R - LC_L))
 #define LC_Y(y) (LC_B - ((y)-lo) / (hi - lo) * (LC_B - LC_T))
     if (n_points <= LC_MAX_DIRECT) {
       for (int i = 0; i < n_points; i++) {

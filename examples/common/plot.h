@@ -1,4 +1,5 @@
-/* plot.h — the examples' pictures: loss curves and the decision boundary
+/* plot.h — the examples' pictures: loss curves (and other series, such as
+ * a signal and its prediction) and the decision boundary
  * of a two-input classifier, as SVG files.  Demo tooling beside the
  * examples (examples/common/), not part of dcc's runtime: C99 with stdio
  * and malloc.  Numbers are written without printf's locale, so the same
@@ -25,6 +26,13 @@ extern "C" {
  * most half the largest. */
 int plot_loss_curves(const char *path, const char *title, const double *values, int n_series,
                      int n_points, const char *const *names);
+
+/* The same picture for any series over a whole-number axis: point i of
+ * each series is drawn at x = x_first + i (plot_loss_curves is x_first 1),
+ * the axes named x_label and y_label (NULL: no name).  -1 also when
+ * x_first is not finite or beyond 1e15 in size. */
+int plot_series(const char *path, const char *title, const char *x_label, const char *y_label, double x_first,
+                const double *values, int n_series, int n_points, const char *const *names);
 
 /* The decision boundary of a classifier of two inputs, over a grid. */
 typedef struct {

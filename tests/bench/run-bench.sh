@@ -19,7 +19,14 @@
 #
 # Then the older figures: dcc on a ~10,000-node model unrolled, and the
 # unrolled code against loops by layer width (what --unroll-limit is chosen
-# by).  Everything is printed as markdown tables and written to $BENCH_OUT.
+# by); dcc on the GRU model made 10 and 10,000 steps long (its compile
+# time, peak memory and output must not grow with the steps; its workspace
+# does); and dcc's time and $CC's on large generated programs against
+# their size (issue 15; SCALE=0 skips it).  MODELS (names from
+# tests/bench/models/, space-separated) picks the models; SEQ_ONLY=1 skips
+# the older figures (for a GRU-only run: MODELS=gru_8_16_16 SEQ_ONLY=1
+# tests/bench/run-bench.sh).  Everything is printed as markdown tables and
+# written to $BENCH_OUT.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DCC=build/dcc
@@ -28,7 +35,8 @@ CFLAGS="-O2 -std=c99"
 SYMPY_LIMIT=${SYMPY_LIMIT:-120}  # seconds SymPy may take per model
 CLANG_LIMIT=${CLANG_LIMIT:-120}  # seconds $CC may take on one implementation
 BENCH_OUT=${BENCH_OUT:-build/bench/results.md}
-MODELS=${MODELS:-five_points quadratic mlp_4_8_8_1 mlp_64_32_10 mlp_784_128_10}
+MODELS=${MODELS:-five_points quadratic mlp_4_8_8_1 mlp_64_32_10 mlp_784_128_10 gru_8_16_16}
+SEQ_ONLY=${SEQ_ONLY:-}
 IMPLS="dcc expert o0 sympy"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -97,7 +105,7 @@ command -v arm-none-eabi-gcc >/dev/null && ARM=arm-none-eabi-gcc
 calls_for() { # calls per callgrind run: enough to dwarf start-up, few enough to be quick
   case $1 in
   mlp_784_128_10) echo 10 ;;
-  mlp_64_32_10) echo 100 ;;
+  mlp_64_32_10 | gru_*) echo 100 ;;
   *) echo 500 ;;
   esac
 }
@@ -129,6 +137,10 @@ for m in $MODELS; do
   fi
   if [ -z "$SYMPY_PY" ]; then
     V[$m/sympy/missing]="SymPy is not installed"
+  elif [ $m = gru_8_16_16 ]; then
+    # SymPy has no loop: written out, 16 steps of a 1,264-param cell, its
+    # diff would take longer than the 64-32-10 MLP's 5.5 hours.
+    V[$m/sympy/missing]="not attempted: SymPy has no loop, and its diff does not finish the smaller 64-32-10 MLP"
   else
     s=$(date +%s%N)
     rc=0
@@ -304,6 +316,7 @@ for m in $MODELS; do
   case $m in
   five_points) target "_loss_grad <= 1.15x _loss" "$m" "${V[$m/dcc/loss_grad]}" "${V[$m/dcc/loss]}" 1.15 ;;
   mlp_*) target "_loss_grad <= 1.7x _loss" "$m" "${V[$m/dcc/loss_grad]}" "${V[$m/dcc/loss]}" 1.7 ;;
+  gru_*) target "_loss_grad <= 3x _loss" "$m" "${V[$m/dcc/loss_grad]}" "${V[$m/dcc/loss]}" 3 ;;
   esac
 done
 for m in $MODELS; do
@@ -316,6 +329,52 @@ for m in $MODELS; do
   met=$(awk -v g="$g" -v l="$l" 'BEGIN { print g <= l ? "yes" : "**no**" }')
   say "| no transcendental call beyond _loss's | $m | $g against $l | $met |"
 done
+
+# ---- dcc on a long sequence: what grows with the steps -----------------------
+progress "gru: 10 and 10,000 steps"
+say ""
+say "## dcc on a long sequence: tests/bench/models/gru_8_16_16.expr made n steps long"
+say ""
+say "| steps n | dcc instructions | dcc median ms of 11 | peak memory KiB | peak memory KiB with --stats | .c bytes | workspace values (NET_WORKSPACE_SIZE) | workspace bytes |"
+say "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+for n in 10 10000; do
+  d="$tmp/seq$n"
+  mkdir -p "$d"
+  sed "s/^input xs\[16\]\[8\]/input xs[$n][8]/" tests/bench/models/gru_8_16_16.expr >"$d/gru.expr"
+  grep -q "^input xs\[$n\]\[8\]" "$d/gru.expr" || { echo "run-bench: cannot make gru_8_16_16.expr $n steps long" >&2; exit 1; }
+  # the plain functions would need the workspace on the stack: dcc warns
+  $DCC "$d/gru.expr" --prefix net -o "$d/net.c" 2>/dev/null
+  ws=$(sed -n 's/^#define NET_WORKSPACE_SIZE *//p' "$d/net.h")
+  peak=$($DCC "$d/gru.expr" --prefix net -o "$tmp/scratch.c" --stats 2>&1 | sed -n 's/^dcc: peak memory \([0-9]*\) KiB$/\1/p')
+  rss=n/a # a plain compile's: --stats does work of its own (its counts)
+  [ -x /usr/bin/time ] && rss=$(/usr/bin/time -f "maxrss %M" $DCC "$d/gru.expr" --prefix net -o "$tmp/scratch.c" 2>&1 | sed -n 's/^maxrss //p')
+  say "| $n | $(instructions $DCC "$d/gru.expr" --prefix net -o "$tmp/scratch.c") | $(median_ms $DCC "$d/gru.expr" --prefix net -o "$tmp/scratch.c") | $rss | $peak | $(wc -c <"$d/net.c") | $ws | $((ws * 8)) |"
+done
+say ""
+say "Peak memory: the maximum resident set of a plain compile (GNU time), and dcc's own figure under --stats (as in the table above), whose operation counts take memory of their own."
+
+# ---- the workspace each model's functions need (PU_WORKSPACE_SIZE) ------------
+# An L2 penalty must cost none (issue 14): the 64-32-32-16-10 MLP of
+# tests/compiler/loops/Inputs/mlp_l2.expr, with and without it.
+progress "workspace"
+say ""
+say "## Workspace: the reals of PU_WORKSPACE_SIZE (the largest need of any function; 0: unrolled, none)"
+say ""
+say "| model | workspace reals | bytes (double) |"
+say "| --- | ---: | ---: |"
+sed 's/ + 0.001 \* (l2(W1) + l2(W2) + l2(W3) + l2(W4))//' tests/compiler/loops/Inputs/mlp_l2.expr >"$tmp/mlp_no_l2.expr"
+for f in $(for m in $MODELS; do echo "tests/bench/models/$m.expr"; done) tests/compiler/loops/Inputs/mlp_l2.expr "$tmp/mlp_no_l2.expr"; do
+  ws=$($DCC "$f" -w --emit h --prefix net | sed -n 's/^#define NET_WORKSPACE_SIZE *//p')
+  ws=${ws:-0}
+  say "| $(basename "$f" .expr) | $ws | $((ws * 8)) |"
+done
+
+if [ -n "$SEQ_ONLY" ]; then
+  cp "$tmp/out.md" "$BENCH_OUT"
+  echo
+  echo "written to $BENCH_OUT"
+  exit 0
+fi
 
 # ---- dcc's own speed on a big unrolled model, and unrolled against loops ------
 progress "mlp10k"
@@ -349,6 +408,63 @@ for n in 4 8 16 32; do
   text() { size -A "$1" | awk '$1 == ".text" { print $2 }'; }
   say "| $((n * n)) | $(per_call "$d/u/run" loss_grad 200) | $(per_call "$d/l/run" loss_grad 200) | $(text "$d/u/net.o") | $(text "$d/l/net.o") |"
 done
+
+# ---- dcc's time against the program's size (issue 15) -------------------------
+# Programs written statement by statement (tests/bench/genmodel.py), each
+# compiled once by dcc (peak memory from /usr/bin/time) and by $CC -O2,
+# under a 4 GB memory cap and SCALE_LIMIT seconds each; SCALE=0 skips the
+# section.
+if [ "${SCALE:-1}" != 0 ]; then
+  SCALE_LIMIT=${SCALE_LIMIT:-120}
+  say ""
+  say "## dcc's time against the program's size (tests/bench/genmodel.py; limit $SCALE_LIMIT s, 4 GB)"
+  say ""
+  say "| program | .expr bytes | dcc seconds | dcc peak memory KiB | .c bytes | $CC -O2 seconds |"
+  say "| --- | ---: | ---: | ---: | ---: | ---: |"
+  # timed LIMIT OUT CMD...: prints "seconds peak_kib", or "> LIMIT" and the
+  # reason when the command fails or runs out of time or memory.
+  timed() {
+    local limit=$1 out=$2 start end rc=0
+    shift 2
+    start=$(date +%s%N)
+    # not --stats for the memory: its naive counts cost params x nodes
+    (ulimit -v 4000000 && timeout "$limit" /usr/bin/time -f "peak %M" -o "$out.mem" "$@" -o "$out" 2>/dev/null) ||
+      rc=$?
+    end=$(date +%s%N)
+    if [ $rc -eq 0 ]; then
+      awk -v ns=$((end - start)) 'BEGIN { printf "%.2f ", ns / 1e9 }'
+      sed -n 's/^peak \([0-9]*\)$/\1/p' "$out.mem"
+    elif [ $rc -eq 124 ]; then echo ">$limit n/a"
+    else echo "failed n/a"
+    fi
+  }
+  scale_secs=()
+  for prog in "params 1000" "params 10000" "params 100000" "gmm 250 50" "gmm 500 50" "gmm 1000 50" \
+              "lstm 16" "lstm 32" "lstm 64" "lstm 128" "det 8" "det 10"; do
+    progress "genmodel $prog"
+    d="$tmp/scale"
+    mkdir -p "$d"
+    rm -f "$d/m.c" "$d/m.h"
+    python3 tests/bench/genmodel.py $prog >"$d/m.expr"
+    read -r secs peak < <(timed "$SCALE_LIMIT" "$d/m.c" $DCC "$d/m.expr" --prefix m)
+    cc_secs=n/a
+    if [ -f "$d/m.c" ]; then
+      start=$(date +%s%N)
+      if (ulimit -v 4000000 && timeout "$SCALE_LIMIT" $CC $CFLAGS -I"$d" -c "$d/m.c" -o "$d/m.o") 2>/dev/null; then
+        cc_secs=$(awk -v ns=$(($(date +%s%N) - start)) 'BEGIN { printf "%.2f", ns / 1e9 }')
+      else
+        cc_secs="> $SCALE_LIMIT or failed"
+      fi
+    fi
+    bytes=n/a
+    [ -f "$d/m.c" ] && bytes=$(wc -c <"$d/m.c")
+    say "| $prog | $(wc -c <"$d/m.expr") | $secs | $peak | $bytes | $cc_secs |"
+    [ "$prog" = "params 100000" ] && scale_secs+=("$secs")
+  done
+  met=$(awk -v s="${scale_secs[0]:-}" 'BEGIN { print (s ~ /^[0-9.]+$/ && s < 10) ? "yes" : "**no**" }')
+  say ""
+  say "Target (issue 15): 100,000 scalar params declared one by one compile in under 10 s: ${scale_secs[0]:-n/a} s, $met."
+fi
 
 cp "$tmp/out.md" "$BENCH_OUT"
 echo

@@ -4,13 +4,14 @@
 usage: /usr/bin/python3 tests/bench/torch_bench.py MODEL DUMP
 
 MODEL is a name from tests/bench/models (five_points, quadratic, mlp_4_8_8_1,
-mlp_64_32_10, mlp_784_128_10); DUMP is what the C harness's `run dump`
+mlp_64_32_10, mlp_784_128_10, gru_8_16_16); DUMP is what the C harness's `run dump`
 printed for it (tests/bench/bench_main.c): the inputs, the params, dcc's loss
 and gradient at the harness's fixed point.  The script
 
   1. builds the model in torch, float64, the way a PyTorch user writes it
      (leaf tensors with requires_grad, torch.tanh, F.linear, F.log_softmax,
-     F.softplus), with the dump's params and inputs;
+     F.softplus; the GRU as a torch.nn.GRU module whose parameters are the
+     leaves), with the dump's params and inputs;
   2. checks torch's loss and gradient against dcc's (max relative difference,
      absolute floor 1e-15), and the batched model's gradient too; exits 1 if
      worse than 1e-9;
@@ -18,7 +19,7 @@ and gradient at the harness's fixed point.  The script
      loss_ns (forward under torch.no_grad()), loss_grad_ns (forward and
      torch.autograd.grad, one sample per call), batch_loss_grad_ns (one
      forward+backward over a [256, n_in] batch, loss summed; n/a for a model
-     without inputs).
+     without inputs).  For the GRU a sample is a whole sequence.
 
 Note: Debian's python3-torch calls the system BLAS, the netlib reference
 one unless libopenblas0 (or another) is installed and selected by
@@ -85,6 +86,31 @@ def mlp_softmax_ce(inp, prm):  # mlp_64_32_10 and mlp_784_128_10
     return -(t * F.log_softmax(z, dim=-1)).sum(-1)
 
 
+# torch.nn.GRU's cell is the model's: n = tanh(W_in x + b_in + r (W_hn h +
+# b_hn)), h' = (1 - z) n + z h; weight_ih_l0 is [W_ir; W_iz; W_in] stacked,
+# as the model's Wir, Wiz, Win lie in p[], and likewise weight_hh_l0,
+# bias_ih_l0 and bias_hh_l0.  The module is made once; gru_params makes the
+# dump's values its parameters (the leaves whose gradient is checked).
+GRU = None
+
+
+def gru_params(params):
+    global GRU
+    w_ih, w_hh, b_ih, b_hh, v = params
+    GRU = torch.nn.GRU(8, 16, batch_first=True, dtype=torch.float64)
+    for name, value in (("weight_ih_l0", w_ih), ("weight_hh_l0", w_hh), ("bias_ih_l0", b_ih),
+                        ("bias_hh_l0", b_hh)):
+        setattr(GRU, name, torch.nn.Parameter(value.detach().clone()))
+    return [GRU.weight_ih_l0, GRU.weight_hh_l0, GRU.bias_ih_l0, GRU.bias_hh_l0, v]
+
+
+def gru_8_16_16(inp, prm):
+    xs, y = inp  # xs [16, 8], or [B, 16, 8] batched (batch_first)
+    v = prm[4]
+    out, _ = GRU(xs)  # every state from h0 = 0; the loss reads the last
+    return (out[..., -1, :] @ v - y) ** 2
+
+
 MODELS = {
     #                 inputs                param shapes
     "five_points": ([(), (), ()], [()] * 9, five_points),
@@ -92,7 +118,9 @@ MODELS = {
     "mlp_4_8_8_1": ([(4,), ()], [(8, 4), (8,), (8, 8), (8,), (8,), ()], mlp_4_8_8_1),
     "mlp_64_32_10": ([(64,), (10,)], [(32, 64), (32,), (10, 32), (10,)], mlp_softmax_ce),
     "mlp_784_128_10": ([(784,), (10,)], [(128, 784), (128,), (10, 128), (10,)], mlp_softmax_ce),
+    "gru_8_16_16": ([(16, 8), ()], [(48, 8), (48, 16), (48,), (48,), (16,)], gru_8_16_16),
 }
+SETUP = {"gru_8_16_16": gru_params}  # models whose params a module holds
 
 
 def size(shape):
@@ -185,6 +213,8 @@ def main():
     dt = torch.float64
 
     params = [p.clone().requires_grad_() for p in split(torch.tensor(dump["p"], dtype=dt), p_shapes)]
+    if sys.argv[1] in SETUP:
+        params = SETUP[sys.argv[1]](params)
     point = torch.tensor(dump["in"] + [0.0], dtype=dt)[:n_in]  # + [0]: n_in may be 0
     inputs = split(point, in_shapes)
 

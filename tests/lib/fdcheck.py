@@ -17,6 +17,11 @@ deterministic pseudo-random points, m_loss_grad against m_loss, every
 gradient component against central finite differences of m_loss, every
 per-param m_grad_NAME against m_loss_grad, and every --wrt input's gradient
 against finite differences (see fdcheck_main.c for the whole list).
+With --train or --freeze (--dcc-arg), only the trainable params (those
+with an M_GRAD_ offset) are checked, each at its own offset in grad[]
+(M_N_GRAD values).  m_sgd_step, when there is one, must be m_loss_grad
+followed by p -= lr * grad, bit for bit, and leave the frozen params
+alone.
 When m.h defines M_WORKSPACE_SIZE (a model emitted with loops), every _ws
 function (m_sgd_step_ws too) is also checked against its plain function: the
 same bits, called with a workspace full of garbage, and nothing written past
@@ -198,7 +203,9 @@ def parse_header(text):
     ws = re.search(r'#\s*define\s+M_WORKSPACE_SIZE\s+\(?\s*(\d+)\s*\)?', text)
     hdr = {
         'n_in': count('N_IN'), 'n_params': count('N_PARAMS'), 'n_out': count('N_OUT'),
+        'n_grad': count('N_GRAD'),
         'inputs': offsets('IN'), 'params': offsets('PARAM'), 'grads': {},
+        'grad_offsets': dict(offsets('GRAD')),
         'ws': int(ws.group(1)) if ws else None, 'grads_ws': {},
     }
     for ret, name, args in re.findall(
@@ -224,6 +231,7 @@ def parse_header(text):
             raise Failure('m.h declares no %s' % fn)
     # With a workspace, every function has its _ws variant; without, none.
     hdr['sgd_step_ws'] = re.search(r'\bm_sgd_step_ws\s*\(', text) is not None
+    hdr['sgd_step'] = re.search(r'\bm_sgd_step\s*\(', text) is not None
     fns = ['m_loss_ws', 'm_loss_grad_ws', 'm_outputs_ws']
     if re.search(r'\bm_sgd_step\s*\(', text):
         fns.append('m_sgd_step_ws')
@@ -265,6 +273,17 @@ def c_double(x):
 
 def write_glue(path, hdr, wrt, ranges, sample):
     params = sized(hdr['params'], hdr['n_params'], 'param')
+    # --train/--freeze: only the params with an M_GRAD_ offset have a
+    # gradient (in grad[], at that offset); the frozen ones have neither
+    # it nor an m_grad_ function.
+    goffs = hdr['grad_offsets']
+    trained = [(n, o, s) for n, o, s in params if n in goffs]
+    if sum(s for _, _, s in trained) != hdr['n_grad']:
+        raise Failure('m.h: M_N_GRAD is %d, but the params with an M_GRAD_ offset have %d scalars'
+                      % (hdr['n_grad'], sum(s for _, _, s in trained)))
+    for name in goffs:
+        if name not in dict(hdr['params']):
+            raise Failure('m.h: M_GRAD_%s names no param in p[]' % name)
     inputs = sized(hdr['inputs'], hdr['n_in'], 'input')
     input_by_name = {n: (o, s) for n, o, s in inputs}
     grads = dict(hdr['grads'])
@@ -290,10 +309,11 @@ def write_glue(path, hdr, wrt, ranges, sample):
             fn_ws = 'fd_grad_ws_%s' % name
             lines.append('static void %s(const real *in, const real *p, real *out, real *ws) '
                          '{ %s }' % (fn_ws, body_ws))
-        return '{ "%s", M_%s_%s, %d, %s, %s }' % (
-            name, 'PARAM' if name in dict(hdr['params']) else 'IN', name, size, fn, fn_ws)
+        is_param = name in dict(hdr['params'])
+        return '{ "%s", M_%s_%s, %s, %d, %s, %s }' % (
+            name, 'PARAM' if is_param else 'IN', name, 'M_GRAD_%s' % name if is_param else '0', size, fn, fn_ws)
 
-    param_rows = [wrapper(n, s) for n, o, s in params]
+    param_rows = [wrapper(n, s) for n, o, s in trained]
     wrt_rows = []
     for name in wrt:
         if name not in input_by_name:
@@ -319,8 +339,10 @@ def write_glue(path, hdr, wrt, ranges, sample):
 
     in_lo, in_hi = bounds(inputs, hdr['n_in'])
     p_lo, p_hi = bounds(params, hdr['n_params'])
-    null = '{ 0, 0, 0, 0, 0 }'
+    null = '{ 0, 0, 0, 0, 0, 0 }'
     lines.append('#define FD_SAMPLE %d' % (sample or 0))
+    if hdr['sgd_step']:
+        lines.append('#define FD_SGD_STEP 1')
     if hdr['sgd_step_ws']:
         lines.append('#define FD_SGD_STEP_WS 1')
     lines.append('#define FD_NPARAMS %d' % len(param_rows))
@@ -461,8 +483,8 @@ def check(args):
                 run(cmd, 'dcc (%s)' % real)
                 with open(os.path.join(d, 'm.h')) as f:
                     hdr = parse_header(f.read())
-                if hdr['n_params'] == 0 and not wrt:
-                    raise Failure('the model has no params and no --wrt inputs: nothing to check')
+                if hdr['n_grad'] == 0 and not wrt:
+                    raise Failure('the model has no trainable params and no --wrt inputs: nothing to check')
                 write_glue(os.path.join(d, 'fdglue.inc'), hdr, wrt, ranges, sample)
                 size = os.path.getsize(os.path.join(d, 'm.c'))
                 if size > args.max_c_bytes:

@@ -9,6 +9,10 @@
  *       difference of m_loss (with one Richardson step, error O(h^4)),
  *   (c) every per-param m_grad_NAME against its slice of m_loss_grad,
  *   (d) every --wrt input's m_grad_NAME against finite differences,
+ *   (f) m_sgd_step (FD_SGD_STEP in fdglue.inc) is m_loss_grad followed by
+ *       p -= lr * grad on the trainable params, bit for bit, and leaves
+ *       the frozen ones (--train/--freeze: the params of no fd_params
+ *       entry) as they were;
  * and, once: m_param_names spells "name", "name[i]", "name[i][j]", ... in
  * row-major order; no function writes past its output or changes its
  * arguments; a second call of m_loss_grad gives the same bits; m_init is
@@ -56,6 +60,8 @@ typedef m_real real;
 struct fd_var {
     const char *name; /* as in the M_PARAM_/M_IN_ macro */
     int offset;       /* into p[] or in[] */
+    int goff;         /* a param's: into grad[] (M_GRAD_; --train/--freeze
+                         make it differ from offset) */
     int size;         /* its number of scalars */
     void (*grad)(const real *in, const real *p, real *out);
     void (*grad_ws)(const real *in, const real *p, real *out, real *ws);
@@ -357,6 +363,7 @@ static void check_init(void) {
 
 /* Checks (a)-(e) at one point; returns 0 if the point is not usable. */
 static int check_point(int pt, real *in, real *p) {
+    /* grad[M_N_GRAD] (at most M_N_PARAMS; also used for copies of p) */
     static real grad[M_N_PARAMS + GUARD], grad2[M_N_PARAMS + GUARD];
     static real buf[M_N_PARAMS + M_N_IN + GUARD], out[M_N_OUT + GUARD];
     static real in0[M_N_IN + 1], p0[M_N_PARAMS + 1];
@@ -367,6 +374,9 @@ static int check_point(int pt, real *in, real *p) {
     int g;
 #endif
     real r, r2;
+#ifdef FD_SGD_STEP
+    real r_step;
+#endif
     double l, l2, l3, e;
     int k, v, ok = 1;
 
@@ -385,7 +395,7 @@ static int check_point(int pt, real *in, real *p) {
     fill_sentinel(grad, M_N_PARAMS + GUARD);
     r2 = m_loss_grad(in, p, grad);
     l2 = (double)r2;
-    check_guard(grad, M_N_PARAMS, "m_loss_grad");
+    check_guard(grad, M_N_GRAD, "m_loss_grad");
     fill_sentinel(grad2, M_N_PARAMS + GUARD);
     l3 = (double)m_loss_grad(in, p, grad2);
     if (!(l3 == l2 || (isnan(l3) && isnan(l2))) || memcmp(grad, grad2, sizeof grad) != 0)
@@ -402,9 +412,9 @@ static int check_point(int pt, real *in, real *p) {
         same_bits_ws(pt, g, "m_loss_ws", &r_ws, &r, 1);
         fill_sentinel(grad2, M_N_PARAMS + GUARD);
         r_ws = m_loss_grad_ws(in, p, grad2, garbage_ws(g));
-        check_guard(grad2, M_N_PARAMS, "m_loss_grad_ws");
+        check_guard(grad2, M_N_GRAD, "m_loss_grad_ws");
         same_bits_ws(pt, g, "m_loss_grad_ws (its loss)", &r_ws, &r2, 1);
-        same_bits_ws(pt, g, "m_loss_grad_ws", grad2, grad, M_N_PARAMS);
+        same_bits_ws(pt, g, "m_loss_grad_ws", grad2, grad, M_N_GRAD);
     }
 #ifdef FD_SGD_STEP_WS
     /* (e) m_sgd_step_ws against m_sgd_step: one step from p (in copies) */
@@ -436,7 +446,7 @@ static int check_point(int pt, real *in, real *p) {
     for (v = 0; v < FD_NPARAMS; v++) {
         const struct fd_var *var = &fd_params[v];
         for (k = 0; k < var->size; k++) {
-            double g = (double)grad[var->offset + k], fd = fds[var->offset + k];
+            double g = (double)grad[var->goff + k], fd = fds[var->offset + k];
             if (!pick_p[var->offset + k])
                 continue;
             fd_checked++;
@@ -452,7 +462,7 @@ static int check_point(int pt, real *in, real *p) {
         var->grad(in, p, buf);
         check_guard(buf, var->size, "a per-param m_grad_ function");
         for (k = 0; k < var->size; k++) {
-            double g = (double)grad[var->offset + k], g1 = (double)buf[k];
+            double g = (double)grad[var->goff + k], g1 = (double)buf[k];
             e = relerr(g, g1);
             if (e > worst_same)
                 worst_same = e;
@@ -495,6 +505,34 @@ static int check_point(int pt, real *in, real *p) {
                      pt, scalar_name(var, k, 0), var->name, g, fd, e, tol_grad);
         }
     }
+
+#ifdef FD_SGD_STEP
+    /* (f) one step from a copy of p, against grad[] */
+    {
+        static real q[M_N_PARAMS + GUARD];
+        static unsigned char trained[M_N_PARAMS + 1];
+        const real lr = (real)0.125;
+        memset(trained, 0, sizeof trained);
+        memcpy(q, p, M_N_PARAMS * sizeof *p);
+        fill_sentinel(q + M_N_PARAMS, GUARD);
+        r_step = m_sgd_step(q, in, lr);
+        check_guard(q, M_N_PARAMS, "m_sgd_step");
+        if (memcmp(&r_step, &r2, sizeof r2) != 0)
+            fail("point %d: m_sgd_step returns %.17g, m_loss_grad %.17g", pt, (double)r_step, (double)r2);
+        for (v = 0; v < FD_NPARAMS; v++)
+            for (k = 0; k < fd_params[v].size; k++) {
+                int j = fd_params[v].offset + k;
+                real want = p[j] - lr * grad[fd_params[v].goff + k];
+                trained[j] = 1;
+                if (memcmp(&q[j], &want, sizeof want) != 0)
+                    fail("point %d: m_sgd_step makes %s %.17g, not p - lr * grad = %.17g", pt,
+                         scalar_name(&fd_params[v], k, 1), (double)q[j], (double)want);
+            }
+        for (k = 0; k < M_N_PARAMS; k++)
+            if (!trained[k] && memcmp(&q[k], &p[k], sizeof q[k]) != 0)
+                fail("point %d: m_sgd_step changes p[%d], a frozen param's", pt, k);
+    }
+#endif
 
     fill_sentinel(out, M_N_OUT + GUARD);
     m_outputs(in, p, out);
@@ -556,6 +594,8 @@ int main(int argc, char **argv) {
     /* The figures of the optional checks, only when they ran. */
     if (FD_SAMPLE > 0)
         printf(" sample=%d fd_components=%ld", FD_SAMPLE, fd_checked);
+    if (M_N_GRAD != M_N_PARAMS) /* --train/--freeze */
+        printf(" trained=%d", M_N_GRAD);
 #ifdef M_WORKSPACE_SIZE
     printf(" ws=%d", M_WORKSPACE_SIZE);
 #endif

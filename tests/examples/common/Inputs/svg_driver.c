@@ -7,6 +7,7 @@
  *                  and the five points of lab 5, view from the points
  *   multi.svg      three classes by region, 9 points, view given
  *   flat.svg       two classes, predict always 0.2: no boundary
+ *   series.svg     2 signed series over x = 900 .. 999, axes named
  * and prints each writer's return value, then the return values of bad
  * calls. */
 #include <math.h>
@@ -100,6 +101,16 @@ int main(int argc, char **argv) {
   snprintf(path, sizeof path, "%s/flat.svg", dir);
   printf("flat %d\n", plot_decision_boundary(path, &fl));
 
+  /* a signed series over time steps 900 .. 999, named axes */
+  double wave[2 * 100];
+  for (int i = 0; i < 100; i++) {
+    wave[i] = sin(2 * 3.14159265358979323846 * i / 20);
+    wave[100 + i] = 0.9 * wave[i];
+  }
+  static const char *const wave_names[2] = {"truth", "prediction"};
+  snprintf(path, sizeof path, "%s/series.svg", dir);
+  printf("series %d\n", plot_series(path, "a wave", "time step", "value", 900, wave, 2, 100, wave_names));
+
   /* bad calls: -1, and no file */
   plot_boundary bad = mc;
   bad.resolution = 1;
@@ -109,6 +120,7 @@ int main(int argc, char **argv) {
   bad.predict = NULL;
   printf("no predict: %d\n", plot_decision_boundary(path, &bad));
   printf("negative series: %d\n", plot_loss_curves(path, NULL, curves, -1, N, NULL));
+  printf("x_first NaN: %d\n", plot_series(path, NULL, NULL, NULL, NAN, curves, S, N, NULL));
   snprintf(path, sizeof path, "%s/no/such/dir/x.svg", dir);
   printf("unwritable: %d\n", plot_loss_curves(path, NULL, curves, S, N, NULL));
   return 0;
