@@ -103,6 +103,7 @@ typedef struct {
 void buf_putc(Buf *b, char c);
 void buf_puts(Buf *b, const char *s);
 void buf_printf(Buf *b, const char *fmt, ...);
+void buf_vprintf(Buf *b, const char *fmt, va_list ap);
 
 /* A map from strings to pointers (open addressing, insertion-ordered
  * iteration is not offered: nothing may depend on hash order). */

@@ -704,15 +704,9 @@ static void nest_line(Body *B, int depth, const char *fmt, ...) {
   va_list ap;
   buf_printf(B->out, "%*s", 4 * (depth + 1), "");
   va_start(ap, fmt);
-  int n = vsnprintf(NULL, 0, fmt, ap);
+  buf_vprintf(B->out, fmt, ap);
   va_end(ap);
-  char *line = xmalloc((size_t)n + 1);
-  va_start(ap, fmt);
-  vsnprintf(line, (size_t)n + 1, fmt, ap);
-  va_end(ap);
-  buf_puts(B->out, line);
   buf_putc(B->out, '\n');
-  free(line);
 }
 
 /* An input's (or output's) row or column: oy * s + i - p ("oy + i" at
@@ -737,14 +731,24 @@ static void render_chw(Body *B, int id, const ConvGeom *g, const char *c, const 
 }
 
 /* K[o][ci][i][j] (depthwise: K[o][i][j]; 1-D without i) of node id */
-static void render_kernel(Body *B, int id, const ConvGeom *g, Buf *b) {
-  Elem e = {0};
-  e.at[e.n++] = ix_text("o");
+/* The kernel's index variables, per dimension, into at; returns their
+ * number. */
+static int kernel_at(const ConvGeom *g, const char *at[4]) {
+  int n = 0;
+  at[n++] = "o";
   if (!g->depthwise)
-    e.at[e.n++] = ix_text("ci");
+    at[n++] = "ci";
   if (g->dims == 2)
-    e.at[e.n++] = ix_text("i");
-  e.at[e.n++] = ix_text("j");
+    at[n++] = "i";
+  at[n++] = "j";
+  return n;
+}
+
+static void render_kernel(Body *B, int id, const ConvGeom *g, Buf *b) {
+  const char *at[4];
+  Elem e = {kernel_at(g, at), {{0}}};
+  for (int i = 0; i < e.n; i++)
+    e.at[i] = ix_text(at[i]);
   render(B, id, b, false, &e);
   elem_free(e);
 }
@@ -879,14 +883,7 @@ static void emit_conv_k_update(Body *B, const Node *nd, const ConvGeom *g, const
   nest_line(B, inner, "acc += g * %s;", b.s);
   nest_line(B, --inner, "}");
   const char *kk[4];
-  int n = 0;
-  kk[n++] = "o";
-  if (!g->depthwise)
-    kk[n++] = "ci";
-  if (g->dims == 2)
-    kk[n++] = "i";
-  kk[n++] = "j";
-  char *at = flat_index(nd->shape, n, kk);
+  char *at = flat_index(nd->shape, kernel_at(g, kk), kk);
   nest_line(B, depth, "%s[%s] -= lr * acc;", N, at);
   conv_close(B, depth);
   free(at);
@@ -939,17 +936,8 @@ static void emit_conv(Body *B, int id, const char *N, bool update) {
     free(at);
   } else {
     render_chw(B, nd->a[0], &g, c, iy, ix, &a);
-    const char *k_at[4] = {"o", "ci", "i", "j"};
-    int n = 0;
     const char *kk[4];
-    kk[n++] = "o";
-    if (!g.depthwise)
-      kk[n++] = "ci";
-    if (g.dims == 2)
-      kk[n++] = "i";
-    kk[n++] = "j";
-    (void)k_at;
-    char *at = flat_index(nd->shape, n, kk);
+    char *at = flat_index(nd->shape, kernel_at(&g, kk), kk);
     nest_line(B, inner, "%s[%s] += g * %s;", N, at, a.s);
     free(at);
   }
@@ -1223,6 +1211,12 @@ static void emit_statements(Body *B, const int *ids, int n) {
   for (int i = 0; i < n; i++) {
     int id = ids[i];
     const Node *nd = &B->d->nodes[id];
+    int reg = s->R.n ? s->R.of[id] : -1;
+    if (reg >= 0 && s->rp[reg].body_in_next && id == B->d->nodes[s->R.anchor[reg]].a[1]) {
+      s->name[id] = xstrdup("next"); /* a loop's body, stored where the next state goes */
+      emit_loop(B, id, "next", false);
+      continue;
+    }
     Sym *sym = id < b->names_cap ? b->node_sym[id] : NULL;
     s->name[id] = statement_name(B, id, B->roots, B->used, &B->temps);
     char line[48] = "";
@@ -1246,7 +1240,6 @@ static void emit_statements(Body *B, const int *ids, int n) {
     Buf expr = {0};
     render_def(B, id, &expr, true, NULL);
     buf_printf(B->out, "    const %s %s = %s;%s\n", B->E->R, s->name[id], expr.s, line);
-    int reg = s->R.n ? s->R.of[id] : -1;
     if (reg >= 0 && s->slot[id] >= 0) { /* kept for the sweep */
       char *at = step_at(s->rp[reg].tape + s->slot[id], s->rp[reg].stride);
       buf_printf(B->out, "    ws[%s] = %s;\n", at, s->name[id]);
@@ -1322,7 +1315,7 @@ static void declare_carry(Body *B, int anchor, int r, const char *before) {
 
 /* The state before step `step` and after it, of forward loop anchor (for
  * its own loop, or read back by a sweep). */
-static void state_texts(Body *B, int anchor, bool sweep, char **before, char **after) {
+static void state_texts(Body *B, int anchor, char **before, char **after) {
   Schedule *s = B->s;
   const Node *nd = &B->d->nodes[anchor];
   int r = nd->index;
@@ -1342,7 +1335,6 @@ static void state_texts(Body *B, int anchor, bool sweep, char **before, char **a
     return;
   }
   bool taped = p->taped;
-  (void)sweep;
   *before = state_at(p->states, taped ? "step" : "step % 2", k, scalar);
   *after = state_at(p->states, taped ? "step + 1" : "(step + 1) % 2", k, scalar);
 }
@@ -1400,58 +1392,28 @@ static void emit_forward_loop(Body *B, int id, const char *line) {
   }
   free(init.s);
   char *before, *after;
-  state_texts(B, id, false, &before, &after);
+  state_texts(B, id, &before, &after);
   buf_printf(B->out, "    for (int step = 0; step < %d; step++) {\n", n);
   loop_var(B);
   declare_carry(B, id, r, before);
   int body = nd->a[1];
-  /* the next state's pointer, for a tensor state */
-  char *next = NULL;
-  if (!scalar) {
-    next = xstrdup("next");
-    buf_printf(B->out, "        %s *const %s = %s;\n", R, next, after);
+  if (!scalar) { /* where the next state goes */
+    buf_printf(B->out, "        %s *const next = %s;\n", R, after);
     B->pointers++;
   }
-  RegionPlan saved_plan = *p;
-  if (p->body_in_next) { /* the body is stored at next: emit it by hand */
-    IntVec rest = {0};
-    for (int i = 0; i < p->order.n; i++)
-      if (p->order.v[i] != body)
-        vec_push(&rest, p->order.v[i]);
-    /* statements before the body, the body into next, then the rest */
-    IntVec before_body = {0}, after_body = {0};
-    for (int i = 0; i < rest.n; i++)
-      vec_push(rest.v[i] < body ? &before_body : &after_body, rest.v[i]);
-    p->order = before_body;
-    emit_region(B, r);
-    s->name[body] = xstrdup(next);
-    Buf *outer = B->out, inner = {0};
-    B->out = &inner;
-    emit_loop(B, body, next, false);
-    B->out = outer;
-    put_indented(B, inner.s);
-    p->order = after_body;
-    emit_region(B, r);
-    free(before_body.v);
-    free(after_body.v);
-    free(rest.v);
-    *p = saved_plan;
-  } else {
-    emit_region(B, r);
+  emit_region(B, r); /* the body's statement, if it has one, writes next */
+  if (!p->body_in_next) {
     Buf v = {0};
     if (scalar) {
       render(B, body, &v, true, NULL);
       buf_printf(B->out, "        %s = %s;\n", after, v.s);
     } else {
       render_at(B, body, &v, true, "i");
-      char *to = xprintf("%s[i]", next);
-      copy_loop(B, "    ", k, to, v.s);
-      free(to);
+      copy_loop(B, "    ", k, "next[i]", v.s);
     }
     free(v.s);
   }
   buf_puts(B->out, "    }\n");
-  free(next);
   free(before);
   free(after);
   if (!scan && result_read(B, id)) { /* the last state */
@@ -1535,7 +1497,7 @@ static void emit_sweep(Body *B, int id, const char *line) {
   buf_printf(B->out, "    for (int step = %d; step >= 0; step--) {\n", n - 1);
   loop_var(B);
   char *before, *after;
-  state_texts(B, loop, true, &before, &after);
+  state_texts(B, loop, &before, &after);
   declare_carry(B, loop, K, before);
   /* the forward step's values this sweep reads: the state after the step
    * (the body), and the saved values' records */

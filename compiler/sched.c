@@ -200,8 +200,7 @@ static bool calls_in_loop(Dag *d, const bool *stmt, int id) {
 
 /* The position where region r's loop ends: its anchor's; for a forward
  * region, the last live sweep that runs its steps again. */
-static int region_end(const Dag *d, const Schedule *s, int r) {
-  (void)d;
+static int region_end(const Schedule *s, int r) {
   int end = s->R.anchor[r];
   if (s->R.fwd[r] < 0)
     for (int k = 0; k < s->R.n; k++)
@@ -318,7 +317,7 @@ static void plan_regions(Dag *d, Schedule *s, const bool *stmt) {
  * (its region's tensors, placed among themselves, and the states) at its
  * anchor; a taped loop's states and records from its anchor to the end
  * of its last sweep; a sweep's sums and stacks from the sweep on. */
-static void place_all(Dag *d, Schedule *s, const bool *stmt, const int *last_use) {
+static void place_all(Dag *d, Schedule *s, const int *last_use) {
   Items items = {0};
   for (int i = 0; i < s->norder; i++) {
     int id = s->order[i];
@@ -360,7 +359,7 @@ static void place_all(Dag *d, Schedule *s, const bool *stmt, const int *last_use
       long k = shape_size(loop_state(d, anchor)), n = loop_steps(d, anchor);
       bool scan = d->nodes[anchor].op == OP_SCAN;
       if (p->taped) /* states (a scan's initial one) then records, to the last sweep */
-        add_item(&items, anchor, region_end(d, s, r), (scan ? k : (n + 1) * k) + n * p->stride, &p->states);
+        add_item(&items, anchor, region_end(s, r), (scan ? k : (n + 1) * k) + n * p->stride, &p->states);
       else { /* the states after the scratch */
         p->states = local[r];
         local[r] += scan ? k : 2 * k;
@@ -384,7 +383,6 @@ static void place_all(Dag *d, Schedule *s, const bool *stmt, const int *last_use
       p->states += p->scratch;
     }
   }
-  (void)stmt;
   free(local);
   free(items.v);
 }
@@ -614,18 +612,18 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
     if (!s->live[id])
       continue;
     int at = s->deferred[id] ? n : stmt[id] ? id : last_use[id];
-    if (region[id] >= 0 && at < region_end(d, s, region[id]))
-      at = region_end(d, s, region[id]);
+    if (region[id] >= 0 && at < region_end(s, region[id]))
+      at = region_end(s, region[id]);
     for (int i = 0; i < d->nodes[id].nops; i++) {
       int a = d->nodes[id].a[i], a_at = region[a] == region[id] ? (stmt[id] ? id : last_use[id]) : at;
       if (region[a] >= 0 && region[a] != region[id] && region[id] >= 0)
-        a_at = region_end(d, s, region[id]); /* a forward value read by a sweep: kept per step */
+        a_at = region_end(s, region[id]); /* a forward value read by a sweep: kept per step */
       if (last_use[a] < a_at)
         last_use[a] = a_at;
     }
   }
   if (b->loops)
-    place_all(d, s, stmt, last_use);
+    place_all(d, s, last_use);
   free(last_use);
   free(stmt);
   free(uses);

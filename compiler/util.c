@@ -77,20 +77,25 @@ void buf_puts(Buf *b, const char *s) {
   b->len += n;
 }
 
-void buf_printf(Buf *b, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
+void buf_vprintf(Buf *b, const char *fmt, va_list ap) {
+  va_list again;
+  va_copy(again, ap);
   int n = vsnprintf(NULL, 0, fmt, ap);
-  va_end(ap);
   if (b->len + (size_t)n + 1 > b->cap) {
     while (b->len + (size_t)n + 1 > b->cap)
       b->cap = b->cap ? 2 * b->cap : 256;
     b->s = xrealloc(b->s, b->cap);
   }
-  va_start(ap, fmt);
-  vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-  va_end(ap);
+  vsnprintf(b->s + b->len, (size_t)n + 1, fmt, again);
+  va_end(again);
   b->len += (size_t)n;
+}
+
+void buf_printf(Buf *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  buf_vprintf(b, fmt, ap);
+  va_end(ap);
 }
 
 /* FNV-1a: any fixed hash will do, the map's order is never observed. */
