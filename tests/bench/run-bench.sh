@@ -6,12 +6,17 @@
 # and flags ($CC -O2), the driver tests/bench/bench_main.c against:
 #   dcc     dcc's output
 #   expert  the hand-written backprop of tests/bench/expert/
+#   plain   the formula written the plain, unstable way, as CasADi and
+#           SymPy emit it (log(1 + exp(-x)), 1/(1 + exp(-x))), with the
+#           expert's backward pass: tests/bench/plain/, where there is one
 #   -O0     dcc -O0: one naive tree per param, as the seeds differentiate
 #   SymPy   tests/bench/sympy_grad.py: SymPy's diff + cse + ccode, killed
 #           after $SYMPY_LIMIT s
 # checks that every implementation computes dcc's loss and gradient (to
 # 1e-9) and measures: instructions per call (callgrind: deterministic),
-# median ns per call (side by side, alternating), transcendental calls per
+# median ns and time-stamp-counter ticks per call (x86; side by side,
+# alternating: the ticks show a change in time where the instructions do
+# not move), transcendental calls per
 # call (libm wrapped with count_libm.c), .text bytes of _loss_grad for
 # x86-64 and for the Cortex-M4 (arm-none-eabi-gcc -Os, where installed),
 # and dcc's compile time, peak memory and output size.  PyTorch float64
@@ -29,7 +34,7 @@
 # written to $BENCH_OUT.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-DCC=build/dcc
+DCC=${DCC:-build/dcc} # another build of dcc: DCC=path
 CC=${CC:-clang}
 CFLAGS="-O2 -std=c99"
 SYMPY_LIMIT=${SYMPY_LIMIT:-120}  # seconds SymPy may take per model
@@ -37,7 +42,7 @@ CLANG_LIMIT=${CLANG_LIMIT:-120}  # seconds $CC may take on one implementation
 BENCH_OUT=${BENCH_OUT:-build/bench/results.md}
 MODELS=${MODELS:-five_points quadratic mlp_4_8_8_1 mlp_64_32_10 mlp_784_128_10 gru_8_16_16}
 SEQ_ONLY=${SEQ_ONLY:-}
-IMPLS="dcc expert o0 sympy"
+IMPLS="dcc expert plain o0 sympy"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$(dirname "$BENCH_OUT")"
@@ -115,9 +120,9 @@ for m in $MODELS; do
   progress "$m"
   src=tests/bench/models/$m.expr
   d=$tmp/$m
-  mkdir -p "$d/dcc" "$d/expert" "$d/o0" "$d/sympy" "$d/empty"
+  mkdir -p "$d/dcc" "$d/expert" "$d/plain" "$d/o0" "$d/sympy" "$d/empty"
   $DCC "$src" --prefix net -o "$d/dcc/net.c"
-  for i in expert o0 sympy empty; do cp "$d/dcc/net.h" "$d/$i/"; done
+  for i in expert plain o0 sympy empty; do cp "$d/dcc/net.h" "$d/$i/"; done
   V[$m/dcc/compile_ms]=$(median_ms $DCC "$src" --prefix net -o "$tmp/scratch.c")
   V[$m/dcc/peak_kib]=$($DCC "$src" --prefix net -o "$tmp/scratch.c" --stats 2>&1 | sed -n 's/^dcc: peak memory \([0-9]*\) KiB$/\1/p')
   V[$m/dcc/c_bytes]=$(wc -c <"$d/dcc/net.c")
@@ -125,6 +130,7 @@ for m in $MODELS; do
   cp tests/bench/expert/$m.c "$d/expert/net.c"
   cp tests/bench/expert/*.h "$d/expert/" # the code two of them share
   cp tests/bench/empty_model.c "$d/empty/net.c"
+  if [ -f tests/bench/plain/$m.c ]; then cp tests/bench/plain/$m.c "$d/plain/net.c"; fi
 
   # dcc -O0 refuses models whose trees pass its limits; clang may take too long.
   if $DCC "$src" --prefix net -O0 -o "$d/o0/full.c" 2>"$d/o0/err"; then
@@ -203,8 +209,8 @@ for m in $MODELS; do
   done
   V[$m/built]=$built
 
-  # wall-clock: 3 rounds, the implementations alternating within each
-  for r in 1 2 3; do
+  # wall-clock: 5 rounds, the implementations alternating within each
+  for r in 1 2 3 4 5; do
     for i in $built; do
       "$d/$i/run" time >"$d/$i/time$r"
     done
@@ -212,6 +218,7 @@ for m in $MODELS; do
   for i in $built; do
     for e in loss loss_grad; do
       V[$m/$i/${e}_ns]=$(cat "$d/$i"/time? | sed -n "s/^${e}_ns //p" | median)
+      V[$m/$i/${e}_tsc]=$(cat "$d/$i"/time? | sed -n "s/^${e}_tsc //p" | median)
     done
   done
   if [ -n "$TORCH_PY" ]; then
@@ -234,20 +241,30 @@ say "Every implementation was checked against dcc's loss and gradient first (wor
 say ""
 say "## Instructions per call (callgrind; the driver's own share subtracted)"
 say ""
-say "| model | params | dcc _loss | dcc _loss_grad | grad/loss | expert _loss | expert _loss_grad | expert grad/loss | **dcc / expert** | dcc -O0 _loss_grad | SymPy _loss_grad | worst difference from dcc |"
-say "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+say "| model | params | dcc _loss | dcc _loss_grad | grad/loss | expert _loss | expert _loss_grad | expert grad/loss | **dcc / expert** | plain _loss_grad | dcc -O0 _loss_grad | SymPy _loss_grad | worst difference from dcc |"
+say "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for m in $MODELS; do
   worst=$(for i in ${V[$m/built]}; do echo "${V[$m/$i/check]}"; done | sort -g | tail -1)
-  say "| $m | ${V[$m/params]} | $(cell $m/dcc/loss) | $(cell $m/dcc/loss_grad) | $(ratio "${V[$m/dcc/loss_grad]}" "${V[$m/dcc/loss]}") | $(cell $m/expert/loss) | $(cell $m/expert/loss_grad) | $(ratio "${V[$m/expert/loss_grad]:-}" "${V[$m/expert/loss]:-}") | **$(ratio "${V[$m/dcc/loss_grad]}" "${V[$m/expert/loss_grad]:-}" 3)** | $(cell $m/o0/loss_grad) | $(cell $m/sympy/loss_grad) | $worst |"
+  say "| $m | ${V[$m/params]} | $(cell $m/dcc/loss) | $(cell $m/dcc/loss_grad) | $(ratio "${V[$m/dcc/loss_grad]}" "${V[$m/dcc/loss]}") | $(cell $m/expert/loss) | $(cell $m/expert/loss_grad) | $(ratio "${V[$m/expert/loss_grad]:-}" "${V[$m/expert/loss]:-}") | **$(ratio "${V[$m/dcc/loss_grad]}" "${V[$m/expert/loss_grad]:-}" 3)** | $(cell $m/plain/loss_grad) | $(cell $m/o0/loss_grad) | $(cell $m/sympy/loss_grad) | $worst |"
 done
 say ""
-say "## Median wall-clock ns per call (3 rounds of 15 batches, implementations alternating)"
+say "## Median wall-clock ns per call (5 rounds of 31 batches of about 0.5 ms, implementations alternating)"
 say ""
-say "| model | dcc _loss | dcc _loss_grad | grad/loss | expert _loss_grad | dcc -O0 _loss_grad | SymPy _loss_grad | PyTorch _loss | PyTorch _loss_grad | PyTorch batched, per sample |"
-say "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+say "| model | dcc _loss | dcc _loss_grad | grad/loss | expert _loss_grad | plain _loss | plain _loss_grad | **dcc / plain** | dcc -O0 _loss_grad | SymPy _loss_grad | PyTorch _loss | PyTorch _loss_grad | PyTorch batched, per sample |"
+say "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for m in $MODELS; do
-  say "| $m | $(cell $m/dcc/loss_ns) | $(cell $m/dcc/loss_grad_ns) | $(ratio "${V[$m/dcc/loss_grad_ns]}" "${V[$m/dcc/loss_ns]}") | $(cell $m/expert/loss_grad_ns) | $(cell $m/o0/loss_grad_ns) | $(cell $m/sympy/loss_grad_ns) | $(cell $m/torch/loss_ns) | $(cell $m/torch/loss_grad_ns) | $(cell $m/torch/batch_loss_grad_ns) |"
+  say "| $m | $(cell $m/dcc/loss_ns) | $(cell $m/dcc/loss_grad_ns) | $(ratio "${V[$m/dcc/loss_grad_ns]}" "${V[$m/dcc/loss_ns]}") | $(cell $m/expert/loss_grad_ns) | $(cell $m/plain/loss_ns) | $(cell $m/plain/loss_grad_ns) | **$(ratio "${V[$m/dcc/loss_grad_ns]}" "${V[$m/plain/loss_grad_ns]:-}" 3)** | $(cell $m/o0/loss_grad_ns) | $(cell $m/sympy/loss_grad_ns) | $(cell $m/torch/loss_ns) | $(cell $m/torch/loss_grad_ns) | $(cell $m/torch/batch_loss_grad_ns) |"
 done
+if [ -n "$(cell $(echo $MODELS | cut -d' ' -f1)/dcc/loss_tsc | grep -v n/a)" ]; then
+  say ""
+  say "## Median time-stamp-counter ticks per call (the same batches; x86's constant-rate counter)"
+  say ""
+  say "| model | dcc _loss | dcc _loss_grad | expert _loss | expert _loss_grad | plain _loss | plain _loss_grad | **dcc / plain** | **dcc / expert** | SymPy _loss_grad |"
+  say "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  for m in $MODELS; do
+    say "| $m | $(cell $m/dcc/loss_tsc) | $(cell $m/dcc/loss_grad_tsc) | $(cell $m/expert/loss_tsc) | $(cell $m/expert/loss_grad_tsc) | $(cell $m/plain/loss_tsc) | $(cell $m/plain/loss_grad_tsc) | **$(ratio "${V[$m/dcc/loss_grad_tsc]}" "${V[$m/plain/loss_grad_tsc]:-}" 3)** | **$(ratio "${V[$m/dcc/loss_grad_tsc]}" "${V[$m/expert/loss_grad_tsc]:-}" 3)** | $(cell $m/sympy/loss_grad_tsc) |"
+  done
+fi
 if [ -n "$TORCH_PY" ]; then
   say ""
   say "PyTorch ${V[$(echo $MODELS | cut -d' ' -f1)/torch/torch_version]:-} float64, one thread; batched: 256 samples per forward and backward."
@@ -311,6 +328,10 @@ target() { # target model a b limit: met when a / b <= limit, measured exactly (
 }
 for m in $MODELS; do
   target "_loss_grad <= 1.0x expert (instructions)" "$m" "${V[$m/dcc/loss_grad]}" "${V[$m/expert/loss_grad]:-}" 1.0
+done
+for m in $MODELS; do
+  [ -n "${V[$m/plain/loss_grad_ns]:-}" ] || continue
+  target "_loss_grad median time <= plain's" "$m" "${V[$m/dcc/loss_grad_ns]}" "${V[$m/plain/loss_grad_ns]}" 1.0
 done
 for m in $MODELS; do
   case $m in
