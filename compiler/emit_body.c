@@ -1654,10 +1654,194 @@ static void emit_roots(Body *B, const Root *roots, int nroots, StrMap *used) {
   free(update_names.v);
 }
 
-FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam) {
+/* ---- a long function in pieces --------------------------------------------
+ *
+ * C compilers take time superlinear in a function's size: a Gaussian
+ * mixture written point by point (0.87 MB of C, six functions of 3,000-
+ * 4,000 lines) took gcc -O2 43 s, and the issue's determinant by minors
+ * 611 s (issue 15); in parts of 128 statements, gcc took 9.6 s.  A
+ * function of more than --split-limit statements (DCC_SPLIT_LIMIT) is
+ * written as static functions of half as many statements each, called in
+ * turn, and a last part, its own, that writes the roots.  A piece is the
+ * statements' text as it would have been: what it reads from before it is
+ * declared again at its top, from the text (its identifiers): a scalar
+ * input or param as the function's own local, a stored tensor's pointer as
+ * its declaration, and a scalar value through sc[], an array of the
+ * function's, written after the statement that computes it. */
+
+typedef struct {
+  const char *name;
+  char *decl;  /* a local's or a pointer's declaration line; NULL: a scalar value */
+  int stmt;    /* the statement that defines it, -1 for a local */
+  long sc;     /* a scalar value read by a later part: its place in sc[], or -1 */
+} PieceDef;
+typedef VEC(PieceDef *) PieceDefs;
+
+/* The defined names text reads, each once, in the order it first names
+ * them (not inside comments or numbers), from stmt < before. */
+static void names_read(const char *text, StrMap *defs, int before, PieceDefs *out, StrMap *seen) {
+  for (const char *c = text; *c;) {
+    if (c[0] == '/' && c[1] == '*') {
+      const char *e = strstr(c + 2, "*/");
+      c = e ? e + 2 : c + strlen(c);
+    } else if (isdigit((unsigned char)*c) || (*c == '.' && isdigit((unsigned char)c[1]))) {
+      while (isalnum((unsigned char)*c) || *c == '.' || *c == '_' ||
+             ((*c == '+' || *c == '-') && (c[-1] == 'e' || c[-1] == 'E')))
+        c++;
+    } else if (isalpha((unsigned char)*c) || *c == '_') {
+      const char *b = c;
+      while (isalnum((unsigned char)*c) || *c == '_')
+        c++;
+      char *id = xprintf("%.*s", (int)(c - b), b);
+      PieceDef *d = strmap_get(defs, id);
+      if (d && d->stmt < before && !strmap_get(seen, id)) {
+        strmap_put(seen, d->name, d);
+        vec_push(out, d);
+      }
+      free(id);
+    } else {
+      c++;
+    }
+  }
+}
+
+/* What a part declares again at its top, for what text reads from before
+ * statement `before`; new sc[] places from *nsc. */
+static char *piece_preamble(Body *B, const char *text, StrMap *defs, int before, long *nsc) {
+  PieceDefs read = {0};
+  StrMap seen = {0};
+  names_read(text, defs, before, &read, &seen);
+  Buf pre = {0};
+  for (int i = 0; i < read.n; i++) {
+    PieceDef *d = read.v[i];
+    if (d->decl) {
+      buf_puts(&pre, d->decl);
+    } else {
+      if (d->sc < 0)
+        d->sc = (*nsc)++;
+      buf_printf(&pre, "    const %s %s = sc[%ld];\n", B->E->R, d->name, d->sc);
+    }
+    B->reals += !d->decl || d->stmt < 0;
+    B->pointers += d->decl && d->stmt >= 0;
+  }
+  free(read.v);
+  free(seen.keys);
+  free(seen.vals);
+  return pre.s ? pre.s : xstrdup("");
+}
+
+/* Whether text names identifier name (a parameter a part may not read). */
+static bool text_names(const char *text, const char *name) {
+  size_t n = strlen(name);
+  for (const char *c = strstr(text, name); c; c = strstr(c + 1, name))
+    if ((c == text || !(isalnum((unsigned char)c[-1]) || c[-1] == '_')) && !(isalnum((unsigned char)c[n]) || c[n] == '_'))
+      return true;
+  return false;
+}
+
+/* The function's statements (ids, after the locals in head) in parts:
+ * the parts' bodies into f->pieces, and into out the calls, then the
+ * roots.  args are the function's arguments as it passes them on ("in, p,
+ * grad"). */
+static void emit_in_pieces(Body *B, FuncBody *f, const char *head, PieceDef *locals, int nlocals, const char *fname,
+                           const char *args, const Root *roots, int nroots, StrMap *used) {
+  Schedule *s = B->s;
+  Buf *out = B->out, all = {0};
+  int n = s->norder, piece = (int)(B->E->split_limit / 2);
+  long *start = xmalloc(((size_t)n + 1) * sizeof *start);
+  PieceDef *defs = xcalloc((size_t)n + 1, sizeof *defs);
+  StrMap bydef = {0};
+  for (int i = 0; i < nlocals; i++)
+    strmap_put(&bydef, locals[i].name, &locals[i]);
+  B->out = &all;
+  for (int i = 0; i < n; i++) {
+    int id = s->order[i];
+    start[i] = all.len;
+    emit_statements(B, &s->order[i], 1);
+    defs[i] = (PieceDef){s->name[id], NULL, i, -1};
+    if (B->d->nodes[id].shape.rank) { /* its pointer's declaration: the statement's first line */
+      const char *nl = strchr(all.s + start[i], '\n');
+      defs[i].decl = xprintf("%.*s\n", (int)(nl - (all.s + start[i])), all.s + start[i]);
+    }
+    if (s->name[id])
+      strmap_put(&bydef, s->name[id], &defs[i]);
+  }
+  start[n] = all.len;
+  /* the parts: what each reads from before it */
+  int nparts = (n + piece - 1) / piece;
+  char **pre = xcalloc((size_t)nparts + 1, sizeof *pre);
+  long nsc = 0;
+  for (int k = 0; k < nparts; k++) {
+    int a = k * piece, e = a + piece < n ? a + piece : n;
+    char *text = xprintf("%.*s", (int)(start[e] - start[a]), all.s + start[a]);
+    pre[k] = piece_preamble(B, text, &bydef, a, &nsc);
+    free(text);
+  }
+  /* the roots, in the function itself */
+  Buf rtext = {0};
+  B->out = &rtext;
+  emit_roots(B, roots, nroots, used);
+  char *rpre = piece_preamble(B, rtext.s ? rtext.s : "", &bydef, n, &nsc);
+  /* each part's text, with the values later parts read put in sc[] */
+  char **names = NULL; /* the parts' parameters */
+  int nargs = 0;
+  char *list = xprintf("%s, ws, sc", args);
+  for (char *tok = strtok(list, ", "); tok; tok = strtok(NULL, ", ")) {
+    names = xrealloc(names, ((size_t)nargs + 1) * sizeof *names);
+    names[nargs++] = xstrdup(tok);
+  }
+  free(list);
+  f->pieces = xcalloc((size_t)nparts + 1, sizeof *f->pieces);
+  f->npieces = nparts;
+  for (int k = 0; k < nparts; k++) {
+    int a = k * piece, e = a + piece < n ? a + piece : n;
+    Buf text = {0};
+    buf_puts(&text, pre[k]);
+    for (int i = a; i < e; i++) {
+      buf_printf(&text, "%.*s", (int)(start[i + 1] - start[i]), all.s + start[i]);
+      if (defs[i].sc >= 0)
+        buf_printf(&text, "    sc[%ld] = %s;\n", defs[i].sc, defs[i].name);
+    }
+    Buf body = {0};
+    for (int j = 0; j < nargs; j++) /* what this part does not read */
+      if ((strcmp(names[j], "ws") || B->E->b->loops) && (strcmp(names[j], "sc") || nsc) &&
+          !text_names(text.s, names[j]))
+        buf_printf(&body, "    (void)%s;\n", names[j]);
+    buf_puts(&body, text.s);
+    f->pieces[k] = body.s;
+    free(text.s);
+    free(pre[k]);
+  }
+  B->out = out;
+  buf_puts(out, head);
+  if (nsc)
+    buf_printf(out, "    %s sc[%ld]; /* the values a later part reads */\n", B->E->R, nsc);
+  for (int k = 0; k < nparts; k++)
+    buf_printf(out, "    %s_part_%s_%d(%s%s%s);\n", B->E->P, fname, k + 1, args, B->E->b->loops ? ", ws" : "",
+               nsc ? ", sc" : "");
+  buf_puts(out, rpre);
+  buf_puts(out, rtext.s ? rtext.s : "");
+  f->sc_size = nsc;
+  B->reals += (int)nsc;
+  for (int j = 0; j < nargs; j++)
+    free(names[j]);
+  free(names);
+  free(rpre);
+  free(rtext.s);
+  free(pre);
+  for (int i = 0; i < n; i++)
+    free(defs[i].decl);
+  free(defs);
+  free(start);
+  free(bydef.keys);
+  free(bydef.vals);
+  free(all.s);
+}
+
+FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam, const char *fname, const char *args) {
   Built *b = E->b;
   Model *m = b->m;
-  FuncBody f = {schedule_make(b, roots, nroots, E->o0), NULL, 0, 0};
+  FuncBody f = {schedule_make(b, roots, nroots, E->o0), NULL, 0, 0, NULL, 0, 0};
   Buf out = {0};
   StrMap used = {0};
   Body B = {E, f.s, b->dag, &out, -1, -1, NULL, {0, NULL}, {0, NULL}, 0, f.s->ntemps, 0, 0, roots, nroots, &used, 0};
@@ -1676,7 +1860,10 @@ FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam)
     buf_printf(&out, "    (void)%s;\n", outparam);
   if (b->loops && !f.s->ws_size)
     buf_puts(&out, "    (void)ws;\n");
-  /* Scalar inputs and params get a local named after them. */
+  /* Scalar inputs and params get a local named after them (in a long
+   * function, in each part that reads them). */
+  bool split = !E->o0 && !f.s->R.n && E->split_limit > 1 && f.s->norder > E->split_limit;
+  PieceDef *locals = xcalloc((size_t)f.s->locals.n + 1, sizeof *locals);
   for (int i = 0; i < f.s->locals.n; i++) {
     int id = f.s->locals.v[i];
     Sym *sym = f.s->leaf_sym[id];
@@ -1684,12 +1871,25 @@ FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam)
     char name[DCC_MAX_NAME_LEN + 64];
     int at = sym->offset;
     const char *arr = sym->kind == SYM_PARAM ? param_array(E, sym->offset, &at, name, sizeof name) : "in";
-    buf_printf(&out, "    const %s %s = %s[%d];\n", E->R, f.s->name[id], arr, at);
-    B.reals++;
+    locals[i] = (PieceDef){f.s->name[id], xprintf("    const %s %s = %s[%d];\n", E->R, f.s->name[id], arr, at), -1, -1};
+    if (!split) {
+      buf_puts(&out, locals[i].decl);
+      B.reals++;
+    }
   }
   f.locals = B.reals;
-  emit_statements(&B, f.s->order, f.s->norder);
-  emit_roots(&B, roots, nroots, &used);
+  if (split) {
+    char *head = out.s ? out.s : xstrdup("");
+    out = (Buf){0};
+    emit_in_pieces(&B, &f, head, locals, f.s->locals.n, fname, args, roots, nroots, &used);
+    free(head);
+  } else {
+    emit_statements(&B, f.s->order, f.s->norder);
+    emit_roots(&B, roots, nroots, &used);
+  }
+  for (int i = 0; i < f.s->locals.n; i++)
+    free(locals[i].decl);
+  free(locals);
   free(used.keys);
   free(used.vals);
   f.text = out.s ? out.s : xstrdup("");
@@ -1699,11 +1899,15 @@ FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam)
    * saved registers and the return address; not the stack of the libm
    * functions it calls. */
   f.stack = (B.reals + f.s->ws_size) * (E->is_float ? 4 : 8) + B.loops * 4L + B.pointers * 8L +
-            DCC_FRAME_BYTES * (b->loops ? 2 : 1); /* the plain function calls its _ws body */
+            DCC_FRAME_BYTES * ((b->loops ? 2 : 1) + (f.npieces > 0)); /* the plain function calls its _ws body,
+                                                                         which calls its parts */
   return f;
 }
 
 void body_free(FuncBody *f) {
   schedule_free(f->s);
   free(f->text);
+  for (int k = 0; k < f->npieces; k++)
+    free(f->pieces[k]);
+  free(f->pieces);
 }
