@@ -160,12 +160,19 @@ static void note_tok(Checker *c, int t, const char *fmt, ...) {
 Sym *model_lookup(Model *m, const char *name) { return strmap_get(&m->by_name, name); }
 
 Sym *model_param_at(const Model *m, int j) {
-  for (int i = 0; i < m->params.n; i++) {
-    Sym *s = m->params.v[i];
-    if (j >= s->offset && j < s->offset + shape_size(s->shape))
-      return s;
+  /* params take their offsets in declaration order (add_offset): the
+   * last one that starts at or before j (a search, not a scan: the
+   * emitter asks once per param read, in each of a model's functions) */
+  int lo = 0, hi = m->params.n;
+  while (lo < hi) {
+    int mid = lo + (hi - lo) / 2;
+    if (m->params.v[mid]->offset <= j)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
-  return NULL;
+  Sym *s = lo ? m->params.v[lo - 1] : NULL;
+  return s && j >= s->offset && j < s->offset + shape_size(s->shape) ? s : NULL;
 }
 
 bool model_frozen_scalar(const Model *m, int j) {

@@ -616,6 +616,9 @@ typedef struct {
   Sym **node_sym;          /* indexed by node id, grown with the DAG */
   int *node_elem;
   int names_cap;
+  /* sched.c's per-node arrays, made once and handed to each function's
+   * schedule in turn (sched.c says why) */
+  struct SchedPool *sched_pool;
 } Built;
 
 Built *build(Model *m, Dag *d);
@@ -744,6 +747,15 @@ typedef struct {
   struct RegionPlan *rp; /* per region */
   long *slot;      /* indexed by node id: a saved value's offset in its
                       region's per-step record, or -1 */
+  int *ids;        /* the live nodes, in id order: what the function's
+                      planning walks (a model's thousands of _grad_
+                      functions each reach a small part of the DAG) */
+  int nids;
+  IntVec locals;   /* the live scalar inputs and params read into a local
+                      at the top: inputs, then params, in declaration order */
+  Sym **leaf_sym;  /* indexed by node id: the scalar input or param whose
+                      leaf it is (a local of its own), or NULL */
+  struct SchedPool *pool; /* where the per-node arrays come from */
 } Schedule;
 
 /* What a region's anchor emits at each step (sched.c plans it). */
@@ -766,6 +778,8 @@ typedef struct RegionPlan {
 
 Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0);
 void schedule_free(Schedule *s);
+/* Where the live nodes after node id start in s->ids (s->nids if none). */
+int schedule_live_after(const Schedule *s, int id);
 
 /* ---- emit_body.c -------------------------------------------------------- */
 

@@ -36,18 +36,6 @@ typedef struct {
 
 static Root root(int node, char *dst, char *name, char *param) { return (Root){node, dst, name, param}; }
 
-/* The offset of trainable param s's derivatives in grad[]: the trainable
- * params' scalars in p[] order. */
-static int grad_offset(const Model *m, const Sym *s) {
-  int at = 0;
-  for (int i = 0; i < m->params.n; i++) {
-    Sym *t = m->params.v[i];
-    if (!t->frozen && t->offset < s->offset)
-      at += shape_size(t->shape);
-  }
-  return at;
-}
-
 /* A function of (in, p) and the parameters in extra (", net_real *grad"),
  * passed on as extra_args (", grad"). */
 static void add_function(Code *c, const char *comment, const char *ret, const char *name, const char *extra,
@@ -85,9 +73,13 @@ static void list_functions(Code *c) {
     *loss = root(b->loss, NULL, NULL, NULL);
     add_function(c, "The loss for one sample.", R, "loss", "", "", loss, 1, NULL);
     RootVec all = {0};
-    for (int i = 0; i < m->params.n; i++)
-      if (!m->params.v[i]->frozen)
-        grad_roots(c, m->params.v[i], &all, grad_offset(m, m->params.v[i]), "grad + %d", "grad[%d]", false);
+    /* grad[] holds the trainable params' derivatives in p[] order (the
+     * params' offsets grow in declaration order) */
+    for (int i = 0, at = 0; i < m->params.n; i++)
+      if (!m->params.v[i]->frozen) {
+        grad_roots(c, m->params.v[i], &all, at, "grad + %d", "grad[%d]", false);
+        at += shape_size(m->params.v[i]->shape);
+      }
     vec_push(&all, root(b->loss, NULL, NULL, NULL));
     extra = xprintf(", %s *grad", R);
     add_function(c, m->subset ? "The loss, and its gradient with respect to every trainable param, in one pass."
@@ -510,11 +502,12 @@ static void emit_decls(Out *O, Code *c) {
     snprintf(name, sizeof name, "%s_OUT_%s", E->PU, m->outputs.v[i]->name);
     macro(O, name, m->outputs.v[i]->offset);
   }
-  for (int i = 0; i < m->params.n; i++) {
+  for (int i = 0, at = 0; i < m->params.n; i++) { /* where its derivatives are in grad[], as list_functions puts them */
     if (m->params.v[i]->frozen)
       continue;
     snprintf(name, sizeof name, "%s_GRAD_%s", E->PU, m->params.v[i]->name);
-    macro(O, name, grad_offset(m, m->params.v[i]));
+    macro(O, name, at);
+    at += shape_size(m->params.v[i]->shape);
   }
   snprintf(name, sizeof name, "%s_SIGNATURE", E->PU);
   buf_printf(out, "#define %-28s 0x%08Xu\n", name, (unsigned)param_signature(E));

@@ -1357,9 +1357,9 @@ static bool result_read(Body *B, int anchor) {
   for (int r = 0; r < B->nroots; r++)
     if (B->roots[r].node == anchor)
       return true;
-  for (int id = anchor + 1; id < B->d->n; id++) {
-    const Node *x = &B->d->nodes[id];
-    for (int i = 0; B->s->live[id] && x->op != OP_BPTT && i < x->nops; i++)
+  for (int k = schedule_live_after(B->s, anchor); k < B->s->nids; k++) {
+    const Node *x = &B->d->nodes[B->s->ids[k]];
+    for (int i = 0; x->op != OP_BPTT && i < x->nops; i++)
       if (x->a[i] == anchor)
         return true;
   }
@@ -1432,10 +1432,10 @@ static void emit_forward_loop(Body *B, int id, const char *line) {
 /* The sweep's LOOPSUM and LOOPSTACK nodes, in id order. */
 static IntVec sweep_outputs(Body *B, int bptt) {
   IntVec v = {0};
-  for (int id = bptt + 1; id < B->d->n; id++) {
-    const Node *x = &B->d->nodes[id];
-    if (B->s->live[id] && (x->op == OP_LOOPSUM || x->op == OP_LOOPSTACK) && x->a[0] == bptt)
-      vec_push(&v, id);
+  for (int k = schedule_live_after(B->s, bptt); k < B->s->nids; k++) {
+    const Node *x = &B->d->nodes[B->s->ids[k]];
+    if ((x->op == OP_LOOPSUM || x->op == OP_LOOPSTACK) && x->a[0] == bptt)
+      vec_push(&v, B->s->ids[k]);
   }
   return v;
 }
@@ -1664,8 +1664,9 @@ FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam)
   if (!f.s->uses_in)
     buf_puts(&out, "    (void)in;\n");
   bool reads_p = false; /* not only frozen params' constant arrays */
-  for (int id = 0; id < b->dag->n && f.s->uses_p && !reads_p; id++)
-    if (f.s->live[id] && b->dag->nodes[id].op == OP_PARAM) {
+  for (int k = 0; k < f.s->nids && f.s->uses_p && !reads_p; k++)
+    if (b->dag->nodes[f.s->ids[k]].op == OP_PARAM) {
+      int id = f.s->ids[k];
       Sym *s = model_param_at(m, b->dag->nodes[id].index);
       reads_p = !s || s->p_offset >= 0;
     }
@@ -1676,30 +1677,21 @@ FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam)
   if (b->loops && !f.s->ws_size)
     buf_puts(&out, "    (void)ws;\n");
   /* Scalar inputs and params get a local named after them. */
-  for (int pass = 0; pass < 2; pass++) {
-    SymList *list = pass ? &m->params : &m->inputs;
-    for (int i = 0; i < list->n; i++) {
-      Sym *sym = list->v[i];
-      int id = leaf_nodes(b, sym)[0];
-      if (sym->shape.rank != 0 || !f.s->live[id])
-        continue;
-      f.s->name[id] = local_name(&used, sym->name, E->P);
-      char name[DCC_MAX_NAME_LEN + 64];
-      int at = sym->offset;
-      const char *arr = pass ? param_array(E, sym->offset, &at, name, sizeof name) : "in";
-      buf_printf(&out, "    const %s %s = %s[%d];\n", E->R, f.s->name[id], arr, at);
-      B.reals++;
-    }
+  for (int i = 0; i < f.s->locals.n; i++) {
+    int id = f.s->locals.v[i];
+    Sym *sym = f.s->leaf_sym[id];
+    f.s->name[id] = local_name(&used, sym->name, E->P);
+    char name[DCC_MAX_NAME_LEN + 64];
+    int at = sym->offset;
+    const char *arr = sym->kind == SYM_PARAM ? param_array(E, sym->offset, &at, name, sizeof name) : "in";
+    buf_printf(&out, "    const %s %s = %s[%d];\n", E->R, f.s->name[id], arr, at);
+    B.reals++;
   }
   f.locals = B.reals;
   emit_statements(&B, f.s->order, f.s->norder);
   emit_roots(&B, roots, nroots, &used);
   free(used.keys);
   free(used.vals);
-  for (int id = 0; id < b->dag->n; id++) {
-    free(f.s->name[id]);
-    f.s->name[id] = NULL;
-  }
   f.text = out.s ? out.s : xstrdup("");
   /* The stack by dcc's accounting: every value, loop variable and pointer
    * the body declares (an unoptimised build gives each its own slot), the

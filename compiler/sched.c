@@ -30,11 +30,31 @@
  * workspace first. */
 #include "dcc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define INLINE_DEPTH 4
 #define FUSE_DEPTH 6     /* loops: elementwise ops fused into one loop body */
+
+/* The per-node arrays every schedule borrows ("the pool", below). */
+typedef struct SchedPool {
+  const Dag *d;
+  int n;
+  bool busy;       /* a schedule holds the arrays */
+  Regions R;       /* the DAG's alone: found once */
+  Sym **leaf_sym;  /* the scalar inputs' and params' leaves */
+  int *local_key;  /* and where they come in declaration order */
+  int *stack;      /* live_nodes' work list */
+  /* the schedule's tables */
+  bool *live, *deferred;
+  char **name;
+  long *ws_off, *slot;
+  int *root_of, *in_place, *epilogue, *sum_into, *fused_product;
+  /* schedule_make's own */
+  int *uses, *depth, *reader, *last_use, *mark;
+  bool *in_loop, *fusable, *update_root, *stmt, *in_region, *saved;
+} SchedPool;
 
 /* A tensor node that is only a way of reading another: rendered inside
  * its users' loops, never stored. */
@@ -94,19 +114,6 @@ static void outer_epilogue(Built *b, Schedule *s, int g, const char *param, cons
     return;
   s->deferred[g] = true;
   s->epilogue[outer] = g;
-}
-
-/* Whether leaf id is a scalar param or input of its own, which the emitter
- * reads once into a local at the top of each function. */
-static bool has_local(Built *b, int id) {
-  Node *nd = &b->dag->nodes[id];
-  SymList *list = nd->op == OP_INPUT ? &b->m->inputs : &b->m->params;
-  if (nd->shape.rank || (nd->op != OP_INPUT && nd->op != OP_PARAM))
-    return false;
-  for (int i = 0; i < list->n; i++)
-    if (list->v[i]->offset == nd->index && list->v[i]->shape.rank == 0)
-      return true;
-  return false;
 }
 
 /* Something to place in a function's workspace: size reals, alive from
@@ -242,11 +249,8 @@ static int id_cmp(const void *a, const void *b) {
 /* Each region's statements out of order[] into its plan; the saved
  * values and the record they are kept in. */
 static void plan_regions(Dag *d, Schedule *s, const bool *stmt) {
-  int n = d->n, nr = s->R.n;
+  int nr = s->R.n;
   s->rp = xcalloc((size_t)nr + 1, sizeof *s->rp);
-  s->slot = xmalloc((size_t)n * sizeof *s->slot + 1);
-  for (int id = 0; id < n; id++)
-    s->slot[id] = -1;
   if (!nr)
     return;
   for (int r = 0; r < nr; r++)
@@ -260,8 +264,8 @@ static void plan_regions(Dag *d, Schedule *s, const bool *stmt) {
       vec_push(&s->rp[r].order, id);
   }
   s->norder = kept;
-  int *mark = xcalloc((size_t)n, sizeof *mark);
-  bool *saved = xcalloc((size_t)n, sizeof *saved);
+  int *mark = s->pool->mark;
+  bool *saved = s->pool->saved;
   for (int r = 0; r < nr; r++) {
     RegionPlan *p = &s->rp[r];
     if (!p->live)
@@ -279,9 +283,9 @@ static void plan_regions(Dag *d, Schedule *s, const bool *stmt) {
     }
     if (an->op == OP_BPTT) { /* what the sweep's anchor renders at each step */
       render_walk(d, s, stmt, r, an->a[2], mark, saved);
-      for (int id = s->R.anchor[r] + 1; id < n; id++) {
-        const Node *x = &d->nodes[id];
-        if (s->live[id] && (x->op == OP_LOOPSUM || x->op == OP_LOOPSTACK) && x->a[0] == s->R.anchor[r])
+      for (int k = schedule_live_after(s, s->R.anchor[r]); k < s->nids; k++) {
+        const Node *x = &d->nodes[s->ids[k]];
+        if ((x->op == OP_LOOPSUM || x->op == OP_LOOPSTACK) && x->a[0] == s->R.anchor[r])
           render_walk(d, s, stmt, r, x->a[1], mark, saved);
       }
       if (p->loads.n)
@@ -308,8 +312,6 @@ static void plan_regions(Dag *d, Schedule *s, const bool *stmt) {
       }
     }
   }
-  free(mark);
-  free(saved);
 }
 
 /* Where everything that a function stores lives: its stored tensors,
@@ -329,9 +331,10 @@ static void place_all(Dag *d, Schedule *s, const int *last_use) {
       add_item(&items, start, last_use[id], shape_size(d->nodes[id].shape), &s->ws_off[id]);
     }
   }
-  for (int id = 0; id < d->n; id++) {
+  for (int k = 0; k < s->nids; k++) {
+    int id = s->ids[k];
     const Node *x = &d->nodes[id];
-    if (s->live[id] && (x->op == OP_LOOPSUM || x->op == OP_LOOPSTACK) && x->shape.rank && s->root_of[id] < 0)
+    if ((x->op == OP_LOOPSUM || x->op == OP_LOOPSTACK) && x->shape.rank && s->root_of[id] < 0)
       add_item(&items, x->a[0], last_use[id], shape_size(x->shape), &s->ws_off[id]);
   }
   long *local = xcalloc((size_t)s->R.n + 1, sizeof *local); /* per region: its scratch's size */
@@ -387,32 +390,212 @@ static void place_all(Dag *d, Schedule *s, const int *last_use) {
   free(items.v);
 }
 
+/* ---- the pool of per-node arrays ------------------------------------------
+ *
+ * A schedule's tables are indexed by node id, but a function reaches only
+ * part of the DAG: a model of 100,000 scalar params has 100,000 _grad_
+ * functions of a few nodes each.  Allocating and clearing arrays the size
+ * of the DAG for each of them made dcc's time quadratic in the model's
+ * size (issue 15).  So the arrays are made once per Built, handed to one
+ * schedule at a time, and each schedule walks its live nodes (ids[]) only;
+ * schedule_free puts back the defaults at those nodes, the only ones a
+ * schedule writes (a function's nodes are what its roots reach: every
+ * table entry is a live node's).  Building with DCC_CHECK_POOL (the
+ * sanitizer build) checks that claim on every reuse. */
+
+/* The defaults of node id's entries: what a schedule finds. */
+static void pool_reset(SchedPool *P, int id) {
+  P->live[id] = P->deferred[id] = false;
+  P->name[id] = NULL;
+  P->ws_off[id] = P->slot[id] = -1;
+  P->root_of[id] = P->in_place[id] = P->epilogue[id] = P->sum_into[id] = P->fused_product[id] = -1;
+  P->uses[id] = P->depth[id] = P->last_use[id] = P->mark[id] = 0;
+  P->reader[id] = -1;
+  P->in_loop[id] = P->update_root[id] = P->stmt[id] = P->in_region[id] = P->saved[id] = false;
+  P->fusable[id] = true;
+}
+
+#ifdef DCC_CHECK_POOL
+static void pool_check(const SchedPool *P) {
+  for (int id = 0; id < P->n; id++)
+    if (P->live[id] || P->deferred[id] || P->name[id] || P->ws_off[id] != -1 || P->slot[id] != -1 ||
+        P->root_of[id] != -1 || P->in_place[id] != -1 || P->epilogue[id] != -1 || P->sum_into[id] != -1 ||
+        P->fused_product[id] != -1 || P->uses[id] || P->depth[id] || P->last_use[id] || P->mark[id] ||
+        P->reader[id] != -1 || P->in_loop[id] || P->update_root[id] || P->stmt[id] || P->in_region[id] ||
+        P->saved[id] || !P->fusable[id]) {
+      fprintf(stderr, "dcc: internal error: node %d's schedule entries outlived their function\n", id);
+      abort();
+    }
+}
+#endif
+
+static void pool_free(SchedPool *P) {
+  regions_free(&P->R);
+  void *arrays[] = {P->leaf_sym, P->local_key, P->stack, P->live, P->deferred, P->name, P->ws_off, P->slot,
+                    P->root_of, P->in_place, P->epilogue, P->sum_into, P->fused_product, P->uses, P->depth,
+                    P->reader, P->last_use, P->mark, P->in_loop, P->fusable, P->update_root, P->stmt,
+                    P->in_region, P->saved};
+  for (size_t i = 0; i < sizeof arrays / sizeof *arrays; i++)
+    free(arrays[i]);
+  free(P);
+}
+
+static SchedPool *pool_make(Built *b) {
+  Dag *d = b->dag;
+  int n = d->n;
+  size_t k = (size_t)n + 1;
+  SchedPool *P = xcalloc(1, sizeof *P);
+  P->d = d;
+  P->n = n;
+  P->R = regions_find(d);
+  P->leaf_sym = xcalloc(k, sizeof *P->leaf_sym);
+  P->local_key = xmalloc(k * sizeof *P->local_key);
+  P->stack = xmalloc(k * sizeof *P->stack);
+  P->live = xmalloc(k * sizeof *P->live);
+  P->deferred = xmalloc(k * sizeof *P->deferred);
+  P->name = xmalloc(k * sizeof *P->name);
+  P->ws_off = xmalloc(k * sizeof *P->ws_off);
+  P->slot = xmalloc(k * sizeof *P->slot);
+  P->root_of = xmalloc(k * sizeof *P->root_of);
+  P->in_place = xmalloc(k * sizeof *P->in_place);
+  P->epilogue = xmalloc(k * sizeof *P->epilogue);
+  P->sum_into = xmalloc(k * sizeof *P->sum_into);
+  P->fused_product = xmalloc(k * sizeof *P->fused_product);
+  P->uses = xmalloc(k * sizeof *P->uses);
+  P->depth = xmalloc(k * sizeof *P->depth);
+  P->reader = xmalloc(k * sizeof *P->reader);
+  P->last_use = xmalloc(k * sizeof *P->last_use);
+  P->mark = xmalloc(k * sizeof *P->mark);
+  P->in_loop = xmalloc(k * sizeof *P->in_loop);
+  P->fusable = xmalloc(k * sizeof *P->fusable);
+  P->update_root = xmalloc(k * sizeof *P->update_root);
+  P->stmt = xmalloc(k * sizeof *P->stmt);
+  P->in_region = xmalloc(k * sizeof *P->in_region);
+  P->saved = xmalloc(k * sizeof *P->saved);
+  for (int id = 0; id < n; id++) {
+    pool_reset(P, id);
+    P->local_key[id] = -1;
+  }
+  /* A scalar input or param of its own gets a local at the top of each
+   * function that reads it: inputs first, then params, each in the order
+   * they were declared. */
+  int key = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    SymList *list = pass ? &b->m->params : &b->m->inputs;
+    for (int i = 0; i < list->n; i++, key++) {
+      Sym *sym = list->v[i];
+      int id = leaf_nodes(b, sym)[0];
+      if (sym->shape.rank == 0 && id >= 0 && id < n) {
+        P->leaf_sym[id] = sym;
+        P->local_key[id] = key;
+      }
+    }
+  }
+  return P;
+}
+
+/* The nodes the roots reach, in id order, into s->ids; live[] and uses[]
+ * (how many readers each has: one per operand of each live node, and one
+ * per root) filled in at those nodes only. */
+static void live_nodes(Dag *d, Schedule *s, SchedPool *P, const Root *roots, int nroots) {
+  IntVec v = {0};
+  int top = 0;
+  for (int r = 0; r < nroots; r++) {
+    int id = roots[r].node;
+    P->uses[id]++;
+    if (!P->live[id]) {
+      P->live[id] = true;
+      P->stack[top++] = id;
+    }
+  }
+  while (top) {
+    int id = P->stack[--top];
+    vec_push(&v, id);
+    for (int i = 0; i < d->nodes[id].nops; i++) {
+      int a = d->nodes[id].a[i];
+      P->uses[a]++;
+      if (!P->live[a]) {
+        P->live[a] = true;
+        P->stack[top++] = a;
+      }
+    }
+  }
+  if (v.n > 1)
+    qsort(v.v, (size_t)v.n, sizeof *v.v, id_cmp);
+  s->ids = v.v;
+  s->nids = v.n;
+}
+
+/* The scalar leaves of the function read into locals, in declaration
+ * order (by their keys). */
+static void local_leaves(Schedule *s, const SchedPool *P) {
+  for (int k = 0; k < s->nids; k++)
+    if (P->leaf_sym[s->ids[k]])
+      vec_push(&s->locals, s->ids[k]);
+  /* insertion sort by key: a function reads few scalar leaves, and they
+   * mostly come in order already */
+  for (int i = 1; i < s->locals.n; i++) {
+    int x = s->locals.v[i], j = i;
+    for (; j > 0 && P->local_key[s->locals.v[j - 1]] > P->local_key[x]; j--)
+      s->locals.v[j] = s->locals.v[j - 1];
+    s->locals.v[j] = x;
+  }
+}
+
+int schedule_live_after(const Schedule *s, int id) {
+  int lo = 0, hi = s->nids; /* the first k with ids[k] > id */
+  while (lo < hi) {
+    int mid = lo + (hi - lo) / 2;
+    if (s->ids[mid] > id)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  return lo;
+}
+
 Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
   Dag *d = b->dag;
   int n = d->n;
-  Schedule *s = xcalloc(1, sizeof *s);
-  s->live = xcalloc((size_t)n, sizeof *s->live);
-  s->name = xcalloc((size_t)n, sizeof *s->name);
-  s->ws_off = xmalloc((size_t)n * sizeof *s->ws_off);
-  s->root_of = xmalloc((size_t)n * sizeof *s->root_of);
-  s->in_place = xmalloc((size_t)n * sizeof *s->in_place);
-  s->epilogue = xmalloc((size_t)n * sizeof *s->epilogue);
-  s->sum_into = xmalloc((size_t)n * sizeof *s->sum_into);
-  int *uses = xcalloc((size_t)n, sizeof *uses);
-  int *depth = xcalloc((size_t)n, sizeof *depth);
-  bool *in_loop = xcalloc((size_t)n, sizeof *in_loop);  /* read inside a loop body */
-  bool *fusable = xmalloc((size_t)n * sizeof *fusable); /* every reader takes it element by element */
-  bool *update_root = xcalloc((size_t)n, sizeof *update_root); /* the value of a param update */
-  bool sgd = false;
-  s->deferred = xcalloc((size_t)n, sizeof *s->deferred);
-  int *ids = xmalloc((size_t)nroots * sizeof *ids + 1);
-  for (int id = 0; id < n; id++) {
-    s->ws_off[id] = -1;
-    s->root_of[id] = s->in_place[id] = s->epilogue[id] = s->sum_into[id] = -1;
-    fusable[id] = true;
+  SchedPool *P = b->sched_pool;
+  if (P && (P->d != d || P->n != n)) { /* a DAG that grew since */
+    if (P->busy) {
+      fprintf(stderr, "dcc: internal error: a second schedule while one is planned\n");
+      abort();
+    }
+    pool_free(P);
+    P = NULL;
   }
+  if (!P)
+    P = b->sched_pool = pool_make(b);
+  if (P->busy) {
+    fprintf(stderr, "dcc: internal error: a second schedule while one is planned\n");
+    abort();
+  }
+#ifdef DCC_CHECK_POOL
+  pool_check(P);
+#endif
+  P->busy = true;
+  Schedule *s = xcalloc(1, sizeof *s);
+  s->pool = P;
+  s->R = P->R;
+  s->leaf_sym = P->leaf_sym;
+  s->live = P->live;
+  s->name = P->name;
+  s->ws_off = P->ws_off;
+  s->slot = P->slot;
+  s->root_of = P->root_of;
+  s->in_place = P->in_place;
+  s->epilogue = P->epilogue;
+  s->sum_into = P->sum_into;
+  s->deferred = P->deferred;
+  s->fused_product = P->fused_product;
+  int *uses = P->uses, *depth = P->depth;
+  bool *in_loop = P->in_loop;         /* read inside a loop body */
+  bool *fusable = P->fusable;         /* every reader takes it element by element */
+  bool *update_root = P->update_root; /* the value of a param update */
+  bool sgd = false;
   for (int r = 0; r < nroots; r++) {
-    ids[r] = roots[r].node;
     if (roots[r].param) {
       update_root[roots[r].node] = sgd = true;
       continue; /* placed below */
@@ -423,14 +606,12 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
         s->root_of[roots[r].node] = r;
     }
   }
-  dag_reach(d, ids, nroots, s->live, uses);
-  free(ids);
-  s->R = regions_find(d);
+  live_nodes(d, s, P, roots, nroots);
+  local_leaves(s, P);
   const int *region = s->R.of;
-  bool *in_region = xcalloc((size_t)n, sizeof *in_region); /* read by a node of a region it is not in */
-  for (int id = 0; id < n; id++) {
-    if (!s->live[id])
-      continue;
+  bool *in_region = P->in_region; /* read by a node of a region it is not in */
+  for (int k = 0; k < s->nids; k++) {
+    int id = s->ids[k];
     Node *nd = &d->nodes[id];
     bool reduce = op_info[nd->op].form == FORM_REDUCE, element = op_info[nd->op].form == FORM_ELEMENT;
     bool loop = nd->shape.rank || reduce;
@@ -467,16 +648,15 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
       s->deferred[g] = !direct;
     }
   VEC(int) order = {0};
-  bool *stmt = xcalloc((size_t)n, sizeof *stmt);
-  for (int id = 0; id < n; id++) {
-    if (!s->live[id])
-      continue;
+  bool *stmt = P->stmt;
+  for (int k = 0; k < s->nids; k++) {
+    int id = s->ids[k];
     Node *nd = &d->nodes[id];
     s->uses_in |= nd->op == OP_INPUT;
     s->uses_p |= nd->op == OP_PARAM;
     OpKind k = op_info[nd->op].kind;
     if (sgd && update_root[id] && view_of_param(d, id) && (nd->shape.rank ? is_view(d, id) : k == KIND_LEAF) &&
-        !has_local(b, id)) {
+        !s->leaf_sym[id]) {
       vec_push(&order, id); /* a param's gradient that is another param: copied before the updates */
       stmt[id] = true;
       continue;
@@ -537,18 +717,15 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
    * a stored elementwise tensor of its shape (h = tanh(W @ x + b)), is not
    * stored either: its row sums are computed in that tensor's loop, which
    * writes h[i] = tanh(b[i] + acc) (no store and reload of W @ x). */
-  s->fused_product = xmalloc((size_t)n * sizeof *s->fused_product);
-  int *reader = xmalloc((size_t)n * sizeof *reader);
-  for (int id = 0; id < n; id++)
-    s->fused_product[id] = reader[id] = -1;
+  int *reader = P->reader;
   if (b->loops && !o0) {
-    for (int id = 0; id < n; id++)
-      if (s->live[id])
-        for (int i = 0; i < d->nodes[id].nops; i++)
-          reader[d->nodes[id].a[i]] = id;
-    for (int id = 0; id < n; id++) {
+    for (int k = 0; k < s->nids; k++)
+      for (int i = 0; i < d->nodes[s->ids[k]].nops; i++)
+        reader[d->nodes[s->ids[k]].a[i]] = s->ids[k];
+    for (int k = 0; k < s->nids; k++) {
+      int id = s->ids[k];
       Node *nd = &d->nodes[id];
-      if (!s->live[id] || nd->op != OP_MATMUL || nd->shape.rank != 1 || uses[id] != 1 || s->root_of[id] >= 0 ||
+      if (nd->op != OP_MATMUL || nd->shape.rank != 1 || uses[id] != 1 || s->root_of[id] >= 0 ||
           s->deferred[id] || update_root[id] || d->nodes[nd->a[0]].op == OP_TRANSPOSE)
         continue; /* (Mᵀ v fused, the digits MLP took 4% more instructions: make bench) */
       int r = reader[id];
@@ -567,7 +744,6 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
         order.v[kept++] = order.v[i];
     order.n = kept;
   }
-  free(reader);
   /* An elementwise statement written in a root's destination that reads
    * a stored tensor of its own shape, read by nothing else (dW = 2 lambda
    * W + dh x^T: the outer product), reads it in place from there: its
@@ -595,22 +771,22 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
   /* A sweep's outer product read only by its sum over the steps (dW +=
    * dh x^T at every step) adds itself into the sum: no scratch tensor of
    * W's size, no second loop (a GRU's sweep: 9% fewer instructions). */
-  for (int id = 0; s->R.n && id < n; id++) {
+  for (int k = 0; s->R.n && k < s->nids; k++) {
+    int id = s->ids[k];
     const Node *nd = &d->nodes[id];
     int c = nd->nops > 1 ? nd->a[1] : -1;
-    if (s->live[id] && nd->op == OP_LOOPSUM && c >= 0 && stmt[c] && d->nodes[c].op == OP_OUTER && uses[c] == 1 &&
+    if (nd->op == OP_LOOPSUM && c >= 0 && stmt[c] && d->nodes[c].op == OP_OUTER && uses[c] == 1 &&
         region[c] == d->nodes[nd->a[0]].index && shape_eq(d->nodes[c].shape, nd->shape))
       s->sum_into[c] = id;
   }
   /* The last statement that reads each node, through the nodes rendered
    * inside their readers; the roots' nodes live to the end; what a region
    * reads from outside it, to the end of its loop. */
-  int *last_use = xcalloc((size_t)n, sizeof *last_use);
+  int *last_use = P->last_use;
   for (int r = 0; r < nroots; r++)
     last_use[roots[r].node] = n;
-  for (int id = n - 1; id >= 0; id--) {
-    if (!s->live[id])
-      continue;
+  for (int k = s->nids - 1; k >= 0; k--) {
+    int id = s->ids[k];
     int at = s->deferred[id] ? n : stmt[id] ? id : last_use[id];
     if (region[id] >= 0 && at < region_end(s, region[id]))
       at = region_end(s, region[id]);
@@ -624,14 +800,6 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
   }
   if (b->loops)
     place_all(d, s, last_use);
-  free(last_use);
-  free(stmt);
-  free(uses);
-  free(depth);
-  free(in_loop);
-  free(in_region);
-  free(fusable);
-  free(update_root);
   return s;
 }
 
@@ -643,17 +811,13 @@ void schedule_free(Schedule *s) {
     free(s->rp[r].loads.v);
   }
   free(s->rp);
-  free(s->slot);
-  regions_free(&s->R);
-  free(s->live);
-  free(s->name);
+  for (int k = 0; k < s->nids; k++) {
+    free(s->name[s->ids[k]]);
+    pool_reset(s->pool, s->ids[k]);
+  }
+  s->pool->busy = false;
+  free(s->ids);
+  free(s->locals.v);
   free(s->order);
-  free(s->ws_off);
-  free(s->root_of);
-  free(s->in_place);
-  free(s->epilogue);
-  free(s->sum_into);
-  free(s->deferred);
-  free(s->fused_product);
   free(s);
 }
