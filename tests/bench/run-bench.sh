@@ -25,7 +25,8 @@
 # their size (issue 15; SCALE=0 skips it).  MODELS (names from
 # tests/bench/models/, space-separated) picks the models; SEQ_ONLY=1 skips
 # the older figures (for a GRU-only run: MODELS=gru_8_16_16 SEQ_ONLY=1
-# tests/bench/run-bench.sh).  Everything is printed as markdown tables and
+# tests/bench/run-bench.sh; for the CNNs: MODELS="cnn_digits cnn_32x32"
+# SEQ_ONLY=1).  Everything is printed as markdown tables and
 # written to $BENCH_OUT.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -35,7 +36,7 @@ CFLAGS="-O2 -std=c99"
 SYMPY_LIMIT=${SYMPY_LIMIT:-120}  # seconds SymPy may take per model
 CLANG_LIMIT=${CLANG_LIMIT:-120}  # seconds $CC may take on one implementation
 BENCH_OUT=${BENCH_OUT:-build/bench/results.md}
-MODELS=${MODELS:-five_points quadratic mlp_4_8_8_1 mlp_64_32_10 mlp_784_128_10 gru_8_16_16}
+MODELS=${MODELS:-five_points quadratic mlp_4_8_8_1 mlp_64_32_10 mlp_784_128_10 gru_8_16_16 cnn_digits cnn_32x32}
 SEQ_ONLY=${SEQ_ONLY:-}
 IMPLS="dcc expert o0 sympy"
 tmp=$(mktemp -d)
@@ -104,8 +105,9 @@ command -v arm-none-eabi-gcc >/dev/null && ARM=arm-none-eabi-gcc
 
 calls_for() { # calls per callgrind run: enough to dwarf start-up, few enough to be quick
   case $1 in
+  cnn_32x32) echo 5 ;;
   mlp_784_128_10) echo 10 ;;
-  mlp_64_32_10 | gru_*) echo 100 ;;
+  mlp_64_32_10 | gru_* | cnn_digits) echo 100 ;;
   *) echo 500 ;;
   esac
 }
@@ -137,9 +139,10 @@ for m in $MODELS; do
   fi
   if [ -z "$SYMPY_PY" ]; then
     V[$m/sympy/missing]="SymPy is not installed"
-  elif [ $m = gru_8_16_16 ]; then
-    # SymPy has no loop: written out, 16 steps of a 1,264-param cell, its
-    # diff would take longer than the 64-32-10 MLP's 5.5 hours.
+  elif [ $m = gru_8_16_16 ] || [ $m = cnn_digits ] || [ $m = cnn_32x32 ]; then
+    # SymPy has no loop: written out, 16 steps of a 1,264-param cell, or
+    # every position of a convolution, its diff would take longer than the
+    # 64-32-10 MLP's 5.5 hours.
     V[$m/sympy/missing]="not attempted: SymPy has no loop, and its diff does not finish the smaller 64-32-10 MLP"
   else
     s=$(date +%s%N)
@@ -316,7 +319,7 @@ for m in $MODELS; do
   case $m in
   five_points) target "_loss_grad <= 1.15x _loss" "$m" "${V[$m/dcc/loss_grad]}" "${V[$m/dcc/loss]}" 1.15 ;;
   mlp_*) target "_loss_grad <= 1.7x _loss" "$m" "${V[$m/dcc/loss_grad]}" "${V[$m/dcc/loss]}" 1.7 ;;
-  gru_*) target "_loss_grad <= 3x _loss" "$m" "${V[$m/dcc/loss_grad]}" "${V[$m/dcc/loss]}" 3 ;;
+  gru_* | cnn_*) target "_loss_grad <= 3x _loss" "$m" "${V[$m/dcc/loss_grad]}" "${V[$m/dcc/loss]}" 3 ;;
   esac
 done
 for m in $MODELS; do
