@@ -58,6 +58,8 @@ static const char *const reserved_words[] = {
     "at", "best", "o", "oy", "ox", "ci", "g", "ai", "aj", "i0", "i1", "oy0", "oy1", "oyn", "ox0", "ox1", "oxn",
     /* a recurrence's: its step, the state before and after it */
     "step", "carry", "next",
+    /* a long function's: the values its parts pass on (emit_in_pieces) */
+    "sc",
     /* math.h functions (their f and l forms are matched below) */
     "acos", "asin", "atan", "atan2", "cos", "sin", "tan", "acosh", "asinh", "atanh", "cosh", "sinh",
     "tanh", "exp", "exp2", "expm1", "frexp", "ilogb", "ldexp", "log", "log10", "log1p", "log2", "logb",
