@@ -909,41 +909,74 @@ static void emit_conv(Body *B, int id, const char *N, bool update) {
   const char *out_at[3] = {"o", "oy", "ox"}, *in_at[3] = {c, iy, ix};
   if (g.dims == 1)
     out_at[1] = "ox", in_at[1] = ix;
+  const char *kk[4];
+  char *kat = flat_index(nd->shape, kernel_at(&g, kk), kk);
   Buf a = {0}, b = {0};
-  if (!fwd)
+  if (fwd || dx) /* sums of terms added in place; conv_k's are whole sums */
     emit_zero(B, N, shape_size(nd->shape));
-  int depth = conv_open(B, &g);
-  if (fwd) {
+  /* One kernel tap at a time, the output positions that read it innermost:
+   * the rows' inner loop runs along a row of the output and of the input
+   * with the tap's weight in a register, padding as the loop's bounds
+   * (make bench: the tap loops innermost, with bounds computed at each
+   * output position, cost 11-17 instructions a multiply-add).  Each sum
+   * still adds its terms in the order the first nest did: the output's
+   * (and conv_k's) over (ci, i, j), conv_x's over (o, oy, ox), so from
+   * the last tap to the first. */
+  int depth = 0;
+  nest_line(B, depth++, "for (int o = 0; o < %d; o++) {", g.O);
+  loop_var(B);
+  if (!g.depthwise) {
+    nest_line(B, depth++, "for (int ci = 0; ci < %d; ci++) {", g.C);
+    loop_var(B);
+  }
+  if (g.dims == 2) {
+    if (dx)
+      nest_line(B, depth++, "for (int i = %d; i >= 0; i--) {", g.KH - 1);
+    else
+      nest_line(B, depth++, "for (int i = 0; i < %d; i++) {", g.KH);
+    loop_var(B);
+    conv_range(B, depth, "oy", "i", g.H, g.ph, g.stride, g.OH);
+  }
+  if (dx)
+    nest_line(B, depth++, "for (int j = %d; j >= 0; j--) {", g.KW - 1);
+  else
+    nest_line(B, depth++, "for (int j = 0; j < %d; j++) {", g.KW);
+  loop_var(B);
+  conv_range(B, depth, "ox", "j", g.W, g.pw, g.stride, g.OW);
+  Elem ye = {g.dims + 1, {ix_text("o"), ix_text(out_at[1]), ix_text("ox")}};
+  if (fwd || dx) { /* the tap's weight, read once */
+    render_kernel(B, nd->a[1], &g, &b);
+    nest_line(B, depth, "const %s k = %s;", R, b.s);
+  } else {
     nest_line(B, depth, "%s acc = %s;", R, B->E->is_float ? "0.0f" : "0.0");
-  } else { /* dY's element, read once */
-    Elem e = {g.dims + 1, {ix_text("o"), ix_text(out_at[1]), ix_text("ox")}};
-    render(B, nd->a[dx ? 0 : 1], &a, true, &e);
-    elem_free(e);
-    nest_line(B, depth, "const %s g = %s;", R, a.s);
-    a.len = 0;
   }
   B->reals++;
-  int inner = conv_open_terms(B, &g, depth);
+  int inner = depth;
+  if (g.dims == 2) {
+    nest_line(B, inner++, "for (int oy = oy0; oy < oy1; oy++)");
+    loop_var(B);
+  }
+  nest_line(B, inner++, "for (int ox = ox0; ox < ox1; ox++)");
+  loop_var(B);
   if (fwd) {
     render_chw(B, nd->a[0], &g, c, iy, ix, &a);
-    render_kernel(B, nd->a[1], &g, &b);
-    nest_line(B, inner, "acc += %s * %s;", a.s, b.s);
     char *o = flat_index(nd->shape, g.dims + 1, out_at);
-    nest_line(B, depth, "%s[%s] = acc;", N, o);
+    nest_line(B, inner, "%s[%s] += %s * k;", N, o, a.s);
     free(o);
   } else if (dx) {
-    render_kernel(B, nd->a[1], &g, &b);
+    render(B, nd->a[0], &a, true, &ye);
     char *at = flat_index(nd->shape, g.dims + 1, in_at);
-    nest_line(B, inner, "%s[%s] += g * %s;", N, at, b.s);
+    nest_line(B, inner, "%s[%s] += %s * k;", N, at, a.s);
     free(at);
   } else {
-    render_chw(B, nd->a[0], &g, c, iy, ix, &a);
-    const char *kk[4];
-    char *at = flat_index(nd->shape, kernel_at(&g, kk), kk);
-    nest_line(B, inner, "%s[%s] += g * %s;", N, at, a.s);
-    free(at);
+    render(B, nd->a[1], &a, true, &ye);
+    render_chw(B, nd->a[0], &g, c, iy, ix, &b);
+    nest_line(B, inner, "acc += %s * %s;", a.s, b.s);
+    nest_line(B, depth, "%s[%s] = acc;", N, kat);
   }
+  elem_free(ye);
   conv_close(B, depth);
+  free(kat);
   free(a.s);
   free(b.s);
   free(iy);
