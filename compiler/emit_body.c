@@ -895,6 +895,17 @@ static void emit_conv_k_update(Body *B, const Node *nd, const ConvGeom *g, const
   free(ix);
 }
 
+/* Opens the loop over a kernel offset v of n taps, from the last when
+ * backwards; returns the depth inside it. */
+static int tap_loop(Body *B, int depth, const char *v, int n, bool backwards) {
+  if (backwards)
+    nest_line(B, depth, "for (int %s = %d; %s >= 0; %s--) {", v, n - 1, v, v);
+  else
+    nest_line(B, depth, "for (int %s = 0; %s < %d; %s++) {", v, v, n, v);
+  loop_var(B);
+  return depth + 1;
+}
+
 static void emit_conv(Body *B, int id, const char *N, bool update) {
   const Node *nd = &B->d->nodes[id];
   const char *R = B->E->R;
@@ -930,18 +941,10 @@ static void emit_conv(Body *B, int id, const char *N, bool update) {
     loop_var(B);
   }
   if (g.dims == 2) {
-    if (dx)
-      nest_line(B, depth++, "for (int i = %d; i >= 0; i--) {", g.KH - 1);
-    else
-      nest_line(B, depth++, "for (int i = 0; i < %d; i++) {", g.KH);
-    loop_var(B);
+    depth = tap_loop(B, depth, "i", g.KH, dx);
     conv_range(B, depth, "oy", "i", g.H, g.ph, g.stride, g.OH);
   }
-  if (dx)
-    nest_line(B, depth++, "for (int j = %d; j >= 0; j--) {", g.KW - 1);
-  else
-    nest_line(B, depth++, "for (int j = 0; j < %d; j++) {", g.KW);
-  loop_var(B);
+  depth = tap_loop(B, depth, "j", g.KW, dx);
   conv_range(B, depth, "ox", "j", g.W, g.pw, g.stride, g.OW);
   Elem ye = {g.dims + 1, {ix_text("o"), ix_text(out_at[1]), ix_text("ox")}};
   if (fwd || dx) { /* the tap's weight, read once */
