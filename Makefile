@@ -95,8 +95,9 @@ $(foreach e,$(EXAMPLES),$(eval $(call example_rule,$(e))))
 examples: $(foreach e,$(EXAMPLES),build/examples/$(e)/$(e))
 
 # Firmware (examples/firmware/): the five-point trainer, a digits
-# classifier, a digits CNN and training steps of two gesture models for a
-# Cortex-M4F (float code, newlib, semihosting), each also built for the
+# classifier, a digits CNN, training steps of two gesture models and the
+# fine-tuning of examples/finetune (below) for a Cortex-M4F (float code,
+# newlib, semihosting), each also built for the
 # host from the same sources.  Needs Debian's
 # gcc-arm-none-eabi and libnewlib-arm-none-eabi (make installs nothing);
 # firmware-test runs them under qemu-system-arm and compares with the host.
@@ -169,9 +170,41 @@ $(FW)/gesture_host: examples/firmware/gesture_fw.c $(FW)/gesture.c
 $(FW)/gesture_large_host: examples/firmware/gesture_large_fw.c examples/firmware/gesture_fw.c $(FW)/gesture_large.c
 	$(FW_HOST) -o $@ examples/firmware/gesture_large_fw.c $(FW)/gesture_large.c -lm
 
+# Fine-tuning on the board (finetune_fw.c): the digits MLP of
+# examples/finetune, pretrained on the host (its --export writes the
+# weights), compiled with those weights three ways into
+# $(FW)/finetune_VARIANT/tune.c (--prefix tune): every param (full), the
+# last layer and the biases (--train, examples/finetune/VARIANT.dccflags;
+# full has none).  The board fine-tunes on FT_TRAIN images of the rows
+# the host trained on, shifted, and tests on the rows it held out.
+FT_VARIANTS = full last bias
+FT_TRAIN    = 500 # training images compiled into flash (and the 359 held out)
+$(FW)/finetune.weights: build/examples/finetune/finetune examples/multiclass/digits.csv
+	@mkdir -p $(FW)
+	build/examples/finetune/finetune --quiet --data examples/multiclass/digits.csv --export $@ > /dev/null
+$(FW)/finetune_%/tune.c: build/dcc examples/finetune/digits.expr $(wildcard examples/finetune/*.dccflags) \
+                         $(FW)/finetune.weights
+	@mkdir -p $(@D)
+	build/dcc examples/finetune/digits.expr $$(cat examples/finetune/$*.dccflags 2>/dev/null) \
+	  --weights $(FW)/finetune.weights --real float --prefix tune -o $@
+$(FW)/finetune_data.c: examples/firmware/finetune_data.sh examples/multiclass/digits.csv
+	@mkdir -p $(FW)
+	examples/firmware/finetune_data.sh examples/multiclass/digits.csv $(FT_TRAIN) $(FW)
+$(FW)/finetune_%/finetune_fw.o: examples/firmware/finetune_fw.c examples/firmware/fw_stack.h \
+                                examples/firmware/fw_ticks.h $(FW)/finetune_%/tune.c $(FW)/finetune_data.c
+	$(FW_CC) $(FW_CFLAGS) -I$(FW)/finetune_$* -DFT_NAME='"$*"' -c $< -o $@
+$(FW)/finetune_%.elf: $(FW)/startup.o $(FW)/finetune_%/finetune_fw.o $(FW)/finetune_%/tune.o \
+                      $(FW)/finetune_data.o examples/firmware/mps2.ld
+	$(FW_CC) $(FW_LDFLAGS) -Wl,-Map=$(FW)/finetune_$*.map -o $@ $(filter %.o,$^) -lm
+$(FW)/finetune_%_host: examples/firmware/finetune_fw.c $(FW)/finetune_%/tune.c $(FW)/finetune_data.c
+	$(FW_HOST) -I$(FW)/finetune_$* -DFT_NAME='"$*"' -o $@ examples/firmware/finetune_fw.c \
+	  $(FW)/finetune_$*/tune.c $(FW)/finetune_data.c -lm
+.SECONDARY: $(FW)/finetune_data.c $(FW)/finetune_data.o \
+            $(foreach v,$(FT_VARIANTS),$(FW)/finetune_$(v)/tune.c $(FW)/finetune_$(v)/tune.o $(FW)/finetune_$(v)/finetune_fw.o)
+
 firmware: $(FW)/five_points.elf $(FW)/digits.elf $(FW)/digits_cnn.elf $(FW)/gesture.elf $(FW)/gesture_large.elf \
           $(FW)/five_points_host $(FW)/digits_host $(FW)/digits_cnn_host $(FW)/gesture_host $(FW)/gesture_large_host \
-          $(FW)/dcc_store.o
+          $(FW)/dcc_store.o $(foreach v,$(FT_VARIANTS),$(FW)/finetune_$(v).elf $(FW)/finetune_$(v)_host)
 
 # The firmware's compiler flags (for tests that build code the same way).
 fw-cflags:

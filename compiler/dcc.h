@@ -70,6 +70,9 @@
  * function with 162 locals).  The header's PU_STACK_ macros add it;
  * tests/compiler/cli/resources.test checks them with -fstack-usage. */
 #define DCC_FRAME_BYTES     256
+/* A function of more statements than this is written in parts of half as
+ * many (--split-limit overrides; emit_body.c says why). */
+#define DCC_SPLIT_LIMIT     256
 #define DCC_STR_(x) #x
 #define DCC_STR(x) DCC_STR_(x)
 
@@ -792,6 +795,7 @@ typedef struct {
   bool is_float;
   bool o0;
   Built *b;   /* lowered; the unsimplified DAG with -O0 */
+  long split_limit; /* --split-limit (emit_body.c, "a long function in parts") */
 } Emit;
 
 /* Where param scalar j of the model is read: "p", or a frozen param's
@@ -816,9 +820,17 @@ typedef struct {
   char *text;   /* the statements between its braces */
   int locals;   /* its scalar locals (the comment above it counts them) */
   long stack;   /* bytes of stack by dcc's accounting (the _STACK_ macros) */
+  /* a long function (more than DCC_SPLIT_AT statements): the bodies of
+   * its parts, static functions P_part_NAME_1.. that take its parameters
+   * (and ws), and sc[sc_size] if sc_size, called in turn by text */
+  char **pieces;
+  int npieces;
+  long sc_size;
 } FuncBody;
 
-FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam);
+/* fname: the function's name after the prefix ("loss_grad"); args: its
+ * parameters' names as it passes them on ("in, p, grad"). */
+FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam, const char *fname, const char *args);
 /* Whether op's loop nest can itself be _sgd_step's update of a param
  * (N -= lr * v as it computes v): sched.c defers only those. */
 bool emit_updates_in_place(Op op);
@@ -836,6 +848,8 @@ typedef struct {
   bool is_float;
   bool o0;
   Built *b;                /* lowered; the unsimplified DAG with -O0 */
+  long split_limit;        /* --split-limit: statements before a function is
+                              written in parts; 0: never */
 } EmitOpts;
 
 typedef struct Function Function;

@@ -279,13 +279,13 @@ Code *plan_code(EmitOpts *o) {
   check_real_range(o);
   Code *c = xcalloc(1, sizeof *c);
   c->o = o;
-  c->E = (Emit){o->prefix, xstrdup(o->prefix), xprintf("%s_real", o->prefix), o->is_float, o->o0, o->b};
+  c->E = (Emit){o->prefix, xstrdup(o->prefix), xprintf("%s_real", o->prefix), o->is_float, o->o0, o->b, o->split_limit};
   for (char *ch = c->E.PU; *ch; ch++)
     *ch = (char)toupper((unsigned char)*ch);
   list_functions(c);
   for (int i = 0; i < c->fs.n; i++) {
     Function *f = &c->fs.v[i];
-    f->body = plan_body(&c->E, f->roots, f->nroots, f->outparam);
+    f->body = plan_body(&c->E, f->roots, f->nroots, f->outparam, f->name, f->args);
     f->ws_size = f->body.s->ws_size;
     /* A schedule has arrays the size of the whole DAG: kept for every
      * function, they grew as functions times nodes (issue 15: 16,000
@@ -323,6 +323,19 @@ static void emit_function(Out *O, Function *f) {
   const Emit *E = O->E;
   const char *P = E->P, *R = E->R;
   int locals = f->body.locals;
+  for (int k = 0; k < f->body.npieces; k++) { /* a long function's parts, first */
+    char *params = restrict_params(f->params);
+    buf_printf(O->out, "\n/* Part %d of %d of %s_%s%s: a long function in parts that C compilers take in\n"
+                       "   time near-linear in their size. */\n", k + 1, f->body.npieces, P, f->name,
+               E->b->loops ? "_ws" : "");
+    buf_printf(O->out, "static void %s_part_%s_%d(%s", P, f->name, k + 1, params);
+    if (E->b->loops)
+      buf_printf(O->out, ", %s *restrict ws", R);
+    if (f->body.sc_size)
+      buf_printf(O->out, ", %s *restrict sc", R);
+    buf_printf(O->out, ")\n{\n%s}\n", f->body.pieces[k]);
+    free(params);
+  }
   if (!E->b->loops) {
     buf_printf(O->out, "\n/* %s\n   (%d local%s of type %s on the stack) */\n", f->comment, locals,
                locals == 1 ? "" : "s", R);

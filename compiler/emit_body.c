@@ -58,6 +58,8 @@ static const char *const reserved_words[] = {
     "at", "best", "o", "oy", "ox", "ci", "g", "ai", "aj", "i0", "i1", "oy0", "oy1", "oyn", "ox0", "ox1", "oxn",
     /* a recurrence's: its step, the state before and after it */
     "step", "carry", "next",
+    /* a long function's: the values its parts pass on (emit_in_pieces) */
+    "sc",
     /* math.h functions (their f and l forms are matched below) */
     "acos", "asin", "atan", "atan2", "cos", "sin", "tan", "acosh", "asinh", "atanh", "cosh", "sinh",
     "tanh", "exp", "exp2", "expm1", "frexp", "ilogb", "ldexp", "log", "log10", "log1p", "log2", "logb",
@@ -893,6 +895,17 @@ static void emit_conv_k_update(Body *B, const Node *nd, const ConvGeom *g, const
   free(ix);
 }
 
+/* Opens the loop over a kernel offset v of n taps, from the last when
+ * backwards; returns the depth inside it. */
+static int tap_loop(Body *B, int depth, const char *v, int n, bool backwards) {
+  if (backwards)
+    nest_line(B, depth, "for (int %s = %d; %s >= 0; %s--) {", v, n - 1, v, v);
+  else
+    nest_line(B, depth, "for (int %s = 0; %s < %d; %s++) {", v, v, n, v);
+  loop_var(B);
+  return depth + 1;
+}
+
 static void emit_conv(Body *B, int id, const char *N, bool update) {
   const Node *nd = &B->d->nodes[id];
   const char *R = B->E->R;
@@ -907,41 +920,66 @@ static void emit_conv(Body *B, int id, const char *N, bool update) {
   const char *out_at[3] = {"o", "oy", "ox"}, *in_at[3] = {c, iy, ix};
   if (g.dims == 1)
     out_at[1] = "ox", in_at[1] = ix;
+  const char *kk[4];
+  char *kat = flat_index(nd->shape, kernel_at(&g, kk), kk);
   Buf a = {0}, b = {0};
-  if (!fwd)
+  if (fwd || dx) /* sums of terms added in place; conv_k's are whole sums */
     emit_zero(B, N, shape_size(nd->shape));
-  int depth = conv_open(B, &g);
-  if (fwd) {
+  /* One kernel tap at a time, the output positions that read it innermost:
+   * the rows' inner loop runs along a row of the output and of the input
+   * with the tap's weight in a register, padding as the loop's bounds
+   * (make bench: the tap loops innermost, with bounds computed at each
+   * output position, cost 11-17 instructions a multiply-add).  Each sum
+   * still adds its terms in the order the first nest did: the output's
+   * (and conv_k's) over (ci, i, j), conv_x's over (o, oy, ox), so from
+   * the last tap to the first. */
+  int depth = 0;
+  nest_line(B, depth++, "for (int o = 0; o < %d; o++) {", g.O);
+  loop_var(B);
+  if (!g.depthwise) {
+    nest_line(B, depth++, "for (int ci = 0; ci < %d; ci++) {", g.C);
+    loop_var(B);
+  }
+  if (g.dims == 2) {
+    depth = tap_loop(B, depth, "i", g.KH, dx);
+    conv_range(B, depth, "oy", "i", g.H, g.ph, g.stride, g.OH);
+  }
+  depth = tap_loop(B, depth, "j", g.KW, dx);
+  conv_range(B, depth, "ox", "j", g.W, g.pw, g.stride, g.OW);
+  Elem ye = {g.dims + 1, {ix_text("o"), ix_text(out_at[1]), ix_text("ox")}};
+  if (fwd || dx) { /* the tap's weight, read once */
+    render_kernel(B, nd->a[1], &g, &b);
+    nest_line(B, depth, "const %s k = %s;", R, b.s);
+  } else {
     nest_line(B, depth, "%s acc = %s;", R, B->E->is_float ? "0.0f" : "0.0");
-  } else { /* dY's element, read once */
-    Elem e = {g.dims + 1, {ix_text("o"), ix_text(out_at[1]), ix_text("ox")}};
-    render(B, nd->a[dx ? 0 : 1], &a, true, &e);
-    elem_free(e);
-    nest_line(B, depth, "const %s g = %s;", R, a.s);
-    a.len = 0;
   }
   B->reals++;
-  int inner = conv_open_terms(B, &g, depth);
+  int inner = depth;
+  if (g.dims == 2) {
+    nest_line(B, inner++, "for (int oy = oy0; oy < oy1; oy++)");
+    loop_var(B);
+  }
+  nest_line(B, inner++, "for (int ox = ox0; ox < ox1; ox++)");
+  loop_var(B);
   if (fwd) {
     render_chw(B, nd->a[0], &g, c, iy, ix, &a);
-    render_kernel(B, nd->a[1], &g, &b);
-    nest_line(B, inner, "acc += %s * %s;", a.s, b.s);
     char *o = flat_index(nd->shape, g.dims + 1, out_at);
-    nest_line(B, depth, "%s[%s] = acc;", N, o);
+    nest_line(B, inner, "%s[%s] += %s * k;", N, o, a.s);
     free(o);
   } else if (dx) {
-    render_kernel(B, nd->a[1], &g, &b);
+    render(B, nd->a[0], &a, true, &ye);
     char *at = flat_index(nd->shape, g.dims + 1, in_at);
-    nest_line(B, inner, "%s[%s] += g * %s;", N, at, b.s);
+    nest_line(B, inner, "%s[%s] += %s * k;", N, at, a.s);
     free(at);
   } else {
-    render_chw(B, nd->a[0], &g, c, iy, ix, &a);
-    const char *kk[4];
-    char *at = flat_index(nd->shape, kernel_at(&g, kk), kk);
-    nest_line(B, inner, "%s[%s] += g * %s;", N, at, a.s);
-    free(at);
+    render(B, nd->a[1], &a, true, &ye);
+    render_chw(B, nd->a[0], &g, c, iy, ix, &b);
+    nest_line(B, inner, "acc += %s * %s;", a.s, b.s);
+    nest_line(B, depth, "%s[%s] = acc;", N, kat);
   }
+  elem_free(ye);
   conv_close(B, depth);
+  free(kat);
   free(a.s);
   free(b.s);
   free(iy);
@@ -1654,10 +1692,194 @@ static void emit_roots(Body *B, const Root *roots, int nroots, StrMap *used) {
   free(update_names.v);
 }
 
-FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam) {
+/* ---- a long function in pieces --------------------------------------------
+ *
+ * C compilers take time superlinear in a function's size: a Gaussian
+ * mixture written point by point (0.87 MB of C, six functions of 3,000-
+ * 4,000 lines) took gcc -O2 43 s, and the issue's determinant by minors
+ * 611 s (issue 15); in parts of 128 statements, gcc took 9.6 s.  A
+ * function of more than --split-limit statements (DCC_SPLIT_LIMIT) is
+ * written as static functions of half as many statements each, called in
+ * turn, and a last part, its own, that writes the roots.  A piece is the
+ * statements' text as it would have been: what it reads from before it is
+ * declared again at its top, from the text (its identifiers): a scalar
+ * input or param as the function's own local, a stored tensor's pointer as
+ * its declaration, and a scalar value through sc[], an array of the
+ * function's, written after the statement that computes it. */
+
+typedef struct {
+  const char *name;
+  char *decl;  /* a local's or a pointer's declaration line; NULL: a scalar value */
+  int stmt;    /* the statement that defines it, -1 for a local */
+  long sc;     /* a scalar value read by a later part: its place in sc[], or -1 */
+} PieceDef;
+typedef VEC(PieceDef *) PieceDefs;
+
+/* The defined names text reads, each once, in the order it first names
+ * them (not inside comments or numbers), from stmt < before. */
+static void names_read(const char *text, StrMap *defs, int before, PieceDefs *out, StrMap *seen) {
+  for (const char *c = text; *c;) {
+    if (c[0] == '/' && c[1] == '*') {
+      const char *e = strstr(c + 2, "*/");
+      c = e ? e + 2 : c + strlen(c);
+    } else if (isdigit((unsigned char)*c) || (*c == '.' && isdigit((unsigned char)c[1]))) {
+      while (isalnum((unsigned char)*c) || *c == '.' || *c == '_' ||
+             ((*c == '+' || *c == '-') && (c[-1] == 'e' || c[-1] == 'E')))
+        c++;
+    } else if (isalpha((unsigned char)*c) || *c == '_') {
+      const char *b = c;
+      while (isalnum((unsigned char)*c) || *c == '_')
+        c++;
+      char *id = xprintf("%.*s", (int)(c - b), b);
+      PieceDef *d = strmap_get(defs, id);
+      if (d && d->stmt < before && !strmap_get(seen, id)) {
+        strmap_put(seen, d->name, d);
+        vec_push(out, d);
+      }
+      free(id);
+    } else {
+      c++;
+    }
+  }
+}
+
+/* What a part declares again at its top, for what text reads from before
+ * statement `before`; new sc[] places from *nsc. */
+static char *piece_preamble(Body *B, const char *text, StrMap *defs, int before, long *nsc) {
+  PieceDefs read = {0};
+  StrMap seen = {0};
+  names_read(text, defs, before, &read, &seen);
+  Buf pre = {0};
+  for (int i = 0; i < read.n; i++) {
+    PieceDef *d = read.v[i];
+    if (d->decl) {
+      buf_puts(&pre, d->decl);
+    } else {
+      if (d->sc < 0)
+        d->sc = (*nsc)++;
+      buf_printf(&pre, "    const %s %s = sc[%ld];\n", B->E->R, d->name, d->sc);
+    }
+    B->reals += !d->decl || d->stmt < 0;
+    B->pointers += d->decl && d->stmt >= 0;
+  }
+  free(read.v);
+  free(seen.keys);
+  free(seen.vals);
+  return pre.s ? pre.s : xstrdup("");
+}
+
+/* Whether text names identifier name (a parameter a part may not read). */
+static bool text_names(const char *text, const char *name) {
+  size_t n = strlen(name);
+  for (const char *c = strstr(text, name); c; c = strstr(c + 1, name))
+    if ((c == text || !(isalnum((unsigned char)c[-1]) || c[-1] == '_')) && !(isalnum((unsigned char)c[n]) || c[n] == '_'))
+      return true;
+  return false;
+}
+
+/* The function's statements (ids, after the locals in head) in parts:
+ * the parts' bodies into f->pieces, and into out the calls, then the
+ * roots.  args are the function's arguments as it passes them on ("in, p,
+ * grad"). */
+static void emit_in_pieces(Body *B, FuncBody *f, const char *head, PieceDef *locals, int nlocals, const char *fname,
+                           const char *args, const Root *roots, int nroots, StrMap *used) {
+  Schedule *s = B->s;
+  Buf *out = B->out, all = {0};
+  int n = s->norder, piece = (int)(B->E->split_limit / 2);
+  long *start = xmalloc(((size_t)n + 1) * sizeof *start);
+  PieceDef *defs = xcalloc((size_t)n + 1, sizeof *defs);
+  StrMap bydef = {0};
+  for (int i = 0; i < nlocals; i++)
+    strmap_put(&bydef, locals[i].name, &locals[i]);
+  B->out = &all;
+  for (int i = 0; i < n; i++) {
+    int id = s->order[i];
+    start[i] = all.len;
+    emit_statements(B, &s->order[i], 1);
+    defs[i] = (PieceDef){s->name[id], NULL, i, -1};
+    if (B->d->nodes[id].shape.rank) { /* its pointer's declaration: the statement's first line */
+      const char *nl = strchr(all.s + start[i], '\n');
+      defs[i].decl = xprintf("%.*s\n", (int)(nl - (all.s + start[i])), all.s + start[i]);
+    }
+    if (s->name[id])
+      strmap_put(&bydef, s->name[id], &defs[i]);
+  }
+  start[n] = all.len;
+  /* the parts: what each reads from before it */
+  int nparts = (n + piece - 1) / piece;
+  char **pre = xcalloc((size_t)nparts + 1, sizeof *pre);
+  long nsc = 0;
+  for (int k = 0; k < nparts; k++) {
+    int a = k * piece, e = a + piece < n ? a + piece : n;
+    char *text = xprintf("%.*s", (int)(start[e] - start[a]), all.s + start[a]);
+    pre[k] = piece_preamble(B, text, &bydef, a, &nsc);
+    free(text);
+  }
+  /* the roots, in the function itself */
+  Buf rtext = {0};
+  B->out = &rtext;
+  emit_roots(B, roots, nroots, used);
+  char *rpre = piece_preamble(B, rtext.s ? rtext.s : "", &bydef, n, &nsc);
+  /* each part's text, with the values later parts read put in sc[] */
+  char **names = NULL; /* the parts' parameters */
+  int nargs = 0;
+  char *list = xprintf("%s, ws, sc", args);
+  for (char *tok = strtok(list, ", "); tok; tok = strtok(NULL, ", ")) {
+    names = xrealloc(names, ((size_t)nargs + 1) * sizeof *names);
+    names[nargs++] = xstrdup(tok);
+  }
+  free(list);
+  f->pieces = xcalloc((size_t)nparts + 1, sizeof *f->pieces);
+  f->npieces = nparts;
+  for (int k = 0; k < nparts; k++) {
+    int a = k * piece, e = a + piece < n ? a + piece : n;
+    Buf text = {0};
+    buf_puts(&text, pre[k]);
+    for (int i = a; i < e; i++) {
+      buf_printf(&text, "%.*s", (int)(start[i + 1] - start[i]), all.s + start[i]);
+      if (defs[i].sc >= 0)
+        buf_printf(&text, "    sc[%ld] = %s;\n", defs[i].sc, defs[i].name);
+    }
+    Buf body = {0};
+    for (int j = 0; j < nargs; j++) /* what this part does not read */
+      if ((strcmp(names[j], "ws") || B->E->b->loops) && (strcmp(names[j], "sc") || nsc) &&
+          !text_names(text.s, names[j]))
+        buf_printf(&body, "    (void)%s;\n", names[j]);
+    buf_puts(&body, text.s);
+    f->pieces[k] = body.s;
+    free(text.s);
+    free(pre[k]);
+  }
+  B->out = out;
+  buf_puts(out, head);
+  if (nsc)
+    buf_printf(out, "    %s sc[%ld]; /* the values a later part reads */\n", B->E->R, nsc);
+  for (int k = 0; k < nparts; k++)
+    buf_printf(out, "    %s_part_%s_%d(%s%s%s);\n", B->E->P, fname, k + 1, args, B->E->b->loops ? ", ws" : "",
+               nsc ? ", sc" : "");
+  buf_puts(out, rpre);
+  buf_puts(out, rtext.s ? rtext.s : "");
+  f->sc_size = nsc;
+  B->reals += (int)nsc;
+  for (int j = 0; j < nargs; j++)
+    free(names[j]);
+  free(names);
+  free(rpre);
+  free(rtext.s);
+  free(pre);
+  for (int i = 0; i < n; i++)
+    free(defs[i].decl);
+  free(defs);
+  free(start);
+  free(bydef.keys);
+  free(bydef.vals);
+  free(all.s);
+}
+
+FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam, const char *fname, const char *args) {
   Built *b = E->b;
   Model *m = b->m;
-  FuncBody f = {schedule_make(b, roots, nroots, E->o0), NULL, 0, 0};
+  FuncBody f = {schedule_make(b, roots, nroots, E->o0), NULL, 0, 0, NULL, 0, 0};
   Buf out = {0};
   StrMap used = {0};
   Body B = {E, f.s, b->dag, &out, -1, -1, NULL, {0, NULL}, {0, NULL}, 0, f.s->ntemps, 0, 0, roots, nroots, &used, 0};
@@ -1676,7 +1898,10 @@ FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam)
     buf_printf(&out, "    (void)%s;\n", outparam);
   if (b->loops && !f.s->ws_size)
     buf_puts(&out, "    (void)ws;\n");
-  /* Scalar inputs and params get a local named after them. */
+  /* Scalar inputs and params get a local named after them (in a long
+   * function, in each part that reads them). */
+  bool split = !E->o0 && !f.s->R.n && E->split_limit > 1 && f.s->norder > E->split_limit;
+  PieceDef *locals = xcalloc((size_t)f.s->locals.n + 1, sizeof *locals);
   for (int i = 0; i < f.s->locals.n; i++) {
     int id = f.s->locals.v[i];
     Sym *sym = f.s->leaf_sym[id];
@@ -1684,12 +1909,25 @@ FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam)
     char name[DCC_MAX_NAME_LEN + 64];
     int at = sym->offset;
     const char *arr = sym->kind == SYM_PARAM ? param_array(E, sym->offset, &at, name, sizeof name) : "in";
-    buf_printf(&out, "    const %s %s = %s[%d];\n", E->R, f.s->name[id], arr, at);
-    B.reals++;
+    locals[i] = (PieceDef){f.s->name[id], xprintf("    const %s %s = %s[%d];\n", E->R, f.s->name[id], arr, at), -1, -1};
+    if (!split) {
+      buf_puts(&out, locals[i].decl);
+      B.reals++;
+    }
   }
   f.locals = B.reals;
-  emit_statements(&B, f.s->order, f.s->norder);
-  emit_roots(&B, roots, nroots, &used);
+  if (split) {
+    char *head = out.s ? out.s : xstrdup("");
+    out = (Buf){0};
+    emit_in_pieces(&B, &f, head, locals, f.s->locals.n, fname, args, roots, nroots, &used);
+    free(head);
+  } else {
+    emit_statements(&B, f.s->order, f.s->norder);
+    emit_roots(&B, roots, nroots, &used);
+  }
+  for (int i = 0; i < f.s->locals.n; i++)
+    free(locals[i].decl);
+  free(locals);
   free(used.keys);
   free(used.vals);
   f.text = out.s ? out.s : xstrdup("");
@@ -1699,11 +1937,15 @@ FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam)
    * saved registers and the return address; not the stack of the libm
    * functions it calls. */
   f.stack = (B.reals + f.s->ws_size) * (E->is_float ? 4 : 8) + B.loops * 4L + B.pointers * 8L +
-            DCC_FRAME_BYTES * (b->loops ? 2 : 1); /* the plain function calls its _ws body */
+            DCC_FRAME_BYTES * ((b->loops ? 2 : 1) + (f.npieces > 0)); /* the plain function calls its _ws body,
+                                                                         which calls its parts */
   return f;
 }
 
 void body_free(FuncBody *f) {
   schedule_free(f->s);
   free(f->text);
+  for (int k = 0; k < f->npieces; k++)
+    free(f->pieces[k]);
+  free(f->pieces);
 }

@@ -34,6 +34,7 @@ typedef struct {
   const char *weights;   /* --weights FILE */
   bool o0;
   long unroll_limit;     /* --unroll-limit */
+  long split_limit;      /* --split-limit */
   long max_stack;        /* --max-stack, bytes; -1: none */
   EmitKind emit;
   bool stats, check;
@@ -73,6 +74,9 @@ static const char usage_text[] =
     "                     BYTES (dcc's accounting: the header's _STACK_ macros)\n"
     "  --unroll-limit N   unroll a model to scalar code when its largest tensor\n"
     "                     has at most N scalars, else emit loops (default "DCC_STR(DCC_UNROLL_LIMIT)")\n"
+    "  --split-limit N    write a function of more than N statements as static\n"
+    "                     functions of N/2 statements each, which C compilers\n"
+    "                     take faster (default "DCC_STR(DCC_SPLIT_LIMIT)"; 0: never)\n"
     "  --emit c|h|expr|dot  what to write: C source (default), the header only,\n"
     "                     the loss and derivatives as text, the DAG as DOT\n"
     "  --stats            print operation counts before and after optimisation\n"
@@ -109,7 +113,7 @@ static void finish_stdout(void) {
 /* Every option, as --help lists it: what "did you mean" picks from. */
 static const char *const known_options[] = {
     "-o", "--header", "--no-header", "--prefix", "--real", "--wrt", "--train", "--freeze", "--weights", "-O0",
-    "--max-stack", "--unroll-limit", "--emit", "--stats", "--check", "--eval", "-Werror", "-w", "--help", "--version",
+    "--max-stack", "--unroll-limit", "--split-limit", "--emit", "--stats", "--check", "--eval", "-Werror", "-w", "--help", "--version",
 };
 
 /* An unknown option is a usage error, with the nearest known option (by
@@ -169,6 +173,7 @@ static bool option_is(const char *arg, const char *name) {
 static Options parse_options(int argc, char **argv) {
   Options o = {0};
   o.unroll_limit = DCC_UNROLL_LIMIT;
+  o.split_limit = DCC_SPLIT_LIMIT;
   o.max_stack = -1;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -209,6 +214,8 @@ static Options parse_options(int argc, char **argv) {
       o.max_stack = option_count(argc, argv, &i, "--max-stack", "bytes");
     } else if (option_is(a, "--unroll-limit")) {
       o.unroll_limit = option_count(argc, argv, &i, "--unroll-limit", "scalars");
+    } else if (option_is(a, "--split-limit")) {
+      o.split_limit = option_count(argc, argv, &i, "--split-limit", "statements");
     } else if (option_is(a, "--emit")) {
       const char *v = option_value(argc, argv, &i, "--emit");
       if (!strcmp(v, "c"))
@@ -631,7 +638,8 @@ static void write_outputs(const Options *o, Built *b, Buf *text) {
   char *prefix = o->prefix ? xstrdup(o->prefix) : default_prefix(o->input);
   bool to_file = o->to_file;
   const char *header_path = o->header_path;
-  EmitOpts eo = {prefix, diags.src->path, header_path ? base_name(header_path) : NULL, o->is_float, o->o0, b};
+  EmitOpts eo = {prefix, diags.src->path, header_path ? base_name(header_path) : NULL, o->is_float, o->o0, b,
+                 o->split_limit};
   Buf header = {0};
   if (o->emit == EMIT_C || o->emit == EMIT_H) {
     Code *code = plan_code(&eo);

@@ -15,6 +15,14 @@
 #  - the five-point trainer reproduces make demo's run (loss 1.905, the predictions),
 #    the digits classifier reaches 0.95 held-out accuracy on the board,
 #    and the digits CNN at least the classifier's;
+#  - the fine-tuning programs (finetune_fw.c: the digits MLP pretrained on
+#    the host, fine-tuned on the board to digits shifted 2 pixels) agree
+#    with the host to 1e-4 (0, 0 and 7.3e-6 measured), and on the board the
+#    pretrained params classify the plain held-out digits as the host's
+#    pretraining reported (0.95 or better) and the shifted ones badly
+#    (under 0.3); fine-tuning the last layer recovers three quarters of
+#    the shifted digits or more, every param at least as many, and the
+#    biases alone more than before;
 #  - the linked programs call no double libm function (tanh, exp, log, ...:
 #    only tanhf, expf, logf, ...).
 # qemu runs with -icount shift=3: its clock advances 8 ns per instruction,
@@ -69,6 +77,7 @@ run digits 1e-4
 run digits_cnn 1e-4
 run gesture 1e-4
 run gesture_large 1e-4
+for v in full last bias; do run finetune_$v 1e-4; done
 
 # make demo's numbers (per-sample SGD, seed 15), on the board.
 grep -q '^EPOCH: 250  LOSS: 1.905' "$out/five_points.arm.txt" || { echo "firmware-test: five_points: not make demo's final loss"; status=1; }
@@ -79,5 +88,19 @@ grep '^held-out accuracy' "$out/digits_cnn.arm.txt" | sed 's/^/firmware-test: di
 mlp=$(awk '/^held-out accuracy/ { print $3 }' "$out/digits.arm.txt")
 awk -v mlp="${mlp:-2}" '/^held-out accuracy/ { exit !($3 >= mlp) }' "$out/digits_cnn.arm.txt" ||
   { echo "firmware-test: digits_cnn: held-out accuracy below the MLP's ($mlp)"; status=1; }
+# fine-tuning: "before: held-out accuracy S shifted (..), P plain (..)", "after: ..."
+acc() { awk -v w="$2:" '$1 == w { print $4 + 0, $7 + 0 }' "$out/finetune_$1.arm.txt"; }
+for v in full last bias; do
+  echo "firmware-test: finetune_$v on the board: held-out accuracy shifted, plain: before $(acc $v before), after $(acc $v after)"
+done
+read -r pre_shift pre_plain <<< "$(acc last before)"
+awk -v s="${pre_shift:-1}" -v p="${pre_plain:-0}" 'BEGIN { exit !(p >= 0.95 && s < 0.3) }' ||
+  { echo "firmware-test: finetune: the pretrained params are not the host's pretraining (plain $pre_plain, shifted $pre_shift)"; status=1; }
+read -r last_shift _ <<< "$(acc last after)"
+read -r full_shift _ <<< "$(acc full after)"
+read -r bias_shift _ <<< "$(acc bias after)"
+awk -v l="${last_shift:-0}" -v f="${full_shift:-0}" -v b="${bias_shift:-0}" -v s="${pre_shift:-1}" \
+  'BEGIN { exit !(l >= 0.75 && f >= l && b > s) }' ||
+  { echo "firmware-test: finetune: the fine-tuned accuracies are off (last $last_shift, full $full_shift, bias $bias_shift, before $pre_shift)"; status=1; }
 [ $status -eq 0 ] && echo "firmware-test: passed" || echo "firmware-test: FAILED"
 exit $status

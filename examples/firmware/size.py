@@ -15,6 +15,13 @@ and the RAM of a digits CNN training step, which its activations (the
 workspace of digits_cnn_sgd_step, on the stack) dominate; and of two
 gesture models' steps, against the 64 KB of RAM of a small sensor
 microcontroller: the 533-param one fits, the 9446-param one does not.
+Then fine-tuning the pretrained digits MLP on the board (finetune_fw.c):
+a training step's RAM for every param, the last layer and the biases,
+against issue 19's goal: the last layer's at most a third of every
+param's; and the same with the rest of each program's static RAM
+(newlib's stdio, malloc and locale state, the same in the three).
+size.py --finetune prints the fine-tuning figures as the table of
+examples/finetune/README.md.
 The stack and instruction figures come from build/firmware/test/*.arm.txt
 (make firmware-test writes them) when they are there.  The instructions of
 a training step are counted under qemu -icount (firmware-test.sh): SysTick
@@ -28,7 +35,8 @@ import subprocess
 import sys
 
 FW = 'build/firmware'
-PROGRAMS = ('five_points', 'digits', 'digits_cnn', 'gesture', 'gesture_large')
+FINETUNE = ('full', 'last', 'bias')  # finetune_fw.c's builds
+PROGRAMS = ('five_points', 'digits', 'digits_cnn', 'gesture', 'gesture_large') + tuple('finetune_' + v for v in FINETUNE)
 DEVICE = 64 * 1024  # the RAM of a small sensor MCU
 ICOUNT_SHIFT = 3  # firmware-test.sh's qemu -icount shift
 NS_PER_TICK = 40  # mps2-an386's 25 MHz processor clock
@@ -149,6 +157,77 @@ def step_line(name, label, n_in, budget=True, device=None):
     return not budget or ram < 2 * weights
 
 
+def measured_accuracy(name):
+    """The held-out accuracies finetune_fw.c printed on the board: {'before':
+    (shifted, plain), 'after': (...)}, or None."""
+    path = os.path.join(FW, 'test', name + '.arm.txt')
+    if not os.path.exists(path):
+        return None
+    acc = {}
+    for line in open(path):
+        m = re.match(r'(before|after): held-out accuracy ([0-9.]+) shifted .*, ([0-9.]+) plain', line)
+        if m:
+            acc[m.group(1)] = (m.group(2), m.group(3))
+    return acc if len(acc) == 2 else None
+
+
+def finetune_rows():
+    """For each of finetune_fw.c's builds: the params in RAM (p[]: every
+    param, or with --weights and --train the trained ones), flash and
+    static RAM, the stack measured for tune_sgd_step, a training step's
+    RAM (p[], the sample: in[], 64 pixels and the one-hot label, and the
+    stack), the rest of the program's static RAM, the instructions of a
+    step and the accuracies."""
+    rows = {}
+    for v in FINETUNE:
+        name = 'finetune_' + v
+        elf = os.path.join(FW, name + '.elf')
+        params = symbol_bytes(elf, {'p'})
+        text, data, bss = size(elf)
+        stack = measured_stack(name) or 0
+        sample = 74 * 4
+        rows[v] = dict(params=params, flash=text + data, static=data + bss, stack=stack, sample=sample,
+                       step=params + sample + stack, other=data + bss - params,
+                       insns=measured_instructions(name), acc=measured_accuracy(name))
+    return rows
+
+
+def finetune_lines(rows):
+    """make size's lines: a fine-tuning step's RAM, and whether the last
+    layer's is at most a third of every param's."""
+    print("fine-tuning the digits MLP on the board (finetune_fw.c), a training step's RAM:")
+    for v in FINETUNE:
+        r = rows[v]
+        print('  %s (%d params trained): %d bytes: %d of params, %d of sample, %d of stack; '
+              "with the program's other static RAM (%d) %d"
+              % (v, r['params'] // 4, r['step'], r['params'], r['sample'], r['stack'], r['other'],
+                 r['step'] + r['other']))
+    full, last = rows['full'], rows['last']
+    ok = 3 * last['step'] <= full['step']
+    print("last-layer fine-tuning: %.2f of every param's RAM (goal: at most 1/3: %s); "
+          "with the other static RAM, %.2f" % (last['step'] / full['step'], 'met' if ok else 'MISSED',
+                                                (last['step'] + last['other']) / (full['step'] + full['other'])))
+    return ok
+
+
+def finetune_table(rows):
+    """size.py --finetune: the table of examples/finetune/README.md."""
+    what = {'full': 'every param', 'last': 'the last layer (`--train W2,b2`)', 'bias': 'the biases (`--train b1,b2`)'}
+    print('| trains | params in RAM | flash | RAM (.data + .bss) | stack of a step (measured) '
+          '| RAM of a step: params + sample + stack | instructions per step (measured) '
+          '| held-out accuracy, shifted: before, after | plain: before, after |')
+    print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+    for v in FINETUNE:
+        r = rows[v]
+        a = r['acc']
+        print('| %s | %d | %d | %d | %d | %d | %s | %s | %s |'
+              % (what[v], r['params'] // 4, r['flash'], r['static'], r['stack'], r['step'],
+                 r['insns'] if r['insns'] is not None else 'run make firmware-test',
+                 '%s, %s' % (a['before'][0], a['after'][0]) if a else 'run make firmware-test',
+                 '%s, %s' % (a['before'][1], a['after'][1]) if a else 'run make firmware-test'))
+    return 0
+
+
 def main():
     rows = []
     for prog in PROGRAMS:
@@ -180,6 +259,7 @@ def main():
     # show where the limit is.
     step_line('gesture', 'gesture (533 params)', 198, budget=False, device=DEVICE)
     step_line('gesture_large', 'gesture_large (9446 params)', 198, budget=False, device=DEVICE)
+    ok &= finetune_lines(finetune_rows())
     if calibrated() is False:
         print('size: a SysTick tick is not %d instructions under qemu -icount: the instruction counts are wrong'
               % INSNS_PER_TICK)
@@ -189,4 +269,7 @@ def main():
 
 
 if __name__ == '__main__':
+    os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))  # FW is relative to the top
+    if sys.argv[1:] == ['--finetune']:
+        sys.exit(finetune_table(finetune_rows()))
     sys.exit(main())

@@ -27,10 +27,14 @@
 # by); dcc on the GRU model made 10 and 10,000 steps long (its compile
 # time, peak memory and output must not grow with the steps; its workspace
 # does); and dcc's time and $CC's on large generated programs against
-# their size (issue 15; SCALE=0 skips it).  MODELS (names from
+# their size (issue 15; SCALE=0 skips it, SCALE_ONLY=1 runs it alone;
+# SCALE_PROGRAMS, |-separated genmodel.py arguments, picks the programs,
+# SCALE_LIMIT the seconds each may take, SCALE_CC_BYTES the largest C given
+# to $CC).  MODELS (names from
 # tests/bench/models/, space-separated) picks the models; SEQ_ONLY=1 skips
 # the older figures (for a GRU-only run: MODELS=gru_8_16_16 SEQ_ONLY=1
-# tests/bench/run-bench.sh).  Everything is printed as markdown tables and
+# tests/bench/run-bench.sh; for the CNNs: MODELS="cnn_digits cnn_32x32"
+# SEQ_ONLY=1).  Everything is printed as markdown tables and
 # written to $BENCH_OUT.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -40,8 +44,9 @@ CFLAGS="-O2 -std=c99"
 SYMPY_LIMIT=${SYMPY_LIMIT:-120}  # seconds SymPy may take per model
 CLANG_LIMIT=${CLANG_LIMIT:-120}  # seconds $CC may take on one implementation
 BENCH_OUT=${BENCH_OUT:-build/bench/results.md}
-MODELS=${MODELS:-five_points quadratic mlp_4_8_8_1 mlp_64_32_10 mlp_784_128_10 gru_8_16_16}
+MODELS=${MODELS:-five_points quadratic mlp_4_8_8_1 mlp_64_32_10 mlp_784_128_10 gru_8_16_16 cnn_digits cnn_32x32}
 SEQ_ONLY=${SEQ_ONLY:-}
+SCALE_ONLY=${SCALE_ONLY:-}
 IMPLS="dcc expert plain o0 sympy"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -94,6 +99,93 @@ text_bytes() { # .text bytes of function $3 and what it calls in object $2, with
   size -A "$tmp/gc.o" | awk '$1 ~ /^\.text/ { n += $2 } END { print n + 0 }'
 }
 
+# ---- dcc's time against the program's size (issue 15) -------------------------
+# Programs written statement by statement (tests/bench/genmodel.py), each
+# compiled once by dcc (peak memory from /usr/bin/time) and by $CC -O2,
+# under a 4 GB memory cap and SCALE_LIMIT seconds each; SCALE=0 skips the
+# section.
+scale_section() {
+  [ "${SCALE:-1}" != 0 ] || return 0
+  SCALE_LIMIT=${SCALE_LIMIT:-120}
+  say ""
+  say "## dcc's time against the program's size (tests/bench/genmodel.py; limit $SCALE_LIMIT s, 4 GB)"
+  say ""
+  say "| program | .expr bytes | dcc seconds | dcc peak memory KiB | .c bytes | $CC -O2 seconds | $CC -O2 seconds, --split-limit 0 |"
+  say "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  # timed LIMIT OUT CMD...: prints "seconds peak_kib", or "> LIMIT" and the
+  # reason when the command fails or runs out of time or memory.
+  timed() {
+    local limit=$1 out=$2 start end rc=0
+    shift 2
+    start=$(date +%s%N)
+    # not --stats for the memory: its naive counts cost params x nodes
+    (ulimit -v 4000000 && timeout "$limit" /usr/bin/time -f "peak %M" -o "$out.mem" "$@" -o "$out" 2>/dev/null) ||
+      rc=$?
+    end=$(date +%s%N)
+    if [ $rc -eq 0 ]; then
+      awk -v ns=$((end - start)) 'BEGIN { printf "%.2f ", ns / 1e9 }'
+      sed -n 's/^peak \([0-9]*\)$/\1/p' "$out.mem"
+    elif [ $rc -eq 124 ]; then echo ">$limit n/a"
+    else echo "failed n/a"
+    fi
+  }
+  scale_secs=()
+  # SCALE_PROGRAMS: genmodel.py's arguments, |-separated; a C file larger
+  # than SCALE_CC_BYTES is not given to $CC
+  local programs=${SCALE_PROGRAMS:-params 1000|params 10000|params 100000|gmm 100 50|gmm 200 50|gmm 400 50|gmm 1000 50|lstm 16|lstm 32|lstm 64|lstm 128|det 8|det 10}
+  local cc_bytes=${SCALE_CC_BYTES:-20000000}
+  IFS='|' read -r -a progs <<<"$programs"
+  for prog in "${progs[@]}"; do
+    progress "genmodel $prog"
+    d="$tmp/scale"
+    mkdir -p "$d"
+    rm -f "$d/m.c" "$d/m.h"
+    python3 tests/bench/genmodel.py $prog >"$d/m.expr"
+    read -r secs peak < <(timed "$SCALE_LIMIT" "$d/m.c" $DCC "$d/m.expr" --prefix m)
+    cc_secs=n/a
+    if [ -f "$d/m.c" ] && [ "$(wc -c <"$d/m.c")" -gt "$cc_bytes" ]; then
+      cc_secs="not compiled (over $cc_bytes bytes)"
+    elif [ -f "$d/m.c" ]; then
+      start=$(date +%s%N)
+      if (ulimit -v 4000000 && timeout "$SCALE_LIMIT" $CC $CFLAGS -I"$d" -c "$d/m.c" -o "$d/m.o") 2>/dev/null; then
+        cc_secs=$(awk -v ns=$(($(date +%s%N) - start)) 'BEGIN { printf "%.2f", ns / 1e9 }')
+      else
+        cc_secs="> $SCALE_LIMIT or failed"
+      fi
+    fi
+    # the same C with every function in one piece (what --split-limit
+    # buys the C compiler)
+    one_secs=n/a
+    rm -f "$d/one.c" "$d/one.h"
+    if [ "$cc_secs" != "${cc_secs#not compiled}" ]; then
+      one_secs=$cc_secs
+    elif (ulimit -v 4000000 && timeout "$SCALE_LIMIT" $DCC "$d/m.expr" --prefix m --split-limit 0 -o "$d/one.c") 2>/dev/null; then
+      start=$(date +%s%N)
+      if (ulimit -v 4000000 && timeout "$SCALE_LIMIT" $CC $CFLAGS -I"$d" -c "$d/one.c" -o "$d/one.o") 2>/dev/null; then
+        one_secs=$(awk -v ns=$(($(date +%s%N) - start)) 'BEGIN { printf "%.2f", ns / 1e9 }')
+      else
+        one_secs="> $SCALE_LIMIT or failed"
+      fi
+      cmp -s <(sed 3d "$d/m.c") <(sed 3d "$d/one.c") && one_secs="same C"
+    fi
+    bytes=n/a
+    [ -f "$d/m.c" ] && bytes=$(wc -c <"$d/m.c")
+    say "| $prog | $(wc -c <"$d/m.expr") | $secs | $peak | $bytes | $cc_secs | $one_secs |"
+    [ "$prog" = "params 100000" ] && scale_secs+=("$secs")
+  done
+  met=$(awk -v s="${scale_secs[0]:-}" 'BEGIN { print (s ~ /^[0-9.]+$/ && s < 10) ? "yes" : "**no**" }')
+  say ""
+  say "Target (issue 15): 100,000 scalar params declared one by one compile in under 10 s: ${scale_secs[0]:-n/a} s, $met."
+}
+
+if [ -n "$SCALE_ONLY" ]; then # the issue-15 table alone
+  scale_section
+  cp "$tmp/out.md" "$BENCH_OUT"
+  echo
+  echo "written to $BENCH_OUT"
+  exit 0
+fi
+
 LIBM_WRAP=-Wl,--wrap=tanh,--wrap=exp,--wrap=log,--wrap=log1p,--wrap=expm1,--wrap=sin,--wrap=cos,--wrap=tan,--wrap=atan,--wrap=pow
 
 libm_calls() { # "N (2 tanh, 1 exp)": transcendental calls per call of $2, driver $1, $3 calls
@@ -109,8 +201,9 @@ command -v arm-none-eabi-gcc >/dev/null && ARM=arm-none-eabi-gcc
 
 calls_for() { # calls per callgrind run: enough to dwarf start-up, few enough to be quick
   case $1 in
+  cnn_32x32) echo 5 ;;
   mlp_784_128_10) echo 10 ;;
-  mlp_64_32_10 | gru_*) echo 100 ;;
+  mlp_64_32_10 | gru_* | cnn_digits) echo 100 ;;
   *) echo 500 ;;
   esac
 }
@@ -143,9 +236,10 @@ for m in $MODELS; do
   fi
   if [ -z "$SYMPY_PY" ]; then
     V[$m/sympy/missing]="SymPy is not installed"
-  elif [ $m = gru_8_16_16 ]; then
-    # SymPy has no loop: written out, 16 steps of a 1,264-param cell, its
-    # diff would take longer than the 64-32-10 MLP's 5.5 hours.
+  elif [ $m = gru_8_16_16 ] || [ $m = cnn_digits ] || [ $m = cnn_32x32 ]; then
+    # SymPy has no loop: written out, 16 steps of a 1,264-param cell, or
+    # every position of a convolution, its diff would take longer than the
+    # 64-32-10 MLP's 5.5 hours.
     V[$m/sympy/missing]="not attempted: SymPy has no loop, and its diff does not finish the smaller 64-32-10 MLP"
   else
     s=$(date +%s%N)
@@ -337,7 +431,7 @@ for m in $MODELS; do
   case $m in
   five_points) target "_loss_grad <= 1.15x _loss" "$m" "${V[$m/dcc/loss_grad]}" "${V[$m/dcc/loss]}" 1.15 ;;
   mlp_*) target "_loss_grad <= 1.7x _loss" "$m" "${V[$m/dcc/loss_grad]}" "${V[$m/dcc/loss]}" 1.7 ;;
-  gru_*) target "_loss_grad <= 3x _loss" "$m" "${V[$m/dcc/loss_grad]}" "${V[$m/dcc/loss]}" 3 ;;
+  gru_* | cnn_*) target "_loss_grad <= 3x _loss" "$m" "${V[$m/dcc/loss_grad]}" "${V[$m/dcc/loss]}" 3 ;;
   esac
 done
 for m in $MODELS; do
@@ -430,62 +524,7 @@ for n in 4 8 16 32; do
   say "| $((n * n)) | $(per_call "$d/u/run" loss_grad 200) | $(per_call "$d/l/run" loss_grad 200) | $(text "$d/u/net.o") | $(text "$d/l/net.o") |"
 done
 
-# ---- dcc's time against the program's size (issue 15) -------------------------
-# Programs written statement by statement (tests/bench/genmodel.py), each
-# compiled once by dcc (peak memory from /usr/bin/time) and by $CC -O2,
-# under a 4 GB memory cap and SCALE_LIMIT seconds each; SCALE=0 skips the
-# section.
-if [ "${SCALE:-1}" != 0 ]; then
-  SCALE_LIMIT=${SCALE_LIMIT:-120}
-  say ""
-  say "## dcc's time against the program's size (tests/bench/genmodel.py; limit $SCALE_LIMIT s, 4 GB)"
-  say ""
-  say "| program | .expr bytes | dcc seconds | dcc peak memory KiB | .c bytes | $CC -O2 seconds |"
-  say "| --- | ---: | ---: | ---: | ---: | ---: |"
-  # timed LIMIT OUT CMD...: prints "seconds peak_kib", or "> LIMIT" and the
-  # reason when the command fails or runs out of time or memory.
-  timed() {
-    local limit=$1 out=$2 start end rc=0
-    shift 2
-    start=$(date +%s%N)
-    # not --stats for the memory: its naive counts cost params x nodes
-    (ulimit -v 4000000 && timeout "$limit" /usr/bin/time -f "peak %M" -o "$out.mem" "$@" -o "$out" 2>/dev/null) ||
-      rc=$?
-    end=$(date +%s%N)
-    if [ $rc -eq 0 ]; then
-      awk -v ns=$((end - start)) 'BEGIN { printf "%.2f ", ns / 1e9 }'
-      sed -n 's/^peak \([0-9]*\)$/\1/p' "$out.mem"
-    elif [ $rc -eq 124 ]; then echo ">$limit n/a"
-    else echo "failed n/a"
-    fi
-  }
-  scale_secs=()
-  for prog in "params 1000" "params 10000" "params 100000" "gmm 250 50" "gmm 500 50" "gmm 1000 50" \
-              "lstm 16" "lstm 32" "lstm 64" "lstm 128" "det 8" "det 10"; do
-    progress "genmodel $prog"
-    d="$tmp/scale"
-    mkdir -p "$d"
-    rm -f "$d/m.c" "$d/m.h"
-    python3 tests/bench/genmodel.py $prog >"$d/m.expr"
-    read -r secs peak < <(timed "$SCALE_LIMIT" "$d/m.c" $DCC "$d/m.expr" --prefix m)
-    cc_secs=n/a
-    if [ -f "$d/m.c" ]; then
-      start=$(date +%s%N)
-      if (ulimit -v 4000000 && timeout "$SCALE_LIMIT" $CC $CFLAGS -I"$d" -c "$d/m.c" -o "$d/m.o") 2>/dev/null; then
-        cc_secs=$(awk -v ns=$(($(date +%s%N) - start)) 'BEGIN { printf "%.2f", ns / 1e9 }')
-      else
-        cc_secs="> $SCALE_LIMIT or failed"
-      fi
-    fi
-    bytes=n/a
-    [ -f "$d/m.c" ] && bytes=$(wc -c <"$d/m.c")
-    say "| $prog | $(wc -c <"$d/m.expr") | $secs | $peak | $bytes | $cc_secs |"
-    [ "$prog" = "params 100000" ] && scale_secs+=("$secs")
-  done
-  met=$(awk -v s="${scale_secs[0]:-}" 'BEGIN { print (s ~ /^[0-9.]+$/ && s < 10) ? "yes" : "**no**" }')
-  say ""
-  say "Target (issue 15): 100,000 scalar params declared one by one compile in under 10 s: ${scale_secs[0]:-n/a} s, $met."
-fi
+scale_section
 
 cp "$tmp/out.md" "$BENCH_OUT"
 echo

@@ -4,14 +4,16 @@
 usage: /usr/bin/python3 tests/bench/torch_bench.py MODEL DUMP
 
 MODEL is a name from tests/bench/models (five_points, quadratic, mlp_4_8_8_1,
-mlp_64_32_10, mlp_784_128_10, gru_8_16_16); DUMP is what the C harness's `run dump`
-printed for it (tests/bench/bench_main.c): the inputs, the params, dcc's loss
-and gradient at the harness's fixed point.  The script
+mlp_64_32_10, mlp_784_128_10, gru_8_16_16, cnn_digits, cnn_32x32); DUMP is
+what the C harness's `run dump` printed for it (tests/bench/bench_main.c):
+the inputs, the params, dcc's loss and gradient at the harness's fixed
+point.  The script
 
   1. builds the model in torch, float64, the way a PyTorch user writes it
      (leaf tensors with requires_grad, torch.tanh, F.linear, F.log_softmax,
      F.softplus; the GRU as a torch.nn.GRU module whose parameters are the
-     leaves), with the dump's params and inputs;
+     leaves; the CNNs with F.conv2d, F.relu, F.max_pool2d), with the dump's
+     params and inputs;
   2. checks torch's loss and gradient against dcc's (max relative difference,
      absolute floor 1e-15), and the batched model's gradient too; exits 1 if
      worse than 1e-9;
@@ -19,7 +21,8 @@ and gradient at the harness's fixed point.  The script
      loss_ns (forward under torch.no_grad()), loss_grad_ns (forward and
      torch.autograd.grad, one sample per call), batch_loss_grad_ns (one
      forward+backward over a [256, n_in] batch, loss summed; n/a for a model
-     without inputs).  For the GRU a sample is a whole sequence.
+     without inputs).  For the GRU a sample is a whole sequence, for the
+     CNNs an image.
 
 Note: Debian's python3-torch calls the system BLAS, the netlib reference
 one unless libopenblas0 (or another) is installed and selected by
@@ -111,6 +114,28 @@ def gru_8_16_16(inp, prm):
     return (out[..., -1, :] @ v - y) ** 2
 
 
+# The CNNs: F.conv2d (padding 1) with its bias, F.relu, F.max_pool2d,
+# flatten (channel-major, as dcc's), F.linear, the soft-target
+# cross-entropy.  One sample is an image [C, H, W] (the harness's flat
+# pixels reshaped), a batch [B, C, H, W].
+def cnn(shape, inp, prm):
+    x, t = inp
+    h = x.reshape((-1,) + shape)  # a batch of one for one sample
+    for K, c in zip(prm[0:-2:2], prm[1:-2:2]):
+        h = F.max_pool2d(F.relu(F.conv2d(h, K, c, padding=1)), 2)
+    z = F.linear(h.flatten(1), prm[-2], prm[-1])
+    loss = -(t * F.log_softmax(z, dim=-1)).sum(-1)
+    return loss if t.dim() == 2 else loss[0]
+
+
+def cnn_digits(inp, prm):
+    return cnn((1, 8, 8), inp, prm)
+
+
+def cnn_32x32(inp, prm):
+    return cnn((3, 32, 32), inp, prm)
+
+
 MODELS = {
     #                 inputs                param shapes
     "five_points": ([(), (), ()], [()] * 9, five_points),
@@ -119,6 +144,9 @@ MODELS = {
     "mlp_64_32_10": ([(64,), (10,)], [(32, 64), (32,), (10, 32), (10,)], mlp_softmax_ce),
     "mlp_784_128_10": ([(784,), (10,)], [(128, 784), (128,), (10, 128), (10,)], mlp_softmax_ce),
     "gru_8_16_16": ([(16, 8), ()], [(48, 8), (48, 16), (48,), (48,), (16,)], gru_8_16_16),
+    "cnn_digits": ([(64,), (10,)], [(8, 1, 3, 3), (8,), (10, 128), (10,)], cnn_digits),
+    "cnn_32x32": ([(3, 32, 32), (10,)], [(8, 3, 3, 3), (8,), (16, 8, 3, 3), (16,), (32, 16, 3, 3), (32,),
+                                         (10, 512), (10,)], cnn_32x32),
 }
 SETUP = {"gru_8_16_16": gru_params}  # models whose params a module holds
 

@@ -273,7 +273,9 @@ def check(args):
     try:
         hdrs = {}
         for pre, limit in (('L', LOOPS), ('U', UNROLLED)):
-            cmd = [args.dcc, '--prefix', pre, '--unroll-limit', limit]
+            # one function per entry point: the unrolled one is read
+            # statement by statement
+            cmd = [args.dcc, '--prefix', pre, '--unroll-limit', limit, '--split-limit', '0']
             if wrt:
                 cmd += ['--wrt', ','.join(wrt)]
             cmd += args.dcc_arg + [os.path.abspath(args.file), '-o',
