@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   lower(b);
   /* the source and its header, as main.c writes them */
-  EmitOpts eo = {"fz", "<fuzz>", "fz.h", false, false, b};
+  EmitOpts eo = {"fz", "<fuzz>", "fz.h", false, false, b, DCC_SPLIT_LIMIT};
   Code *code = plan_code(&eo);
   Buf header = {0}, out = {0};
   emit_header(&header, code);
