@@ -65,7 +65,7 @@ void bias_outputs_ws(const bias_real *in, const bias_real *p, bias_real *out, bi
    _loss and _loss_grad perform per call (ADD counts + and -). */
 #define BIAS_STACK_loss              1196
 #define BIAS_STACK_loss_grad         1300
-#define BIAS_STACK_grad_b1           1252
+#define BIAS_STACK_grad_b1           1508
 #define BIAS_STACK_grad_b2           1208
 #define BIAS_STACK_sgd_step          1844
 #define BIAS_STACK_outputs           1172
@@ -93,6 +93,6 @@ void bias_outputs_ws(const bias_real *in, const bias_real *p, bias_real *out, bi
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define BIAS_HEADER_HASH 0x9FFE27F782CF5F2Eu
+#define BIAS_HEADER_HASH 0xA3F649F0D2BB3468u
 
 #endif /* DCC_BIAS_H */
