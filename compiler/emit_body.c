@@ -1700,7 +1700,9 @@ static void emit_roots(Body *B, const Root *roots, int nroots, StrMap *used) {
  * 611 s (issue 15); in parts of 128 statements, gcc took 9.6 s.  A
  * function of more than --split-limit statements (DCC_SPLIT_LIMIT) is
  * written as static functions of half as many statements each, called in
- * turn, and a last part, its own, that writes the roots.  A piece is the
+ * turn, then the roots: their one-line stores in parts of their own when
+ * there are many (a model of 4,000 scalar params: gcc 50.6 s with them in
+ * the function, 28.1 s in parts), the rest in the function.  A piece is the
  * statements' text as it would have been: what it reads from before it is
  * declared again at its top, from the text (its identifiers): a scalar
  * input or param as the function's own local, a stored tensor's pointer as
@@ -1777,6 +1779,27 @@ static bool text_names(const char *text, const char *name) {
   return false;
 }
 
+/* The length of the run of one-line stores to an array element (`NAME[...]
+ * = ...;`, `-=`, `+=`) that text starts with; their number in *n. */
+static size_t root_stores(const char *text, int *n) {
+  const char *c = text;
+  *n = 0;
+  for (;;) {
+    const char *nl = strchr(c, '\n'), *t = c + 4;
+    if (!nl || strncmp(c, "    ", 4) || !(isalpha((unsigned char)*t) || *t == '_'))
+      break;
+    while (isalnum((unsigned char)*t) || *t == '_')
+      t++;
+    const char *close = memchr(t, ']', (size_t)(nl - t));
+    if (*t != '[' || !close || memchr(c, '{', (size_t)(nl - c)) || nl[-1] != ';' ||
+        !(!strncmp(close, "] = ", 4) || !strncmp(close, "] -= ", 5) || !strncmp(close, "] += ", 5)))
+      break;
+    c = nl + 1;
+    ++*n;
+  }
+  return (size_t)(c - text);
+}
+
 /* The function's statements (ids, after the locals in head) in parts:
  * the parts' bodies into f->pieces, and into out the calls, then the
  * roots.  args are the function's arguments as it passes them on ("in, p,
@@ -1815,11 +1838,32 @@ static void emit_in_pieces(Body *B, FuncBody *f, const char *head, PieceDef *loc
     pre[k] = piece_preamble(B, text, &bydef, a, &nsc);
     free(text);
   }
-  /* the roots, in the function itself */
+  /* the roots: a run of one-line stores at their start (grad[k] = t,
+   * p[k] -= lr * t: a model of thousands of scalar params has thousands)
+   * in parts of their own, called after the others; the rest in the
+   * function itself */
   Buf rtext = {0};
   B->out = &rtext;
   emit_roots(B, roots, nroots, used);
-  char *rpre = piece_preamble(B, rtext.s ? rtext.s : "", &bydef, n, &nsc);
+  const char *rt = rtext.s ? rtext.s : "";
+  int nstores = 0;
+  size_t stores = root_stores(rt, &nstores);
+  int nrparts = nstores > piece ? (nstores + piece - 1) / piece : 0;
+  char **rparts = xcalloc((size_t)nrparts + 1, sizeof *rparts);
+  for (int k = 0, at = 0; k < nrparts; k++) { /* at: where part k's lines start in rt */
+    int end = at;
+    for (int line = 0; line < piece && (size_t)end < stores; line++)
+      end += (int)(strchr(rt + end, '\n') - (rt + end)) + 1;
+    char *text = xprintf("%.*s", end - at, rt + at);
+    char *p = piece_preamble(B, text, &bydef, n, &nsc);
+    rparts[k] = xprintf("%s%s", p, text);
+    free(p);
+    free(text);
+    at = end;
+  }
+  if (!nrparts)
+    stores = 0;
+  char *rpre = piece_preamble(B, rt + stores, &bydef, n, &nsc);
   /* each part's text, with the values later parts read put in sc[] */
   char **names = NULL; /* the parts' parameters */
   int nargs = 0;
@@ -1829,16 +1873,22 @@ static void emit_in_pieces(Body *B, FuncBody *f, const char *head, PieceDef *loc
     names[nargs++] = xstrdup(tok);
   }
   free(list);
-  f->pieces = xcalloc((size_t)nparts + 1, sizeof *f->pieces);
-  f->npieces = nparts;
-  for (int k = 0; k < nparts; k++) {
+  f->pieces = xcalloc((size_t)(nparts + nrparts) + 1, sizeof *f->pieces);
+  f->npieces = nparts + nrparts;
+  for (int k = 0; k < nparts + nrparts; k++) {
     int a = k * piece, e = a + piece < n ? a + piece : n;
     Buf text = {0};
-    buf_puts(&text, pre[k]);
-    for (int i = a; i < e; i++) {
-      buf_printf(&text, "%.*s", (int)(start[i + 1] - start[i]), all.s + start[i]);
-      if (defs[i].sc >= 0)
-        buf_printf(&text, "    sc[%ld] = %s;\n", defs[i].sc, defs[i].name);
+    if (k < nparts) {
+      buf_puts(&text, pre[k]);
+      for (int i = a; i < e; i++) {
+        buf_printf(&text, "%.*s", (int)(start[i + 1] - start[i]), all.s + start[i]);
+        if (defs[i].sc >= 0)
+          buf_printf(&text, "    sc[%ld] = %s;\n", defs[i].sc, defs[i].name);
+      }
+      free(pre[k]);
+    } else {
+      buf_puts(&text, rparts[k - nparts]);
+      free(rparts[k - nparts]);
     }
     Buf body = {0};
     for (int j = 0; j < nargs; j++) /* what this part does not read */
@@ -1848,17 +1898,17 @@ static void emit_in_pieces(Body *B, FuncBody *f, const char *head, PieceDef *loc
     buf_puts(&body, text.s);
     f->pieces[k] = body.s;
     free(text.s);
-    free(pre[k]);
   }
+  free(rparts);
   B->out = out;
   buf_puts(out, head);
   if (nsc)
     buf_printf(out, "    %s sc[%ld]; /* the values a later part reads */\n", B->E->R, nsc);
-  for (int k = 0; k < nparts; k++)
+  for (int k = 0; k < f->npieces; k++)
     buf_printf(out, "    %s_part_%s_%d(%s%s%s);\n", B->E->P, fname, k + 1, args, B->E->b->loops ? ", ws" : "",
                nsc ? ", sc" : "");
   buf_puts(out, rpre);
-  buf_puts(out, rtext.s ? rtext.s : "");
+  buf_puts(out, rt + stores);
   f->sc_size = nsc;
   B->reals += (int)nsc;
   for (int j = 0; j < nargs; j++)
