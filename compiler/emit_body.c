@@ -841,60 +841,6 @@ static void conv_range(Body *B, int depth, const char *y, const char *k, int n, 
   loop_var(B), loop_var(B);
 }
 
-/* _sgd_step's update of a kernel by its adjoint (conv_k, dwconv_k), in
- * place: each kernel element's sum over the output positions that read
- * it, then N -= lr * sum.  The sum adds the terms in the order (oy, ox) in
- * which emit_conv's scatter adds them to a zeroed element, so the update
- * is _loss_grad's gradient and the update after it, bit for bit. */
-static void emit_conv_k_update(Body *B, const Node *nd, const ConvGeom *g, const char *N) {
-  const char *R = B->E->R;
-  int depth = 0;
-  nest_line(B, depth++, "for (int o = 0; o < %d; o++) {", g->O);
-  loop_var(B);
-  const char *c = "o";
-  if (!g->depthwise) {
-    nest_line(B, depth++, "for (int ci = 0; ci < %d; ci++) {", g->C);
-    loop_var(B);
-    c = "ci";
-  }
-  if (g->dims == 2) {
-    nest_line(B, depth++, "for (int i = 0; i < %d; i++) {", g->KH);
-    loop_var(B);
-    conv_range(B, depth, "oy", "i", g->H, g->ph, g->stride, g->OH);
-  }
-  nest_line(B, depth++, "for (int j = 0; j < %d; j++) {", g->KW);
-  loop_var(B);
-  conv_range(B, depth, "ox", "j", g->W, g->pw, g->stride, g->OW);
-  nest_line(B, depth, "%s acc = %s;", R, B->E->is_float ? "0.0f" : "0.0");
-  B->reals++;
-  int inner = depth;
-  if (g->dims == 2) {
-    nest_line(B, inner++, "for (int oy = oy0; oy < oy1; oy++)");
-    loop_var(B);
-  }
-  nest_line(B, inner++, "for (int ox = ox0; ox < ox1; ox++) {");
-  loop_var(B);
-  char *iy = conv_coord("oy", "i", g->stride, g->ph), *ix = conv_coord("ox", "j", g->stride, g->pw);
-  Buf a = {0}, b = {0};
-  Elem e = {g->dims + 1, {ix_text("o"), ix_text(g->dims == 2 ? "oy" : "ox"), ix_text("ox")}};
-  render(B, nd->a[1], &a, true, &e);
-  elem_free(e);
-  nest_line(B, inner, "const %s g = %s;", R, a.s);
-  B->reals++;
-  render_chw(B, nd->a[0], g, c, iy, ix, &b);
-  nest_line(B, inner, "acc += g * %s;", b.s);
-  nest_line(B, --inner, "}");
-  const char *kk[4];
-  char *at = flat_index(nd->shape, kernel_at(g, kk), kk);
-  nest_line(B, depth, "%s[%s] -= lr * acc;", N, at);
-  conv_close(B, depth);
-  free(at);
-  free(a.s);
-  free(b.s);
-  free(iy);
-  free(ix);
-}
-
 /* Opens the loop over a kernel offset v of n taps, from the last when
  * backwards; returns the depth inside it. */
 static int tap_loop(Body *B, int depth, const char *v, int n, bool backwards) {
@@ -910,10 +856,6 @@ static void emit_conv(Body *B, int id, const char *N, bool update) {
   const Node *nd = &B->d->nodes[id];
   const char *R = B->E->R;
   ConvGeom g = conv_geom(B->d, nd);
-  if (update) {
-    emit_conv_k_update(B, nd, &g, N);
-    return;
-  }
   bool fwd = nd->op == OP_CONV || nd->op == OP_DWCONV, dx = nd->op == OP_CONV_X || nd->op == OP_DWCONV_X;
   const char *c = g.depthwise ? "o" : "ci";
   char *iy = conv_coord("oy", "i", g.stride, g.ph), *ix = conv_coord("ox", "j", g.stride, g.pw);
@@ -932,7 +874,10 @@ static void emit_conv(Body *B, int id, const char *N, bool update) {
    * output position, cost 11-17 instructions a multiply-add).  Each sum
    * still adds its terms in the order the first nest did: the output's
    * (and conv_k's) over (ci, i, j), conv_x's over (o, oy, ox), so from
-   * the last tap to the first. */
+   * the last tap to the first.  With update (_sgd_step, conv_k and
+   * dwconv_k only), each kernel element's sum updates it in place, N -=
+   * lr * sum: the same sum, so _loss_grad's gradient and the update after
+   * it, bit for bit. */
   int depth = 0;
   nest_line(B, depth++, "for (int o = 0; o < %d; o++) {", g.O);
   loop_var(B);
@@ -959,7 +904,7 @@ static void emit_conv(Body *B, int id, const char *N, bool update) {
     nest_line(B, inner++, "for (int oy = oy0; oy < oy1; oy++)");
     loop_var(B);
   }
-  nest_line(B, inner++, "for (int ox = ox0; ox < ox1; ox++)");
+  nest_line(B, inner++, update ? "for (int ox = ox0; ox < ox1; ox++) {" : "for (int ox = ox0; ox < ox1; ox++)");
   loop_var(B);
   if (fwd) {
     render_chw(B, nd->a[0], &g, c, iy, ix, &a);
@@ -971,6 +916,14 @@ static void emit_conv(Body *B, int id, const char *N, bool update) {
     char *at = flat_index(nd->shape, g.dims + 1, in_at);
     nest_line(B, inner, "%s[%s] += %s * k;", N, at, a.s);
     free(at);
+  } else if (update) { /* dY's element named g, then the term */
+    render(B, nd->a[1], &a, true, &ye);
+    nest_line(B, inner, "const %s g = %s;", R, a.s);
+    B->reals++;
+    render_chw(B, nd->a[0], &g, c, iy, ix, &b);
+    nest_line(B, inner, "acc += g * %s;", b.s);
+    nest_line(B, inner - 1, "}");
+    nest_line(B, depth, "%s[%s] -= lr * acc;", N, kat);
   } else {
     render(B, nd->a[1], &a, true, &ye);
     render_chw(B, nd->a[0], &g, c, iy, ix, &b);
