@@ -558,20 +558,16 @@ Schedule *schedule_make(Built *b, Root *roots, int nroots, bool o0) {
   Dag *d = b->dag;
   int n = d->n;
   SchedPool *P = b->sched_pool;
+  if (P && P->busy) {
+    fprintf(stderr, "dcc: internal error: a second schedule while one is planned\n");
+    abort();
+  }
   if (P && (P->d != d || P->n != n)) { /* a DAG that grew since */
-    if (P->busy) {
-      fprintf(stderr, "dcc: internal error: a second schedule while one is planned\n");
-      abort();
-    }
     pool_free(P);
     P = NULL;
   }
   if (!P)
     P = b->sched_pool = pool_make(b);
-  if (P->busy) {
-    fprintf(stderr, "dcc: internal error: a second schedule while one is planned\n");
-    abort();
-  }
 #ifdef DCC_CHECK_POOL
   pool_check(P);
 #endif
