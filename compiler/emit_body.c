@@ -732,7 +732,6 @@ static void render_chw(Body *B, int id, const ConvGeom *g, const char *c, const 
   elem_free(e);
 }
 
-/* K[o][ci][i][j] (depthwise: K[o][i][j]; 1-D without i) of node id */
 /* The kernel's index variables, per dimension, into at; returns their
  * number. */
 static int kernel_at(const ConvGeom *g, const char *at[4]) {
@@ -746,6 +745,7 @@ static int kernel_at(const ConvGeom *g, const char *at[4]) {
   return n;
 }
 
+/* K[o][ci][i][j] (depthwise: K[o][i][j]; 1-D without i) of node id */
 static void render_kernel(Body *B, int id, const ConvGeom *g, Buf *b) {
   const char *at[4];
   Elem e = {kernel_at(g, at), {{0}}};
