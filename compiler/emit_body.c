@@ -1165,7 +1165,6 @@ static char *step_at(long base, long stride) {
   return r;
 }
 
-
 /* Where stored tensor id lives: its root's destination, or the workspace
  * (a taped value of a loop: this step's record). */
 static char *storage(Body *B, int id) {
