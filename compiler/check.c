@@ -181,7 +181,7 @@ bool model_frozen_scalar(const Model *m, int j) {
 }
 
 void model_place_params(Model *m) {
-  m->n_p = 0;
+  m->n_p = m->n_grad = 0;
   for (int i = 0; i < m->params.n; i++) {
     Sym *s = m->params.v[i];
     if (m->weights && s->frozen) {
@@ -190,6 +190,8 @@ void model_place_params(Model *m) {
       s->p_offset = m->n_p;
       m->n_p += shape_size(s->shape);
     }
+    s->g_offset = s->frozen ? -1 : m->n_grad;
+    m->n_grad += s->frozen ? 0 : shape_size(s->shape);
   }
 }
 
@@ -1184,7 +1186,6 @@ Model *check(Program *prog) {
     Token *t = tk(&c, s->tok);
     diag_at(DIAG_WARNING, t->off, t->len, "unused %s '%s'", what, s->name);
   }
-  m->n_grad = m->n_params; /* every param trained (main.c may change it) */
-  model_place_params(m);
+  model_place_params(m); /* every param trained (main.c may change it) */
   return m;
 }

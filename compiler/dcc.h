@@ -354,6 +354,8 @@ typedef struct Sym {
   double *weights;   /* params: the values --weights gave, row-major (or NULL) */
   int p_offset;      /* params: the offset in the emitted p[]; -1 for a frozen
                         param that --weights made a constant array */
+  int g_offset;      /* params: the offset of its derivatives in grad[] (the
+                        trainable params' scalars in p[] order); -1 if frozen */
 } Sym;
 
 /* The builtin functions: FN_<NAME> for those of DCC_BUILTINS (ops.h), and
@@ -396,7 +398,9 @@ bool model_frozen_scalar(const Model *m, int j);
 /* The param that scalar j of the model's params is part of. */
 Sym *model_param_at(const Model *m, int j);
 /* Where the params go in the emitted p[] (Sym.p_offset, Model.n_p): all
- * of them, or with --weights and --train/--freeze the trainable ones. */
+ * of them, or with --weights and --train/--freeze the trainable ones; and
+ * where the trainable ones' derivatives go in grad[] (Sym.g_offset,
+ * Model.n_grad).  Again after Sym.frozen changes. */
 void model_place_params(Model *m);
 
 /* ---- weights.c ------------------------------------------------------- */

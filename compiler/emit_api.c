@@ -73,13 +73,9 @@ static void list_functions(Code *c) {
     *loss = root(b->loss, NULL, NULL, NULL);
     add_function(c, "The loss for one sample.", R, "loss", "", "", loss, 1, NULL);
     RootVec all = {0};
-    /* grad[] holds the trainable params' derivatives in p[] order (the
-     * params' offsets grow in declaration order) */
-    for (int i = 0, at = 0; i < m->params.n; i++)
-      if (!m->params.v[i]->frozen) {
-        grad_roots(c, m->params.v[i], &all, at, "grad + %d", "grad[%d]", false);
-        at += shape_size(m->params.v[i]->shape);
-      }
+    for (int i = 0; i < m->params.n; i++)
+      if (!m->params.v[i]->frozen)
+        grad_roots(c, m->params.v[i], &all, m->params.v[i]->g_offset, "grad + %d", "grad[%d]", false);
     vec_push(&all, root(b->loss, NULL, NULL, NULL));
     extra = xprintf(", %s *grad", R);
     add_function(c, m->subset ? "The loss, and its gradient with respect to every trainable param, in one pass."
@@ -515,12 +511,11 @@ static void emit_decls(Out *O, Code *c) {
     snprintf(name, sizeof name, "%s_OUT_%s", E->PU, m->outputs.v[i]->name);
     macro(O, name, m->outputs.v[i]->offset);
   }
-  for (int i = 0, at = 0; i < m->params.n; i++) { /* where its derivatives are in grad[], as list_functions puts them */
+  for (int i = 0; i < m->params.n; i++) {
     if (m->params.v[i]->frozen)
       continue;
     snprintf(name, sizeof name, "%s_GRAD_%s", E->PU, m->params.v[i]->name);
-    macro(O, name, at);
-    at += shape_size(m->params.v[i]->shape);
+    macro(O, name, m->params.v[i]->g_offset);
   }
   snprintf(name, sizeof name, "%s_SIGNATURE", E->PU);
   buf_printf(out, "#define %-28s 0x%08Xu\n", name, (unsigned)param_signature(E));

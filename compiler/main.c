@@ -622,14 +622,10 @@ static void resolve_subset(Model *m, const char *list, bool train, const char *p
   if (!count)
     usage_error("%s needs the names of params (a,b,...)", opt);
   m->subset = true;
-  m->n_grad = 0;
-  for (int i = 0; i < m->params.n; i++) {
-    Sym *s = m->params.v[i];
-    s->frozen = named[i] != train;
-    if (!s->frozen)
-      m->n_grad += shape_size(s->shape);
-  }
+  for (int i = 0; i < m->params.n; i++)
+    m->params.v[i]->frozen = named[i] != train;
   free(named);
+  model_place_params(m);
 }
 
 /* The back end's last step: emit C or a header (text already holds --emit
