@@ -852,7 +852,7 @@ static int tap_loop(Body *B, int depth, const char *v, int n, bool backwards) {
   return depth + 1;
 }
 
-static void emit_conv(Body *B, int id, const char *N, bool update) {
+static void emit_conv_taps(Body *B, int id, const char *N, bool update) {
   const Node *nd = &B->d->nodes[id];
   const char *R = B->E->R;
   ConvGeom g = conv_geom(B->d, nd);
@@ -937,6 +937,258 @@ static void emit_conv(Body *B, int id, const char *N, bool update) {
   free(b.s);
   free(iy);
   free(ix);
+}
+
+/* ---- convolutions as row sweeps ------------------------------------------ */
+
+/* Kernels of at most this many taps are written out tap by tap, in sweeps
+ * along the output's rows (emit_conv_rows); larger ones are looped over a
+ * tap at a time (emit_conv_taps). */
+enum { CONV_UNROLLED_TAPS = 25 };
+
+/* Output positions along one side, from..to: the interior (every tap
+ * inside the input) as one loop, each border position on its own. */
+typedef struct {
+  int from, to;
+  bool loop;
+} Span;
+
+/* One convolution written as row sweeps: the node, its geometry, which of
+ * the three it computes, and the output position being written (a
+ * constant, or -1: the loop variable oy or ox). */
+typedef struct {
+  Body *B;
+  const Node *nd;
+  const char *N;
+  ConvGeom g;
+  enum { SWEEP_OUT, SWEEP_X, SWEEP_K } what; /* the output, dX, or dK */
+  const char *c;                              /* the input's channel: "ci", "o" depthwise */
+  bool first;                                 /* the output's one sum: written, not added to */
+  int oy, ox;
+} Sweep;
+
+/* Side n of the input (kernel k, padding pad) in spans: the borders, each
+ * position alone, and the interior, in order; returns their number. */
+static int conv_spans(int n, int k, int pad, int stride, int out, Span *s) {
+  int lo = (pad + stride - 1) / stride, last = n - k + pad < 0 ? -1 : (n - k + pad) / stride;
+  if (lo > out)
+    lo = out;
+  int hi = last + 1 < lo ? lo : last + 1 > out ? out : last + 1, m = 0;
+  for (int v = 0; v < lo; v++)
+    s[m++] = (Span){v, v + 1, false};
+  if (lo < hi)
+    s[m++] = (Span){lo, hi, true};
+  for (int v = hi; v < out; v++)
+    s[m++] = (Span){v, v + 1, false};
+  return m;
+}
+
+/* An output coordinate (the loop's variable v, or the constant at) times
+ * stride plus off, as C text: "ox - 1", "oy * 2", "5". */
+static char *coord_at(const char *v, int at, int stride, int off) {
+  if (at >= 0)
+    return xprintf("%d", at * stride + off);
+  char *s = stride == 1 ? xstrdup(v) : xprintf("%s * %d", v, stride);
+  if (!off)
+    return s;
+  char *r = xprintf("%s %c %d", s, off < 0 ? '-' : '+', off < 0 ? -off : off);
+  free(s);
+  return r;
+}
+
+/* Does tap offset t stay inside a side of n at output position at (-1:
+ * the interior's loop, where every tap does)? */
+static bool tap_inside(int at, int t, int stride, int pad, int n) {
+  int v = at * stride + t - pad;
+  return at < 0 || (v >= 0 && v < n);
+}
+
+/* The output's flat index at the position (dY's for dX and dK), and the
+ * input's element that tap (i, j) meets there (the operand's, or N's for
+ * dX). */
+static char *sweep_out(const Sweep *w) {
+  char *oy = coord_at("oy", w->oy, 1, 0), *ox = coord_at("ox", w->ox, 1, 0);
+  const char *at[3] = {"o", w->g.dims == 2 ? oy : ox, ox};
+  const ConvGeom *g = &w->g;
+  char *ix = flat_index(g->dims == 2 ? (Shape){3, {g->O, g->OH, g->OW, 1}} : shape2(g->O, g->OW), g->dims + 1, at);
+  free(oy);
+  free(ox);
+  return ix;
+}
+
+static void tap_input(const Sweep *w, int i, int j, Buf *b) {
+  const ConvGeom *g = &w->g;
+  char *row = coord_at("oy", w->oy, g->stride, i - g->ph), *col = coord_at("ox", w->ox, g->stride, j - g->pw);
+  if (w->what == SWEEP_X) {
+    const char *at[3] = {w->c, row, col};
+    if (g->dims == 1)
+      at[1] = col;
+    char *ix = flat_index(w->nd->shape, g->dims + 1, at);
+    buf_printf(b, "%s[%s]", w->N, ix);
+    free(ix);
+  } else {
+    render_chw(w->B, w->nd->a[0], g, w->c, row, col, b);
+  }
+  free(row);
+  free(col);
+}
+
+/* The taps of the output position, those inside the input written out:
+ * the output's element adds them in (i, j) order in one statement (C adds
+ * left to right, as a nest that takes one tap at a time: the same bits);
+ * dX and dK skip a zero derivative g: their sums start at +0 and never
+ * hold -0, so a zero term could change them only through an infinite or
+ * NaN factor. */
+static void sweep_position(const Sweep *w, int depth) {
+  Body *B = w->B;
+  const ConvGeom *g = &w->g;
+  int kh = g->dims == 2 ? g->KH : 1, n = 0, taps[CONV_UNROLLED_TAPS];
+  for (int i = 0; i < kh; i++)
+    for (int j = 0; j < g->KW; j++)
+      if ((g->dims == 1 || tap_inside(w->oy, i, g->stride, g->ph, g->H)) && tap_inside(w->ox, j, g->stride, g->pw, g->W))
+        taps[n++] = i * g->KW + j;
+  char *at = sweep_out(w);
+  if (w->what == SWEEP_OUT) {
+    /* the element's sum starts from its value, or from +0 (first) */
+    bool one_line = n == 1 && !w->first;
+    if (!one_line) {
+      Buf start = {0};
+      if (w->first)
+        emit_real_const(&start, 0, B->E->is_float);
+      else
+        buf_printf(&start, "%s[%s]", w->N, at);
+      nest_line(B, depth, "%s[%s] = %s%s", w->N, at, start.s, n ? "" : ";");
+      free(start.s);
+    }
+    for (int t = 0; t < n; t++) {
+      Buf x = {0};
+      tap_input(w, taps[t] / g->KW, taps[t] % g->KW, &x);
+      if (!one_line)
+        nest_line(B, depth + 1, "+ %s * k[%d]%s", x.s, taps[t], t == n - 1 ? ";" : "");
+      else
+        nest_line(B, depth, "%s[%s] += %s * k[%d];", w->N, at, x.s, taps[t]);
+      free(x.s);
+    }
+  } else if (n) {
+    Buf y = {0};
+    render_at(B, w->nd->a[w->what == SWEEP_X ? 0 : 1], &y, true, at);
+    nest_line(B, depth, "const %s g = %s;", B->E->R, y.s);
+    nest_line(B, depth, "if (g != 0) {");
+    B->reals++;
+    free(y.s);
+    for (int t = 0; t < n; t++) {
+      Buf x = {0};
+      tap_input(w, taps[t] / g->KW, taps[t] % g->KW, &x);
+      if (w->what == SWEEP_X)
+        nest_line(B, depth + 1, "%s += g * k[%d];", x.s, taps[t]);
+      else
+        nest_line(B, depth + 1, "acc[%d] += g * %s;", taps[t], x.s);
+      free(x.s);
+    }
+    nest_line(B, depth, "}");
+  }
+  free(at);
+}
+
+/* Opens span s of the output's side v (oy or ox) at depth: a loop, or a
+ * block at one position; returns the position (-1 for the loop's). */
+static int open_span(Body *B, int depth, const char *v, Span s) {
+  if (s.loop) {
+    nest_line(B, depth, "for (int %s = %d; %s < %d; %s++) {", v, s.from, v, s.to, v);
+    loop_var(B);
+    return -1;
+  }
+  nest_line(B, depth, "{ /* %s = %d */", v, s.from);
+  return s.from;
+}
+
+/* A convolution, its input's adjoint or its kernels' adjoint, as sweeps
+ * along the output's rows, per (output channel, input channel): the
+ * kernel's taps in k[] (dK's sums in acc[]); the border rows and columns
+ * (where the padding cuts taps off) each on its own with the taps that
+ * remain, the interior as loops with every tap, in the output's order.
+ * Every sum adds its terms in the order of a nest that takes one tap at a
+ * time: the output's over (ci, i, j), dX's and dK's over the output's
+ * positions (o, oy, ox).  With update (_sgd_step; dK only), dK's sums
+ * update the kernels in place, N -= lr * acc. */
+static void emit_conv_rows(Body *B, int id, const char *N, bool update) {
+  const Node *nd = &B->d->nodes[id];
+  const char *R = B->E->R;
+  Sweep w = {B, nd, N, conv_geom(B->d, nd), SWEEP_OUT, NULL, false, -1, -1};
+  const ConvGeom *g = &w.g;
+  Op op = (Op)nd->op;
+  w.what = op == OP_CONV_X || op == OP_DWCONV_X ? SWEEP_X : op == OP_CONV_K || op == OP_DWCONV_K ? SWEEP_K : SWEEP_OUT;
+  w.c = g->depthwise ? "o" : "ci";
+  int ntaps = (g->dims == 2 ? g->KH : 1) * g->KW;
+  if (w.what != SWEEP_K)
+    emit_zero(B, N, shape_size(nd->shape));
+  int depth = 0;
+  nest_line(B, depth++, "for (int o = 0; o < %d; o++) {", g->O);
+  loop_var(B);
+  if (!g->depthwise) {
+    nest_line(B, depth++, "for (int ci = 0; ci < %d; ci++) {", g->C);
+    loop_var(B);
+  }
+  B->reals += ntaps;
+  if (w.what == SWEEP_K) {
+    nest_line(B, depth, "%s acc[%d] = {0};", R, ntaps);
+  } else { /* the kernel's taps, read once */
+    nest_line(B, depth, "const %s k[%d] = {", R, ntaps);
+    for (int t = 0; t < ntaps; t++) {
+      const char *at[4];
+      int n = kernel_at(g, at);
+      Elem e = {n, {{0}}};
+      for (int q = 0; q < n - g->dims; q++)
+        e.at[q] = ix_text(at[q]);
+      if (g->dims == 2)
+        e.at[n - 2] = ix_num(t / g->KW);
+      e.at[n - 1] = ix_num(t % g->KW);
+      Buf b = {0};
+      render(B, nd->a[1], &b, false, &e);
+      elem_free(e);
+      nest_line(B, depth + 1, "%s%s", b.s, t == ntaps - 1 ? "};" : ",");
+      free(b.s);
+    }
+  }
+  Span *rows = xcalloc((size_t)g->OH + 1, sizeof *rows), *cols = xcalloc((size_t)g->OW + 1, sizeof *cols);
+  int nrows = g->dims == 2 ? conv_spans(g->H, g->KH, g->ph, g->stride, g->OH, rows) : 1;
+  int ncols = conv_spans(g->W, g->KW, g->pw, g->stride, g->OW, cols);
+  for (int r = 0; r < nrows; r++) {
+    int d = depth;
+    if (g->dims == 2)
+      w.oy = open_span(B, d++, "oy", rows[r]);
+    for (int c = 0; c < ncols; c++) {
+      w.ox = open_span(B, d, "ox", cols[c]);
+      sweep_position(&w, d + 1);
+      nest_line(B, d, "}");
+    }
+    if (g->dims == 2)
+      nest_line(B, depth, "}");
+  }
+  free(rows);
+  free(cols);
+  if (w.what == SWEEP_K) {
+    const char *at[4];
+    int n = kernel_at(g, at);
+    if (g->dims == 2)
+      at[n - 2] = "0";
+    at[n - 1] = "j";
+    char *kat = flat_index(nd->shape, n, at);
+    nest_line(B, depth, "for (int j = 0; j < %d; j++)", ntaps);
+    nest_line(B, depth + 1, update ? "%s[%s] -= lr * acc[j];" : "%s[%s] = acc[j];", N, kat);
+    loop_var(B);
+    free(kat);
+  }
+  conv_close(B, depth);
+}
+
+/* A convolution of its family: as row sweeps, or a tap at a time. */
+static void emit_conv(Body *B, int id, const char *N, bool update) {
+  ConvGeom g = conv_geom(B->d, &B->d->nodes[id]);
+  if ((g.dims == 2 ? g.KH : 1) * g.KW <= CONV_UNROLLED_TAPS)
+    emit_conv_rows(B, id, N, update);
+  else
+    emit_conv_taps(B, id, N, update);
 }
 #define emit_CONV emit_conv
 #define emit_CONV_X emit_conv
