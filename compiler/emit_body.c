@@ -1120,7 +1120,10 @@ static void emit_conv_rows(Body *B, int id, const char *N, bool update) {
   w.what = op == OP_CONV_X || op == OP_DWCONV_X ? SWEEP_X : op == OP_CONV_K || op == OP_DWCONV_K ? SWEEP_K : SWEEP_OUT;
   w.c = g->depthwise ? "o" : "ci";
   int ntaps = (g->dims == 2 ? g->KH : 1) * g->KW;
-  if (w.what != SWEEP_K)
+  /* one input channel per output element (depthwise, or a single one):
+   * each output element's sum is written whole, from +0 as if zeroed */
+  w.first = w.what == SWEEP_OUT && (g->depthwise || g->C == 1);
+  if (w.what != SWEEP_K && !w.first)
     emit_zero(B, N, shape_size(nd->shape));
   int depth = 0;
   nest_line(B, depth++, "for (int o = 0; o < %d; o++) {", g->O);
