@@ -1213,8 +1213,12 @@ static void emit_pool(Body *B, int id, const char *N, bool update) {
   char *out = flat_index(g.dims == 2 ? (Shape){3, {g.O, g.OH, g.OW, 1}} : shape2(g.O, g.OW), g.dims + 1, out_at);
   Buf a = {0}, b = {0};
   (void)update;
+  /* the input's adjoints: where the windows tile the input, each element
+   * is written in its window (unwmax: zero but the largest), else zeroed
+   * first */
   bool to_input = nd->op == OP_AVGPOOL_X || nd->op == OP_UNWMAX;
-  if (to_input)
+  bool tiled = g.OH * g.KH == g.H && g.OW * g.KW == g.W;
+  if (to_input && !tiled)
     emit_zero(B, N, shape_size(nd->shape));
   int depth = conv_open(B, &g);
   if (nd->op == OP_AVGPOOL || nd->op == OP_AVGPOOL_X) {
@@ -1270,6 +1274,14 @@ static void emit_pool(Body *B, int id, const char *N, bool update) {
         render_chw(B, nd->a[1], &g, "o", ay, ax, &b);
       nest_line(B, depth, "%s[%s] = %s;", N, out, b.s);
     } else {
+      if (tiled) {
+        char *at = flat_index(nd->shape, g.dims + 1, in_at);
+        Buf zero = {0};
+        emit_real_const(&zero, 0, B->E->is_float);
+        nest_line(B, conv_open_terms(B, &g, depth), "%s[%s] = %s;", N, at, zero.s);
+        free(at);
+        free(zero.s);
+      }
       const char *at_at[3] = {"o", ay, ax};
       if (g.dims == 1)
         at_at[1] = ax;

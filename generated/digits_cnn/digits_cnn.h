@@ -72,14 +72,14 @@ void digits_cnn_outputs_ws(const digits_cnn_real *in, const digits_cnn_real *p, 
    DIGITS_CNN_OPS_LOSS_k, DIGITS_CNN_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
 #define DIGITS_CNN_STACK_loss        8996
-#define DIGITS_CNN_STACK_loss_grad   14536
-#define DIGITS_CNN_STACK_grad_K      14560
-#define DIGITS_CNN_STACK_grad_c      14428
+#define DIGITS_CNN_STACK_loss_grad   14540
+#define DIGITS_CNN_STACK_grad_K      14564
+#define DIGITS_CNN_STACK_grad_c      14432
 #define DIGITS_CNN_STACK_grad_W      9036
 #define DIGITS_CNN_STACK_grad_b      9008
-#define DIGITS_CNN_STACK_sgd_step    15748
+#define DIGITS_CNN_STACK_sgd_step    15752
 #define DIGITS_CNN_STACK_outputs     8972
-#define DIGITS_CNN_STACK_MAX         15748
+#define DIGITS_CNN_STACK_MAX         15752
 #define DIGITS_CNN_OPS_LOSS_ADD      6438
 #define DIGITS_CNN_OPS_LOSS_MUL      5898
 #define DIGITS_CNN_OPS_LOSS_DIV      0
@@ -101,6 +101,6 @@ void digits_cnn_outputs_ws(const digits_cnn_real *in, const digits_cnn_real *p, 
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define DIGITS_CNN_HEADER_HASH 0x63B37A7EB419C973u
+#define DIGITS_CNN_HEADER_HASH 0xED2FADBE47BD4613u
 
 #endif /* DCC_DIGITS_CNN_H */

@@ -92,18 +92,18 @@ void gesture_large_outputs_ws(const gesture_large_real *in, const gesture_large_
    GESTURE_LARGE_OPS_LOSS_k, GESTURE_LARGE_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
 #define GESTURE_LARGE_STACK_loss     17324
-#define GESTURE_LARGE_STACK_loss_grad 67284
-#define GESTURE_LARGE_STACK_grad_C1  62844
-#define GESTURE_LARGE_STACK_grad_c1  62764
-#define GESTURE_LARGE_STACK_grad_C2  50400
-#define GESTURE_LARGE_STACK_grad_c2  46224
-#define GESTURE_LARGE_STACK_grad_C3  29764
-#define GESTURE_LARGE_STACK_grad_c3  25620
+#define GESTURE_LARGE_STACK_loss_grad 67280
+#define GESTURE_LARGE_STACK_grad_C1  62840
+#define GESTURE_LARGE_STACK_grad_c1  62760
+#define GESTURE_LARGE_STACK_grad_C2  50396
+#define GESTURE_LARGE_STACK_grad_c2  46220
+#define GESTURE_LARGE_STACK_grad_C3  29760
+#define GESTURE_LARGE_STACK_grad_c3  25616
 #define GESTURE_LARGE_STACK_grad_W   17364
 #define GESTURE_LARGE_STACK_grad_b   17336
-#define GESTURE_LARGE_STACK_sgd_step 76032
+#define GESTURE_LARGE_STACK_sgd_step 76028
 #define GESTURE_LARGE_STACK_outputs  17316
-#define GESTURE_LARGE_STACK_MAX      76032
+#define GESTURE_LARGE_STACK_MAX      76028
 #define GESTURE_LARGE_OPS_LOSS_ADD   200086
 #define GESTURE_LARGE_OPS_LOSS_MUL   195974
 #define GESTURE_LARGE_OPS_LOSS_DIV   0
@@ -125,6 +125,6 @@ void gesture_large_outputs_ws(const gesture_large_real *in, const gesture_large_
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define GESTURE_LARGE_HEADER_HASH 0x19C3EC4A7367EC85u
+#define GESTURE_LARGE_HEADER_HASH 0x76822BE84FCC0774u
 
 #endif /* DCC_GESTURE_LARGE_H */
