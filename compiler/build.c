@@ -327,13 +327,29 @@ static int build_CONV1D(Builder *B, Expr *e, const int *a) { return build_conv(B
 static int build_DWCONV1D(Builder *B, Expr *e, const int *a) { return build_conv(B, e, a, OP_DWCONV); }
 #define build_DWCONV2D build_DWCONV1D
 
-/* a pooling: windows of k, stride k */
+static bool is_zero(const Dag *d, int id) { return d->nodes[id].op == OP_CONST && d->nodes[id].val == 0; }
+
+/* a pooling: windows of k, stride k.  maxpool(relu(x)) is built as
+ * relu(maxpool(x)): relu is monotone, so a window's first largest is the
+ * same element, or the window holds nothing positive and relu's
+ * derivative is 0 there either way: the same values and derivatives, but
+ * relu and its derivative's select run on the pooled values, a quarter
+ * of them after 2x2 pooling (the expert CNN's order, make bench).  A NaN
+ * first in a window gives 0 where relu would have dropped it. */
 static int build_pool(Builder *B, Expr *e, const int *a, bool max) {
+  Dag *d = B->d;
   int k = int_arg(B, e, 1);
-  Shape r = node_shape(B->d, a[0]);
+  Shape r = node_shape(d, a[0]);
   for (int i = 1; i < r.rank; i++)
     r.dim[i] /= k;
-  return max ? dag_conv(B->d, OP_WMAX, a[0], a[0], k, 0, r) : dag_conv(B->d, OP_AVGPOOL, a[0], -1, k, 0, r);
+  if (!max)
+    return dag_conv(d, OP_AVGPOOL, a[0], -1, k, 0, r);
+  const Node *x = &d->nodes[a[0]];
+  if (d->simplify && x->op == OP_IFGT && x->a[0] == x->a[2] && is_zero(d, x->a[1]) && is_zero(d, x->a[3])) {
+    int zero = x->a[1], m = dag_conv(d, OP_WMAX, x->a[0], x->a[0], k, 0, r);
+    return dag_op(d, OP_IFGT, m, zero, m, zero);
+  }
+  return dag_conv(d, OP_WMAX, a[0], a[0], k, 0, r);
 }
 
 static int build_MAXPOOL1D(Builder *B, Expr *e, const int *a) { return build_pool(B, e, a, true); }

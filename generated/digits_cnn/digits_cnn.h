@@ -28,7 +28,7 @@ typedef double digits_cnn_real;
 #define DIGITS_CNN_GRAD_b            1360
 #define DIGITS_CNN_SIGNATURE         0xA547705Fu
 #define DIGITS_CNN_N_GRAD_RANGES     1
-#define DIGITS_CNN_WORKSPACE_SIZE    1812
+#define DIGITS_CNN_WORKSPACE_SIZE    1664
 
 /* The loss for one sample: in[DIGITS_CNN_N_IN] the sample, p[DIGITS_CNN_N_PARAMS] the params. */
 digits_cnn_real digits_cnn_loss(const digits_cnn_real *in, const digits_cnn_real *p);
@@ -72,26 +72,26 @@ void digits_cnn_outputs_ws(const digits_cnn_real *in, const digits_cnn_real *p, 
    DIGITS_CNN_OPS_LOSS_k, DIGITS_CNN_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
 #define DIGITS_CNN_STACK_loss        8996
-#define DIGITS_CNN_STACK_loss_grad   14540
-#define DIGITS_CNN_STACK_grad_K      14564
-#define DIGITS_CNN_STACK_grad_c      14432
+#define DIGITS_CNN_STACK_loss_grad   13516
+#define DIGITS_CNN_STACK_grad_K      13380
+#define DIGITS_CNN_STACK_grad_c      13260
 #define DIGITS_CNN_STACK_grad_W      9036
 #define DIGITS_CNN_STACK_grad_b      9008
-#define DIGITS_CNN_STACK_sgd_step    15752
+#define DIGITS_CNN_STACK_sgd_step    14568
 #define DIGITS_CNN_STACK_outputs     8972
-#define DIGITS_CNN_STACK_MAX         15752
+#define DIGITS_CNN_STACK_MAX         14568
 #define DIGITS_CNN_OPS_LOSS_ADD      6438
 #define DIGITS_CNN_OPS_LOSS_MUL      5898
 #define DIGITS_CNN_OPS_LOSS_DIV      0
 #define DIGITS_CNN_OPS_LOSS_NEG      1
-#define DIGITS_CNN_OPS_LOSS_SELECT   1033
+#define DIGITS_CNN_OPS_LOSS_SELECT   649
 #define DIGITS_CNN_OPS_LOSS_EXP      10
 #define DIGITS_CNN_OPS_LOSS_LOG      1
 #define DIGITS_CNN_OPS_LOSS_GRAD_ADD 12721
 #define DIGITS_CNN_OPS_LOSS_GRAD_MUL 13076
 #define DIGITS_CNN_OPS_LOSS_GRAD_DIV 1
 #define DIGITS_CNN_OPS_LOSS_GRAD_NEG 1
-#define DIGITS_CNN_OPS_LOSS_GRAD_SELECT 2057
+#define DIGITS_CNN_OPS_LOSS_GRAD_SELECT 1289
 #define DIGITS_CNN_OPS_LOSS_GRAD_EXP 10
 #define DIGITS_CNN_OPS_LOSS_GRAD_LOG 1
 
@@ -101,6 +101,6 @@ void digits_cnn_outputs_ws(const digits_cnn_real *in, const digits_cnn_real *p, 
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define DIGITS_CNN_HEADER_HASH 0xED2FADBE47BD4613u
+#define DIGITS_CNN_HEADER_HASH 0x6AA272AB368E15F3u
 
 #endif /* DCC_DIGITS_CNN_H */

@@ -36,7 +36,7 @@ typedef double gesture_large_real;
 #define GESTURE_LARGE_GRAD_b         9440
 #define GESTURE_LARGE_SIGNATURE      0x08BA91E5u
 #define GESTURE_LARGE_N_GRAD_RANGES  1
-#define GESTURE_LARGE_WORKSPACE_SIZE 9280
+#define GESTURE_LARGE_WORKSPACE_SIZE 8256
 
 /* The loss for one sample: in[GESTURE_LARGE_N_IN] the sample, p[GESTURE_LARGE_N_PARAMS] the params. */
 gesture_large_real gesture_large_loss(const gesture_large_real *in, const gesture_large_real *p);
@@ -91,31 +91,31 @@ void gesture_large_outputs_ws(const gesture_large_real *in, const gesture_large_
    workspace, and 256 bytes of frame per call; not libm's).
    GESTURE_LARGE_OPS_LOSS_k, GESTURE_LARGE_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
-#define GESTURE_LARGE_STACK_loss     17324
-#define GESTURE_LARGE_STACK_loss_grad 67280
-#define GESTURE_LARGE_STACK_grad_C1  62840
-#define GESTURE_LARGE_STACK_grad_c1  62760
-#define GESTURE_LARGE_STACK_grad_C2  50396
-#define GESTURE_LARGE_STACK_grad_c2  46220
+#define GESTURE_LARGE_STACK_loss     21420
+#define GESTURE_LARGE_STACK_loss_grad 59088
+#define GESTURE_LARGE_STACK_grad_C1  51112
+#define GESTURE_LARGE_STACK_grad_c1  51044
+#define GESTURE_LARGE_STACK_grad_C2  42764
+#define GESTURE_LARGE_STACK_grad_c2  42136
 #define GESTURE_LARGE_STACK_grad_C3  29760
-#define GESTURE_LARGE_STACK_grad_c3  25616
-#define GESTURE_LARGE_STACK_grad_W   17364
-#define GESTURE_LARGE_STACK_grad_b   17336
-#define GESTURE_LARGE_STACK_sgd_step 76028
-#define GESTURE_LARGE_STACK_outputs  17316
-#define GESTURE_LARGE_STACK_MAX      76028
+#define GESTURE_LARGE_STACK_grad_c3  21520
+#define GESTURE_LARGE_STACK_grad_W   21460
+#define GESTURE_LARGE_STACK_grad_b   21432
+#define GESTURE_LARGE_STACK_sgd_step 67836
+#define GESTURE_LARGE_STACK_outputs  21412
+#define GESTURE_LARGE_STACK_MAX      67836
 #define GESTURE_LARGE_OPS_LOSS_ADD   200086
 #define GESTURE_LARGE_OPS_LOSS_MUL   195974
 #define GESTURE_LARGE_OPS_LOSS_DIV   0
 #define GESTURE_LARGE_OPS_LOSS_NEG   1
-#define GESTURE_LARGE_OPS_LOSS_SELECT 5125
+#define GESTURE_LARGE_OPS_LOSS_SELECT 4101
 #define GESTURE_LARGE_OPS_LOSS_EXP   6
 #define GESTURE_LARGE_OPS_LOSS_LOG   1
 #define GESTURE_LARGE_OPS_LOSS_GRAD_ADD 579185
 #define GESTURE_LARGE_OPS_LOSS_GRAD_MUL 572556
 #define GESTURE_LARGE_OPS_LOSS_GRAD_DIV 65
 #define GESTURE_LARGE_OPS_LOSS_GRAD_NEG 1
-#define GESTURE_LARGE_OPS_LOSS_GRAD_SELECT 10245
+#define GESTURE_LARGE_OPS_LOSS_GRAD_SELECT 8197
 #define GESTURE_LARGE_OPS_LOSS_GRAD_EXP 6
 #define GESTURE_LARGE_OPS_LOSS_GRAD_LOG 1
 
@@ -125,6 +125,6 @@ void gesture_large_outputs_ws(const gesture_large_real *in, const gesture_large_
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define GESTURE_LARGE_HEADER_HASH 0x76822BE84FCC0774u
+#define GESTURE_LARGE_HEADER_HASH 0x813CD827475597EEu
 
 #endif /* DCC_GESTURE_LARGE_H */

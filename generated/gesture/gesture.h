@@ -36,7 +36,7 @@ typedef double gesture_real;
 #define GESTURE_GRAD_b               527
 #define GESTURE_SIGNATURE            0x7130F921u
 #define GESTURE_N_GRAD_RANGES        1
-#define GESTURE_WORKSPACE_SIZE       6608
+#define GESTURE_WORKSPACE_SIZE       6352
 
 /* The loss for one sample: in[GESTURE_N_IN] the sample, p[GESTURE_N_PARAMS] the params. */
 gesture_real gesture_loss(const gesture_real *in, const gesture_real *p);
@@ -92,30 +92,30 @@ void gesture_outputs_ws(const gesture_real *in, const gesture_real *p, gesture_r
    GESTURE_OPS_LOSS_k, GESTURE_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
 #define GESTURE_STACK_loss           18836
-#define GESTURE_STACK_loss_grad      42252
-#define GESTURE_STACK_grad_D1        33620
-#define GESTURE_STACK_grad_P1        33696
-#define GESTURE_STACK_grad_c1        33504
-#define GESTURE_STACK_grad_D2        19780
-#define GESTURE_STACK_grad_P2        19680
-#define GESTURE_STACK_grad_c2        18976
+#define GESTURE_STACK_loss_grad      35980
+#define GESTURE_STACK_grad_D1        25428
+#define GESTURE_STACK_grad_P1        27376
+#define GESTURE_STACK_grad_c1        25324
+#define GESTURE_STACK_grad_D2        19092
+#define GESTURE_STACK_grad_P2        18992
+#define GESTURE_STACK_grad_c2        18988
 #define GESTURE_STACK_grad_W         18876
 #define GESTURE_STACK_grad_b         18848
-#define GESTURE_STACK_sgd_step       54576
+#define GESTURE_STACK_sgd_step       52528
 #define GESTURE_STACK_outputs        18828
-#define GESTURE_STACK_MAX            54576
+#define GESTURE_STACK_MAX            52528
 #define GESTURE_OPS_LOSS_ADD         16694
 #define GESTURE_OPS_LOSS_MUL         14886
 #define GESTURE_OPS_LOSS_DIV         0
 #define GESTURE_OPS_LOSS_NEG         1
-#define GESTURE_OPS_LOSS_SELECT      3077
+#define GESTURE_OPS_LOSS_SELECT      2309
 #define GESTURE_OPS_LOSS_EXP         6
 #define GESTURE_OPS_LOSS_LOG         1
 #define GESTURE_OPS_LOSS_GRAD_ADD    46897
 #define GESTURE_OPS_LOSS_GRAD_MUL    43692
 #define GESTURE_OPS_LOSS_GRAD_DIV    17
 #define GESTURE_OPS_LOSS_GRAD_NEG    1
-#define GESTURE_OPS_LOSS_GRAD_SELECT 6149
+#define GESTURE_OPS_LOSS_GRAD_SELECT 4613
 #define GESTURE_OPS_LOSS_GRAD_EXP    6
 #define GESTURE_OPS_LOSS_GRAD_LOG    1
 
@@ -125,6 +125,6 @@ void gesture_outputs_ws(const gesture_real *in, const gesture_real *p, gesture_r
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define GESTURE_HEADER_HASH 0x82F9812C8C5BE0B8u
+#define GESTURE_HEADER_HASH 0x99DDDEE216339A93u
 
 #endif /* DCC_GESTURE_H */
