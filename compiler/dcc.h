@@ -501,8 +501,14 @@ void dag_reach(Dag *d, const int *roots, int n, bool *live, int *uses);
 typedef struct {
   long k;
   char *text;
+  /* or text is hi * split + lo, 0 <= lo < split: an elementwise loop over
+   * blocks (emit_elementwise), which dividing by a multiple of split, or
+   * taking the remainder by a divisor of it, sees through */
+  char *hi, *lo;
+  long split;
 } Ix;
 Ix ix_num(long k);
+Ix ix_split(const char *hi, long split, const char *lo);
 Ix ix_text(const char *text);
 Ix ix_copy(Ix x);
 void ix_free(Ix x);

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-Ix ix_num(long k) { return (Ix){k, NULL}; }
+Ix ix_num(long k) { return (Ix){.k = k}; }
 
 /* Text that is a whole number is the number: it folds. */
 Ix ix_text(const char *text) {
@@ -22,12 +22,25 @@ Ix ix_text(const char *text) {
   long v = strtol(text, &end, 10);
   if (*text && !*end)
     return ix_num(v);
-  return (Ix){0, xstrdup(text)};
+  return (Ix){.text = xstrdup(text)};
 }
 
-Ix ix_copy(Ix x) { return (Ix){x.k, x.text ? xstrdup(x.text) : NULL}; }
+Ix ix_split(const char *hi, long split, const char *lo) {
+  return (Ix){0, xprintf("%s * %ld + %s", hi, split, lo), xstrdup(hi), xstrdup(lo), split};
+}
 
-void ix_free(Ix x) { free(x.text); }
+Ix ix_copy(Ix x) {
+  Ix r = {x.k, x.text ? xstrdup(x.text) : NULL, NULL, NULL, x.split};
+  if (x.split)
+    r.hi = xstrdup(x.hi), r.lo = xstrdup(x.lo);
+  return r;
+}
+
+void ix_free(Ix x) {
+  free(x.text);
+  free(x.hi);
+  free(x.lo);
+}
 
 char *ix_str(Ix x) { return x.text ? xstrdup(x.text) : xprintf("%ld", x.k); }
 
@@ -37,8 +50,8 @@ Ix ix_plus(long base, Ix x) {
     return ix_num(base + x.k);
   if (!base)
     return x;
-  Ix r = {0, xprintf("%ld + %s", base, x.text)};
-  free(x.text);
+  Ix r = {.text = xprintf("%ld + %s", base, x.text)};
+  ix_free(x);
   return r;
 }
 
@@ -50,15 +63,15 @@ Ix ix_rowcol(Ix row, long ncols, Ix col) {
   char *rc = xprintf(strchr(row.text, ' ') ? "(%s) * %ld" : "%s * %ld", row.text, ncols); /* "k + 2" */
   Ix r;
   if (!col.text && col.k == 0) {
-    r = (Ix){0, rc};
+    r = (Ix){.text = rc};
   } else {
     char *c = ix_str(col);
-    r = (Ix){0, xprintf("%s + %s", rc, c)};
+    r = (Ix){.text = xprintf("%s + %s", rc, c)};
     free(c);
     free(rc);
   }
-  free(row.text);
-  free(col.text);
+  ix_free(row);
+  ix_free(col);
   return r;
 }
 
@@ -80,8 +93,14 @@ static Ix ix_arith(Ix x, char op, long c) {
     return ix_num(op == '*' ? x.k * c : op == '/' ? x.k / c : x.k % c);
   if (c == 1 && op != '%')
     return x;
-  Ix r = {0, xprintf(additive(x.text) ? "(%s) %c %ld" : "%s %c %ld", x.text, op, c)};
-  free(x.text);
+  Ix r = {0};
+  if (x.split && op == '/' && c % x.split == 0) /* (hi s + lo) / (m s) = hi / m */
+    r = ix_arith(ix_text(x.hi), '/', c / x.split);
+  else if (x.split && op == '%' && x.split % c == 0) /* (hi s + lo) % c = lo % c */
+    r = ix_arith(ix_text(x.lo), '%', c);
+  else
+    r.text = xprintf(additive(x.text) ? "(%s) %c %ld" : "%s %c %ld", x.text, op, c);
+  ix_free(x);
   return r;
 }
 
@@ -96,9 +115,9 @@ Ix ix_sum(Ix a, Ix b) {
   if (!b.text && b.k == 0)
     return a;
   char *bt = ix_str(b);
-  Ix r = {0, xprintf("%s + %s", a.text, bt)};
+  Ix r = {.text = xprintf("%s + %s", a.text, bt)};
   free(bt);
-  free(a.text);
+  ix_free(a);
   ix_free(b);
   return r;
 }
@@ -143,8 +162,8 @@ Elem view_elem(const Dag *d, int id, Elem e) {
     long m = as.dim[0], n = as.dim[1];
     if (!x.text)
       return elem_flat(ix_num(x.k % m * n + x.k / m));
-    Ix r = {0, xprintf("(%s) %% %ld * %ld + (%s) / %ld", x.text, m, n, x.text, m)};
-    free(x.text);
+    Ix r = {.text = xprintf("(%s) %% %ld * %ld + (%s) / %ld", x.text, m, n, x.text, m)};
+    ix_free(x);
     return elem_flat(r);
   }
   case OP_ROW: /* element j of row r of M[m][n] is M's r n + j (of X[c], X's c h w + j) */
