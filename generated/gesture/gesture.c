@@ -527,47 +527,37 @@ gesture_real gesture_loss_grad_ws(const gesture_real *restrict in, const gesture
             p[79 + o * 5 + 4]};
         { /* ox = 0 */
             const gesture_real g = t23[o * 32];
-            if (g != 0) {
-                t24[o * 32] += g * k[2];
-                t24[o * 32 + 1] += g * k[3];
-                t24[o * 32 + 2] += g * k[4];
-            }
+            t24[o * 32] += g * k[2];
+            t24[o * 32 + 1] += g * k[3];
+            t24[o * 32 + 2] += g * k[4];
         }
         { /* ox = 1 */
             const gesture_real g = t23[o * 32 + 1];
-            if (g != 0) {
-                t24[o * 32] += g * k[1];
-                t24[o * 32 + 1] += g * k[2];
-                t24[o * 32 + 2] += g * k[3];
-                t24[o * 32 + 3] += g * k[4];
-            }
+            t24[o * 32] += g * k[1];
+            t24[o * 32 + 1] += g * k[2];
+            t24[o * 32 + 2] += g * k[3];
+            t24[o * 32 + 3] += g * k[4];
         }
         for (int ox = 2; ox < 30; ox++) {
             const gesture_real g = t23[o * 32 + ox];
-            if (g != 0) {
-                t24[o * 32 + ox - 2] += g * k[0];
-                t24[o * 32 + ox - 1] += g * k[1];
-                t24[o * 32 + ox] += g * k[2];
-                t24[o * 32 + ox + 1] += g * k[3];
-                t24[o * 32 + ox + 2] += g * k[4];
-            }
+            t24[o * 32 + ox - 2] += g * k[0];
+            t24[o * 32 + ox - 1] += g * k[1];
+            t24[o * 32 + ox] += g * k[2];
+            t24[o * 32 + ox + 1] += g * k[3];
+            t24[o * 32 + ox + 2] += g * k[4];
         }
         { /* ox = 30 */
             const gesture_real g = t23[o * 32 + 30];
-            if (g != 0) {
-                t24[o * 32 + 28] += g * k[0];
-                t24[o * 32 + 29] += g * k[1];
-                t24[o * 32 + 30] += g * k[2];
-                t24[o * 32 + 31] += g * k[3];
-            }
+            t24[o * 32 + 28] += g * k[0];
+            t24[o * 32 + 29] += g * k[1];
+            t24[o * 32 + 30] += g * k[2];
+            t24[o * 32 + 31] += g * k[3];
         }
         { /* ox = 31 */
             const gesture_real g = t23[o * 32 + 31];
-            if (g != 0) {
-                t24[o * 32 + 29] += g * k[0];
-                t24[o * 32 + 30] += g * k[1];
-                t24[o * 32 + 31] += g * k[2];
-            }
+            t24[o * 32 + 29] += g * k[0];
+            t24[o * 32 + 30] += g * k[1];
+            t24[o * 32 + 31] += g * k[2];
         }
     }
     gesture_real *const d_D2 = grad + 79;
@@ -575,47 +565,37 @@ gesture_real gesture_loss_grad_ws(const gesture_real *restrict in, const gesture
         gesture_real acc[5] = {0};
         { /* ox = 0 */
             const gesture_real g = t23[o * 32];
-            if (g != 0) {
-                acc[2] += g * h1[o * 32];
-                acc[3] += g * h1[o * 32 + 1];
-                acc[4] += g * h1[o * 32 + 2];
-            }
+            acc[2] += g * h1[o * 32];
+            acc[3] += g * h1[o * 32 + 1];
+            acc[4] += g * h1[o * 32 + 2];
         }
         { /* ox = 1 */
             const gesture_real g = t23[o * 32 + 1];
-            if (g != 0) {
-                acc[1] += g * h1[o * 32];
-                acc[2] += g * h1[o * 32 + 1];
-                acc[3] += g * h1[o * 32 + 2];
-                acc[4] += g * h1[o * 32 + 3];
-            }
+            acc[1] += g * h1[o * 32];
+            acc[2] += g * h1[o * 32 + 1];
+            acc[3] += g * h1[o * 32 + 2];
+            acc[4] += g * h1[o * 32 + 3];
         }
         for (int ox = 2; ox < 30; ox++) {
             const gesture_real g = t23[o * 32 + ox];
-            if (g != 0) {
-                acc[0] += g * h1[o * 32 + ox - 2];
-                acc[1] += g * h1[o * 32 + ox - 1];
-                acc[2] += g * h1[o * 32 + ox];
-                acc[3] += g * h1[o * 32 + ox + 1];
-                acc[4] += g * h1[o * 32 + ox + 2];
-            }
+            acc[0] += g * h1[o * 32 + ox - 2];
+            acc[1] += g * h1[o * 32 + ox - 1];
+            acc[2] += g * h1[o * 32 + ox];
+            acc[3] += g * h1[o * 32 + ox + 1];
+            acc[4] += g * h1[o * 32 + ox + 2];
         }
         { /* ox = 30 */
             const gesture_real g = t23[o * 32 + 30];
-            if (g != 0) {
-                acc[0] += g * h1[o * 32 + 28];
-                acc[1] += g * h1[o * 32 + 29];
-                acc[2] += g * h1[o * 32 + 30];
-                acc[3] += g * h1[o * 32 + 31];
-            }
+            acc[0] += g * h1[o * 32 + 28];
+            acc[1] += g * h1[o * 32 + 29];
+            acc[2] += g * h1[o * 32 + 30];
+            acc[3] += g * h1[o * 32 + 31];
         }
         { /* ox = 31 */
             const gesture_real g = t23[o * 32 + 31];
-            if (g != 0) {
-                acc[0] += g * h1[o * 32 + 29];
-                acc[1] += g * h1[o * 32 + 30];
-                acc[2] += g * h1[o * 32 + 31];
-            }
+            acc[0] += g * h1[o * 32 + 29];
+            acc[1] += g * h1[o * 32 + 30];
+            acc[2] += g * h1[o * 32 + 31];
         }
         for (int j = 0; j < 5; j++)
             d_D2[o * 5 + j] = acc[j];
@@ -683,47 +663,37 @@ gesture_real gesture_loss_grad_ws(const gesture_real *restrict in, const gesture
         gesture_real acc[5] = {0};
         { /* ox = 0 */
             const gesture_real g = t28[o * 64];
-            if (g != 0) {
-                acc[2] += g * in[o * 64];
-                acc[3] += g * in[o * 64 + 1];
-                acc[4] += g * in[o * 64 + 2];
-            }
+            acc[2] += g * in[o * 64];
+            acc[3] += g * in[o * 64 + 1];
+            acc[4] += g * in[o * 64 + 2];
         }
         { /* ox = 1 */
             const gesture_real g = t28[o * 64 + 1];
-            if (g != 0) {
-                acc[1] += g * in[o * 64];
-                acc[2] += g * in[o * 64 + 1];
-                acc[3] += g * in[o * 64 + 2];
-                acc[4] += g * in[o * 64 + 3];
-            }
+            acc[1] += g * in[o * 64];
+            acc[2] += g * in[o * 64 + 1];
+            acc[3] += g * in[o * 64 + 2];
+            acc[4] += g * in[o * 64 + 3];
         }
         for (int ox = 2; ox < 62; ox++) {
             const gesture_real g = t28[o * 64 + ox];
-            if (g != 0) {
-                acc[0] += g * in[o * 64 + ox - 2];
-                acc[1] += g * in[o * 64 + ox - 1];
-                acc[2] += g * in[o * 64 + ox];
-                acc[3] += g * in[o * 64 + ox + 1];
-                acc[4] += g * in[o * 64 + ox + 2];
-            }
+            acc[0] += g * in[o * 64 + ox - 2];
+            acc[1] += g * in[o * 64 + ox - 1];
+            acc[2] += g * in[o * 64 + ox];
+            acc[3] += g * in[o * 64 + ox + 1];
+            acc[4] += g * in[o * 64 + ox + 2];
         }
         { /* ox = 62 */
             const gesture_real g = t28[o * 64 + 62];
-            if (g != 0) {
-                acc[0] += g * in[o * 64 + 60];
-                acc[1] += g * in[o * 64 + 61];
-                acc[2] += g * in[o * 64 + 62];
-                acc[3] += g * in[o * 64 + 63];
-            }
+            acc[0] += g * in[o * 64 + 60];
+            acc[1] += g * in[o * 64 + 61];
+            acc[2] += g * in[o * 64 + 62];
+            acc[3] += g * in[o * 64 + 63];
         }
         { /* ox = 63 */
             const gesture_real g = t28[o * 64 + 63];
-            if (g != 0) {
-                acc[0] += g * in[o * 64 + 61];
-                acc[1] += g * in[o * 64 + 62];
-                acc[2] += g * in[o * 64 + 63];
-            }
+            acc[0] += g * in[o * 64 + 61];
+            acc[1] += g * in[o * 64 + 62];
+            acc[2] += g * in[o * 64 + 63];
         }
         for (int j = 0; j < 5; j++)
             d_D1[o * 5 + j] = acc[j];
@@ -987,47 +957,37 @@ void gesture_grad_D1_ws(const gesture_real *restrict in, const gesture_real *res
             p[79 + o * 5 + 4]};
         { /* ox = 0 */
             const gesture_real g = t20[o * 32];
-            if (g != 0) {
-                t21[o * 32] += g * k[2];
-                t21[o * 32 + 1] += g * k[3];
-                t21[o * 32 + 2] += g * k[4];
-            }
+            t21[o * 32] += g * k[2];
+            t21[o * 32 + 1] += g * k[3];
+            t21[o * 32 + 2] += g * k[4];
         }
         { /* ox = 1 */
             const gesture_real g = t20[o * 32 + 1];
-            if (g != 0) {
-                t21[o * 32] += g * k[1];
-                t21[o * 32 + 1] += g * k[2];
-                t21[o * 32 + 2] += g * k[3];
-                t21[o * 32 + 3] += g * k[4];
-            }
+            t21[o * 32] += g * k[1];
+            t21[o * 32 + 1] += g * k[2];
+            t21[o * 32 + 2] += g * k[3];
+            t21[o * 32 + 3] += g * k[4];
         }
         for (int ox = 2; ox < 30; ox++) {
             const gesture_real g = t20[o * 32 + ox];
-            if (g != 0) {
-                t21[o * 32 + ox - 2] += g * k[0];
-                t21[o * 32 + ox - 1] += g * k[1];
-                t21[o * 32 + ox] += g * k[2];
-                t21[o * 32 + ox + 1] += g * k[3];
-                t21[o * 32 + ox + 2] += g * k[4];
-            }
+            t21[o * 32 + ox - 2] += g * k[0];
+            t21[o * 32 + ox - 1] += g * k[1];
+            t21[o * 32 + ox] += g * k[2];
+            t21[o * 32 + ox + 1] += g * k[3];
+            t21[o * 32 + ox + 2] += g * k[4];
         }
         { /* ox = 30 */
             const gesture_real g = t20[o * 32 + 30];
-            if (g != 0) {
-                t21[o * 32 + 28] += g * k[0];
-                t21[o * 32 + 29] += g * k[1];
-                t21[o * 32 + 30] += g * k[2];
-                t21[o * 32 + 31] += g * k[3];
-            }
+            t21[o * 32 + 28] += g * k[0];
+            t21[o * 32 + 29] += g * k[1];
+            t21[o * 32 + 30] += g * k[2];
+            t21[o * 32 + 31] += g * k[3];
         }
         { /* ox = 31 */
             const gesture_real g = t20[o * 32 + 31];
-            if (g != 0) {
-                t21[o * 32 + 29] += g * k[0];
-                t21[o * 32 + 30] += g * k[1];
-                t21[o * 32 + 31] += g * k[2];
-            }
+            t21[o * 32 + 29] += g * k[0];
+            t21[o * 32 + 30] += g * k[1];
+            t21[o * 32 + 31] += g * k[2];
         }
     }
     gesture_real *const t22 = ws + 2240;
@@ -1068,47 +1028,37 @@ void gesture_grad_D1_ws(const gesture_real *restrict in, const gesture_real *res
         gesture_real acc[5] = {0};
         { /* ox = 0 */
             const gesture_real g = t24[o * 64];
-            if (g != 0) {
-                acc[2] += g * in[o * 64];
-                acc[3] += g * in[o * 64 + 1];
-                acc[4] += g * in[o * 64 + 2];
-            }
+            acc[2] += g * in[o * 64];
+            acc[3] += g * in[o * 64 + 1];
+            acc[4] += g * in[o * 64 + 2];
         }
         { /* ox = 1 */
             const gesture_real g = t24[o * 64 + 1];
-            if (g != 0) {
-                acc[1] += g * in[o * 64];
-                acc[2] += g * in[o * 64 + 1];
-                acc[3] += g * in[o * 64 + 2];
-                acc[4] += g * in[o * 64 + 3];
-            }
+            acc[1] += g * in[o * 64];
+            acc[2] += g * in[o * 64 + 1];
+            acc[3] += g * in[o * 64 + 2];
+            acc[4] += g * in[o * 64 + 3];
         }
         for (int ox = 2; ox < 62; ox++) {
             const gesture_real g = t24[o * 64 + ox];
-            if (g != 0) {
-                acc[0] += g * in[o * 64 + ox - 2];
-                acc[1] += g * in[o * 64 + ox - 1];
-                acc[2] += g * in[o * 64 + ox];
-                acc[3] += g * in[o * 64 + ox + 1];
-                acc[4] += g * in[o * 64 + ox + 2];
-            }
+            acc[0] += g * in[o * 64 + ox - 2];
+            acc[1] += g * in[o * 64 + ox - 1];
+            acc[2] += g * in[o * 64 + ox];
+            acc[3] += g * in[o * 64 + ox + 1];
+            acc[4] += g * in[o * 64 + ox + 2];
         }
         { /* ox = 62 */
             const gesture_real g = t24[o * 64 + 62];
-            if (g != 0) {
-                acc[0] += g * in[o * 64 + 60];
-                acc[1] += g * in[o * 64 + 61];
-                acc[2] += g * in[o * 64 + 62];
-                acc[3] += g * in[o * 64 + 63];
-            }
+            acc[0] += g * in[o * 64 + 60];
+            acc[1] += g * in[o * 64 + 61];
+            acc[2] += g * in[o * 64 + 62];
+            acc[3] += g * in[o * 64 + 63];
         }
         { /* ox = 63 */
             const gesture_real g = t24[o * 64 + 63];
-            if (g != 0) {
-                acc[0] += g * in[o * 64 + 61];
-                acc[1] += g * in[o * 64 + 62];
-                acc[2] += g * in[o * 64 + 63];
-            }
+            acc[0] += g * in[o * 64 + 61];
+            acc[1] += g * in[o * 64 + 62];
+            acc[2] += g * in[o * 64 + 63];
         }
         for (int j = 0; j < 5; j++)
             d_D1[o * 5 + j] = acc[j];
@@ -1367,47 +1317,37 @@ void gesture_grad_P1_ws(const gesture_real *restrict in, const gesture_real *res
             p[79 + o * 5 + 4]};
         { /* ox = 0 */
             const gesture_real g = t20[o * 32];
-            if (g != 0) {
-                t21[o * 32] += g * k[2];
-                t21[o * 32 + 1] += g * k[3];
-                t21[o * 32 + 2] += g * k[4];
-            }
+            t21[o * 32] += g * k[2];
+            t21[o * 32 + 1] += g * k[3];
+            t21[o * 32 + 2] += g * k[4];
         }
         { /* ox = 1 */
             const gesture_real g = t20[o * 32 + 1];
-            if (g != 0) {
-                t21[o * 32] += g * k[1];
-                t21[o * 32 + 1] += g * k[2];
-                t21[o * 32 + 2] += g * k[3];
-                t21[o * 32 + 3] += g * k[4];
-            }
+            t21[o * 32] += g * k[1];
+            t21[o * 32 + 1] += g * k[2];
+            t21[o * 32 + 2] += g * k[3];
+            t21[o * 32 + 3] += g * k[4];
         }
         for (int ox = 2; ox < 30; ox++) {
             const gesture_real g = t20[o * 32 + ox];
-            if (g != 0) {
-                t21[o * 32 + ox - 2] += g * k[0];
-                t21[o * 32 + ox - 1] += g * k[1];
-                t21[o * 32 + ox] += g * k[2];
-                t21[o * 32 + ox + 1] += g * k[3];
-                t21[o * 32 + ox + 2] += g * k[4];
-            }
+            t21[o * 32 + ox - 2] += g * k[0];
+            t21[o * 32 + ox - 1] += g * k[1];
+            t21[o * 32 + ox] += g * k[2];
+            t21[o * 32 + ox + 1] += g * k[3];
+            t21[o * 32 + ox + 2] += g * k[4];
         }
         { /* ox = 30 */
             const gesture_real g = t20[o * 32 + 30];
-            if (g != 0) {
-                t21[o * 32 + 28] += g * k[0];
-                t21[o * 32 + 29] += g * k[1];
-                t21[o * 32 + 30] += g * k[2];
-                t21[o * 32 + 31] += g * k[3];
-            }
+            t21[o * 32 + 28] += g * k[0];
+            t21[o * 32 + 29] += g * k[1];
+            t21[o * 32 + 30] += g * k[2];
+            t21[o * 32 + 31] += g * k[3];
         }
         { /* ox = 31 */
             const gesture_real g = t20[o * 32 + 31];
-            if (g != 0) {
-                t21[o * 32 + 29] += g * k[0];
-                t21[o * 32 + 30] += g * k[1];
-                t21[o * 32 + 31] += g * k[2];
-            }
+            t21[o * 32 + 29] += g * k[0];
+            t21[o * 32 + 30] += g * k[1];
+            t21[o * 32 + 31] += g * k[2];
         }
     }
     gesture_real *const t22 = ws + 704;
@@ -1696,47 +1636,37 @@ void gesture_grad_c1_ws(const gesture_real *restrict in, const gesture_real *res
             p[79 + o * 5 + 4]};
         { /* ox = 0 */
             const gesture_real g = t20[o * 32];
-            if (g != 0) {
-                t21[o * 32] += g * k[2];
-                t21[o * 32 + 1] += g * k[3];
-                t21[o * 32 + 2] += g * k[4];
-            }
+            t21[o * 32] += g * k[2];
+            t21[o * 32 + 1] += g * k[3];
+            t21[o * 32 + 2] += g * k[4];
         }
         { /* ox = 1 */
             const gesture_real g = t20[o * 32 + 1];
-            if (g != 0) {
-                t21[o * 32] += g * k[1];
-                t21[o * 32 + 1] += g * k[2];
-                t21[o * 32 + 2] += g * k[3];
-                t21[o * 32 + 3] += g * k[4];
-            }
+            t21[o * 32] += g * k[1];
+            t21[o * 32 + 1] += g * k[2];
+            t21[o * 32 + 2] += g * k[3];
+            t21[o * 32 + 3] += g * k[4];
         }
         for (int ox = 2; ox < 30; ox++) {
             const gesture_real g = t20[o * 32 + ox];
-            if (g != 0) {
-                t21[o * 32 + ox - 2] += g * k[0];
-                t21[o * 32 + ox - 1] += g * k[1];
-                t21[o * 32 + ox] += g * k[2];
-                t21[o * 32 + ox + 1] += g * k[3];
-                t21[o * 32 + ox + 2] += g * k[4];
-            }
+            t21[o * 32 + ox - 2] += g * k[0];
+            t21[o * 32 + ox - 1] += g * k[1];
+            t21[o * 32 + ox] += g * k[2];
+            t21[o * 32 + ox + 1] += g * k[3];
+            t21[o * 32 + ox + 2] += g * k[4];
         }
         { /* ox = 30 */
             const gesture_real g = t20[o * 32 + 30];
-            if (g != 0) {
-                t21[o * 32 + 28] += g * k[0];
-                t21[o * 32 + 29] += g * k[1];
-                t21[o * 32 + 30] += g * k[2];
-                t21[o * 32 + 31] += g * k[3];
-            }
+            t21[o * 32 + 28] += g * k[0];
+            t21[o * 32 + 29] += g * k[1];
+            t21[o * 32 + 30] += g * k[2];
+            t21[o * 32 + 31] += g * k[3];
         }
         { /* ox = 31 */
             const gesture_real g = t20[o * 32 + 31];
-            if (g != 0) {
-                t21[o * 32 + 29] += g * k[0];
-                t21[o * 32 + 30] += g * k[1];
-                t21[o * 32 + 31] += g * k[2];
-            }
+            t21[o * 32 + 29] += g * k[0];
+            t21[o * 32 + 30] += g * k[1];
+            t21[o * 32 + 31] += g * k[2];
         }
     }
     gesture_real *const t22 = ws + 2240;
@@ -2017,47 +1947,37 @@ void gesture_grad_D2_ws(const gesture_real *restrict in, const gesture_real *res
         gesture_real acc[5] = {0};
         { /* ox = 0 */
             const gesture_real g = t20[o * 32];
-            if (g != 0) {
-                acc[2] += g * h1[o * 32];
-                acc[3] += g * h1[o * 32 + 1];
-                acc[4] += g * h1[o * 32 + 2];
-            }
+            acc[2] += g * h1[o * 32];
+            acc[3] += g * h1[o * 32 + 1];
+            acc[4] += g * h1[o * 32 + 2];
         }
         { /* ox = 1 */
             const gesture_real g = t20[o * 32 + 1];
-            if (g != 0) {
-                acc[1] += g * h1[o * 32];
-                acc[2] += g * h1[o * 32 + 1];
-                acc[3] += g * h1[o * 32 + 2];
-                acc[4] += g * h1[o * 32 + 3];
-            }
+            acc[1] += g * h1[o * 32];
+            acc[2] += g * h1[o * 32 + 1];
+            acc[3] += g * h1[o * 32 + 2];
+            acc[4] += g * h1[o * 32 + 3];
         }
         for (int ox = 2; ox < 30; ox++) {
             const gesture_real g = t20[o * 32 + ox];
-            if (g != 0) {
-                acc[0] += g * h1[o * 32 + ox - 2];
-                acc[1] += g * h1[o * 32 + ox - 1];
-                acc[2] += g * h1[o * 32 + ox];
-                acc[3] += g * h1[o * 32 + ox + 1];
-                acc[4] += g * h1[o * 32 + ox + 2];
-            }
+            acc[0] += g * h1[o * 32 + ox - 2];
+            acc[1] += g * h1[o * 32 + ox - 1];
+            acc[2] += g * h1[o * 32 + ox];
+            acc[3] += g * h1[o * 32 + ox + 1];
+            acc[4] += g * h1[o * 32 + ox + 2];
         }
         { /* ox = 30 */
             const gesture_real g = t20[o * 32 + 30];
-            if (g != 0) {
-                acc[0] += g * h1[o * 32 + 28];
-                acc[1] += g * h1[o * 32 + 29];
-                acc[2] += g * h1[o * 32 + 30];
-                acc[3] += g * h1[o * 32 + 31];
-            }
+            acc[0] += g * h1[o * 32 + 28];
+            acc[1] += g * h1[o * 32 + 29];
+            acc[2] += g * h1[o * 32 + 30];
+            acc[3] += g * h1[o * 32 + 31];
         }
         { /* ox = 31 */
             const gesture_real g = t20[o * 32 + 31];
-            if (g != 0) {
-                acc[0] += g * h1[o * 32 + 29];
-                acc[1] += g * h1[o * 32 + 30];
-                acc[2] += g * h1[o * 32 + 31];
-            }
+            acc[0] += g * h1[o * 32 + 29];
+            acc[1] += g * h1[o * 32 + 30];
+            acc[2] += g * h1[o * 32 + 31];
         }
         for (int j = 0; j < 5; j++)
             d_D2[o * 5 + j] = acc[j];
@@ -3212,47 +3132,37 @@ gesture_real gesture_sgd_step_ws(gesture_real *restrict p, const gesture_real *r
             p[79 + o * 5 + 4]};
         { /* ox = 0 */
             const gesture_real g = t25[o * 32];
-            if (g != 0) {
-                t26[o * 32] += g * k[2];
-                t26[o * 32 + 1] += g * k[3];
-                t26[o * 32 + 2] += g * k[4];
-            }
+            t26[o * 32] += g * k[2];
+            t26[o * 32 + 1] += g * k[3];
+            t26[o * 32 + 2] += g * k[4];
         }
         { /* ox = 1 */
             const gesture_real g = t25[o * 32 + 1];
-            if (g != 0) {
-                t26[o * 32] += g * k[1];
-                t26[o * 32 + 1] += g * k[2];
-                t26[o * 32 + 2] += g * k[3];
-                t26[o * 32 + 3] += g * k[4];
-            }
+            t26[o * 32] += g * k[1];
+            t26[o * 32 + 1] += g * k[2];
+            t26[o * 32 + 2] += g * k[3];
+            t26[o * 32 + 3] += g * k[4];
         }
         for (int ox = 2; ox < 30; ox++) {
             const gesture_real g = t25[o * 32 + ox];
-            if (g != 0) {
-                t26[o * 32 + ox - 2] += g * k[0];
-                t26[o * 32 + ox - 1] += g * k[1];
-                t26[o * 32 + ox] += g * k[2];
-                t26[o * 32 + ox + 1] += g * k[3];
-                t26[o * 32 + ox + 2] += g * k[4];
-            }
+            t26[o * 32 + ox - 2] += g * k[0];
+            t26[o * 32 + ox - 1] += g * k[1];
+            t26[o * 32 + ox] += g * k[2];
+            t26[o * 32 + ox + 1] += g * k[3];
+            t26[o * 32 + ox + 2] += g * k[4];
         }
         { /* ox = 30 */
             const gesture_real g = t25[o * 32 + 30];
-            if (g != 0) {
-                t26[o * 32 + 28] += g * k[0];
-                t26[o * 32 + 29] += g * k[1];
-                t26[o * 32 + 30] += g * k[2];
-                t26[o * 32 + 31] += g * k[3];
-            }
+            t26[o * 32 + 28] += g * k[0];
+            t26[o * 32 + 29] += g * k[1];
+            t26[o * 32 + 30] += g * k[2];
+            t26[o * 32 + 31] += g * k[3];
         }
         { /* ox = 31 */
             const gesture_real g = t25[o * 32 + 31];
-            if (g != 0) {
-                t26[o * 32 + 29] += g * k[0];
-                t26[o * 32 + 30] += g * k[1];
-                t26[o * 32 + 31] += g * k[2];
-            }
+            t26[o * 32 + 29] += g * k[0];
+            t26[o * 32 + 30] += g * k[1];
+            t26[o * 32 + 31] += g * k[2];
         }
     }
     gesture_real *const t27 = ws + 4816;
@@ -3304,47 +3214,37 @@ gesture_real gesture_sgd_step_ws(gesture_real *restrict p, const gesture_real *r
         gesture_real acc[5] = {0};
         { /* ox = 0 */
             const gesture_real g = t30[o * 64];
-            if (g != 0) {
-                acc[2] += g * in[o * 64];
-                acc[3] += g * in[o * 64 + 1];
-                acc[4] += g * in[o * 64 + 2];
-            }
+            acc[2] += g * in[o * 64];
+            acc[3] += g * in[o * 64 + 1];
+            acc[4] += g * in[o * 64 + 2];
         }
         { /* ox = 1 */
             const gesture_real g = t30[o * 64 + 1];
-            if (g != 0) {
-                acc[1] += g * in[o * 64];
-                acc[2] += g * in[o * 64 + 1];
-                acc[3] += g * in[o * 64 + 2];
-                acc[4] += g * in[o * 64 + 3];
-            }
+            acc[1] += g * in[o * 64];
+            acc[2] += g * in[o * 64 + 1];
+            acc[3] += g * in[o * 64 + 2];
+            acc[4] += g * in[o * 64 + 3];
         }
         for (int ox = 2; ox < 62; ox++) {
             const gesture_real g = t30[o * 64 + ox];
-            if (g != 0) {
-                acc[0] += g * in[o * 64 + ox - 2];
-                acc[1] += g * in[o * 64 + ox - 1];
-                acc[2] += g * in[o * 64 + ox];
-                acc[3] += g * in[o * 64 + ox + 1];
-                acc[4] += g * in[o * 64 + ox + 2];
-            }
+            acc[0] += g * in[o * 64 + ox - 2];
+            acc[1] += g * in[o * 64 + ox - 1];
+            acc[2] += g * in[o * 64 + ox];
+            acc[3] += g * in[o * 64 + ox + 1];
+            acc[4] += g * in[o * 64 + ox + 2];
         }
         { /* ox = 62 */
             const gesture_real g = t30[o * 64 + 62];
-            if (g != 0) {
-                acc[0] += g * in[o * 64 + 60];
-                acc[1] += g * in[o * 64 + 61];
-                acc[2] += g * in[o * 64 + 62];
-                acc[3] += g * in[o * 64 + 63];
-            }
+            acc[0] += g * in[o * 64 + 60];
+            acc[1] += g * in[o * 64 + 61];
+            acc[2] += g * in[o * 64 + 62];
+            acc[3] += g * in[o * 64 + 63];
         }
         { /* ox = 63 */
             const gesture_real g = t30[o * 64 + 63];
-            if (g != 0) {
-                acc[0] += g * in[o * 64 + 61];
-                acc[1] += g * in[o * 64 + 62];
-                acc[2] += g * in[o * 64 + 63];
-            }
+            acc[0] += g * in[o * 64 + 61];
+            acc[1] += g * in[o * 64 + 62];
+            acc[2] += g * in[o * 64 + 63];
         }
         for (int j = 0; j < 5; j++)
             D1[o * 5 + j] -= lr * acc[j];
@@ -3371,47 +3271,37 @@ gesture_real gesture_sgd_step_ws(gesture_real *restrict p, const gesture_real *r
         gesture_real acc[5] = {0};
         { /* ox = 0 */
             const gesture_real g = t25[o * 32];
-            if (g != 0) {
-                acc[2] += g * h1[o * 32];
-                acc[3] += g * h1[o * 32 + 1];
-                acc[4] += g * h1[o * 32 + 2];
-            }
+            acc[2] += g * h1[o * 32];
+            acc[3] += g * h1[o * 32 + 1];
+            acc[4] += g * h1[o * 32 + 2];
         }
         { /* ox = 1 */
             const gesture_real g = t25[o * 32 + 1];
-            if (g != 0) {
-                acc[1] += g * h1[o * 32];
-                acc[2] += g * h1[o * 32 + 1];
-                acc[3] += g * h1[o * 32 + 2];
-                acc[4] += g * h1[o * 32 + 3];
-            }
+            acc[1] += g * h1[o * 32];
+            acc[2] += g * h1[o * 32 + 1];
+            acc[3] += g * h1[o * 32 + 2];
+            acc[4] += g * h1[o * 32 + 3];
         }
         for (int ox = 2; ox < 30; ox++) {
             const gesture_real g = t25[o * 32 + ox];
-            if (g != 0) {
-                acc[0] += g * h1[o * 32 + ox - 2];
-                acc[1] += g * h1[o * 32 + ox - 1];
-                acc[2] += g * h1[o * 32 + ox];
-                acc[3] += g * h1[o * 32 + ox + 1];
-                acc[4] += g * h1[o * 32 + ox + 2];
-            }
+            acc[0] += g * h1[o * 32 + ox - 2];
+            acc[1] += g * h1[o * 32 + ox - 1];
+            acc[2] += g * h1[o * 32 + ox];
+            acc[3] += g * h1[o * 32 + ox + 1];
+            acc[4] += g * h1[o * 32 + ox + 2];
         }
         { /* ox = 30 */
             const gesture_real g = t25[o * 32 + 30];
-            if (g != 0) {
-                acc[0] += g * h1[o * 32 + 28];
-                acc[1] += g * h1[o * 32 + 29];
-                acc[2] += g * h1[o * 32 + 30];
-                acc[3] += g * h1[o * 32 + 31];
-            }
+            acc[0] += g * h1[o * 32 + 28];
+            acc[1] += g * h1[o * 32 + 29];
+            acc[2] += g * h1[o * 32 + 30];
+            acc[3] += g * h1[o * 32 + 31];
         }
         { /* ox = 31 */
             const gesture_real g = t25[o * 32 + 31];
-            if (g != 0) {
-                acc[0] += g * h1[o * 32 + 29];
-                acc[1] += g * h1[o * 32 + 30];
-                acc[2] += g * h1[o * 32 + 31];
-            }
+            acc[0] += g * h1[o * 32 + 29];
+            acc[1] += g * h1[o * 32 + 30];
+            acc[2] += g * h1[o * 32 + 31];
         }
         for (int j = 0; j < 5; j++)
             D2[o * 5 + j] -= lr * acc[j];
