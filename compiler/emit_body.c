@@ -1069,7 +1069,9 @@ static void sweep_position(const Sweep *w, int depth) {
       if ((g->dims == 1 || tap_inside(w->oy, i, g->stride, g->ph, g->H)) && tap_inside(w->ox, j, g->stride, g->pw, g->W))
         taps[n++] = i * g->KW + j;
   char *at = sweep_out(w);
-  if (w->what == SWEEP_OUT) {
+  if (w->what == SWEEP_OUT && !n && !w->first) {
+    /* the padding alone: nothing to add */
+  } else if (w->what == SWEEP_OUT) {
     /* the element's sum starts from its value, or from +0 (first) */
     bool one_line = n == 1 && !w->first;
     if (!one_line) {
