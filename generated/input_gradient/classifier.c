@@ -106,11 +106,11 @@ classifier_real classifier_loss(const classifier_real *restrict in, const classi
     const classifier_real t3 = fabs(logit);
     const classifier_real t4 = exp(-t3);
     const classifier_real t5 = t4 + 1.0;
-    const classifier_real t6 = log(t5);
+    const classifier_real t6 = t4 - (t5 - 1.0);
     const classifier_real t7 = (t2 > 0.0 ? t2 : 0.0);
-    const classifier_real t8 = t4 - (t5 - 1.0);
+    const classifier_real t8 = log(t5);
     const classifier_real t9 = (logit > 0.0 ? logit : 0.0);
-    return y * (t6 + (t7 + t8)) + (1.0 - y) * (t6 + (t8 + t9));
+    return y * (t8 + (t6 + t7)) + (1.0 - y) * (t8 + (t6 + t9));
 }
 
 /* The loss, and its gradient with respect to every param, in one pass.
@@ -144,9 +144,9 @@ classifier_real classifier_loss_grad(const classifier_real *restrict in, const c
     const classifier_real t6 = (logit >= 0.0 ? 1.0 : t5);
     const classifier_real t7 = t5 + 1.0;
     const classifier_real score = t6 / t7; /* line 13 */
-    const classifier_real t8 = log(t7);
+    const classifier_real t8 = t5 - (t7 - 1.0);
     const classifier_real t9 = (t3 > 0.0 ? t3 : 0.0);
-    const classifier_real t10 = t5 - (t7 - 1.0);
+    const classifier_real t10 = log(t7);
     const classifier_real t11 = (t3 >= 0.0 ? 1.0 : t5);
     const classifier_real t12 = (logit > 0.0 ? logit : 0.0);
     const classifier_real t13 = t1 * score - y * (t11 / t7);
@@ -231,7 +231,7 @@ classifier_real classifier_loss_grad(const classifier_real *restrict in, const c
     grad[62] = h_14 * t13;
     grad[63] = h_15 * t13;
     grad[64] = t13;
-    return y * (t8 + (t9 + t10)) + t1 * (t8 + (t10 + t12));
+    return y * (t10 + (t8 + t9)) + t1 * (t10 + (t8 + t12));
 }
 
 /* d loss / d W1, row-major
@@ -535,12 +535,12 @@ classifier_real classifier_sgd_step(classifier_real *restrict p, const classifie
     const classifier_real t6 = (logit >= 0.0 ? 1.0 : t5);
     const classifier_real t7 = t5 + 1.0;
     const classifier_real score = t6 / t7; /* line 13 */
-    const classifier_real t8 = log(t7);
+    const classifier_real t8 = t5 - (t7 - 1.0);
     const classifier_real t9 = (t3 > 0.0 ? t3 : 0.0);
-    const classifier_real t10 = t5 - (t7 - 1.0);
+    const classifier_real t10 = log(t7);
     const classifier_real t11 = (t3 >= 0.0 ? 1.0 : t5);
     const classifier_real t12 = (logit > 0.0 ? logit : 0.0);
-    const classifier_real t13 = y * (t8 + (t9 + t10)) + t1 * (t8 + (t10 + t12));
+    const classifier_real t13 = y * (t10 + (t8 + t9)) + t1 * (t10 + (t8 + t12));
     const classifier_real t14 = t1 * score - y * (t11 / t7);
     const classifier_real t15 = h_15 * t14;
     const classifier_real t16 = h_14 * t14;
