@@ -81,7 +81,7 @@ extern const int32_t net_grad_ranges[NET_N_GRAD_RANGES][2];
    NET_OPS_LOSS_k, NET_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
 #define NET_STACK_loss               416
-#define NET_STACK_loss_grad          456
+#define NET_STACK_loss_grad          464
 #define NET_STACK_grad_b1            408
 #define NET_STACK_grad_b2            408
 #define NET_STACK_grad_c             408
@@ -119,6 +119,6 @@ extern const int32_t net_grad_ranges[NET_N_GRAD_RANGES][2];
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define NET_HEADER_HASH 0x457DFAECC41DBFB1u
+#define NET_HEADER_HASH 0x219C78442043BC88u
 
 #endif /* DCC_NET_H */

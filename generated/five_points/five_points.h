@@ -81,7 +81,7 @@ extern const int32_t five_points_grad_ranges[FIVE_POINTS_N_GRAD_RANGES][2];
    FIVE_POINTS_OPS_LOSS_k, FIVE_POINTS_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
 #define FIVE_POINTS_STACK_loss       416
-#define FIVE_POINTS_STACK_loss_grad  456
+#define FIVE_POINTS_STACK_loss_grad  464
 #define FIVE_POINTS_STACK_grad_b1    408
 #define FIVE_POINTS_STACK_grad_b2    408
 #define FIVE_POINTS_STACK_grad_c     408
@@ -119,6 +119,6 @@ extern const int32_t five_points_grad_ranges[FIVE_POINTS_N_GRAD_RANGES][2];
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define FIVE_POINTS_HEADER_HASH 0x01B681C65EB00707u
+#define FIVE_POINTS_HEADER_HASH 0x258F15382F6A1170u
 
 #endif /* DCC_FIVE_POINTS_H */
