@@ -108,9 +108,20 @@ void lower(Built *b) {
       int E = dag_un(d, OP_EXP, dag_un(d, OP_NEG, dag_un(d, OP_ABS, x)));
       /* One division of the chosen numerator, not 1/(1+E) and E times it:
        * one rounding fewer, and a multiplication fewer.  dag_make, not
-       * dag_op: the rules would turn 1 / (1 + exp(u)) back into a sigmoid. */
-      int q_ops[2] = {dag_op(d, OP_IFGE, x, dag_const(d, 0), dag_const(d, 1), E),
-                      dag_bin(d, OP_ADD, dag_const(d, 1), E)};
+       * dag_op: the rules would turn 1 / (1 + exp(u)) back into a sigmoid.
+       * A scalar's numerator x >= 0 ? 1 : E as max(x >= 0 ? 1 : 0, E),
+       * the same value (E <= 1; E, a NaN, where x is one): s > E ? s : E
+       * is one maxsd on x86, and s a mask and-ed with 1, where the select
+       * blended 1 and E with two instructions more.  (Not a tensor's: s,
+       * read twice, would be stored rather than fused into the loop.) */
+      int num;
+      if (nd.shape.rank) {
+        num = dag_op(d, OP_IFGE, x, dag_const(d, 0), dag_const(d, 1), E);
+      } else {
+        int step = dag_op(d, OP_IFGE, x, dag_const(d, 0), dag_const(d, 1), dag_const(d, 0));
+        num = dag_op(d, OP_IFGT, step, E, step, E);
+      }
+      int q_ops[2] = {num, dag_bin(d, OP_ADD, dag_const(d, 1), E)};
       map[id] = dag_make(d, OP_DIV, q_ops, 0, 0, nd.shape);
       break;
     }
