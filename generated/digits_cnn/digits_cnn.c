@@ -107,7 +107,7 @@ digits_cnn_real digits_cnn_loss_ws(const digits_cnn_real *restrict in, const dig
     digits_cnn_real t4 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_cnn_real acc = z[i];
-        t4 = t4 >= acc ? t4 : acc;
+        t4 = acc > t4 ? acc : t4;
     }
     digits_cnn_real *const t5 = ws + 10;
     for (int i = 0; i < 10; i++)
@@ -198,7 +198,7 @@ digits_cnn_real digits_cnn_loss_grad_ws(const digits_cnn_real *restrict in, cons
     digits_cnn_real t4 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_cnn_real acc = z[i];
-        t4 = t4 >= acc ? t4 : acc;
+        t4 = acc > t4 ? acc : t4;
     }
     digits_cnn_real t5;
     {
@@ -379,7 +379,7 @@ void digits_cnn_grad_K_ws(const digits_cnn_real *restrict in, const digits_cnn_r
     digits_cnn_real t4 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_cnn_real acc = z[i];
-        t4 = t4 >= acc ? t4 : acc;
+        t4 = acc > t4 ? acc : t4;
     }
     digits_cnn_real t5;
     {
@@ -523,7 +523,7 @@ void digits_cnn_grad_c_ws(const digits_cnn_real *restrict in, const digits_cnn_r
     digits_cnn_real t4 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_cnn_real acc = z[i];
-        t4 = t4 >= acc ? t4 : acc;
+        t4 = acc > t4 ? acc : t4;
     }
     digits_cnn_real t5;
     {
@@ -660,7 +660,7 @@ void digits_cnn_grad_W_ws(const digits_cnn_real *restrict in, const digits_cnn_r
     digits_cnn_real t4 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_cnn_real acc = z[i];
-        t4 = t4 >= acc ? t4 : acc;
+        t4 = acc > t4 ? acc : t4;
     }
     digits_cnn_real t5;
     {
@@ -760,7 +760,7 @@ void digits_cnn_grad_b_ws(const digits_cnn_real *restrict in, const digits_cnn_r
     digits_cnn_real t4 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_cnn_real acc = z[i];
-        t4 = t4 >= acc ? t4 : acc;
+        t4 = acc > t4 ? acc : t4;
     }
     digits_cnn_real t5;
     {
@@ -854,7 +854,7 @@ digits_cnn_real digits_cnn_sgd_step_ws(digits_cnn_real *restrict p, const digits
     digits_cnn_real t4 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_cnn_real acc = z[i];
-        t4 = t4 >= acc ? t4 : acc;
+        t4 = acc > t4 ? acc : t4;
     }
     digits_cnn_real t5;
     {
@@ -1042,7 +1042,7 @@ void digits_cnn_outputs_ws(const digits_cnn_real *restrict in, const digits_cnn_
     digits_cnn_real t4 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_cnn_real acc = z[i];
-        t4 = t4 >= acc ? t4 : acc;
+        t4 = acc > t4 ? acc : t4;
     }
     digits_cnn_real *const t5 = ws + 10;
     for (int i = 0; i < 10; i++)

@@ -160,7 +160,7 @@ gesture_large_real gesture_large_loss_ws(const gesture_large_real *restrict in, 
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real *const t11 = ws + 6;
     for (int i = 0; i < 6; i++)
@@ -291,7 +291,7 @@ gesture_large_real gesture_large_loss_grad_ws(const gesture_large_real *restrict
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -606,7 +606,7 @@ void gesture_large_grad_C1_ws(const gesture_large_real *restrict in, const gestu
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -839,7 +839,7 @@ void gesture_large_grad_c1_ws(const gesture_large_real *restrict in, const gestu
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -1068,7 +1068,7 @@ void gesture_large_grad_C2_ws(const gesture_large_real *restrict in, const gestu
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -1268,7 +1268,7 @@ void gesture_large_grad_c2_ws(const gesture_large_real *restrict in, const gestu
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -1464,7 +1464,7 @@ void gesture_large_grad_C3_ws(const gesture_large_real *restrict in, const gestu
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -1631,7 +1631,7 @@ void gesture_large_grad_c3_ws(const gesture_large_real *restrict in, const gestu
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -1794,7 +1794,7 @@ void gesture_large_grad_W_ws(const gesture_large_real *restrict in, const gestur
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -1934,7 +1934,7 @@ void gesture_large_grad_b_ws(const gesture_large_real *restrict in, const gestur
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -2068,7 +2068,7 @@ gesture_large_real gesture_large_sgd_step_ws(gesture_large_real *restrict p, con
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -2396,7 +2396,7 @@ void gesture_large_outputs_ws(const gesture_large_real *restrict in, const gestu
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real *const t11 = ws + 6;
     for (int i = 0; i < 6; i++)

@@ -161,7 +161,7 @@ gesture_real gesture_loss_ws(const gesture_real *restrict in, const gesture_real
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real *const t11 = ws + 6;
     for (int i = 0; i < 6; i++)
@@ -293,7 +293,7 @@ gesture_real gesture_loss_grad_ws(const gesture_real *restrict in, const gesture
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -608,7 +608,7 @@ void gesture_grad_D1_ws(const gesture_real *restrict in, const gesture_real *res
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -846,7 +846,7 @@ void gesture_grad_P1_ws(const gesture_real *restrict in, const gesture_real *res
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -1071,7 +1071,7 @@ void gesture_grad_c1_ws(const gesture_real *restrict in, const gesture_real *res
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -1294,7 +1294,7 @@ void gesture_grad_D2_ws(const gesture_real *restrict in, const gesture_real *res
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -1488,7 +1488,7 @@ void gesture_grad_P2_ws(const gesture_real *restrict in, const gesture_real *res
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -1669,7 +1669,7 @@ void gesture_grad_c2_ws(const gesture_real *restrict in, const gesture_real *res
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -1848,7 +1848,7 @@ void gesture_grad_W_ws(const gesture_real *restrict in, const gesture_real *rest
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -1989,7 +1989,7 @@ void gesture_grad_b_ws(const gesture_real *restrict in, const gesture_real *rest
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -2124,7 +2124,7 @@ gesture_real gesture_sgd_step_ws(gesture_real *restrict p, const gesture_real *r
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -2453,7 +2453,7 @@ void gesture_outputs_ws(const gesture_real *restrict in, const gesture_real *res
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real *const t11 = ws + 6;
     for (int i = 0; i < 6; i++)
