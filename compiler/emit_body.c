@@ -545,7 +545,7 @@ static void emit_reduce(Body *B, int id, const char *N, bool update) {
   if (nd->op == OP_SUM) {
     buf_printf(B->out, "\n        %s += %s;\n", N, y.s);
   } else {
-    buf_printf(B->out, " {\n        const %s acc = %s;\n        %s = %s >= acc ? %s : acc;\n    }\n", R, y.s, N, N, N);
+    buf_printf(B->out, " {\n        const %s acc = %s;\n        %s = acc > %s ? acc : %s;\n    }\n", R, y.s, N, N, N);
     B->reals++;
   }
   free(x.s);
@@ -652,7 +652,7 @@ static void emit_ATMAX(Body *B, int id, const char *N, bool update) {
     buf_printf(B->out, "%s        %s best = %s;\n", in, R, t0.s);
     buf_printf(B->out, "%s        for (int k = 1; k < %d; k++) {\n", in, sl.n);
     buf_printf(B->out, "%s            const %s acc = %s;\n", in, R, x.s);
-    buf_printf(B->out, "%s            best = best >= acc ? best : acc;\n%s        }\n", in, in);
+    buf_printf(B->out, "%s            best = acc > best ? acc : best;\n%s        }\n", in, in);
     B->reals += 2, loop_var(B);
     free(t0.s);
   } else {

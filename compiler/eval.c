@@ -103,7 +103,7 @@ static void eval_SUM(const EvalAt *e) {
 static void eval_MAXR(const EvalAt *e) {
   double acc = e->x[0];
   for (int k = 1; k < shape_size(e->d->nodes[e->nd->a[0]].shape); k++)
-    acc = acc >= e->x[k] ? acc : e->x[k];
+    acc = e->x[k] > acc ? e->x[k] : acc;
   e->r[0] = acc;
 }
 

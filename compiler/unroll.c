@@ -102,7 +102,7 @@ static void unroll_MAXR(Unroller *U, int id, const Node *nd, int *r) {
   int s = EL(nd->a[0], 0);
   for (int k = 1; k < len; k++) {
     int v = EL(nd->a[0], k);
-    s = dag_op(U->d, OP_IFGE, s, v, s, v);
+    s = dag_op(U->d, OP_IFGT, v, s, v, s);
   }
   r[0] = s;
 }

@@ -184,7 +184,7 @@ digits_cnn_real digits_cnn_loss_ws(const digits_cnn_real *restrict in, const dig
     digits_cnn_real t4 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_cnn_real acc = z[i];
-        t4 = t4 >= acc ? t4 : acc;
+        t4 = acc > t4 ? acc : t4;
     }
     digits_cnn_real *const t5 = ws + 10;
     for (int i = 0; i < 10; i++)
@@ -352,7 +352,7 @@ digits_cnn_real digits_cnn_loss_grad_ws(const digits_cnn_real *restrict in, cons
     digits_cnn_real t4 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_cnn_real acc = z[i];
-        t4 = t4 >= acc ? t4 : acc;
+        t4 = acc > t4 ? acc : t4;
     }
     digits_cnn_real t5;
     {
@@ -699,7 +699,7 @@ void digits_cnn_grad_K_ws(const digits_cnn_real *restrict in, const digits_cnn_r
     digits_cnn_real t4 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_cnn_real acc = z[i];
-        t4 = t4 >= acc ? t4 : acc;
+        t4 = acc > t4 ? acc : t4;
     }
     digits_cnn_real t5;
     {
@@ -1009,7 +1009,7 @@ void digits_cnn_grad_c_ws(const digits_cnn_real *restrict in, const digits_cnn_r
     digits_cnn_real t4 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_cnn_real acc = z[i];
-        t4 = t4 >= acc ? t4 : acc;
+        t4 = acc > t4 ? acc : t4;
     }
     digits_cnn_real t5;
     {
@@ -1227,7 +1227,7 @@ void digits_cnn_grad_W_ws(const digits_cnn_real *restrict in, const digits_cnn_r
     digits_cnn_real t4 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_cnn_real acc = z[i];
-        t4 = t4 >= acc ? t4 : acc;
+        t4 = acc > t4 ? acc : t4;
     }
     digits_cnn_real t5;
     {
@@ -1404,7 +1404,7 @@ void digits_cnn_grad_b_ws(const digits_cnn_real *restrict in, const digits_cnn_r
     digits_cnn_real t4 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_cnn_real acc = z[i];
-        t4 = t4 >= acc ? t4 : acc;
+        t4 = acc > t4 ? acc : t4;
     }
     digits_cnn_real t5;
     {
@@ -1575,7 +1575,7 @@ digits_cnn_real digits_cnn_sgd_step_ws(digits_cnn_real *restrict p, const digits
     digits_cnn_real t4 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_cnn_real acc = z[i];
-        t4 = t4 >= acc ? t4 : acc;
+        t4 = acc > t4 ? acc : t4;
     }
     digits_cnn_real t5;
     {
@@ -1927,7 +1927,7 @@ void digits_cnn_outputs_ws(const digits_cnn_real *restrict in, const digits_cnn_
     digits_cnn_real t4 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_cnn_real acc = z[i];
-        t4 = t4 >= acc ? t4 : acc;
+        t4 = acc > t4 ? acc : t4;
     }
     digits_cnn_real *const t5 = ws + 10;
     for (int i = 0; i < 10; i++)

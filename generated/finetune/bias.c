@@ -67,7 +67,7 @@ bias_real bias_loss_ws(const bias_real *restrict in, const bias_real *restrict p
     bias_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const bias_real acc = z[i];
-        t2 = t2 >= acc ? t2 : acc;
+        t2 = acc > t2 ? acc : t2;
     }
     bias_real *const t3 = ws + 10;
     for (int i = 0; i < 10; i++)
@@ -132,7 +132,7 @@ bias_real bias_loss_grad_ws(const bias_real *restrict in, const bias_real *restr
     bias_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const bias_real acc = z[i];
-        t2 = t2 >= acc ? t2 : acc;
+        t2 = acc > t2 ? acc : t2;
     }
     bias_real t3;
     {
@@ -225,7 +225,7 @@ void bias_grad_b1_ws(const bias_real *restrict in, const bias_real *restrict p, 
     bias_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const bias_real acc = z[i];
-        t2 = t2 >= acc ? t2 : acc;
+        t2 = acc > t2 ? acc : t2;
     }
     bias_real t3;
     {
@@ -304,7 +304,7 @@ void bias_grad_b2_ws(const bias_real *restrict in, const bias_real *restrict p, 
     bias_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const bias_real acc = z[i];
-        t2 = t2 >= acc ? t2 : acc;
+        t2 = acc > t2 ? acc : t2;
     }
     bias_real t3;
     {
@@ -372,7 +372,7 @@ bias_real bias_sgd_step_ws(bias_real *restrict p, const bias_real *restrict in, 
     bias_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const bias_real acc = z[i];
-        t2 = t2 >= acc ? t2 : acc;
+        t2 = acc > t2 ? acc : t2;
     }
     bias_real t3;
     {
@@ -472,7 +472,7 @@ void bias_outputs_ws(const bias_real *restrict in, const bias_real *restrict p, 
     bias_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const bias_real acc = z[i];
-        t2 = t2 >= acc ? t2 : acc;
+        t2 = acc > t2 ? acc : t2;
     }
     bias_real *const t3 = ws + 10;
     for (int i = 0; i < 10; i++)

@@ -67,7 +67,7 @@ last_real last_loss_ws(const last_real *restrict in, const last_real *restrict p
     last_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const last_real acc = z[i];
-        t2 = t2 >= acc ? t2 : acc;
+        t2 = acc > t2 ? acc : t2;
     }
     last_real *const t3 = ws + 10;
     for (int i = 0; i < 10; i++)
@@ -132,7 +132,7 @@ last_real last_loss_grad_ws(const last_real *restrict in, const last_real *restr
     last_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const last_real acc = z[i];
-        t2 = t2 >= acc ? t2 : acc;
+        t2 = acc > t2 ? acc : t2;
     }
     last_real t3;
     {
@@ -220,7 +220,7 @@ void last_grad_W2_ws(const last_real *restrict in, const last_real *restrict p, 
     last_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const last_real acc = z[i];
-        t2 = t2 >= acc ? t2 : acc;
+        t2 = acc > t2 ? acc : t2;
     }
     last_real t3;
     {
@@ -294,7 +294,7 @@ void last_grad_b2_ws(const last_real *restrict in, const last_real *restrict p, 
     last_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const last_real acc = z[i];
-        t2 = t2 >= acc ? t2 : acc;
+        t2 = acc > t2 ? acc : t2;
     }
     last_real t3;
     {
@@ -362,7 +362,7 @@ last_real last_sgd_step_ws(last_real *restrict p, const last_real *restrict in, 
     last_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const last_real acc = z[i];
-        t2 = t2 >= acc ? t2 : acc;
+        t2 = acc > t2 ? acc : t2;
     }
     last_real t3;
     {
@@ -454,7 +454,7 @@ void last_outputs_ws(const last_real *restrict in, const last_real *restrict p, 
     last_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const last_real acc = z[i];
-        t2 = t2 >= acc ? t2 : acc;
+        t2 = acc > t2 ? acc : t2;
     }
     last_real *const t3 = ws + 10;
     for (int i = 0; i < 10; i++)

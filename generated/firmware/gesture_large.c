@@ -239,7 +239,7 @@ gesture_large_real gesture_large_loss_ws(const gesture_large_real *restrict in, 
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real *const t11 = ws + 6;
     for (int i = 0; i < 6; i++)
@@ -449,7 +449,7 @@ gesture_large_real gesture_large_loss_grad_ws(const gesture_large_real *restrict
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -993,7 +993,7 @@ void gesture_large_grad_C1_ws(const gesture_large_real *restrict in, const gestu
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -1401,7 +1401,7 @@ void gesture_large_grad_c1_ws(const gesture_large_real *restrict in, const gestu
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -1770,7 +1770,7 @@ void gesture_large_grad_C2_ws(const gesture_large_real *restrict in, const gestu
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -2103,7 +2103,7 @@ void gesture_large_grad_c2_ws(const gesture_large_real *restrict in, const gestu
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -2397,7 +2397,7 @@ void gesture_large_grad_C3_ws(const gesture_large_real *restrict in, const gestu
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -2657,7 +2657,7 @@ void gesture_large_grad_c3_ws(const gesture_large_real *restrict in, const gestu
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -2897,7 +2897,7 @@ void gesture_large_grad_W_ws(const gesture_large_real *restrict in, const gestur
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -3116,7 +3116,7 @@ void gesture_large_grad_b_ws(const gesture_large_real *restrict in, const gestur
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -3329,7 +3329,7 @@ gesture_large_real gesture_large_sgd_step_ws(gesture_large_real *restrict p, con
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -3880,7 +3880,7 @@ void gesture_large_outputs_ws(const gesture_large_real *restrict in, const gestu
     gesture_large_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_large_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_large_real *const t11 = ws + 6;
     for (int i = 0; i < 6; i++)

@@ -80,20 +80,20 @@ extern const int32_t five_points_normal_grad_ranges[FIVE_POINTS_NORMAL_N_GRAD_RA
    workspace, and 256 bytes of frame per call; not libm's).
    FIVE_POINTS_NORMAL_OPS_LOSS_k, FIVE_POINTS_NORMAL_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
-#define FIVE_POINTS_NORMAL_STACK_loss 424
-#define FIVE_POINTS_NORMAL_STACK_loss_grad 464
-#define FIVE_POINTS_NORMAL_STACK_grad_b1 408
-#define FIVE_POINTS_NORMAL_STACK_grad_b2 408
-#define FIVE_POINTS_NORMAL_STACK_grad_c 408
-#define FIVE_POINTS_NORMAL_STACK_grad_w11 408
-#define FIVE_POINTS_NORMAL_STACK_grad_w21 408
-#define FIVE_POINTS_NORMAL_STACK_grad_w12 408
-#define FIVE_POINTS_NORMAL_STACK_grad_w22 408
-#define FIVE_POINTS_NORMAL_STACK_grad_u1 408
-#define FIVE_POINTS_NORMAL_STACK_grad_u2 408
-#define FIVE_POINTS_NORMAL_STACK_sgd_step 512
-#define FIVE_POINTS_NORMAL_STACK_outputs 400
-#define FIVE_POINTS_NORMAL_STACK_MAX 512
+#define FIVE_POINTS_NORMAL_STACK_loss 416
+#define FIVE_POINTS_NORMAL_STACK_loss_grad 472
+#define FIVE_POINTS_NORMAL_STACK_grad_b1 416
+#define FIVE_POINTS_NORMAL_STACK_grad_b2 416
+#define FIVE_POINTS_NORMAL_STACK_grad_c 416
+#define FIVE_POINTS_NORMAL_STACK_grad_w11 416
+#define FIVE_POINTS_NORMAL_STACK_grad_w21 416
+#define FIVE_POINTS_NORMAL_STACK_grad_w12 416
+#define FIVE_POINTS_NORMAL_STACK_grad_w22 416
+#define FIVE_POINTS_NORMAL_STACK_grad_u1 416
+#define FIVE_POINTS_NORMAL_STACK_grad_u2 416
+#define FIVE_POINTS_NORMAL_STACK_sgd_step 520
+#define FIVE_POINTS_NORMAL_STACK_outputs 408
+#define FIVE_POINTS_NORMAL_STACK_MAX 520
 #define FIVE_POINTS_NORMAL_OPS_LOSS_ADD 12
 #define FIVE_POINTS_NORMAL_OPS_LOSS_MUL 7
 #define FIVE_POINTS_NORMAL_OPS_LOSS_DIV 0
@@ -107,7 +107,7 @@ extern const int32_t five_points_normal_grad_ranges[FIVE_POINTS_NORMAL_N_GRAD_RA
 #define FIVE_POINTS_NORMAL_OPS_LOSS_GRAD_MUL 19
 #define FIVE_POINTS_NORMAL_OPS_LOSS_GRAD_DIV 1
 #define FIVE_POINTS_NORMAL_OPS_LOSS_GRAD_NEG 1
-#define FIVE_POINTS_NORMAL_OPS_LOSS_GRAD_SELECT 2
+#define FIVE_POINTS_NORMAL_OPS_LOSS_GRAD_SELECT 3
 #define FIVE_POINTS_NORMAL_OPS_LOSS_GRAD_EXP 1
 #define FIVE_POINTS_NORMAL_OPS_LOSS_GRAD_LOG 1
 #define FIVE_POINTS_NORMAL_OPS_LOSS_GRAD_ABS 1
@@ -119,6 +119,6 @@ extern const int32_t five_points_normal_grad_ranges[FIVE_POINTS_NORMAL_N_GRAD_RA
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define FIVE_POINTS_NORMAL_HEADER_HASH 0x1E942CE0F3D68B0Bu
+#define FIVE_POINTS_NORMAL_HEADER_HASH 0xA23CF777C53731A9u
 
 #endif /* DCC_FIVE_POINTS_NORMAL_H */

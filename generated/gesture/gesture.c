@@ -221,7 +221,7 @@ gesture_real gesture_loss_ws(const gesture_real *restrict in, const gesture_real
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real *const t11 = ws + 6;
     for (int i = 0; i < 6; i++)
@@ -413,7 +413,7 @@ gesture_real gesture_loss_grad_ws(const gesture_real *restrict in, const gesture
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -882,7 +882,7 @@ void gesture_grad_D1_ws(const gesture_real *restrict in, const gesture_real *res
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -1242,7 +1242,7 @@ void gesture_grad_P1_ws(const gesture_real *restrict in, const gesture_real *res
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -1561,7 +1561,7 @@ void gesture_grad_c1_ws(const gesture_real *restrict in, const gesture_real *res
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -1879,7 +1879,7 @@ void gesture_grad_D2_ws(const gesture_real *restrict in, const gesture_real *res
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -2161,7 +2161,7 @@ void gesture_grad_P2_ws(const gesture_real *restrict in, const gesture_real *res
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -2402,7 +2402,7 @@ void gesture_grad_c2_ws(const gesture_real *restrict in, const gesture_real *res
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -2642,7 +2642,7 @@ void gesture_grad_W_ws(const gesture_real *restrict in, const gesture_real *rest
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -2843,7 +2843,7 @@ void gesture_grad_b_ws(const gesture_real *restrict in, const gesture_real *rest
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -3038,7 +3038,7 @@ gesture_real gesture_sgd_step_ws(gesture_real *restrict p, const gesture_real *r
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real t11 = in[192];
     for (int i = 1; i < 6; i++)
@@ -3513,7 +3513,7 @@ void gesture_outputs_ws(const gesture_real *restrict in, const gesture_real *res
     gesture_real t10 = z[0];
     for (int i = 1; i < 6; i++) {
         const gesture_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gesture_real *const t11 = ws + 6;
     for (int i = 0; i < 6; i++)

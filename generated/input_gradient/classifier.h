@@ -63,15 +63,15 @@ extern const int32_t classifier_grad_ranges[CLASSIFIER_N_GRAD_RANGES][2];
    CLASSIFIER_OPS_LOSS_k, CLASSIFIER_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
 #define CLASSIFIER_STACK_loss        480
-#define CLASSIFIER_STACK_loss_grad   648
-#define CLASSIFIER_STACK_grad_W1     600
-#define CLASSIFIER_STACK_grad_b1     472
-#define CLASSIFIER_STACK_grad_w2     472
-#define CLASSIFIER_STACK_grad_b2     464
-#define CLASSIFIER_STACK_grad_x      648
-#define CLASSIFIER_STACK_sgd_step    1040
-#define CLASSIFIER_STACK_outputs     440
-#define CLASSIFIER_STACK_MAX         1040
+#define CLASSIFIER_STACK_loss_grad   664
+#define CLASSIFIER_STACK_grad_W1     616
+#define CLASSIFIER_STACK_grad_b1     488
+#define CLASSIFIER_STACK_grad_w2     488
+#define CLASSIFIER_STACK_grad_b2     480
+#define CLASSIFIER_STACK_grad_x      664
+#define CLASSIFIER_STACK_sgd_step    1056
+#define CLASSIFIER_STACK_outputs     448
+#define CLASSIFIER_STACK_MAX         1056
 #define CLASSIFIER_OPS_LOSS_ADD      57
 #define CLASSIFIER_OPS_LOSS_MUL      50
 #define CLASSIFIER_OPS_LOSS_DIV      0
@@ -85,7 +85,7 @@ extern const int32_t classifier_grad_ranges[CLASSIFIER_N_GRAD_RANGES][2];
 #define CLASSIFIER_OPS_LOSS_GRAD_MUL 148
 #define CLASSIFIER_OPS_LOSS_GRAD_DIV 2
 #define CLASSIFIER_OPS_LOSS_GRAD_NEG 2
-#define CLASSIFIER_OPS_LOSS_GRAD_SELECT 4
+#define CLASSIFIER_OPS_LOSS_GRAD_SELECT 6
 #define CLASSIFIER_OPS_LOSS_GRAD_EXP 1
 #define CLASSIFIER_OPS_LOSS_GRAD_LOG 1
 #define CLASSIFIER_OPS_LOSS_GRAD_ABS 1
@@ -97,6 +97,6 @@ extern const int32_t classifier_grad_ranges[CLASSIFIER_N_GRAD_RANGES][2];
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define CLASSIFIER_HEADER_HASH 0xFE36B18308626CE4u
+#define CLASSIFIER_HEADER_HASH 0xED98F3925AFC38C1u
 
 #endif /* DCC_CLASSIFIER_H */

@@ -79,8 +79,8 @@ blobs_real blobs_loss(const blobs_real *restrict in, const blobs_real *restrict 
     const blobs_real z_0 = p[48] + (p[24] * h_0 + p[26] * h_2 + (p[28] * h_4 + p[30] * h_6) + (p[25] * h_1 + p[27] * h_3 + (p[29] * h_5 + p[31] * h_7))); /* line 10 */
     const blobs_real z_1 = p[49] + (p[32] * h_0 + p[34] * h_2 + (p[36] * h_4 + p[38] * h_6) + (p[33] * h_1 + p[35] * h_3 + (p[37] * h_5 + p[39] * h_7))); /* line 10 */
     const blobs_real z_2 = p[50] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
-    const blobs_real t1 = (z_0 >= z_1 ? z_0 : z_1);
-    const blobs_real t2 = (t1 >= z_2 ? t1 : z_2);
+    const blobs_real t1 = (z_1 > z_0 ? z_1 : z_0);
+    const blobs_real t2 = (z_2 > t1 ? z_2 : t1);
     const blobs_real t3 = z_0 - t2;
     const blobs_real t4 = z_1 - t2;
     const blobs_real t5 = z_2 - t2;
@@ -107,8 +107,8 @@ blobs_real blobs_loss_grad(const blobs_real *restrict in, const blobs_real *rest
     const blobs_real z_0 = p[48] + (p[24] * h_0 + p[26] * h_2 + (p[28] * h_4 + p[30] * h_6) + (p[25] * h_1 + p[27] * h_3 + (p[29] * h_5 + p[31] * h_7))); /* line 10 */
     const blobs_real z_1 = p[49] + (p[32] * h_0 + p[34] * h_2 + (p[36] * h_4 + p[38] * h_6) + (p[33] * h_1 + p[35] * h_3 + (p[37] * h_5 + p[39] * h_7))); /* line 10 */
     const blobs_real z_2 = p[50] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
-    const blobs_real t1 = (z_0 >= z_1 ? z_0 : z_1);
-    const blobs_real t2 = (t1 >= z_2 ? t1 : z_2);
+    const blobs_real t1 = (z_1 > z_0 ? z_1 : z_0);
+    const blobs_real t2 = (z_2 > t1 ? z_2 : t1);
     const blobs_real t3 = z_0 - t2;
     const blobs_real t4 = z_1 - t2;
     const blobs_real t5 = z_2 - t2;
@@ -199,8 +199,8 @@ void blobs_grad_W1(const blobs_real *restrict in, const blobs_real *restrict p, 
     const blobs_real z_0 = p[48] + (p[24] * h_0 + p[26] * h_2 + (p[28] * h_4 + p[30] * h_6) + (p[25] * h_1 + p[27] * h_3 + (p[29] * h_5 + p[31] * h_7))); /* line 10 */
     const blobs_real z_1 = p[49] + (p[32] * h_0 + p[34] * h_2 + (p[36] * h_4 + p[38] * h_6) + (p[33] * h_1 + p[35] * h_3 + (p[37] * h_5 + p[39] * h_7))); /* line 10 */
     const blobs_real z_2 = p[50] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
-    const blobs_real t1 = (z_0 >= z_1 ? z_0 : z_1);
-    const blobs_real t2 = (t1 >= z_2 ? t1 : z_2);
+    const blobs_real t1 = (z_1 > z_0 ? z_1 : z_0);
+    const blobs_real t2 = (z_2 > t1 ? z_2 : t1);
     const blobs_real t3 = exp(z_0 - t2);
     const blobs_real t4 = exp(z_1 - t2);
     const blobs_real t5 = exp(z_2 - t2);
@@ -249,8 +249,8 @@ void blobs_grad_b1(const blobs_real *restrict in, const blobs_real *restrict p, 
     const blobs_real z_0 = p[48] + (p[24] * h_0 + p[26] * h_2 + (p[28] * h_4 + p[30] * h_6) + (p[25] * h_1 + p[27] * h_3 + (p[29] * h_5 + p[31] * h_7))); /* line 10 */
     const blobs_real z_1 = p[49] + (p[32] * h_0 + p[34] * h_2 + (p[36] * h_4 + p[38] * h_6) + (p[33] * h_1 + p[35] * h_3 + (p[37] * h_5 + p[39] * h_7))); /* line 10 */
     const blobs_real z_2 = p[50] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
-    const blobs_real t1 = (z_0 >= z_1 ? z_0 : z_1);
-    const blobs_real t2 = (t1 >= z_2 ? t1 : z_2);
+    const blobs_real t1 = (z_1 > z_0 ? z_1 : z_0);
+    const blobs_real t2 = (z_2 > t1 ? z_2 : t1);
     const blobs_real t3 = exp(z_0 - t2);
     const blobs_real t4 = exp(z_1 - t2);
     const blobs_real t5 = exp(z_2 - t2);
@@ -283,8 +283,8 @@ void blobs_grad_W2(const blobs_real *restrict in, const blobs_real *restrict p, 
     const blobs_real z_0 = p[48] + (p[24] * h_0 + p[26] * h_2 + (p[28] * h_4 + p[30] * h_6) + (p[25] * h_1 + p[27] * h_3 + (p[29] * h_5 + p[31] * h_7))); /* line 10 */
     const blobs_real z_1 = p[49] + (p[32] * h_0 + p[34] * h_2 + (p[36] * h_4 + p[38] * h_6) + (p[33] * h_1 + p[35] * h_3 + (p[37] * h_5 + p[39] * h_7))); /* line 10 */
     const blobs_real z_2 = p[50] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
-    const blobs_real t1 = (z_0 >= z_1 ? z_0 : z_1);
-    const blobs_real t2 = (t1 >= z_2 ? t1 : z_2);
+    const blobs_real t1 = (z_1 > z_0 ? z_1 : z_0);
+    const blobs_real t2 = (z_2 > t1 ? z_2 : t1);
     const blobs_real t3 = exp(z_0 - t2);
     const blobs_real t4 = exp(z_1 - t2);
     const blobs_real t5 = exp(z_2 - t2);
@@ -333,8 +333,8 @@ void blobs_grad_b2(const blobs_real *restrict in, const blobs_real *restrict p, 
     const blobs_real z_0 = p[48] + (p[24] * h_0 + p[26] * h_2 + (p[28] * h_4 + p[30] * h_6) + (p[25] * h_1 + p[27] * h_3 + (p[29] * h_5 + p[31] * h_7))); /* line 10 */
     const blobs_real z_1 = p[49] + (p[32] * h_0 + p[34] * h_2 + (p[36] * h_4 + p[38] * h_6) + (p[33] * h_1 + p[35] * h_3 + (p[37] * h_5 + p[39] * h_7))); /* line 10 */
     const blobs_real z_2 = p[50] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
-    const blobs_real t1 = (z_0 >= z_1 ? z_0 : z_1);
-    const blobs_real t2 = (t1 >= z_2 ? t1 : z_2);
+    const blobs_real t1 = (z_1 > z_0 ? z_1 : z_0);
+    const blobs_real t2 = (z_2 > t1 ? z_2 : t1);
     const blobs_real t3 = exp(z_0 - t2);
     const blobs_real t4 = exp(z_1 - t2);
     const blobs_real t5 = exp(z_2 - t2);
@@ -360,8 +360,8 @@ blobs_real blobs_sgd_step(blobs_real *restrict p, const blobs_real *restrict in,
     const blobs_real z_0 = p[48] + (p[24] * h_0 + p[26] * h_2 + (p[28] * h_4 + p[30] * h_6) + (p[25] * h_1 + p[27] * h_3 + (p[29] * h_5 + p[31] * h_7))); /* line 10 */
     const blobs_real z_1 = p[49] + (p[32] * h_0 + p[34] * h_2 + (p[36] * h_4 + p[38] * h_6) + (p[33] * h_1 + p[35] * h_3 + (p[37] * h_5 + p[39] * h_7))); /* line 10 */
     const blobs_real z_2 = p[50] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
-    const blobs_real t1 = (z_0 >= z_1 ? z_0 : z_1);
-    const blobs_real t2 = (t1 >= z_2 ? t1 : z_2);
+    const blobs_real t1 = (z_1 > z_0 ? z_1 : z_0);
+    const blobs_real t2 = (z_2 > t1 ? z_2 : t1);
     const blobs_real t3 = z_0 - t2;
     const blobs_real t4 = z_1 - t2;
     const blobs_real t5 = z_2 - t2;
@@ -492,8 +492,8 @@ void blobs_outputs(const blobs_real *restrict in, const blobs_real *restrict p, 
     const blobs_real z_0 = p[48] + (p[24] * h_0 + p[26] * h_2 + (p[28] * h_4 + p[30] * h_6) + (p[25] * h_1 + p[27] * h_3 + (p[29] * h_5 + p[31] * h_7))); /* line 10 */
     const blobs_real z_1 = p[49] + (p[32] * h_0 + p[34] * h_2 + (p[36] * h_4 + p[38] * h_6) + (p[33] * h_1 + p[35] * h_3 + (p[37] * h_5 + p[39] * h_7))); /* line 10 */
     const blobs_real z_2 = p[50] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
-    const blobs_real t1 = (z_0 >= z_1 ? z_0 : z_1);
-    const blobs_real t2 = (t1 >= z_2 ? t1 : z_2);
+    const blobs_real t1 = (z_1 > z_0 ? z_1 : z_0);
+    const blobs_real t2 = (z_2 > t1 ? z_2 : t1);
     const blobs_real t3 = exp(z_0 - t2);
     const blobs_real t4 = exp(z_1 - t2);
     const blobs_real t5 = exp(z_2 - t2);

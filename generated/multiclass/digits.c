@@ -67,7 +67,7 @@ digits_real digits_loss_ws(const digits_real *restrict in, const digits_real *re
     digits_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_real acc = z[i];
-        t2 = t2 >= acc ? t2 : acc;
+        t2 = acc > t2 ? acc : t2;
     }
     digits_real *const t3 = ws + 10;
     for (int i = 0; i < 10; i++)
@@ -132,7 +132,7 @@ digits_real digits_loss_grad_ws(const digits_real *restrict in, const digits_rea
     digits_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_real acc = z[i];
-        t2 = t2 >= acc ? t2 : acc;
+        t2 = acc > t2 ? acc : t2;
     }
     digits_real t3;
     {
@@ -239,7 +239,7 @@ void digits_grad_W1_ws(const digits_real *restrict in, const digits_real *restri
     digits_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_real acc = z[i];
-        t2 = t2 >= acc ? t2 : acc;
+        t2 = acc > t2 ? acc : t2;
     }
     digits_real t3;
     {
@@ -325,7 +325,7 @@ void digits_grad_b1_ws(const digits_real *restrict in, const digits_real *restri
     digits_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_real acc = z[i];
-        t2 = t2 >= acc ? t2 : acc;
+        t2 = acc > t2 ? acc : t2;
     }
     digits_real t3;
     {
@@ -404,7 +404,7 @@ void digits_grad_W2_ws(const digits_real *restrict in, const digits_real *restri
     digits_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_real acc = z[i];
-        t2 = t2 >= acc ? t2 : acc;
+        t2 = acc > t2 ? acc : t2;
     }
     digits_real t3;
     {
@@ -478,7 +478,7 @@ void digits_grad_b2_ws(const digits_real *restrict in, const digits_real *restri
     digits_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_real acc = z[i];
-        t2 = t2 >= acc ? t2 : acc;
+        t2 = acc > t2 ? acc : t2;
     }
     digits_real t3;
     {
@@ -546,7 +546,7 @@ digits_real digits_sgd_step_ws(digits_real *restrict p, const digits_real *restr
     digits_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_real acc = z[i];
-        t2 = t2 >= acc ? t2 : acc;
+        t2 = acc > t2 ? acc : t2;
     }
     digits_real t3;
     {
@@ -660,7 +660,7 @@ void digits_outputs_ws(const digits_real *restrict in, const digits_real *restri
     digits_real t2 = z[0];
     for (int i = 1; i < 10; i++) {
         const digits_real acc = z[i];
-        t2 = t2 >= acc ? t2 : acc;
+        t2 = acc > t2 ? acc : t2;
     }
     digits_real *const t3 = ws + 10;
     for (int i = 0; i < 10; i++)

@@ -103,8 +103,8 @@ iris_real iris_loss(const iris_real *restrict in, const iris_real *restrict p)
     const iris_real z_0 = p[64] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
     const iris_real z_1 = p[65] + (p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7))); /* line 10 */
     const iris_real z_2 = p[66] + (p[56] * h_0 + p[58] * h_2 + (p[60] * h_4 + p[62] * h_6) + (p[57] * h_1 + p[59] * h_3 + (p[61] * h_5 + p[63] * h_7))); /* line 10 */
-    const iris_real t9 = (z_0 >= z_1 ? z_0 : z_1);
-    const iris_real t10 = (t9 >= z_2 ? t9 : z_2);
+    const iris_real t9 = (z_1 > z_0 ? z_1 : z_0);
+    const iris_real t10 = (z_2 > t9 ? z_2 : t9);
     const iris_real t11 = z_0 - t10;
     const iris_real t12 = z_1 - t10;
     const iris_real t13 = z_2 - t10;
@@ -139,8 +139,8 @@ iris_real iris_loss_grad(const iris_real *restrict in, const iris_real *restrict
     const iris_real z_0 = p[64] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
     const iris_real z_1 = p[65] + (p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7))); /* line 10 */
     const iris_real z_2 = p[66] + (p[56] * h_0 + p[58] * h_2 + (p[60] * h_4 + p[62] * h_6) + (p[57] * h_1 + p[59] * h_3 + (p[61] * h_5 + p[63] * h_7))); /* line 10 */
-    const iris_real t9 = (z_0 >= z_1 ? z_0 : z_1);
-    const iris_real t10 = (t9 >= z_2 ? t9 : z_2);
+    const iris_real t9 = (z_1 > z_0 ? z_1 : z_0);
+    const iris_real t10 = (z_2 > t9 ? z_2 : t9);
     const iris_real t11 = z_0 - t10;
     const iris_real t12 = z_1 - t10;
     const iris_real t13 = z_2 - t10;
@@ -255,8 +255,8 @@ void iris_grad_W1(const iris_real *restrict in, const iris_real *restrict p, iri
     const iris_real z_0 = p[64] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
     const iris_real z_1 = p[65] + (p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7))); /* line 10 */
     const iris_real z_2 = p[66] + (p[56] * h_0 + p[58] * h_2 + (p[60] * h_4 + p[62] * h_6) + (p[57] * h_1 + p[59] * h_3 + (p[61] * h_5 + p[63] * h_7))); /* line 10 */
-    const iris_real t9 = (z_0 >= z_1 ? z_0 : z_1);
-    const iris_real t10 = (t9 >= z_2 ? t9 : z_2);
+    const iris_real t9 = (z_1 > z_0 ? z_1 : z_0);
+    const iris_real t10 = (z_2 > t9 ? z_2 : t9);
     const iris_real t11 = exp(z_0 - t10);
     const iris_real t12 = exp(z_1 - t10);
     const iris_real t13 = exp(z_2 - t10);
@@ -329,8 +329,8 @@ void iris_grad_b1(const iris_real *restrict in, const iris_real *restrict p, iri
     const iris_real z_0 = p[64] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
     const iris_real z_1 = p[65] + (p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7))); /* line 10 */
     const iris_real z_2 = p[66] + (p[56] * h_0 + p[58] * h_2 + (p[60] * h_4 + p[62] * h_6) + (p[57] * h_1 + p[59] * h_3 + (p[61] * h_5 + p[63] * h_7))); /* line 10 */
-    const iris_real t9 = (z_0 >= z_1 ? z_0 : z_1);
-    const iris_real t10 = (t9 >= z_2 ? t9 : z_2);
+    const iris_real t9 = (z_1 > z_0 ? z_1 : z_0);
+    const iris_real t10 = (z_2 > t9 ? z_2 : t9);
     const iris_real t11 = exp(z_0 - t10);
     const iris_real t12 = exp(z_1 - t10);
     const iris_real t13 = exp(z_2 - t10);
@@ -371,8 +371,8 @@ void iris_grad_W2(const iris_real *restrict in, const iris_real *restrict p, iri
     const iris_real z_0 = p[64] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
     const iris_real z_1 = p[65] + (p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7))); /* line 10 */
     const iris_real z_2 = p[66] + (p[56] * h_0 + p[58] * h_2 + (p[60] * h_4 + p[62] * h_6) + (p[57] * h_1 + p[59] * h_3 + (p[61] * h_5 + p[63] * h_7))); /* line 10 */
-    const iris_real t9 = (z_0 >= z_1 ? z_0 : z_1);
-    const iris_real t10 = (t9 >= z_2 ? t9 : z_2);
+    const iris_real t9 = (z_1 > z_0 ? z_1 : z_0);
+    const iris_real t10 = (z_2 > t9 ? z_2 : t9);
     const iris_real t11 = exp(z_0 - t10);
     const iris_real t12 = exp(z_1 - t10);
     const iris_real t13 = exp(z_2 - t10);
@@ -429,8 +429,8 @@ void iris_grad_b2(const iris_real *restrict in, const iris_real *restrict p, iri
     const iris_real z_0 = p[64] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
     const iris_real z_1 = p[65] + (p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7))); /* line 10 */
     const iris_real z_2 = p[66] + (p[56] * h_0 + p[58] * h_2 + (p[60] * h_4 + p[62] * h_6) + (p[57] * h_1 + p[59] * h_3 + (p[61] * h_5 + p[63] * h_7))); /* line 10 */
-    const iris_real t9 = (z_0 >= z_1 ? z_0 : z_1);
-    const iris_real t10 = (t9 >= z_2 ? t9 : z_2);
+    const iris_real t9 = (z_1 > z_0 ? z_1 : z_0);
+    const iris_real t10 = (z_2 > t9 ? z_2 : t9);
     const iris_real t11 = exp(z_0 - t10);
     const iris_real t12 = exp(z_1 - t10);
     const iris_real t13 = exp(z_2 - t10);
@@ -464,8 +464,8 @@ iris_real iris_sgd_step(iris_real *restrict p, const iris_real *restrict in, iri
     const iris_real z_0 = p[64] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
     const iris_real z_1 = p[65] + (p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7))); /* line 10 */
     const iris_real z_2 = p[66] + (p[56] * h_0 + p[58] * h_2 + (p[60] * h_4 + p[62] * h_6) + (p[57] * h_1 + p[59] * h_3 + (p[61] * h_5 + p[63] * h_7))); /* line 10 */
-    const iris_real t9 = (z_0 >= z_1 ? z_0 : z_1);
-    const iris_real t10 = (t9 >= z_2 ? t9 : z_2);
+    const iris_real t9 = (z_1 > z_0 ? z_1 : z_0);
+    const iris_real t10 = (z_2 > t9 ? z_2 : t9);
     const iris_real t11 = z_0 - t10;
     const iris_real t12 = z_1 - t10;
     const iris_real t13 = z_2 - t10;
@@ -636,8 +636,8 @@ void iris_outputs(const iris_real *restrict in, const iris_real *restrict p, iri
     const iris_real z_0 = p[64] + (p[40] * h_0 + p[42] * h_2 + (p[44] * h_4 + p[46] * h_6) + (p[41] * h_1 + p[43] * h_3 + (p[45] * h_5 + p[47] * h_7))); /* line 10 */
     const iris_real z_1 = p[65] + (p[48] * h_0 + p[50] * h_2 + (p[52] * h_4 + p[54] * h_6) + (p[49] * h_1 + p[51] * h_3 + (p[53] * h_5 + p[55] * h_7))); /* line 10 */
     const iris_real z_2 = p[66] + (p[56] * h_0 + p[58] * h_2 + (p[60] * h_4 + p[62] * h_6) + (p[57] * h_1 + p[59] * h_3 + (p[61] * h_5 + p[63] * h_7))); /* line 10 */
-    const iris_real t9 = (z_0 >= z_1 ? z_0 : z_1);
-    const iris_real t10 = (t9 >= z_2 ? t9 : z_2);
+    const iris_real t9 = (z_1 > z_0 ? z_1 : z_0);
+    const iris_real t10 = (z_2 > t9 ? z_2 : t9);
     const iris_real t11 = exp(z_0 - t10);
     const iris_real t12 = exp(z_1 - t10);
     const iris_real t13 = exp(z_2 - t10);

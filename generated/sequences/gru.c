@@ -140,7 +140,7 @@ gru_real gru_loss_ws(const gru_real *restrict in, const gru_real *restrict p, gr
     gru_real t10 = z[0];
     for (int i = 1; i < 10; i++) {
         const gru_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gru_real *const t11 = ws + 0;
     for (int i = 0; i < 10; i++)
@@ -292,7 +292,7 @@ gru_real gru_loss_grad_ws(const gru_real *restrict in, const gru_real *restrict 
     gru_real t14 = z_[0];
     for (int i = 1; i < 10; i++) {
         const gru_real acc = z_[i];
-        t14 = t14 >= acc ? t14 : acc;
+        t14 = acc > t14 ? acc : t14;
     }
     gru_real *const t15 = ws + 2634;
     for (int i = 0; i < 10; i++)
@@ -609,7 +609,7 @@ void gru_grad_Wr_ws(const gru_real *restrict in, const gru_real *restrict p, gru
     gru_real t14 = z_[0];
     for (int i = 1; i < 10; i++) {
         const gru_real acc = z_[i];
-        t14 = t14 >= acc ? t14 : acc;
+        t14 = acc > t14 ? acc : t14;
     }
     gru_real *const t15 = ws + 2634;
     for (int i = 0; i < 10; i++)
@@ -837,7 +837,7 @@ void gru_grad_Wz_ws(const gru_real *restrict in, const gru_real *restrict p, gru
     gru_real t14 = z_[0];
     for (int i = 1; i < 10; i++) {
         const gru_real acc = z_[i];
-        t14 = t14 >= acc ? t14 : acc;
+        t14 = acc > t14 ? acc : t14;
     }
     gru_real *const t15 = ws + 2634;
     for (int i = 0; i < 10; i++)
@@ -1065,7 +1065,7 @@ void gru_grad_Wn_ws(const gru_real *restrict in, const gru_real *restrict p, gru
     gru_real t14 = z_[0];
     for (int i = 1; i < 10; i++) {
         const gru_real acc = z_[i];
-        t14 = t14 >= acc ? t14 : acc;
+        t14 = acc > t14 ? acc : t14;
     }
     gru_real *const t15 = ws + 2634;
     for (int i = 0; i < 10; i++)
@@ -1293,7 +1293,7 @@ void gru_grad_Ur_ws(const gru_real *restrict in, const gru_real *restrict p, gru
     gru_real t14 = z_[0];
     for (int i = 1; i < 10; i++) {
         const gru_real acc = z_[i];
-        t14 = t14 >= acc ? t14 : acc;
+        t14 = acc > t14 ? acc : t14;
     }
     gru_real *const t15 = ws + 2634;
     for (int i = 0; i < 10; i++)
@@ -1522,7 +1522,7 @@ void gru_grad_Uz_ws(const gru_real *restrict in, const gru_real *restrict p, gru
     gru_real t14 = z_[0];
     for (int i = 1; i < 10; i++) {
         const gru_real acc = z_[i];
-        t14 = t14 >= acc ? t14 : acc;
+        t14 = acc > t14 ? acc : t14;
     }
     gru_real *const t15 = ws + 2634;
     for (int i = 0; i < 10; i++)
@@ -1751,7 +1751,7 @@ void gru_grad_Un_ws(const gru_real *restrict in, const gru_real *restrict p, gru
     gru_real t14 = z_[0];
     for (int i = 1; i < 10; i++) {
         const gru_real acc = z_[i];
-        t14 = t14 >= acc ? t14 : acc;
+        t14 = acc > t14 ? acc : t14;
     }
     gru_real *const t15 = ws + 2634;
     for (int i = 0; i < 10; i++)
@@ -1980,7 +1980,7 @@ void gru_grad_br_ws(const gru_real *restrict in, const gru_real *restrict p, gru
     gru_real t14 = z_[0];
     for (int i = 1; i < 10; i++) {
         const gru_real acc = z_[i];
-        t14 = t14 >= acc ? t14 : acc;
+        t14 = acc > t14 ? acc : t14;
     }
     gru_real *const t15 = ws + 2634;
     for (int i = 0; i < 10; i++)
@@ -2204,7 +2204,7 @@ void gru_grad_bz_ws(const gru_real *restrict in, const gru_real *restrict p, gru
     gru_real t14 = z_[0];
     for (int i = 1; i < 10; i++) {
         const gru_real acc = z_[i];
-        t14 = t14 >= acc ? t14 : acc;
+        t14 = acc > t14 ? acc : t14;
     }
     gru_real *const t15 = ws + 2634;
     for (int i = 0; i < 10; i++)
@@ -2428,7 +2428,7 @@ void gru_grad_bn_ws(const gru_real *restrict in, const gru_real *restrict p, gru
     gru_real t14 = z_[0];
     for (int i = 1; i < 10; i++) {
         const gru_real acc = z_[i];
-        t14 = t14 >= acc ? t14 : acc;
+        t14 = acc > t14 ? acc : t14;
     }
     gru_real *const t15 = ws + 2634;
     for (int i = 0; i < 10; i++)
@@ -2652,7 +2652,7 @@ void gru_grad_cn_ws(const gru_real *restrict in, const gru_real *restrict p, gru
     gru_real t14 = z_[0];
     for (int i = 1; i < 10; i++) {
         const gru_real acc = z_[i];
-        t14 = t14 >= acc ? t14 : acc;
+        t14 = acc > t14 ? acc : t14;
     }
     gru_real *const t15 = ws + 2634;
     for (int i = 0; i < 10; i++)
@@ -2858,7 +2858,7 @@ void gru_grad_V_ws(const gru_real *restrict in, const gru_real *restrict p, gru_
     gru_real t11 = z[0];
     for (int i = 1; i < 10; i++) {
         const gru_real acc = z[i];
-        t11 = t11 >= acc ? t11 : acc;
+        t11 = acc > t11 ? acc : t11;
     }
     gru_real *const t12 = ws + 42;
     for (int i = 0; i < 10; i++)
@@ -2992,7 +2992,7 @@ void gru_grad_c_ws(const gru_real *restrict in, const gru_real *restrict p, gru_
     gru_real t11 = z[0];
     for (int i = 1; i < 10; i++) {
         const gru_real acc = z[i];
-        t11 = t11 >= acc ? t11 : acc;
+        t11 = acc > t11 ? acc : t11;
     }
     gru_real *const t12 = ws + 0;
     for (int i = 0; i < 10; i++)
@@ -3138,7 +3138,7 @@ gru_real gru_sgd_step_ws(gru_real *restrict p, const gru_real *restrict in, gru_
     gru_real t14 = z_[0];
     for (int i = 1; i < 10; i++) {
         const gru_real acc = z_[i];
-        t14 = t14 >= acc ? t14 : acc;
+        t14 = acc > t14 ? acc : t14;
     }
     gru_real *const t15 = ws + 2634;
     for (int i = 0; i < 10; i++)
@@ -3462,7 +3462,7 @@ void gru_outputs_ws(const gru_real *restrict in, const gru_real *restrict p, gru
     gru_real t10 = z[0];
     for (int i = 1; i < 10; i++) {
         const gru_real acc = z[i];
-        t10 = t10 >= acc ? t10 : acc;
+        t10 = acc > t10 ? acc : t10;
     }
     gru_real *const t11 = ws + 0;
     for (int i = 0; i < 10; i++)

@@ -52,6 +52,10 @@ CASES = [  # name, declarations, loss, reference(x)
     ('softplus', 'input x, y\nparam w\n', 'softplus(x + w)', softplus),
     ('softplus(-x)', 'input x, y\nparam w\n', 'softplus(-(x + w))', lambda x: softplus(-x)),
     ('bce_logits y=0', 'input x, y\nparam w\n', 'bce_logits(x + w, y)', softplus),
+    # y + 1 (y is 0): a target of 1 that the rules cannot fold, so that
+    # softplus(z) - z*y stays a difference: softplus(-z), tiny for large z,
+    # where max(z, 0) - z*y must cancel before log(1+E) is added
+    ('bce_logits y=1', 'input x, y\nparam w\n', 'bce_logits(x + w, y + 1)', lambda x: softplus(-x)),
 ]
 
 
