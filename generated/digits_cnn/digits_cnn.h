@@ -72,14 +72,14 @@ void digits_cnn_outputs_ws(const digits_cnn_real *in, const digits_cnn_real *p, 
    DIGITS_CNN_OPS_LOSS_k, DIGITS_CNN_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
 #define DIGITS_CNN_STACK_loss        9000
-#define DIGITS_CNN_STACK_loss_grad   13520
-#define DIGITS_CNN_STACK_grad_K      13384
+#define DIGITS_CNN_STACK_loss_grad   13516
+#define DIGITS_CNN_STACK_grad_K      13380
 #define DIGITS_CNN_STACK_grad_c      13264
 #define DIGITS_CNN_STACK_grad_W      9040
 #define DIGITS_CNN_STACK_grad_b      9012
-#define DIGITS_CNN_STACK_sgd_step    14572
+#define DIGITS_CNN_STACK_sgd_step    14568
 #define DIGITS_CNN_STACK_outputs     8976
-#define DIGITS_CNN_STACK_MAX         14572
+#define DIGITS_CNN_STACK_MAX         14568
 #define DIGITS_CNN_OPS_LOSS_ADD      6438
 #define DIGITS_CNN_OPS_LOSS_MUL      5898
 #define DIGITS_CNN_OPS_LOSS_DIV      0
@@ -101,6 +101,6 @@ void digits_cnn_outputs_ws(const digits_cnn_real *in, const digits_cnn_real *p, 
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define DIGITS_CNN_HEADER_HASH 0xF650F224A2258F85u
+#define DIGITS_CNN_HEADER_HASH 0x6CBB58B23DAB81F8u
 
 #endif /* DCC_DIGITS_CNN_H */
