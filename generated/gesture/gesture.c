@@ -486,9 +486,7 @@ gesture_real gesture_loss_grad_ws(const gesture_real *restrict in, const gesture
             const gesture_real k0 = p[159 + (o * 16 + ci) * 1];
             for (int ox = 0; ox < 32; ox++) {
                 const gesture_real g = t21[o * 32 + ox];
-                if (g != 0) {
-                    t23[ci * 32 + ox] += g * k0;
-                }
+                t23[ci * 32 + ox] += g * k0;
             }
         }
     }
@@ -498,9 +496,7 @@ gesture_real gesture_loss_grad_ws(const gesture_real *restrict in, const gesture
             gesture_real acc0 = 0.0;
             for (int ox = 0; ox < 32; ox++) {
                 const gesture_real g = t21[o * 32 + ox];
-                if (g != 0) {
-                    acc0 += g * t5[ci * 32 + ox];
-                }
+                acc0 += g * t5[ci * 32 + ox];
             }
             d_P2[(o * 16 + ci) * 1] = acc0;
         }
@@ -629,9 +625,7 @@ gesture_real gesture_loss_grad_ws(const gesture_real *restrict in, const gesture
             const gesture_real k0 = p[15 + (o * 3 + ci) * 1];
             for (int ox = 0; ox < 64; ox++) {
                 const gesture_real g = t26[o * 64 + ox];
-                if (g != 0) {
-                    t28[ci * 64 + ox] += g * k0;
-                }
+                t28[ci * 64 + ox] += g * k0;
             }
         }
     }
@@ -641,9 +635,7 @@ gesture_real gesture_loss_grad_ws(const gesture_real *restrict in, const gesture
             gesture_real acc0 = 0.0;
             for (int ox = 0; ox < 64; ox++) {
                 const gesture_real g = t26[o * 64 + ox];
-                if (g != 0) {
-                    acc0 += g * t1[ci * 64 + ox];
-                }
+                acc0 += g * t1[ci * 64 + ox];
             }
             d_P1[(o * 3 + ci) * 1] = acc0;
         }
@@ -927,9 +919,7 @@ void gesture_grad_D1_ws(const gesture_real *restrict in, const gesture_real *res
             const gesture_real k0 = p[159 + (o * 16 + ci) * 1];
             for (int ox = 0; ox < 32; ox++) {
                 const gesture_real g = t19[o * 32 + ox];
-                if (g != 0) {
-                    t20[ci * 32 + ox] += g * k0;
-                }
+                t20[ci * 32 + ox] += g * k0;
             }
         }
     }
@@ -1003,9 +993,7 @@ void gesture_grad_D1_ws(const gesture_real *restrict in, const gesture_real *res
             const gesture_real k0 = p[15 + (o * 3 + ci) * 1];
             for (int ox = 0; ox < 64; ox++) {
                 const gesture_real g = t23[o * 64 + ox];
-                if (g != 0) {
-                    t24[ci * 64 + ox] += g * k0;
-                }
+                t24[ci * 64 + ox] += g * k0;
             }
         }
     }
@@ -1283,9 +1271,7 @@ void gesture_grad_P1_ws(const gesture_real *restrict in, const gesture_real *res
             const gesture_real k0 = p[159 + (o * 16 + ci) * 1];
             for (int ox = 0; ox < 32; ox++) {
                 const gesture_real g = t19[o * 32 + ox];
-                if (g != 0) {
-                    t20[ci * 32 + ox] += g * k0;
-                }
+                t20[ci * 32 + ox] += g * k0;
             }
         }
     }
@@ -1357,9 +1343,7 @@ void gesture_grad_P1_ws(const gesture_real *restrict in, const gesture_real *res
             gesture_real acc0 = 0.0;
             for (int ox = 0; ox < 64; ox++) {
                 const gesture_real g = t23[o * 64 + ox];
-                if (g != 0) {
-                    acc0 += g * t1[ci * 64 + ox];
-                }
+                acc0 += g * t1[ci * 64 + ox];
             }
             d_P1[(o * 3 + ci) * 1] = acc0;
         }
@@ -1595,9 +1579,7 @@ void gesture_grad_c1_ws(const gesture_real *restrict in, const gesture_real *res
             const gesture_real k0 = p[159 + (o * 16 + ci) * 1];
             for (int ox = 0; ox < 32; ox++) {
                 const gesture_real g = t19[o * 32 + ox];
-                if (g != 0) {
-                    t20[ci * 32 + ox] += g * k0;
-                }
+                t20[ci * 32 + ox] += g * k0;
             }
         }
     }
@@ -1907,9 +1889,7 @@ void gesture_grad_D2_ws(const gesture_real *restrict in, const gesture_real *res
             const gesture_real k0 = p[159 + (o * 16 + ci) * 1];
             for (int ox = 0; ox < 32; ox++) {
                 const gesture_real g = t19[o * 32 + ox];
-                if (g != 0) {
-                    t20[ci * 32 + ox] += g * k0;
-                }
+                t20[ci * 32 + ox] += g * k0;
             }
         }
     }
@@ -2185,9 +2165,7 @@ void gesture_grad_P2_ws(const gesture_real *restrict in, const gesture_real *res
             gesture_real acc0 = 0.0;
             for (int ox = 0; ox < 32; ox++) {
                 const gesture_real g = t19[o * 32 + ox];
-                if (g != 0) {
-                    acc0 += g * t5[ci * 32 + ox];
-                }
+                acc0 += g * t5[ci * 32 + ox];
             }
             d_P2[(o * 16 + ci) * 1] = acc0;
         }
@@ -3066,9 +3044,7 @@ gesture_real gesture_sgd_step_ws(gesture_real *restrict p, const gesture_real *r
             const gesture_real k0 = p[159 + (o * 16 + ci) * 1];
             for (int ox = 0; ox < 32; ox++) {
                 const gesture_real g = t23[o * 32 + ox];
-                if (g != 0) {
-                    t25[ci * 32 + ox] += g * k0;
-                }
+                t25[ci * 32 + ox] += g * k0;
             }
         }
     }
@@ -3153,9 +3129,7 @@ gesture_real gesture_sgd_step_ws(gesture_real *restrict p, const gesture_real *r
             const gesture_real k0 = p[15 + (o * 3 + ci) * 1];
             for (int ox = 0; ox < 64; ox++) {
                 const gesture_real g = t28[o * 64 + ox];
-                if (g != 0) {
-                    t30[ci * 64 + ox] += g * k0;
-                }
+                t30[ci * 64 + ox] += g * k0;
             }
         }
     }
@@ -3208,9 +3182,7 @@ gesture_real gesture_sgd_step_ws(gesture_real *restrict p, const gesture_real *r
             gesture_real acc0 = 0.0;
             for (int ox = 0; ox < 64; ox++) {
                 const gesture_real g = t28[o * 64 + ox];
-                if (g != 0) {
-                    acc0 += g * t1[ci * 64 + ox];
-                }
+                acc0 += g * t1[ci * 64 + ox];
             }
             P1[(o * 3 + ci) * 1] -= lr * acc0;
         }
@@ -3267,9 +3239,7 @@ gesture_real gesture_sgd_step_ws(gesture_real *restrict p, const gesture_real *r
             gesture_real acc0 = 0.0;
             for (int ox = 0; ox < 32; ox++) {
                 const gesture_real g = t23[o * 32 + ox];
-                if (g != 0) {
-                    acc0 += g * t5[ci * 32 + ox];
-                }
+                acc0 += g * t5[ci * 32 + ox];
             }
             P2[(o * 16 + ci) * 1] -= lr * acc0;
         }
