@@ -122,7 +122,7 @@ void lstm_outputs_ws(const lstm_real *in, const lstm_real *p, lstm_real *out, ls
    LSTM_OPS_LOSS_k, LSTM_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
 #define LSTM_STACK_loss              1732
-#define LSTM_STACK_loss_grad         28036
+#define LSTM_STACK_loss_grad         28024
 #define LSTM_STACK_grad_Wi           27020
 #define LSTM_STACK_grad_Wf           27084
 #define LSTM_STACK_grad_Wg           27020
@@ -137,9 +137,9 @@ void lstm_outputs_ws(const lstm_real *in, const lstm_real *p, lstm_real *out, ls
 #define LSTM_STACK_grad_bo           26944
 #define LSTM_STACK_grad_v            1744
 #define LSTM_STACK_grad_b            1724
-#define LSTM_STACK_sgd_step          30760
+#define LSTM_STACK_sgd_step          30748
 #define LSTM_STACK_outputs           1716
-#define LSTM_STACK_MAX               30760
+#define LSTM_STACK_MAX               30748
 #define LSTM_OPS_LOSS_ADD            7689
 #define LSTM_OPS_LOSS_MUL            7497
 #define LSTM_OPS_LOSS_DIV            576
@@ -163,6 +163,6 @@ void lstm_outputs_ws(const lstm_real *in, const lstm_real *p, lstm_real *out, ls
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define LSTM_HEADER_HASH 0xA8715F65C36ECA90u
+#define LSTM_HEADER_HASH 0xC5E9EDFDB56B871Fu
 
 #endif /* DCC_LSTM_H */
