@@ -1601,8 +1601,8 @@ static void emit_row_group(Body *B, const RowMember *m, int nm) {
  * and pays one loop's count (the expert's hand-written sweep does the
  * same).  Each element is added as before, the same bits.  A product
  * moves down past the statements between only if none of them writes
- * what it reads or reads or writes its sum.  (make bench, the GRU's
- * _loss_grad: 204,211 instructions a call without.) */
+ * what it reads or reads or writes its sum.  (callgrind, the GRU's
+ * _loss_grad: from 204,211 instructions a call to 197,469.) */
 
 /* A statement an outer group may take. */
 static bool outer_member(Body *B, int id) {
@@ -1708,8 +1708,24 @@ static void emit_outer_group(Body *B, const int *ids, const int *at, int nm) {
     B->reals++;
     free(x.s);
   }
+  /* the rows that read one vector together, in the order of its first
+   * reader: the C compiler keeps its elements in registers from one to
+   * the next (the GRU's sweep: 2,400 instructions a call fewer than in
+   * the statements' order, where the state and the input alternate) */
+  Buf v[ROW_GROUP_PRODUCTS] = {{0}};
+  for (int j = 0; j < nm; j++) {
+    render_at(B, B->d->nodes[ids[at[j]]].a[1], &v[j], false, "j");
+    buf_printf(&v[j], "[%d]", B->d->nodes[ids[at[j]]].shape.dim[1]);
+  }
+  bool done[ROW_GROUP_PRODUCTS] = {false};
   for (int j = 0; j < nm; j++)
-    emit_outer_row(B, ids[at[j]], s->name[ids[at[j]]], false, acc[j], "        ");
+    for (int k = j; k < nm; k++)
+      if (!done[k] && !strcmp(v[k].s, v[j].s)) {
+        emit_outer_row(B, ids[at[k]], s->name[ids[at[k]]], false, acc[k], "        ");
+        done[k] = true;
+      }
+  for (int j = 0; j < nm; j++)
+    free(v[j].s);
   buf_puts(B->out, "    }\n");
 }
 

@@ -411,16 +411,16 @@ gru_real gru_loss_grad_ws(const gru_real *restrict in, const gru_real *restrict 
             for (int j = 0; j < 32; j += 16)
                 for (int k = 0; k < 16; k++)
                     t29[i * 32 + j + k] += acc * carry[j + k];
-            for (int j = 0; j < 8; j++)
-                t30[i * 8 + j] += acc1 * in[step * 8 + j];
             for (int j = 0; j < 32; j += 16)
                 for (int k = 0; k < 16; k++)
                     t31[i * 32 + j + k] += acc2 * carry[j + k];
-            for (int j = 0; j < 8; j++)
-                t32[i * 8 + j] += acc3 * in[step * 8 + j];
             for (int j = 0; j < 32; j += 16)
                 for (int k = 0; k < 16; k++)
                     t33[i * 32 + j + k] += acc4 * carry[j + k];
+            for (int j = 0; j < 8; j++)
+                t30[i * 8 + j] += acc1 * in[step * 8 + j];
+            for (int j = 0; j < 8; j++)
+                t32[i * 8 + j] += acc3 * in[step * 8 + j];
             for (int j = 0; j < 8; j++)
                 t34[i * 8 + j] += acc5 * in[step * 8 + j];
         }
@@ -3007,16 +3007,16 @@ gru_real gru_sgd_step_ws(gru_real *restrict p, const gru_real *restrict in, gru_
             for (int j = 0; j < 32; j += 16)
                 for (int k = 0; k < 16; k++)
                     t41[i * 32 + j + k] += acc * carry[j + k];
-            for (int j = 0; j < 8; j++)
-                t42[i * 8 + j] += acc1 * in[step * 8 + j];
             for (int j = 0; j < 32; j += 16)
                 for (int k = 0; k < 16; k++)
                     t43[i * 32 + j + k] += acc2 * carry[j + k];
-            for (int j = 0; j < 8; j++)
-                t44[i * 8 + j] += acc3 * in[step * 8 + j];
             for (int j = 0; j < 32; j += 16)
                 for (int k = 0; k < 16; k++)
                     t45[i * 32 + j + k] += acc4 * carry[j + k];
+            for (int j = 0; j < 8; j++)
+                t42[i * 8 + j] += acc1 * in[step * 8 + j];
+            for (int j = 0; j < 8; j++)
+                t44[i * 8 + j] += acc3 * in[step * 8 + j];
             for (int j = 0; j < 8; j++)
                 t46[i * 8 + j] += acc5 * in[step * 8 + j];
         }
