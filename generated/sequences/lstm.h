@@ -122,24 +122,24 @@ void lstm_outputs_ws(const lstm_real *in, const lstm_real *p, lstm_real *out, ls
    LSTM_OPS_LOSS_k, LSTM_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
 #define LSTM_STACK_loss              1732
-#define LSTM_STACK_loss_grad         28024
-#define LSTM_STACK_grad_Wi           27020
-#define LSTM_STACK_grad_Wf           27084
-#define LSTM_STACK_grad_Wg           27020
-#define LSTM_STACK_grad_Wo           26956
-#define LSTM_STACK_grad_Ui           26964
-#define LSTM_STACK_grad_Uf           26964
-#define LSTM_STACK_grad_Ug           26964
-#define LSTM_STACK_grad_Uo           26964
-#define LSTM_STACK_grad_bi           26944
-#define LSTM_STACK_grad_bf           26944
-#define LSTM_STACK_grad_bg           26944
-#define LSTM_STACK_grad_bo           26944
+#define LSTM_STACK_loss_grad         27988
+#define LSTM_STACK_grad_Wi           26996
+#define LSTM_STACK_grad_Wf           27060
+#define LSTM_STACK_grad_Wg           26996
+#define LSTM_STACK_grad_Wo           26932
+#define LSTM_STACK_grad_Ui           26940
+#define LSTM_STACK_grad_Uf           26940
+#define LSTM_STACK_grad_Ug           26940
+#define LSTM_STACK_grad_Uo           26940
+#define LSTM_STACK_grad_bi           26920
+#define LSTM_STACK_grad_bf           26920
+#define LSTM_STACK_grad_bg           26920
+#define LSTM_STACK_grad_bo           26920
 #define LSTM_STACK_grad_v            1744
 #define LSTM_STACK_grad_b            1724
-#define LSTM_STACK_sgd_step          30748
+#define LSTM_STACK_sgd_step          30708
 #define LSTM_STACK_outputs           1716
-#define LSTM_STACK_MAX               30748
+#define LSTM_STACK_MAX               30708
 #define LSTM_OPS_LOSS_ADD            7689
 #define LSTM_OPS_LOSS_MUL            7497
 #define LSTM_OPS_LOSS_DIV            576
@@ -163,6 +163,6 @@ void lstm_outputs_ws(const lstm_real *in, const lstm_real *p, lstm_real *out, ls
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define LSTM_HEADER_HASH 0xC5E9EDFDB56B871Fu
+#define LSTM_HEADER_HASH 0x2D0BD6D2CBAC9A89u
 
 #endif /* DCC_LSTM_H */
