@@ -19,6 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A row group sums at most this many products in one loop: each keeps two
+ * accumulators a row, and more would not stay in registers. */
+#define ROW_GROUP_PRODUCTS 6
+
 /* The state of writing one body. */
 typedef struct {
   const Emit *E;
@@ -41,6 +45,13 @@ typedef struct {
   int nroots;
   StrMap *used;
   int temps;
+  /* a row group's loop (emit_row_group): the row being written ("i",
+   * "i + 1"; NULL: "i"), and the products whose row sums are in
+   * accumulators there, with the accumulators' names */
+  const char *row;
+  int nacc;
+  int acc_ids[2 * ROW_GROUP_PRODUCTS];
+  const char *acc_names[2 * ROW_GROUP_PRODUCTS];
 } Body;
 
 /* ---- names ------------------------------------------------------------ */
@@ -82,9 +93,10 @@ static bool reserved(const char *name, const char *prefix) {
     return true; /* grad, grad_W: parameters of gradient functions */
   if (name[0] == 't' && len > 1 && strspn(name + 1, "0123456789") == len - 1)
     return true; /* our temporaries */
-  if ((name[0] == 'k' && len > 1 && strspn(name + 1, "0123456789") == len - 1) ||
-      (!strncmp(name, "acc", 3) && len > 3 && strspn(name + 3, "0123456789") == len - 3))
-    return true; /* a convolution's taps and sums */
+  if (name[0] == 'k' && len > 1 && strspn(name + 1, "0123456789") == len - 1)
+    return true; /* a convolution's taps: k0, k1, ... */
+  if (!strncmp(name, "acc", 3) && strspn(name + 3, "0123456789") == len - 3)
+    return true; /* a loop's accumulators: acc, acc1, acc2, ... (a convolution's sums) */
   bool upper = true, underscore = false;
   for (const char *c = name; *c; c++) {
     if (islower((unsigned char)*c))
@@ -152,11 +164,22 @@ static Elem elem_copy(const Elem *e) {
   return c;
 }
 
+/* The accumulator that holds node id's row sum where it is read (a
+ * product summed in the loop being written), or NULL. */
+static const char *acc_of(const Body *B, int id) {
+  if (id == B->acc_node)
+    return "acc";
+  for (int k = 0; k < B->nacc; k++)
+    if (B->acc_ids[k] == id)
+      return B->acc_names[k];
+  return NULL;
+}
+
 /* C's precedence of node id as rendered: 4 for a primary. */
 static int prec_of(Body *B, int id) {
   const Node *nd = &B->d->nodes[id];
   const OpInfo *oi = &op_info[nd->op];
-  if (B->s->name[id] || id == B->acc_node)
+  if (B->s->name[id] || acc_of(B, id))
     return 4;
   if (id == B->outer_node)
     return op_info[OP_MUL].prec;
@@ -286,8 +309,9 @@ static void render(Body *B, int id, Buf *b, bool top, const Elem *e) {
   const Node *nd = &B->d->nodes[id];
   if (!nd->shape.rank)
     e = NULL; /* every element of a scalar is the scalar */
-  if (id == B->acc_node) { /* the row sum of a product fused into this loop */
-    buf_puts(b, "acc");
+  const char *acc = acc_of(B, id);
+  if (acc) { /* the row sum of a product fused into this loop */
+    buf_puts(b, acc);
     return;
   }
   if (id == B->outer_node) { /* the element of the outer product whose loop this is */
@@ -327,7 +351,7 @@ static void loop_var(Body *B) { B->loops++; }
 
 /* The term A[i][kk] B[kk][j] (B[kk] for a vector B) of matrix product nd. */
 static void matmul_term(Body *B, const Node *nd, const char *kk, Buf *b) {
-  render_2d(B, nd->a[0], "i", kk, b);
+  render_2d(B, nd->a[0], B->row ? B->row : "i", kk, b);
   buf_puts(b, " * ");
   if (nd->shape.rank == 1)
     render_at(B, nd->a[1], b, false, kk);
@@ -465,25 +489,24 @@ static char *epilogue_value(Body *B, int id, int g, const char *y, int cols, con
   return r;
 }
 
-static void emit_OUTER(Body *B, int id, const char *N, bool update) {
+/* Row i of outer product id, its element (i, j) acc * v[j] with the row's
+ * u[i] in accumulator acc (a C name), at indent in (more than the loop
+ * over i's). */
+static void emit_outer_row(Body *B, int id, const char *N, bool update, const char *acc, const char *in) {
   const Node *nd = &B->d->nodes[id];
   int cols = nd->shape.dim[1], cols16 = cols / 16 * 16;
-  Buf x = {0}, y = {0};
-  render_at(B, nd->a[0], &x, true, "i");
-  buf_printf(B->out, "    for (int i = 0; i < %d; i++) {\n", B->d->nodes[nd->a[0]].shape.dim[0]);
-  buf_printf(B->out, "        const %s acc = %s;\n", B->E->R, x.s);
-  loop_var(B), B->reals++;
+  Buf y = {0};
   /* Blocks of 16 columns, each a fixed-count loop the compiler unrolls
    * whole: a row in one loop pays the loop's count and test every vector
    * or two (make bench: 1.9 against 1.7 instructions per element). */
-  const char *assign = update ? "-= lr * (acc * %s)" : B->s->sum_into[id] >= 0 ? "+= acc * %s" : "= acc * %s";
+  char *assign = xprintf(update ? "-= lr * (%s * %%s)" : B->s->sum_into[id] >= 0 ? "+= %s * %%s" : "= %s * %%s", acc);
   int epi = B->s->epilogue[id];
   if (cols16) {
     render_at(B, nd->a[1], &y, false, "j + k");
     char *value = epi >= 0 ? epilogue_value(B, id, epi, y.s, cols, "j + k") : xprintf(assign, y.s);
-    buf_printf(B->out, "        for (int j = 0; j < %d; j += 16)\n", cols16);
-    buf_puts(B->out, "            for (int k = 0; k < 16; k++)\n");
-    buf_printf(B->out, "                %s[i * %d + j + k] %s;\n", N, cols, value);
+    buf_printf(B->out, "%sfor (int j = 0; j < %d; j += 16)\n", in, cols16);
+    buf_printf(B->out, "%s    for (int k = 0; k < 16; k++)\n", in);
+    buf_printf(B->out, "%s        %s[i * %d + j + k] %s;\n", in, N, cols, value);
     loop_var(B), loop_var(B);
     free(value);
   }
@@ -491,14 +514,25 @@ static void emit_OUTER(Body *B, int id, const char *N, bool update) {
     y.len = 0;
     render_at(B, nd->a[1], &y, false, "j");
     char *value = epi >= 0 ? epilogue_value(B, id, epi, y.s, cols, "j") : xprintf(assign, y.s);
-    buf_printf(B->out, "        for (int j = %d; j < %d; j++)\n", cols16, cols);
-    buf_printf(B->out, "            %s[i * %d + j] %s;\n", N, cols, value);
+    buf_printf(B->out, "%sfor (int j = %d; j < %d; j++)\n", in, cols16, cols);
+    buf_printf(B->out, "%s    %s[i * %d + j] %s;\n", in, N, cols, value);
     loop_var(B);
     free(value);
   }
+  free(assign);
+  free(y.s);
+}
+
+static void emit_OUTER(Body *B, int id, const char *N, bool update) {
+  const Node *nd = &B->d->nodes[id];
+  Buf x = {0};
+  render_at(B, nd->a[0], &x, true, "i");
+  buf_printf(B->out, "    for (int i = 0; i < %d; i++) {\n", B->d->nodes[nd->a[0]].shape.dim[0]);
+  buf_printf(B->out, "        const %s acc = %s;\n", B->E->R, x.s);
+  loop_var(B), B->reals++;
+  emit_outer_row(B, id, N, update, "acc", "        ");
   buf_puts(B->out, "    }\n");
   free(x.s);
-  free(y.s);
 }
 
 /* zeros but one element or row (an update touches only that) */
@@ -1551,16 +1585,670 @@ static void declare_storage(Body *B, int id, const char *name, const char *line)
   B->pointers++;
 }
 
+/* ---- row groups ---------------------------------------------------------------
+ *
+ * Consecutive statements that each sum the rows of a matrix-vector
+ * product (the product itself, or an elementwise loop with its product
+ * fused in: sched.c's fused_product) over the same rows are written as one
+ * loop over the rows: a GRU step's three input and three recurrent
+ * products make a row's six sums together.  Their sums are made as
+ * reduce_terms makes one (the same sums, bit for bit), interleaved eight
+ * terms at a time, so that the C compiler loads an element of a vector
+ * they share once a row; every store comes after the row's sums.  A
+ * product read by nothing but a later statement of its group, element by
+ * element, is not stored: that statement reads its accumulator.  Where
+ * the rows are short (16 terms or fewer: nothing is left of the loop over
+ * k once the C compiler unrolls it, so its vectoriser finds no two chains
+ * to pair) and even in number, the loop makes two rows at a time, and the
+ * vectoriser puts the two in one register.  (make bench, instructions a
+ * call: the GRU's _loss from 116,803 to 102,589, its _loss_grad from
+ * 218,314 to 204,088; fused without the pairs, _loss took 118,061; two
+ * rows at a time for a lone product, the sweep's Mᵀ v, _loss_grad took
+ * 209,580.) */
+
+typedef struct {
+  int id;      /* the statement */
+  int product; /* the product it sums: itself, or the one fused into it */
+  bool stored; /* a product statement: its sums are stored, not only read */
+} RowMember;
+
+typedef VEC(long) Spans; /* [lo, hi) pairs of workspace */
+
+/* The product statement id sums in a row group's loop, or -1 if it
+ * cannot join one. */
+static int row_product(Body *B, int id) {
+  Schedule *s = B->s;
+  const Node *nd = &B->d->nodes[id];
+  int reg = s->R.n ? s->R.of[id] : -1;
+  if (!nd->shape.rank || op_is_loop((Op)nd->op) || s->root_of[id] >= 0 || s->in_place[id] >= 0 ||
+      s->sum_into[id] >= 0 || s->deferred[id] || s->epilogue[id] >= 0)
+    return -1;
+  if (reg >= 0 && s->rp[reg].body_in_next && id == B->d->nodes[s->R.anchor[reg]].a[1])
+    return -1;
+  if (nd->op == OP_MATMUL)
+    return nd->shape.rank == 1 && B->d->nodes[nd->a[0]].shape.rank == 2 ? id : -1;
+  if (op_is_elementwise((Op)nd->op) && s->fused_product[id] >= 0)
+    return s->fused_product[id];
+  return -1;
+}
+
+/* Where stored tensor id lives in the workspace during one step: [*lo,
+ * *hi); false if it lives elsewhere (a root's destination, a loop's
+ * states), where no member of a group is written. */
+static bool ws_span(Body *B, int id, long *lo, long *hi) {
+  Schedule *s = B->s;
+  int reg = s->R.n ? s->R.of[id] : -1;
+  if (s->root_of[id] >= 0)
+    return false;
+  if (s->in_place[id] >= 0)
+    return ws_span(B, s->in_place[id], lo, hi);
+  if (s->sum_into[id] >= 0)
+    return ws_span(B, s->sum_into[id], lo, hi);
+  if (reg >= 0 && s->slot[id] >= 0)
+    *lo = s->rp[reg].tape + s->slot[id];
+  else if (s->ws_off[id] >= 0)
+    *lo = s->ws_off[id];
+  else
+    return false;
+  *hi = *lo + shape_size(B->d->nodes[id].shape);
+  return true;
+}
+
+static int member_at(const RowMember *m, int n, int id) {
+  for (int j = 0; j < n; j++)
+    if (m[j].id == id)
+      return j;
+  return -1;
+}
+
+/* What rendering node id in member `self`'s part of the loop reads
+ * (direct: element i of id at the row's element i): the stored tensors
+ * into spans, the members of m reached directly counted in seen[].  False
+ * if it reads a member any other way (a product's operand, through a
+ * view), or something the loop cannot read. */
+static bool group_reads(Body *B, int id, bool direct, const RowMember *m, int nm, int self, Spans *spans, int *seen) {
+  const Node *nd = &B->d->nodes[id];
+  int j = member_at(m, nm, id);
+  if (j >= 0) {
+    if (!direct || j >= self)
+      return false;
+    seen[j]++;
+    return true;
+  }
+  if (B->s->name[id]) {
+    long lo, hi;
+    if (nd->shape.rank && ws_span(B, id, &lo, &hi)) {
+      vec_push(spans, lo);
+      vec_push(spans, hi);
+    }
+    return true;
+  }
+  if (op_info[nd->op].kind == KIND_LEAF || op_is_loop((Op)nd->op))
+    return true;
+  bool elementwise = op_is_elementwise((Op)nd->op) && id != m[self].product;
+  if (!elementwise && nd->shape.rank && id != m[self].product && op_info[nd->op].form != FORM_VIEW &&
+      op_info[nd->op].form != FORM_ELEMENT)
+    return false; /* a stored tensor without its statement: not here */
+  for (int i = 0; i < nd->nops; i++) {
+    int a = nd->a[i];
+    bool same = elementwise && direct && shape_eq(B->d->nodes[a].shape, nd->shape);
+    if (!group_reads(B, a, same, m, nm, self, spans, seen))
+      return false;
+  }
+  return true;
+}
+
+/* The rows and terms of product statement-or-fused product pr. */
+static int product_rows(Body *B, int pr) { return B->d->nodes[B->d->nodes[pr].a[0]].shape.dim[0]; }
+static int product_terms(Body *B, int pr) { return B->d->nodes[B->d->nodes[pr].a[0]].shape.dim[1]; }
+
+/* Whether ws ranges [a, b) and [c, e) meet. */
+static bool spans_meet(long a, long b, long c, long e) { return a < e && c < b; }
+
+/* The row group that starts at ids[0], at most n statements: its members
+ * into m (at most ROW_GROUP_PRODUCTS); returns how many (0 or 1: none). */
+static int row_group(Body *B, const int *ids, int n, RowMember *m) {
+  int nm = 0;
+  Spans spans = {0};
+  int seen[ROW_GROUP_PRODUCTS];
+  while (nm < n && nm < ROW_GROUP_PRODUCTS) {
+    int id = ids[nm], pr = row_product(B, id);
+    if (pr < 0 || (nm && product_rows(B, pr) != product_rows(B, m[0].product)))
+      break;
+    m[nm] = (RowMember){id, pr, true};
+    int before = spans.n;
+    memset(seen, 0, sizeof seen);
+    const Node *nd = &B->d->nodes[id];
+    bool ok = true;
+    for (int i = 0; ok && i < nd->nops; i++)
+      ok = group_reads(B, nd->a[i], pr != id, m, nm + 1, nm, &spans, seen);
+    if (!ok) {
+      spans.n = before;
+      break;
+    }
+    nm++;
+  }
+  /* a product read only by the group, element by element, is not stored */
+  int users[ROW_GROUP_PRODUCTS] = {0};
+  for (int k = 0; nm > 1 && k < B->s->nids; k++) {
+    const Node *x = &B->d->nodes[B->s->ids[k]];
+    for (int i = 0; i < x->nops; i++) {
+      int j = member_at(m, nm, x->a[i]);
+      if (j >= 0)
+        users[j]++;
+    }
+  }
+  int direct[ROW_GROUP_PRODUCTS] = {0};
+  for (int self = 0; nm > 1 && self < nm; self++) {
+    Spans ignore = {0};
+    memset(seen, 0, sizeof seen);
+    const Node *nd = &B->d->nodes[m[self].id];
+    for (int i = 0; i < nd->nops; i++)
+      group_reads(B, nd->a[i], m[self].product != m[self].id, m, nm, self, &ignore, seen);
+    for (int j = 0; j < nm; j++)
+      direct[j] += seen[j];
+    free(ignore.v);
+  }
+  for (int j = 0; j < nm; j++) {
+    int id = m[j].id, reg = B->s->R.n ? B->s->R.of[id] : -1;
+    m[j].stored = m[j].product != id || users[j] != 1 || direct[j] != 1 || (reg >= 0 && B->s->slot[id] >= 0);
+  }
+  /* no member written where the group reads or another member is written */
+  for (int j = 0; j < nm; j++) {
+    long lo, hi;
+    if (!m[j].stored || !ws_span(B, m[j].id, &lo, &hi))
+      continue;
+    bool meets = false;
+    for (int k = 0; k + 1 < spans.n; k += 2)
+      meets |= spans_meet(lo, hi, spans.v[k], spans.v[k + 1]);
+    for (int k = 0; k < j; k++) {
+      long lo2, hi2;
+      meets |= m[k].stored && ws_span(B, m[k].id, &lo2, &hi2) && spans_meet(lo, hi, lo2, hi2);
+    }
+    if (meets) {
+      free(spans.v);
+      return j > 1 ? row_group(B, ids, j, m) : 0;
+    }
+  }
+  free(spans.v);
+  return nm;
+}
+
+/* Accumulator k of a row group's loop: acc, acc1, acc2, ... */
+static void acc_name(char *buf, size_t size, int k) {
+  if (k)
+    snprintf(buf, size, "acc%d", k);
+  else
+    snprintf(buf, size, "acc");
+}
+
+/* The products pr[0..np) of one length K, rows rows at a time: their sums
+ * as reduce_terms makes each, interleaved; accumulators from acc number
+ * 2 * (first + j) * rows on. */
+static void emit_group_sums(Body *B, const int *pr, const int *num, int np, int K, int rows) {
+  const char *R = B->E->R, *rowtext[2] = {"i", "i + 1"};
+  Buf *out = B->out;
+  char a[24], a1[24];
+  Buf t[8] = {{0}};
+  int K8 = K < 8 ? 0 : K / 8 * 8;
+#define ACC(buf, j, r, c) acc_name(buf, sizeof buf, 2 * (num[j] * rows + (r)) + (c))
+  if (K < 8) {
+    for (int j = 0; j < np; j++)
+      for (int r = 0; r < rows; r++) {
+        B->row = rowtext[r];
+        t[0].len = 0;
+        reduce_term(B, &B->d->nodes[pr[j]], "0", &t[0]);
+        ACC(a, j, r, 0);
+        buf_printf(out, "        %s %s = %s;\n", R, a, t[0].s);
+        B->reals++;
+      }
+  } else {
+    for (int j = 0; j < np; j++)
+      for (int c = 0; c < 2; c++)
+        for (int r = 0; r < rows; r++) {
+          B->row = rowtext[r];
+          for (int q = c; q < 8; q += 2) {
+            char kk[16];
+            snprintf(kk, sizeof kk, "%d", q);
+            t[q].len = 0;
+            reduce_term(B, &B->d->nodes[pr[j]], kk, &t[q]);
+          }
+          ACC(a, j, r, c);
+          buf_printf(out, "        %s %s = (%s + %s) + (%s + %s);\n", R, a, t[c].s, t[c + 2].s, t[c + 4].s, t[c + 6].s);
+          B->reals++;
+        }
+    if (K8 > 8) {
+      buf_printf(out, "        for (int k = 8; k < %d; k += 8) {\n", K8);
+      loop_var(B);
+      for (int j = 0; j < np; j++)
+        for (int c = 0; c < 2; c++)
+          for (int r = 0; r < rows; r++) {
+            B->row = rowtext[r];
+            for (int q = c; q < 8; q += 2) {
+              char kk[16];
+              snprintf(kk, sizeof kk, q ? "k + %d" : "k", q);
+              t[q].len = 0;
+              reduce_term(B, &B->d->nodes[pr[j]], kk, &t[q]);
+            }
+            ACC(a, j, r, c);
+            buf_printf(out, "            %s += (%s + %s) + (%s + %s);\n", a, t[c].s, t[c + 2].s, t[c + 4].s, t[c + 6].s);
+          }
+      buf_puts(out, "        }\n");
+    }
+  }
+  if (K - K8 == 1 && K8) {
+    for (int j = 0; j < np; j++)
+      for (int r = 0; r < rows; r++) {
+        B->row = rowtext[r];
+        char kk[16];
+        snprintf(kk, sizeof kk, "%d", K8);
+        t[0].len = 0;
+        reduce_term(B, &B->d->nodes[pr[j]], kk, &t[0]);
+        ACC(a, j, r, 0);
+        buf_printf(out, "        %s += %s;\n", a, t[0].s);
+      }
+  } else if (K > (K8 ? K8 : 1)) {
+    buf_printf(out, "        for (int k = %d; k < %d; k++) {\n", K8 ? K8 : 1, K);
+    loop_var(B);
+    for (int j = 0; j < np; j++)
+      for (int r = 0; r < rows; r++) {
+        B->row = rowtext[r];
+        t[0].len = 0;
+        reduce_term(B, &B->d->nodes[pr[j]], "k", &t[0]);
+        ACC(a, j, r, 0);
+        buf_printf(out, "            %s += %s;\n", a, t[0].s);
+      }
+    buf_puts(out, "        }\n");
+  }
+  if (K8)
+    for (int j = 0; j < np; j++)
+      for (int r = 0; r < rows; r++) {
+        ACC(a, j, r, 0);
+        ACC(a1, j, r, 1);
+        buf_printf(out, "        %s += %s;\n", a, a1);
+      }
+#undef ACC
+  B->row = NULL;
+  for (int q = 0; q < 8; q++)
+    free(t[q].s);
+}
+
+/* Whether row group m[0..nm) makes its rows two at a time: they are even
+ * in number and short. */
+static bool group_pairs(Body *B, const RowMember *m, int nm) {
+  bool pairs = product_rows(B, m[0].product) % 2 == 0;
+  for (int j = 0; j < nm; j++)
+    pairs &= product_terms(B, m[j].product) <= 16;
+  return pairs;
+}
+
+/* The row group m[0..nm): one loop over the rows (two at a time where
+ * they are short and even in number). */
+static void emit_row_group(Body *B, const RowMember *m, int nm) {
+  Schedule *s = B->s;
+  Built *b = B->E->b;
+  int rows_n = product_rows(B, m[0].product), pr[ROW_GROUP_PRODUCTS];
+  bool pairs = group_pairs(B, m, nm);
+  for (int j = 0; j < nm; j++) {
+    pr[j] = m[j].product;
+    int id = m[j].id;
+    if (!m[j].stored)
+      continue;
+    Sym *sym = id < b->names_cap ? b->node_sym[id] : NULL;
+    s->name[id] = statement_name(B, id, B->roots, B->used, &B->temps);
+    char line[48] = "";
+    if (sym)
+      snprintf(line, sizeof line, " /* line %d */", sym->line);
+    declare_storage(B, id, s->name[id], line);
+  }
+  int rows = pairs ? 2 : 1;
+  buf_printf(B->out, "    for (int i = 0; i < %d; i%s) {\n", rows_n, pairs ? " += 2" : "++");
+  loop_var(B);
+  /* the sums, the products of one length together, in the order of their first */
+  bool done[ROW_GROUP_PRODUCTS] = {false};
+  for (int j = 0; j < nm; j++) {
+    if (done[j])
+      continue;
+    int K = product_terms(B, pr[j]), same[ROW_GROUP_PRODUCTS], snum[ROW_GROUP_PRODUCTS], ns = 0;
+    for (int k = j; k < nm; k++)
+      if (!done[k] && product_terms(B, pr[k]) == K) {
+        done[k] = true;
+        same[ns] = pr[k];
+        snum[ns++] = k;
+      }
+    emit_group_sums(B, same, snum, ns, K, rows);
+  }
+  /* the stores, row by row, in the statements' order */
+  const char *rowtext[2] = {"i", "i + 1"};
+  char names[2 * ROW_GROUP_PRODUCTS][24];
+  for (int r = 0; r < rows; r++) {
+    B->nacc = 0;
+    for (int j = 0; j < nm; j++) {
+      acc_name(names[B->nacc], sizeof names[0], 2 * (j * rows + r));
+      B->acc_ids[B->nacc] = pr[j];
+      B->acc_names[B->nacc] = names[B->nacc];
+      B->nacc++;
+    }
+    for (int j = 0; j < nm; j++) {
+      int id = m[j].id;
+      if (!m[j].stored)
+        continue;
+      Buf x = {0};
+      if (id == pr[j]) {
+        buf_puts(&x, acc_of(B, id));
+      } else {
+        Elem e = elem_flat(ix_text(rowtext[r]));
+        render_def(B, id, &x, true, &e);
+        elem_free(e);
+      }
+      buf_printf(B->out, "        %s[%s] = %s;\n", s->name[id], rowtext[r], x.s);
+      free(x.s);
+    }
+  }
+  B->nacc = 0;
+  buf_puts(B->out, "    }\n");
+}
+
+/* ---- outer groups -------------------------------------------------------------
+ *
+ * A sweep's outer products that add themselves into their sums over the
+ * steps (sched.c's sum_into: dW += da hᵀ at every step) over the same
+ * rows are made in one loop over the rows, where the last of them stands:
+ * a GRU's sweep makes its three recurrent and three input weights'
+ * gradients in one pass, which loads the state and the input once a row
+ * and pays one loop's count (the expert's hand-written sweep does the
+ * same).  Each element is added as before, the same bits.  A product
+ * moves down past the statements between only if none of them writes
+ * what it reads or reads or writes its sum.  (callgrind, the GRU's
+ * _loss_grad: from 204,211 instructions a call to 197,469.) */
+
+/* A statement an outer group may take. */
+static bool outer_member(Body *B, int id) {
+  const Schedule *s = B->s;
+  const Node *nd = &B->d->nodes[id];
+  return nd->op == OP_OUTER && s->R.n && s->R.of[id] >= 0 && s->sum_into[id] >= 0 && s->epilogue[id] < 0 &&
+         !s->deferred[id] && s->root_of[id] < 0 && s->in_place[id] < 0;
+}
+
+typedef VEC(int) Ids;
+
+/* What rendering node id reads: the stored tensors, their ids into reads
+ * and their workspace into spans. */
+static void reads_of(Body *B, int id, Ids *reads, Spans *spans) {
+  const Node *nd = &B->d->nodes[id];
+  if (B->s->name[id] || B->s->ws_off[id] >= 0 || (B->s->R.n && B->s->R.of[id] >= 0 && B->s->slot[id] >= 0)) {
+    long lo, hi;
+    vec_push(reads, id);
+    if (nd->shape.rank && ws_span(B, id, &lo, &hi)) {
+      vec_push(spans, lo);
+      vec_push(spans, hi);
+    }
+    return;
+  }
+  if (op_info[nd->op].kind == KIND_LEAF || op_is_loop((Op)nd->op))
+    return;
+  for (int i = 0; i < nd->nops; i++)
+    reads_of(B, nd->a[i], reads, spans);
+}
+
+static bool ids_have(const Ids *v, int id) {
+  for (int k = 0; k < v->n; k++)
+    if (v->v[k] == id)
+      return true;
+  return false;
+}
+
+/* Whether statement t, between an outer group's member mem and the
+ * group's loop, lets mem move past it: t writes nothing mem reads and
+ * neither reads nor writes mem's sum. */
+static bool moves_past(Body *B, int mem, int t) {
+  Schedule *s = B->s;
+  const Node *nd = &B->d->nodes[mem], *tn = &B->d->nodes[t];
+  int sum = s->sum_into[mem];
+  Ids reads = {0}, treads = {0};
+  Spans spans = {0}, tspans = {0};
+  for (int i = 0; i < nd->nops; i++)
+    reads_of(B, nd->a[i], &reads, &spans);
+  for (int i = 0; i < tn->nops; i++)
+    reads_of(B, tn->a[i], &treads, &tspans);
+  bool ok = t != sum && !ids_have(&treads, sum) && !ids_have(&reads, t) &&
+            (s->sum_into[t] < 0 || (s->sum_into[t] != sum && !ids_have(&reads, s->sum_into[t]))) &&
+            (s->in_place[t] < 0 || !ids_have(&reads, s->in_place[t])) && !op_is_loop((Op)tn->op);
+  long lo, hi;
+  if (ok && tn->shape.rank && ws_span(B, t, &lo, &hi))
+    for (int k = 0; k + 1 < spans.n; k += 2)
+      ok &= !spans_meet(lo, hi, spans.v[k], spans.v[k + 1]);
+  free(reads.v), free(treads.v), free(spans.v), free(tspans.v);
+  return ok;
+}
+
+/* The outer group that starts at ids[0] (an outer_member): the indices
+ * in ids of its members into at[], at most ROW_GROUP_PRODUCTS; returns
+ * how many. */
+static int outer_group(Body *B, const int *ids, int n, const bool *taken, int *at) {
+  int nm = 1, rows = B->d->nodes[ids[0]].shape.dim[0];
+  at[0] = 0;
+  for (int k = 1; k < n && nm < ROW_GROUP_PRODUCTS; k++) {
+    int id = ids[k];
+    if (!taken[k] && outer_member(B, id) && B->d->nodes[id].shape.dim[0] == rows) {
+      at[nm++] = k;
+      continue;
+    }
+    bool ok = true;
+    for (int j = 0; ok && j < nm; j++)
+      ok = moves_past(B, ids[at[j]], id);
+    if (!ok)
+      break;
+  }
+  return nm;
+}
+
+/* The outer group ids[at[0..nm)): one loop over the rows. */
+static void emit_outer_group(Body *B, const int *ids, const int *at, int nm) {
+  Schedule *s = B->s;
+  for (int j = 0; j < nm; j++) {
+    int id = ids[at[j]];
+    Sym *sym = id < B->E->b->names_cap ? B->E->b->node_sym[id] : NULL;
+    char line[48] = "";
+    if (sym)
+      snprintf(line, sizeof line, " /* line %d */", sym->line);
+    s->name[id] = statement_name(B, id, B->roots, B->used, &B->temps);
+    declare_storage(B, id, s->name[id], line);
+  }
+  buf_printf(B->out, "    for (int i = 0; i < %d; i++) {\n", B->d->nodes[ids[at[0]]].shape.dim[0]);
+  loop_var(B);
+  char acc[ROW_GROUP_PRODUCTS][24];
+  for (int j = 0; j < nm; j++) {
+    Buf x = {0};
+    render_at(B, B->d->nodes[ids[at[j]]].a[0], &x, true, "i");
+    acc_name(acc[j], sizeof acc[j], j);
+    buf_printf(B->out, "        const %s %s = %s;\n", B->E->R, acc[j], x.s);
+    B->reals++;
+    free(x.s);
+  }
+  /* the rows that read one vector together, in the order of its first
+   * reader: the C compiler keeps its elements in registers from one to
+   * the next (the GRU's sweep: 2,400 instructions a call fewer than in
+   * the statements' order, where the state and the input alternate) */
+  Buf v[ROW_GROUP_PRODUCTS] = {{0}};
+  for (int j = 0; j < nm; j++) {
+    render_at(B, B->d->nodes[ids[at[j]]].a[1], &v[j], false, "j");
+    buf_printf(&v[j], "[%d]", B->d->nodes[ids[at[j]]].shape.dim[1]);
+  }
+  bool done[ROW_GROUP_PRODUCTS] = {false};
+  for (int j = 0; j < nm; j++)
+    for (int k = j; k < nm; k++)
+      if (!done[k] && !strcmp(v[k].s, v[j].s)) {
+        emit_outer_row(B, ids[at[k]], s->name[ids[at[k]]], false, acc[k], "        ");
+        done[k] = true;
+      }
+  for (int j = 0; j < nm; j++)
+    free(v[j].s);
+  buf_puts(B->out, "    }\n");
+}
+
+/* ---- elementwise groups ---------------------------------------------------------
+ *
+ * Consecutive elementwise statements of one shape that call no function
+ * are one loop: a GRU step's r = s / (1 + e) after 1 + e, and its 1 - z,
+ * next state and z (1 - z) after that, each a loop of its own, paid a
+ * count and a test apiece and loaded again what the one before had just
+ * stored; clang still vectorises the loop, which a call would prevent (a
+ * group with the step's exp and tanh calls in it took more instructions:
+ * the loops around them lose their vectors).  A statement joins only if
+ * it reads no member but element by element, and nothing a member writes
+ * meets what the group reads, as in a row group.  Each value is computed
+ * as before.  (callgrind, the GRU's _loss_grad: 1,720 instructions a call
+ * fewer.) */
+
+/* Whether rendering node id, a stored statement's definition (top) or
+ * an operand fused into it, calls a function. */
+static bool renders_call(Body *B, int id, bool top) {
+  const Node *nd = &B->d->nodes[id];
+  if (!top && (B->s->name[id] || op_info[nd->op].kind == KIND_LEAF || op_is_loop((Op)nd->op)))
+    return false;
+  if (op_info[nd->op].kind == KIND_CALL)
+    return true;
+  for (int i = 0; i < nd->nops; i++)
+    if (renders_call(B, nd->a[i], false))
+      return true;
+  return false;
+}
+
+/* A statement an elementwise group may take. */
+static bool elementwise_member(Body *B, int id) {
+  const Schedule *s = B->s;
+  const Node *nd = &B->d->nodes[id];
+  return nd->shape.rank && op_is_elementwise((Op)nd->op) && s->fused_product[id] < 0 && s->root_of[id] < 0 &&
+         s->in_place[id] < 0 && s->sum_into[id] < 0 && s->epilogue[id] < 0 && !s->deferred[id] &&
+         !renders_call(B, id, true);
+}
+
+/* The elementwise group that starts at ids[0], at most n statements and
+ * ROW_GROUP_PRODUCTS: its members into m; returns how many. */
+static int elementwise_group(Body *B, const int *ids, int n, RowMember *m) {
+  int nm = 0;
+  Spans spans = {0};
+  int seen[ROW_GROUP_PRODUCTS];
+  while (nm < n && nm < ROW_GROUP_PRODUCTS) {
+    int id = ids[nm];
+    if (!elementwise_member(B, id) || (nm && !shape_eq(B->d->nodes[id].shape, B->d->nodes[m[0].id].shape)))
+      break;
+    m[nm] = (RowMember){id, -1, true};
+    int before = spans.n;
+    const Node *nd = &B->d->nodes[id];
+    bool ok = true;
+    for (int i = 0; ok && i < nd->nops; i++)
+      ok = group_reads(B, nd->a[i], shape_eq(B->d->nodes[nd->a[i]].shape, nd->shape), m, nm + 1, nm, &spans, seen);
+    if (!ok) {
+      spans.n = before;
+      break;
+    }
+    nm++;
+  }
+  for (int j = 0; j < nm; j++) {
+    long lo, hi;
+    if (!ws_span(B, m[j].id, &lo, &hi))
+      continue;
+    bool meets = false;
+    for (int k = 0; k + 1 < spans.n; k += 2)
+      meets |= spans_meet(lo, hi, spans.v[k], spans.v[k + 1]);
+    for (int k = 0; k < j; k++) {
+      long lo2, hi2;
+      meets |= ws_span(B, m[k].id, &lo2, &hi2) && spans_meet(lo, hi, lo2, hi2);
+    }
+    if (meets) {
+      free(spans.v);
+      return j > 1 ? elementwise_group(B, ids, j, m) : 0;
+    }
+  }
+  free(spans.v);
+  return nm;
+}
+
+/* The elementwise group m[0..nm): one loop, each member's element i
+ * stored in turn. */
+static void emit_elementwise_group(Body *B, const RowMember *m, int nm) {
+  Schedule *s = B->s;
+  Built *b = B->E->b;
+  for (int j = 0; j < nm; j++) {
+    int id = m[j].id, reg = s->R.n ? s->R.of[id] : -1;
+    if (reg >= 0 && s->rp[reg].body_in_next && id == B->d->nodes[s->R.anchor[reg]].a[1]) {
+      s->name[id] = xstrdup("next"); /* a loop's body, stored where the next state goes */
+      continue;
+    }
+    Sym *sym = id < b->names_cap ? b->node_sym[id] : NULL;
+    s->name[id] = statement_name(B, id, B->roots, B->used, &B->temps);
+    char line[48] = "";
+    if (sym)
+      snprintf(line, sizeof line, " /* line %d */", sym->line);
+    declare_storage(B, id, s->name[id], line);
+  }
+  buf_printf(B->out, "    for (int i = 0; i < %d; i++) {\n", (int)shape_size(B->d->nodes[m[0].id].shape));
+  loop_var(B);
+  for (int j = 0; j < nm; j++) {
+    Buf x = {0};
+    Elem e = elem_flat(ix_text("i"));
+    render_def(B, m[j].id, &x, true, &e);
+    elem_free(e);
+    buf_printf(B->out, "        %s[i] = %s;\n", s->name[m[j].id], x.s);
+    free(x.s);
+  }
+  buf_puts(B->out, "    }\n");
+}
+
 /* One statement per scheduled node in ids: a `const` scalar, or a loop
  * nest writing a stored tensor (its pointer declared first) or a
  * reduction; a loop's anchor, the loop. */
 static void emit_statements(Body *B, const int *ids, int n) {
   Built *b = B->E->b;
   Schedule *s = B->s;
+  bool *taken = NULL; /* made in an outer group's loop */
+  int *first = NULL;  /* the index of that group's first member */
   for (int i = 0; i < n; i++) {
     int id = ids[i];
     const Node *nd = &B->d->nodes[id];
     int reg = s->R.n ? s->R.of[id] : -1;
+    if (taken && taken[i]) {
+      bool lastone = true;
+      for (int k = i + 1; k < n; k++)
+        lastone &= !taken[k] || first[k] != first[i];
+      if (lastone) { /* the group's loop, where its last member stands */
+        int at[ROW_GROUP_PRODUCTS], nm = 0;
+        for (int k = first[i]; k <= i; k++)
+          if (taken[k] && first[k] == first[i])
+            at[nm++] = k;
+        emit_outer_group(B, ids, at, nm);
+      }
+      continue;
+    }
+    if (B->E->b->loops && !B->E->o0 && outer_member(B, id)) {
+      if (!taken) {
+        taken = xcalloc(n, sizeof *taken);
+        first = xmalloc(n * sizeof *first);
+      }
+      int at[ROW_GROUP_PRODUCTS], nm = outer_group(B, ids + i, n - i, taken + i, at);
+      if (nm > 1) {
+        for (int j = 0; j < nm; j++) {
+          taken[i + at[j]] = true;
+          first[i + at[j]] = i;
+        }
+        continue;
+      }
+    }
+    RowMember m[ROW_GROUP_PRODUCTS];
+    int group = B->E->b->loops && !B->E->o0 ? row_group(B, ids + i, n - i, m) : 0;
+    if (group > 1) {
+      emit_row_group(B, m, group);
+      i += group - 1;
+      continue;
+    }
+    group = B->E->b->loops && !B->E->o0 ? elementwise_group(B, ids + i, n - i, m) : 0;
+    if (group > 1) {
+      emit_elementwise_group(B, m, group);
+      i += group - 1;
+      continue;
+    }
     if (reg >= 0 && s->rp[reg].body_in_next && id == B->d->nodes[s->R.anchor[reg]].a[1]) {
       s->name[id] = xstrdup("next"); /* a loop's body, stored where the next state goes */
       emit_loop(B, id, "next", false);
@@ -1596,6 +2284,8 @@ static void emit_statements(Body *B, const int *ids, int n) {
     }
     free(expr.s);
   }
+  free(taken);
+  free(first);
 }
 
 /* ---- recurrence: a loop per anchor (sched.c's RegionPlan) ------------------
@@ -2243,7 +2933,7 @@ FuncBody plan_body(const Emit *E, Root *roots, int nroots, const char *outparam,
   FuncBody f = {schedule_make(b, roots, nroots, E->o0), NULL, 0, 0, NULL, 0, 0};
   Buf out = {0};
   StrMap used = {0};
-  Body B = {E, f.s, b->dag, &out, -1, -1, NULL, {.k = 0}, {.k = 0}, 0, f.s->ntemps, 0, 0, roots, nroots, &used, 0};
+  Body B = {E, f.s, b->dag, &out, -1, -1, NULL, {.k = 0}, {.k = 0}, 0, f.s->ntemps, 0, 0, roots, nroots, &used, 0, NULL, 0, {0}, {NULL}};
   if (!f.s->uses_in)
     buf_puts(&out, "    (void)in;\n");
   bool reads_p = false; /* not only frozen params' constant arrays */

@@ -111,23 +111,23 @@ void gru_outputs_ws(const gru_real *in, const gru_real *p, gru_real *out, gru_re
    workspace, and 256 bytes of frame per call; not libm's).
    GRU_OPS_LOSS_k, GRU_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
-#define GRU_STACK_loss               3456
-#define GRU_STACK_loss_grad          25188
-#define GRU_STACK_grad_Wr            24168
-#define GRU_STACK_grad_Wz            23912
-#define GRU_STACK_grad_Wn            23912
-#define GRU_STACK_grad_Ur            23916
-#define GRU_STACK_grad_Uz            23916
-#define GRU_STACK_grad_Un            23916
-#define GRU_STACK_grad_br            24148
-#define GRU_STACK_grad_bz            24148
-#define GRU_STACK_grad_bn            24148
-#define GRU_STACK_grad_cn            24148
-#define GRU_STACK_grad_V             3496
-#define GRU_STACK_grad_c             3468
-#define GRU_STACK_sgd_step           57232
-#define GRU_STACK_outputs            3432
-#define GRU_STACK_MAX                57232
+#define GRU_STACK_loss               3412
+#define GRU_STACK_loss_grad          25104
+#define GRU_STACK_grad_Wr            24104
+#define GRU_STACK_grad_Wz            23848
+#define GRU_STACK_grad_Wn            23848
+#define GRU_STACK_grad_Ur            23852
+#define GRU_STACK_grad_Uz            23852
+#define GRU_STACK_grad_Un            23852
+#define GRU_STACK_grad_br            24084
+#define GRU_STACK_grad_bz            24084
+#define GRU_STACK_grad_bn            24084
+#define GRU_STACK_grad_cn            24084
+#define GRU_STACK_grad_V             3452
+#define GRU_STACK_grad_c             3424
+#define GRU_STACK_sgd_step           57148
+#define GRU_STACK_outputs            3388
+#define GRU_STACK_MAX                57148
 #define GRU_OPS_LOSS_ADD             32102
 #define GRU_OPS_LOSS_MUL             31818
 #define GRU_OPS_LOSS_DIV             768
@@ -153,6 +153,6 @@ void gru_outputs_ws(const gru_real *in, const gru_real *p, gru_real *out, gru_re
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define GRU_HEADER_HASH 0x9A7B30408EB989AFu
+#define GRU_HEADER_HASH 0xC81C9F3A1791B720u
 
 #endif /* DCC_GRU_H */

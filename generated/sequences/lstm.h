@@ -121,25 +121,25 @@ void lstm_outputs_ws(const lstm_real *in, const lstm_real *p, lstm_real *out, ls
    workspace, and 256 bytes of frame per call; not libm's).
    LSTM_OPS_LOSS_k, LSTM_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
-#define LSTM_STACK_loss              1680
-#define LSTM_STACK_loss_grad         27996
-#define LSTM_STACK_grad_Wi           26980
-#define LSTM_STACK_grad_Wf           27044
-#define LSTM_STACK_grad_Wg           26980
-#define LSTM_STACK_grad_Wo           26916
-#define LSTM_STACK_grad_Ui           26924
-#define LSTM_STACK_grad_Uf           26924
-#define LSTM_STACK_grad_Ug           26924
-#define LSTM_STACK_grad_Uo           26924
-#define LSTM_STACK_grad_bi           26904
-#define LSTM_STACK_grad_bf           26904
-#define LSTM_STACK_grad_bg           26904
-#define LSTM_STACK_grad_bo           26904
-#define LSTM_STACK_grad_v            1692
-#define LSTM_STACK_grad_b            1672
-#define LSTM_STACK_sgd_step          30720
-#define LSTM_STACK_outputs           1664
-#define LSTM_STACK_MAX               30720
+#define LSTM_STACK_loss              1732
+#define LSTM_STACK_loss_grad         27988
+#define LSTM_STACK_grad_Wi           26996
+#define LSTM_STACK_grad_Wf           27060
+#define LSTM_STACK_grad_Wg           26996
+#define LSTM_STACK_grad_Wo           26932
+#define LSTM_STACK_grad_Ui           26940
+#define LSTM_STACK_grad_Uf           26940
+#define LSTM_STACK_grad_Ug           26940
+#define LSTM_STACK_grad_Uo           26940
+#define LSTM_STACK_grad_bi           26920
+#define LSTM_STACK_grad_bf           26920
+#define LSTM_STACK_grad_bg           26920
+#define LSTM_STACK_grad_bo           26920
+#define LSTM_STACK_grad_v            1744
+#define LSTM_STACK_grad_b            1724
+#define LSTM_STACK_sgd_step          30708
+#define LSTM_STACK_outputs           1716
+#define LSTM_STACK_MAX               30708
 #define LSTM_OPS_LOSS_ADD            7689
 #define LSTM_OPS_LOSS_MUL            7497
 #define LSTM_OPS_LOSS_DIV            576
@@ -163,6 +163,6 @@ void lstm_outputs_ws(const lstm_real *in, const lstm_real *p, lstm_real *out, ls
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define LSTM_HEADER_HASH 0xC42F48EE05B246CEu
+#define LSTM_HEADER_HASH 0x2D0BD6D2CBAC9A89u
 
 #endif /* DCC_LSTM_H */
