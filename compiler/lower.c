@@ -26,7 +26,13 @@
  * the first two cancel exactly (z - z) where log(U) + max(z, 0) - z*y
  * rounded log(U), about e^-z, away against z (at z = 40: 0 for 4e-18).
  * And the log, the slowest term (exp, then log), comes last with one add
- * after it rather than two. */
+ * after it rather than two.
+ *
+ * sigmoid's derivative s(x) (1 - s(x)) is s(x) s(-x) once 1 - s(x) is
+ * rewritten, and the two numerators are 1 and E whatever the sign of x:
+ * where nothing else reads s(-x) the product is E / (U U), one division
+ * and no select (the GRU's reset gate in its backward sweep), within an
+ * ulp of the two quotients' product. */
 #include "dcc.h"
 
 #include <stdlib.h>
@@ -101,6 +107,24 @@ void lower(Built *b) {
       Op op = (Op)nd.op, sign = sp == 1 ? op : OP_ADD; /* how the terms go in */
       int rest = sp == 0 ? dag_bin(d, op, s.max, ops[1]) : dag_bin(d, op, ops[0], s.max);
       map[id] = dag_bin(d, sign, dag_bin(d, sign, rest, s.err), s.log);
+      continue;
+    }
+    /* sigmoid(u) sigmoid(-u), where the second is read by this product
+     * alone (sigmoid's derivative, s (1 - s)): E / (U U), whatever u's sign
+     * (the numerators are 1 and E): no select and no second division */
+    int pair = -1;
+    if (nd.op == OP_MUL)
+      for (int i = 0; i < 2 && pair < 0; i++) {
+        const Node *s = &d->nodes[nd.a[i]], *t = &d->nodes[nd.a[1 - i]];
+        if (s->op == OP_SIGMOID && t->op == OP_SIGMOID && uses[nd.a[1 - i]] == 1 &&
+            d->nodes[t->a[0]].op == OP_NEG && d->nodes[t->a[0]].a[0] == s->a[0] && shape_eq(s->shape, nd.shape))
+          pair = map[s->a[0]];
+      }
+    if (pair >= 0) {
+      int E = dag_un(d, OP_EXP, dag_un(d, OP_NEG, dag_un(d, OP_ABS, pair)));
+      int U = dag_bin(d, OP_ADD, dag_const(d, 1), E);
+      int q_ops[2] = {E, dag_bin(d, OP_MUL, U, U)};
+      map[id] = dag_make(d, OP_DIV, q_ops, 0, 0, nd.shape);
       continue;
     }
     switch ((Op)nd.op) {

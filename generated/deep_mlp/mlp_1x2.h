@@ -60,14 +60,14 @@ extern const int32_t mlp_1x2_grad_ranges[MLP_1X2_N_GRAD_RANGES][2];
    MLP_1X2_OPS_LOSS_k, MLP_1X2_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
 #define MLP_1X2_STACK_loss           328
-#define MLP_1X2_STACK_loss_grad      376
-#define MLP_1X2_STACK_grad_W1        368
-#define MLP_1X2_STACK_grad_b1        352
-#define MLP_1X2_STACK_grad_W2        352
-#define MLP_1X2_STACK_grad_b2        344
-#define MLP_1X2_STACK_sgd_step       432
+#define MLP_1X2_STACK_loss_grad      360
+#define MLP_1X2_STACK_grad_W1        352
+#define MLP_1X2_STACK_grad_b1        336
+#define MLP_1X2_STACK_grad_W2        336
+#define MLP_1X2_STACK_grad_b2        328
+#define MLP_1X2_STACK_sgd_step       416
 #define MLP_1X2_STACK_outputs        320
-#define MLP_1X2_STACK_MAX            432
+#define MLP_1X2_STACK_MAX            416
 #define MLP_1X2_OPS_LOSS_ADD         8
 #define MLP_1X2_OPS_LOSS_MUL         7
 #define MLP_1X2_OPS_LOSS_DIV         1
@@ -79,8 +79,8 @@ extern const int32_t mlp_1x2_grad_ranges[MLP_1X2_N_GRAD_RANGES][2];
 #define MLP_1X2_OPS_LOSS_GRAD_ADD    10
 #define MLP_1X2_OPS_LOSS_GRAD_MUL    22
 #define MLP_1X2_OPS_LOSS_GRAD_DIV    2
-#define MLP_1X2_OPS_LOSS_GRAD_NEG    2
-#define MLP_1X2_OPS_LOSS_GRAD_SELECT 4
+#define MLP_1X2_OPS_LOSS_GRAD_NEG    1
+#define MLP_1X2_OPS_LOSS_GRAD_SELECT 2
 #define MLP_1X2_OPS_LOSS_GRAD_EXP    1
 #define MLP_1X2_OPS_LOSS_GRAD_ABS    1
 #define MLP_1X2_OPS_LOSS_GRAD_TANH   2
@@ -91,6 +91,6 @@ extern const int32_t mlp_1x2_grad_ranges[MLP_1X2_N_GRAD_RANGES][2];
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define MLP_1X2_HEADER_HASH 0x5C6635DB98E96959u
+#define MLP_1X2_HEADER_HASH 0x7BC2693D18B473DEu
 
 #endif /* DCC_MLP_1X2_H */

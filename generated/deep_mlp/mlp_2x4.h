@@ -68,16 +68,16 @@ extern const int32_t mlp_2x4_grad_ranges[MLP_2X4_N_GRAD_RANGES][2];
    MLP_2X4_OPS_LOSS_k, MLP_2X4_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
 #define MLP_2X4_STACK_loss           408
-#define MLP_2X4_STACK_loss_grad      504
-#define MLP_2X4_STACK_grad_W1        496
-#define MLP_2X4_STACK_grad_b1        496
-#define MLP_2X4_STACK_grad_W2        464
-#define MLP_2X4_STACK_grad_b2        432
-#define MLP_2X4_STACK_grad_W3        432
-#define MLP_2X4_STACK_grad_b3        424
-#define MLP_2X4_STACK_sgd_step       736
+#define MLP_2X4_STACK_loss_grad      488
+#define MLP_2X4_STACK_grad_W1        480
+#define MLP_2X4_STACK_grad_b1        480
+#define MLP_2X4_STACK_grad_W2        448
+#define MLP_2X4_STACK_grad_b2        416
+#define MLP_2X4_STACK_grad_W3        416
+#define MLP_2X4_STACK_grad_b3        408
+#define MLP_2X4_STACK_sgd_step       720
 #define MLP_2X4_STACK_outputs        400
-#define MLP_2X4_STACK_MAX            736
+#define MLP_2X4_STACK_MAX            720
 #define MLP_2X4_OPS_LOSS_ADD         30
 #define MLP_2X4_OPS_LOSS_MUL         29
 #define MLP_2X4_OPS_LOSS_DIV         1
@@ -89,8 +89,8 @@ extern const int32_t mlp_2x4_grad_ranges[MLP_2X4_N_GRAD_RANGES][2];
 #define MLP_2X4_OPS_LOSS_GRAD_ADD    50
 #define MLP_2X4_OPS_LOSS_GRAD_MUL    96
 #define MLP_2X4_OPS_LOSS_GRAD_DIV    2
-#define MLP_2X4_OPS_LOSS_GRAD_NEG    2
-#define MLP_2X4_OPS_LOSS_GRAD_SELECT 4
+#define MLP_2X4_OPS_LOSS_GRAD_NEG    1
+#define MLP_2X4_OPS_LOSS_GRAD_SELECT 2
 #define MLP_2X4_OPS_LOSS_GRAD_EXP    1
 #define MLP_2X4_OPS_LOSS_GRAD_ABS    1
 #define MLP_2X4_OPS_LOSS_GRAD_TANH   8
@@ -101,6 +101,6 @@ extern const int32_t mlp_2x4_grad_ranges[MLP_2X4_N_GRAD_RANGES][2];
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define MLP_2X4_HEADER_HASH 0x2117FD9638AD3197u
+#define MLP_2X4_HEADER_HASH 0x1B8D4AF813EF4B33u
 
 #endif /* DCC_MLP_2X4_H */

@@ -76,18 +76,18 @@ extern const int32_t mlp_3x8_grad_ranges[MLP_3X8_N_GRAD_RANGES][2];
    MLP_3X8_OPS_LOSS_k, MLP_3X8_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
 #define MLP_3X8_STACK_loss           632
-#define MLP_3X8_STACK_loss_grad      984
-#define MLP_3X8_STACK_grad_W1        976
-#define MLP_3X8_STACK_grad_b1        976
-#define MLP_3X8_STACK_grad_W2        848
-#define MLP_3X8_STACK_grad_b2        848
-#define MLP_3X8_STACK_grad_W3        720
-#define MLP_3X8_STACK_grad_b3        656
-#define MLP_3X8_STACK_grad_W4        656
-#define MLP_3X8_STACK_grad_b4        648
-#define MLP_3X8_STACK_sgd_step       2208
+#define MLP_3X8_STACK_loss_grad      968
+#define MLP_3X8_STACK_grad_W1        960
+#define MLP_3X8_STACK_grad_b1        960
+#define MLP_3X8_STACK_grad_W2        832
+#define MLP_3X8_STACK_grad_b2        832
+#define MLP_3X8_STACK_grad_W3        704
+#define MLP_3X8_STACK_grad_b3        640
+#define MLP_3X8_STACK_grad_W4        640
+#define MLP_3X8_STACK_grad_b4        632
+#define MLP_3X8_STACK_sgd_step       2192
 #define MLP_3X8_STACK_outputs        624
-#define MLP_3X8_STACK_MAX            2208
+#define MLP_3X8_STACK_MAX            2192
 #define MLP_3X8_OPS_LOSS_ADD         154
 #define MLP_3X8_OPS_LOSS_MUL         153
 #define MLP_3X8_OPS_LOSS_DIV         1
@@ -99,8 +99,8 @@ extern const int32_t mlp_3x8_grad_ranges[MLP_3X8_N_GRAD_RANGES][2];
 #define MLP_3X8_OPS_LOSS_GRAD_ADD    290
 #define MLP_3X8_OPS_LOSS_GRAD_MUL    492
 #define MLP_3X8_OPS_LOSS_GRAD_DIV    2
-#define MLP_3X8_OPS_LOSS_GRAD_NEG    2
-#define MLP_3X8_OPS_LOSS_GRAD_SELECT 4
+#define MLP_3X8_OPS_LOSS_GRAD_NEG    1
+#define MLP_3X8_OPS_LOSS_GRAD_SELECT 2
 #define MLP_3X8_OPS_LOSS_GRAD_EXP    1
 #define MLP_3X8_OPS_LOSS_GRAD_ABS    1
 #define MLP_3X8_OPS_LOSS_GRAD_TANH   24
@@ -111,6 +111,6 @@ extern const int32_t mlp_3x8_grad_ranges[MLP_3X8_N_GRAD_RANGES][2];
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define MLP_3X8_HEADER_HASH 0xDA7BF52395B9E766u
+#define MLP_3X8_HEADER_HASH 0x4CE070090B2D874Au
 
 #endif /* DCC_MLP_3X8_H */

@@ -92,22 +92,22 @@ extern const int32_t mlp_5x5_grad_ranges[MLP_5X5_N_GRAD_RANGES][2];
    MLP_5X5_OPS_LOSS_k, MLP_5X5_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
 #define MLP_5X5_STACK_loss           680
-#define MLP_5X5_STACK_loss_grad      1072
-#define MLP_5X5_STACK_grad_W1        1064
-#define MLP_5X5_STACK_grad_b1        1024
-#define MLP_5X5_STACK_grad_W2        984
-#define MLP_5X5_STACK_grad_b2        944
-#define MLP_5X5_STACK_grad_W3        904
-#define MLP_5X5_STACK_grad_b3        864
-#define MLP_5X5_STACK_grad_W4        824
-#define MLP_5X5_STACK_grad_b4        784
-#define MLP_5X5_STACK_grad_W5        744
-#define MLP_5X5_STACK_grad_b5        704
-#define MLP_5X5_STACK_grad_W6        704
-#define MLP_5X5_STACK_grad_b6        696
-#define MLP_5X5_STACK_sgd_step       2000
+#define MLP_5X5_STACK_loss_grad      1056
+#define MLP_5X5_STACK_grad_W1        1048
+#define MLP_5X5_STACK_grad_b1        1008
+#define MLP_5X5_STACK_grad_W2        968
+#define MLP_5X5_STACK_grad_b2        928
+#define MLP_5X5_STACK_grad_W3        888
+#define MLP_5X5_STACK_grad_b3        848
+#define MLP_5X5_STACK_grad_W4        808
+#define MLP_5X5_STACK_grad_b4        768
+#define MLP_5X5_STACK_grad_W5        728
+#define MLP_5X5_STACK_grad_b5        688
+#define MLP_5X5_STACK_grad_W6        688
+#define MLP_5X5_STACK_grad_b6        680
+#define MLP_5X5_STACK_sgd_step       1984
 #define MLP_5X5_STACK_outputs        672
-#define MLP_5X5_STACK_MAX            2000
+#define MLP_5X5_STACK_MAX            1984
 #define MLP_5X5_OPS_LOSS_ADD         117
 #define MLP_5X5_OPS_LOSS_MUL         116
 #define MLP_5X5_OPS_LOSS_DIV         1
@@ -119,8 +119,8 @@ extern const int32_t mlp_5x5_grad_ranges[MLP_5X5_N_GRAD_RANGES][2];
 #define MLP_5X5_OPS_LOSS_GRAD_ADD    222
 #define MLP_5X5_OPS_LOSS_GRAD_MUL    389
 #define MLP_5X5_OPS_LOSS_GRAD_DIV    2
-#define MLP_5X5_OPS_LOSS_GRAD_NEG    2
-#define MLP_5X5_OPS_LOSS_GRAD_SELECT 4
+#define MLP_5X5_OPS_LOSS_GRAD_NEG    1
+#define MLP_5X5_OPS_LOSS_GRAD_SELECT 2
 #define MLP_5X5_OPS_LOSS_GRAD_EXP    1
 #define MLP_5X5_OPS_LOSS_GRAD_ABS    1
 #define MLP_5X5_OPS_LOSS_GRAD_TANH   25
@@ -131,6 +131,6 @@ extern const int32_t mlp_5x5_grad_ranges[MLP_5X5_N_GRAD_RANGES][2];
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define MLP_5X5_HEADER_HASH 0x44AE8A9CB9F4B7DFu
+#define MLP_5X5_HEADER_HASH 0xD038D624E6F2AEBAu
 
 #endif /* DCC_MLP_5X5_H */

@@ -44,7 +44,7 @@ typedef double gru_real;
 #define GRU_GRAD_c                   4288
 #define GRU_SIGNATURE                0x839BA6FAu
 #define GRU_N_GRAD_RANGES            1
-#define GRU_WORKSPACE_SIZE           6932
+#define GRU_WORKSPACE_SIZE           6676
 
 /* The loss for one sample: in[GRU_N_IN] the sample, p[GRU_N_PARAMS] the params. */
 gru_real gru_loss(const gru_real *in, const gru_real *p);
@@ -112,22 +112,22 @@ void gru_outputs_ws(const gru_real *in, const gru_real *p, gru_real *out, gru_re
    GRU_OPS_LOSS_k, GRU_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
 #define GRU_STACK_loss               3412
-#define GRU_STACK_loss_grad          25104
-#define GRU_STACK_grad_Wr            24104
-#define GRU_STACK_grad_Wz            23848
-#define GRU_STACK_grad_Wn            23848
-#define GRU_STACK_grad_Ur            23852
-#define GRU_STACK_grad_Uz            23852
-#define GRU_STACK_grad_Un            23852
-#define GRU_STACK_grad_br            24084
-#define GRU_STACK_grad_bz            24084
-#define GRU_STACK_grad_bn            24084
-#define GRU_STACK_grad_cn            24084
+#define GRU_STACK_loss_grad          23048
+#define GRU_STACK_grad_Wr            22048
+#define GRU_STACK_grad_Wz            21792
+#define GRU_STACK_grad_Wn            21792
+#define GRU_STACK_grad_Ur            21796
+#define GRU_STACK_grad_Uz            21796
+#define GRU_STACK_grad_Un            21796
+#define GRU_STACK_grad_br            22028
+#define GRU_STACK_grad_bz            22028
+#define GRU_STACK_grad_bn            22028
+#define GRU_STACK_grad_cn            22028
 #define GRU_STACK_grad_V             3452
 #define GRU_STACK_grad_c             3424
-#define GRU_STACK_sgd_step           57148
+#define GRU_STACK_sgd_step           55092
 #define GRU_STACK_outputs            3388
-#define GRU_STACK_MAX                57148
+#define GRU_STACK_MAX                55092
 #define GRU_OPS_LOSS_ADD             32102
 #define GRU_OPS_LOSS_MUL             31818
 #define GRU_OPS_LOSS_DIV             768
@@ -140,8 +140,8 @@ void gru_outputs_ws(const gru_real *in, const gru_real *p, gru_real *out, gru_re
 #define GRU_OPS_LOSS_GRAD_ADD        89241
 #define GRU_OPS_LOSS_GRAD_MUL        91092
 #define GRU_OPS_LOSS_GRAD_DIV        1025
-#define GRU_OPS_LOSS_GRAD_NEG        1025
-#define GRU_OPS_LOSS_GRAD_SELECT     1033
+#define GRU_OPS_LOSS_GRAD_NEG        769
+#define GRU_OPS_LOSS_GRAD_SELECT     777
 #define GRU_OPS_LOSS_GRAD_EXP        522
 #define GRU_OPS_LOSS_GRAD_LOG        1
 #define GRU_OPS_LOSS_GRAD_ABS        512
@@ -153,6 +153,6 @@ void gru_outputs_ws(const gru_real *in, const gru_real *p, gru_real *out, gru_re
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define GRU_HEADER_HASH 0xC81C9F3A1791B720u
+#define GRU_HEADER_HASH 0xF060CB8FC82A49ACu
 
 #endif /* DCC_GRU_H */

@@ -48,7 +48,7 @@ typedef double lstm_real;
 #define LSTM_GRAD_b                  328
 #define LSTM_SIGNATURE               0xAB82E9B5u
 #define LSTM_N_GRAD_RANGES           1
-#define LSTM_WORKSPACE_SIZE          3616
+#define LSTM_WORKSPACE_SIZE          3040
 
 /* The loss for one sample: in[LSTM_N_IN] the sample, p[LSTM_N_PARAMS] the params. */
 lstm_real lstm_loss(const lstm_real *in, const lstm_real *p);
@@ -122,24 +122,24 @@ void lstm_outputs_ws(const lstm_real *in, const lstm_real *p, lstm_real *out, ls
    LSTM_OPS_LOSS_k, LSTM_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
 #define LSTM_STACK_loss              1732
-#define LSTM_STACK_loss_grad         27988
-#define LSTM_STACK_grad_Wi           26996
-#define LSTM_STACK_grad_Wf           27060
-#define LSTM_STACK_grad_Wg           26996
-#define LSTM_STACK_grad_Wo           26932
-#define LSTM_STACK_grad_Ui           26940
-#define LSTM_STACK_grad_Uf           26940
-#define LSTM_STACK_grad_Ug           26940
-#define LSTM_STACK_grad_Uo           26940
-#define LSTM_STACK_grad_bi           26920
-#define LSTM_STACK_grad_bf           26920
-#define LSTM_STACK_grad_bg           26920
-#define LSTM_STACK_grad_bo           26920
+#define LSTM_STACK_loss_grad         23356
+#define LSTM_STACK_grad_Wi           22364
+#define LSTM_STACK_grad_Wf           22428
+#define LSTM_STACK_grad_Wg           22364
+#define LSTM_STACK_grad_Wo           22300
+#define LSTM_STACK_grad_Ui           22308
+#define LSTM_STACK_grad_Uf           22308
+#define LSTM_STACK_grad_Ug           22308
+#define LSTM_STACK_grad_Uo           22308
+#define LSTM_STACK_grad_bi           22288
+#define LSTM_STACK_grad_bf           22288
+#define LSTM_STACK_grad_bg           22288
+#define LSTM_STACK_grad_bo           22288
 #define LSTM_STACK_grad_v            1744
 #define LSTM_STACK_grad_b            1724
-#define LSTM_STACK_sgd_step          30708
+#define LSTM_STACK_sgd_step          26076
 #define LSTM_STACK_outputs           1716
-#define LSTM_STACK_MAX               30708
+#define LSTM_STACK_MAX               26076
 #define LSTM_OPS_LOSS_ADD            7689
 #define LSTM_OPS_LOSS_MUL            7497
 #define LSTM_OPS_LOSS_DIV            576
@@ -151,8 +151,8 @@ void lstm_outputs_ws(const lstm_real *in, const lstm_real *p, lstm_real *out, ls
 #define LSTM_OPS_LOSS_GRAD_ADD       22281
 #define LSTM_OPS_LOSS_GRAD_MUL       23642
 #define LSTM_OPS_LOSS_GRAD_DIV       1152
-#define LSTM_OPS_LOSS_GRAD_NEG       1152
-#define LSTM_OPS_LOSS_GRAD_SELECT    1152
+#define LSTM_OPS_LOSS_GRAD_NEG       576
+#define LSTM_OPS_LOSS_GRAD_SELECT    576
 #define LSTM_OPS_LOSS_GRAD_EXP       576
 #define LSTM_OPS_LOSS_GRAD_ABS       576
 #define LSTM_OPS_LOSS_GRAD_TANH      384
@@ -163,6 +163,6 @@ void lstm_outputs_ws(const lstm_real *in, const lstm_real *p, lstm_real *out, ls
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define LSTM_HEADER_HASH 0x2D0BD6D2CBAC9A89u
+#define LSTM_HEADER_HASH 0xD035F4B4D6361B51u
 
 #endif /* DCC_LSTM_H */
