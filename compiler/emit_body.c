@@ -1585,6 +1585,24 @@ static void declare_storage(Body *B, int id, const char *name, const char *line)
   B->pointers++;
 }
 
+/* The comment " line N " where node id is a value the user named (its
+ * statement's source line), else nothing. */
+static void line_comment(const Body *B, int id, char line[48]) {
+  const Built *b = B->E->b;
+  Sym *sym = id < b->names_cap ? b->node_sym[id] : NULL;
+  line[0] = 0;
+  if (sym)
+    snprintf(line, 48, " /* line %d */", sym->line);
+}
+
+/* Names stored tensor id and declares its storage. */
+static void name_and_declare(Body *B, int id) {
+  char line[48];
+  line_comment(B, id, line);
+  B->s->name[id] = statement_name(B, id, B->roots, B->used, &B->temps);
+  declare_storage(B, id, B->s->name[id], line);
+}
+
 /* ---- row groups ---------------------------------------------------------------
  *
  * Consecutive statements that each sum the rows of a matrix-vector
@@ -1705,6 +1723,27 @@ static int product_terms(Body *B, int pr) { return B->d->nodes[B->d->nodes[pr].a
 /* Whether ws ranges [a, b) and [c, e) meet. */
 static bool spans_meet(long a, long b, long c, long e) { return a < e && c < b; }
 
+/* The first member of m[0..nm) whose stored result meets what its group
+ * reads (spans) or an earlier member's stored result, or nm: the group
+ * must end before it. */
+static int first_clash(Body *B, const RowMember *m, int nm, const Spans *spans) {
+  for (int j = 0; j < nm; j++) {
+    long lo, hi;
+    if (!m[j].stored || !ws_span(B, m[j].id, &lo, &hi))
+      continue;
+    bool meets = false;
+    for (int k = 0; k + 1 < spans->n; k += 2)
+      meets |= spans_meet(lo, hi, spans->v[k], spans->v[k + 1]);
+    for (int k = 0; k < j; k++) {
+      long lo2, hi2;
+      meets |= m[k].stored && ws_span(B, m[k].id, &lo2, &hi2) && spans_meet(lo, hi, lo2, hi2);
+    }
+    if (meets)
+      return j;
+  }
+  return nm;
+}
+
 /* The row group that starts at ids[0], at most n statements: its members
  * into m (at most ROW_GROUP_PRODUCTS); returns how many (0 or 1: none). */
 static int row_group(Body *B, const int *ids, int n, RowMember *m) {
@@ -1754,23 +1793,10 @@ static int row_group(Body *B, const int *ids, int n, RowMember *m) {
     m[j].stored = m[j].product != id || users[j] != 1 || direct[j] != 1 || (reg >= 0 && B->s->slot[id] >= 0);
   }
   /* no member written where the group reads or another member is written */
-  for (int j = 0; j < nm; j++) {
-    long lo, hi;
-    if (!m[j].stored || !ws_span(B, m[j].id, &lo, &hi))
-      continue;
-    bool meets = false;
-    for (int k = 0; k + 1 < spans.n; k += 2)
-      meets |= spans_meet(lo, hi, spans.v[k], spans.v[k + 1]);
-    for (int k = 0; k < j; k++) {
-      long lo2, hi2;
-      meets |= m[k].stored && ws_span(B, m[k].id, &lo2, &hi2) && spans_meet(lo, hi, lo2, hi2);
-    }
-    if (meets) {
-      free(spans.v);
-      return j > 1 ? row_group(B, ids, j, m) : 0;
-    }
-  }
+  int j = first_clash(B, m, nm, &spans);
   free(spans.v);
+  if (j < nm)
+    return j > 1 ? row_group(B, ids, j, m) : 0;
   return nm;
 }
 
@@ -1886,7 +1912,6 @@ static bool group_pairs(Body *B, const RowMember *m, int nm) {
  * they are short and even in number). */
 static void emit_row_group(Body *B, const RowMember *m, int nm) {
   Schedule *s = B->s;
-  Built *b = B->E->b;
   int rows_n = product_rows(B, m[0].product), pr[ROW_GROUP_PRODUCTS];
   bool pairs = group_pairs(B, m, nm);
   for (int j = 0; j < nm; j++) {
@@ -1894,12 +1919,7 @@ static void emit_row_group(Body *B, const RowMember *m, int nm) {
     int id = m[j].id;
     if (!m[j].stored)
       continue;
-    Sym *sym = id < b->names_cap ? b->node_sym[id] : NULL;
-    s->name[id] = statement_name(B, id, B->roots, B->used, &B->temps);
-    char line[48] = "";
-    if (sym)
-      snprintf(line, sizeof line, " /* line %d */", sym->line);
-    declare_storage(B, id, s->name[id], line);
+    name_and_declare(B, id);
   }
   int rows = pairs ? 2 : 1;
   buf_printf(B->out, "    for (int i = 0; i < %d; i%s) {\n", rows_n, pairs ? " += 2" : "++");
@@ -2047,13 +2067,7 @@ static int outer_group(Body *B, const int *ids, int n, const bool *taken, int *a
 static void emit_outer_group(Body *B, const int *ids, const int *at, int nm) {
   Schedule *s = B->s;
   for (int j = 0; j < nm; j++) {
-    int id = ids[at[j]];
-    Sym *sym = id < B->E->b->names_cap ? B->E->b->node_sym[id] : NULL;
-    char line[48] = "";
-    if (sym)
-      snprintf(line, sizeof line, " /* line %d */", sym->line);
-    s->name[id] = statement_name(B, id, B->roots, B->used, &B->temps);
-    declare_storage(B, id, s->name[id], line);
+    name_and_declare(B, ids[at[j]]);
   }
   buf_printf(B->out, "    for (int i = 0; i < %d; i++) {\n", B->d->nodes[ids[at[0]]].shape.dim[0]);
   loop_var(B);
@@ -2146,23 +2160,10 @@ static int elementwise_group(Body *B, const int *ids, int n, RowMember *m) {
     }
     nm++;
   }
-  for (int j = 0; j < nm; j++) {
-    long lo, hi;
-    if (!ws_span(B, m[j].id, &lo, &hi))
-      continue;
-    bool meets = false;
-    for (int k = 0; k + 1 < spans.n; k += 2)
-      meets |= spans_meet(lo, hi, spans.v[k], spans.v[k + 1]);
-    for (int k = 0; k < j; k++) {
-      long lo2, hi2;
-      meets |= ws_span(B, m[k].id, &lo2, &hi2) && spans_meet(lo, hi, lo2, hi2);
-    }
-    if (meets) {
-      free(spans.v);
-      return j > 1 ? elementwise_group(B, ids, j, m) : 0;
-    }
-  }
+  int j = first_clash(B, m, nm, &spans); /* every member is stored */
   free(spans.v);
+  if (j < nm)
+    return j > 1 ? elementwise_group(B, ids, j, m) : 0;
   return nm;
 }
 
@@ -2170,19 +2171,13 @@ static int elementwise_group(Body *B, const int *ids, int n, RowMember *m) {
  * stored in turn. */
 static void emit_elementwise_group(Body *B, const RowMember *m, int nm) {
   Schedule *s = B->s;
-  Built *b = B->E->b;
   for (int j = 0; j < nm; j++) {
     int id = m[j].id, reg = s->R.n ? s->R.of[id] : -1;
     if (reg >= 0 && s->rp[reg].body_in_next && id == B->d->nodes[s->R.anchor[reg]].a[1]) {
       s->name[id] = xstrdup("next"); /* a loop's body, stored where the next state goes */
       continue;
     }
-    Sym *sym = id < b->names_cap ? b->node_sym[id] : NULL;
-    s->name[id] = statement_name(B, id, B->roots, B->used, &B->temps);
-    char line[48] = "";
-    if (sym)
-      snprintf(line, sizeof line, " /* line %d */", sym->line);
-    declare_storage(B, id, s->name[id], line);
+    name_and_declare(B, id);
   }
   buf_printf(B->out, "    for (int i = 0; i < %d; i++) {\n", (int)shape_size(B->d->nodes[m[0].id].shape));
   loop_var(B);
@@ -2201,7 +2196,6 @@ static void emit_elementwise_group(Body *B, const RowMember *m, int nm) {
  * nest writing a stored tensor (its pointer declared first) or a
  * reduction; a loop's anchor, the loop. */
 static void emit_statements(Body *B, const int *ids, int n) {
-  Built *b = B->E->b;
   Schedule *s = B->s;
   bool *taken = NULL; /* made in an outer group's loop */
   int *first = NULL;  /* the index of that group's first member */
@@ -2254,11 +2248,9 @@ static void emit_statements(Body *B, const int *ids, int n) {
       emit_loop(B, id, "next", false);
       continue;
     }
-    Sym *sym = id < b->names_cap ? b->node_sym[id] : NULL;
     s->name[id] = statement_name(B, id, B->roots, B->used, &B->temps);
-    char line[48] = "";
-    if (sym)
-      snprintf(line, sizeof line, " /* line %d */", sym->line);
+    char line[48];
+    line_comment(B, id, line);
     if (op_is_loop((Op)nd->op)) {
       emit_anchor(B, id, line);
       continue;
@@ -2269,7 +2261,7 @@ static void emit_statements(Body *B, const int *ids, int n) {
       continue;
     }
     if (op_info[nd->op].form == FORM_REDUCE) {
-      if (sym)
+      if (*line)
         buf_printf(B->out, "   %s\n", line);
       emit_loop(B, id, s->name[id], false);
       continue;
