@@ -327,8 +327,6 @@ static int build_CONV1D(Builder *B, Expr *e, const int *a) { return build_conv(B
 static int build_DWCONV1D(Builder *B, Expr *e, const int *a) { return build_conv(B, e, a, OP_DWCONV); }
 #define build_DWCONV2D build_DWCONV1D
 
-static bool is_zero(const Dag *d, int id) { return d->nodes[id].op == OP_CONST && d->nodes[id].val == 0; }
-
 /* a pooling: windows of k, stride k.  maxpool(relu(x)) is built as
  * relu(maxpool(x)): relu is monotone, so a window's first largest is the
  * same element, or the window holds nothing positive and relu's
@@ -345,7 +343,7 @@ static int build_pool(Builder *B, Expr *e, const int *a, bool max) {
   if (!max)
     return dag_conv(d, OP_AVGPOOL, a[0], -1, k, 0, r);
   const Node *x = &d->nodes[a[0]];
-  if (d->simplify && x->op == OP_IFGT && x->a[0] == x->a[2] && is_zero(d, x->a[1]) && is_zero(d, x->a[3])) {
+  if (d->simplify && x->op == OP_IFGT && x->a[0] == x->a[2] && dag_is_const(d, x->a[1], 0) && dag_is_const(d, x->a[3], 0)) {
     int zero = x->a[1], m = dag_conv(d, OP_WMAX, x->a[0], x->a[0], k, 0, r);
     return dag_op(d, OP_IFGT, m, zero, m, zero);
   }

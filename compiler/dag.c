@@ -373,7 +373,7 @@ int dag_sum_to(Dag *d, int g, Shape shape) {
   return dag_reshape(d, g, shape);
 }
 
-bool dag_is_const(Dag *d, int id, double v) {
+bool dag_is_const(const Dag *d, int id, double v) {
   return d->nodes[id].op == OP_CONST && d->nodes[id].val == v;
 }
 

@@ -486,7 +486,7 @@ Shape infer_shape(Dag *d, Op op, const int *ops);
 /* Whether op applies to each element of its tensor operands (every op but
  * the leaves and the TENSOR kind). */
 bool op_is_elementwise(Op op);
-bool dag_is_const(Dag *d, int id, double v);
+bool dag_is_const(const Dag *d, int id, double v);
 bool is_tensor(Dag *d, int id);
 /* Mark the nodes roots reach in live[] (d->n entries, zeroed by the caller)
  * and, if uses is not NULL, count each node's references: by live users

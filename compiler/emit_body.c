@@ -1078,10 +1078,8 @@ static bool mostly_zero(const Dag *d, int id) {
   switch ((Op)nd->op) {
   case OP_UNWMAX:
     return true;
-  case OP_IFGT: case OP_IFGE: {
-    const Node *y = &d->nodes[nd->a[2]], *n = &d->nodes[nd->a[3]];
-    return (y->op == OP_CONST && y->val == 0) || (n->op == OP_CONST && n->val == 0);
-  }
+  case OP_IFGT: case OP_IFGE:
+    return dag_is_const(d, nd->a[2], 0) || dag_is_const(d, nd->a[3], 0);
   case OP_BCAST: case OP_RESHAPE:
     return mostly_zero(d, nd->a[0]);
   default:
