@@ -830,7 +830,7 @@ typedef struct {
   char *text;   /* the statements between its braces */
   int locals;   /* its scalar locals (the comment above it counts them) */
   long stack;   /* bytes of stack by dcc's accounting (the _STACK_ macros) */
-  /* a long function (more than DCC_SPLIT_AT statements): the bodies of
+  /* a long function (more than split_limit statements): the bodies of
    * its parts, static functions P_part_NAME_1.. that take its parameters
    * (and ws), and sc[sc_size] if sc_size, called in turn by text */
   char **pieces;

@@ -759,6 +759,12 @@ static char *conv_coord(const char *out, const char *off, int stride, int pad) {
   return r;
 }
 
+/* The shape of a convolution's or pooling's output: [O][OH][OW], or
+ * [O][OW] in 1-D. */
+static Shape conv_out_shape(const ConvGeom *g) {
+  return g->dims == 2 ? (Shape){3, {g->O, g->OH, g->OW, 1}} : shape2(g->O, g->OW);
+}
+
 /* x[ci][row][col] (1-D: x[ci][col]) of node id, rendered into b */
 static void render_chw(Body *B, int id, const ConvGeom *g, const char *c, const char *row, const char *col, Buf *b) {
   Elem e = {g->dims + 1, {ix_text(c)}};
@@ -1041,19 +1047,19 @@ static bool tap_inside(int at, int t, int stride, int pad, int n) {
   return at < 0 || (v >= 0 && v < n);
 }
 
-/* The output's flat index at the position (dY's for dX and dK), and the
- * input's element that tap (i, j) meets there (the operand's, or N's for
- * dX). */
+/* The output's flat index at the position (dY's for dX and dK). */
 static char *sweep_out(const Sweep *w) {
   char *oy = coord_at("oy", w->oy, 1, 0), *ox = coord_at("ox", w->ox, 1, 0);
   const char *at[3] = {"o", w->g.dims == 2 ? oy : ox, ox};
   const ConvGeom *g = &w->g;
-  char *ix = flat_index(g->dims == 2 ? (Shape){3, {g->O, g->OH, g->OW, 1}} : shape2(g->O, g->OW), g->dims + 1, at);
+  char *ix = flat_index(conv_out_shape(g), g->dims + 1, at);
   free(oy);
   free(ox);
   return ix;
 }
 
+/* The input's element that tap (i, j) meets at the position: the
+ * operand's, or N's for dX. */
 static void tap_input(const Sweep *w, int i, int j, Buf *b) {
   const ConvGeom *g = &w->g;
   char *row = coord_at("oy", w->oy, g->stride, i - g->ph), *col = coord_at("ox", w->ox, g->stride, j - g->pw);
@@ -1107,9 +1113,7 @@ static void sweep_position(const Sweep *w, int depth) {
       if ((g->dims == 1 || tap_inside(w->oy, i, g->stride, g->ph, g->H)) && tap_inside(w->ox, j, g->stride, g->pw, g->W))
         taps[n++] = i * g->KW + j;
   char *at = sweep_out(w);
-  if (w->what == SWEEP_OUT && !n && !w->first) {
-    /* the padding alone: nothing to add */
-  } else if (w->what == SWEEP_OUT) {
+  if (w->what == SWEEP_OUT && (n || w->first)) { /* (the padding alone: nothing to add) */
     /* the element's sum starts from its value, or from +0 (first) */
     bool one_line = n == 1 && !w->first;
     if (!one_line) {
@@ -1130,7 +1134,7 @@ static void sweep_position(const Sweep *w, int depth) {
         nest_line(B, depth, "%s[%s] += %s * k%d;", w->N, at, x.s, taps[t]);
       free(x.s);
     }
-  } else if (n) {
+  } else if (w->what != SWEEP_OUT && n) {
     Buf y = {0};
     render_at(B, w->nd->a[w->what == SWEEP_X ? 0 : 1], &y, true, at);
     nest_line(B, depth, "const %s g = %s;", B->E->R, y.s);
@@ -1179,13 +1183,14 @@ static int open_span(Body *B, int depth, const char *v, Span s) {
 
 /* A convolution, its input's adjoint or its kernels' adjoint, as sweeps
  * along the output's rows, per (output channel, input channel): the
- * kernel's taps in k[] (dK's sums in acc[]); the border rows and columns
- * (where the padding cuts taps off) each on its own with the taps that
- * remain, the interior as loops with every tap, in the output's order.
- * Every sum adds its terms in the order of a nest that takes one tap at a
- * time: the output's over (ci, i, j), dX's and dK's over the output's
- * positions (o, oy, ox).  With update (_sgd_step; dK only), dK's sums
- * update the kernels in place, N -= lr * acc. */
+ * kernel's taps in k0, k1, ... (dK's sums in acc0, acc1, ...); the
+ * border rows and columns (where the padding cuts taps off) each on its
+ * own with the taps that remain, the interior as loops with every tap,
+ * in the output's order.  Every sum adds its terms in the order of a
+ * nest that takes one tap at a time: the output's over (ci, i, j), dX's
+ * and dK's over the output's positions (o, oy, ox).  With update
+ * (_sgd_step; dK only), dK's sums update the kernels in place,
+ * N -= lr * acc0 and so on. */
 static void emit_conv_rows(Body *B, int id, const char *N, bool update) {
   const Node *nd = &B->d->nodes[id];
   const char *R = B->E->R;
@@ -1261,7 +1266,6 @@ static void emit_conv_rows(Body *B, int id, const char *N, bool update) {
     int n = kernel_at(g, at);
     if (g->dims == 2)
       at[n - 2] = "0";
-    at[n - 1] = "j";
     for (int t = 0; t < ntaps; t++) {
       char tap[16];
       snprintf(tap, sizeof tap, "%d", t);
@@ -1299,7 +1303,7 @@ static void emit_pool(Body *B, int id, const char *N, bool update) {
   const char *out_at[3] = {"o", "oy", "ox"}, *in_at[3] = {"o", iy, ix};
   if (g.dims == 1)
     out_at[1] = "ox", in_at[1] = ix;
-  char *out = flat_index(g.dims == 2 ? (Shape){3, {g.O, g.OH, g.OW, 1}} : shape2(g.O, g.OW), g.dims + 1, out_at);
+  char *out = flat_index(conv_out_shape(&g), g.dims + 1, out_at);
   Buf a = {0}, b = {0};
   (void)update;
   /* the input's adjoints: where the windows tile the input, each element
@@ -1454,7 +1458,10 @@ static long broadcast_block(Body *B, int id, Shape s, long block) {
       long t = 1;
       for (int q = s.rank - 1; q >= 0 && (q < s.rank - from.rank || from.dim[q - s.rank + from.rank] == 1); q--)
         t *= s.dim[q];
-      block = shape_eq(an->shape, s) && t < block ? t : shape_eq(an->shape, s) ? block : 1;
+      if (!shape_eq(an->shape, s))
+        return 1;
+      if (t < block)
+        block = t;
     } else if (op_is_elementwise((Op)an->op)) {
       block = broadcast_block(B, a, s, block);
     }
@@ -1472,14 +1479,15 @@ static void emit_elementwise(Body *B, int id, const char *N, bool update) {
   const Node *nd = &B->d->nodes[id];
   int n = shape_size(nd->shape), product = B->s->fused_product[id];
   long block = product < 0 && nd->shape.rank > 1 ? broadcast_block(B, id, nd->shape, n) : n;
+  bool blocks = block > 1 && block < n;
   Buf x = {0};
   (void)update;
   B->acc_node = product;
-  Elem e = elem_flat(block > 1 && block < n ? ix_split("i", block, "j") : ix_text("i"));
+  Elem e = elem_flat(blocks ? ix_split("i", block, "j") : ix_text("i"));
   render_def(B, id, &x, true, &e);
   elem_free(e);
   B->acc_node = -1;
-  if (block > 1 && block < n) {
+  if (blocks) {
     buf_printf(B->out, "    for (int i = 0; i < %ld; i++)\n        for (int j = 0; j < %ld; j++)\n", n / block, block);
     buf_printf(B->out, "            %s[i * %ld + j] = %s;\n", N, block, x.s);
     loop_var(B), loop_var(B);
