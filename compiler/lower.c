@@ -59,6 +59,10 @@ static int *count_uses(Built *b, int n) {
   return uses;
 }
 
+/* E = exp(-|x|), which never overflows: one node for sigmoid(x),
+ * sigmoid(-x) and softplus(+-x) alike, so they share one exp call. */
+static int exp_neg_abs(Dag *d, int x) { return dag_un(d, OP_EXP, dag_un(d, OP_NEG, dag_un(d, OP_ABS, x))); }
+
 /* softplus(x)'s terms: max(x, 0), log(U) and U's rounding error */
 typedef struct {
   int max, err, log;
@@ -66,7 +70,7 @@ typedef struct {
 
 static Softplus softplus_terms(Dag *d, int x, Shape shape) {
   Softplus s;
-  int E = dag_un(d, OP_EXP, dag_un(d, OP_NEG, dag_un(d, OP_ABS, x)));
+  int E = exp_neg_abs(d, x);
   int U = dag_bin(d, OP_ADD, dag_const(d, 1), E);
   /* dag_make, not dag_op: the rules would turn log(E + 1) into
    * log1p(E), (E + 1) - 1 into E and E - E into 0. */
@@ -121,7 +125,7 @@ void lower(Built *b) {
           pair = map[s->a[0]];
       }
     if (pair >= 0) {
-      int E = dag_un(d, OP_EXP, dag_un(d, OP_NEG, dag_un(d, OP_ABS, pair)));
+      int E = exp_neg_abs(d, pair);
       int U = dag_bin(d, OP_ADD, dag_const(d, 1), E);
       int q_ops[2] = {E, dag_bin(d, OP_MUL, U, U)};
       map[id] = dag_make(d, OP_DIV, q_ops, 0, 0, nd.shape);
@@ -129,7 +133,7 @@ void lower(Built *b) {
     }
     switch ((Op)nd.op) {
     case OP_SIGMOID: {
-      int E = dag_un(d, OP_EXP, dag_un(d, OP_NEG, dag_un(d, OP_ABS, x)));
+      int E = exp_neg_abs(d, x);
       /* One division of the chosen numerator, not 1/(1+E) and E times it:
        * one rounding fewer, and a multiplication fewer.  dag_make, not
        * dag_op: the rules would turn 1 / (1 + exp(u)) back into a sigmoid.
