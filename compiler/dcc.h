@@ -836,6 +836,7 @@ typedef struct {
   char **pieces;
   int npieces;
   long sc_size;
+  char *kernels; /* its loops that are static functions of their own, NULL: none */
 } FuncBody;
 
 /* fname: the function's name after the prefix ("loss_grad"); args: its

@@ -319,6 +319,8 @@ static void emit_function(Out *O, Function *f) {
   const Emit *E = O->E;
   const char *P = E->P, *R = E->R;
   int locals = f->body.locals;
+  if (f->body.kernels)
+    buf_puts(O->out, f->body.kernels);
   for (int k = 0; k < f->body.npieces; k++) { /* a long function's parts, first */
     char *params = restrict_params(f->params);
     buf_printf(O->out, "\n/* Part %d of %d of %s_%s%s: a long function in parts that C compilers take in\n"

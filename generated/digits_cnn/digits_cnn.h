@@ -71,15 +71,15 @@ void digits_cnn_outputs_ws(const digits_cnn_real *in, const digits_cnn_real *p, 
    workspace, and 256 bytes of frame per call; not libm's).
    DIGITS_CNN_OPS_LOSS_k, DIGITS_CNN_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
-#define DIGITS_CNN_STACK_loss        9000
-#define DIGITS_CNN_STACK_loss_grad   13516
-#define DIGITS_CNN_STACK_grad_K      13380
-#define DIGITS_CNN_STACK_grad_c      13264
-#define DIGITS_CNN_STACK_grad_W      9040
-#define DIGITS_CNN_STACK_grad_b      9012
-#define DIGITS_CNN_STACK_sgd_step    14568
-#define DIGITS_CNN_STACK_outputs     8976
-#define DIGITS_CNN_STACK_MAX         14568
+#define DIGITS_CNN_STACK_loss        9288
+#define DIGITS_CNN_STACK_loss_grad   13804
+#define DIGITS_CNN_STACK_grad_K      13668
+#define DIGITS_CNN_STACK_grad_c      13552
+#define DIGITS_CNN_STACK_grad_W      9328
+#define DIGITS_CNN_STACK_grad_b      9300
+#define DIGITS_CNN_STACK_sgd_step    14856
+#define DIGITS_CNN_STACK_outputs     9264
+#define DIGITS_CNN_STACK_MAX         14856
 #define DIGITS_CNN_OPS_LOSS_ADD      6438
 #define DIGITS_CNN_OPS_LOSS_MUL      5898
 #define DIGITS_CNN_OPS_LOSS_DIV      0
@@ -101,6 +101,6 @@ void digits_cnn_outputs_ws(const digits_cnn_real *in, const digits_cnn_real *p, 
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define DIGITS_CNN_HEADER_HASH 0x6CBB58B23DAB81F8u
+#define DIGITS_CNN_HEADER_HASH 0x27AC25DC6FE9C63Fu
 
 #endif /* DCC_DIGITS_CNN_H */

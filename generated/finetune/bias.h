@@ -63,13 +63,13 @@ void bias_outputs_ws(const bias_real *in, const bias_real *p, bias_real *out, bi
    workspace, and 256 bytes of frame per call; not libm's).
    BIAS_OPS_LOSS_k, BIAS_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
-#define BIAS_STACK_loss              1196
-#define BIAS_STACK_loss_grad         1300
-#define BIAS_STACK_grad_b1           1508
-#define BIAS_STACK_grad_b2           1208
-#define BIAS_STACK_sgd_step          1844
-#define BIAS_STACK_outputs           1172
-#define BIAS_STACK_MAX               1844
+#define BIAS_STACK_loss              1492
+#define BIAS_STACK_loss_grad         1596
+#define BIAS_STACK_grad_b1           1804
+#define BIAS_STACK_grad_b2           1504
+#define BIAS_STACK_sgd_step          2140
+#define BIAS_STACK_outputs           1468
+#define BIAS_STACK_MAX               2140
 #define BIAS_OPS_LOSS_ADD            2406
 #define BIAS_OPS_LOSS_MUL            2378
 #define BIAS_OPS_LOSS_DIV            0
@@ -93,6 +93,6 @@ void bias_outputs_ws(const bias_real *in, const bias_real *p, bias_real *out, bi
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define BIAS_HEADER_HASH 0xA3F649F0D2BB3468u
+#define BIAS_HEADER_HASH 0x47B0631C0A88DB70u
 
 #endif /* DCC_BIAS_H */

@@ -111,23 +111,23 @@ void gru_outputs_ws(const gru_real *in, const gru_real *p, gru_real *out, gru_re
    workspace, and 256 bytes of frame per call; not libm's).
    GRU_OPS_LOSS_k, GRU_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
-#define GRU_STACK_loss               3412
-#define GRU_STACK_loss_grad          23048
-#define GRU_STACK_grad_Wr            22048
-#define GRU_STACK_grad_Wz            21792
-#define GRU_STACK_grad_Wn            21792
-#define GRU_STACK_grad_Ur            21796
-#define GRU_STACK_grad_Uz            21796
-#define GRU_STACK_grad_Un            21796
-#define GRU_STACK_grad_br            22028
-#define GRU_STACK_grad_bz            22028
-#define GRU_STACK_grad_bn            22028
-#define GRU_STACK_grad_cn            22028
-#define GRU_STACK_grad_V             3452
-#define GRU_STACK_grad_c             3424
-#define GRU_STACK_sgd_step           55092
-#define GRU_STACK_outputs            3388
-#define GRU_STACK_MAX                55092
+#define GRU_STACK_loss               3740
+#define GRU_STACK_loss_grad          23376
+#define GRU_STACK_grad_Wr            22376
+#define GRU_STACK_grad_Wz            22120
+#define GRU_STACK_grad_Wn            22120
+#define GRU_STACK_grad_Ur            22124
+#define GRU_STACK_grad_Uz            22124
+#define GRU_STACK_grad_Un            22124
+#define GRU_STACK_grad_br            22356
+#define GRU_STACK_grad_bz            22356
+#define GRU_STACK_grad_bn            22356
+#define GRU_STACK_grad_cn            22356
+#define GRU_STACK_grad_V             3780
+#define GRU_STACK_grad_c             3752
+#define GRU_STACK_sgd_step           55420
+#define GRU_STACK_outputs            3716
+#define GRU_STACK_MAX                55420
 #define GRU_OPS_LOSS_ADD             32102
 #define GRU_OPS_LOSS_MUL             31818
 #define GRU_OPS_LOSS_DIV             768
@@ -153,6 +153,6 @@ void gru_outputs_ws(const gru_real *in, const gru_real *p, gru_real *out, gru_re
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define GRU_HEADER_HASH 0xF060CB8FC82A49ACu
+#define GRU_HEADER_HASH 0xA63ADC1293AF03CFu
 
 #endif /* DCC_GRU_H */

@@ -121,25 +121,25 @@ void lstm_outputs_ws(const lstm_real *in, const lstm_real *p, lstm_real *out, ls
    workspace, and 256 bytes of frame per call; not libm's).
    LSTM_OPS_LOSS_k, LSTM_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
-#define LSTM_STACK_loss              1732
-#define LSTM_STACK_loss_grad         23356
-#define LSTM_STACK_grad_Wi           22364
-#define LSTM_STACK_grad_Wf           22428
-#define LSTM_STACK_grad_Wg           22364
-#define LSTM_STACK_grad_Wo           22300
-#define LSTM_STACK_grad_Ui           22308
-#define LSTM_STACK_grad_Uf           22308
-#define LSTM_STACK_grad_Ug           22308
-#define LSTM_STACK_grad_Uo           22308
-#define LSTM_STACK_grad_bi           22288
-#define LSTM_STACK_grad_bf           22288
-#define LSTM_STACK_grad_bg           22288
-#define LSTM_STACK_grad_bo           22288
-#define LSTM_STACK_grad_v            1744
-#define LSTM_STACK_grad_b            1724
-#define LSTM_STACK_sgd_step          26076
-#define LSTM_STACK_outputs           1716
-#define LSTM_STACK_MAX               26076
+#define LSTM_STACK_loss              2052
+#define LSTM_STACK_loss_grad         23676
+#define LSTM_STACK_grad_Wi           22684
+#define LSTM_STACK_grad_Wf           22748
+#define LSTM_STACK_grad_Wg           22684
+#define LSTM_STACK_grad_Wo           22620
+#define LSTM_STACK_grad_Ui           22628
+#define LSTM_STACK_grad_Uf           22628
+#define LSTM_STACK_grad_Ug           22628
+#define LSTM_STACK_grad_Uo           22628
+#define LSTM_STACK_grad_bi           22608
+#define LSTM_STACK_grad_bf           22608
+#define LSTM_STACK_grad_bg           22608
+#define LSTM_STACK_grad_bo           22608
+#define LSTM_STACK_grad_v            2064
+#define LSTM_STACK_grad_b            2044
+#define LSTM_STACK_sgd_step          26396
+#define LSTM_STACK_outputs           2036
+#define LSTM_STACK_MAX               26396
 #define LSTM_OPS_LOSS_ADD            7689
 #define LSTM_OPS_LOSS_MUL            7497
 #define LSTM_OPS_LOSS_DIV            576
@@ -163,6 +163,6 @@ void lstm_outputs_ws(const lstm_real *in, const lstm_real *p, lstm_real *out, ls
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define LSTM_HEADER_HASH 0xD035F4B4D6361B51u
+#define LSTM_HEADER_HASH 0x0DC86FC4B11B7E84u
 
 #endif /* DCC_LSTM_H */
