@@ -137,18 +137,14 @@ void lower(Built *b) {
       /* One division of the chosen numerator, not 1/(1+E) and E times it:
        * one rounding fewer, and a multiplication fewer.  dag_make, not
        * dag_op: the rules would turn 1 / (1 + exp(u)) back into a sigmoid.
-       * A scalar's numerator x >= 0 ? 1 : E as max(x >= 0 ? 1 : 0, E),
-       * the same value (E <= 1; E, a NaN, where x is one): s > E ? s : E
-       * is one maxsd on x86, and s a mask and-ed with 1, where the select
-       * blended 1 and E with two instructions more.  (Not a tensor's: s,
-       * read twice, would be stored rather than fused into the loop.) */
-      int num;
-      if (nd.shape.rank) {
-        num = dag_op(d, OP_IFGE, x, dag_const(d, 0), dag_const(d, 1), E);
-      } else {
-        int step = dag_op(d, OP_IFGE, x, dag_const(d, 0), dag_const(d, 1), dag_const(d, 0));
-        num = dag_op(d, OP_IFGT, step, E, step, E);
-      }
+       * The numerator x >= 0 ? 1 : E as max(x >= 0 ? 1 : 0, E), the same
+       * value (E <= 1; E, a NaN, where x is one): s > E ? s : E is one
+       * maxsd on x86, and s a mask and-ed with 1, where the select blended
+       * 1 and E with two instructions more.  A tensor's s, read twice, is
+       * stored by its loop; still fewer instructions (callgrind, the
+       * GRU's _loss_grad: 192,234 a call with the select, 190,534). */
+      int step = dag_op(d, OP_IFGE, x, dag_const(d, 0), dag_const(d, 1), dag_const(d, 0));
+      int num = dag_op(d, OP_IFGT, step, E, step, E);
       int q_ops[2] = {num, dag_bin(d, OP_ADD, dag_const(d, 1), E)};
       map[id] = dag_make(d, OP_DIV, q_ops, 0, 0, nd.shape);
       break;

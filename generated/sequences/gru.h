@@ -111,28 +111,28 @@ void gru_outputs_ws(const gru_real *in, const gru_real *p, gru_real *out, gru_re
    workspace, and 256 bytes of frame per call; not libm's).
    GRU_OPS_LOSS_k, GRU_OPS_LOSS_GRAD_k: the scalar operations of kind k that
    _loss and _loss_grad perform per call (ADD counts + and -). */
-#define GRU_STACK_loss               3740
-#define GRU_STACK_loss_grad          23376
-#define GRU_STACK_grad_Wr            22376
-#define GRU_STACK_grad_Wz            22120
-#define GRU_STACK_grad_Wn            22120
-#define GRU_STACK_grad_Ur            22124
-#define GRU_STACK_grad_Uz            22124
-#define GRU_STACK_grad_Un            22124
-#define GRU_STACK_grad_br            22356
-#define GRU_STACK_grad_bz            22356
-#define GRU_STACK_grad_bn            22356
-#define GRU_STACK_grad_cn            22356
-#define GRU_STACK_grad_V             3780
-#define GRU_STACK_grad_c             3752
-#define GRU_STACK_sgd_step           55420
-#define GRU_STACK_outputs            3716
-#define GRU_STACK_MAX                55420
+#define GRU_STACK_loss               4280
+#define GRU_STACK_loss_grad          23400
+#define GRU_STACK_grad_Wr            22400
+#define GRU_STACK_grad_Wz            22144
+#define GRU_STACK_grad_Wn            22144
+#define GRU_STACK_grad_Ur            22148
+#define GRU_STACK_grad_Uz            22148
+#define GRU_STACK_grad_Un            22148
+#define GRU_STACK_grad_br            22380
+#define GRU_STACK_grad_bz            22380
+#define GRU_STACK_grad_bn            22380
+#define GRU_STACK_grad_cn            22380
+#define GRU_STACK_grad_V             4320
+#define GRU_STACK_grad_c             4292
+#define GRU_STACK_sgd_step           55444
+#define GRU_STACK_outputs            4256
+#define GRU_STACK_MAX                55444
 #define GRU_OPS_LOSS_ADD             32102
 #define GRU_OPS_LOSS_MUL             31818
 #define GRU_OPS_LOSS_DIV             768
 #define GRU_OPS_LOSS_NEG             769
-#define GRU_OPS_LOSS_SELECT          777
+#define GRU_OPS_LOSS_SELECT          1545
 #define GRU_OPS_LOSS_EXP             522
 #define GRU_OPS_LOSS_LOG             1
 #define GRU_OPS_LOSS_ABS             512
@@ -141,7 +141,7 @@ void gru_outputs_ws(const gru_real *in, const gru_real *p, gru_real *out, gru_re
 #define GRU_OPS_LOSS_GRAD_MUL        91092
 #define GRU_OPS_LOSS_GRAD_DIV        1025
 #define GRU_OPS_LOSS_GRAD_NEG        769
-#define GRU_OPS_LOSS_GRAD_SELECT     777
+#define GRU_OPS_LOSS_GRAD_SELECT     1545
 #define GRU_OPS_LOSS_GRAD_EXP        522
 #define GRU_OPS_LOSS_GRAD_LOG        1
 #define GRU_OPS_LOSS_GRAD_ABS        512
@@ -153,6 +153,6 @@ void gru_outputs_ws(const gru_real *in, const gru_real *p, gru_real *out, gru_re
 
 /* A hash of the lines above from #ifndef on: the source written with this
    header checks it. */
-#define GRU_HEADER_HASH 0xA63ADC1293AF03CFu
+#define GRU_HEADER_HASH 0xE9A026404F6B0BB0u
 
 #endif /* DCC_GRU_H */
