@@ -1451,10 +1451,19 @@ static void emit_CONCAT(Body *B, int id, const char *N, bool update) {
   }
 }
 
-/* A view is read inside its readers' loops, never stored (sched.c). */
+/* A view or a leaf is read inside its readers' loops, never stored
+ * (sched.c), but for one case: in _sgd_step, a param's gradient that is
+ * another param, or a view of one (the gradient of sum(a * b) with
+ * respect to a is b), is copied before the updates change it. */
 static void emit_view(Body *B, int id, const char *N, bool update) {
-  (void)B, (void)id, (void)N, (void)update;
-  abort();
+  Buf x = {0};
+  (void)update;
+  Elem e = elem_flat(ix_text("i"));
+  render_def(B, id, &x, true, &e);
+  elem_free(e);
+  buf_printf(B->out, "    for (int i = 0; i < %d; i++)\n        %s[i] = %s;\n", shape_size(B->d->nodes[id].shape), N, x.s);
+  loop_var(B);
+  free(x.s);
 }
 #define emit_TRANSPOSE emit_view
 #define emit_FILL emit_view
