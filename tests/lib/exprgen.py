@@ -802,10 +802,19 @@ class Gen:
             fs = [f for f in self.funcs if f.calls < 2 and f.cost <= max(2, self.limit - self.cost)]
         r.shuffle(fs)
         for f in fs[:3]:
+            if self.clashes(f):
+                continue
             plan = self.plan_call(f, s)
             if plan is not None:
                 return self.call(f, plan, d)
         return None
+
+    def clashes(self, f):
+        """True if calling generic f in the body being written would give
+        it global tensors that broadcast against no common shape (then no
+        call of the body's function fits)."""
+        return bool(self.cur and f.kind == 'generic' and f.globs and
+                    bcast_all(list(self.cur.globs.values()) + list(f.globs.values())) is None)
 
     def nested_call(self, s, d):
         """In a body: a value of shape s made with a call of an earlier
@@ -814,6 +823,8 @@ class Gen:
         fs = [f for f in self.funcs if not f.calls_fn and f.cost <= BODY_BUDGET]
         r.shuffle(fs)
         for f in fs:
+            if self.clashes(f):
+                continue
             plan = self.plan_call(f, s)
             if plan is not None:
                 return self.call(f, plan, d)
@@ -1176,8 +1187,10 @@ class Gen:
             targets = [f.ret] if f.kind == 'fixed' else shapes + [()] + \
                 [(N[0],) for N in shapes if len(N) == 2]
             r.shuffle(targets)
-            if f.kind == 'generic' and f.globs:     # one that works
-                targets.append(bcast_all(f.globs.values()))
+            if f.kind == 'generic' and f.globs:     # one that works, if any
+                common = bcast_all(f.globs.values())
+                if common is not None:
+                    targets.append(common)
             for s in targets:
                 if f.calls and (f.kind == 'fixed' or len(set(f.sigs)) >= 2 or f.calls >= 4):
                     break
