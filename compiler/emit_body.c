@@ -49,6 +49,9 @@ typedef struct {
    * "i + 1"; NULL: "i"), and the products whose row sums are in
    * accumulators there, with the accumulators' names */
   const char *row;
+  int nacc;
+  int acc_ids[2 * ROW_GROUP_PRODUCTS];
+  const char *acc_names[2 * ROW_GROUP_PRODUCTS];
   bool row_ptr; /* a lone product's row is read through `row` (reduce_terms) */
   bool pieces;  /* the function is written in parts (emit_in_pieces) */
   /* loops written as static functions of their own (emit_kernel) */
@@ -56,9 +59,6 @@ typedef struct {
   Buf kernels;       /* their definitions */
   int nkernels;
   int kernel_params; /* the most parameters one takes */
-  int nacc;
-  int acc_ids[2 * ROW_GROUP_PRODUCTS];
-  const char *acc_names[2 * ROW_GROUP_PRODUCTS];
 } Body;
 
 /* ---- names ------------------------------------------------------------ */
@@ -387,10 +387,9 @@ static void reduce_term(Body *B, const Node *nd, const char *kk, Buf *b) {
 /* Whether the row of matrix-vector product nd is read through a pointer
  * to its first element, `row`: its matrix is stored row by row (a param,
  * an input or a stored tensor, not a view).  `row[k]` rather than
- * `p[2080 + i * 32 + k]`: clang's vectoriser saw the second as a gather
- * and left the 64-32-10's 10x32 product a row at a time (make bench:
- * _loss_grad 12,500 instructions; read through `row`, two rows at once,
- * ...). */
+ * `p[2080 + i * 32 + k]`, whose int index clang's vectoriser prices as a
+ * gather: with it, the 64-32-10's 10x32 product stayed a row at a time
+ * even as a function of its own (emit_kernel). */
 static bool row_pointer(Body *B, const Node *nd) {
   if (nd->op != OP_MATMUL || nd->shape.rank != 1 || B->row)
     return false;
@@ -1606,6 +1605,14 @@ static char *step_at(long base, long stride) {
   return r;
 }
 
+/* Whether stored tensor id is a loop's body, stored where the next state
+ * goes (`next`). */
+static bool is_loop_body(const Body *B, int id) {
+  const Schedule *s = B->s;
+  int reg = s->R.n ? s->R.of[id] : -1;
+  return reg >= 0 && s->rp[reg].body_in_next && id == B->d->nodes[s->R.anchor[reg]].a[1];
+}
+
 /* Where stored tensor id lives: its root's destination, or the workspace
  * (a taped value of a loop: this step's record). */
 static char *storage(Body *B, int id) {
@@ -1663,10 +1670,11 @@ static void name_and_declare(Body *B, int id) {
  * is a static function of the arrays it names, each a restrict pointer,
  * and the scalars it reads, called once where the loop stood: C compilers
  * inline it and keep what restrict says.  (make bench, _loss_grad
- * instructions a call, with `row` (row_pointer): the 64-32-10's from 12,500 to
- * 12,258, two rows of its 10x32 product in one register; the GRU's from
- * 193,524 to 192,008.  Not elementwise loops, each of whose elements is
- * read once: as functions too, the GRU's took 256 more.) */
+ * instructions a call, rows read through `row` (row_pointer): the
+ * 64-32-10's from 12,500 to 12,258, two rows of its 10x32 product in one
+ * register; the GRU's from 193,524 to 192,008.  Not elementwise loops,
+ * each of whose elements is read once: as functions too, the GRU's took
+ * 256 more.) */
 
 typedef struct {
   char *name;
@@ -1833,11 +1841,8 @@ typedef VEC(long) Spans; /* [lo, hi) pairs of workspace */
 static int row_product(Body *B, int id) {
   Schedule *s = B->s;
   const Node *nd = &B->d->nodes[id];
-  int reg = s->R.n ? s->R.of[id] : -1;
   if (!nd->shape.rank || op_is_loop((Op)nd->op) || s->root_of[id] >= 0 || s->in_place[id] >= 0 ||
-      s->sum_into[id] >= 0 || s->deferred[id] || s->epilogue[id] >= 0)
-    return -1;
-  if (reg >= 0 && s->rp[reg].body_in_next && id == B->d->nodes[s->R.anchor[reg]].a[1])
+      s->sum_into[id] >= 0 || s->deferred[id] || s->epilogue[id] >= 0 || is_loop_body(B, id))
     return -1;
   if (nd->op == OP_MATMUL)
     return nd->shape.rank == 1 && B->d->nodes[nd->a[0]].shape.rank == 2 ? id : -1;
@@ -2377,9 +2382,9 @@ static int elementwise_group(Body *B, const int *ids, int n, RowMember *m) {
 static void emit_elementwise_group(Body *B, const RowMember *m, int nm) {
   Schedule *s = B->s;
   for (int j = 0; j < nm; j++) {
-    int id = m[j].id, reg = s->R.n ? s->R.of[id] : -1;
-    if (reg >= 0 && s->rp[reg].body_in_next && id == B->d->nodes[s->R.anchor[reg]].a[1]) {
-      s->name[id] = xstrdup("next"); /* a loop's body, stored where the next state goes */
+    int id = m[j].id;
+    if (is_loop_body(B, id)) {
+      s->name[id] = xstrdup("next");
       continue;
     }
     name_and_declare(B, id);
@@ -2448,8 +2453,8 @@ static void emit_statements(Body *B, const int *ids, int n) {
       i += group - 1;
       continue;
     }
-    if (reg >= 0 && s->rp[reg].body_in_next && id == B->d->nodes[s->R.anchor[reg]].a[1]) {
-      s->name[id] = xstrdup("next"); /* a loop's body, stored where the next state goes */
+    if (is_loop_body(B, id)) {
+      s->name[id] = xstrdup("next");
       emit_loop(B, id, "next", false);
       continue;
     }
