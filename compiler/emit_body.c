@@ -2009,38 +2009,59 @@ static void acc_name(char *buf, size_t size, int k) {
     snprintf(buf, size, "acc");
 }
 
+/* The rows a row group's loop makes at once, as C: i, and i + 1 where it
+ * makes two. */
+static const char *const group_rows[2] = {"i", "i + 1"};
+
+/* Accumulator c (0 or 1) of row r, of the rows made at once, of the
+ * group's product number num: acc, acc1, ... in the order (num, r, c). */
+static void group_acc(char buf[24], int num, int rows, int r, int c) {
+  acc_name(buf, 24, 2 * (num * rows + r) + c);
+}
+
+/* For each product pr[j] and row: term kk of its row into its first
+ * accumulator, a line each at indent in; declare: the line starts it. */
+static void group_terms(Body *B, const int *pr, const int *num, int np, int rows, const char *kk, bool declare,
+                        const char *in) {
+  Buf t = {0};
+  char a[24];
+  for (int j = 0; j < np; j++)
+    for (int r = 0; r < rows; r++) {
+      B->row = group_rows[r];
+      t.len = 0;
+      reduce_term(B, &B->d->nodes[pr[j]], kk, &t);
+      group_acc(a, num[j], rows, r, 0);
+      if (declare)
+        buf_printf(B->out, "%s%s %s = %s;\n", in, B->E->R, a, t.s), B->reals++;
+      else
+        buf_printf(B->out, "%s%s += %s;\n", in, a, t.s);
+    }
+  free(t.s);
+}
+
 /* The products pr[0..np) of one length K, rows rows at a time: their sums
  * as reduce_terms makes each, interleaved; accumulators from acc number
  * 2 * (first + j) * rows on. */
 static void emit_group_sums(Body *B, const int *pr, const int *num, int np, int K, int rows) {
-  const char *R = B->E->R, *rowtext[2] = {"i", "i + 1"};
+  const char *R = B->E->R;
   Buf *out = B->out;
   char a[24], a1[24];
   Buf t[8] = {{0}};
   int K8 = K < 8 ? 0 : K / 8 * 8;
-#define ACC(buf, j, r, c) acc_name(buf, sizeof buf, 2 * (num[j] * rows + (r)) + (c))
   if (K < 8) {
-    for (int j = 0; j < np; j++)
-      for (int r = 0; r < rows; r++) {
-        B->row = rowtext[r];
-        t[0].len = 0;
-        reduce_term(B, &B->d->nodes[pr[j]], "0", &t[0]);
-        ACC(a, j, r, 0);
-        buf_printf(out, "        %s %s = %s;\n", R, a, t[0].s);
-        B->reals++;
-      }
+    group_terms(B, pr, num, np, rows, "0", true, "        ");
   } else {
     for (int j = 0; j < np; j++)
       for (int c = 0; c < 2; c++)
         for (int r = 0; r < rows; r++) {
-          B->row = rowtext[r];
+          B->row = group_rows[r];
           for (int q = c; q < 8; q += 2) {
             char kk[16];
             snprintf(kk, sizeof kk, "%d", q);
             t[q].len = 0;
             reduce_term(B, &B->d->nodes[pr[j]], kk, &t[q]);
           }
-          ACC(a, j, r, c);
+          group_acc(a, num[j], rows, r, c);
           buf_printf(out, "        %s %s = (%s + %s) + (%s + %s);\n", R, a, t[c].s, t[c + 2].s, t[c + 4].s, t[c + 6].s);
           B->reals++;
         }
@@ -2050,51 +2071,36 @@ static void emit_group_sums(Body *B, const int *pr, const int *num, int np, int 
       for (int j = 0; j < np; j++)
         for (int c = 0; c < 2; c++)
           for (int r = 0; r < rows; r++) {
-            B->row = rowtext[r];
+            B->row = group_rows[r];
             for (int q = c; q < 8; q += 2) {
               char kk[16];
               snprintf(kk, sizeof kk, q ? "k + %d" : "k", q);
               t[q].len = 0;
               reduce_term(B, &B->d->nodes[pr[j]], kk, &t[q]);
             }
-            ACC(a, j, r, c);
+            group_acc(a, num[j], rows, r, c);
             buf_printf(out, "            %s += (%s + %s) + (%s + %s);\n", a, t[c].s, t[c + 2].s, t[c + 4].s, t[c + 6].s);
           }
       buf_puts(out, "        }\n");
     }
   }
   if (K - K8 == 1 && K8) {
-    for (int j = 0; j < np; j++)
-      for (int r = 0; r < rows; r++) {
-        B->row = rowtext[r];
-        char kk[16];
-        snprintf(kk, sizeof kk, "%d", K8);
-        t[0].len = 0;
-        reduce_term(B, &B->d->nodes[pr[j]], kk, &t[0]);
-        ACC(a, j, r, 0);
-        buf_printf(out, "        %s += %s;\n", a, t[0].s);
-      }
+    char kk[16];
+    snprintf(kk, sizeof kk, "%d", K8);
+    group_terms(B, pr, num, np, rows, kk, false, "        ");
   } else if (K > (K8 ? K8 : 1)) {
     buf_printf(out, "        for (int k = %d; k < %d; k++) {\n", K8 ? K8 : 1, K);
     loop_var(B);
-    for (int j = 0; j < np; j++)
-      for (int r = 0; r < rows; r++) {
-        B->row = rowtext[r];
-        t[0].len = 0;
-        reduce_term(B, &B->d->nodes[pr[j]], "k", &t[0]);
-        ACC(a, j, r, 0);
-        buf_printf(out, "            %s += %s;\n", a, t[0].s);
-      }
+    group_terms(B, pr, num, np, rows, "k", false, "            ");
     buf_puts(out, "        }\n");
   }
   if (K8)
     for (int j = 0; j < np; j++)
       for (int r = 0; r < rows; r++) {
-        ACC(a, j, r, 0);
-        ACC(a1, j, r, 1);
+        group_acc(a, num[j], rows, r, 0);
+        group_acc(a1, num[j], rows, r, 1);
         buf_printf(out, "        %s += %s;\n", a, a1);
       }
-#undef ACC
   B->row = NULL;
   for (int q = 0; q < 8; q++)
     free(t[q].s);
@@ -2142,12 +2148,11 @@ static void emit_row_group(Body *B, const RowMember *m, int nm) {
     emit_group_sums(B, same, snum, ns, K, rows);
   }
   /* the stores, row by row, in the statements' order */
-  const char *rowtext[2] = {"i", "i + 1"};
   char names[2 * ROW_GROUP_PRODUCTS][24];
   for (int r = 0; r < rows; r++) {
     B->nacc = 0;
     for (int j = 0; j < nm; j++) {
-      acc_name(names[B->nacc], sizeof names[0], 2 * (j * rows + r));
+      group_acc(names[B->nacc], j, rows, r, 0);
       B->acc_ids[B->nacc] = pr[j];
       B->acc_names[B->nacc] = names[B->nacc];
       B->nacc++;
@@ -2160,11 +2165,11 @@ static void emit_row_group(Body *B, const RowMember *m, int nm) {
       if (id == pr[j]) {
         buf_puts(&x, acc_of(B, id));
       } else {
-        Elem e = elem_flat(ix_text(rowtext[r]));
+        Elem e = elem_flat(ix_text(group_rows[r]));
         render_def(B, id, &x, true, &e);
         elem_free(e);
       }
-      buf_printf(B->out, "        %s[%s] = %s;\n", s->name[id], rowtext[r], x.s);
+      buf_printf(B->out, "        %s[%s] = %s;\n", s->name[id], group_rows[r], x.s);
       free(x.s);
     }
   }
@@ -2276,9 +2281,8 @@ static int outer_group(Body *B, const int *ids, int n, const bool *taken, int *a
 /* The outer group ids[at[0..nm)): one loop over the rows. */
 static void emit_outer_group(Body *B, const int *ids, const int *at, int nm) {
   Schedule *s = B->s;
-  for (int j = 0; j < nm; j++) {
+  for (int j = 0; j < nm; j++)
     name_and_declare(B, ids[at[j]]);
-  }
   buf_printf(B->out, "    for (int i = 0; i < %d; i++) {\n", B->d->nodes[ids[at[0]]].shape.dim[0]);
   loop_var(B);
   char acc[ROW_GROUP_PRODUCTS][24];
@@ -2409,6 +2413,7 @@ static void emit_statements(Body *B, const int *ids, int n) {
   Schedule *s = B->s;
   bool *taken = NULL; /* made in an outer group's loop */
   int *first = NULL;  /* the index of that group's first member */
+  bool groups = B->E->b->loops && !B->E->o0; /* statements may share a loop (not -O0's) */
   for (int i = 0; i < n; i++) {
     int id = ids[i];
     const Node *nd = &B->d->nodes[id];
@@ -2426,7 +2431,7 @@ static void emit_statements(Body *B, const int *ids, int n) {
       }
       continue;
     }
-    if (B->E->b->loops && !B->E->o0 && outer_member(B, id)) {
+    if (groups && outer_member(B, id)) {
       if (!taken) {
         taken = xcalloc(n, sizeof *taken);
         first = xmalloc(n * sizeof *first);
@@ -2441,13 +2446,13 @@ static void emit_statements(Body *B, const int *ids, int n) {
       }
     }
     RowMember m[ROW_GROUP_PRODUCTS];
-    int group = B->E->b->loops && !B->E->o0 ? row_group(B, ids + i, n - i, m) : 0;
+    int group = groups ? row_group(B, ids + i, n - i, m) : 0;
     if (group > 1) {
       emit_row_group(B, m, group);
       i += group - 1;
       continue;
     }
-    group = B->E->b->loops && !B->E->o0 ? elementwise_group(B, ids + i, n - i, m) : 0;
+    group = groups ? elementwise_group(B, ids + i, n - i, m) : 0;
     if (group > 1) {
       emit_elementwise_group(B, m, group);
       i += group - 1;
